@@ -1,0 +1,32 @@
+// swift-tools-version:6.1
+// Ember for Swift. Framework layers (DESIGN §2) first, then the tools, then the commands.
+import PackageDescription
+
+let package = Package(
+    name: "Ember",
+    products: [
+        .library(name: "Ember", targets: ["Ember"]),
+        .executable(name: "ember-example", targets: ["ember-example"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: framework layers: utils <- core <- execution, providers <- api
+        .target(name: "EmberUtils"),
+        .target(name: "EmberCore", dependencies: ["EmberUtils"]),
+        .target(name: "EmberExecution", dependencies: ["EmberCore", "EmberUtils"]),
+        .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
+        .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
+
+        // MARK: commands
+        .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+
+        // MARK: tests
+        .testTarget(
+            name: "EmberCoreTests",
+            dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,204 @@
+import EmberUtils
+import Foundation
+import Synchronization
+
+/// One module execution, as the guide's `OperatorMetrics` records it.
+public struct OperatorMetrics: Sendable, Codable, Equatable {
+    public var name: String
+    public var executionTimeNs: UInt64
+    public var inputSizeBytes: Int
+    public var outputSizeBytes: Int
+    public var cacheHit: Bool
+    /// `"basic"` or `"advanced"` when the call went through `jit`.
+    public var jitStrategy: String?
+    /// Wall-clock nanoseconds since the Unix epoch.
+    public var timestampNs: UInt64
+
+    public init(
+        name: String, executionTimeNs: UInt64, inputSizeBytes: Int, outputSizeBytes: Int,
+        cacheHit: Bool, jitStrategy: String?, timestampNs: UInt64
+    ) {
+        self.name = name
+        self.executionTimeNs = executionTimeNs
+        self.inputSizeBytes = inputSizeBytes
+        self.outputSizeBytes = outputSizeBytes
+        self.cacheHit = cacheHit
+        self.jitStrategy = jitStrategy
+        self.timestampNs = timestampNs
+    }
+}
+
+/// Values that know their payload size; others are measured by their inline layout.
+public protocol MetricSized {
+    var metricSizeBytes: Int { get }
+}
+
+extension String: MetricSized {
+    public var metricSizeBytes: Int { utf8.count }
+}
+
+extension Array: MetricSized {
+    public var metricSizeBytes: Int { count * MemoryLayout<Element>.stride }
+}
+
+@inline(__always)
+public func estimatedSizeOf<T>(_ value: T) -> Int {
+    if let sized = value as? MetricSized { return sized.metricSizeBytes }
+    return MemoryLayout<T>.size
+}
+
+/// The process-wide bounded buffer of `OperatorMetrics`.
+///
+/// Off by default. When on, each module call appends one record under a lock; when the
+/// buffer holds `capacity` records the oldest is overwritten (a ring), so memory is bounded
+/// whatever the call rate. `drain()` hands the records to an exporter.
+public final class MetricsRecorder: Sendable {
+    public static let shared = MetricsRecorder(capacity: 10_000)
+
+    public let capacity: Int
+    private let enabled = Atomic<Bool>(false)
+    private let ring: Mutex<Ring>
+
+    struct Ring {
+        var slots: [OperatorMetrics?]
+        var next = 0  // where the next record goes
+        var count = 0
+        var dropped: UInt64 = 0
+    }
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "a metrics buffer needs room for at least one record")
+        self.capacity = capacity
+        ring = Mutex(Ring(slots: Array(repeating: nil, count: capacity)))
+    }
+
+    @inline(__always)
+    public var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+
+    public func setEnabled(_ on: Bool) { enabled.store(on, ordering: .relaxed) }
+
+    public func record(_ m: OperatorMetrics) {
+        ring.withLock { r in
+            r.slots[r.next] = m
+            r.next = (r.next + 1) % capacity
+            if r.count < capacity { r.count += 1 } else { r.dropped += 1 }
+        }
+    }
+
+    /// Records overwritten before anyone drained them.
+    public var droppedCount: UInt64 { ring.withLock { $0.dropped } }
+
+    public var count: Int { ring.withLock { $0.count } }
+
+    /// The buffered records, oldest first, without removing them.
+    public func snapshot() -> [OperatorMetrics] {
+        ring.withLock { r in Self.ordered(r, capacity: capacity) }
+    }
+
+    /// Removes and returns the buffered records, oldest first.
+    public func drain() -> [OperatorMetrics] {
+        ring.withLock { r in
+            let out = Self.ordered(r, capacity: capacity)
+            for i in r.slots.indices { r.slots[i] = nil }
+            r.count = 0
+            r.next = 0
+            return out
+        }
+    }
+
+    private static func ordered(_ r: Ring, capacity: Int) -> [OperatorMetrics] {
+        var out: [OperatorMetrics] = []
+        out.reserveCapacity(r.count)
+        let start = (r.next - r.count + capacity) % capacity
+        for k in 0..<r.count {
+            if let m = r.slots[(start + k) % capacity] { out.append(m) }
+        }
+        return out
+    }
+}
+
+/// Where exported metrics go.
+public protocol MetricsSink: Sendable {
+    func export(_ batch: [OperatorMetrics]) throws
+}
+
+/// Appends each record as one JSON object per line.
+public final class JSONLinesMetricsSink: MetricsSink {
+    public let url: URL
+    private let handle: Mutex<FileHandle>
+
+    public init(url: URL) throws {
+        self.url = url
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw EmberError.invalidConfiguration(
+                    key: "metrics.path", message: "cannot create \(url.path): check the folder exists and is writable")
+            }
+        }
+        let h = try FileHandle(forWritingTo: url)
+        try h.seekToEnd()
+        handle = Mutex(h)
+    }
+
+    public func export(_ batch: [OperatorMetrics]) throws {
+        guard !batch.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = Data()
+        for m in batch {
+            data.append(try encoder.encode(m))
+            data.append(0x0A)
+        }
+        try handle.withLock { try $0.write(contentsOf: data) }
+    }
+
+    deinit {
+        handle.withLock { try? $0.close() }
+    }
+}
+
+/// Drains a recorder into a sink every `interval`, off the calling tasks.
+public final class MetricsExporter: Sendable {
+    private let recorder: MetricsRecorder
+    private let sink: any MetricsSink
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let errors = Mutex<[String]>([])
+
+    public init(recorder: MetricsRecorder = .shared, sink: any MetricsSink) {
+        self.recorder = recorder
+        self.sink = sink
+    }
+
+    /// Starts the background loop; calling it twice keeps one loop.
+    public func start(interval: Duration = .seconds(1)) {
+        task.withLock { t in
+            guard t == nil else { return }
+            t = Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    self?.flush()
+                }
+            }
+        }
+    }
+
+    /// Exports whatever is buffered now.
+    public func flush() {
+        let batch = recorder.drain()
+        do { try sink.export(batch) } catch {
+            errors.withLock { $0.append("\(error)") }
+        }
+    }
+
+    /// Stops the loop and exports what is left.
+    public func stop() {
+        task.withLock { t in
+            t?.cancel()
+            t = nil
+        }
+        flush()
+    }
+
+    /// Export failures so far (an exporter never throws into module calls).
+    public var exportErrors: [String] { errors.withLock { $0 } }
+}

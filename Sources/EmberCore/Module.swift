@@ -1,0 +1,101 @@
+import EmberUtils
+
+/// A named, typed, `Sendable` async function: the one unit of composition in Ember.
+///
+/// ```swift
+/// let sentiment = module("sentiment_classifier", doc: "Labels a text.") { (text: String) in
+///     text.contains("good") ? "positive" : "negative"
+/// }
+/// let label = try await sentiment("a good day")
+/// ```
+public struct Module<Input: Sendable, Output: Sendable>: Sendable {
+    public let name: String
+    public let documentation: String
+    @usableFromInline let body: @Sendable (Input) async throws -> Output
+    /// Wrappers that know more than the generic record (a cache hit, a JIT strategy)
+    /// record their own metrics; then the call site records nothing.
+    @usableFromInline let recordsOwnMetrics: Bool
+
+    public init(
+        name: String,
+        documentation: String = "",
+        _ body: @escaping @Sendable (Input) async throws -> Output
+    ) {
+        self.name = name
+        self.documentation = documentation
+        self.body = body
+        self.recordsOwnMetrics = false
+    }
+
+    private init(
+        name: String, documentation: String, recordsOwnMetrics: Bool,
+        body: @escaping @Sendable (Input) async throws -> Output
+    ) {
+        self.name = name
+        self.documentation = documentation
+        self.body = body
+        self.recordsOwnMetrics = recordsOwnMetrics
+    }
+
+    /// For wrappers such as `cache` and `jit`, which call `MetricsRecorder.record`
+    /// themselves because they know what the generic record does not (hit, strategy).
+    public static func recordingOwnMetrics(
+        name: String, documentation: String = "",
+        _ body: @escaping @Sendable (Input) async throws -> Output
+    ) -> Module {
+        Module(name: name, documentation: documentation, recordsOwnMetrics: true, body: body)
+    }
+
+    @inlinable
+    public func callAsFunction(_ input: Input) async throws -> Output {
+        if recordsOwnMetrics || !MetricsRecorder.shared.isEnabled {
+            return try await body(input)
+        }
+        return try await callRecordingMetrics(input)
+    }
+
+    @usableFromInline
+    func callRecordingMetrics(_ input: Input) async throws -> Output {
+        let start = MonotonicClock.nanoseconds()
+        let output = try await body(input)
+        let elapsed = MonotonicClock.nanoseconds() &- start
+        MetricsRecorder.shared.record(
+            OperatorMetrics(
+                name: name,
+                executionTimeNs: elapsed,
+                inputSizeBytes: estimatedSizeOf(input),
+                outputSizeBytes: estimatedSizeOf(output),
+                cacheHit: false,
+                jitStrategy: nil,
+                timestampNs: WallClock.nanosecondsSinceEpoch()
+            ))
+        return output
+    }
+
+    /// The same function under another name or documentation.
+    public func named(_ name: String, documentation: String? = nil) -> Module {
+        Module(name: name, documentation: documentation ?? self.documentation, body)
+    }
+
+    /// This module with its output type erased, for heterogeneous collections.
+    public func erased() -> Module<Input, any Sendable> {
+        let call = self
+        return Module<Input, any Sendable>(name: name, documentation: documentation) { input in
+            try await call(input)
+        }
+    }
+}
+
+/// Defines a module, the Swift form of the guide's `@module def name(...)`.
+public func module<Input: Sendable, Output: Sendable>(
+    _ name: String,
+    doc: String = "",
+    _ body: @escaping @Sendable (Input) async throws -> Output
+) -> Module<Input, Output> {
+    Module(name: name, documentation: doc, body)
+}
+
+/// The identity module: what an empty chain is.
+public func identity<T: Sendable>(_ type: T.Type = T.self) -> Module<T, T> {
+    Module(name: "identity", documentation: "Returns its input unchanged.") { $0 }
+}
