@@ -40,7 +40,7 @@ public func ensemble<Input: Sendable, each Output: Sendable>(
     var erased: [Module<Input, any Sendable>] = []
     for member in repeat each members { erased.append(member.erased()) }
     let all = erased
-    return Module(name: "ensemble(" + all.map(\.name).joined(separator: ", ") + ")") { input in
+    return Module(name: "ensemble(" + all.map { $0.name }.joined(separator: ", ") + ")") { input in
         let results = try await runConcurrently(all, on: input)
         var cursor = ResultCursor(results)
         return (repeat cursor.take((each Output).self))

@@ -1,0 +1,84 @@
+import Ember
+import PropertyBased
+import Testing
+
+/// Universal laws, checked on random inputs. A failure prints the seed that reproduces it
+/// (`.fixedSeed(...)`), and shrinks the input to a small case.
+@Suite struct PropertyTests {
+    @Test func vmapEqualsSequentialMapForEveryBatchSize() async {
+        let square = module("square") { (n: Int) in n &* n &+ 1 }
+        await propertyCheck(input: Gen.int(in: -1_000...1_000).array(of: 0...100), Gen.int(in: 1...32)) {
+            items, batchSize in
+            let mapped = try await vmap(square, batchSize: batchSize)(items)
+            #expect(mapped == items.map { $0 &* $0 &+ 1 })
+        }
+    }
+
+    @Test func vmapKeepsInputOrderWhenLaterItemsFinishFirst() async {
+        // Earlier items yield more often, so completion order differs from input order.
+        let slowFirst = module("slowFirst") { (n: Int) -> Int in
+            for _ in 0..<(100 - n % 100) { await Task.yield() }
+            return n
+        }
+        await propertyCheck(count: 20, input: Gen.int(in: 0...99).array(of: 0...60), Gen.int(in: 1...32)) {
+            items, batchSize in
+            let mapped = try await vmap(slowFirst, batchSize: batchSize)(items)
+            #expect(mapped == items)
+        }
+    }
+
+    @Test func chainIsAssociative() async {
+        // Affine maps with wrapping arithmetic: composition order matters, so a chain that
+        // reordered or dropped a stage would be caught.
+        let coefficients = Gen.int(in: -50...50)
+        await propertyCheck(input: coefficients.array(of: 6), Gen.int(in: -10_000...10_000)) { c, x in
+            let a = module("a") { (v: Int) in v &* c[0] &+ c[1] }
+            let b = module("b") { (v: Int) in v &* c[2] &+ c[3] }
+            let d = module("c") { (v: Int) in v &* c[4] &+ c[5] }
+            let left = try await chain(chain(a, b), d)(x)
+            let right = try await chain(a, chain(b, d))(x)
+            let flat = try await chain(a, b, d)(x)
+            let byOperator = try await (a >>> b >>> d)(x)
+            let expected = ((x &* c[0] &+ c[1]) &* c[2] &+ c[3]) &* c[4] &+ c[5]
+            #expect(left == expected)
+            #expect(right == expected)
+            #expect(flat == expected)
+            #expect(byOperator == expected)
+        }
+    }
+
+    @Test func retryCallsFailuresPlusOneOrExactlyMaxAttempts() async {
+        await propertyCheck(input: Gen.int(in: 0...12), Gen.int(in: 1...8)) { failures, maxAttempts in
+            let calls = Counter()
+            // The flaky module fails its first `failures` calls, each with its attempt number.
+            let flaky = module("flaky") { (x: Int) -> Int in
+                let n = calls.increment()
+                if n <= failures { throw TestFailure(attempt: n) }
+                return x * 10
+            }
+            let sturdy = retry(flaky, maxAttempts: maxAttempts, backoff: Backoff(initialDelay: .milliseconds(5)), sleep: { _ in })
+            do {
+                let value = try await sturdy(7)
+                #expect(failures < maxAttempts, "succeeded although every attempt should fail")
+                #expect(value == 70)
+                #expect(calls.count == failures + 1)
+            } catch let error as TestFailure {
+                #expect(failures >= maxAttempts, "gave up although an attempt was left")
+                #expect(calls.count == maxAttempts)
+                #expect(error == TestFailure(attempt: maxAttempts), "must rethrow the last error")
+            }
+        }
+    }
+
+    @Test func backoffGrowsExponentiallyWithinJitterAndCap() async {
+        await propertyCheck(input: Gen.int(in: 1...20), Gen.int(in: 0...1_000)) { failed, draw in
+            let b = Backoff(initialDelay: .milliseconds(10), multiplier: 2, maxDelay: .seconds(5), jitter: 0.5)
+            let unit = Double(draw) / 1_000
+            let ns = b.delayNanoseconds(afterFailedAttempts: failed, unitRandom: unit)
+            let uncapped = 10_000_000.0 * Double(1 << min(failed - 1, 40))
+            let base = min(uncapped, 5e9)
+            #expect(Double(ns) <= base + 1)
+            #expect(Double(ns) >= base * 0.5 - 1)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Ember
+import Synchronization
+
+/// Counts calls and the peak number running at once, without any clock.
+actor ConcurrencyProbe {
+    private(set) var calls = 0
+    private(set) var inFlight = 0
+    private(set) var peak = 0
+
+    func enter() {
+        calls += 1
+        inFlight += 1
+        peak = max(peak, inFlight)
+    }
+
+    func leave() { inFlight -= 1 }
+}
+
+/// A gate that opens once `count` parties have arrived: members that wait on it can only
+/// all finish if they really run at the same time.
+actor Rendezvous {
+    private let count: Int
+    private var arrived = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { self.count = count }
+
+    func arriveAndWait() async {
+        arrived += 1
+        if arrived >= count {
+            for w in waiters { w.resume() }
+            waiters.removeAll()
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
+/// A thread-safe counter for closures that must stay synchronous.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    var count: Int { value.withLock { $0 } }
+}
+
+struct TestFailure: Error, Equatable, RetryableError {
+    let attempt: Int
+    var isRetryable: Bool { true }
+}
