@@ -49,7 +49,7 @@ public func chain<A, B, C, D, E, F>(
 public func chain<T: Sendable>(_ stages: [Module<T, T>]) -> Module<T, T> {
     guard !stages.isEmpty else { return identity(T.self) }
     if stages.count == 1 { return stages[0] }
-    let name = "chain(" + stages.map(\.name).joined(separator: ", ") + ")"
+    let name = "chain(" + stages.map { $0.name }.joined(separator: ", ") + ")"
     return Module(name: name) { input in
         var value = input
         for stage in stages { value = try await stage(value) }

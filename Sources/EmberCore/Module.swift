@@ -15,6 +15,9 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
     /// Wrappers that know more than the generic record (a cache hit, a JIT strategy)
     /// record their own metrics; then the call site records nothing.
     @usableFromInline let recordsOwnMetrics: Bool
+    /// How to size inputs and outputs for metrics, decided once here, not per call.
+    @usableFromInline let inputSize: MetricSize
+    @usableFromInline let outputSize: MetricSize
 
     public init(
         name: String,
@@ -25,6 +28,8 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
         self.documentation = documentation
         self.body = body
         self.recordsOwnMetrics = false
+        self.inputSize = .strategy(for: Input.self)
+        self.outputSize = .strategy(for: Output.self)
     }
 
     private init(
@@ -35,6 +40,8 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
         self.documentation = documentation
         self.body = body
         self.recordsOwnMetrics = recordsOwnMetrics
+        self.inputSize = .strategy(for: Input.self)
+        self.outputSize = .strategy(for: Output.self)
     }
 
     /// For wrappers such as `cache` and `jit`, which call `MetricsRecorder.record`
@@ -54,20 +61,21 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
         return try await callRecordingMetrics(input)
     }
 
-    @usableFromInline
+    @inlinable
     func callRecordingMetrics(_ input: Input) async throws -> Output {
         let start = MonotonicClock.nanoseconds()
         let output = try await body(input)
-        let elapsed = MonotonicClock.nanoseconds() &- start
-        MetricsRecorder.shared.record(
+        let end = MonotonicClock.nanoseconds()
+        let recorder = MetricsRecorder.shared
+        recorder.record(
             OperatorMetrics(
                 name: name,
-                executionTimeNs: elapsed,
-                inputSizeBytes: estimatedSizeOf(input),
-                outputSizeBytes: estimatedSizeOf(output),
+                executionTimeNs: end &- start,
+                inputSizeBytes: inputSize.of(input),
+                outputSizeBytes: outputSize.of(output),
                 cacheHit: false,
                 jitStrategy: nil,
-                timestampNs: WallClock.nanosecondsSinceEpoch()
+                timestampNs: recorder.wallClock(atMonotonic: end)
             ))
         return output
     }

@@ -23,17 +23,20 @@ public func cache<Input: Sendable, Output: Sendable, Key: Hashable & Sendable>(
     precondition(maxSize >= 1, "cache maxSize must be at least 1, got \(maxSize)")
     let store = LRUCacheStore<Key, Output>(maxSize: maxSize)
     let name = "cache(\(m.name))"
+    let inputSize = MetricSize.strategy(for: Input.self)
+    let outputSize = MetricSize.strategy(for: Output.self)
     return Module.recordingOwnMetrics(name: name, documentation: m.documentation) { input in
-        let recording = MetricsRecorder.shared.isEnabled
+        let recorder = MetricsRecorder.shared
+        let recording = recorder.isEnabled
         let start = recording ? MonotonicClock.nanoseconds() : 0
-        let k = key(input)
-        let (output, hit) = try await store.value(for: k) { try await m(input) }
+        let (output, hit) = try await store.value(for: key(input)) { try await m(input) }
         if recording {
-            MetricsRecorder.shared.record(
+            let end = MonotonicClock.nanoseconds()
+            recorder.record(
                 OperatorMetrics(
-                    name: name, executionTimeNs: MonotonicClock.nanoseconds() &- start,
-                    inputSizeBytes: estimatedSizeOf(input), outputSizeBytes: estimatedSizeOf(output),
-                    cacheHit: hit, jitStrategy: nil, timestampNs: WallClock.nanosecondsSinceEpoch()))
+                    name: name, executionTimeNs: end &- start,
+                    inputSizeBytes: inputSize.of(input), outputSizeBytes: outputSize.of(output),
+                    cacheHit: hit, jitStrategy: nil, timestampNs: recorder.wallClock(atMonotonic: end)))
         }
         return output
     }

@@ -1,7 +1,6 @@
 import EmberCore
 import Foundation
 import EmberUtils
-import Synchronization
 
 /// Exponential backoff with jitter: the delay before attempt `k + 1` is
 /// `min(maxDelay, initialDelay * multiplier^(k-1))`, scaled by a random factor in
@@ -61,7 +60,7 @@ public func retry<Input: Sendable, Output: Sendable>(
     sleep: @escaping Sleeper = taskSleeper
 ) -> Module<Input, Output> {
     precondition(maxAttempts >= 1, "retry maxAttempts must be at least 1, got \(maxAttempts)")
-    let rng = Mutex(SeededGenerator(seed: backoff.seed))
+    let rng = SharedRandomSource(seed: backoff.seed)
     return Module(name: "retry(\(m.name))", documentation: m.documentation) { input in
         var failures = 0
         while true {
@@ -71,7 +70,7 @@ public func retry<Input: Sendable, Output: Sendable>(
                 failures += 1
                 if RetryClassification.isCancellation(error) || Task.isCancelled { throw error }
                 if failures >= maxAttempts || !retryIf(error) { throw error }
-                let draw = rng.withLock { g in Double(g.next() >> 11) / Double(1 << 53) }
+                let draw = rng.nextUnit()
                 var delay = backoff.delayNanoseconds(afterFailedAttempts: failures, unitRandom: draw)
                 if case .rateLimited(_, _, let after?, _) = error as? EmberError {
                     delay = max(delay, UInt64(after * 1e9))

@@ -1,7 +1,6 @@
 import EmberCore
 import EmberUtils
 import Foundation
-import Synchronization
 
 /// What a provider is asked: one prompt, with the parameters every wire format knows.
 public struct ModelRequest: Sendable, Equatable {
@@ -66,12 +65,12 @@ public final class OfflineProvider: ModelProvider {
     public let providerName = "offline"
     public let latency: Duration
     public let failureRate: Double
-    private let failures: FailureSequence
+    private let failures: SharedRandomSource
 
     public init(latency: Duration = .zero, failureRate: Double = 0, seed: UInt64 = 42) {
         self.latency = latency
         self.failureRate = min(max(failureRate, 0), 1)
-        self.failures = FailureSequence(seed: seed)
+        self.failures = SharedRandomSource(seed: seed)
     }
 
     private static let vocabulary = [
@@ -112,14 +111,5 @@ public final class OfflineProvider: ModelProvider {
             inWord = !space
         }
         return n
-    }
-}
-
-/// A seeded, thread-safe stream of uniform draws in [0, 1).
-final class FailureSequence: Sendable {
-    private let state: Mutex<SeededGenerator>
-    init(seed: UInt64) { state = Mutex(SeededGenerator(seed: seed)) }
-    func nextUnit() -> Double {
-        state.withLock { g in Double(g.next() >> 11) / Double(1 << 53) }
     }
 }

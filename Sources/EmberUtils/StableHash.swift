@@ -1,3 +1,5 @@
+import Synchronization
+
 /// FNV-1a, 64 bit. Unlike `Hasher`, its value is the same in every process, which is
 /// what deterministic outputs (the offline provider, seeded tests) need.
 public struct StableHash: Sendable {
@@ -47,5 +49,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
+    }
+}
+
+/// A seeded generator that concurrent callers can share: each draw takes a lock.
+/// A class, because escaping closures must capture it by reference (a `Mutex` local
+/// captured by an escaping closure is not safe).
+public final class SharedRandomSource: Sendable {
+    private let generator: Mutex<SeededGenerator>
+
+    public init(seed: UInt64) { generator = Mutex(SeededGenerator(seed: seed)) }
+
+    /// A uniform draw in [0, 1).
+    public func nextUnit() -> Double {
+        generator.withLock { g in Double(g.next() >> 11) / Double(UInt64(1) << 53) }
     }
 }

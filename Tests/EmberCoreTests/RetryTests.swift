@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func sleepsFollowTheBackoffAndHonourRetryAfter() async throws {
-        let sleeps = Mutex<[UInt64]>([])
+        let sleeps = Recorded<UInt64>()
         let calls = Counter()
         let m = module("m") { (x: Int) -> Int in
             switch calls.increment() {
@@ -55,14 +55,14 @@ import Testing
         }
         let r = retry(
             m, maxAttempts: 5, backoff: Backoff(initialDelay: .milliseconds(100), multiplier: 2, jitter: 0),
-            sleep: { ns in sleeps.withLock { $0.append(ns) } })
+            sleep: { ns in sleeps.append(ns) })
         #expect(try await r(9) == 9)
-        #expect(sleeps.withLock { $0 } == [100_000_000, 200_000_000, 7_000_000_000])
+        #expect(sleeps.all == [100_000_000, 200_000_000, 7_000_000_000])
     }
 
     @Test func jitterIsSeededAndReplayable() async throws {
         func delays(seed: UInt64) async throws -> [UInt64] {
-            let sleeps = Mutex<[UInt64]>([])
+            let sleeps = Recorded<UInt64>()
             let calls = Counter()
             let m = module("m") { (x: Int) -> Int in
                 if calls.increment() < 5 { throw EmberError.transient(module: "m", message: "flap") }
@@ -70,8 +70,8 @@ import Testing
             }
             _ = try await retry(
                 m, maxAttempts: 5, backoff: Backoff(initialDelay: .milliseconds(10), jitter: 1, seed: seed),
-                sleep: { ns in sleeps.withLock { $0.append(ns) } })(1)
-            return sleeps.withLock { $0 }
+                sleep: { ns in sleeps.append(ns) })(1)
+            return sleeps.all
         }
         let a = try await delays(seed: 1)
         #expect(a.count == 4)

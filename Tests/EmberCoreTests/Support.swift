@@ -47,3 +47,10 @@ struct TestFailure: Error, Equatable, RetryableError {
     let attempt: Int
     var isRetryable: Bool { true }
 }
+
+/// A thread-safe list that escaping closures can capture (a `Mutex` local cannot be).
+final class Recorded<T: Sendable>: Sendable {
+    private let items = Mutex<[T]>([])
+    func append(_ item: T) { items.withLock { $0.append(item) } }
+    var all: [T] { items.withLock { $0 } }
+}
