@@ -100,7 +100,8 @@ public final class OfflineProvider: ModelProvider {
         }
         let promptTokens = Self.wordCount(request.prompt) + Self.wordCount(request.system ?? "")
         return ProviderReply(
-            text: text, usage: TokenUsage(promptTokens: promptTokens, completionTokens: count))
+            text: text, usage: TokenUsage(promptTokens: promptTokens, completionTokens: count),
+            reportedCost: 0)  // offline calls cost nothing; the provider says so
     }
 
     static func wordCount(_ s: String) -> Int {
