@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Ember", targets: ["Ember"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
+        .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
+        .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -21,8 +23,19 @@ let package = Package(
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+        .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
+        .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
 
         // MARK: tests
+        .target(name: "EmberTestSupport", path: "Tests/EmberTestSupport"),
+        .testTarget(
+            name: "EmberJITTests",
+            dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "EmberProvidersTests",
+            dependencies: ["Ember", "EmberTestSupport"]
+        ),
         .testTarget(
             name: "EmberCoreTests",
             dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -75,6 +75,10 @@ public indirect enum TreeShape: Hashable, @unchecked Sendable {
 public struct TreeShapeMismatch: Error, CustomStringConvertible, Sendable {
     public let expected: String
     public let found: TreeShape
+    public init(expected: String, found: TreeShape) {
+        self.expected = expected
+        self.found = found
+    }
     public var description: String {
         "cannot rebuild a tree: expected \(expected), found \(found.kind); "
             + "check that flattenTree and init(rebuildingShape:) list the same fields in the same order"

@@ -110,7 +110,9 @@ final class HTTPModelClient: Sendable {
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.httpBody = body
-        request.timeoutInterval = timeout.secondsValue
+        // URLSession's own timeout works in whole seconds on Linux (a sub-second value fires
+        // at once), so it only backs up the exact deadline `send` keeps.
+        request.timeoutInterval = max(timeout.secondsValue.rounded(.up) + 1, 2)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }

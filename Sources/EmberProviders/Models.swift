@@ -44,6 +44,11 @@ public struct ResolvedModel: Sendable, Equatable, Hashable {
     public var model: String
     /// `provider/model`: the registry's key.
     public var id: String { "\(provider)/\(model)" }
+
+    public init(provider: String, model: String) {
+        self.provider = provider
+        self.model = model
+    }
 }
 
 /// Routes model names to providers and keeps one provider instance per model.

@@ -120,10 +120,11 @@ extension PricingTable {
             done.append(ModelPrice(name: p.name, provider: provider, inputPerMillion: input, outputPerMillion: output, aliases: p.aliases))
         }
 
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Bytes, not Characters: "\r\n" is one Character and would hide the line break.
+        let lines = Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
         for raw in lines {
             lineNumber += 1
-            var scanner = LineScanner(Array(raw.utf8))
+            var scanner = LineScanner(Array(raw))
             scanner.skipSpaces()
             if scanner.atEndOrComment { continue }
             if scanner.peek == UInt8(ascii: "[") {
