@@ -73,6 +73,26 @@ public final class ModelRegistry: Sendable {
     /// Adds a provider prefix (`"local"` routes `local/<m>`); replaces an earlier one.
     public func register(prefix: String, factory: @escaping Factory) {
         factories.withLock { $0[prefix] = factory }
+        routes.withLock { $0.removeAll() }  // a new prefix may change how names route
+    }
+
+    /// Everything a call needs about a model name, resolved once per name: routing,
+    /// parsing and pricing are off the per-call path.
+    struct Route: Sendable {
+        let resolved: ResolvedModel
+        let provider: any ModelProvider
+        let price: ModelPrice?
+        let selfPricing: Bool
+    }
+    private let routes = Mutex<[String: Route]>([:])
+
+    func route(for name: String) throws -> Route {
+        if let r = routes.withLock({ $0[name] }) { return r }
+        let resolved = try resolve(name)
+        let provider = try provider(for: resolved)
+        let r = Route(resolved: resolved, provider: provider, price: price(for: resolved), selfPricing: provider is any SelfPricingProvider)
+        routes.withLock { $0[name] = r }
+        return r
     }
 
     /// Which provider and model name a name means.
@@ -203,10 +223,9 @@ public final class Models: Sendable {
     }
 
     func call(_ model: String, _ prompt: String, _ p: ModelParameters) async throws -> ModelResponse {
-        let resolved = try registry.resolve(model)
-        let provider = try registry.provider(for: resolved)
-        let price = registry.price(for: resolved)
-        if price == nil, registry.settings.strictPricing, !(provider is any SelfPricingProvider) {
+        let route = try registry.route(for: model)
+        let (resolved, provider, price) = (route.resolved, route.provider, route.price)
+        if price == nil, registry.settings.strictPricing, !route.selfPricing {
             throw EmberError.unknownModel(
                 name: model,
                 hint: "no price for \(resolved.id) in the pricing table; add it to rules/model-pricing.toml "
@@ -270,5 +289,27 @@ public struct ModelInstance: Sendable {
             documentation: "Calls \(model) with the instance's defaults; answers the text.",
             determinism: determinism
         ) { prompt in try await call(prompt).text }
+    }
+}
+
+/// Settings carry the environment, and so the API keys: every printed or dumped form shows
+/// the variable names only.
+extension ModelSettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    private var redactedEnvironment: String {
+        "[" + environment.keys.sorted().map { "\($0): <redacted>" }.joined(separator: ", ") + "]"
+    }
+    public var description: String {
+        "ModelSettings(environment: \(redactedEnvironment), openAIBaseURL: \(openAIBaseURL ?? "from environment"), "
+            + "anthropicBaseURL: \(anthropicBaseURL ?? "from environment"), strictPricing: \(strictPricing))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "environment": redactedEnvironment, "openAIBaseURL": openAIBaseURL as Any,
+                "anthropicBaseURL": anthropicBaseURL as Any, "offlineLatency": offlineLatency,
+                "strictPricing": strictPricing,
+            ], displayStyle: .struct)
     }
 }

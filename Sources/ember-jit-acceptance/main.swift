@@ -13,8 +13,9 @@
 //   questions), as a retrieval-augmented program has. Un-jitted: `treeMap`, the leaf model
 //   on every leaf in order.
 // Each case runs on a fresh jit (no memo carried over), baseline and jitted interleaved.
-// Two informational rows follow: the same workloads at temperature 0.7 (nondeterministic:
-// no replay allowed, so basic gains nothing and advanced only concurrency).
+// Informational rows follow: advanced against a concurrent un-jitted peer (what dedup adds
+// beyond concurrency), and the same workloads at temperature 0.7 (nondeterministic: no
+// replay allowed, so basic gains nothing and advanced only concurrency).
 import Ember
 import Foundation
 
@@ -97,11 +98,13 @@ struct Row {
     var replayedShare: [Double] = []
 }
 
-func measure(temperature: Double) async throws -> (basic: Row, advanced: Row) {
+func measure(temperature: Double) async throws -> (basic: Row, advanced: Row, advancedVsConcurrent: Row) {
     let leaf = models.instance("offline/gpt-4o", temperature: temperature, maxTokens: 8).textModule()
     var g = SeededGenerator(seed: seed)
     var basic = Row(label: "basic")
     var advanced = Row(label: "advanced")
+    var versusConcurrent = Row(label: "advanced vs concurrent peer")
+    let concurrentPeer = vmap(leaf, batchSize: 64)
     for _ in 0..<caseCount {
         let program = basicCase(&g)
         let j = jit(leaf)
@@ -119,9 +122,19 @@ func measure(temperature: Double) async throws -> (basic: Row, advanced: Row) {
         let (aJit, rJit) = try await seconds { try await ja(batch) }
         precondition(rBase.map(\.prompt) == rJit.map(\.prompt) && rBase.map(\.contexts) == rJit.map(\.contexts))
         advanced.speedups.append(aBase / aJit)
+        // A stronger peer than treeMap: the same leaves, un-jitted but all in flight at once
+        // (vmap over the flattened leaves, duplicates included); rebuilt the same way.
+        let ja2 = jit(leaf, over: [Question<String>].self, producing: [Question<String>].self)
+        let (cBase, cOut) = try await seconds {
+            let (leaves, shape) = batch.flattened()
+            return try [Question<String>].rebuild(shape: shape, leaves: try await concurrentPeer(leaves))
+        }
+        let (cJit, cJitOut) = try await seconds { try await ja2(batch) }
+        precondition(cOut.map(\.contexts) == cJitOut.map(\.contexts))
+        versusConcurrent.speedups.append(cBase / cJit)
         advanced.replayedShare.append(Double(ja.statistics.replayed) / Double(max(ja.statistics.requests, 1)))
     }
-    return (basic, advanced)
+    return (basic, advanced, versusConcurrent)
 }
 
 func summary(_ xs: [Double]) -> String {
@@ -130,7 +143,7 @@ func summary(_ xs: [Double]) -> String {
 }
 
 print("JIT acceptance on the offline provider, \(latencyMs) ms latency, \(caseCount) cases per strategy, seed \(seed)")
-let (basic, advanced) = try await measure(temperature: 0)
+let (basic, advanced, versusConcurrent) = try await measure(temperature: 0)
 var allAccepted = true
 for row in [basic, advanced] {
     let verdict = jitAcceptance(speedups: row.speedups)
@@ -142,8 +155,10 @@ for row in [basic, advanced] {
     print("  speedups per case: " + row.speedups.map { String(format: "%.2f", $0) }.joined(separator: " "))
     print("  \(verdict)")
 }
-let (ndBasic, ndAdvanced) = try await measure(temperature: 0.7)
+let (ndBasic, ndAdvanced, _) = try await measure(temperature: 0.7)
 print("")
+print("informational: advanced against a concurrent un-jitted peer (vmap over the leaves, no dedup)")
+print("  speedups: \(summary(versusConcurrent.speedups))")
 print("informational: the same workloads at temperature 0.7 (nondeterministic, never replayed)")
 print("  basic:    \(summary(ndBasic.speedups))")
 print("  advanced: \(summary(ndAdvanced.speedups))  (concurrency only)")

@@ -344,5 +344,13 @@ func renderings(_ error: any Error) -> [String] {
         let registry = ModelRegistry(settings: ModelSettings(environment: ["OPENAI_API_KEY": secretKey]))
         let settingsDump = String(describing: try registry.provider(for: "gpt-4o"))
         #expect(!settingsDump.contains(secretKey))
+        // Settings hold the environment, keys included: no printed form shows them.
+        let models = Models(registry: registry)
+        var dumpedModels = ""
+        dump(models, to: &dumpedModels)
+        for r in [String(describing: registry.settings), String(reflecting: registry.settings), dumpedModels] {
+            #expect(!r.contains(secretKey), "key leaked: \(r)")
+        }
+        #expect(dumpedModels.contains("OPENAI_API_KEY"), "the variable's name is shown, its value is not")
     }
 }
