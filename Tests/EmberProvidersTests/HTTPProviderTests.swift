@@ -174,6 +174,52 @@ func renderings(_ error: any Error) -> [String] {
         #expect(server.requests.count == 2)
     }
 
+    @Test func cancellingTheCallerStopsAtOnceAndIsNotRetried() async throws {
+        let server = try LoopbackHTTPServer(responses: [.json(200, openAISuccess, delay: 5)])
+        defer { server.stop() }
+        let log = SleepLog()
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(log))
+        let call = Task { try await p.complete(ModelRequest(model: "gpt-4o", prompt: "x")) }
+        while server.requests.isEmpty { try await Task.sleep(nanoseconds: 1_000_000) }
+        let start = MonotonicClock.nanoseconds()
+        call.cancel()
+        await #expect(throws: CancellationError.self) { try await call.value }
+        #expect(MonotonicClock.nanoseconds() - start < 4_000_000_000, "did not wait for the server's 5 s answer")
+        #expect(server.requests.count == 1 && log.recorded.isEmpty)
+    }
+
+    @Test func retryAfterAcceptsSecondsAndHTTPDates() async throws {
+        let later = Date(timeIntervalSinceNow: 30)
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let server = try LoopbackHTTPServer(responses: [
+            .json(429, "{}", headers: [("Retry-After", "1.5")]),
+            .json(429, "{}", headers: [("Retry-After", f.string(from: later))]),
+            .json(200, openAISuccess),
+        ])
+        defer { server.stop() }
+        let log = SleepLog()
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(log))
+        _ = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "x"))
+        #expect(log.recorded.count == 2)
+        #expect(log.recorded.first == 1_500_000_000)
+        let dated = Double(log.recorded.last ?? 0) / 1e9
+        #expect(dated > 25 && dated <= 30, "an HTTP date is a wait until then, got \(dated) s")
+    }
+
+    @Test func retryAfterBeyondTheLimitReturnsThe429() async throws {
+        let server = try LoopbackHTTPServer(responses: [.json(429, #"{"error":{"message":"quota"}}"#, headers: [("Retry-After", "3600")])])
+        defer { server.stop() }
+        let log = SleepLog()
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(log))
+        await #expect(throws: EmberError.rateLimited(provider: "openai", model: "gpt-4o", retryAfter: 3600, message: "quota")) {
+            try await p.complete(ModelRequest(model: "gpt-4o", prompt: "x"))
+        }
+        #expect(server.requests.count == 1 && log.recorded.isEmpty, "an hour's wait is the caller's decision")
+    }
+
     @Test func connectionRefusedIsATransportError() async throws {
         let server = try LoopbackHTTPServer(responses: [.json(200, openAISuccess)])
         let base = server.baseURL
