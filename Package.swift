@@ -19,7 +19,10 @@ let package = Package(
         .target(name: "EmberCore", dependencies: ["EmberUtils"]),
         .target(name: "EmberExecution", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
-        .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
+        // models() and the HTTP providers: the only target that links FoundationNetworking
+        // (and so libcurl); tools that must stay static depend on the layers below instead.
+        .target(name: "EmberModels", dependencies: ["EmberCore", "EmberUtils", "EmberProviders"]),
+        .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberModels"]),
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),

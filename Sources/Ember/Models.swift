@@ -1,3 +1,4 @@
+@_exported import EmberModels
 import EmberExecution
 import EmberProviders
 

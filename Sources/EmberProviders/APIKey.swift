@@ -3,7 +3,8 @@
 public struct APIKey: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
-    let value: String
+    /// For the HTTP layer's headers only.
+    package let value: String
 
     public init?(_ value: String?) {
         guard let v = value?.trimmingASCIIWhitespace(), !v.isEmpty else { return nil }
@@ -23,7 +24,7 @@ public struct APIKey: Sendable, Equatable, CustomStringConvertible, CustomDebugS
 }
 
 extension String {
-    func trimmingASCIIWhitespace() -> String {
+    package func trimmingASCIIWhitespace() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
@@ -31,7 +32,7 @@ extension String {
     }
 
     /// Replaces every occurrence of `target` (byte-wise, UTF-8).
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    package func replacingAll(_ target: String, with replacement: String) -> String {
         let hay = Array(utf8)
         let needle = Array(target.utf8)
         guard !needle.isEmpty, hay.count >= needle.count else { return self }

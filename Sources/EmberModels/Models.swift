@@ -1,4 +1,5 @@
 import EmberCore
+import EmberProviders
 import EmberUtils
 import Foundation
 import Synchronization

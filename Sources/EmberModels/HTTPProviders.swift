@@ -1,4 +1,5 @@
 import EmberCore
+import EmberProviders
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -80,7 +81,7 @@ public final class OpenAIProvider: ModelProvider, CustomStringConvertible, Custo
     /// `apiKey` nil or empty: calls fail with `missingAPIKey` naming OPENAI_API_KEY.
     public init(apiKey: String?, baseURL: String = OpenAIProvider.defaultBaseURL, options: HTTPProviderOptions = HTTPProviderOptions()) throws {
         key = APIKey(apiKey)
-        endpoint = try EmberProviders.endpoint(base: baseURL, variable: Self.baseURLVariable, path: "/v1/chat/completions")
+        endpoint = try EmberModels.endpoint(base: baseURL, variable: Self.baseURLVariable, path: "/v1/chat/completions")
         client = HTTPModelClient(provider: "openai", endpoint: endpoint, timeout: options.timeout, retry: options.retry, session: options.session)
     }
 
@@ -162,7 +163,7 @@ public final class AnthropicProvider: ModelProvider, CustomStringConvertible, Cu
         key = APIKey(apiKey)
         self.version = version
         self.defaultMaxTokens = defaultMaxTokens
-        endpoint = try EmberProviders.endpoint(base: baseURL, variable: Self.baseURLVariable, path: "/v1/messages")
+        endpoint = try EmberModels.endpoint(base: baseURL, variable: Self.baseURLVariable, path: "/v1/messages")
         client = HTTPModelClient(provider: "anthropic", endpoint: endpoint, timeout: options.timeout, retry: options.retry, session: options.session)
     }
 
