@@ -204,6 +204,9 @@ extension Optional: TreeRebuildable where Wrapped: TreeRebuildable {
     }
 }
 
+/// Leaves in the dictionary's iteration order, keys kept in the shape. Two equal
+/// dictionaries may iterate differently, so `basic`'s whole-tree memo can miss on them
+/// (a recomputation, never a wrong answer); `advanced` memoizes leaves and is unaffected.
 extension Dictionary: TreeFlattenable where Value: TreeFlattenable {
     public func flattenTree(into leaves: inout [Value.Leaf]) -> TreeShape {
         var keys: [AnyHashable] = []

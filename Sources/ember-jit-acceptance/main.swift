@@ -2,7 +2,10 @@
 // program on the offline provider with a realistic latency, over ≥ 25 seeded cases, with
 // the 20th-percentile verdict and its bootstrap interval. Build in release:
 //
-//     swift run -c release ember-jit-acceptance [--cases 25] [--latency-ms 20] [--seed 1]
+//     swift run -c release ember-jit-acceptance [--cases 25] [--latency-ms 20] [--seed 1] [--json out.json]
+//
+// Exit codes: 0 both strategies accepted, 1 a strategy rejected, 2 bad arguments or an
+// unwritable --json file.
 //
 // Workloads (fixed before measuring; the seed only draws the cases):
 // - basic: a program of 32 sequential model calls (temperature 0) whose prompts come from
@@ -29,7 +32,18 @@ func argument(_ name: String, default value: Int) -> Int {
     return v
 }
 
+func jsonPath() -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: "--json") else { return nil }
+    guard i + 1 < args.count else {
+        FileHandle.standardError.write(Data("ember-jit-acceptance: --json needs a file path\n".utf8))
+        exit(2)
+    }
+    return args[i + 1]
+}
+
 let caseCount = argument("--cases", default: 25)
+let jsonOutput = jsonPath()
 let latencyMs = argument("--latency-ms", default: 20)
 let seed = UInt64(argument("--seed", default: 1))
 
@@ -145,9 +159,14 @@ func summary(_ xs: [Double]) -> String {
 print("JIT acceptance on the offline provider, \(latencyMs) ms latency, \(caseCount) cases per strategy, seed \(seed)")
 let (basic, advanced, versusConcurrent) = try await measure(temperature: 0)
 var allAccepted = true
+var report: [String: Any] = ["latency_ms": latencyMs, "cases": caseCount, "seed": Int(seed)]
 for row in [basic, advanced] {
     let verdict = jitAcceptance(speedups: row.speedups)
     allAccepted = allAccepted && verdict.accepted
+    report[row.label] = [
+        "speedups": row.speedups, "p20": verdict.observed, "interval95": [verdict.intervalLower, verdict.intervalUpper],
+        "accepted": verdict.accepted, "verdict": verdict.description,
+    ]
     print("")
     print("\(row.label) (deterministic leaf, temperature 0)")
     print("  speedups: \(summary(row.speedups))")
@@ -162,4 +181,15 @@ print("  speedups: \(summary(versusConcurrent.speedups))")
 print("informational: the same workloads at temperature 0.7 (nondeterministic, never replayed)")
 print("  basic:    \(summary(ndBasic.speedups))")
 print("  advanced: \(summary(ndAdvanced.speedups))  (concurrency only)")
+if let path = jsonOutput {
+    report["advanced_vs_concurrent_peer"] = ["speedups": versusConcurrent.speedups]
+    report["temperature_0_7"] = ["basic": ["speedups": ndBasic.speedups], "advanced": ["speedups": ndAdvanced.speedups]]
+    do {
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+    } catch {
+        FileHandle.standardError.write(Data("ember-jit-acceptance: cannot write \(path): \(error.localizedDescription)\n".utf8))
+        exit(2)
+    }
+}
 exit(allAccepted ? 0 : 1)
