@@ -16,6 +16,8 @@ public struct ModelSettings: Sendable {
     public var http: HTTPProviderOptions
     /// Latency of the `offline/...` models.
     public var offlineLatency: Duration
+    /// Scripted answers of the `offline/...` models (prompt → text).
+    public var offlineScript: [String: String] = [:]
     public var pricing: PricingTable
     /// Strict (the default): a model with no price and no provider-reported cost is an
     /// error, raised before the request is sent. Non-strict: its cost is 0, marked `.unpriced`.
@@ -151,7 +153,7 @@ public final class ModelRegistry: Sendable {
         case "anthropic":
             return try AnthropicProvider(environment: settings.environment, baseURL: settings.anthropicBaseURL, options: settings.http)
         case "offline":
-            return OfflineProvider(latency: settings.offlineLatency)
+            return OfflineProvider(latency: settings.offlineLatency, scriptedReplies: settings.offlineScript)
         default:
             guard let f = factories.withLock({ $0[r.provider] }) else {
                 throw EmberError.unknownModel(name: r.id, hint: "no provider is registered for prefix '\(r.provider)'")

@@ -67,11 +67,17 @@ public final class OfflineProvider: ModelProvider {
     public let latency: Duration
     public let failureRate: Double
     private let failures: FailureSequence
+    /// Prompt → answer text for scripted conversations; other prompts get hashed text.
+    public let scriptedReplies: [String: String]
 
-    public init(latency: Duration = .zero, failureRate: Double = 0, seed: UInt64 = 42) {
+    public init(
+        latency: Duration = .zero, failureRate: Double = 0, seed: UInt64 = 42,
+        scriptedReplies: [String: String] = [:]
+    ) {
         self.latency = latency
         self.failureRate = min(max(failureRate, 0), 1)
         self.failures = FailureSequence(seed: seed)
+        self.scriptedReplies = scriptedReplies
     }
 
     private static let vocabulary = [
@@ -83,6 +89,13 @@ public final class OfflineProvider: ModelProvider {
         if latency > .zero { try await Task.sleep(for: latency) }
         if failureRate > 0, failures.nextUnit() < failureRate {
             throw EmberError.transient(module: "offline/\(request.model)", message: "injected failure")
+        }
+        if let scripted = scriptedReplies[request.prompt] {
+            let promptTokens = Self.wordCount(request.prompt) + Self.wordCount(request.system ?? "")
+            return ProviderReply(
+                text: scripted,
+                usage: TokenUsage(promptTokens: promptTokens, completionTokens: Self.wordCount(scripted)),
+                reportedCost: 0)
         }
         var h = StableHash()
         h.combine(request.model)

@@ -127,6 +127,17 @@ func settings(_ server: LoopbackHTTPServer, strict: Bool = true) -> ModelSetting
         #expect(a.usage.promptTokens == 3)
     }
 
+    @Test func offlineScriptedRepliesWinOverHashedText() async throws {
+        var s = ModelSettings(environment: [:])
+        s.offlineScript = ["What is 2+2?": "4, because two and two make four"]
+        let models = Models(settings: s)
+        let r = try await models("offline/m", "What is 2+2?")
+        #expect(r.text == "4, because two and two make four")
+        #expect(r.usage == TokenUsage(promptTokens: 3, completionTokens: 7))
+        let other = try await models("offline/m", "Something else")
+        #expect(other.text != r.text && !other.text.isEmpty)
+    }
+
     @Test func fiftyConcurrentCallersGetOneProviderPerModel() async throws {
         let registry = ModelRegistry(settings: ModelSettings(environment: [:]))
         let names = ["gpt-4o", "openai/gpt-4o", "claude-3-haiku", "offline/a"]
