@@ -259,6 +259,35 @@ final class CountingLeaf: Sendable {
         #expect(percentileOfSorted([5], 0.2) == 5)
     }
 
+    /// Python's statistics.quantiles(method="inclusive") is the same linear rule: an oracle.
+    @Test func percentileAgreesWithPythonOnRandomSamples() throws {
+        var g = SeededGenerator(seed: 2026)
+        var samples: [[Double]] = []
+        for n in [2, 3, 7, 25, 26, 40, 101] {
+            samples.append((0..<n).map { _ in Double(g.next() % 100_000) / 1000 })
+        }
+        let script = "import json,sys,statistics\nfor xs in json.load(sys.stdin): print(repr(statistics.quantiles(xs, n=5, method='inclusive')[0]))"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script]
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = Pipe()
+        try p.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: samples))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus == 127 { return }  // no python3 on PATH: nothing to compare with
+        let expected = text.split(separator: "\n").compactMap { Double($0) }
+        #expect(expected.count == samples.count)
+        for (xs, want) in zip(samples, expected) {
+            #expect(abs(percentileOfSorted(xs.sorted(), 0.2) - want) < 1e-9, "n=\(xs.count)")
+        }
+    }
+
     @Test func acceptsAtOrAboveTwoAtThePercentile() {
         let v = jitAcceptance(speedups: Array(repeating: 3.0, count: 25))
         #expect(v.accepted)
