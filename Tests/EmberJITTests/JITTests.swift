@@ -82,6 +82,34 @@ final class CountingLeaf: Sendable {
         #expect(j.statistics.executions == 1)
     }
 
+    @Test func waitersOfAFailedExecutionAllGetItsErrorAndTheNextCallRetries() async throws {
+        let runs = Atomic<Int>(0)
+        let gate = Gate()
+        let failing = Module<String, String>(name: "fails-once", determinism: .deterministic) { s in
+            let n = runs.add(1, ordering: .relaxed).newValue
+            await gate.wait()
+            if n == 1 { throw EmberError.transient(module: "fails-once", message: "boom") }
+            return s
+        }
+        let j = jit(failing)
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 { group.addTask { (try? await j("k")) != nil } }
+            while j.statistics.calls < 10 { await Task.yield() }
+            gate.open()
+            var ok: [Bool] = []
+            for await o in group { ok.append(o) }
+            return ok
+        }
+        // The first execution failed and its waiters got that error rather than a run each
+        // (without coalescing all 10 would run; a caller still between entering and joining
+        // when the failure lands may start one more run, never one per caller).
+        #expect(outcomes.contains(false))
+        #expect(runs.load(ordering: .relaxed) < 10)
+        let before = runs.load(ordering: .relaxed)
+        #expect(try await j("k") == "k", "a failure is not memoized: the next call runs again")
+        #expect(runs.load(ordering: .relaxed) <= before + 1)
+    }
+
     @Test func failuresAreNotMemoized() async throws {
         let attempts = Atomic<Int>(0)
         let flaky = Module<Int, Int>(name: "flaky", determinism: .deterministic) { n in
@@ -133,10 +161,11 @@ final class CountingLeaf: Sendable {
         _ = try await basic("abc")
         _ = try await basic("abc")
         _ = try await advanced(["x", "yy", "x"])
+        _ = try await advanced(["yy", "x"])
         let mine = MetricsRecorder.shared.snapshot().filter { $0.name == "jit(\(leaf.name))" }
-        #expect(mine.count == 3)
-        #expect(mine.map(\.jitStrategy) == ["basic", "basic", "advanced"])
-        #expect(mine.map(\.cacheHit) == [false, true, false])
+        #expect(mine.count == 4)
+        #expect(mine.map(\.jitStrategy) == ["basic", "basic", "advanced", "advanced"])
+        #expect(mine.map(\.cacheHit) == [false, true, false, true])
     }
 }
 
@@ -178,6 +207,27 @@ final class CountingLeaf: Sendable {
         let j = jit(leaf, over: [String].self, producing: [String].self)
         let out = try await j(["a", "b", "c", "a", "d", "e", "f", "b"])
         #expect(out == ["a!", "b!", "c!", "a!", "d!", "e!", "f!", "b!"])
+    }
+
+    @Test func leafConcurrencyIsBounded() async throws {
+        let inFlight = Atomic<Int>(0)
+        let peak = Atomic<Int>(0)
+        let leaf = Module<Int, Int>(name: "bounded", determinism: .nondeterministic) { n in
+            let now = inFlight.add(1, ordering: .relaxed).newValue
+            var seen = peak.load(ordering: .relaxed)
+            while now > seen {
+                let (exchanged, current) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+                if exchanged { break }
+                seen = current
+            }
+            try await Task.sleep(nanoseconds: 2_000_000)
+            inFlight.subtract(1, ordering: .relaxed)
+            return n * n
+        }
+        let j = jit(leaf, over: [Int].self, producing: [Int].self, maxConcurrency: 3)
+        #expect(try await j(Array(0..<20)) == (0..<20).map { $0 * $0 })
+        #expect(peak.load(ordering: .relaxed) <= 3)
+        #expect(peak.load(ordering: .relaxed) >= 1)
     }
 
     @Test func nondeterministicLeavesAreAllComputed() async throws {
