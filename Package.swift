@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Ember", targets: ["Ember"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
+        .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
+        .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -17,15 +19,29 @@ let package = Package(
         .target(name: "EmberCore", dependencies: ["EmberUtils"]),
         .target(name: "EmberExecution", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
-        .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
+        // models() and the HTTP providers: the only target that links FoundationNetworking
+        // (and so libcurl); tools that must stay static depend on the layers below instead.
+        .target(name: "EmberModels", dependencies: ["EmberCore", "EmberUtils", "EmberProviders"]),
+        .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberModels"]),
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+        .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
+        .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
 
         // MARK: tests
+        .target(name: "EmberTestSupport", dependencies: ["EmberCore"], path: "Tests/EmberTestSupport"),
+        .testTarget(
+            name: "EmberJITTests",
+            dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "EmberProvidersTests",
+            dependencies: ["Ember", "EmberTestSupport"]
+        ),
         .testTarget(
             name: "EmberCoreTests",
-            dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,10 +18,13 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
     /// How to size inputs and outputs for metrics, decided once here, not per call.
     @usableFromInline let inputSize: MetricSize
     @usableFromInline let outputSize: MetricSize
+    /// Whether `jit` may replay this module's results (see `Determinism`).
+    public let determinism: Determinism
 
     public init(
         name: String,
         documentation: String = "",
+        determinism: Determinism = .undeclared,
         _ body: @escaping @Sendable (Input) async throws -> Output
     ) {
         self.name = name
@@ -30,10 +33,12 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
         self.recordsOwnMetrics = false
         self.inputSize = .strategy(for: Input.self)
         self.outputSize = .strategy(for: Output.self)
+        self.determinism = determinism
     }
 
     private init(
         name: String, documentation: String, recordsOwnMetrics: Bool,
+        determinism: Determinism = .undeclared,
         body: @escaping @Sendable (Input) async throws -> Output
     ) {
         self.name = name
@@ -42,15 +47,18 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
         self.recordsOwnMetrics = recordsOwnMetrics
         self.inputSize = .strategy(for: Input.self)
         self.outputSize = .strategy(for: Output.self)
+        self.determinism = determinism
     }
 
     /// For wrappers such as `cache` and `jit`, which call `MetricsRecorder.record`
     /// themselves because they know what the generic record does not (hit, strategy).
     public static func recordingOwnMetrics(
-        name: String, documentation: String = "",
+        name: String, documentation: String = "", determinism: Determinism = .undeclared,
         _ body: @escaping @Sendable (Input) async throws -> Output
     ) -> Module {
-        Module(name: name, documentation: documentation, recordsOwnMetrics: true, body: body)
+        Module(
+            name: name, documentation: documentation, recordsOwnMetrics: true,
+            determinism: determinism, body: body)
     }
 
     @inlinable
@@ -82,7 +90,16 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
 
     /// The same function under another name or documentation.
     public func named(_ name: String, documentation: String? = nil) -> Module {
-        Module(name: name, documentation: documentation ?? self.documentation, body)
+        Module(
+            name: name, documentation: documentation ?? self.documentation,
+            recordsOwnMetrics: false, determinism: determinism, body: body)
+    }
+
+    /// The same module declaring whether its results may be replayed by `jit`.
+    public func declaring(_ determinism: Determinism) -> Module {
+        Module(
+            name: name, documentation: documentation, recordsOwnMetrics: recordsOwnMetrics,
+            determinism: determinism, body: body)
     }
 
     /// This module with its output type erased, for heterogeneous collections.
@@ -98,12 +115,13 @@ public struct Module<Input: Sendable, Output: Sendable>: Sendable {
 public func module<Input: Sendable, Output: Sendable>(
     _ name: String,
     doc: String = "",
+    determinism: Determinism = .undeclared,
     _ body: @escaping @Sendable (Input) async throws -> Output
 ) -> Module<Input, Output> {
-    Module(name: name, documentation: doc, body)
+    Module(name: name, documentation: doc, determinism: determinism, body)
 }
 
 /// The identity module: what an empty chain is.
 public func identity<T: Sendable>(_ type: T.Type = T.self) -> Module<T, T> {
-    Module(name: "identity", documentation: "Returns its input unchanged.") { $0 }
+    Module(name: "identity", documentation: "Returns its input unchanged.", determinism: .deterministic) { $0 }
 }

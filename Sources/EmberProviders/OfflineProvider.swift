@@ -66,11 +66,17 @@ public final class OfflineProvider: ModelProvider {
     public let latency: Duration
     public let failureRate: Double
     private let failures: SharedRandomSource
+    /// Prompt → answer text for scripted conversations; other prompts get hashed text.
+    public let scriptedReplies: [String: String]
 
-    public init(latency: Duration = .zero, failureRate: Double = 0, seed: UInt64 = 42) {
+    public init(
+        latency: Duration = .zero, failureRate: Double = 0, seed: UInt64 = 42,
+        scriptedReplies: [String: String] = [:]
+    ) {
         self.latency = latency
         self.failureRate = min(max(failureRate, 0), 1)
         self.failures = SharedRandomSource(seed: seed)
+        self.scriptedReplies = scriptedReplies
     }
 
     private static let vocabulary = [
@@ -82,6 +88,13 @@ public final class OfflineProvider: ModelProvider {
         if latency > .zero { try await Task.sleep(for: latency) }
         if failureRate > 0, failures.nextUnit() < failureRate {
             throw EmberError.transient(module: "offline/\(request.model)", message: "injected failure")
+        }
+        if let scripted = scriptedReplies[request.prompt] {
+            let promptTokens = Self.wordCount(request.prompt) + Self.wordCount(request.system ?? "")
+            return ProviderReply(
+                text: scripted,
+                usage: TokenUsage(promptTokens: promptTokens, completionTokens: Self.wordCount(scripted)),
+                reportedCost: 0)
         }
         var h = StableHash()
         h.combine(request.model)
@@ -99,7 +112,8 @@ public final class OfflineProvider: ModelProvider {
         }
         let promptTokens = Self.wordCount(request.prompt) + Self.wordCount(request.system ?? "")
         return ProviderReply(
-            text: text, usage: TokenUsage(promptTokens: promptTokens, completionTokens: count))
+            text: text, usage: TokenUsage(promptTokens: promptTokens, completionTokens: count),
+            reportedCost: 0)  // offline calls cost nothing; the provider says so
     }
 
     static func wordCount(_ s: String) -> Int {

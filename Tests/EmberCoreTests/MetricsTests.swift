@@ -1,15 +1,13 @@
 import Ember
+import EmberTestSupport
 import Foundation
 import Testing
 
-/// These tests switch the process-wide recorder on and off, so they run one at a time and
-/// leave it as they found it (the guide's DeterministicTestCase idea).
+/// These tests switch the process-wide recorder through `ExclusiveMetrics`, which runs
+/// them one at a time across all suites and restores the setting.
 @Suite(.serialized) struct MetricsTests {
-    private func withMetrics<T>(_ body: () async throws -> T) async rethrows -> T {
-        let was = MetricsRecorder.shared.isEnabled
-        MetricsRecorder.shared.setEnabled(true)
-        defer { MetricsRecorder.shared.setEnabled(was) }
-        return try await body()
+    private func withMetrics<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        try await ExclusiveMetrics.with(enabled: true, body)
     }
 
     @Test func recordsNameTimeSizesAndTimestamp() async throws {
@@ -29,8 +27,9 @@ import Testing
 
     @Test func recordsNothingWhenOff() async throws {
         let name = "metrics.off.\(UUID().uuidString)"
-        MetricsRecorder.shared.setEnabled(false)
-        _ = try await module(name) { (x: Int) in x }(1)
+        try await ExclusiveMetrics.with(enabled: false) {
+            _ = try await module(name) { (x: Int) in x }(1)
+        }
         #expect(MetricsRecorder.shared.snapshot().allSatisfy { $0.name != name })
     }
 
