@@ -208,7 +208,7 @@ public final class Models: Sendable {
     }
 
     public func callAsFunction(
-        _ model: String, _ prompt: String, system: String? = nil, temperature: Double? = nil,
+        _ model: String, _ prompt: String, temperature: Double? = nil, system: String? = nil,
         maxTokens: Int? = nil, stop: [String]? = nil
     ) async throws -> ModelResponse {
         try await call(
@@ -217,7 +217,7 @@ public final class Models: Sendable {
 
     /// A model with bound defaults; call-time parameters override them.
     public func instance(
-        _ model: String, system: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil,
+        _ model: String, temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
         stop: [String]? = nil
     ) -> ModelInstance {
         ModelInstance(
@@ -262,7 +262,7 @@ public struct ModelInstance: Sendable {
     public let defaults: ModelParameters
 
     public func callAsFunction(
-        _ prompt: String, system: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil,
+        _ prompt: String, temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
         stop: [String]? = nil
     ) async throws -> ModelResponse {
         try await models.call(

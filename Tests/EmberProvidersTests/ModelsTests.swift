@@ -92,9 +92,9 @@ func settings(_ server: LoopbackHTTPServer, strict: Bool = true) -> ModelSetting
         let server = try LoopbackHTTPServer(responses: [.json(200, openAIBody(prompt: 1, completion: 1))])
         defer { server.stop() }
         let models = Models(settings: settings(server))
-        let m = models.instance("gpt-4o", system: "You are terse.", temperature: 0.7, maxTokens: 64)
+        let m = models.instance("gpt-4o", temperature: 0.7, system: "You are terse.", maxTokens: 64)
         _ = try await m("first")
-        _ = try await m("second", system: "You are verbose.", temperature: 0)
+        _ = try await m("second", temperature: 0, system: "You are verbose.")
         _ = try await m.module()("third")
         let bodies = server.requests.compactMap(\.json)
         #expect(bodies.count == 3)
