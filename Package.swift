@@ -7,9 +7,11 @@ let package = Package(
     products: [
         .library(name: "Ember", targets: ["Ember"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
+        .executable(name: "ember-bench", targets: ["ember-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // MARK: framework layers: utils <- core <- execution, providers <- api
@@ -19,14 +21,23 @@ let package = Package(
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
 
+        // MARK: tools
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(name: "EmberBench", dependencies: ["CSQLite", "Ember", "EmberUtils"]),
+
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+        .executableTarget(
+            name: "ember-bench",
+            dependencies: ["EmberBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: tests
         .testTarget(
             name: "EmberCoreTests",
             dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,106 @@
+import EmberBench
+import EmberUtils
+import Foundation
+import Testing
+
+/// Expected numbers come from numpy/scipy: scripts/stats_oracle.py wrote
+/// fixtures/bench/stats_expected.json.
+struct Oracle: Decodable {
+    struct TwoSample: Decodable {
+        var name: String
+        var baseline: [Double]
+        var candidate: [Double]
+        var medianRatio: Double
+        var hodgesLehmannRatio: Double
+        var mannWhitneyU: Double
+        var pGreater: Double
+        var pLess: Double
+        var bootstrapSeed: UInt64
+        var bootstrapResamples: Int
+        var bootstrapLower: Double
+        var bootstrapUpper: Double
+    }
+    struct JIT: Decodable {
+        var speedups: [Double]
+        var p20: Double
+        var seed: UInt64
+        var resamples: Int
+        var lower: Double
+        var upper: Double
+    }
+    var samples: [String: [Double]]
+    var summaries: [String: SampleStatistics]
+    var twoSample: [TwoSample]
+    var jit: JIT
+
+    static let loaded: Oracle = {
+        let data = try! Data(contentsOf: fixture("stats_expected.json"))
+        return try! JSONDecoder().decode(Oracle.self, from: data)
+    }()
+}
+
+@Suite struct StatisticsTests {
+    @Test(arguments: Oracle.loaded.samples.keys.sorted())
+    func summaryMatchesNumpy(_ name: String) {
+        let samples = Oracle.loaded.samples[name]!
+        let expected = Oracle.loaded.summaries[name]!
+        let got = SampleStatistics(samples: samples)
+        #expect(got.count == expected.count)
+        #expect(got.outlierCount == expected.outlierCount, "\(name) outliers")
+        let pairs: [(String, Double, Double)] = [
+            ("min", got.min, expected.min), ("max", got.max, expected.max), ("mean", got.mean, expected.mean),
+            ("median", got.median, expected.median), ("stdev", got.stdev, expected.stdev),
+            ("p95", got.p95, expected.p95), ("p99", got.p99, expected.p99), ("q1", got.q1, expected.q1),
+            ("q3", got.q3, expected.q3), ("filteredMean", got.filteredMean, expected.filteredMean),
+            ("filteredStdev", got.filteredStdev, expected.filteredStdev),
+        ]
+        for (field, a, b) in pairs {
+            #expect(close(a, b, 1e-9), "\(name).\(field): \(a) vs numpy \(b)")
+        }
+    }
+
+    @Test(arguments: Oracle.loaded.twoSample.map(\.name))
+    func twoSampleMatchesScipy(_ name: String) {
+        let c = Oracle.loaded.twoSample.first { $0.name == name }!
+        #expect(close(Statistics.medianRatio(baseline: c.baseline, candidate: c.candidate), c.medianRatio))
+        #expect(close(Statistics.hodgesLehmannRatio(baseline: c.baseline, candidate: c.candidate), c.hodgesLehmannRatio, 1e-9))
+        let mw = Statistics.mannWhitney(baseline: c.baseline, candidate: c.candidate)
+        #expect(mw.u == c.mannWhitneyU)
+        #expect(close(mw.pGreater, c.pGreater, 1e-7), "pGreater \(mw.pGreater) vs scipy \(c.pGreater)")
+        #expect(close(mw.pLess, c.pLess, 1e-7), "pLess \(mw.pLess) vs scipy \(c.pLess)")
+        let ci = Statistics.bootstrapMedianRatioCI(
+            baseline: c.baseline, candidate: c.candidate, confidence: 0.99, resamples: c.bootstrapResamples,
+            seed: c.bootstrapSeed)
+        #expect(close(ci.lower, c.bootstrapLower, 1e-9), "bootstrap lower \(ci.lower) vs \(c.bootstrapLower)")
+        #expect(close(ci.upper, c.bootstrapUpper, 1e-9), "bootstrap upper \(ci.upper) vs \(c.bootstrapUpper)")
+    }
+
+    @Test func jitPercentileAndBootstrapMatchNumpy() {
+        let j = Oracle.loaded.jit
+        let rule = JITAcceptance.evaluate(speedups: j.speedups, seed: j.seed, resamples: j.resamples)
+        #expect(close(rule.observed, j.p20))
+        #expect(close(rule.ciLower, j.lower))
+        #expect(close(rule.ciUpper, j.upper))
+        #expect(rule.accepted == (j.p20 >= 2.0))
+    }
+
+    @Test func medianSelectionAgreesWithSortingOnManyShapes() {
+        var g = SeededGenerator(seed: 9)
+        for n in 1...200 {
+            var values = (0..<n).map { _ in Double(g.next() % 37) }  // many ties
+            if n % 3 == 0 { values.sort() }
+            if n % 5 == 0 { values.sort(by: >) }
+            let sorted = values.sorted()
+            let expected = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+            #expect(Statistics.median(values) == expected, "n = \(n)")
+        }
+    }
+
+    @Test func emptyAndDegenerateInputsDoNotCrash() {
+        let empty = SampleStatistics(samples: [])
+        #expect(empty.count == 0 && empty.median.isNaN)
+        #expect(Statistics.hodgesLehmannRatio(baseline: [1, 0], candidate: [1]).isNaN)
+        let mw = Statistics.mannWhitney(baseline: [5, 5, 5], candidate: [5, 5])
+        #expect(mw.pGreater == 1 && mw.pLess == 1)
+    }
+}
