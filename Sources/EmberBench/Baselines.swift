@@ -62,7 +62,8 @@ extension BenchStore {
                     "\(what) is \(run.shortDescription), measured on another machine (\(run.machine.summary)); "
                         + "measure the baseline on this machine, use --interleave, or pass --ignore-machine")
             }
-            return .found(samples: try samples(runID: run.id), label: "\(what): \(run.shortDescription)")
+            let label = what.hasPrefix("run ") ? run.shortDescription : "\(what) = \(run.shortDescription)"
+            return .found(samples: try samples(runID: run.id), label: label)
         }
         switch spec {
         case .named(let name):

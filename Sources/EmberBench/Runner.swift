@@ -107,7 +107,7 @@ public enum BenchmarkSelection {
 }
 
 /// A progress line on a terminal; silent when stderr is not a TTY or CI is set.
-public struct Progress: Sendable {
+public struct ProgressLine: Sendable {
     public let enabled: Bool
 
     public init(enabled: Bool? = nil) {
