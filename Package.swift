@@ -37,7 +37,7 @@ let package = Package(
             name: "EmberCoreTests",
             dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils"]),
+        .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -86,7 +86,7 @@ extension BenchStore {
             let matching = Array((ignoreMachine ? all : all.filter { $0.machineDigest == machineDigest }).prefix(lastK))
             if matching.isEmpty {
                 return .incomparable(
-                    "\(all.count) runs on branch \(branch), none from this machine (\(MachineFingerprint.current().summary)); "
+                    "\(all.count) runs on branch \(branch), none from the candidate's machine; "
                         + "measure the baseline here, use --interleave, or pass --ignore-machine")
             }
             let perRun = try matching.map { try samples(runID: $0.id) }

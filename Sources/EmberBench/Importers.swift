@@ -137,13 +137,20 @@ public enum Importer {
 
     static func describeJSONError(_ error: Error, data: Data) -> String {
         let ns = error as NSError
-        if let index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int {
+        var index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int
+        let debug = ns.userInfo[NSDebugDescriptionErrorKey] as? String
+        if index == nil, let debug, let r = debug.range(of: "character ") {
+            // corelibs-foundation says "... around character 30."
+            index = Int(debug[r.upperBound...].prefix { $0.isNumber })
+        }
+        if let index {
             let bytes = [UInt8](data.prefix(index))
             let line = bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
             let column = index - (bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-            return "syntax error at byte \(index), line \(line), column \(column)"
+            return "syntax error near byte \(index), line \(line), column \(column)"
+                + (debug.map { ": \($0)" } ?? "")
         }
-        return ns.userInfo[NSDebugDescriptionErrorKey] as? String ?? ns.localizedDescription
+        return debug ?? ns.localizedDescription
     }
 
     static func checkUnique(_ benchmarks: [BenchmarkSamples], _ root: JSONCursor) throws {

@@ -110,8 +110,17 @@ final class SQLiteStatement {
 
     func bind(_ index: Int32, _ value: Int64) throws { try check(sqlite3_bind_int64(stmt, index, value), "binding") }
     func bind(_ index: Int32, _ value: Double) throws { try check(sqlite3_bind_double(stmt, index, value), "binding") }
+    /// Binds the full UTF-8 bytes (a NUL inside the string is kept, not a terminator).
     func bind(_ index: Int32, _ value: String) throws {
-        try check(sqlite3_bind_text(stmt, index, value, -1, ember_sqlite_transient), "binding")
+        var copy = value
+        try copy.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                try check(sqlite3_bind_text(stmt, index, "", 0, ember_sqlite_transient), "binding")
+                return
+            }
+            let chars = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+            try check(sqlite3_bind_text(stmt, index, chars, Int32(bytes.count), ember_sqlite_transient), "binding")
+        }
     }
     func bind(_ index: Int32, _ value: String?) throws {
         if let value { try bind(index, value) } else { try check(sqlite3_bind_null(stmt, index), "binding") }
@@ -145,7 +154,8 @@ final class SQLiteStatement {
     func double(_ col: Int32) -> Double { sqlite3_column_double(stmt, col) }
     func text(_ col: Int32) -> String? {
         guard let p = sqlite3_column_text(stmt, col) else { return nil }
-        return String(cString: p)
+        let count = Int(sqlite3_column_bytes(stmt, col))
+        return String(decoding: UnsafeBufferPointer(start: p, count: count), as: UTF8.self)
     }
     /// A BLOB column decoded as little-endian Float64 values.
     func doubles(_ col: Int32) -> [Double] {

@@ -124,6 +124,13 @@ struct GateOptions: ParsableArguments {
 
     func spec() throws -> BaselineSpec { try BaselineSpec.parse(baseline) }
 
+    func validate() throws {
+        do {
+            _ = try spec()
+            _ = try policy()
+        } catch let e as BenchError { throw ValidationError(e.message) }
+    }
+
     func policy() throws -> GatePolicy {
         var p = GatePolicy()
         guard threshold > 1 else { throw BenchError("--threshold must be above 1 (e.g. 1.2), got \(threshold)", exitCode: .usage) }
@@ -158,6 +165,10 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "No progress bar even on a terminal.") var quiet = false
 
     var progress: ProgressLine { quiet ? ProgressLine(enabled: false) : ProgressLine() }
+
+    func validate() throws {
+        do { _ = try outputFormat() } catch let e as BenchError { throw ValidationError(e.message) }
+    }
 
     func outputFormat() throws -> OutputFormat {
         guard let f = OutputFormat(rawValue: format) else {
@@ -585,6 +596,6 @@ enum HistoryText {
             }
             return String(decoding: try! enc.encode(doc), as: UTF8.self) + "\n"
         }
-        return "\(name)\n\n" + table(["run", "commit", "branch", "median", "p95", "p99", "n", "outliers", ""], rows)
+        return "\(name)\n\n" + table(["run", "commit", "branch", "median", "p95", "p99", "n", "outliers", "note"], rows)
     }
 }

@@ -1,0 +1,119 @@
+import EmberBench
+import Foundation
+import Testing
+
+@Suite struct ImporterTests {
+    @Test func pytestBenchmarkRealFile() throws {
+        let run = try Importer.load(path: fixture("pytest-benchmark.json").path)
+        #expect(run.format == .pytestBenchmark)
+        #expect(run.benchmarks.map(\.name) == [
+            "pytest/test_sample_bench.py::test_fib_15", "pytest/test_sample_bench.py::test_sorted_1000",
+            "pytest/test_sample_bench.py::test_join_strings",
+        ])
+        #expect(run.benchmarks.allSatisfy { $0.samples.count == 25 })
+        #expect(run.benchmarks[2].batch == 4)
+        // stats.median in the file (seconds) equals our median of the raw data (ns).
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture("pytest-benchmark.json"))) as! [String: Any]
+        let rows = doc["benchmarks"] as! [[String: Any]]
+        for (row, imported) in zip(rows, run.benchmarks) {
+            let median = (row["stats"] as! [String: Any])["median"] as! Double
+            #expect(close(Statistics.median(imported.samples), median * 1e9, 1e-9))
+        }
+        #expect(run.revision?.commit?.count == 40)
+        #expect(run.machine?.cpuCount ?? 0 > 0)
+    }
+
+    @Test func googleBenchmarkRealFileKeepsIterationRowsOnly() throws {
+        let run = try Importer.load(path: fixture("google-benchmark.json").path)
+        #expect(run.format == .googleBenchmark)
+        #expect(run.benchmarks.map(\.name) == ["gbench/BM_SortVector/64", "gbench/BM_SortVector/1024", "gbench/BM_Accumulate"])
+        #expect(run.benchmarks.allSatisfy { $0.samples.count == 12 })
+        #expect(run.benchmarks.allSatisfy { $0.batch > 1 })
+    }
+
+    @Test func hyperfineRealFile() throws {
+        let run = try Importer.load(path: fixture("hyperfine.json").path)
+        #expect(run.format == .hyperfine)
+        let wall = run.benchmarks.filter { !$0.name.contains("[") }
+        #expect(wall.map(\.name) == ["hyperfine/sleep 0.01", "hyperfine/true"])
+        #expect(wall.allSatisfy { $0.samples.count == 12 })
+        #expect(Statistics.median(wall[0].samples) > 9e6)  // sleep 0.01 takes ≥ 10 ms
+    }
+
+    func failure(_ json: String, format: ImportFormat? = nil) -> String {
+        let url = temporaryDirectory().appendingPathComponent("bad.json")
+        try! Data(json.utf8).write(to: url)
+        do {
+            _ = try Importer.load(path: url.path, format: format)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func malformedFilesNameTheJSONPath() {
+        let m1 = failure(#"{"machine_info": {}, "benchmarks": [{"name": "a", "stats": {"data": [1e-6]}}, {"name": "b", "stats": {"data": [1e-6, "fast", 2e-6]}}]}"#)
+        #expect(m1.contains("$.benchmarks[1].stats.data[1]") && m1.contains("expected a number, found a string"), "\(m1)")
+        #expect(m1.contains("nothing was imported"))
+        let m2 = failure(#"{"machine_info": {}, "benchmarks": [{"name": "a", "stats": {"min": 1}}]}"#)
+        #expect(m2.contains("$.benchmarks[0].stats") && m2.contains("no raw samples"), "\(m2)")
+        let m3 = failure(#"{"results": [{"command": "x", "times": []}]}"#)
+        #expect(m3.contains("$.results[0].times") && m3.contains("empty"), "\(m3)")
+        let m4 = failure(#"{"context": {}, "benchmarks": [{"name": "BM", "run_type": "iteration", "real_time": 3, "time_unit": "fortnights"}]}"#)
+        #expect(m4.contains("$.benchmarks[0].time_unit") && m4.contains("fortnights"), "\(m4)")
+        let m5 = failure("{\"results\": [\n{\"command\": \"x\",, }]}")
+        #expect(m5.contains("not valid JSON") && m5.contains("line 2"), "\(m5)")
+        let m6 = failure(#"{"something": 1}"#)
+        #expect(m6.contains("not a pytest-benchmark, Google Benchmark or hyperfine"), "\(m6)")
+        let m7 = failure(#"[1, 2]"#)
+        #expect(m7.contains("$: expected an object, found an array"), "\(m7)")
+        let m8 = failure(#"{"results": [{"command": "x", "times": [0.1, -0.2]}]}"#)
+        #expect(m8.contains("$.results[0].times[1]") && m8.contains("negative"), "\(m8)")
+    }
+}
+
+@Suite struct RunnerTests {
+    @Test func subMicrosecondBodiesAreBatchedAndEverySampleKept() async throws {
+        let b = Benchmark("noop") { { } }
+        let samples = try await BenchmarkRunner(options: RunnerOptions(iterations: 17, warmup: 2)).measure(b, fullName: "t/noop")
+        #expect(samples.samples.count == 17)
+        #expect(samples.batch > 1)
+        #expect(samples.name == "t/noop")
+    }
+
+    @Test func slowBodiesAreNotBatched() async throws {
+        let b = Benchmark("sleep") { { try await Task.sleep(nanoseconds: 200_000) } }
+        let samples = try await BenchmarkRunner(options: RunnerOptions(iterations: 3, warmup: 0)).measure(b, fullName: "t/sleep")
+        #expect(samples.batch == 1)
+        #expect(samples.samples.allSatisfy { $0 >= 200_000 })
+    }
+
+    @Test func registryHasTheCoreSuiteAndFilterSelects() {
+        let all = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: [])
+        #expect(all.map(\.name).contains("core/model-call-offline"))
+        #expect(Set(all.map(\.name)).count == all.count)
+        let some = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: ["chain", "cache"])
+        #expect(some.map(\.name) == ["core/chain-10", "core/cache-hit"])
+    }
+
+    @Test func everyRegisteredBenchmarkRuns() async throws {
+        let runner = BenchmarkRunner(options: RunnerOptions(iterations: 2, warmup: 0))
+        for entry in BenchmarkSelection.select(BenchmarkRegistry.suites, filters: []) {
+            let s = try await runner.measure(entry.benchmark, fullName: entry.name)
+            #expect(s.samples.count == 2 && s.samples.allSatisfy { $0 > 0 }, "\(entry.name)")
+        }
+    }
+
+    @Test func externalCommandReportsWallUserSysAndPeakRSS() throws {
+        let results = try ExternalCommand(arguments: ["/bin/sh", "-c", "head -c 3000000 /dev/zero | wc -c"]).measure(runs: 3, warmup: 1)
+        #expect(results.map(\.name).count == 4)
+        #expect(results[0].samples.count == 3 && results[0].samples.allSatisfy { $0 > 0 })
+        #expect(results[3].unit == "B" && results[3].samples.allSatisfy { $0 > 100_000 })
+    }
+
+    @Test func failingOrMissingCommandIsAnError() {
+        #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/bin/false"]).measure(runs: 1, warmup: 0) }
+        #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/no/such/program"]).measure(runs: 1, warmup: 0) }
+        #expect(throws: Never.self) { try ExternalCommand(arguments: ["/bin/false"]).measure(runs: 1, warmup: 0, ignoreFailure: true) }
+    }
+}
