@@ -44,7 +44,8 @@ public struct MachineFingerprint: Sendable, Codable, Equatable {
     }
 
     public var summary: String {
-        "\(cpuModel) ×\(cpuCount), \(memoryBytes / 1_048_576) MiB, \(os), kernel \(kernel), \(toolchain), \(buildConfig)"
+        let memory = memoryBytes > 0 ? "\(memoryBytes / 1_048_576) MiB" : "memory unknown"
+        return "\(cpuModel) ×\(cpuCount), \(memory), \(os), kernel \(kernel), \(toolchain), \(buildConfig)"
     }
 
     /// This process's machine and build.

@@ -6,26 +6,51 @@ import Foundation
 import Glibc
 #endif
 
+/// `ember-bench --compare [options]` is the CI gate's one-line form; it is the hidden
+/// `gate` subcommand. (Options on the root command would shadow the subcommands' own
+/// options of the same name, so the root has none.)
 @main
+enum Entry {
+    static func main() async {
+        var args = Array(CommandLine.arguments.dropFirst())
+        let subcommands = Set(EmberBenchCommand.configuration.subcommands.map { $0._commandName })
+        let beforeTerminator = args.prefix { $0 != "--" }
+        if let first = args.first, !subcommands.contains(first), let i = beforeTerminator.firstIndex(of: "--compare") {
+            args.remove(at: i)
+            args.insert("gate", at: 0)
+        } else if args.first == "--compare" {
+            args[0] = "gate"
+        }
+        await EmberBenchCommand.main(args)
+    }
+}
+
 struct EmberBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ember-bench",
         abstract: "Benchmark runner, SQLite baseline store and regression gate.",
+        usage: """
+            ember-bench --compare [--db <db>] [--baseline <spec>] [--filter <name>] [--format <format>] ...
+            ember-bench <subcommand>
+            """,
         discussion: """
-            `ember-bench --compare` is the one-line CI gate: it runs the registered suites, stores the run,
-            compares it with the baseline (default: the last 5 runs on branch main from this machine) and
-            exits non-zero on a confirmed regression.
+            `ember-bench --compare` is the one-line CI gate: it runs the registered suites, stores the run, \
+            compares it with the baseline (default: the last 5 runs on branch main from this machine), \
+            re-measures flagged benchmarks once, and exits non-zero on a confirmed regression. \
+            `ember-bench gate --help` lists its options.
 
-            Exit codes: 0 pass, 1 regression (or JIT rule rejected), 2 error, 3 no baseline,
+            Exit codes: 0 pass, 1 regression (or JIT rule rejected), 2 error, 3 no baseline, \
             4 incomparable (no baseline from a matching machine), 64 usage error.
             """,
         subcommands: [
             RunCommand.self, CompareCommand.self, ImportCommand.self, BaselineCommand.self, HistoryCommand.self,
-            ReportCommand.self, MeasureStoreCommand.self, SimulateGateCommand.self,
+            ReportCommand.self, GateCommand.self, MeasureStoreCommand.self, SimulateGateCommand.self,
         ])
+}
 
-    @Flag(name: .customLong("compare"), help: "Run the suites and gate them against the baseline (the CI form).")
-    var compare = false
+struct GateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate", abstract: "Run the suites, store the run and gate it (what `ember-bench --compare` runs).")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: SelectionOptions
@@ -34,10 +59,6 @@ struct EmberBenchCommand: AsyncParsableCommand {
     @OptionGroup var revision: RevisionOptions
 
     func run() async throws {
-        guard compare else {
-            print(Self.helpMessage())
-            return
-        }
         try await guarded {
             let benchStore = try store.open()
             let selected = try selection.selected()

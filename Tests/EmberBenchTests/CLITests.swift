@@ -105,6 +105,27 @@ func goldenStore() throws -> URL {
         try expectGolden(r.stdout, "compare-pass.txt")
     }
 
+    @Test func compareFilterSelectsBenchmarks() throws {
+        let dir = try goldenStore()
+        let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--filter", "join", "--format", "json"], in: dir)
+        #expect(r.status == BenchExitCode.pass.rawValue)
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let rows = (doc["report"] as! [String: Any])["comparisons"] as! [[String: Any]]
+        #expect(rows.map { $0["name"] as! String } == ["pytest/test_sample_bench.py::test_join_strings"])
+    }
+
+    @Test func ciGateFormRunsSuitesStoresAndGates() throws {
+        let dir = temporaryDirectory()
+        let first = try cli(["--compare", "--db", "g.sqlite", "--filter", "module-call", "--iterations", "5", "--branch", "main"], in: dir)
+        #expect(first.status == BenchExitCode.noBaseline.rawValue, "\(first.stdout)\(first.stderr)")
+        // The second run finds the first on branch main from this machine: a verdict, not "no baseline".
+        let second = try cli(["--compare", "--db", "g.sqlite", "--filter", "module-call", "--iterations", "5", "--format", "json"], in: dir)
+        #expect(second.status == BenchExitCode.pass.rawValue || second.status == BenchExitCode.regression.rawValue, "\(second.stderr)")
+        #expect(second.stdout.contains("core/module-call"))
+        let store = try BenchStore(path: dir.appendingPathComponent("g.sqlite").path)
+        #expect(try store.runs().count == 2)
+    }
+
     @Test func exitCodeRegressionOnlyForTheSlowerBenchmark() throws {
         let dir = try goldenStore()
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--threshold-for", "pytest/test_sample_bench.py::test_fib_15=2.0"], in: dir)
