@@ -153,10 +153,13 @@ public enum Gate {
         baseline: [Double]?, candidate: [Double]?, policy: GatePolicy, seed: UInt64? = nil
     ) -> BenchmarkComparison {
         let threshold = policy.threshold(for: name)
+        // Sort each side once; statistics, Mann–Whitney and Hodges–Lehmann all use it.
+        let sortedBaseline = baseline?.sorted()
+        let sortedCandidate = candidate?.sorted()
         var result = BenchmarkComparison(
             name: name, unit: unit, direction: direction,
-            baseline: baseline.map { SampleStatistics(samples: $0) },
-            candidate: candidate.map { SampleStatistics(samples: $0) },
+            baseline: sortedBaseline.map { SampleStatistics(sorted: $0) },
+            candidate: sortedCandidate.map { SampleStatistics(sorted: $0) },
             medianRatio: nil, hodgesLehmannRatio: nil, ratio: nil, threshold: threshold,
             test: policy.test, pValue: nil, ciLower: nil, ciUpper: nil, verdict: .unchanged,
             confirmed: nil, note: nil)
@@ -169,7 +172,7 @@ public enum Gate {
             return result
         }
         result.medianRatio = result.candidate!.median / result.baseline!.median
-        let hl = Statistics.hodgesLehmannRatio(baseline: b, candidate: c)
+        let hl = Statistics.hodgesLehmannRatio(sortedBaseline: sortedBaseline!, sortedCandidate: sortedCandidate!)
         result.hodgesLehmannRatio = hl.isFinite ? hl : nil
         let ratio = policy.estimator == .hodgesLehmann && hl.isFinite ? hl : result.medianRatio!
         result.ratio = ratio
@@ -185,7 +188,7 @@ public enum Gate {
         var significantlyBetter = false
         switch policy.test {
         case .mannWhitney:
-            let mw = Statistics.mannWhitney(baseline: b, candidate: c)
+            let mw = Statistics.mannWhitney(sortedBaseline: sortedBaseline!, sortedCandidate: sortedCandidate!)
             let pWorse = direction == .lowerIsBetter ? mw.pGreater : mw.pLess
             let pBetter = direction == .lowerIsBetter ? mw.pLess : mw.pGreater
             significantlyWorse = pWorse < alpha

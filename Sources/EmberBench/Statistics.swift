@@ -201,57 +201,154 @@ public enum Statistics {
     /// unlike the ratio of medians, does not jump between the modes of a bimodal
     /// timing distribution. Non-positive samples make it NaN.
     public static func hodgesLehmannRatio(baseline: [Double], candidate: [Double]) -> Double {
-        if baseline.isEmpty || candidate.isEmpty { return .nan }
-        if baseline.contains(where: { !($0 > 0) }) || candidate.contains(where: { !($0 > 0) }) { return .nan }
-        let lb = baseline.map { Foundation.log($0) }
-        let lc = candidate.map { Foundation.log($0) }
-        var diffs = [Double](repeating: 0, count: lb.count * lc.count)
-        return diffs.withUnsafeMutableBufferPointer { d in
-            var k = 0
-            for c in lc {
-                for b in lb {
-                    d[k] = c - b
-                    k += 1
+        hodgesLehmannRatio(sortedBaseline: baseline.sorted(), sortedCandidate: candidate.sorted())
+    }
+
+    /// The same for ascending inputs (the gate sorts each side once for everything).
+    public static func hodgesLehmannRatio(sortedBaseline: [Double], sortedCandidate: [Double]) -> Double {
+        guard let b0 = sortedBaseline.first, let c0 = sortedCandidate.first else { return .nan }
+        if !(b0 > 0) || !(c0 > 0) || sortedBaseline.last!.isNaN || sortedCandidate.last!.isNaN { return .nan }
+        // Rows: candidate logs ascending; columns: negated baseline logs ascending, so
+        // row i, column j holds log(c_i) − log(b_j) and every row ascends.
+        let rows = sortedCandidate.map { Foundation.log($0) }
+        let cols = sortedBaseline.reversed().map { -Foundation.log($0) }
+        let total = rows.count * cols.count
+        return rows.withUnsafeBufferPointer { a in
+            cols.withUnsafeBufferPointer { c in
+                if total % 2 == 1 { return Foundation.exp(kthPairSums(a, c, total / 2).kth) }
+                let (lower, upper) = kthPairSums(a, c, total / 2 - 1)
+                return Foundation.exp((lower + upper) / 2)
+            }
+        }
+    }
+
+    /// The k-th and (k+1)-th smallest (0-based) of all a[i] + c[j], for ascending `a`
+    /// and `c`, without forming the n·m sums: pivot on a random live sum, count sums
+    /// below it per row with a two-pointer sweep, and narrow each row's live column
+    /// range (Monahan's selection in X + Y). The live sums always hold exactly the
+    /// ranks below + 0 ..< live. Expected O((n + m) log(n·m)); deterministic seed.
+    static func kthPairSums(
+        _ a: UnsafeBufferPointer<Double>, _ c: UnsafeBufferPointer<Double>, _ k: Int
+    ) -> (kth: Double, next: Double) {
+        let n = a.count
+        let m = c.count
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * n) { buffer in
+            let lo = UnsafeMutableBufferPointer(rebasing: buffer[0..<n])  // columns < lo[i]: rank below
+            let hi = UnsafeMutableBufferPointer(rebasing: buffer[n..<(2 * n)])  // columns >= hi[i]: rank above
+            let less = UnsafeMutableBufferPointer(rebasing: buffer[(2 * n)..<(3 * n)])
+            let lessOrEqual = UnsafeMutableBufferPointer(rebasing: buffer[(3 * n)..<(4 * n)])
+            for i in 0..<n {
+                lo[i] = 0
+                hi[i] = m
+            }
+            /// The smallest sum at or beyond `bound[i]` in each row (m means none).
+            func minimumFrom(_ bound: UnsafeMutableBufferPointer<Int>) -> Double {
+                var best = Double.infinity
+                for i in 0..<n where bound[i] < m { best = Swift.min(best, a[i] + c[bound[i]]) }
+                return best
+            }
+            var g = SeededGenerator(seed: 0x4c48_5345_4c45_4354)
+            while true {
+                var live = 0
+                var below = 0
+                for i in 0..<n {
+                    live += hi[i] - lo[i]
+                    below += lo[i]
+                }
+                if live <= 2 * (n + m) {
+                    var rest = [Double]()
+                    rest.reserveCapacity(live)
+                    for i in 0..<n where lo[i] < hi[i] { for j in lo[i]..<hi[i] { rest.append(a[i] + c[j]) } }
+                    return rest.withUnsafeMutableBufferPointer { r in
+                        let index = k - below
+                        let kth = select(r, index)
+                        if index + 1 < r.count {
+                            var next = r[index + 1]
+                            for t in (index + 1)..<r.count where r[t] < next { next = r[t] }
+                            return (kth, next)
+                        }
+                        return (kth, minimumFrom(hi))
+                    }
+                }
+                var r = Int(g.next() % UInt64(live))
+                var pivot = 0.0
+                for i in 0..<n {
+                    let width = hi[i] - lo[i]
+                    if r < width {
+                        pivot = a[i] + c[lo[i] + r]
+                        break
+                    }
+                    r -= width
+                }
+                // Rows ascend in i, so the per-row counts only shrink: one sweep each.
+                var j = m
+                var countLess = 0
+                for i in 0..<n {
+                    while j > 0 && a[i] + c[j - 1] >= pivot { j -= 1 }
+                    less[i] = j
+                    countLess += j
+                }
+                j = m
+                var countLessOrEqual = 0
+                for i in 0..<n {
+                    while j > 0 && a[i] + c[j - 1] > pivot { j -= 1 }
+                    lessOrEqual[i] = j
+                    countLessOrEqual += j
+                }
+                if k < countLess {
+                    for i in 0..<n where less[i] < hi[i] { hi[i] = less[i] }
+                } else if k < countLessOrEqual {
+                    return (pivot, k + 1 < countLessOrEqual ? pivot : minimumFrom(lessOrEqual))
+                } else {
+                    for i in 0..<n where lessOrEqual[i] > lo[i] { lo[i] = lessOrEqual[i] }
                 }
             }
-            return Foundation.exp(medianInPlace(d))
         }
     }
 
     /// One-sided Mann–Whitney U tests of candidate against baseline.
     public static func mannWhitney(baseline: [Double], candidate: [Double]) -> MannWhitneyResult {
-        let n1 = candidate.count
-        let n2 = baseline.count
+        mannWhitney(sortedBaseline: baseline.sorted(), sortedCandidate: candidate.sorted())
+    }
+
+    /// The same for ascending inputs: one merge walk assigns average ranks to ties.
+    public static func mannWhitney(sortedBaseline b: [Double], sortedCandidate c: [Double]) -> MannWhitneyResult {
+        let n1 = c.count
+        let n2 = b.count
         if n1 == 0 || n2 == 0 { return MannWhitneyResult(u: .nan, pGreater: 1, pLess: 1) }
-        // Tag candidate values with the low bit set so one sort of tagged pairs ranks both.
-        var pooled = [(Double, Bool)]()
-        pooled.reserveCapacity(n1 + n2)
-        for v in candidate { pooled.append((v, true)) }
-        for v in baseline { pooled.append((v, false)) }
-        pooled.sort { $0.0 < $1.0 }
-        let n = n1 + n2
         var rankSumCandidate = 0.0
         var tieTerm = 0.0
-        var i = 0
-        while i < n {
-            var j = i + 1
-            while j < n && pooled[j].0 == pooled[i].0 { j += 1 }
-            let averageRank = Double(i + j + 1) / 2  // ranks are 1-based: (i+1 ... j)
-            let t = Double(j - i)
-            if j - i > 1 { tieTerm += t * t * t - t }
-            for k in i..<j where pooled[k].1 { rankSumCandidate += averageRank }
-            i = j
+        var i = 0  // into c
+        var j = 0  // into b
+        var position = 0  // values ranked so far
+        while i < n1 || j < n2 {
+            let v = i < n1 && (j >= n2 || c[i] <= b[j]) ? c[i] : b[j]
+            var inCandidate = 0
+            var inBaseline = 0
+            while i < n1 && c[i] == v {
+                inCandidate += 1
+                i += 1
+            }
+            while j < n2 && b[j] == v {
+                inBaseline += 1
+                j += 1
+            }
+            let t = inCandidate + inBaseline
+            if t == 0 { break }  // NaN: no progress possible
+            let averageRank = Double(2 * position + t + 1) / 2  // ranks position+1 ... position+t
+            rankSumCandidate += Double(inCandidate) * averageRank
+            if t > 1 { tieTerm += Double(t) * Double(t) * Double(t) - Double(t) }
+            position += t
         }
         let u = rankSumCandidate - Double(n1 * (n1 + 1)) / 2
         let mu = Double(n1 * n2) / 2
-        let nd = Double(n)
+        let nd = Double(n1 + n2)
         let variance = Double(n1 * n2) / 12 * ((nd + 1) - tieTerm / (nd * (nd - 1)))
         if !(variance > 0) { return MannWhitneyResult(u: u, pGreater: 1, pLess: 1) }
         let sigma = variance.squareRoot()
         let zGreater = (u - mu - 0.5) / sigma
         let zLess = (u - mu + 0.5) / sigma
-        return MannWhitneyResult(
-            u: u, pGreater: normalSurvival(zGreater), pLess: normalCDF(zLess))
+        return MannWhitneyResult(u: u, pGreater: normalSurvival(zGreater), pLess: normalCDF(zLess))
     }
 
     @inline(__always) static func normalSurvival(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }

@@ -156,9 +156,12 @@ public enum StoreLayoutMeasurement {
             let c = Dictionary(uniqueKeysWithValues: cand.map { ($0.name, $0) })
             _ = Gate.compare(baseline: b, candidate: c, policy: GatePolicy(), baselineLabel: "b", candidateLabel: "c")
         }
+        let summaries = seconds { for (b, c) in zip(base, cand) { _ = SampleStatistics(samples: b.samples); _ = SampleStatistics(samples: c.samples) } }
+        let hl = seconds { for (b, c) in zip(base, cand) { _ = Statistics.hodgesLehmannRatio(baseline: b.samples, candidate: c.samples) } }
+        let mw = seconds { for (b, c) in zip(base, cand) { _ = Statistics.mannWhitney(baseline: b.samples, candidate: c.samples) } }
         return [
             blob.description, rows.description,
-            String(format: "statistics and verdicts alone for %d benchmarks: %.3f s", compareBenchmarks, statsSeconds),
+            String(format: "statistics and verdicts alone for %d benchmarks: %.3f s (summaries %.3f s, Hodges–Lehmann %.3f s, Mann–Whitney %.3f s)", compareBenchmarks, statsSeconds, summaries, hl, mw),
         ].joined(separator: "\n")
     }
 }

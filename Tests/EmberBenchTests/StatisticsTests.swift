@@ -3,6 +3,7 @@ import EmberUtils
 import Foundation
 import Testing
 
+
 /// Expected numbers come from numpy/scipy: scripts/stats_oracle.py wrote
 /// fixtures/bench/stats_expected.json.
 struct Oracle: Decodable {
@@ -93,6 +94,29 @@ struct Oracle: Decodable {
             let sorted = values.sorted()
             let expected = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
             #expect(Statistics.median(values) == expected, "n = \(n)")
+        }
+    }
+
+    @Test func hodgesLehmannSelectionAgreesWithBruteForce() {
+        var g = SeededGenerator(seed: 11)
+        for trial in 0..<300 {
+            let n = 1 + Int(g.next() % 40)
+            let m = 1 + Int(g.next() % 40)
+            // Few distinct values in some trials: many tied pairwise differences.
+            let levels = trial % 3 == 0 ? 4 : 1000
+            let b = (0..<n).map { _ in 1 + Double(g.next() % UInt64(levels)) }
+            let c = (0..<m).map { _ in 1 + Double(g.next() % UInt64(levels)) }
+            var diffs: [Double] = []
+            for x in c { for y in b { diffs.append(log(x) - log(y)) } }
+            diffs.sort()
+            let k = diffs.count
+            let expected = exp(k % 2 == 1 ? diffs[k / 2] : (diffs[k / 2 - 1] + diffs[k / 2]) / 2)
+            let got = Statistics.hodgesLehmannRatio(baseline: b, candidate: c)
+            #expect(close(got, expected, 1e-12), "trial \(trial): \(got) vs \(expected)")
+            // U by definition: pairs where the candidate is larger, ties counting one half.
+            var u = 0.0
+            for x in c { for y in b { u += x > y ? 1 : x == y ? 0.5 : 0 } }
+            #expect(Statistics.mannWhitney(baseline: b, candidate: c).u == u, "trial \(trial)")
         }
     }
 
