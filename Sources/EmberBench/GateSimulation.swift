@@ -91,8 +91,11 @@ public enum GateSimulation {
     }
 
     /// Runs every (model, N, ratio) cell the issue names, plus the guide's N = 20 A/A cell.
-    public static func run(trials: Int = 2000, samplesPerSide: Int = 50, resamples: Int = 1000, seed: UInt64 = 2026) -> Table {
-        let rules = rules(resamples: resamples)
+    public static func run(
+        trials: Int = 2000, samplesPerSide: Int = 50, resamples: Int = 1000, seed: UInt64 = 2026, defaultRuleOnly: Bool = false
+    ) -> Table {
+        let all = rules(resamples: resamples)
+        let rules = defaultRuleOnly ? [all.last!] : all
         let confirmRule = rules.last!
         var cells: [Cell] = []
         let plan: [(NoiseModel, Int, Double)] = [

@@ -219,6 +219,19 @@ func goldenStore() throws -> URL {
         #expect(fail.stderr.contains("exited with status 1"))
     }
 
+    @Test func interleavedCommandsAreGatedABAB() throws {
+        let dir = temporaryDirectory()
+        // A 30 ms sleep against `true`: a ~100× difference, far beyond any scheduling noise.
+        let slower = try cli(["compare", "--interleave", "--command-a", "true", "--command-b", "sleep 0.03", "--runs", "8", "--warmup", "1", "--no-confirm"], in: dir)
+        #expect(slower.status == BenchExitCode.regression.rawValue, "\(slower.stdout)\(slower.stderr)")
+        #expect(slower.stdout.contains("interleaved ABAB"))
+        let faster = try cli(["compare", "--interleave", "--command-a", "sleep 0.03", "--command-b", "true", "--runs", "8", "--warmup", "1", "--format", "json"], in: dir)
+        #expect(faster.status == BenchExitCode.pass.rawValue)
+        #expect(faster.stdout.contains("\"verdict\" : \"improvement\""))
+        let missing = try cli(["compare", "--interleave", "--command-a", "true"], in: dir)
+        #expect(missing.status == BenchExitCode.usage.rawValue)
+    }
+
     @Test func twoProcessesImportingConcurrentlyLoseNothing() throws {
         let dir = temporaryDirectory()
         _ = try cli(["history", "--db", "s.sqlite"], in: dir)  // create the store

@@ -1,4 +1,4 @@
-import EmberBench
+@testable import EmberBench
 import EmberUtils
 import Foundation
 import Testing
@@ -126,5 +126,30 @@ struct Oracle: Decodable {
         #expect(Statistics.hodgesLehmannRatio(baseline: [1, 0], candidate: [1]).isNaN)
         let mw = Statistics.mannWhitney(baseline: [5, 5, 5], candidate: [5, 5])
         #expect(mw.pGreater == 1 && mw.pLess == 1)
+    }
+}
+
+@Suite struct FormattingTests {
+    @Test func fixedAndSignificantMatchPrintf() {
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<2000 {
+            let magnitude = pow(10, Double(Int(g.next() % 12)) - 6)
+            let x = magnitude * Double(g.next() % 100_000) / 10_000 * (g.next() % 4 == 0 ? -1 : 1)
+            for d in 0...4 {
+                // Exact ties (…5 at the cut) may round differently; skip them.
+                let scaled = abs(x) * pow(10, Double(d))
+                if abs(scaled - scaled.rounded(.down) - 0.5) < 1e-6 { continue }
+                var printf = String(format: "%.\(d)f", x)
+                // printf keeps the sign of a value that rounds to zero ("-0.0"); we drop it.
+                if printf.hasPrefix("-") && printf.allSatisfy({ "-0.".contains($0) }) { printf.removeFirst() }
+                #expect(fixed(x, d) == printf, "\(x) \(d)")
+            }
+        }
+        #expect(sig(0.5) == "0.5")
+        #expect(sig(0.0123) == "0.0123")
+        #expect(sig(123.4) == "123")
+        #expect(sig(12.34) == "12.3")
+        #expect(sig(1.234) == "1.23")
+        #expect(sig(0) == "0")
     }
 }
