@@ -241,6 +241,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Accept a non-zero exit status of the external command.") var ignoreFailure = false
     @Option(help: "Benchmark name for the external command.") var name: String?
     @Flag(help: "List the registered benchmarks and exit.") var list = false
+    @Flag(help: "Print every raw sample as JSON (what `compare --interleave --build-a/--build-b` reads).")
+    var rawJSON = false
     @Argument(parsing: .postTerminator, help: "A command to time instead of the suites.") var command: [String] = []
 
     func run() async throws {
@@ -273,6 +275,13 @@ struct RunCommand: AsyncParsableCommand {
                 runID = id
                 label = "stored as \(try s.run(id: id)!.shortDescription) in \(s.path)"
             }
+            if rawJSON {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                FileHandle.standardOutput.write(try encoder.encode(results))
+                FileHandle.standardOutput.write(Data("\n".utf8))
+                return
+            }
             let summary = RunSummary(label: label, runID: runID, benchmarks: results)
             FileHandle.standardOutput.write(Data(summary.render(format).utf8))
         }
@@ -299,6 +308,11 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("command-a"), help: "Baseline command line (with --interleave; run by /bin/sh -c).")
     var commandA: String?
     @Option(name: .customLong("command-b"), help: "Candidate command line (with --interleave).") var commandB: String?
+    @Option(name: .customLong("build-a"), help: "Baseline ember-bench binary (with --interleave): its suites are measured.")
+    var buildA: String?
+    @Option(name: .customLong("build-b"), help: "Candidate ember-bench binary (with --interleave).") var buildB: String?
+    @Option(help: "A/B rounds with --build-a/--build-b.") var rounds = 5
+    @Option(help: "Samples per benchmark per round with --build-a/--build-b.") var iterations = 10
     @Option(help: "Runs per command with --interleave.") var runs = 30
     @Option(help: "Warm-up runs per command with --interleave.") var warmup = 2
     @Flag(help: "Accept non-zero exit statuses of the interleaved commands.") var ignoreFailure = false
@@ -356,9 +370,32 @@ struct CompareCommand: AsyncParsableCommand {
         }
     }
 
+    func runInterleavedBuilds(_ a: String, _ b: String) async throws {
+        guard rounds >= 1, iterations >= 1 else { throw BenchError("--rounds and --iterations must be at least 1", exitCode: .usage) }
+        let builds = InterleavedBuilds(binaryA: a, binaryB: b, rounds: rounds, iterations: iterations, warmup: warmup, filters: filters)
+        let (sa, sb) = try builds.measure(progress: output.progress)
+        let report = try await Workflow.gate(
+            candidate: sb, baseline: .found(samples: sa, label: "A: \(a) (interleaved ABAB, \(rounds) rounds × \(iterations) samples)"),
+            policy: try gate.policy(), candidateLabel: "B: \(b)",
+            remeasure: gate.noConfirm
+                ? nil
+                : { name in
+                    let again = InterleavedBuilds(binaryA: a, binaryB: b, rounds: rounds, iterations: iterations, warmup: warmup, filters: [name])
+                    return try again.measure().b[name]
+                })
+        try output.emit(report)
+        throw ExitCode(report.outcome.exitCode.rawValue)
+    }
+
     func runInterleaved() async throws {
+        if let a = buildA, let b = buildB {
+            try await runInterleavedBuilds(a, b)
+            return
+        }
         guard let a = commandA, let b = commandB else {
-            throw BenchError("--interleave needs --command-a (baseline) and --command-b (candidate)", exitCode: .usage)
+            throw BenchError(
+                "--interleave needs --command-a and --command-b (two commands) or --build-a and --build-b (two ember-bench builds)",
+                exitCode: .usage)
         }
         guard runs >= 1 else { throw BenchError("--runs must be at least 1", exitCode: .usage) }
         let cmdA = ExternalCommand.shell(a)

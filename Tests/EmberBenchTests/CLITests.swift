@@ -232,6 +232,23 @@ func goldenStore() throws -> URL {
         #expect(missing.status == BenchExitCode.usage.rawValue)
     }
 
+    @Test func interleavedBuildsPoolEveryRoundsSamples() throws {
+        let dir = temporaryDirectory()
+        let r = try cli([
+            "compare", "--interleave", "--build-a", emberBenchBinary, "--build-b", emberBenchBinary, "--filter", "module-call",
+            "--rounds", "3", "--iterations", "4", "--warmup", "1", "--format", "json",
+        ], in: dir)
+        #expect(r.status == BenchExitCode.pass.rawValue || r.status == BenchExitCode.regression.rawValue, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let rows = (doc["report"] as! [String: Any])["comparisons"] as! [[String: Any]]
+        #expect(rows.map { $0["name"] as! String } == ["core/module-call"])
+        #expect((rows[0]["baseline"] as! [String: Any])["count"] as? Int == 12)
+        #expect((rows[0]["candidate"] as! [String: Any])["count"] as? Int == 12)
+        let bad = try cli(["compare", "--interleave", "--build-a", "/bin/true", "--build-b", emberBenchBinary, "--rounds", "1"], in: dir)
+        #expect(bad.status == BenchExitCode.error.rawValue)
+        #expect(bad.stderr.contains("not a list of samples"), "\(bad.stderr)")
+    }
+
     @Test func twoProcessesImportingConcurrentlyLoseNothing() throws {
         let dir = temporaryDirectory()
         _ = try cli(["history", "--db", "s.sqlite"], in: dir)  // create the store
