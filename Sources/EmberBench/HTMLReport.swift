@@ -61,7 +61,7 @@ public enum HTMLReport {
             .meta{color:#5a6270;margin:0 0 10px;font-size:13.5px}
             .summary{background:#fff;border-radius:8px;padding:14px 18px;margin:16px 0;box-shadow:0 1px 2px #0001}
             table{border-collapse:collapse;width:100%} td,th{padding:5px 10px;border-bottom:1px solid #e5e7eb;text-align:left;font-size:14px}
-            td:nth-child(2),td:nth-child(3){text-align:right;font-variant-numeric:tabular-nums}
+            td:nth-child(2),td:nth-child(3),th:nth-child(2),th:nth-child(3){text-align:right;font-variant-numeric:tabular-nums}
             th{color:#5a6270;font-weight:600} a{color:#1f5fbf;text-decoration:none}
             tr.regression td{background:#fde8e8;font-weight:600} tr.improvement td{background:#e6f6ea}
             .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}

@@ -2,6 +2,7 @@ import CSQLite
 import EmberBench
 import Foundation
 import Testing
+import EmberUtils
 
 let testMachine = MachineFingerprint(
     cpuModel: "Test CPU", cpuCount: 2, memoryBytes: 8 << 30, os: "TestOS 1", kernel: "6.1", toolchain: "Swift 6.3",
@@ -223,5 +224,19 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         // Last five matching: 10, 50, 30, 20, 40 → median 30.
         #expect(abs(Statistics.median(samples["x"]!.samples) - 30) < 1e-9)
         #expect(label.contains("median of last 5 runs"))
+    }
+}
+
+@Suite struct MigrationPinTests {
+    /// FNV-1a of each shipped migration's SQL. A shipped migration is never edited: a
+    /// schema change is a new migration appended to `BenchStore.migrations`, and a new
+    /// hash appended here.
+    static let shipped: [UInt64] = [0x84359aadb88b4bc2]
+
+    @Test func shippedMigrationsAreUnchanged() {
+        #expect(BenchStore.migrations.count >= Self.shipped.count)
+        for (i, expected) in Self.shipped.enumerated() {
+            #expect(StableHash.of(BenchStore.migrations[i]) == expected, "migration \(i + 1) was edited; add a new one instead")
+        }
     }
 }
