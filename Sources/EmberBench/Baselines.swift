@@ -71,22 +71,26 @@ extension BenchStore {
         case .run(let id):
             return try single(try run(id: id), "run \(id)")
         case .commit(let prefix):
-            let all = try runs(commitPrefix: prefix).filter { $0.id != excludingRun }
-            if all.isEmpty { return .noBaseline("no run of commit \(prefix) in \(path)") }
-            let matching = ignoreMachine ? all : all.filter { $0.machineDigest == machineDigest }
+            let digest = ignoreMachine ? nil : machineDigest
+            let matching = try runs(machineDigest: digest, commitPrefix: prefix, limit: 2).filter { $0.id != excludingRun }
             guard let run = matching.first else {
-                return .incomparable(
-                    "runs of commit \(prefix) exist, but none from this machine; "
-                        + "measure it here, use --interleave, or pass --ignore-machine")
+                if try runs(commitPrefix: prefix, limit: 2).contains(where: { $0.id != excludingRun }) {
+                    return .incomparable(
+                        "runs of commit \(prefix) exist, but none from this machine; "
+                            + "measure it here, use --interleave, or pass --ignore-machine")
+                }
+                return .noBaseline("no run of commit \(prefix) in \(path)")
             }
             return .found(samples: try samples(runID: run.id), label: "commit \(prefix): \(run.shortDescription)")
         case .branch(let branch):
-            let all = try runs(branch: branch, limit: 200).filter { $0.id != excludingRun }
-            if all.isEmpty { return .noBaseline("no run on branch \(branch) in \(path)") }
-            let matching = Array((ignoreMachine ? all : all.filter { $0.machineDigest == machineDigest }).prefix(lastK))
+            let digest = ignoreMachine ? nil : machineDigest
+            let matching = Array(
+                try runs(branch: branch, machineDigest: digest, limit: lastK + 1).filter { $0.id != excludingRun }.prefix(lastK))
             if matching.isEmpty {
+                let others = try runs(branch: branch, limit: 2).filter { $0.id != excludingRun }
+                if others.isEmpty { return .noBaseline("no run on branch \(branch) in \(path)") }
                 return .incomparable(
-                    "\(all.count) runs on branch \(branch), none from the candidate's machine; "
+                    "runs on branch \(branch) exist, none from the candidate's machine; "
                         + "measure the baseline here, use --interleave, or pass --ignore-machine")
             }
             let perRun = try matching.map { try samples(runID: $0.id) }

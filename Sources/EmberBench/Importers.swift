@@ -17,7 +17,7 @@ public enum ImportFormat: String, Sendable, CaseIterable {
 }
 
 /// JSONSerialization gives booleans as NSNumber of C type "c"; JSON numbers never are.
-func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+func isBoolean(_ n: NSNumber) -> Bool { n.objCType.pointee == 0x63 && n.objCType[1] == 0 }  // "c"
 
 /// Walks a parsed JSON document keeping the JSON path, so every complaint names the
 /// exact place: `$.benchmarks[3].stats.data[7]`.
@@ -84,15 +84,26 @@ struct JSONCursor {
         return n.boolValue
     }
 
-    /// A non-empty array of non-negative finite numbers.
+    /// A non-empty array of non-negative finite numbers. The hot path of every import:
+    /// element cursors (and their path strings) are made only to report an error.
     func samples() throws -> [Double] {
-        let items = try array()
-        if items.isEmpty { throw fail("no samples (empty array)") }
-        return try items.map { item in
+        guard let raw = value as? [Any] else { throw fail("expected an array, found \(kind(value))") }
+        if raw.isEmpty { throw fail("no samples (empty array)") }
+        var out = [Double]()
+        out.reserveCapacity(raw.count)
+        for (i, v) in raw.enumerated() {
+            if let n = v as? NSNumber, !isBoolean(n) {
+                let x = n.doubleValue
+                if x.isFinite && x >= 0 {
+                    out.append(x)
+                    continue
+                }
+            }
+            let item = JSONCursor(value: v, path: "\(path)[\(i)]", file: file)
             let x = try item.number()
-            if x < 0 { throw item.fail("a time cannot be negative (\(x))") }
-            return x
+            throw item.fail("a time cannot be negative (\(x))")
         }
+        return out
     }
 }
 
