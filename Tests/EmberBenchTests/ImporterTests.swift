@@ -1,4 +1,4 @@
-import EmberBench
+@testable import EmberBench
 import Foundation
 import Testing
 
@@ -31,6 +31,13 @@ import Testing
         #expect(run.benchmarks.allSatisfy { $0.batch > 1 })
     }
 
+    @Test func importedValuesEqualPythonsParse() throws {
+        // python3 -c "import json; d=json.load(open('fixtures/bench/hyperfine.json')); print(repr(d['results'][0]['times'][1]*1e9))"
+        let run = try Importer.load(path: fixture("hyperfine.json").path)
+        #expect(run.benchmarks[0].samples[1] == 15228680.000000002)
+        #expect(run.benchmarks[3].samples[0] == 889401.0000000001)
+    }
+
     @Test func hyperfineRealFile() throws {
         let run = try Importer.load(path: fixture("hyperfine.json").path)
         #expect(run.format == .hyperfine)
@@ -38,6 +45,24 @@ import Testing
         #expect(wall.map(\.name) == ["hyperfine/sleep 0.01", "hyperfine/true"])
         #expect(wall.allSatisfy { $0.samples.count == 12 })
         #expect(Statistics.median(wall[0].samples) > 9e6)  // sleep 0.01 takes ≥ 10 ms
+    }
+
+    @Test(arguments: ["pytest-benchmark.json", "pytest-benchmark-candidate.json", "google-benchmark.json", "hyperfine.json"])
+    func typedFastPathEqualsThePathTrackingReader(_ name: String) throws {
+        let data = try Data(contentsOf: fixture(name))
+        let fast = try #require(FastImport.decode(data, format: nil), "the fast path must accept the real file \(name)")
+        let checked = try Importer.loadChecked(path: name, data: data, format: nil)
+        #expect(fast.format == checked.format)
+        // JSONSerialization (the checked path) can be off by one ulp after its Decimal
+        // detour; JSONDecoder parses exactly as Python does. Names, units, batches equal.
+        #expect(fast.benchmarks.map(\.name) == checked.benchmarks.map(\.name))
+        #expect(fast.benchmarks.map(\.batch) == checked.benchmarks.map(\.batch))
+        for (f, c) in zip(fast.benchmarks, checked.benchmarks) {
+            #expect(f.samples.count == c.samples.count)
+            for (x, y) in zip(f.samples, c.samples) { #expect(close(x, y, 1e-12), "\(f.name): \(x) vs \(y)") }
+        }
+        #expect(fast.revision == checked.revision)
+        #expect(fast.machine == checked.machine)
     }
 
     func failure(_ json: String, format: ImportFormat? = nil) -> String {
