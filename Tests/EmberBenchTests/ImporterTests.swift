@@ -1,4 +1,5 @@
 @testable import EmberBench
+import EmberUtils
 import Foundation
 import Testing
 
@@ -140,5 +141,39 @@ import Testing
         #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/bin/false"]).measure(runs: 1, warmup: 0) }
         #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/no/such/program"]).measure(runs: 1, warmup: 0) }
         #expect(throws: Never.self) { try ExternalCommand(arguments: ["/bin/false"]).measure(runs: 1, warmup: 0, ignoreFailure: true) }
+    }
+}
+
+@Suite struct ImporterRobustnessTests {
+    /// Deterministic mutations of the real files: every one either imports or throws a
+    /// BenchError naming the file; none crashes, none throws anything else.
+    @Test(arguments: ["pytest-benchmark.json", "google-benchmark.json", "hyperfine.json"])
+    func mutatedFilesNeverCrash(_ name: String) throws {
+        let original = Array(try Data(contentsOf: fixture(name)))
+        let replacements: [[UInt8]] = ["null", "true", "\"x\"", "-1", "[]", "{}", "1e999", "", "\"", "]", "}", ","].map { Array($0.utf8) }
+        var g = SeededGenerator(seed: StableHash.of(name))
+        let dir = temporaryDirectory()
+        let url = dir.appendingPathComponent("mutated.json")
+        var imported = 0
+        var rejected = 0
+        for _ in 0..<150 {
+            var bytes = original
+            for _ in 0..<(1 + Int(g.next() % 3)) {
+                let at = Int(g.next() % UInt64(bytes.count))
+                let length = min(Int(g.next() % 12), bytes.count - at)
+                bytes.replaceSubrange(at..<(at + length), with: replacements[Int(g.next() % UInt64(replacements.count))])
+            }
+            try Data(bytes).write(to: url)
+            do {
+                let run = try Importer.load(path: url.path)
+                #expect(!run.benchmarks.isEmpty)
+                imported += 1
+            } catch let e as BenchError {
+                #expect(e.message.contains(url.path), "\(e.message)")
+                rejected += 1
+            }
+        }
+        #expect(imported + rejected == 150)
+        #expect(rejected > 0)
     }
 }
