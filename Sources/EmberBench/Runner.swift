@@ -12,15 +12,31 @@ public struct Benchmark: Sendable {
     public let name: String
     public let unit: String
     public let direction: MetricDirection
+    /// Set for throughput benchmarks (tokenize, lint, migrate on fixtures): each sample
+    /// is then reported in MB/s (higher is better) instead of ns per operation.
+    public let bytesPerOperation: Int?
     public let make: @Sendable () async throws -> @Sendable () async throws -> Void
 
+    /// A latency benchmark: samples in ns per operation, lower is better.
+    public init(_ name: String, make: @escaping @Sendable () async throws -> @Sendable () async throws -> Void) {
+        self.name = name
+        self.unit = "ns"
+        self.direction = .lowerIsBetter
+        self.bytesPerOperation = nil
+        self.make = make
+    }
+
+    /// A throughput benchmark: one operation processes `bytesPerOperation` bytes;
+    /// samples in MB/s (10^6 bytes per second), higher is better.
     public init(
-        _ name: String, unit: String = "ns", direction: MetricDirection = .lowerIsBetter,
+        _ name: String, bytesPerOperation: Int,
         make: @escaping @Sendable () async throws -> @Sendable () async throws -> Void
     ) {
+        precondition(bytesPerOperation > 0, "a throughput benchmark processes at least one byte")
         self.name = name
-        self.unit = unit
-        self.direction = direction
+        self.unit = "MB/s"
+        self.direction = .higherIsBetter
+        self.bytesPerOperation = bytesPerOperation
         self.make = make
     }
 }
@@ -70,7 +86,12 @@ public struct BenchmarkRunner: Sendable {
             let start = MonotonicClock.nanoseconds()
             for _ in 0..<batch { try await operation() }
             let elapsed = MonotonicClock.nanoseconds() &- start
-            samples.append(Double(elapsed) / Double(batch))
+            let nsPerOperation = Double(max(elapsed, 1)) / Double(batch)
+            if let bytes = benchmark.bytesPerOperation {
+                samples.append(Double(bytes) / nsPerOperation * 1_000)  // bytes/ns = GB/s
+            } else {
+                samples.append(nsPerOperation)
+            }
         }
         return BenchmarkSamples(
             name: fullName, unit: benchmark.unit, direction: benchmark.direction, samples: samples, batch: batch)

@@ -107,6 +107,14 @@ import Testing
         #expect(samples.name == "t/noop")
     }
 
+    @Test func throughputBenchmarksReportMBPerSecondHigherIsBetter() async throws {
+        let b = Benchmark("sleep-1MB", bytesPerOperation: 1_000_000) { { try await Task.sleep(nanoseconds: 1_000_000) } }
+        let s = try await BenchmarkRunner(options: RunnerOptions(iterations: 3, warmup: 0)).measure(b, fullName: "t/tp")
+        #expect(s.unit == "MB/s" && s.direction == .higherIsBetter)
+        // 10^6 bytes in at least 1 ms: at most 1000 MB/s.
+        #expect(s.samples.allSatisfy { $0 > 0 && $0 <= 1_000 })
+    }
+
     @Test func slowBodiesAreNotBatched() async throws {
         let b = Benchmark("sleep") { { try await Task.sleep(nanoseconds: 200_000) } }
         let samples = try await BenchmarkRunner(options: RunnerOptions(iterations: 3, warmup: 0)).measure(b, fullName: "t/sleep")
