@@ -312,6 +312,25 @@ func goldenStore() throws -> URL {
         let before = try BenchStore(path: db).runs().count
         #expect(try cli(["import", "--db", "s.sqlite", "big.json"], in: dir).status == 0)
         #expect(try BenchStore(path: db).runs().count == before + 1)
+
+        // The suites too: kill `ember-bench run` at spread-out moments of its life.
+        let runDB = dir.appendingPathComponent("run.sqlite").path
+        for delay in [20_000, 80_000, 160_000, 320_000] as [UInt32] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: emberBenchBinary)
+            p.arguments = ["run", "--db", runDB, "--iterations", "30", "--quiet"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(delay)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let store = try BenchStore(path: runDB)
+            #expect(try store.integrityCheck() == "ok")
+            #expect(try store.incompleteRuns().isEmpty)
+            let expected = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: []).count
+            for run in try store.runs() { #expect(run.benchmarkCount == expected) }
+        }
     }
 }
 
