@@ -22,6 +22,7 @@ public enum HTMLReport {
         var verdicts: [String: BenchmarkComparison] = [:]
         for c in report?.comparisons ?? [] { verdicts[c.name] = c }
 
+        let markedBaselines = baselineRunIDs.union(try store.baselines().map(\.run.id))
         var sections: [String] = []
         var rows: [String] = []
         for (i, name) in names.enumerated() {
@@ -34,8 +35,6 @@ public enum HTMLReport {
             rows.append(
                 "<tr class=\"\(cls)\"><td><a href=\"#b\(i)\">\(esc(name))</a></td><td>\(esc(formatQuantity(last.median, unit: unit)))</td>"
                     + "<td>\(esc(ratioText(verdict?.ratio)))</td><td>\(esc(verdict?.verdict.rawValue ?? "no baseline"))</td></tr>")
-            let markedBaselines = baselineRunIDs.union(
-                (try? store.baselines().map(\.run.id)) ?? [])
             sections.append(
                 """
                 <section id="b\(i)" class="card \(cls)">
