@@ -9,9 +9,11 @@ let package = Package(
         .executable(name: "ember-example", targets: ["ember-example"]),
         .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
         .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
+        .executable(name: "ember-bench", targets: ["ember-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // MARK: framework layers: utils <- core <- execution, providers <- api
@@ -24,10 +26,20 @@ let package = Package(
         .target(name: "EmberModels", dependencies: ["EmberCore", "EmberUtils", "EmberProviders"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberModels"]),
 
+        // MARK: tools
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
+        // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
+        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils"]),
+
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
         .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
+        .executableTarget(
+            name: "ember-bench",
+            dependencies: ["EmberBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: tests
         .target(name: "EmberTestSupport", dependencies: ["EmberCore"], path: "Tests/EmberTestSupport"),
@@ -43,6 +55,7 @@ let package = Package(
             name: "EmberCoreTests",
             dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils", "CSQLite", "EmberTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

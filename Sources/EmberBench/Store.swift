@@ -1,0 +1,418 @@
+import CSQLite
+import EmberUtils
+import Foundation
+
+/// A stored run: one invocation of the runner or one imported file.
+public struct RunRecord: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var createdNs: Int64
+    public var revision: SourceRevision
+    public var machine: MachineFingerprint
+    public var machineDigest: String
+    /// "ember-bench", "pytest-benchmark", "google-benchmark", "hyperfine", "command".
+    public var source: String
+    public var label: String?
+    public var benchmarkCount: Int
+
+    public var shortDescription: String {
+        let commit = revision.commit.map { String($0.prefix(10)) } ?? "no commit"
+        return "run \(id) (\(commit)\(revision.dirty ? "+dirty" : "")"
+            + (revision.branch.map { " on \($0)" } ?? "") + ")"
+    }
+}
+
+/// A run to be written: everything is inserted in one transaction.
+public struct NewRun: Sendable {
+    public var revision: SourceRevision
+    public var machine: MachineFingerprint
+    public var source: String
+    public var label: String?
+    public var createdNs: Int64
+    public var results: [BenchmarkSamples]
+
+    public init(
+        revision: SourceRevision, machine: MachineFingerprint, source: String, label: String? = nil,
+        createdNs: Int64 = Int64(WallClock.nanosecondsSinceEpoch()), results: [BenchmarkSamples]
+    ) {
+        self.revision = revision
+        self.machine = machine
+        self.source = source
+        self.label = label
+        self.createdNs = createdNs
+        self.results = results
+    }
+}
+
+/// The SQLite store of runs, raw samples and named baselines.
+///
+/// Samples are kept as one BLOB of little-endian Float64 per (run, benchmark): measured
+/// against one row per sample (see `StoreLayoutMeasurement`), it ingests and loads
+/// faster and is far smaller. A run and all its results are written in one
+/// transaction, so a crash leaves whole runs only.
+public final class BenchStore {
+    /// Numbered migrations; migration i brings the schema to version i + 1. Never edit
+    /// one that has shipped: append a new one.
+    public static let migrations: [String] = [
+        // 1
+        """
+        CREATE TABLE machines(
+            id INTEGER PRIMARY KEY,
+            digest TEXT NOT NULL UNIQUE,
+            cpu_model TEXT NOT NULL,
+            cpu_count INTEGER NOT NULL,
+            memory_bytes INTEGER NOT NULL,
+            os TEXT NOT NULL,
+            kernel TEXT NOT NULL,
+            toolchain TEXT NOT NULL,
+            build_config TEXT NOT NULL
+        );
+        CREATE TABLE runs(
+            id INTEGER PRIMARY KEY,
+            created_ns INTEGER NOT NULL,
+            commit_sha TEXT,
+            branch TEXT,
+            dirty INTEGER NOT NULL,
+            machine_id INTEGER NOT NULL REFERENCES machines(id),
+            source TEXT NOT NULL,
+            label TEXT,
+            benchmark_count INTEGER NOT NULL
+        );
+        CREATE INDEX runs_by_branch ON runs(branch, id);
+        CREATE INDEX runs_by_commit ON runs(commit_sha);
+        CREATE TABLE benchmarks(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE results(
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            benchmark_id INTEGER NOT NULL REFERENCES benchmarks(id),
+            unit TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            batch INTEGER NOT NULL,
+            sample_count INTEGER NOT NULL,
+            median REAL NOT NULL,
+            samples BLOB NOT NULL,
+            PRIMARY KEY(run_id, benchmark_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX results_by_benchmark ON results(benchmark_id, run_id);
+        CREATE TABLE baselines(
+            name TEXT PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            set_ns INTEGER NOT NULL
+        );
+        """
+    ]
+
+    /// 'EMBR': marks a file as an ember-bench store.
+    static let applicationID: Int64 = 0x454D_4252
+
+    public let path: String
+    let db: SQLiteConnection
+
+    /// Opens (creating if needed) and migrates the store at `path`.
+    public init(path: String) throws {
+        self.path = path
+        db = try SQLiteConnection(path: path)
+        sqlite3_busy_timeout(db.handle, 15_000)
+        try withBusyRetry { try self.db.execute("PRAGMA journal_mode=WAL") }
+        try db.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        try migrate()
+    }
+
+    public var schemaVersion: Int {
+        get throws { Int(try db.scalarInt("PRAGMA user_version") ?? 0) }
+    }
+
+    private func migrate() throws {
+        try withBusyRetry {
+            try self.db.execute("BEGIN IMMEDIATE")
+            do {
+                try self.applyPendingMigrations()
+                try self.db.execute("COMMIT")
+            } catch {
+                try? self.db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    private func applyPendingMigrations() throws {
+        let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        let appID = try db.scalarInt("PRAGMA application_id") ?? 0
+        if version > Self.migrations.count {
+            throw BenchError(
+                "\(path) has store schema version \(version), but this ember-bench knows versions up to "
+                    + "\(Self.migrations.count); use a newer ember-bench (the store was not changed)")
+        }
+        if appID != 0 && appID != Self.applicationID {
+            throw BenchError(
+                "\(path) is an SQLite database of another application (application_id \(appID)); "
+                    + "point --db at an ember-bench store or a new file")
+        }
+        if version == 0 {
+            let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+            if tables > 0 {
+                throw BenchError(
+                    "\(path) is an SQLite database but not an ember-bench store (it has \(tables) other tables); "
+                        + "point --db at an ember-bench store or a new file")
+            }
+        }
+        for index in version..<Self.migrations.count {
+            try db.execute(Self.migrations[index])
+            try db.execute("PRAGMA user_version = \(index + 1)")
+        }
+        if appID == 0 { try db.execute("PRAGMA application_id = \(Self.applicationID)") }
+    }
+
+    /// Runs `body` again while another writer holds the lock beyond the busy timeout.
+    func withBusyRetry<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch let busy as SQLiteBusy {
+                attempt += 1
+                if attempt >= 40 { throw BenchError("\(busy.message); gave up after \(attempt) attempts") }
+                usleep(UInt32(min(200_000, 5_000 * attempt)))
+            }
+        }
+    }
+
+    /// Runs `body` in one write transaction, retried whole on contention.
+    func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+        try withBusyRetry {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                let value = try body()
+                try db.execute("COMMIT")
+                return value
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    // MARK: writing
+
+    /// Writes a run and all its results atomically; returns the run id.
+    @discardableResult
+    public func insert(_ run: NewRun) throws -> Int64 {
+        try writeTransaction {
+            let machineID = try machineID(for: run.machine)
+            let insertRun = try db.prepare(
+                """
+                INSERT INTO runs(created_ns, commit_sha, branch, dirty, machine_id, source, label, benchmark_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            try insertRun.run([
+                .int(run.createdNs), run.revision.commit.map { .text($0) } ?? .null,
+                run.revision.branch.map { .text($0) } ?? .null, .int(run.revision.dirty ? 1 : 0), .int(machineID),
+                .text(run.source), run.label.map { .text($0) } ?? .null, .int(Int64(run.results.count)),
+            ])
+            let runID = db.lastInsertRowID
+            let upsertName = try db.prepare(
+                "INSERT INTO benchmarks(name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id"
+            )
+            let insertResult = try db.prepare(
+                """
+                INSERT INTO results(run_id, benchmark_id, unit, direction, batch, sample_count, median, samples)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            var seen = Set<String>()
+            for r in run.results {
+                guard seen.insert(r.name).inserted else {
+                    throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
+                }
+                try upsertName.bind(1, r.name)
+                guard try upsertName.step() else { throw BenchError("store \(path): no id for \"\(r.name)\"") }
+                let benchmarkID = upsertName.int(0)
+                upsertName.reset()
+                try insertResult.bind(1, runID)
+                try insertResult.bind(2, benchmarkID)
+                try insertResult.bind(3, r.unit)
+                try insertResult.bind(4, r.direction.rawValue)
+                try insertResult.bind(5, Int64(r.batch))
+                try insertResult.bind(6, Int64(r.samples.count))
+                try insertResult.bind(7, Statistics.median(r.samples))
+                try insertResult.bind(8, doubles: r.samples)
+                try insertResult.step()
+                insertResult.reset()
+            }
+            return runID
+        }
+    }
+
+    private func machineID(for m: MachineFingerprint) throws -> Int64 {
+        let digest = m.digest
+        if let id = try db.scalarInt("SELECT id FROM machines WHERE digest = ?", [.text(digest)]) { return id }
+        let s = try db.prepare(
+            """
+            INSERT INTO machines(digest, cpu_model, cpu_count, memory_bytes, os, kernel, toolchain, build_config)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try s.run([
+            .text(digest), .text(m.cpuModel), .int(Int64(m.cpuCount)), .int(m.memoryBytes), .text(m.os),
+            .text(m.kernel), .text(m.toolchain), .text(m.buildConfig),
+        ])
+        return db.lastInsertRowID
+    }
+
+    /// Names `runID` as baseline `name` (replacing an earlier one of that name).
+    public func setBaseline(_ name: String, runID: Int64) throws {
+        try writeTransaction {
+            guard try run(id: runID) != nil else { throw BenchError("no run \(runID) in \(path); see `ember-bench history`") }
+            let s = try db.prepare(
+                "INSERT INTO baselines(name, run_id, set_ns) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET run_id = excluded.run_id, set_ns = excluded.set_ns"
+            )
+            try s.run([.text(name), .int(runID), .int(Int64(WallClock.nanosecondsSinceEpoch()))])
+        }
+    }
+
+    public func removeBaseline(_ name: String) throws -> Bool {
+        try writeTransaction {
+            let s = try db.prepare("DELETE FROM baselines WHERE name = ?")
+            try s.run([.text(name)])
+            return sqlite3_changes(db.handle) > 0
+        }
+    }
+
+    // MARK: reading
+
+    private static let runColumns = """
+        r.id, r.created_ns, r.commit_sha, r.branch, r.dirty, r.source, r.label, r.benchmark_count,
+        m.digest, m.cpu_model, m.cpu_count, m.memory_bytes, m.os, m.kernel, m.toolchain, m.build_config
+        FROM runs r JOIN machines m ON m.id = r.machine_id
+        """
+
+    private func readRun(_ s: SQLiteStatement) -> RunRecord {
+        RunRecord(
+            id: s.int(0), createdNs: s.int(1),
+            revision: SourceRevision(commit: s.text(2), branch: s.text(3), dirty: s.int(4) != 0),
+            machine: MachineFingerprint(
+                cpuModel: s.text(9) ?? "", cpuCount: Int(s.int(10)), memoryBytes: s.int(11), os: s.text(12) ?? "",
+                kernel: s.text(13) ?? "", toolchain: s.text(14) ?? "", buildConfig: s.text(15) ?? ""),
+            machineDigest: s.text(8) ?? "", source: s.text(5) ?? "", label: s.text(6),
+            benchmarkCount: Int(s.int(7)))
+    }
+
+    private func runs(where clause: String, _ bindings: [SQLiteValue]) throws -> [RunRecord] {
+        let s = try db.prepare("SELECT \(Self.runColumns) \(clause)")
+        try s.bind(bindings)
+        var out: [RunRecord] = []
+        while try s.step() { out.append(readRun(s)) }
+        return out
+    }
+
+    public func run(id: Int64) throws -> RunRecord? {
+        try runs(where: "WHERE r.id = ?", [.int(id)]).first
+    }
+
+    /// Runs, newest first; optionally only on `branch`, only from one machine, or whose
+    /// commit starts with `commitPrefix`.
+    public func runs(
+        branch: String? = nil, machineDigest: String? = nil, commitPrefix: String? = nil, limit: Int = 1_000_000
+    ) throws -> [RunRecord] {
+        var conditions: [String] = []
+        var bindings: [SQLiteValue] = []
+        if let branch {
+            conditions.append("r.branch = ?")
+            bindings.append(.text(branch))
+        }
+        if let machineDigest {
+            conditions.append("m.digest = ?")
+            bindings.append(.text(machineDigest))
+        }
+        if let commitPrefix {
+            conditions.append("substr(r.commit_sha, 1, length(?)) = ?")
+            bindings.append(.text(commitPrefix))
+            bindings.append(.text(commitPrefix))
+        }
+        let whereText = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        bindings.append(.int(Int64(limit)))
+        return try runs(where: "\(whereText) ORDER BY r.id DESC LIMIT ?", bindings)
+    }
+
+    public func baseline(named name: String) throws -> RunRecord? {
+        guard let id = try db.scalarInt("SELECT run_id FROM baselines WHERE name = ?", [.text(name)]) else {
+            return nil
+        }
+        return try run(id: id)
+    }
+
+    public func baselines() throws -> [(name: String, run: RunRecord)] {
+        let s = try db.prepare("SELECT name, run_id FROM baselines ORDER BY name")
+        var pairs: [(String, Int64)] = []
+        while try s.step() { pairs.append((s.text(0) ?? "", s.int(1))) }
+        return try pairs.compactMap { name, id in try run(id: id).map { (name, $0) } }
+    }
+
+    /// Every benchmark's raw samples in one run.
+    public func samples(runID: Int64) throws -> [String: BenchmarkSamples] {
+        let s = try db.prepare(
+            """
+            SELECT b.name, r.unit, r.direction, r.batch, r.samples
+            FROM results r JOIN benchmarks b ON b.id = r.benchmark_id WHERE r.run_id = ?
+            """)
+        try s.bind(1, runID)
+        var out: [String: BenchmarkSamples] = [:]
+        while try s.step() {
+            let name = s.text(0) ?? ""
+            out[name] = BenchmarkSamples(
+                name: name, unit: s.text(1) ?? "ns", direction: MetricDirection(rawValue: s.text(2) ?? "") ?? .lowerIsBetter,
+                samples: s.doubles(4), batch: Int(s.int(3)))
+        }
+        return out
+    }
+
+    /// One benchmark across runs, oldest first.
+    public func history(benchmark name: String, limit: Int = 1_000) throws -> [(run: RunRecord, samples: BenchmarkSamples)] {
+        let s = try db.prepare(
+            """
+            SELECT r.run_id, r.unit, r.direction, r.batch, r.samples
+            FROM results r JOIN benchmarks b ON b.id = r.benchmark_id
+            WHERE b.name = ? ORDER BY r.run_id DESC LIMIT ?
+            """)
+        try s.bind(1, name)
+        try s.bind(2, Int64(limit))
+        var rows: [(Int64, BenchmarkSamples)] = []
+        while try s.step() {
+            rows.append(
+                (
+                    s.int(0),
+                    BenchmarkSamples(
+                        name: name, unit: s.text(1) ?? "ns",
+                        direction: MetricDirection(rawValue: s.text(2) ?? "") ?? .lowerIsBetter, samples: s.doubles(4),
+                        batch: Int(s.int(3)))
+                ))
+        }
+        var out: [(run: RunRecord, samples: BenchmarkSamples)] = []
+        for (id, samples) in rows.reversed() {
+            if let run = try run(id: id) { out.append((run, samples)) }
+        }
+        return out
+    }
+
+    public func benchmarkNames() throws -> [String] {
+        let s = try db.prepare("SELECT name FROM benchmarks ORDER BY name")
+        var out: [String] = []
+        while try s.step() { out.append(s.text(0) ?? "") }
+        return out
+    }
+
+    /// For the crash test and `doctor`: every run has exactly the results it announced.
+    public func incompleteRuns() throws -> [Int64] {
+        let s = try db.prepare(
+            """
+            SELECT r.id FROM runs r
+            WHERE r.benchmark_count != (SELECT count(*) FROM results x WHERE x.run_id = r.id)
+            """)
+        var out: [Int64] = []
+        while try s.step() { out.append(s.int(0)) }
+        return out
+    }
+
+    public func integrityCheck() throws -> String {
+        try db.scalarText("PRAGMA integrity_check") ?? "no answer"
+    }
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Independent oracle for EmberBench.Statistics: numpy/scipy compute the expected values.
+
+Writes fixtures/bench/stats_expected.json; Tests/EmberBenchTests/StatisticsTests.swift
+checks the Swift implementation against it. Re-run after changing the cases:
+    python3 scripts/stats_oracle.py
+The bootstrap is replayed with the same SplitMix64 stream as the Swift code (index =
+next() % n, baseline indices then candidate indices per resample), but medians and
+percentiles come from numpy, so only the resampling order is shared.
+"""
+import json
+import os
+
+import numpy as np
+from scipy import stats
+
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+
+def summary(x):
+    x = np.asarray(x, dtype=float)
+    q1, q3 = np.percentile(x, [25, 75])
+    iqr = q3 - q1
+    if len(x) >= 4:
+        kept = x[(x >= q1 - 1.5 * iqr) & (x <= q3 + 1.5 * iqr)]
+    else:
+        kept = x
+    return {
+        "count": int(len(x)),
+        "min": float(x.min()),
+        "max": float(x.max()),
+        "mean": float(np.mean(x)),
+        "median": float(np.median(x)),
+        "stdev": float(np.std(x, ddof=1)) if len(x) > 1 else 0.0,
+        "p95": float(np.percentile(x, 95)),
+        "p99": float(np.percentile(x, 99)),
+        "q1": float(q1),
+        "q3": float(q3),
+        "outlierCount": int(len(x) - len(kept)),
+        "filteredMean": float(np.mean(kept)),
+        "filteredStdev": float(np.std(kept, ddof=1)) if len(kept) > 1 else 0.0,
+    }
+
+
+def bootstrap_median_ratio(b, c, confidence, resamples, seed):
+    g = SplitMix64(seed)
+    b = np.asarray(b, dtype=float)
+    c = np.asarray(c, dtype=float)
+    ratios = []
+    for _ in range(resamples):
+        bi = [g.next() % len(b) for _ in range(len(b))]
+        ci = [g.next() % len(c) for _ in range(len(c))]
+        ratios.append(np.median(c[ci]) / np.median(b[bi]))
+    alpha = 1 - confidence
+    lo, hi = np.percentile(ratios, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)
+
+
+def two_sample(b, c, seed):
+    b = np.asarray(b, dtype=float)
+    c = np.asarray(c, dtype=float)
+    greater = stats.mannwhitneyu(c, b, alternative="greater", method="asymptotic", use_continuity=True)
+    less = stats.mannwhitneyu(c, b, alternative="less", method="asymptotic", use_continuity=True)
+    hl = float(np.exp(np.median(np.subtract.outer(np.log(c), np.log(b)))))
+    lo, hi = bootstrap_median_ratio(b, c, 0.99, 500, seed)
+    return {
+        "medianRatio": float(np.median(c) / np.median(b)),
+        "hodgesLehmannRatio": hl,
+        "mannWhitneyU": float(greater.statistic),
+        "pGreater": float(greater.pvalue),
+        "pLess": float(less.pvalue),
+        "bootstrapSeed": seed,
+        "bootstrapResamples": 500,
+        "bootstrapLower": lo,
+        "bootstrapUpper": hi,
+    }
+
+
+def main():
+    rng = np.random.default_rng(20261126)
+    samples = {
+        "single": [42.0],
+        "two": [3.0, 1.0],
+        "three": [5.0, 1.0, 3.0],
+        "four_with_tail": [1.0, 2.0, 3.0, 100.0],
+        "ties_integers": [float(v) for v in rng.integers(10, 20, size=37)],
+        "lognormal_50": list(np.round(rng.lognormal(np.log(1000), 0.1, size=50), 3)),
+        "lognormal_outliers_101": list(
+            np.round(np.concatenate([rng.lognormal(np.log(5e4), 0.05, 96), 5e4 * rng.uniform(1.5, 3, 5)]), 2)
+        ),
+        "bimodal_60": list(
+            np.round(np.where(rng.random(60) < 0.5, 1.0, 1.5) * rng.lognormal(np.log(200), 0.03, 60), 4)
+        ),
+        "constant": [7.0] * 10,
+    }
+    summaries = {name: summary(x) for name, x in samples.items()}
+
+    pairs = []
+    base = rng.lognormal(np.log(1000), 0.1, 50)
+    pairs.append(("aa_lognormal", base, rng.lognormal(np.log(1000), 0.1, 50)))
+    pairs.append(("slower_1_3", base, 1.3 * rng.lognormal(np.log(1000), 0.1, 50)))
+    pairs.append(("faster_0_7", base, 0.7 * rng.lognormal(np.log(1000), 0.1, 40)))
+    bim = lambda n, k: k * np.where(rng.random(n) < 0.5, 1.0, 1.5) * rng.lognormal(np.log(200), 0.03, n)
+    pairs.append(("bimodal_slower", bim(50, 1.0), bim(50, 1.3)))
+    ties_b = [float(v) for v in rng.integers(10, 14, size=30)]
+    ties_c = [float(v) for v in rng.integers(11, 15, size=25)]
+    pairs.append(("ties", ties_b, ties_c))
+    two = []
+    for i, (name, b, c) in enumerate(pairs):
+        b = [float(v) for v in np.round(b, 3)]
+        c = [float(v) for v in np.round(c, 3)]
+        entry = {"name": name, "baseline": b, "candidate": c}
+        entry.update(two_sample(b, c, seed=1000 + i))
+        two.append(entry)
+
+    speedups = list(np.round(rng.lognormal(np.log(2.6), 0.35, 30), 4))
+    g = SplitMix64(77)
+    est = []
+    for _ in range(500):
+        draw = [speedups[g.next() % len(speedups)] for _ in range(len(speedups))]
+        est.append(np.percentile(draw, 20))
+    lo, hi = np.percentile(est, [2.5, 97.5])
+    jit = {
+        "speedups": [float(s) for s in speedups],
+        "p20": float(np.percentile(speedups, 20)),
+        "seed": 77,
+        "resamples": 500,
+        "lower": float(lo),
+        "upper": float(hi),
+    }
+
+    out = {
+        "generator": "scripts/stats_oracle.py (numpy %s, scipy %s)" % (np.__version__, __import__("scipy").__version__),
+        "samples": {k: [float(v) for v in x] for k, x in samples.items()},
+        "summaries": summaries,
+        "twoSample": two,
+        "jit": jit,
+    }
+    path = os.path.join(os.path.dirname(__file__), "..", "fixtures", "bench", "stats_expected.json")
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("wrote", os.path.normpath(path))
+
+
+if __name__ == "__main__":
+    main()
