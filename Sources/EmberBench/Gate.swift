@@ -1,3 +1,4 @@
+import EmberExecution
 import EmberUtils
 import Foundation
 
@@ -266,29 +267,24 @@ public struct JITAcceptance: Sendable, Codable, Equatable {
     public var accepted: Bool
     public var reason: String
 
+    /// The rule itself is `EmberExecution.jitAcceptance` (one implementation for the jit
+    /// tooling and the gate); this records its verdict in the gate's reportable form.
     public static func evaluate(
         speedups: [Double], minimumCases: Int = 25, percentile: Double = 0.2, required: Double = 2.0,
         seed: UInt64 = 0x6a17, resamples: Int = 2000
     ) -> JITAcceptance {
-        let sorted = speedups.sorted()
-        let observed = Statistics.percentile(sorted: sorted, percentile)
-        let ci = Statistics.bootstrapPercentileCI(
-            speedups, percentile: percentile, confidence: 0.95, resamples: resamples, seed: seed)
+        let v = jitAcceptance(
+            speedups: speedups, threshold: required, percentile: percentile, minimumCases: minimumCases,
+            confidence: 0.95, resamples: resamples, seed: seed)
         let pct = "p\(format(percentile * 100))"
-        var accepted = false
-        let reason: String
-        if speedups.count < minimumCases {
-            reason = "only \(speedups.count) cases; the rule needs at least \(minimumCases)"
-        } else if speedups.contains(where: { !$0.isFinite || $0 <= 0 }) {
-            reason = "a speedup is not a positive finite number"
-        } else if observed >= required {
-            accepted = true
-            reason = "\(pct) speedup \(format(observed)) ≥ \(format(required)) over \(speedups.count) cases"
-        } else {
-            reason = "\(pct) speedup \(format(observed)) < \(format(required)) over \(speedups.count) cases"
-        }
+        let comparison = v.accepted ? "≥" : "<"
+        let reason =
+            v.observed.isFinite && speedups.count >= minimumCases
+            ? "\(pct) speedup \(format(v.observed)) \(comparison) \(format(required)) over \(speedups.count) cases"
+            : v.reason
         return JITAcceptance(
-            cases: speedups.count, percentile: percentile, required: required, minimumCases: minimumCases,
-            observed: observed, ciLower: ci.lower, ciUpper: ci.upper, accepted: accepted, reason: reason)
+            cases: v.caseCount, percentile: v.percentile, required: v.threshold, minimumCases: v.minimumCases,
+            observed: v.observed, ciLower: v.intervalLower, ciUpper: v.intervalUpper, accepted: v.accepted,
+            reason: reason)
     }
 }
