@@ -7,9 +7,11 @@ let package = Package(
     products: [
         .library(name: "Ember", targets: ["Ember"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
+        .executable(name: "ember-lint", targets: ["ember-lint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
         // MARK: framework layers: utils <- core <- execution, providers <- api
@@ -19,10 +21,15 @@ let package = Package(
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
 
+        // MARK: tools
+        .target(name: "EmberLint", dependencies: ["EmberUtils", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+        .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
 
         // MARK: tests
+        .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils"]),
         .testTarget(
             name: "EmberCoreTests",
             dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]

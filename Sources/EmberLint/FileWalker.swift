@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A source file found under the given paths.
+public struct FoundFile: Sendable, Hashable {
+    /// The path as shown in reports (as reached from the given path).
+    public var path: String
+    public var language: SourceLanguage
+}
+
+public enum SourceLanguage: String, Codable, Sendable {
+    case python, swift
+}
+
+/// A path that could not be walked or is not a source file it claims to be.
+public struct WalkProblem: Error, Sendable, Hashable {
+    public var path: String
+    public var reason: String
+}
+
+/// Walks the given paths for `.py` and `.swift` files with readdir (fast, no Foundation),
+/// skipping hidden folders, `__pycache__` and build folders; reports symlink loops,
+/// unreadable folders and folders named like source files, and goes on.
+public enum FileWalker {
+    static let skippedFolders: Set<String> = ["__pycache__", "node_modules", ".build", "build", "site-packages"]
+
+    public static func walk(_ paths: [String]) -> (files: [FoundFile], problems: [WalkProblem]) {
+        var files: [FoundFile] = []
+        var problems: [WalkProblem] = []
+        var visited: Set<FileIdentity> = []
+        for path in paths {
+            var st = stat()
+            if stat(path, &st) != 0 {
+                let reason = errno == ELOOP ? "symlink loop" : String(cString: strerror(errno))
+                problems.append(WalkProblem(path: path, reason: reason))
+                continue
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                if let lang = language(of: path) {
+                    problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file"))
+                    continue
+                }
+                walkDirectory(path, depth: 0, files: &files, problems: &problems, visited: &visited)
+            } else if let lang = language(of: path) {
+                files.append(FoundFile(path: path, language: lang))
+            } else {
+                problems.append(WalkProblem(path: path, reason: "not a .py or .swift file"))
+            }
+        }
+        return (files, problems)
+    }
+
+    struct FileIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    static func language(of name: String) -> SourceLanguage? {
+        if name.hasSuffix(".py") { return .python }
+        if name.hasSuffix(".swift") { return .swift }
+        return nil
+    }
+
+    static func join(_ dir: String, _ name: String) -> String {
+        if dir == "." { return name }
+        return dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
+    static func walkDirectory(_ dir: String, depth: Int, files: inout [FoundFile], problems: inout [WalkProblem], visited: inout Set<FileIdentity>) {
+        var st = stat()
+        guard stat(dir, &st) == 0 else {
+            problems.append(WalkProblem(path: dir, reason: errno == ELOOP ? "symlink loop" : String(cString: strerror(errno))))
+            return
+        }
+        // A symlink back to a folder already being walked would recurse forever.
+        guard visited.insert(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else {
+            problems.append(WalkProblem(path: dir, reason: "symlink loop (this folder is already being walked)"))
+            return
+        }
+        guard let handle = opendir(dir) else {
+            problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+            return
+        }
+        var entries: [(String, UInt8)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
+                ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            entries.append((name, entry.pointee.d_type))
+        }
+        closedir(handle)
+        entries.sort { $0.0 < $1.0 }
+        for (name, type) in entries {
+            let path = join(dir, name)
+            var kind = type
+            if kind == UInt8(DT_LNK) || kind == UInt8(DT_UNKNOWN) {
+                var target = stat()
+                if stat(path, &target) != 0 {
+                    if errno == ELOOP { problems.append(WalkProblem(path: path, reason: "symlink loop")) }
+                    else if language(of: name) != nil { problems.append(WalkProblem(path: path, reason: String(cString: strerror(errno)))) }
+                    continue
+                }
+                kind = (target.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
+            }
+            if kind == UInt8(DT_DIR) {
+                if name.hasPrefix(".") || skippedFolders.contains(name) { continue }
+                if let lang = language(of: name) {
+                    problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
+                    continue
+                }
+                walkDirectory(path, depth: depth + 1, files: &files, problems: &problems, visited: &visited)
+            } else if let lang = language(of: name) {
+                files.append(FoundFile(path: path, language: lang))
+            }
+        }
+        visited.remove(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+    }
+}
+
+/// Reads a whole file; the error names the reason in the system's words.
+enum FileReader {
+    static func read(_ path: String) -> Result<[UInt8], WalkProblem> {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            return .failure(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot read: \(String(cString: strerror(errno)))"))
+        }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            return .failure(WalkProblem(path: path, reason: "is a directory, not a source file"))
+        }
+        var bytes: [UInt8] = []
+        let size = Int(st.st_size)
+        bytes.reserveCapacity(size > 0 ? size : 4096)
+        var chunk = [UInt8](repeating: 0, count: max(size + 1, 4096))
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))"))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return .success(bytes)
+    }
+}

@@ -1,0 +1,47 @@
+/// Decides whether one import edge is allowed by the layer rules.
+struct LayerChecker: Sendable {
+    let rules: RuleSet
+
+    struct Verdict {
+        var code: DiagnosticCode
+        var message: String
+        var explanation: String
+    }
+
+    func allowedList(_ layer: Layer) -> String {
+        layer.mayImport.isEmpty ? "nothing outside itself" : layer.mayImport.map(\.description).joined(separator: ", ")
+    }
+
+    /// Whether `layer` may import `module` of the given kind.
+    func allows(_ layer: Layer, _ module: String, kind: ImportTargetKind) -> Bool {
+        if kind == .internal, let target = rules.layer(of: module), target.name == layer.name { return true }
+        for permission in layer.mayImport {
+            switch permission {
+            case .stdlib: if kind == .stdlib { return true }
+            case .thirdParty: if kind == .thirdParty { return true }
+            case .modules(let pattern): if pattern.matches(module) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Nil when the edge is allowed (or its importer is in no layer).
+    func check(_ edge: ImportEdge) -> Verdict? {
+        guard let layer = rules.layer(of: edge.importer) else { return nil }
+        if allows(layer, edge.imported, kind: edge.kind) { return nil }
+        var what = edge.imported
+        switch edge.kind {
+        case .internal:
+            if let target = rules.layer(of: edge.imported) { what += " (layer '\(target.name)')" }
+        case .stdlib: what += " (stdlib)"
+        case .thirdParty: what += " (third-party)"
+        }
+        var qualifiers: [String] = []
+        if edge.typeChecking { qualifiers.append("under TYPE_CHECKING") }
+        if edge.dynamic { qualifiers.append("dynamic import") }
+        let qualifier = qualifiers.isEmpty ? "" : " [" + qualifiers.joined(separator: ", ") + "]"
+        let message = "\(edge.importer) imports \(what)\(qualifier); layer '\(layer.name)' may import: \(allowedList(layer))"
+        let explanation = "layer '\(layer.name)' is \(layer.modules.map(\.text).joined(separator: ", ")) (rules: \(rules.origin))"
+        return Verdict(code: edge.kind == .internal ? .layerViolation : .externalNotAllowed, message: message, explanation: explanation)
+    }
+}
