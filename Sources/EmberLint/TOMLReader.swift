@@ -258,6 +258,7 @@ private struct Parser {
                 if atEnd { throw TOMLError(message: "array opened here is never closed with ']'", line: valueLine) }
                 items.append(try parseValue())
                 skipBlank()
+                if atEnd { throw TOMLError(message: "array opened here is never closed with ']'", line: valueLine) }
                 if peek == UInt8(ascii: ",") { i += 1; continue }
                 if peek == UInt8(ascii: "]") { i += 1; break }
                 throw fail("expected ',' or ']' in the array")
