@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Ember", targets: ["Ember"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
+        .library(name: "EmberPython", targets: ["EmberPython"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -18,15 +19,19 @@ let package = Package(
         .target(name: "EmberExecution", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
+        .target(name: "EmberPython", dependencies: ["EmberUtils"]),
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+        // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
+        .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
 
         // MARK: tests
         .testTarget(
             name: "EmberCoreTests",
             dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
     ],
     swiftLanguageModes: [.v6]
 )
