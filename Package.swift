@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Ember", targets: ["Ember"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
         .executable(name: "ember-lint", targets: ["ember-lint"]),
+        .library(name: "EmberPython", targets: ["EmberPython"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -20,13 +21,16 @@ let package = Package(
         .target(name: "EmberExecution", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders"]),
+        .target(name: "EmberPython", dependencies: ["EmberUtils"]),
 
         // MARK: tools
-        .target(name: "EmberLint", dependencies: ["EmberUtils", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
+        // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
+        .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
 
         // MARK: tests
         .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils"]),
@@ -34,6 +38,7 @@ let package = Package(
             name: "EmberCoreTests",
             dependencies: ["Ember", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
     ],
     swiftLanguageModes: [.v6]
 )
