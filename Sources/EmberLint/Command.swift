@@ -60,7 +60,7 @@ public enum EmberLintCLI {
     }
 
     /// The Python front end used by the command.
-    public static let defaultPythonExtractor: (any PythonImportExtractor)? = nil
+    public static let defaultPythonExtractor: (any PythonImportExtractor)? = TokenPythonImportExtractor()
 
     /// Parses arguments and runs; never exits the process.
     public static func run(_ arguments: [String], pythonExtractor: (any PythonImportExtractor)? = defaultPythonExtractor) -> Result {

@@ -48,7 +48,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable, Comparable 
 
     public var defaultSeverity: Severity {
         switch self {
-        case .dynamicImport, .unusedSuppression: .warning
+        case .dynamicImport: .warning
         default: .error
         }
     }

@@ -101,7 +101,8 @@ public enum FileWalker {
                 var target = stat()
                 if stat(path, &target) != 0 {
                     if errno == ELOOP { problems.append(WalkProblem(path: path, reason: "symlink loop")) }
-                    else if language(of: name) != nil { problems.append(WalkProblem(path: path, reason: String(cString: strerror(errno)))) }
+                    else if errno == ENOENT, language(of: name) != nil { problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
+                    else if language(of: name) != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
                     continue
                 }
                 kind = (target.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)

@@ -74,14 +74,16 @@ struct ModuleGraph {
         var head = 0
         while head < queue.count {
             let v = queue[head]; head += 1
-            for w in successors[v] where previous[w] == -2 && allowed(v, w) {
-                previous[w] = v
+            for w in successors[v] where allowed(v, w) {
+                // The target test comes first: a cycle ends at its own (visited) start.
                 if isTarget(w) {
                     var path = [w]
                     var x = v
                     while x >= 0 { path.append(x); x = previous[x] }
                     return path.reversed()
                 }
+                guard previous[w] == -2 else { continue }
+                previous[w] = v
                 queue.append(w)
             }
         }
