@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import EmberLint
+
+/// A scratch folder for one test, removed afterwards.
+func withScratch(_ body: (String) throws -> Void) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ember-lint-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try body(dir)
+}
+
+func write(_ text: String, _ path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+@Suite struct ExitCodeTests {
+    @Test func documentedValues() {
+        #expect(LintExitCode.clean.rawValue == 0)
+        #expect(LintExitCode.violations.rawValue == 1)
+        #expect(LintExitCode.usageOrConfigError.rawValue == 2)
+    }
+
+    @Test func cleanTreeExitsZero() throws {
+        try withScratch { dir in
+            try write("import os\nfrom ember.utils import x\n", dir + "/src/ember/core/a.py")
+            try write("x = 1\n", dir + "/src/ember/utils/x.py")
+            let r = EmberLintCLI.run([dir])
+            #expect(r.code == .clean, "\(r.stdout)")
+            #expect(r.stdout.contains("2 files, 2 imports, no violations"))
+        }
+    }
+
+    @Test func warningsAloneExitZero() throws {
+        try withScratch { dir in
+            try write("import importlib\nm = importlib.import_module(name)\n", dir + "/src/ember/core/a.py")
+            let r = EmberLintCLI.run([dir])
+            #expect(r.code == .clean)
+            #expect(r.stdout.contains("EL006 warning:"))
+        }
+    }
+
+    @Test func usageErrorsExitTwo() {
+        #expect(EmberLintCLI.run(["--format", "xml", "."]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--no-such-flag"]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--jobs", "0"]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--rules", "/nonexistent/rules.toml", "."]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--baseline", "/nonexistent/baseline.json", "."]).code == .usageOrConfigError)
+        let help = EmberLintCLI.run(["--help"])
+        #expect(help.code == .clean && help.stdout.contains("Exit codes"))
+    }
+
+    @Test func configErrorExitsTwoNamingFileKeyAndLine() throws {
+        try withScratch { dir in
+            try write("[tool.ember-lint]\ncycles = true\nlayer = []\n", dir + "/pyproject.toml")
+            try write("import numpy\n", dir + "/src/ember/core/a.py")
+            let r = EmberLintCLI.run([dir + "/src"])
+            #expect(r.code == .usageOrConfigError)
+            #expect(r.stderr.contains("pyproject.toml:3: 'tool.ember-lint.layer': unknown key"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test func configuredRulesThirdPartyAndIgnores() throws {
+        try withScratch { dir in
+            try write("""
+                [[layers]]
+                name = "core"
+                modules = ["app.core"]
+                may-import = ["stdlib", "attrs"]
+                [[layers]]
+                name = "web"
+                modules = ["app.web"]
+                may-import = ["app.core", "third-party"]
+                [[ignore]]
+                importer = "app.core.a"
+                imported = "app.web"
+                reason = "migration in progress"
+                """, dir + "/ember-lint.toml")
+            try write("import attrs\nimport attrs.validators\nimport requests\nfrom app import web\n", dir + "/app/core/a.py")
+            try write("", dir + "/app/__init__.py")
+            try write("", dir + "/app/web.py")
+            try write("import flask\nimport json\n", dir + "/app/web_x.py")
+            let r = EmberLintCLI.run([dir, "--format", "json"])
+            #expect(r.code == .violations)
+            let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            let items = doc["diagnostics"] as! [[String: Any]]
+            #expect(items.map { $0["imported"] as? String } == ["requests"])
+            #expect(items.map { $0["code"] as? String } == ["EL002"])
+        }
+    }
+}
+
+@Suite struct BaselineTests {
+    @Test func writeThenCheckReportsOnlyNewFindings() throws {
+        try withScratch { dir in
+            try write("import numpy\n", dir + "/src/ember/core/a.py")
+            let baseline = dir + "/baseline.json"
+            let w = EmberLintCLI.run([dir, "--write-baseline", baseline])
+            #expect(w.code == .clean && w.stdout.contains("recorded 1 finding"))
+            let again = EmberLintCLI.run([dir, "--baseline", baseline])
+            #expect(again.code == .clean, "\(again.stdout)")
+            #expect(again.stdout.contains("1 in baseline"))
+            // A line moved is still the same finding; a new one is reported.
+            try write("\n\nimport numpy\nimport pandas\n", dir + "/src/ember/core/a.py")
+            let later = EmberLintCLI.run([dir, "--baseline", baseline])
+            #expect(later.code == .violations)
+            #expect(later.stdout.contains("imports pandas") && !later.stdout.contains("imports numpy"))
+        }
+    }
+}
+
+@Suite struct WalkerTests {
+    @Test func badFilesAreReportedAndOthersStillChecked() throws {
+        try withScratch { dir in
+            try write("import numpy\n", dir + "/src/ember/core/good.py")
+            try FileManager.default.createDirectory(atPath: dir + "/src/ember/core/folder.py", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/loop", withDestinationPath: dir + "/src/ember/core")
+            try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: dir + "/src/ember/core/binary.py"))
+            try Data().write(to: URL(fileURLWithPath: dir + "/src/ember/core/empty.py"))
+            let r = EmberLintCLI.run([dir])
+            #expect(r.code == .violations)
+            #expect(r.stdout.contains("folder.py:1:1: EL100 is a directory"))
+            #expect(r.stdout.contains("loop:1:1: EL100 symlink loop"))
+            #expect(r.stdout.contains("binary.py:1:1: EL100 cannot decode"))
+            #expect(r.stdout.contains("good.py:1:8: EL002"))
+            #expect(!r.stdout.contains("empty.py"))
+        }
+    }
+}
