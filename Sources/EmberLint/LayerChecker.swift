@@ -9,12 +9,15 @@ struct LayerChecker: Sendable {
     }
 
     func allowedList(_ layer: Layer) -> String {
-        layer.mayImport.isEmpty ? "nothing outside itself" : layer.mayImport.map(\.description).joined(separator: ", ")
+        var s = layer.mayImport.isEmpty ? "nothing outside itself" : layer.mayImport.map(\.description).joined(separator: ", ")
+        if !layer.mayNotImport.isEmpty { s += " except " + layer.mayNotImport.map(\.text).joined(separator: ", ") }
+        return s
     }
 
     /// Whether `layer` may import `module` of the given kind.
     func allows(_ layer: Layer, _ module: String, kind: ImportTargetKind) -> Bool {
         if kind == .internal, let target = rules.layer(of: module), target.name == layer.name { return true }
+        if layer.mayNotImport.contains(where: { $0.matches(module) }) { return false }
         for permission in layer.mayImport {
             switch permission {
             case .stdlib: if kind == .stdlib { return true }

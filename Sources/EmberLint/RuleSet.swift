@@ -58,6 +58,8 @@ public struct Layer: Sendable, Hashable {
     public var name: String
     public var modules: [ModulePattern]
     public var mayImport: [ImportPermission]
+    /// Exceptions to `may-import` (e.g. `may-import = ["*"]`, `may-not-import = ["app.web"]`); they win.
+    public var mayNotImport: [ModulePattern] = []
 }
 
 /// One configured exception: an import the rules forbid but the project accepts, with why.
@@ -186,8 +188,10 @@ public enum RuleSetParser {
                                 default: if let p = pattern(s, full, l) { layer.mayImport.append(.modules(p)) }
                                 }
                             }
+                        case "may-not-import":
+                            for (s, l) in strings(v, full) ?? [] { if let p = pattern(s, full, l) { layer.mayNotImport.append(p) } }
                         default:
-                            err(full, kl, "unknown key (a layer has: name, modules, may-import)")
+                            err(full, kl, "unknown key (a layer has: name, modules, may-import, may-not-import)")
                         }
                     }
                     if layer.name.isEmpty && t["name"] == nil { err("layers", item.line, "a layer needs a 'name'") }

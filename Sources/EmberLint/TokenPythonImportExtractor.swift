@@ -58,30 +58,145 @@ private struct Walker {
     func isName(_ t: PythonToken, _ word: String) -> Bool { t.kind == .name && bytes(t).elementsEqual(word.utf8) }
     func isOp(_ t: PythonToken, _ op: String) -> Bool { t.kind == .op && bytes(t).elementsEqual(op.utf8) }
 
+    /// Whether the file mentions a dynamic-import function at all (most do not, and
+    /// then no statement needs to be searched for one).
+    var mayHaveDynamicImports = false
+
+    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        let n = needle.count
+        guard haystack.count >= n, let first = needle.first else { return false }
+        var i = 0
+        let last = haystack.count - n
+        while i <= last {
+            if haystack[i] == first {
+                var k = 1
+                while k < n && haystack[i + k] == needle[k] { k += 1 }
+                if k == n { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    static let importModuleBytes = Array("import_module".utf8)
+    static let dunderImportBytes = Array("__import__".utf8)
+    static let markerBytes = Array("ember-lint".utf8)
+
     mutating func run(into facts: inout PythonFileFacts) {
         var line: [PythonToken] = []
-        for t in tokens {
+        line.reserveCapacity(64)
+        var k = 0
+        let count = tokens.count
+        while k < count {
+            let t = tokens[k]
             switch t.kind {
             case .comment:
                 comment(t, into: &facts)
-            case .nl:
-                continue
+                k += 1
+            case .nl, .newline, .endmarker:
+                k += 1
             case .indent:
                 blocks.append(pending ?? Block(typeChecking: blocks.last?.typeChecking ?? false,
                                                initContainer: false, initSkip: blocks.last?.initSkip ?? false))
                 pending = nil
+                k += 1
             case .dedent:
                 if !blocks.isEmpty { blocks.removeLast() }
-            case .newline, .endmarker:
-                if !line.isEmpty { logicalLine(line, into: &facts) }
-                line.removeAll(keepingCapacity: true)
+                k += 1
             default:
-                line.append(t)
+                // The first token of a logical line decides whether it needs a closer look;
+                // most lines (assignments, calls, returns) are only scanned for a
+                // dynamic-import call, without copying.
+                let lineStart = k
+                var needsLook = isInit || isInteresting(t)
+                if !needsLook {
+                    while k < count, tokens[k].kind != .newline, tokens[k].kind != .endmarker {
+                        let u = tokens[k]
+                        if u.kind == .name, isDynamicImportName(u) { needsLook = true; break }
+                        if u.kind == .comment { comment(u, into: &facts) }
+                        k += 1
+                    }
+                    if !needsLook { continue }
+                    // Comments before the call were seen already; the full pass skips them.
+                    mayHaveDynamicImports = true
+                    let commentsSeenBefore = k
+                    k = lineStart
+                    line.removeAll(keepingCapacity: true)
+                    while k < count, tokens[k].kind != .newline, tokens[k].kind != .endmarker {
+                        let u = tokens[k]
+                        if u.kind == .comment { if k > commentsSeenBefore { comment(u, into: &facts) } } else if u.kind != .nl { line.append(u) }
+                        k += 1
+                    }
+                    logicalLine(line, into: &facts)
+                    mayHaveDynamicImports = false
+                    continue
+                }
+                line.removeAll(keepingCapacity: true)
+                var sawDynamic = false
+                while k < count, tokens[k].kind != .newline, tokens[k].kind != .endmarker {
+                    let u = tokens[k]
+                    if u.kind == .comment { comment(u, into: &facts) } else if u.kind != .nl {
+                        if u.kind == .name, !sawDynamic, isDynamicImportName(u) { sawDynamic = true }
+                        line.append(u)
+                    }
+                    k += 1
+                }
+                mayHaveDynamicImports = sawDynamic
+                logicalLine(line, into: &facts)
+                mayHaveDynamicImports = false
             }
         }
     }
 
+    /// `import_module` or `__import__`, compared by length first.
+    @inline(__always) func isDynamicImportName(_ t: PythonToken) -> Bool {
+        let n = t.end - t.start
+        guard n == 13 || n == 10 else { return false }
+        let b = bytes(t)
+        return n == 13 ? b.elementsEqual(Walker.importModuleBytes) : b.elementsEqual(Walker.dunderImportBytes)
+    }
+
+    /// `import`, `from`, or a compound statement keyword (whose body may hold imports
+    /// and whose header sets the block's kind).
+    func isInteresting(_ t: PythonToken) -> Bool {
+        t.kind == .name && Walker.keyword(bytes(t)) != nil
+    }
+
+    /// Up to 8 bytes packed little-endian into an integer, for allocation-free keyword tests.
+    @inline(__always) static func packed(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<b.count { v |= UInt64(b[i]) << (8 * UInt64(i)) }
+        return v
+    }
+
+    /// The statement keywords the walker cares about, matched on bytes without allocating
+    /// (the constants are the keywords packed by `packed`).
+    static func keyword(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        guard b.count >= 2 && b.count <= 7 else { return nil }
+        return switch packed(b) {
+        case 0x6669: "if"
+        case 0x726F66: "for"
+        case 0x666564: "def"
+        case 0x797274: "try"
+        case 0x6D6F7266: "from"
+        case 0x66696C65: "elif"
+        case 0x65736C65: "else"
+        case 0x68746977: "with"
+        case 0x65736163: "case"
+        case 0x656C696877: "while"
+        case 0x7373616C63: "class"
+        case 0x636E797361: "async"
+        case 0x686374616D: "match"
+        case 0x74726F706D69: "import"
+        case 0x747065637865: "except"
+        case 0x796C6C616E6966: "finally"
+        default: nil
+        }
+    }
+
     mutating func comment(_ t: PythonToken, into facts: inout PythonFileFacts) {
+        // Only comments that mention ember-lint are parsed.
+        guard Walker.contains(UnsafeBufferPointer(rebasing: text[t.start..<t.end]), Walker.markerBytes) else { return }
         let (lineNumber, _) = lineTable.location(of: t.start)
         var k = lineTable.lineStarts[lineNumber - 1]
         var alone = true
@@ -91,8 +206,6 @@ private struct Walker {
             facts.suppressions.append(s)
         }
     }
-
-    static let compoundKeywords: Set<String> = ["if", "elif", "else", "while", "for", "try", "except", "finally", "with", "def", "class", "async", "match", "case"]
 
     /// Index of the colon ending a compound statement header, at bracket depth 0.
     func headerColon(_ line: [PythonToken]) -> Int? {
@@ -115,15 +228,24 @@ private struct Walker {
     }
 
     var context: (typeChecking: Bool, initTop: Bool) {
-        (blocks.contains { $0.typeChecking }, isInit && blocks.allSatisfy { $0.initContainer && !$0.initSkip })
+        (blocks.last?.typeChecking ?? false, isInit && blocks.allSatisfy { $0.initContainer && !$0.initSkip })
     }
 
     mutating func logicalLine(_ line: [PythonToken], into facts: inout PythonFileFacts) {
         let first = line[0]
         let depth = blocks.count
         var isCompound = false
-        if first.kind == .name, Walker.compoundKeywords.contains(string(first)), let colon = headerColon(line) {
-            let keyword = string(first)
+        let keyword = first.kind == .name ? Walker.keyword(bytes(first)) : nil
+        if !isInit, let keyword, keyword != "import", keyword != "from", isOp(line[line.count - 1], ":") {
+            // Fast path outside __init__.py: a header ending its line only opens a block,
+            // which is a TYPE_CHECKING block or inherits its parent's kind.
+            var block = Block(typeChecking: blocks.last?.typeChecking ?? false, initContainer: false, initSkip: false)
+            if keyword == "if", isTypeCheckingTest(line[1..<(line.count - 1)]) { block.typeChecking = true }
+            pending = block
+            return
+        }
+        if first.kind == .name, let keyword, keyword != "import", keyword != "from",
+           let colon = headerColon(line) {
             // Soft keywords: `match`/`case` are headers only when the colon ends the line.
             isCompound = !(keyword == "match" || keyword == "case") || colon == line.count - 1
             if isCompound {
@@ -147,7 +269,7 @@ private struct Walker {
         var continuation = false
         switch kw {
         case "if":
-            if isTypeCheckingTest(Array(header.dropFirst())) {
+            if isTypeCheckingTest(header.dropFirst()) {
                 block.typeChecking = true
                 lastOwnerWasLogic[depth] = false
             } else {
@@ -179,7 +301,7 @@ private struct Walker {
         }
         if logic != nil { block.initContainer = false; block.initSkip = outer.initTop || block.initSkip }
         // The header itself may hold a dynamic import (rare, but cheap to see).
-        dynamicImports(line[0..<colon], typeChecking: outer.typeChecking, into: &facts)
+        if mayHaveDynamicImports { dynamicImports(line[0..<colon], typeChecking: outer.typeChecking, into: &facts) }
         if colon == line.count - 1 {
             pending = block
         } else {
@@ -194,10 +316,11 @@ private struct Walker {
     }
 
     /// `TYPE_CHECKING` or `<anything>.TYPE_CHECKING` (typing.TYPE_CHECKING).
-    func isTypeCheckingTest(_ condition: [PythonToken]) -> Bool {
+    func isTypeCheckingTest(_ condition: ArraySlice<PythonToken>) -> Bool {
         guard let last = condition.last, isName(last, "TYPE_CHECKING") else { return false }
         if condition.count == 1 { return true }
-        if condition.count == 3, condition[0].kind == .name, isOp(condition[1], ".") { return true }
+        let s = condition.startIndex
+        if condition.count == 3, condition[s].kind == .name, isOp(condition[s + 1], ".") { return true }
         return false
     }
 
@@ -231,7 +354,7 @@ private struct Walker {
             parseFromImport(s, typeChecking: typeChecking, into: &facts)
             return
         }
-        dynamicImports(s, typeChecking: typeChecking, into: &facts)
+        if mayHaveDynamicImports { dynamicImports(s, typeChecking: typeChecking, into: &facts) }
         if initTop, let what = initLogicKind(s) {
             facts.initLogic.append((first.start, s[s.endIndex - 1].end, what))
         }
