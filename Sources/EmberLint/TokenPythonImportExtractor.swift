@@ -236,7 +236,7 @@ private struct Walker {
         let depth = blocks.count
         var isCompound = false
         let keyword = first.kind == .name ? Walker.keyword(bytes(first)) : nil
-        if !isInit, let keyword, keyword != "import", keyword != "from", isOp(line[line.count - 1], ":") {
+        if !isInit, !mayHaveDynamicImports, let keyword, keyword != "import", keyword != "from", isOp(line[line.count - 1], ":") {
             // Fast path outside __init__.py: a header ending its line only opens a block,
             // which is a TYPE_CHECKING block or inherits its parent's kind.
             var block = Block(typeChecking: blocks.last?.typeChecking ?? false, initContainer: false, initSkip: false)
