@@ -174,8 +174,12 @@ public struct Linter: Sendable {
                                                       importer: f.module, imported: dots + statement.module))
                         continue
                     }
-                    for t in targets where t.module != f.module {
-                        edge(t.module, classifyPython(t.module, index: index), t.offset, t.end, typeChecking: statement.typeChecking, dynamic: statement.dynamic)
+                    for t in targets {
+                        // `pkg.__init__` is the package itself. A module importing itself
+                        // stays in the graph (as in grimp); cycles and layers ignore it.
+                        var module = t.module
+                        if module.hasSuffix(".__init__") { module.removeLast(9) }
+                        edge(module, classifyPython(module, index: index), t.offset, t.end, typeChecking: statement.typeChecking, dynamic: statement.dynamic)
                     }
                 }
                 for d in py.computedDynamicImports {
