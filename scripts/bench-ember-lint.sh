@@ -91,9 +91,15 @@ layered_config "$TREES/django" "django" django.contrib django.db django.utils
 for tree in stdlib django emberlike; do
     dir=$TREES/$tree
     echo "== $tree: $(find "$dir" -name '*.py' | wc -l) files, $(find "$dir" -name '*.py' -print0 | xargs -0 cat | wc -l) lines"
+    # tach reads only the files of its declared modules; ember-lint on just those
+    # folders is the like-for-like run (on the whole tree it also checks cycles and
+    # every __init__.py).
+    governed=.
+    [ "$tree" = stdlib ] && governed="json email http"
+    [ "$tree" = django ] && governed="django/utils django/db django/contrib"
     (cd "$dir" && hyperfine --warmup 2 --runs ${RUNS:-15} -i -N --export-json "$SCRATCH/bench-$tree.json" \
-        "$LINT ." "$LINT --explain ." \
+        "$LINT ." "$LINT --explain ." "$LINT $governed" \
         "$VENV/tach check" \
-        "env PYTHONPATH=$dir/src:$dir $VENV/lint-imports --no-cache" 2>&1 | grep -E "Time|±|Benchmark" )
+        "env PYTHONPATH=$dir/src:$dir $VENV/lint-imports --no-cache" 2>&1 | grep -E "Time|Benchmark" )
     (cd "$dir" && /usr/bin/time -f "   ember-lint peak RSS %M KB" "$LINT" . > /dev/null) 2>&1 || true
 done

@@ -14,8 +14,11 @@ import Darwin
 struct ModuleNaming: Sendable {
     /// Absolute, normalised roots, longest first so nested roots win.
     let roots: [String]
+    /// The working directory, read once (relative paths are resolved against it).
+    let cwd: String
 
     init(paths: [String], rules: RuleSet) {
+        cwd = ModuleNaming.currentDirectory()
         var roots: [String] = []
         if !rules.sourceRoots.isEmpty {
             roots = rules.sourceRoots.map { ModuleNaming.absolute($0.hasPrefix("/") ? $0 : ModuleNaming.join(rules.baseDirectory.isEmpty ? "." : rules.baseDirectory, $0)) }
@@ -43,7 +46,8 @@ struct ModuleNaming: Sendable {
     }
 
     func module(of file: FoundFile) -> (String, Bool) {
-        let abs = ModuleNaming.absolute(file.path)
+        // Walked paths are already clean (joined names), so only relative ones need work.
+        let abs = file.path.hasPrefix("/") ? file.path : ModuleNaming.absolute(file.path, cwd: cwd)
         switch file.language {
         case .swift:
             let parts = abs.split(separator: "/").map(String.init)
@@ -84,13 +88,18 @@ struct ModuleNaming: Sendable {
     }
 
     /// Absolute path with `.` and `..` segments removed (symlinks are kept as written).
-    static func absolute(_ path: String) -> String {
+    static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+    }
+
+    static func absolute(_ path: String, cwd: String = currentDirectory()) -> String {
         var full = path
         if !path.hasPrefix("/") {
-            var buffer = [CChar](repeating: 0, count: 4096)
-            let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
             full = join(cwd, path)
         }
+        // Fast path: nothing to normalise.
+        if !full.contains("/.") && !full.contains("//") { return full }
         var out: [Substring] = []
         for part in full.split(separator: "/") {
             if part == "." || part.isEmpty { continue }

@@ -19,8 +19,10 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         facts.encoding = source.encoding
         facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         source.text.withUnsafeBufferPointer { text in
-            var walker = Walker(text: text, tokens: tokenized.tokens, lineTable: source.lineTable, isInit: isPackageInit)
-            walker.run(into: &facts)
+            tokenized.tokens.withUnsafeBufferPointer { tokens in
+                var walker = Walker(text: text, tokens: tokens, lineTable: source.lineTable, isInit: isPackageInit)
+                walker.run(into: &facts)
+            }
         }
         return .success(facts)
     }
@@ -36,7 +38,7 @@ private struct Block {
 
 private struct Walker {
     let text: UnsafeBufferPointer<UInt8>
-    let tokens: [PythonToken]
+    let tokens: UnsafeBufferPointer<PythonToken>
     let lineTable: LineTable
     let isInit: Bool
     var blocks: [Block] = []
@@ -46,7 +48,7 @@ private struct Walker {
     /// `elif`/`else`/`except`/`finally` clauses follow it.
     var lastOwnerWasLogic: [Int: Bool] = [:]
 
-    init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], lineTable: LineTable, isInit: Bool) {
+    init(text: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<PythonToken>, lineTable: LineTable, isInit: Bool) {
         self.text = text
         self.tokens = tokens
         self.lineTable = lineTable
