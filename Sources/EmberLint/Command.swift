@@ -42,6 +42,12 @@ public struct EmberLintCommand: ParsableCommand {
     @Option(name: .long, help: "Parallel workers (default: the number of cores).")
     public var jobs: Int?
 
+    @Flag(name: .customLong("no-cache"), help: "Analyse every file afresh and leave the cache alone.")
+    public var noCache = false
+
+    @Option(name: .customLong("cache-dir"), help: "Cache folder (default: .ember-lint-cache beside the discovered config file, else in the current folder).")
+    public var cacheDir: String?
+
     public init() {}
 
     public func run() throws {
@@ -100,6 +106,16 @@ public enum EmberLintCLI {
         var options = LintOptions(paths: paths, rules: rules)
         options.explain = command.explain
         if let jobs = command.jobs { options.jobs = jobs }
+        if !command.noCache {
+            // Unchanged files (same size, modification time and inode) reuse last run's facts.
+            if let dir = command.cacheDir {
+                options.cacheDirectory = dir
+            } else if command.rules == nil, !rules.baseDirectory.isEmpty {
+                options.cacheDirectory = rules.baseDirectory + "/.ember-lint-cache"
+            } else {
+                options.cacheDirectory = ".ember-lint-cache"
+            }
+        }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
         if command.graph {
             return Result(code: .clean, stdout: Renderer.graph(report), stderr: "")

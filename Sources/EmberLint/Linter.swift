@@ -29,6 +29,8 @@ public struct LintOptions: Sendable {
     public var explain = false
     /// Parallel workers for reading and scanning files.
     public var jobs: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Folder for the per-file analysis cache; nil: no cache.
+    public var cacheDirectory: String?
 
     public init(paths: [String], rules: RuleSet) {
         self.paths = paths
@@ -64,10 +66,34 @@ struct FileAnalysis: Sendable {
     var file: FoundFile
     var module: String = ""
     var isPackage = false
-    var lineTable: LineTable?
+    /// Positions of every offset a finding can point at (the line table itself is dropped).
+    var positions = PositionMap()
     var python: PythonFileFacts?
     var swift: SwiftScan?
     var failure: (message: String, offset: Int)?
+    /// Identity of the file's content when it was analysed (for the cache).
+    var stamp: FileStamp?
+    var fromCache = false
+
+    /// Offsets that findings and edges can refer to.
+    var referencedOffsets: [Int] {
+        var out: [Int] = []
+        if let failure { out.append(failure.offset) }
+        if let py = python {
+            for s in py.imports {
+                out.append(s.offset)
+                for n in s.names ?? [] { out.append(n.offset) }
+            }
+            out.append(contentsOf: py.computedDynamicImports.map(\.offset))
+            out.append(contentsOf: py.initLogic.map(\.offset))
+            out.append(contentsOf: py.syntaxErrors.map(\.offset))
+        }
+        if let sw = swift {
+            out.append(contentsOf: sw.imports.map(\.offset))
+            out.append(contentsOf: sw.problems.map(\.offset))
+        }
+        return out
+    }
 }
 
 /// Results written by index from concurrent workers; each index is written exactly once.
@@ -108,8 +134,10 @@ public struct Linter: Sendable {
         // Phase 1 (parallel): read and scan every file.
         let slots = ResultSlots<FileAnalysis>(count: found.count)
         let extractor = pythonExtractor
+        let cache = options.cacheDirectory.map { AnalysisCache.load(directory: $0) }
+        let cached = cache?.entries ?? [:]
         let work: @Sendable (Int) -> Void = { index in
-            slots.set(index, Linter.analyse(found[index], naming: naming, extractor: extractor))
+            slots.set(index, Linter.analyse(found[index], naming: naming, extractor: extractor, cached: cached[found[index].path]))
         }
         if options.jobs <= 1 || found.count < 8 {
             for i in 0..<found.count { work(i) }
@@ -125,6 +153,11 @@ public struct Linter: Sendable {
         var files: [FileAnalysis] = []
         files.reserveCapacity(found.count)
         for i in 0..<found.count { if let a = slots.get(i) { files.append(a) } }
+        if var cache, files.contains(where: { !$0.fromCache }) || cache.entries.count != files.count {
+            cache.entries = [:]
+            for f in files { if let stamp = f.stamp { cache.entries[f.file.path] = (stamp, f) } }
+            cache.save()
+        }
 
         // Phase 2: resolve imports into edges.
         var pythonModules: Set<String> = []
@@ -136,19 +169,17 @@ public struct Linter: Sendable {
         var edges: [ImportEdge] = []
         var importCount = 0
         var suppressionsByPath: [String: [Suppression]] = [:]
-        var lineTables: [String: LineTable] = [:]
         var moduleFiles: [String: String] = [:]
         for f in files {
             let path = f.file.path
             if let failure = f.failure {
-                let (line, col) = f.lineTable?.location(of: failure.offset) ?? (1, 0)
+                let (line, col) = f.positions.location(of: failure.offset)
                 diagnostics.append(Diagnostic(code: .unreadableFile, path: path, startOffset: failure.offset, endOffset: failure.offset,
                                               line: line, column: col + 1, message: failure.message))
                 continue
             }
-            guard let table = f.lineTable else { continue }
-            lineTables[path] = table
             if moduleFiles[f.module] == nil || f.isPackage { moduleFiles[f.module] = path }
+            let table = f.positions
             func position(_ offset: Int) -> (Int, Int) { let (l, c) = table.location(of: offset); return (l, c + 1) }
             func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false) {
                 let (l, c) = position(start)
@@ -292,23 +323,36 @@ public struct Linter: Sendable {
         return rules.layers.contains { $0.modules.contains { $0.text.hasPrefix(prefix) } }
     }
 
-    static func analyse(_ file: FoundFile, naming: ModuleNaming, extractor: (any PythonImportExtractor)?) -> FileAnalysis {
-        var a = FileAnalysis(file: file)
+    static func analyse(_ file: FoundFile, naming: ModuleNaming, extractor: (any PythonImportExtractor)?,
+                        cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
         let (module, isPackage) = naming.module(of: file)
+        let stamp = FileStamp.of(file.path)
+        if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language,
+           cached.1.failure == nil || cached.1.python != nil || cached.1.swift != nil {
+            var a = cached.1
+            a.file = file
+            a.module = module
+            a.isPackage = isPackage
+            a.stamp = stamp
+            a.fromCache = true
+            return a
+        }
+        var a = FileAnalysis(file: file)
         a.module = module
         a.isPackage = isPackage
         let bytes: [UInt8]
         switch FileReader.read(file.path) {
         case .failure(let problem):
             a.failure = (problem.reason, 0)
-            return a
+            return a  // not cached: the next run tries again
         case .success(let b):
             bytes = b
         }
+        a.stamp = stamp
+        var table: LineTable
         switch file.language {
         case .swift:
-            let table = LineTable(bytes)
-            a.lineTable = table
+            table = LineTable(bytes)
             a.swift = SwiftImportScanner.scan(bytes, lineTable: table)
         case .python:
             guard let extractor else {
@@ -316,14 +360,16 @@ public struct Linter: Sendable {
                 return a
             }
             switch extractor.extract(bytes, isPackageInit: isPackage) {
-            case .success(let facts):
-                a.lineTable = facts.lineTable
+            case .success(var facts):
+                table = facts.lineTable
+                facts.lineTable = LineTable([UInt8]())  // positions below keep what findings need
                 a.python = facts
             case .failure(let failure):
-                a.lineTable = LineTable(bytes)
+                table = LineTable(bytes)
                 a.failure = (failure.message, failure.offset)
             }
         }
+        a.positions = PositionMap(offsets: a.referencedOffsets, lineTable: table)
         return a
     }
 }

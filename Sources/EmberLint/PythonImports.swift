@@ -50,6 +50,8 @@ public struct PythonFileFacts: Sendable {
     public var encoding: String = "utf-8"
 
     public init(lineTable: LineTable) { self.lineTable = lineTable }
+    /// Facts without a line table (restored from the cache; positions come from PositionMap).
+    public init() { self.lineTable = LineTable([UInt8]()) }
 }
 
 /// A problem that stops a Python file from being analysed at all (undecodable bytes).

@@ -26,7 +26,7 @@ func write(_ text: String, _ path: String) throws {
         try withScratch { dir in
             try write("import os\nfrom ember.utils import x\n", dir + "/src/ember/core/a.py")
             try write("x = 1\n", dir + "/src/ember/utils/x.py")
-            let r = EmberLintCLI.run([dir])
+            let r = EmberLintCLI.run(["--no-cache", dir])
             #expect(r.code == .clean, "\(r.stdout)")
             #expect(r.stdout.contains("2 files, 2 imports, no violations"))
         }
@@ -35,14 +35,14 @@ func write(_ text: String, _ path: String) throws {
     @Test func warningsAloneExitZero() throws {
         try withScratch { dir in
             try write("import importlib\nm = importlib.import_module(name)\n", dir + "/src/ember/core/a.py")
-            let r = EmberLintCLI.run([dir])
+            let r = EmberLintCLI.run(["--no-cache", dir])
             #expect(r.code == .clean)
             #expect(r.stdout.contains("EL006 warning:"))
         }
     }
 
     @Test func usageErrorsExitTwo() {
-        #expect(EmberLintCLI.run(["--format", "xml", "."]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--no-cache", "--format", "xml", "."]).code == .usageOrConfigError)
         #expect(EmberLintCLI.run(["--no-such-flag"]).code == .usageOrConfigError)
         #expect(EmberLintCLI.run(["--jobs", "0"]).code == .usageOrConfigError)
         #expect(EmberLintCLI.run(["--rules", "/nonexistent/rules.toml", "."]).code == .usageOrConfigError)
@@ -55,7 +55,7 @@ func write(_ text: String, _ path: String) throws {
         try withScratch { dir in
             try write("[tool.ember-lint]\ncycles = true\nlayer = []\n", dir + "/pyproject.toml")
             try write("import numpy\n", dir + "/src/ember/core/a.py")
-            let r = EmberLintCLI.run([dir + "/src"])
+            let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
             #expect(r.code == .usageOrConfigError)
             #expect(r.stderr.contains("pyproject.toml:3: 'tool.ember-lint.layer': unknown key"), "\(r.stderr)")
             #expect(r.stdout.isEmpty)
@@ -82,7 +82,7 @@ func write(_ text: String, _ path: String) throws {
             try write("", dir + "/app/__init__.py")
             try write("", dir + "/app/web.py")
             try write("import flask\nimport json\n", dir + "/app/web_x.py")
-            let r = EmberLintCLI.run([dir, "--format", "json"])
+            let r = EmberLintCLI.run(["--no-cache", dir, "--format", "json"])
             #expect(r.code == .violations)
             let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
             let items = doc["diagnostics"] as! [[String: Any]]
@@ -97,14 +97,14 @@ func write(_ text: String, _ path: String) throws {
         try withScratch { dir in
             try write("import numpy\n", dir + "/src/ember/core/a.py")
             let baseline = dir + "/baseline.json"
-            let w = EmberLintCLI.run([dir, "--write-baseline", baseline])
+            let w = EmberLintCLI.run(["--no-cache", dir, "--write-baseline", baseline])
             #expect(w.code == .clean && w.stdout.contains("recorded 1 finding"))
-            let again = EmberLintCLI.run([dir, "--baseline", baseline])
+            let again = EmberLintCLI.run(["--no-cache", dir, "--baseline", baseline])
             #expect(again.code == .clean, "\(again.stdout)")
             #expect(again.stdout.contains("1 in baseline"))
             // A line moved is still the same finding; a new one is reported.
             try write("\n\nimport numpy\nimport pandas\n", dir + "/src/ember/core/a.py")
-            let later = EmberLintCLI.run([dir, "--baseline", baseline])
+            let later = EmberLintCLI.run(["--no-cache", dir, "--baseline", baseline])
             #expect(later.code == .violations)
             #expect(later.stdout.contains("imports pandas") && !later.stdout.contains("imports numpy"))
         }
@@ -119,13 +119,57 @@ func write(_ text: String, _ path: String) throws {
             try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/loop", withDestinationPath: dir + "/src/ember/core")
             try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: dir + "/src/ember/core/binary.py"))
             try Data().write(to: URL(fileURLWithPath: dir + "/src/ember/core/empty.py"))
-            let r = EmberLintCLI.run([dir])
+            let r = EmberLintCLI.run(["--no-cache", dir])
             #expect(r.code == .violations)
             #expect(r.stdout.contains("folder.py:1:1: EL100 is a directory"))
             #expect(r.stdout.contains("loop:1:1: EL100 symlink loop"))
             #expect(r.stdout.contains("binary.py:1:1: EL100 cannot decode"))
             #expect(r.stdout.contains("good.py:1:8: EL002"))
             #expect(!r.stdout.contains("empty.py"))
+        }
+    }
+}
+
+@Suite struct CacheTests {
+    @Test func unchangedFilesComeFromTheCacheAndChangedOnesAreReanalysed() throws {
+        try withScratch { dir in
+            let file = dir + "/src/ember/core/a.py"
+            try write("import numpy\n", file)
+            let cacheDir = dir + "/cache"
+            let first = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(first.stdout.contains("imports numpy"))
+            #expect(FileManager.default.fileExists(atPath: cacheDir + "/analysis.bin"))
+            #expect(FileManager.default.fileExists(atPath: cacheDir + "/.gitignore"))
+            // Same size, modification time and inode: the cached facts are used (proof: the
+            // old import is still reported after an in-place rewrite with the time restored).
+            var before = stat()
+            stat(file, &before)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+            try handle.write(contentsOf: Data("import scipy\n".utf8))  // as long as "import numpy\n"
+            try handle.close()
+            var times = [before.st_atim, before.st_mtim]
+            #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+            var inodeFixed = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(inodeFixed.stdout.contains("imports numpy"))
+            // A new modification time: re-analysed.
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 10)], ofItemAtPath: file)
+            inodeFixed = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(inodeFixed.stdout.contains("imports scipy"))
+            // A damaged cache is ignored.
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: cacheDir + "/analysis.bin"))
+            #expect(EmberLintCLI.run([dir, "--cache-dir", cacheDir]).stdout.contains("imports scipy"))
+        }
+    }
+
+    @Test func cachedRunMatchesFreshRunOnTheFixtures() throws {
+        try withScratch { dir in
+            for fixture in ["layered", "namespace", "swift-package"] {
+                let path = packageRoot + "/fixtures/lint/" + fixture
+                let fresh = EmberLintCLI.run(["--no-cache", path, "--format", "json"])
+                _ = EmberLintCLI.run(["--cache-dir", dir + "/" + fixture, path, "--format", "json"])
+                let cached = EmberLintCLI.run(["--cache-dir", dir + "/" + fixture, path, "--format", "json"])
+                #expect(cached.stdout == fresh.stdout, "\(fixture)")
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ import Testing
     /// package root and the run time are masked so the output is stable.
     static func run(_ arguments: [String]) -> EmberLintCLI.Result {
         let absolute = arguments.map { $0.hasPrefix("fixtures/") ? packageRoot + "/" + $0 : $0 }
-        var result = EmberLintCLI.run(absolute)
+        var result = EmberLintCLI.run(absolute + ["--no-cache"])
         result.stdout = normalise(result.stdout)
         return result
     }
