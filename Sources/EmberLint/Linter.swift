@@ -153,9 +153,10 @@ public struct Linter: Sendable {
         var files: [FileAnalysis] = []
         files.reserveCapacity(found.count)
         for i in 0..<found.count { if let a = slots.get(i) { files.append(a) } }
-        if var cache, files.contains(where: { !$0.fromCache }) || cache.entries.count != files.count {
+        let cacheable = files.filter { $0.stamp != nil }
+        if var cache, cacheable.contains(where: { !$0.fromCache }) || cache.entries.count != cacheable.count {
             cache.entries = [:]
-            for f in files { if let stamp = f.stamp { cache.entries[f.file.path] = (stamp, f) } }
+            for f in cacheable { cache.entries[f.file.path] = (f.stamp!, f) }
             cache.save()
         }
 
@@ -310,7 +311,7 @@ public struct Linter: Sendable {
     }
 
     func classifyPython(_ module: String, index: PythonModuleIndex) -> ImportTargetKind {
-        let top = module.split(separator: ".", maxSplits: 1).first.map(String.init) ?? module
+        let top = module.firstIndex(of: ".").map { String(module[..<$0]) } ?? module
         if index.topLevel.contains(top) { return .internal }
         return StandardLibraries.python.contains(top) ? .stdlib : .thirdParty
     }

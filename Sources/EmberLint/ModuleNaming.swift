@@ -88,6 +88,16 @@ struct ModuleNaming: Sendable {
     }
 
     /// Absolute path with `.` and `..` segments removed (symlinks are kept as written).
+    /// True when the path has a `.`/`..` segment or an empty one (bytes, no Foundation search).
+    static func needsNormalising(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        for b in path.utf8 {
+            if previous == UInt8(ascii: "/") && (b == UInt8(ascii: ".") || b == UInt8(ascii: "/")) { return true }
+            previous = b
+        }
+        return false
+    }
+
     static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
@@ -99,7 +109,7 @@ struct ModuleNaming: Sendable {
             full = join(cwd, path)
         }
         // Fast path: nothing to normalise.
-        if !full.contains("/.") && !full.contains("//") { return full }
+        if !ModuleNaming.needsNormalising(full) { return full }
         var out: [Substring] = []
         for part in full.split(separator: "/") {
             if part == "." || part.isEmpty { continue }

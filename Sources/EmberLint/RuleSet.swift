@@ -15,18 +15,24 @@ public struct ModulePattern: Hashable, Sendable, CustomStringConvertible {
     public var description: String { text }
 
     public func matches(_ module: String) -> Bool {
-        var utf8 = Array(module.utf8)[...]
-        for segment in segments {
-            guard !utf8.isEmpty else { return false }
-            let end = utf8.firstIndex(of: UInt8(ascii: ".")) ?? utf8.endIndex
-            if !ModulePattern.glob(segment, Array(utf8[utf8.startIndex..<end])) { return false }
-            utf8 = end < utf8.endIndex ? utf8[(end + 1)...] : utf8[utf8.endIndex...]
+        var module = module
+        return module.withUTF8 { bytes in
+            var start = 0
+            for segment in segments {
+                guard start < bytes.count else { return false }
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: ".") { end += 1 }
+                if !ModulePattern.glob(segment, UnsafeBufferPointer(rebasing: bytes[start..<end])) { return false }
+                start = end + 1
+            }
+            return true
         }
-        return true
     }
 
     /// Glob with `*` only, on bytes.
-    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+    static func glob(_ pattern: [UInt8], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Fast path: no wildcard.
+        if !pattern.contains(UInt8(ascii: "*")) { return pattern.elementsEqual(text) }
         var p = 0, t = 0, starP = -1, starT = 0
         while t < text.count {
             if p < pattern.count && pattern[p] == UInt8(ascii: "*") { starP = p; starT = t; p += 1 }
@@ -95,7 +101,11 @@ public struct RuleSet: Sendable {
 
     /// The layer a module belongs to: the first layer (in file order) with a matching pattern.
     public func layer(of module: String) -> Layer? {
-        for layer in layers where layer.modules.contains(where: { $0.matches(module) }) { return layer }
+        layerIndex(of: module).map { layers[$0] }
+    }
+
+    public func layerIndex(of module: String) -> Int? {
+        for (i, layer) in layers.enumerated() where layer.modules.contains(where: { $0.matches(module) }) { return i }
         return nil
     }
 }
