@@ -45,7 +45,11 @@ public enum FileWalker {
                 }
                 walkDirectory(path, depth: 0, files: &files, problems: &problems, visited: &visited)
             } else if let lang = language(of: path) {
-                files.append(FoundFile(path: path, language: lang))
+                if (st.st_mode & S_IFMT) == S_IFREG {
+                    files.append(FoundFile(path: path, language: lang))
+                } else {
+                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                }
             } else {
                 problems.append(WalkProblem(path: path, reason: "not a .py or .swift file"))
             }
@@ -105,7 +109,8 @@ public enum FileWalker {
                     else if language(of: name) != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
                     continue
                 }
-                kind = (target.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : UInt8(DT_REG)
+                let mode = target.st_mode & S_IFMT
+                kind = mode == S_IFDIR ? UInt8(DT_DIR) : (mode == S_IFREG ? UInt8(DT_REG) : UInt8(DT_FIFO))
             }
             if kind == UInt8(DT_DIR) {
                 if name.hasPrefix(".") || skippedFolders.contains(name) { continue }
@@ -115,7 +120,12 @@ public enum FileWalker {
                 }
                 walkDirectory(path, depth: depth + 1, files: &files, problems: &problems, visited: &visited)
             } else if let lang = language(of: name) {
-                files.append(FoundFile(path: path, language: lang))
+                // Reading a FIFO would block forever; sockets and devices are not sources.
+                if kind == UInt8(DT_REG) {
+                    files.append(FoundFile(path: path, language: lang))
+                } else {
+                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                }
             }
         }
         visited.remove(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))

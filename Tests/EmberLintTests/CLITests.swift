@@ -119,6 +119,8 @@ func write(_ text: String, _ path: String) throws {
             try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/loop", withDestinationPath: dir + "/src/ember/core")
             try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: dir + "/src/ember/core/binary.py"))
             try Data().write(to: URL(fileURLWithPath: dir + "/src/ember/core/empty.py"))
+            #expect(mkfifo(dir + "/src/ember/core/pipe.py", 0o644) == 0)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/dangling.py", withDestinationPath: dir + "/nowhere.py")
             let r = EmberLintCLI.run(["--no-cache", dir])
             #expect(r.code == .violations)
             #expect(r.stdout.contains("folder.py:1:1: EL100 is a directory"))
@@ -126,6 +128,10 @@ func write(_ text: String, _ path: String) throws {
             #expect(r.stdout.contains("binary.py:1:1: EL100 cannot decode"))
             #expect(r.stdout.contains("good.py:1:8: EL002"))
             #expect(!r.stdout.contains("empty.py"))
+            #expect(r.stdout.contains("pipe.py:1:1: EL100 not a regular file"))
+            #expect(r.stdout.contains("dangling.py:1:1: EL100 dangling symlink"))
+            // Named on the command line, a FIFO is refused too (reading it would block).
+            #expect(EmberLintCLI.run(["--no-cache", dir + "/src/ember/core/pipe.py"]).stdout.contains("EL100 not a regular file"))
         }
     }
 }
