@@ -9,6 +9,8 @@ public struct FoundFile: Sendable, Hashable {
     /// The path as shown in reports (as reached from the given path).
     public var path: String
     public var language: SourceLanguage
+    /// Size, modification time and inode seen while walking (saves a second stat).
+    var stamp: FileStamp? = nil
 }
 
 public enum SourceLanguage: String, Codable, Sendable {
@@ -43,7 +45,12 @@ public enum FileWalker {
                     problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file"))
                     continue
                 }
-                walkDirectory(path, depth: 0, files: &files, problems: &problems, visited: &visited)
+                let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd < 0 {
+                    problems.append(WalkProblem(path: path, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+                    continue
+                }
+                walkDirectory(path, fd: fd, files: &files, problems: &problems, visited: &visited)
             } else if let lang = language(of: path) {
                 if (st.st_mode & S_IFMT) == S_IFREG {
                     files.append(FoundFile(path: path, language: lang))
@@ -73,21 +80,30 @@ public enum FileWalker {
         return dir.hasSuffix("/") ? dir + name : dir + "/" + name
     }
 
-    static func walkDirectory(_ dir: String, depth: Int, files: inout [FoundFile], problems: inout [WalkProblem], visited: inout Set<FileIdentity>) {
+    /// Walks one open folder (takes ownership of `fd`). Entries are looked up relative to
+    /// the folder's descriptor, which spares the kernel a full path lookup per file.
+    static func walkDirectory(_ dir: String, fd: Int32, files: inout [FoundFile], problems: inout [WalkProblem], visited: inout Set<FileIdentity>) {
         var st = stat()
-        guard stat(dir, &st) == 0 else {
-            problems.append(WalkProblem(path: dir, reason: errno == ELOOP ? "symlink loop" : String(cString: strerror(errno))))
+        guard fstat(fd, &st) == 0 else {
+            problems.append(WalkProblem(path: dir, reason: String(cString: strerror(errno))))
+            close(fd)
             return
         }
+        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         // A symlink back to a folder already being walked would recurse forever.
-        guard visited.insert(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))).inserted else {
+        guard visited.insert(identity).inserted else {
             problems.append(WalkProblem(path: dir, reason: "symlink loop (this folder is already being walked)"))
+            close(fd)
             return
         }
-        guard let handle = opendir(dir) else {
+        defer { visited.remove(identity) }
+        guard let handle = fdopendir(fd) else {
             problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+            close(fd)
             return
         }
+        defer { closedir(handle) }
+        let dfd = dirfd(handle)
         var entries: [(String, UInt8)] = []
         while let entry = readdir(handle) {
             let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
@@ -96,39 +112,49 @@ public enum FileWalker {
             if name == "." || name == ".." { continue }
             entries.append((name, entry.pointee.d_type))
         }
-        closedir(handle)
         entries.sort { $0.0 < $1.0 }
         for (name, type) in entries {
             let path = join(dir, name)
             var kind = type
+            let lang = language(of: name)
+            if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
             if kind == UInt8(DT_LNK) || kind == UInt8(DT_UNKNOWN) {
                 var target = stat()
-                if stat(path, &target) != 0 {
+                if fstatat(dfd, name, &target, 0) != 0 {
                     if errno == ELOOP { problems.append(WalkProblem(path: path, reason: "symlink loop")) }
-                    else if errno == ENOENT, language(of: name) != nil { problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
-                    else if language(of: name) != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
+                    else if errno == ENOENT, lang != nil { problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
+                    else if lang != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
                     continue
                 }
                 let mode = target.st_mode & S_IFMT
                 kind = mode == S_IFDIR ? UInt8(DT_DIR) : (mode == S_IFREG ? UInt8(DT_REG) : UInt8(DT_FIFO))
+                if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
             }
             if kind == UInt8(DT_DIR) {
-                if name.hasPrefix(".") || skippedFolders.contains(name) { continue }
-                if let lang = language(of: name) {
+                if let lang {
                     problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
                     continue
                 }
-                walkDirectory(path, depth: depth + 1, files: &files, problems: &problems, visited: &visited)
-            } else if let lang = language(of: name) {
-                // Reading a FIFO would block forever; sockets and devices are not sources.
-                if kind == UInt8(DT_REG) {
-                    files.append(FoundFile(path: path, language: lang))
-                } else {
-                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                let child = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if child < 0 {
+                    problems.append(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot open folder: \(String(cString: strerror(errno)))"))
+                    continue
                 }
+                walkDirectory(path, fd: child, files: &files, problems: &problems, visited: &visited)
+            } else if let lang {
+                // Reading a FIFO would block forever; sockets and devices are not sources.
+                guard kind == UInt8(DT_REG) else {
+                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                    continue
+                }
+                var fst = stat()
+                let stamp: FileStamp? = fstatat(dfd, name, &fst, 0) == 0
+                    ? FileStamp(size: Int64(fst.st_size), mtimeSeconds: Int64(fst.st_mtim.tv_sec),
+                                mtimeNanoseconds: Int64(fst.st_mtim.tv_nsec), inode: UInt64(fst.st_ino))
+                    : nil
+                files.append(FoundFile(path: path, language: lang, stamp: stamp))
             }
         }
-        visited.remove(FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
     }
 }
 

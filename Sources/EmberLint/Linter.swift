@@ -327,7 +327,7 @@ public struct Linter: Sendable {
     static func analyse(_ file: FoundFile, naming: ModuleNaming, extractor: (any PythonImportExtractor)?,
                         cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
         let (module, isPackage) = naming.module(of: file)
-        let stamp = FileStamp.of(file.path)
+        let stamp = file.stamp ?? FileStamp.of(file.path)
         if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language,
            cached.1.failure == nil || cached.1.python != nil || cached.1.swift != nil {
             var a = cached.1

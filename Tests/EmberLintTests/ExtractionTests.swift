@@ -225,3 +225,34 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         #expect(s.problems.count == 1)
     }
 }
+
+/// Strange input never crashes the scanners: random mixes of import-ish fragments and
+/// bytes (fixed seed, so every run sees the same cases).
+@Suite struct RobustnessTests {
+    static let fragments: [String] = [
+        "import ", "from ", " . ", "..", "(", ")", ",", ":", "\n", "\r\n", "    ", "\t", "#", "'", "\"", "\"\"\"", "\\",
+        "if TYPE_CHECKING:", "try:", "except ImportError:", "def f():", "class C:", "importlib.import_module(", "x",
+        "@testable ", "#if canImport(X)", "#endif", "/*", "*/", "//", "#\"", "\"#", "\\(", "ember-lint: ignore[EL001] r",
+        "\u{FEFF}", "é", "\u{0}",
+    ]
+
+    @Test func randomInputNeverCrashes() {
+        var rng = SeededGenerator(seed: 20261126)
+        for _ in 0..<400 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<60, using: &rng) {
+                if Int.random(in: 0..<5, using: &rng) == 0 {
+                    bytes.append(UInt8.random(in: 0...255, using: &rng))
+                } else {
+                    bytes.append(contentsOf: Array(RobustnessTests.fragments.randomElement(using: &rng)!.utf8))
+                }
+            }
+            let result = TokenPythonImportExtractor().extract(bytes, isPackageInit: Bool.random(using: &rng))
+            if case .success(let facts) = result {
+                for s in facts.imports { #expect(s.offset >= 0 && s.end <= bytes.count + 3 && s.offset <= s.end) }
+            }
+            let scan = SwiftImportScanner.scan(bytes, lineTable: LineTable(bytes))
+            for i in scan.imports { #expect(i.offset >= 0 && i.end <= bytes.count && i.offset < i.end) }
+        }
+    }
+}
