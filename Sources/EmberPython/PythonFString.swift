@@ -174,10 +174,11 @@ extension Parser {
         if k < to && text[k] == 0x3A {
             let specMark = scratch.count
             var specLiteral = false
-            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: spanStart, spanEnd: spanEnd,
+            // CPython 3.11 gives a format spec (and what it contains) the span of its own string token.
+            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: token.start, spanEnd: token.end,
                                     pendingLiteral: &specLiteral, inSpec: true)
-            if specLiteral { push(make(.constant, spanStart, scratch.count, end: spanEnd), .value) }
-            let spec = make(.joinedStr, spanStart, specMark, end: spanEnd)
+            if specLiteral { push(make(.constant, token.start, scratch.count, end: token.end), .value) }
+            let spec = make(.joinedStr, token.start, specMark, end: token.end)
             push(spec, .formatSpec)
         }
         guard k < to && text[k] == 0x7D else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }

@@ -1293,7 +1293,10 @@ struct Parser {
                 if sawDoubleStar {
                     throw ParseFailure(message: "iterable argument unpacking follows keyword argument unpacking", offset: argStart)
                 }
-                push(try parseStarExpression(), positionalRole)
+                advance()
+                let mark = scratch.count
+                push(try parseExpression(), .value)
+                push(make(.starred, argStart, mark), positionalRole)
             } else if code == .doubleStar {
                 advance()
                 let mark = scratch.count
@@ -1313,9 +1316,6 @@ struct Parser {
                 if code == .kwFor || code == .kwAsync {
                     // f(x for x in y): the generator spans the call's parentheses.
                     if count > 0 {
-                        throw ParseFailure(message: "Generator expression must be parenthesized", offset: nodes[Int(e)].start)
-                    }
-                    if peekComprehensionEndsCall() == false {
                         throw ParseFailure(message: "Generator expression must be parenthesized", offset: nodes[Int(e)].start)
                     }
                     let g = try parseComprehension(.generatorExp, element: e, start: openStart, closing: .rpar, includeClosing: true)
@@ -1362,7 +1362,12 @@ struct Parser {
     mutating func parseSlices() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
         let first = try parseSlice()
-        guard code == .comma else { return first }
+        guard code == .comma else {
+            guard nodes[Int(first)].kind == .starred else { return first }
+            let mark = scratch.count  // a[*b] is a[(*b,)] (PEP 646)
+            push(first, .element)
+            return make(.tuple, start, mark)
+        }
         let mark = scratch.count
         push(first, .element)
         while accept(.comma) {
@@ -1589,6 +1594,9 @@ struct Parser {
             push(try parseDisjunction(), .iter)
             while accept(.kwIf) { push(try parseDisjunction(), .ifCondition) }
             push(make(.comprehension, cStart, cMark, aux: isAsync ? 1 : 0), .generator)
+        }
+        if closing == .rpar && code == .comma {
+            throw ParseFailure(message: "Generator expression must be parenthesized", offset: start)
         }
         try expect(closing, closing == .rpar ? ")" : closing == .rsqb ? "]" : "}")
         return make(kind, start, mark)
