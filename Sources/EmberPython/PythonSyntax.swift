@@ -223,3 +223,25 @@ extension PythonSource {
         return try encode(text: newText)
     }
 }
+
+extension PythonSyntaxTree {
+    /// One line per statement and expression, pre-order in CPython field order:
+    /// "Kind line:col-endline:endcol" (1-based lines, UTF-8 byte columns). The same form
+    /// scripts/conformance builds from `ast.parse`, so trees can be compared as text.
+    public func canonicalDump() -> [String] {
+        struct Collector: PythonSyntaxVisitor {
+            var lines: [String] = []
+            mutating func visit(_ node: PythonNodeID, in tree: PythonSyntaxTree) -> Bool {
+                let n = tree[node]
+                if n.kind.isStatement || n.kind.isExpression {
+                    let (s, e) = tree.location(of: node)
+                    lines.append("\(n.kind.astName) \(s.line):\(s.column)-\(e.line):\(e.column)")
+                }
+                return true
+            }
+        }
+        var collector = Collector()
+        walk(&collector)
+        return collector.lines
+    }
+}

@@ -1,27 +1,12 @@
 import EmberPython
 
-/// Canonical dump compared with `ast.parse` by scripts/conformance: for every statement and
-/// expression in pre-order (CPython field order), "Kind line:col-endline:endcol"
-/// with UTF-8 byte columns.
-struct CanonicalDump: PythonSyntaxVisitor {
-    var lines: [String] = []
-    mutating func visit(_ node: PythonNodeID, in tree: PythonSyntaxTree) -> Bool {
-        let n = tree[node]
-        if n.kind.isStatement || n.kind.isExpression {
-            let (s, e) = tree.location(of: node)
-            lines.append("\(n.kind.astName) \(s.line):\(s.column)-\(e.line):\(e.column)")
-        }
-        return true
-    }
-}
-
+/// Tree part of a JSON line: parser diagnostics and, for valid files, the canonical dump
+/// that scripts/conformance compares with `ast.parse`.
 func astDump(_ source: PythonSource, _ result: PythonTokenizeResult) -> String {
     let tree = PythonParser.parse(source, tokens: result)
     var out = ",\"parseDiagnostics\":\(diagnosticsJSON(tree.diagnostics))"
     if tree.isValid {
-        var dump = CanonicalDump()
-        tree.walk(&dump)
-        out += ",\"ast\":[" + dump.lines.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        out += ",\"ast\":[" + tree.canonicalDump().map { "\"\($0)\"" }.joined(separator: ",") + "]"
     }
     return out
 }

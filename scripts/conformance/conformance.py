@@ -217,7 +217,7 @@ def main():
             diags = entry.get("parseDiagnostics", []) if entry else ours.get("diagnostics", [])
             bmap = ByteMapper(data)
             lines = [bmap(d[1])[0] for d in diags]
-            if lines and (lines[0] == error_line or error_line == 1 and "null bytes" in diags[0][0]):
+            if lines and (lines[0] == error_line or error_line in (None, 1) and "null bytes" in diags[0][0]):
                 stats["rej_ok"] += 1
             else:
                 problems.append((path, "rejects", f"CPython: line {error_line}; ours: {list(zip(lines, [d[0] for d in diags]))[:3]}"))
