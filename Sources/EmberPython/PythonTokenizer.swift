@@ -54,7 +54,9 @@ private let HASH: UInt8 = 0x23, BACKSLASH: UInt8 = 0x5C, QUOTE1: UInt8 = 0x27, Q
 
 struct TokenScanner {
     let p: UnsafeBufferPointer<UInt8>
-    let n: Int
+    /// End of the region being scanned: the text's end, or an f-string body's end while
+    /// splitting f-strings.
+    var n: Int
     let options: PythonTokenizer.Options
     var tokens: [PythonToken] = []
     var diagnostics: [PythonDiagnostic] = []
@@ -69,6 +71,10 @@ struct TokenScanner {
     /// Open brackets (byte, offset) for "was never closed" / mismatch messages.
     var brackets: [(UInt8, Int)] = []
     var continued = false
+    /// Where the whitespace before the current token starts (tokenize.py turns each of
+    /// those bytes into an ERRORTOKEN when the token itself cannot be matched).
+    var whitespaceStart = 0
+    var lastContinuation = 0
 
     init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options) {
         self.p = p
@@ -135,6 +141,7 @@ struct TokenScanner {
             }
             // The rest of the physical line (strings may carry us over further lines).
             while true {
+                whitespaceStart = pos
                 while pos < n && (p[pos] == SPACE || p[pos] == TAB || p[pos] == FF) { pos += 1 }
                 guard pos < n else { break lineLoop }
                 let b = p[pos]
@@ -150,6 +157,7 @@ struct TokenScanner {
                     pos = e
                 case BACKSLASH:
                     if pos + 1 < n && (p[pos + 1] == LF || p[pos + 1] == CR) {
+                        lastContinuation = pos
                         pos = afterNewline(pos + 1)
                         continued = true
                         continue lineLoop
@@ -159,6 +167,7 @@ struct TokenScanner {
                     } else {
                         diagnose("unexpected character after line continuation character", pos)
                     }
+                    whitespaceErrors()
                     add(.errorToken, pos, pos + 1)
                     pos += 1
                 case QUOTE1, QUOTE2:
@@ -187,6 +196,7 @@ struct TokenScanner {
             indents.append(column)
             altIndents.append(altColumn)
             add(.indent, lineStart, q)
+            if indents.count == 101 { diagnose("too many levels of indentation", q) }  // CPython's MAXINDENT
             return
         }
         if column < indents[indents.count - 1] && !indents.contains(column) {
@@ -217,7 +227,7 @@ struct TokenScanner {
             }
         }
         if continued {
-            diagnose("unexpected EOF while parsing", n)
+            diagnose("unexpected EOF while parsing", lastContinuation)
         }
         if let (open, offset) = brackets.last {
             diagnose("'\(String(UnicodeScalar(open)))' was never closed", offset)
@@ -229,6 +239,7 @@ struct TokenScanner {
     // MARK: - strings
 
     mutating func scanString(start: Int, quoteAt: Int) {
+        if options.splitFStrings && isFString(start, quoteAt), scanFStringSplit(start: start, quoteAt: quoteAt) { return }
         let q = p[quoteAt]
         if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
             var i = quoteAt + 3
@@ -262,10 +273,25 @@ struct TokenScanner {
             if c == LF || c == CR { break }
             i += 1
         }
-        if i > n { i = n }
         diagnose("unterminated string literal", start, detectedAt: start)
-        add(.errorToken, start, i)
-        pos = i
+        // As tokenize.py: a prefix is a NAME, the quote an ERRORTOKEN, and the rest of the
+        // line is tokenized again.
+        if quoteAt > start {
+            add(.name, start, quoteAt)
+        } else {
+            whitespaceErrors()
+        }
+        add(.errorToken, quoteAt, quoteAt + 1)
+        pos = quoteAt + 1
+    }
+
+    /// tokenize.py yields each whitespace byte before an unmatchable character as ERRORTOKEN.
+    mutating func whitespaceErrors() {
+        var k = whitespaceStart
+        while k < pos {
+            add(.errorToken, k, k + 1)
+            k += 1
+        }
     }
 
     // MARK: - names
@@ -333,6 +359,7 @@ struct TokenScanner {
         } else {
             diagnose("invalid character \(code)", i)
         }
+        whitespaceErrors()
         add(.errorToken, i, i + length)
         pos = i + length
     }
@@ -449,6 +476,7 @@ struct TokenScanner {
         case 0x21:  // !=
             if at(1) == 0x3D { length = 2 } else {
                 diagnose("invalid syntax", start)
+                whitespaceErrors()
                 add(.errorToken, start, start + 1)
                 pos = start + 1
                 return
@@ -466,20 +494,12 @@ struct TokenScanner {
 }
 
 extension PythonTokenizer {
-    /// Whether a non-ASCII scalar can be part of an identifier. An approximation of
-    /// Unicode XID_Continue: letters and marks are accepted, while the punctuation,
-    /// symbol, space and control blocks that real files contain by mistake are not.
+    /// Whether a scalar can continue an identifier (Unicode XID_Continue, as CPython's
+    /// compiler and 3.12's tokenize; 3.11's tokenize.py uses the regex `\w`, which leaves
+    /// out combining marks).
     public static func isIdentifierScalar(_ s: UInt32) -> Bool {
         if s < 0x80 { return isNameContinue(UInt8(s)) }
-        switch s {
-        case 0xAA, 0xB5, 0xB7, 0xBA: return true
-        case 0x80...0xBF, 0xD7, 0xF7: return false
-        case 0x2000...0x206F, 0x20A0...0x20CF, 0x2100...0x2101, 0x2103...0x2106, 0x2108...0x2109,
-             0x2190...0x23FF, 0x2400...0x24FF, 0x2500...0x27BF, 0x2900...0x2BFF, 0x2E00...0x2E7F,
-             0x3000...0x3004, 0x3008...0x3020, 0xFE10...0xFE6F, 0xFEFF, 0xFF01...0xFF0F, 0xFF1A...0xFF20,
-             0xFFF0...0xFFFF, 0x1F000...0x1FAFF, 0xD800...0xDFFF:
-            return false
-        default: return s <= 0x10FFFF
-        }
+        guard let scalar = Unicode.Scalar(s) else { return false }
+        return scalar.properties.isXIDContinue
     }
 }

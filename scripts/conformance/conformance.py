@@ -213,10 +213,11 @@ def main():
             tree, error_line = None, 1
         if tree is None:
             stats["rej_total"] += 1
-            diags = (ast_dump.get(path) or ours).get("diagnostics", [])
+            entry = ast_dump.get(path)
+            diags = entry.get("parseDiagnostics", []) if entry else ours.get("diagnostics", [])
             bmap = ByteMapper(data)
             lines = [bmap(d[1])[0] for d in diags]
-            if lines and (lines[0] == error_line or error_line == 1 and "null bytes" in diags[0][0]):
+            if lines and (lines[0] == error_line or error_line in (None, 1) and "null bytes" in diags[0][0]):
                 stats["rej_ok"] += 1
             else:
                 problems.append((path, "rejects", f"CPython: line {error_line}; ours: {list(zip(lines, [d[0] for d in diags]))[:3]}"))
@@ -233,8 +234,8 @@ def main():
             detail = "no tree" if got is None else next(
                 (f"node {i}: cpython {a!r} ours {b!r}" for i, (a, b) in enumerate(zip(expected, got)) if a != b),
                 f"length cpython {len(expected)} ours {len(got)}")
-            if mine.get("diagnostics"):
-                detail += f"; our diagnostics {mine['diagnostics'][:2]}"
+            if mine.get("parseDiagnostics"):
+                detail += f"; our diagnostics {mine['parseDiagnostics'][:2]}"
             problems.append((path, "ast", detail))
 
     def pct(a, b):
