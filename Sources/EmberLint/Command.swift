@@ -42,6 +42,9 @@ public struct EmberLintCommand: ParsableCommand {
     @Option(name: .long, help: "Parallel workers (default: the number of cores).")
     public var jobs: Int?
 
+    @Flag(name: .customLong("check-syntax"), help: "Parse Python files fully and report grammar errors (EL101), not only tokenizer errors; slower.")
+    public var checkSyntax = false
+
     @Flag(name: .customLong("no-cache"), help: "Analyse every file afresh and leave the cache alone.")
     public var noCache = false
 
@@ -51,7 +54,7 @@ public struct EmberLintCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let result = EmberLintCLI.execute(self, pythonExtractor: EmberLintCLI.defaultPythonExtractor)
+        let result = EmberLintCLI.execute(self, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax))
         FileHandle.standardOutput.write(Data(result.stdout.utf8))
         FileHandle.standardError.write(Data(result.stderr.utf8))
         throw ExitCode(result.code.rawValue)
@@ -80,7 +83,9 @@ public enum EmberLintCLI {
             }
             return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: " + message + "\n")
         }
-        return execute(command, pythonExtractor: pythonExtractor)
+        var extractor = pythonExtractor
+        if command.checkSyntax, extractor is TokenPythonImportExtractor { extractor = TokenPythonImportExtractor(checkSyntax: true) }
+        return execute(command, pythonExtractor: extractor)
     }
 
     static func execute(_ command: EmberLintCommand, pythonExtractor: (any PythonImportExtractor)?) -> Result {
@@ -107,6 +112,7 @@ public enum EmberLintCLI {
         options.explain = command.explain
         if let jobs = command.jobs { options.jobs = jobs }
         if !command.noCache {
+            // Facts found with and without the full syntax check differ; keep them apart.
             // Unchanged files (same size, modification time and inode) reuse last run's facts.
             if let dir = command.cacheDir {
                 options.cacheDirectory = dir
@@ -115,6 +121,7 @@ public enum EmberLintCLI {
             } else {
                 options.cacheDirectory = ".ember-lint-cache"
             }
+            if command.checkSyntax { options.cacheDirectory! += "/syntax" }
         }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
         if command.graph {

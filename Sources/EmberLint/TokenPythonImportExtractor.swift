@@ -5,7 +5,11 @@ import EmberUtils
 /// (`if TYPE_CHECKING:` bodies, function bodies, `try/except ImportError`, which count in
 /// both branches); NEWLINE ends a logical line; `;` splits simple statements.
 public struct TokenPythonImportExtractor: PythonImportExtractor {
-    public init() {}
+    /// Also run EmberPython's parser, so that grammar errors (`def f(:`) are reported and
+    /// not only tokenizer errors (unterminated strings, brackets, bad indentation).
+    public var checkSyntax: Bool
+
+    public init(checkSyntax: Bool = false) { self.checkSyntax = checkSyntax }
 
     public func extract(_ bytes: [UInt8], isPackageInit: Bool) -> Result<PythonFileFacts, PythonFileFailure> {
         let source: PythonSource
@@ -17,7 +21,14 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         let tokenized = PythonTokenizer.tokenize(source)
         var facts = PythonFileFacts(lineTable: source.lineTable)
         facts.encoding = source.encoding
-        facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
+        if checkSyntax {
+            // The parser's diagnostics include the tokenizer's; only the first error is
+            // reliable (later ones may be consequences), so the file reports that one.
+            let tree = PythonParser.parse(source, tokens: tokenized)
+            facts.syntaxErrors = tree.diagnostics.prefix(1).map { ($0.offset, $0.message) }
+        } else {
+            facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
+        }
         source.text.withUnsafeBufferPointer { text in
             tokenized.tokens.withUnsafeBufferPointer { tokens in
                 var walker = Walker(text: text, tokens: tokens, lineTable: source.lineTable, isInit: isPackageInit)

@@ -179,3 +179,15 @@ func write(_ text: String, _ path: String) throws {
         }
     }
 }
+
+@Suite struct SyntaxCheckTests {
+    @Test func grammarErrorsNeedTheFullCheckAndImportsStillCount() {
+        let path = packageRoot + "/fixtures/lint/bad-input"
+        let quick = EmberLintCLI.run(["--no-cache", path])
+        #expect(!quick.stdout.contains("grammar.py:2"))
+        #expect(quick.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
+        let full = EmberLintCLI.run(["--no-cache", "--check-syntax", path])
+        #expect(full.stdout.contains("grammar.py:2:13: EL101 invalid syntax"), "\(full.stdout)")
+        #expect(full.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
+    }
+}
