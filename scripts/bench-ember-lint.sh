@@ -105,3 +105,20 @@ for tree in stdlib django emberlike; do
         "env PYTHONPATH=$dir/src:$dir $VENV/lint-imports --no-cache" 2>&1 | grep -E "Time|Benchmark" )
     (cd "$dir" && /usr/bin/time -f "   ember-lint --no-cache peak RSS %M KB" "$LINT" --no-cache . > /dev/null) 2>&1 | grep RSS || true
 done
+
+# --- medians and ratios (tool median / ember-lint median) ---
+python3 - "$SCRATCH" <<'PY'
+import json, sys
+scratch = sys.argv[1]
+for tree in ["stdlib", "django", "emberlike"]:
+    results = json.load(open(f"{scratch}/bench-{tree}.json"))["results"]
+    med = {r["command"]: r["median"] for r in results}
+    names = list(med)
+    tach = next(v for k, v in med.items() if "tach" in k)
+    lint_imports = next(v for k, v in med.items() if "lint-imports" in k)
+    print(f"== {tree}: tach {tach*1000:.0f} ms, lint-imports {lint_imports*1000:.0f} ms (medians)")
+    for k in names:
+        if "ember-lint" in k:
+            label = k.split("ember-lint", 1)[1].strip()
+            print(f"   ember-lint {label:<45} {med[k]*1000:7.1f} ms   tach/this {tach/med[k]:5.1f}x   lint-imports/this {lint_imports/med[k]:5.1f}x")
+PY
