@@ -170,18 +170,31 @@ enum FileReader {
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             return .failure(WalkProblem(path: path, reason: "is a directory, not a source file"))
         }
-        var bytes: [UInt8] = []
-        let size = Int(st.st_size)
-        bytes.reserveCapacity(size > 0 ? size : 4096)
-        var chunk = [UInt8](repeating: 0, count: max(size + 1, 4096))
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))"))
+        // Read straight into the result (no zero-fill, no second copy); a file that grew
+        // since fstat is read on in chunks.
+        let capacity = max(Int(st.st_size), 0) + 1
+        var count = 0
+        var failure: Int32 = 0
+        var bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                if n == 0 { break }
+                count += n
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+            initialized = count
+        }
+        if failure == 0 && count == capacity {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                if n == 0 { break }
+                bytes.append(contentsOf: chunk[0..<n])
+            }
+        }
+        if failure != 0 {
+            return .failure(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(failure)))"))
         }
         return .success(bytes)
     }

@@ -170,7 +170,6 @@ public struct Linter: Sendable {
         var edges: [ImportEdge] = []
         var importCount = 0
         var suppressionsByPath: [String: [Suppression]] = [:]
-        var moduleFiles: [String: String] = [:]
         for f in files {
             let path = f.file.path
             if let failure = f.failure {
@@ -179,7 +178,6 @@ public struct Linter: Sendable {
                                               line: line, column: col + 1, message: failure.message))
                 continue
             }
-            if moduleFiles[f.module] == nil || f.isPackage { moduleFiles[f.module] = path }
             let table = f.positions
             func position(_ offset: Int) -> (Int, Int) { let (l, c) = table.location(of: offset); return (l, c + 1) }
             func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false) {

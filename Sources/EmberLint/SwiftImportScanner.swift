@@ -45,8 +45,6 @@ public enum SwiftImportScanner {
         var atDeclarationStart = true
         var attributes: [String] = []
         var ifDepth = 0
-        /// Offset where the current line's first token starts (for "comment stands alone").
-        var lineHasCode = false
 
         init(b: UnsafeBufferPointer<UInt8>, lineTable: LineTable) {
             self.b = b
@@ -65,27 +63,21 @@ public enum SwiftImportScanner {
             while i < n {
                 let c = b[i]
                 switch c {
-                case 0x0A, 0x0D:
-                    i += 1
-                    lineHasCode = false
-                case 0x20, 0x09, 0x0C:
+                case 0x0A, 0x0D, 0x20, 0x09, 0x0C:
                     i += 1
                 case UInt8(ascii: "/") where byte(i + 1) == UInt8(ascii: "/"):
                     lineComment()
                 case UInt8(ascii: "/") where byte(i + 1) == UInt8(ascii: "*"):
                     blockComment()
                 case UInt8(ascii: "\""):
-                    lineHasCode = true
                     atDeclarationStart = false
                     string()
                 case UInt8(ascii: "#") where isRawStringStart(i):
-                    lineHasCode = true
                     atDeclarationStart = false
                     string()
                 case UInt8(ascii: "#"):
                     directive()
                 case UInt8(ascii: "@"):
-                    lineHasCode = true
                     i += 1
                     let start = i
                     while i < n, Scanner.isIdent(b[i]) { i += 1 }
@@ -93,13 +85,11 @@ public enum SwiftImportScanner {
                     // Attribute arguments such as @_spi(Name) or @available(...)
                     if byte(i) == UInt8(ascii: "(") { skipBalancedParens() }
                 case UInt8(ascii: "`"):
-                    lineHasCode = true
                     atDeclarationStart = false
                     i += 1
                     while i < n, b[i] != UInt8(ascii: "`"), b[i] != 0x0A { i += 1 }
                     if i < n, b[i] == UInt8(ascii: "`") { i += 1 }
                 default:
-                    lineHasCode = true
                     if Scanner.isIdentStart(c) {
                         let start = i
                         while i < n, Scanner.isIdent(b[i]) { i += 1 }
@@ -290,7 +280,6 @@ public enum SwiftImportScanner {
 
         /// `#if`, `#elseif`, `#else`, `#endif` lines; other `#` words (#available, #selector) are skipped.
         mutating func directive() {
-            let start = i
             i += 1
             let ws = i
             while i < b.count, Scanner.isIdent(b[i]) { i += 1 }
@@ -307,9 +296,7 @@ public enum SwiftImportScanner {
                 atDeclarationStart = true
                 attributes.removeAll()
             } else {
-                lineHasCode = true
                 atDeclarationStart = false
-                _ = start
             }
         }
     }
