@@ -178,3 +178,12 @@ func readText(_ relative: String) throws -> String {
         #expect(rules.origin.hasSuffix("a/ember-lint.toml"))
     }
 }
+
+@Suite struct OwnPackageTests {
+    /// The same check .ci/run makes: this package's Sources/ follow DESIGN section 2.
+    @Test func ownSourcesFollowTheSwiftPackageRules() {
+        let r = EmberLintCLI.run(["--no-cache", "--rules", packageRoot + "/rules/swift-package.toml", packageRoot + "/Sources"])
+        #expect(r.code == .clean, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("no violations"))
+    }
+}
