@@ -127,9 +127,9 @@ public enum Renderer {
         let results: [[String: Any]] = report.diagnostics.map { d in
             var text = d.message
             if !d.notes.isEmpty { text += "\n" + d.notes.joined(separator: "\n") }
-            var region: [String: Any] = ["startLine": d.line, "startColumn": d.column, "byteOffset": d.startOffset,
+            // The span's end is given in bytes only: a span (a def header, say) may cross lines.
+            let region: [String: Any] = ["startLine": d.line, "startColumn": d.column, "byteOffset": d.startOffset,
                                          "byteLength": max(0, d.endOffset - d.startOffset)]
-            if d.endOffset > d.startOffset { region["endLine"] = d.line; region["endColumn"] = d.column + (d.endOffset - d.startOffset) }
             var result: [String: Any] = [
                 "ruleId": d.code.rawValue,
                 "ruleIndex": codes.firstIndex(of: d.code)!,
