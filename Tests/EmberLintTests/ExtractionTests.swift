@@ -256,3 +256,27 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         }
     }
 }
+
+/// Python's own `ast` as the oracle for import extraction and resolution on the fixture
+/// trees (scripts/compare-imports-with-ast.py; needs python3, as CI has).
+@Suite struct AstOracleTests {
+    @Test(arguments: ["fixtures/lint/layered/src", "fixtures/lint/namespace/src"])
+    func edgesMatchPythonsAst(_ tree: String) throws {
+        let root = packageRoot + "/" + tree
+        let graph = EmberLintCLI.run(["--no-cache", "--graph", "--rules", packageRoot + "/rules/ember-layers.toml", root])
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("ember-lint-graph-\(UUID().uuidString).json")
+        try graph.stdout.write(to: json, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: json) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", packageRoot + "/scripts/compare-imports-with-ast.py", root, "--graph-json", json.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("only in ast: 0") && output.contains("only in ember-lint: 0"), "\(output)")
+    }
+}
