@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import EmberLint
+import EmberUtils
 
 /// The package root, found from this file's path (Tests/EmberLintTests/...).
 let packageRoot: String = {
@@ -185,5 +186,24 @@ func readText(_ relative: String) throws -> String {
         let r = EmberLintCLI.run(["--no-cache", "--rules", packageRoot + "/rules/swift-package.toml", packageRoot + "/Sources"])
         #expect(r.code == .clean, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("no violations"))
+    }
+}
+
+@Suite struct ConfigRobustnessTests {
+    static let fragments = ["[", "]", "[[", "]]", "layers", "name", "=", "\"", "'", "\"\"\"", "'''", "{", "}", ",", "\n",
+                            "\r\n", "#", " ", "true", "1_0", "-", ".", "\\", "\\u12", "modules", "may-import", "é", "[tool.ember-lint]"]
+
+    /// Any byte soup gives rules or errors with a line inside the text, never a crash.
+    @Test func randomConfigTextNeverCrashes() {
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<500 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0..<40, using: &rng) { text += ConfigRobustnessTests.fragments.randomElement(using: &rng)! }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            for isPyproject in [false, true] {
+                guard let (_, errors) = RuleSetParser.parse(fileText: text, file: "x.toml", isPyproject: isPyproject) else { continue }
+                for e in errors { #expect(e.line >= 1 && e.line <= lines + 1, "\(e) in \(text.debugDescription)") }
+            }
+        }
     }
 }
