@@ -2,18 +2,23 @@
 // Ember for Swift. Framework layers (DESIGN §2) first, then the tools, then the commands.
 import PackageDescription
 
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+
 let package = Package(
     name: "Ember",
     products: [
         .library(name: "Ember", targets: ["Ember"]),
+        .library(name: "EmberPython", targets: ["EmberPython"]),
+        .executable(name: "ember-lint", targets: ["ember-lint"]),
+        .executable(name: "ember-bench", targets: ["ember-bench"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
         .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
         .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
-        .executable(name: "ember-bench", targets: ["ember-bench"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // MARK: framework layers: utils <- core <- execution, providers <- api
@@ -21,40 +26,36 @@ let package = Package(
         .target(name: "EmberCore", dependencies: ["EmberUtils"]),
         .target(name: "EmberExecution", dependencies: ["EmberCore", "EmberUtils"]),
         .target(name: "EmberProviders", dependencies: ["EmberCore", "EmberUtils"]),
-        // models() and the HTTP providers: the only target that links FoundationNetworking
-        // (and so libcurl); tools that must stay static depend on the layers below instead.
+        // models() and the HTTP providers (providers layer): the only target that links
+        // FoundationNetworking, and so libcurl; tools that must stay static depend on the
+        // layers above instead.
         .target(name: "EmberModels", dependencies: ["EmberCore", "EmberUtils", "EmberProviders"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberModels"]),
 
         // MARK: tools
+        .target(name: "EmberPython", dependencies: ["EmberUtils"]),
+        .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", argumentParser]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
         .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils"]),
 
         // MARK: commands
+        .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
+        .executableTarget(name: "ember-bench", dependencies: ["EmberBench", argumentParser]),
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
         .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
-        .executableTarget(
-            name: "ember-bench",
-            dependencies: ["EmberBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
+        .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
 
         // MARK: tests
         .target(name: "EmberTestSupport", dependencies: ["EmberCore"], path: "Tests/EmberTestSupport"),
-        .testTarget(
-            name: "EmberJITTests",
-            dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
-        ),
-        .testTarget(
-            name: "EmberProvidersTests",
-            dependencies: ["Ember", "EmberTestSupport"]
-        ),
-        .testTarget(
-            name: "EmberCoreTests",
-            dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
-        ),
+        .testTarget(name: "EmberCoreTests", dependencies: ["Ember", "EmberTestSupport", propertyBased]),
+        .testTarget(name: "EmberJITTests", dependencies: ["Ember", "EmberTestSupport", propertyBased]),
+        .testTarget(name: "EmberProvidersTests", dependencies: ["Ember", "EmberTestSupport"]),
+        .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
+        .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils"]),
         .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils", "CSQLite", "EmberTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+
+/// The `ember-lint` command line. Lives in the library so tests run it in-process; the
+/// executable only forwards its arguments and exits with the code.
+public struct EmberLintCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ember-lint",
+        abstract: "Checks the import layers of Python and Swift sources.",
+        discussion: """
+            Rules: --rules FILE, else [tool.ember-lint] in pyproject.toml or ember-lint.toml \
+            found by walking up from the first path, else the Ember guide's layers \
+            (rules/ember-layers.toml, built in).
+            Exit codes: 0 clean (warnings allowed), 1 violations or unreadable files, \
+            2 usage or configuration error.
+            Suppress one finding with a comment on its line (or alone on the line above): \
+            `# ember-lint: ignore[EL001] reason` in Python, `// ember-lint: ignore[EL001] reason` in Swift.
+            """
+    )
+
+    @Argument(help: "Files or folders to check.")
+    public var paths: [String] = ["."]
+
+    @Option(name: .long, help: "Rules file (TOML; a pyproject.toml uses [tool.ember-lint]).")
+    public var rules: String?
+
+    @Option(name: .long, help: "Output format: text, json, sarif or github.")
+    public var format: String = "text"
+
+    @Option(name: .long, help: "Report only findings that are not in this baseline file.")
+    public var baseline: String?
+
+    @Option(name: .customLong("write-baseline"), help: "Record today's findings in FILE and exit 0.")
+    public var writeBaseline: String?
+
+    @Flag(name: .long, help: "Explain findings: the layer definitions, and chains that reach a forbidden layer indirectly (EL007).")
+    public var explain = false
+
+    @Flag(name: .long, help: "Print the resolved import graph as JSON (importer, imported, path, line, ...) instead of findings.")
+    public var graph = false
+
+    @Option(name: .long, help: "Parallel workers (default: the number of cores).")
+    public var jobs: Int?
+
+    @Flag(name: .customLong("check-syntax"), help: "Parse Python files fully and report grammar errors (EL101), not only tokenizer errors; slower.")
+    public var checkSyntax = false
+
+    @Flag(name: .customLong("no-cache"), help: "Analyse every file afresh and leave the cache alone.")
+    public var noCache = false
+
+    @Option(name: .customLong("cache-dir"), help: "Cache folder (default: .ember-lint-cache beside the discovered config file, else in the current folder).")
+    public var cacheDir: String?
+
+    public init() {}
+
+    public func run() throws {
+        let result = EmberLintCLI.execute(self, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax))
+        FileHandle.standardOutput.write(Data(result.stdout.utf8))
+        FileHandle.standardError.write(Data(result.stderr.utf8))
+        throw ExitCode(result.code.rawValue)
+    }
+}
+
+public enum EmberLintCLI {
+    public struct Result: Sendable {
+        public var code: LintExitCode
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The Python front end used by the command.
+    public static let defaultPythonExtractor: (any PythonImportExtractor)? = TokenPythonImportExtractor()
+
+    /// Parses arguments and runs; never exits the process.
+    public static func run(_ arguments: [String], pythonExtractor: (any PythonImportExtractor)? = defaultPythonExtractor) -> Result {
+        let command: EmberLintCommand
+        do {
+            command = try EmberLintCommand.parse(arguments)
+        } catch {
+            let message = EmberLintCommand.fullMessage(for: error)
+            if EmberLintCommand.exitCode(for: error) == .success {
+                return Result(code: .clean, stdout: message + "\n", stderr: "")
+            }
+            return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: " + message + "\n")
+        }
+        var extractor = pythonExtractor
+        if command.checkSyntax, extractor is TokenPythonImportExtractor { extractor = TokenPythonImportExtractor(checkSyntax: true) }
+        return execute(command, pythonExtractor: extractor)
+    }
+
+    static func execute(_ command: EmberLintCommand, pythonExtractor: (any PythonImportExtractor)?) -> Result {
+        guard let format = OutputFormat(rawValue: command.format) else {
+            return Result(code: .usageOrConfigError, stdout: "",
+                          stderr: "ember-lint: unknown --format '\(command.format)'; use one of: text, json, sarif, github\n")
+        }
+        if let jobs = command.jobs, jobs < 1 {
+            return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: --jobs must be at least 1\n")
+        }
+        let paths = command.paths.isEmpty ? ["."] : command.paths
+        let (rules, configErrors) = ConfigDiscovery.load(rulesFile: command.rules, firstPath: paths[0])
+        if !configErrors.isEmpty {
+            let text = configErrors.map { "ember-lint: configuration error: \($0)\n" }.joined()
+            return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: fix the configuration above; nothing was checked\n")
+        }
+        var loadedBaseline: Baseline?
+        if let path = command.baseline {
+            do { loadedBaseline = try Baseline.load(path) } catch {
+                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: \(error)\n")
+            }
+        }
+        var options = LintOptions(paths: paths, rules: rules)
+        options.explain = command.explain
+        if let jobs = command.jobs { options.jobs = jobs }
+        if !command.noCache {
+            // Facts found with and without the full syntax check differ; keep them apart.
+            // Unchanged files (same size, modification time and inode) reuse last run's facts.
+            if let dir = command.cacheDir {
+                options.cacheDirectory = dir
+            } else if command.rules == nil, !rules.baseDirectory.isEmpty {
+                options.cacheDirectory = rules.baseDirectory + "/.ember-lint-cache"
+            } else {
+                options.cacheDirectory = ".ember-lint-cache"
+            }
+            if command.checkSyntax { options.cacheDirectory! += "/syntax" }
+        }
+        var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
+        if command.graph {
+            return Result(code: .clean, stdout: Renderer.graph(report), stderr: "")
+        }
+        if let path = command.writeBaseline {
+            do {
+                try Baseline(diagnostics: report.diagnostics).write(to: path)
+            } catch {
+                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: cannot write the baseline \(path): \(error.localizedDescription)\n")
+            }
+            return Result(code: .clean, stdout: "ember-lint: recorded \(report.diagnostics.count) finding\(report.diagnostics.count == 1 ? "" : "s") in \(path)\n", stderr: "")
+        }
+        if let loadedBaseline {
+            let (kept, removed) = loadedBaseline.filter(report.diagnostics)
+            report.diagnostics = kept
+            report.baselinedCount = removed
+        }
+        let code: LintExitCode = report.errorCount > 0 ? .violations : .clean
+        return Result(code: code, stdout: Renderer.render(report, format: format), stderr: "")
+    }
+}

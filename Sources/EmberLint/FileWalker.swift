@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A source file found under the given paths.
+public struct FoundFile: Sendable, Hashable {
+    /// The path as shown in reports (as reached from the given path).
+    public var path: String
+    public var language: SourceLanguage
+    /// Size, modification time and inode seen while walking (saves a second stat).
+    var stamp: FileStamp? = nil
+}
+
+public enum SourceLanguage: String, Codable, Sendable {
+    case python, swift
+}
+
+/// A path that could not be walked or is not a source file it claims to be.
+public struct WalkProblem: Error, Sendable, Hashable {
+    public var path: String
+    public var reason: String
+}
+
+/// Walks the given paths for `.py` and `.swift` files with readdir (fast, no Foundation),
+/// skipping hidden folders, `__pycache__` and build folders; reports symlink loops,
+/// unreadable folders and folders named like source files, and goes on.
+public enum FileWalker {
+    static let skippedFolders: Set<String> = ["__pycache__", "node_modules", ".build", "build", "site-packages"]
+
+    public static func walk(_ paths: [String]) -> (files: [FoundFile], problems: [WalkProblem]) {
+        var files: [FoundFile] = []
+        var problems: [WalkProblem] = []
+        var visited: Set<FileIdentity> = []
+        for path in paths {
+            var st = stat()
+            if stat(path, &st) != 0 {
+                let reason = errno == ELOOP ? "symlink loop" : String(cString: strerror(errno))
+                problems.append(WalkProblem(path: path, reason: reason))
+                continue
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                if let lang = language(of: path) {
+                    problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file"))
+                    continue
+                }
+                let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd < 0 {
+                    problems.append(WalkProblem(path: path, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+                    continue
+                }
+                walkDirectory(path, fd: fd, files: &files, problems: &problems, visited: &visited)
+            } else if let lang = language(of: path) {
+                if (st.st_mode & S_IFMT) == S_IFREG {
+                    files.append(FoundFile(path: path, language: lang))
+                } else {
+                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                }
+            } else {
+                problems.append(WalkProblem(path: path, reason: "not a .py or .swift file"))
+            }
+        }
+        return (files, problems)
+    }
+
+    struct FileIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    static func language(of name: String) -> SourceLanguage? {
+        if name.hasSuffix(".py") { return .python }
+        if name.hasSuffix(".swift") { return .swift }
+        return nil
+    }
+
+    static func join(_ dir: String, _ name: String) -> String {
+        if dir == "." { return name }
+        return dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
+    /// Walks one open folder (takes ownership of `fd`). Entries are looked up relative to
+    /// the folder's descriptor, which spares the kernel a full path lookup per file.
+    static func walkDirectory(_ dir: String, fd: Int32, files: inout [FoundFile], problems: inout [WalkProblem], visited: inout Set<FileIdentity>) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            problems.append(WalkProblem(path: dir, reason: String(cString: strerror(errno))))
+            close(fd)
+            return
+        }
+        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        // A symlink back to a folder already being walked would recurse forever.
+        guard visited.insert(identity).inserted else {
+            problems.append(WalkProblem(path: dir, reason: "symlink loop (this folder is already being walked)"))
+            close(fd)
+            return
+        }
+        defer { visited.remove(identity) }
+        guard let handle = fdopendir(fd) else {
+            problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+            close(fd)
+            return
+        }
+        defer { closedir(handle) }
+        let dfd = dirfd(handle)
+        var entries: [(String, UInt8)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
+                ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            entries.append((name, entry.pointee.d_type))
+        }
+        entries.sort { $0.0 < $1.0 }
+        for (name, type) in entries {
+            let path = join(dir, name)
+            var kind = type
+            let lang = language(of: name)
+            if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
+            if kind == UInt8(DT_LNK) || kind == UInt8(DT_UNKNOWN) {
+                var target = stat()
+                if fstatat(dfd, name, &target, 0) != 0 {
+                    if errno == ELOOP { problems.append(WalkProblem(path: path, reason: "symlink loop")) }
+                    else if errno == ENOENT, lang != nil { problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
+                    else if lang != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
+                    continue
+                }
+                let mode = target.st_mode & S_IFMT
+                kind = mode == S_IFDIR ? UInt8(DT_DIR) : (mode == S_IFREG ? UInt8(DT_REG) : UInt8(DT_FIFO))
+                if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
+            }
+            if kind == UInt8(DT_DIR) {
+                if let lang {
+                    problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
+                    continue
+                }
+                let child = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if child < 0 {
+                    problems.append(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot open folder: \(String(cString: strerror(errno)))"))
+                    continue
+                }
+                walkDirectory(path, fd: child, files: &files, problems: &problems, visited: &visited)
+            } else if let lang {
+                // Reading a FIFO would block forever; sockets and devices are not sources.
+                guard kind == UInt8(DT_REG) else {
+                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                    continue
+                }
+                var fst = stat()
+                let stamp: FileStamp? = fstatat(dfd, name, &fst, 0) == 0
+                    ? FileStamp(size: Int64(fst.st_size), mtimeSeconds: Int64(fst.st_mtim.tv_sec),
+                                mtimeNanoseconds: Int64(fst.st_mtim.tv_nsec), inode: UInt64(fst.st_ino))
+                    : nil
+                files.append(FoundFile(path: path, language: lang, stamp: stamp))
+            }
+        }
+    }
+}
+
+/// Reads a whole file; the error names the reason in the system's words.
+enum FileReader {
+    static func read(_ path: String) -> Result<[UInt8], WalkProblem> {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            return .failure(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot read: \(String(cString: strerror(errno)))"))
+        }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            return .failure(WalkProblem(path: path, reason: "is a directory, not a source file"))
+        }
+        // Read straight into the result (no zero-fill, no second copy); a file that grew
+        // since fstat is read on in chunks.
+        let capacity = max(Int(st.st_size), 0) + 1
+        var count = 0
+        var failure: Int32 = 0
+        var bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                if n == 0 { break }
+                count += n
+            }
+            initialized = count
+        }
+        if failure == 0 && count == capacity {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                if n == 0 { break }
+                bytes.append(contentsOf: chunk[0..<n])
+            }
+        }
+        if failure != 0 {
+            return .failure(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(failure)))"))
+        }
+        return .success(bytes)
+    }
+}

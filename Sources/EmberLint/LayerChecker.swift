@@ -1,0 +1,66 @@
+/// Decides whether one import edge is allowed by the layer rules.
+struct LayerChecker: Sendable {
+    let rules: RuleSet
+    private let memo = LayerMemo()
+
+    /// Layer lookups repeat for every edge of a module; one run asks each module once.
+    /// Used from one thread at a time (the rules phase is sequential).
+    private final class LayerMemo: @unchecked Sendable {
+        var layerOfModule: [String: Int] = [:]
+    }
+
+    init(rules: RuleSet) { self.rules = rules }
+
+    func layer(of module: String) -> Layer? {
+        if let i = memo.layerOfModule[module] { return i < 0 ? nil : rules.layers[i] }
+        let i = rules.layerIndex(of: module) ?? -1
+        memo.layerOfModule[module] = i
+        return i < 0 ? nil : rules.layers[i]
+    }
+
+    struct Verdict {
+        var code: DiagnosticCode
+        var message: String
+        var explanation: String
+    }
+
+    func allowedList(_ layer: Layer) -> String {
+        var s = layer.mayImport.isEmpty ? "nothing outside itself" : layer.mayImport.map(\.description).joined(separator: ", ")
+        if !layer.mayNotImport.isEmpty { s += " except " + layer.mayNotImport.map(\.text).joined(separator: ", ") }
+        return s
+    }
+
+    /// Whether `layer` may import `module` of the given kind.
+    func allows(_ layer: Layer, _ module: String, kind: ImportTargetKind) -> Bool {
+        if kind == .internal, let target = self.layer(of: module), target.name == layer.name { return true }
+        if layer.mayNotImport.contains(where: { $0.matches(module) }) { return false }
+        for permission in layer.mayImport {
+            switch permission {
+            case .stdlib: if kind == .stdlib { return true }
+            case .thirdParty: if kind == .thirdParty { return true }
+            case .modules(let pattern): if pattern.matches(module) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Nil when the edge is allowed (or its importer is in no layer).
+    func check(_ edge: ImportEdge) -> Verdict? {
+        guard let layer = self.layer(of: edge.importer) else { return nil }
+        if allows(layer, edge.imported, kind: edge.kind) { return nil }
+        var what = edge.imported
+        switch edge.kind {
+        case .internal:
+            if let target = self.layer(of: edge.imported) { what += " (layer '\(target.name)')" }
+        case .stdlib: what += " (stdlib)"
+        case .thirdParty: what += " (third-party)"
+        }
+        var qualifiers: [String] = []
+        if edge.typeChecking { qualifiers.append("under TYPE_CHECKING") }
+        if edge.dynamic { qualifiers.append("dynamic import") }
+        let qualifier = qualifiers.isEmpty ? "" : " [" + qualifiers.joined(separator: ", ") + "]"
+        let message = "\(edge.importer) imports \(what)\(qualifier); layer '\(layer.name)' may import: \(allowedList(layer))"
+        let explanation = "layer '\(layer.name)' is \(layer.modules.map(\.text).joined(separator: ", ")) (rules: \(rules.origin))"
+        return Verdict(code: edge.kind == .internal ? .layerViolation : .externalNotAllowed, message: message, explanation: explanation)
+    }
+}

@@ -1,0 +1,381 @@
+import Dispatch
+import EmberUtils
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One resolved import edge of the module graph.
+public struct ImportEdge: Encodable, Sendable, Hashable {
+    public var importer: String
+    public var imported: String
+    public var path: String
+    public var line: Int
+    public var column: Int
+    public var kind: ImportTargetKind
+    public var typeChecking: Bool
+    public var dynamic: Bool
+    var startOffset: Int
+    var endOffset: Int
+
+    enum CodingKeys: String, CodingKey { case importer, imported, path, line, column, kind, typeChecking, dynamic }
+}
+
+public struct LintOptions: Sendable {
+    public var paths: [String]
+    public var rules: RuleSet
+    /// Adds indirect-violation chains (EL007) and the allowed list to findings.
+    public var explain = false
+    /// Parallel workers for reading and scanning files.
+    public var jobs: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Folder for the per-file analysis cache; nil: no cache.
+    public var cacheDirectory: String?
+
+    public init(paths: [String], rules: RuleSet) {
+        self.paths = paths
+        self.rules = rules
+    }
+}
+
+public struct LintReport: Sendable {
+    public var diagnostics: [Diagnostic]
+    public var fileCount: Int
+    public var importCount: Int
+    public var edges: [ImportEdge]
+    public var elapsedSeconds: Double
+    public var suppressedCount: Int = 0
+    public var baselinedCount: Int = 0
+
+    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+    public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
+}
+
+/// Sets of module names that `stdlib` means, per language (compiled in from rules/).
+public enum StandardLibraries {
+    public static let python: Set<String> = parseList(EmbeddedRules.pythonStdlibModulesText)
+    public static let swift: Set<String> = parseList(EmbeddedRules.swiftStdlibModulesText)
+
+    static func parseList(_ text: String) -> Set<String> {
+        Set(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingSpaces() }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
+    }
+}
+
+/// Per-file work product of the parallel phase.
+struct FileAnalysis: Sendable {
+    var file: FoundFile
+    var module: String = ""
+    var isPackage = false
+    /// Positions of every offset a finding can point at (the line table itself is dropped).
+    var positions = PositionMap()
+    var python: PythonFileFacts?
+    var swift: SwiftScan?
+    var failure: (message: String, offset: Int)?
+    /// Identity of the file's content when it was analysed (for the cache).
+    var stamp: FileStamp?
+    var fromCache = false
+
+    /// Offsets that findings and edges can refer to.
+    var referencedOffsets: [Int] {
+        var out: [Int] = []
+        if let failure { out.append(failure.offset) }
+        if let py = python {
+            for s in py.imports {
+                out.append(s.offset)
+                for n in s.names ?? [] { out.append(n.offset) }
+            }
+            out.append(contentsOf: py.computedDynamicImports.map(\.offset))
+            out.append(contentsOf: py.initLogic.map(\.offset))
+            out.append(contentsOf: py.syntaxErrors.map(\.offset))
+        }
+        if let sw = swift {
+            out.append(contentsOf: sw.imports.map(\.offset))
+            out.append(contentsOf: sw.problems.map(\.offset))
+        }
+        return out
+    }
+}
+
+/// Results written by index from concurrent workers; each index is written exactly once.
+final class ResultSlots<T>: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<T?>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(capacity: max(count, 1))
+        storage.initialize(repeating: nil, count: max(count, 1))
+    }
+    deinit {
+        storage.deinitialize(count: max(count, 1))
+        storage.deallocate()
+    }
+    func set(_ i: Int, _ value: T) { storage[i] = value }
+    func get(_ i: Int) -> T? { storage[i] }
+}
+
+public struct Linter: Sendable {
+    public let options: LintOptions
+    public let pythonExtractor: (any PythonImportExtractor)?
+
+    public init(options: LintOptions, pythonExtractor: (any PythonImportExtractor)?) {
+        self.options = options
+        self.pythonExtractor = pythonExtractor
+    }
+
+    public func run() -> LintReport {
+        let started = MonotonicClock.nanoseconds()
+        let rules = options.rules
+        let (found, walkProblems) = FileWalker.walk(options.paths)
+        var diagnostics: [Diagnostic] = walkProblems.map {
+            Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
+        }
+        let naming = ModuleNaming(paths: options.paths, rules: rules)
+
+        // Phase 1 (parallel): read and scan every file.
+        let slots = ResultSlots<FileAnalysis>(count: found.count)
+        let extractor = pythonExtractor
+        let cache = options.cacheDirectory.map { AnalysisCache.load(directory: $0) }
+        let cached = cache?.entries ?? [:]
+        let work: @Sendable (Int) -> Void = { index in
+            slots.set(index, Linter.analyse(found[index], naming: naming, extractor: extractor, cached: cached[found[index].path]))
+        }
+        if options.jobs <= 1 || found.count < 8 {
+            for i in 0..<found.count { work(i) }
+        } else {
+            // Chunks of files per task keep scheduling overhead low.
+            let chunk = max(1, found.count / (options.jobs * 8))
+            let tasks = (found.count + chunk - 1) / chunk
+            DispatchQueue.concurrentPerform(iterations: tasks) { t in
+                let end = min(found.count, (t + 1) * chunk)
+                for i in (t * chunk)..<end { work(i) }
+            }
+        }
+        var files: [FileAnalysis] = []
+        files.reserveCapacity(found.count)
+        for i in 0..<found.count { if let a = slots.get(i) { files.append(a) } }
+        let cacheable = files.filter { $0.stamp != nil }
+        if var cache, cacheable.contains(where: { !$0.fromCache }) || cache.entries.count != cacheable.count {
+            cache.entries = [:]
+            for f in cacheable { cache.entries[f.file.path] = (f.stamp!, f) }
+            cache.save()
+        }
+
+        // Phase 2: resolve imports into edges.
+        var pythonModules: Set<String> = []
+        var swiftModules: Set<String> = []
+        for f in files where f.failure == nil {
+            if f.file.language == .python { pythonModules.insert(f.module) } else { swiftModules.insert(f.module) }
+        }
+        let index = PythonModuleIndex(modules: pythonModules)
+        var edges: [ImportEdge] = []
+        var importCount = 0
+        var suppressionsByPath: [String: [Suppression]] = [:]
+        for f in files {
+            let path = f.file.path
+            if let failure = f.failure {
+                let (line, col) = f.positions.location(of: failure.offset)
+                diagnostics.append(Diagnostic(code: .unreadableFile, path: path, startOffset: failure.offset, endOffset: failure.offset,
+                                              line: line, column: col + 1, message: failure.message))
+                continue
+            }
+            let table = f.positions
+            func position(_ offset: Int) -> (Int, Int) { let (l, c) = table.location(of: offset); return (l, c + 1) }
+            func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false) {
+                let (l, c) = position(start)
+                edges.append(ImportEdge(importer: f.module, imported: imported, path: path, line: l, column: c, kind: kind,
+                                        typeChecking: typeChecking, dynamic: dynamic, startOffset: start, endOffset: end))
+            }
+            if let py = f.python {
+                suppressionsByPath[path] = py.suppressions
+                for e in py.syntaxErrors {
+                    let (l, c) = position(e.offset)
+                    diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: e.offset, endOffset: e.offset, line: l, column: c,
+                                                  message: "\(e.message); imports after this point may be missing"))
+                }
+                for statement in py.imports {
+                    importCount += 1
+                    if statement.typeChecking && rules.typeChecking == .ignored { continue }
+                    guard let targets = index.resolve(statement, importer: f.module, importerIsPackage: f.isPackage) else {
+                        let (l, c) = position(statement.offset)
+                        let dots = String(repeating: ".", count: statement.level)
+                        diagnostics.append(Diagnostic(code: .relativeImportBeyondTop, path: path, startOffset: statement.offset, endOffset: statement.end,
+                                                      line: l, column: c,
+                                                      message: "relative import '\(dots)\(statement.module)' in \(f.module) climbs above the top-level package; use an absolute import",
+                                                      importer: f.module, imported: dots + statement.module))
+                        continue
+                    }
+                    for t in targets {
+                        // `pkg.__init__` is the package itself. A module importing itself
+                        // stays in the graph (as in grimp); cycles and layers ignore it.
+                        var module = t.module
+                        if module.hasSuffix(".__init__") { module.removeLast(9) }
+                        edge(module, classifyPython(module, index: index), t.offset, t.end, typeChecking: statement.typeChecking, dynamic: statement.dynamic)
+                    }
+                }
+                for d in py.computedDynamicImports {
+                    let (l, c) = position(d.offset)
+                    diagnostics.append(Diagnostic(code: .dynamicImport, path: path, startOffset: d.offset, endOffset: d.end, line: l, column: c,
+                                                  message: "\(f.module) imports a module whose name is computed at run time; ember-lint cannot check it",
+                                                  importer: f.module))
+                }
+                if f.isPackage && rules.initExportsOnly && isGoverned(f.module, rules: rules) {
+                    for logic in py.initLogic {
+                        let (l, c) = position(logic.offset)
+                        diagnostics.append(Diagnostic(code: .initLogic, path: path, startOffset: logic.offset, endOffset: logic.end, line: l, column: c,
+                                                      message: "\(path.lastPathComponent) of \(f.module) holds \(logic.what); a package's __init__.py may only export its public API (docstring, imports, __all__, __version__, aliases)",
+                                                      importer: f.module))
+                    }
+                }
+            } else if let sw = f.swift {
+                suppressionsByPath[path] = sw.suppressions
+                for p in sw.problems {
+                    let (l, c) = position(p.offset)
+                    diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: p.offset, endOffset: p.offset, line: l, column: c, message: p.message))
+                }
+                for imp in sw.imports {
+                    importCount += 1
+                    guard imp.module != f.module else { continue }
+                    let kind: ImportTargetKind = swiftModules.contains(imp.module) ? .internal
+                        : (StandardLibraries.swift.contains(imp.module) ? .stdlib : .thirdParty)
+                    edge(imp.module, kind, imp.offset, imp.end)
+                }
+            }
+        }
+        edges.sort { ($0.path, $0.line, $0.column, $0.imported) < ($1.path, $1.line, $1.column, $1.imported) }
+
+        // Phase 3: rules.
+        let checker = LayerChecker(rules: rules)
+        var usedIgnores: Set<Int> = []
+        for e in edges {
+            guard let verdict = checker.check(e) else { continue }
+            if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
+                usedIgnores.insert(ignoreIndex)
+                continue
+            }
+            var notes: [String] = []
+            if options.explain { notes.append(verdict.explanation) }
+            diagnostics.append(Diagnostic(code: verdict.code, path: e.path, startOffset: e.startOffset, endOffset: e.endOffset,
+                                          line: e.line, column: e.column, message: verdict.message, notes: notes,
+                                          importer: e.importer, imported: e.imported))
+        }
+        for (i, ignore) in rules.ignores.enumerated() where !usedIgnores.contains(i) {
+            diagnostics.append(Diagnostic(code: .unusedSuppression, path: rules.origin, startOffset: 0, endOffset: 0, line: ignore.line, column: 1,
+                                          message: "ignore for \(ignore.importer) -> \(ignore.imported) matches no import; remove it"))
+        }
+        let graph = ModuleGraph(edges: edges.filter { $0.kind == .internal })
+        if rules.reportCycles {
+            diagnostics.append(contentsOf: graph.cycleDiagnostics())
+        }
+        if options.explain {
+            diagnostics.append(contentsOf: graph.indirectViolations(checker: checker))
+        }
+
+        // Phase 4: inline suppressions.
+        var suppressed = 0
+        var used: Set<Suppression> = []
+        var kept: [Diagnostic] = []
+        for d in diagnostics {
+            if d.code != .unreadableFile, let list = suppressionsByPath[d.path],
+               let s = list.first(where: { $0.targetLine == d.line && $0.codes.contains(d.code.rawValue) && !$0.reason.isEmpty }) {
+                used.insert(s)
+                suppressed += 1
+                continue
+            }
+            kept.append(d)
+        }
+        for (path, list) in suppressionsByPath {
+            for s in list {
+                let known = Set(DiagnosticCode.allCases.map(\.rawValue))
+                if s.codes.isEmpty {
+                    kept.append(Diagnostic(code: .suppressionWithoutReason, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
+                                           message: "suppression names no codes; write `ember-lint: ignore[EL001] reason`"))
+                } else if let unknown = s.codes.first(where: { !known.contains($0) }) {
+                    kept.append(Diagnostic(code: .suppressionWithoutReason, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
+                                           message: "suppression names unknown code '\(unknown)' (codes: EL001-EL009, EL100, EL101)"))
+                } else if s.reason.isEmpty {
+                    kept.append(Diagnostic(code: .suppressionWithoutReason, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
+                                           message: "suppression of \(s.codes.joined(separator: ", ")) has no reason; say why after the brackets"))
+                } else if !used.contains(s) {
+                    kept.append(Diagnostic(code: .unusedSuppression, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
+                                           message: "suppression of \(s.codes.joined(separator: ", ")) suppresses nothing on line \(s.targetLine); remove it"))
+                }
+            }
+        }
+        kept.sort(by: Diagnostic.ordered)
+        let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
+        var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edges: edges, elapsedSeconds: elapsed)
+        report.suppressedCount = suppressed
+        return report
+    }
+
+    func classifyPython(_ module: String, index: PythonModuleIndex) -> ImportTargetKind {
+        let top = module.firstIndex(of: ".").map { String(module[..<$0]) } ?? module
+        if index.topLevel.contains(top) { return .internal }
+        return StandardLibraries.python.contains(top) ? .stdlib : .thirdParty
+    }
+
+    /// A package is governed when a layer holds it or one of its subpackages (e.g. `ember`
+    /// above `ember.core`).
+    func isGoverned(_ module: String, rules: RuleSet) -> Bool {
+        if rules.layer(of: module) != nil { return true }
+        let prefix = module + "."
+        return rules.layers.contains { $0.modules.contains { $0.text.hasPrefix(prefix) } }
+    }
+
+    static func analyse(_ file: FoundFile, naming: ModuleNaming, extractor: (any PythonImportExtractor)?,
+                        cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
+        let (module, isPackage) = naming.module(of: file)
+        let stamp = file.stamp ?? FileStamp.of(file.path)
+        if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language,
+           cached.1.failure == nil || cached.1.python != nil || cached.1.swift != nil {
+            var a = cached.1
+            a.file = file
+            a.module = module
+            a.isPackage = isPackage
+            a.stamp = stamp
+            a.fromCache = true
+            return a
+        }
+        var a = FileAnalysis(file: file)
+        a.module = module
+        a.isPackage = isPackage
+        let bytes: [UInt8]
+        switch FileReader.read(file.path) {
+        case .failure(let problem):
+            a.failure = (problem.reason, 0)
+            return a  // not cached: the next run tries again
+        case .success(let b):
+            bytes = b
+        }
+        a.stamp = stamp
+        var table: LineTable
+        switch file.language {
+        case .swift:
+            table = LineTable(bytes)
+            a.swift = SwiftImportScanner.scan(bytes, lineTable: table)
+        case .python:
+            guard let extractor else {
+                a.failure = ("Python support is not available in this build", 0)
+                return a
+            }
+            switch extractor.extract(bytes, isPackageInit: isPackage) {
+            case .success(var facts):
+                table = facts.lineTable
+                facts.lineTable = LineTable([UInt8]())  // positions below keep what findings need
+                a.python = facts
+            case .failure(let failure):
+                table = LineTable(bytes)
+                a.failure = (failure.message, failure.offset)
+            }
+        }
+        a.positions = PositionMap(offsets: a.referencedOffsets, lineTable: table)
+        return a
+    }
+}
+
+extension String {
+    var lastPathComponent: String {
+        if let slash = lastIndex(of: "/") { return String(self[index(after: slash)...]) }
+        return self
+    }
+}

@@ -1,0 +1,158 @@
+/// The internal import graph: one node per module, one arc per importer/imported pair
+/// (remembering the first import statement that makes it, for positions).
+struct ModuleGraph {
+    var names: [String] = []
+    var ids: [String: Int] = [:]
+    /// Sorted, deduplicated successors.
+    var successors: [[Int]] = []
+    /// The first edge for each (from, to) arc.
+    var arcEdge: [Int: [Int: ImportEdge]] = [:]
+
+    init(edges: [ImportEdge]) {
+        var nodes = Set<String>()
+        for e in edges { nodes.insert(e.importer); nodes.insert(e.imported) }
+        names = nodes.sorted()
+        for (i, n) in names.enumerated() { ids[n] = i }
+        var sets = [Set<Int>](repeating: [], count: names.count)
+        for e in edges where e.importer != e.imported {
+            let a = ids[e.importer]!, b = ids[e.imported]!
+            if sets[a].insert(b).inserted { arcEdge[a, default: [:]][b] = e }
+        }
+        successors = sets.map { $0.sorted() }
+    }
+
+    /// Strongly connected components with more than one module (Tarjan, iterative).
+    func stronglyConnectedComponents() -> [[Int]] {
+        let n = names.count
+        var index = [Int](repeating: -1, count: n)
+        var low = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var stack: [Int] = []
+        var next = 0
+        var components: [[Int]] = []
+        for root in 0..<n where index[root] < 0 {
+            var work: [(node: Int, child: Int)] = [(root, 0)]
+            index[root] = next; low[root] = next; next += 1
+            stack.append(root); onStack[root] = true
+            while !work.isEmpty {
+                let (v, c) = work[work.count - 1]
+                if c < successors[v].count {
+                    work[work.count - 1].child += 1
+                    let w = successors[v][c]
+                    if index[w] < 0 {
+                        index[w] = next; low[w] = next; next += 1
+                        stack.append(w); onStack[w] = true
+                        work.append((w, 0))
+                    } else if onStack[w] {
+                        low[v] = min(low[v], index[w])
+                    }
+                } else {
+                    work.removeLast()
+                    if let parent = work.last { low[parent.node] = min(low[parent.node], low[v]) }
+                    if low[v] == index[v] {
+                        var component: [Int] = []
+                        while true {
+                            let w = stack.removeLast()
+                            onStack[w] = false
+                            component.append(w)
+                            if w == v { break }
+                        }
+                        if component.count > 1 { components.append(component.sorted()) }
+                    }
+                }
+            }
+        }
+        return components
+    }
+
+    /// Shortest path from any source to a node where `isTarget` holds, following only arcs
+    /// `allowed` permits; ties go to the alphabetically first path. Nil if none.
+    func shortestPath(from sources: [Int], allowed: (Int, Int) -> Bool, isTarget: (Int) -> Bool) -> [Int]? {
+        var previous = [Int](repeating: -2, count: names.count)
+        var queue: [Int] = []
+        for s in sources.sorted() { previous[s] = -1; queue.append(s) }
+        var head = 0
+        while head < queue.count {
+            let v = queue[head]; head += 1
+            for w in successors[v] where allowed(v, w) {
+                // The target test comes first: a cycle ends at its own (visited) start.
+                if isTarget(w) {
+                    var path = [w]
+                    var x = v
+                    while x >= 0 { path.append(x); x = previous[x] }
+                    return path.reversed()
+                }
+                guard previous[w] == -2 else { continue }
+                previous[w] = v
+                queue.append(w)
+            }
+        }
+        return nil
+    }
+
+    /// The shortest cycle inside one component, as nodes with the first repeated at the end.
+    func shortestCycle(in component: [Int]) -> [Int] {
+        let members = Set(component)
+        var best: [Int] = []
+        for start in component {
+            // BFS back to `start` within the component.
+            if !best.isEmpty && best.count <= 3 { break }  // a 2-cycle cannot be beaten
+            guard let path = shortestPath(from: [start], allowed: { members.contains($1) }, isTarget: { $0 == start }) else { continue }
+            if best.isEmpty || path.count < best.count { best = path }
+        }
+        return best
+    }
+
+    func edge(_ a: Int, _ b: Int) -> ImportEdge { arcEdge[a]![b]! }
+
+    func chainNotes(_ path: [Int]) -> [String] {
+        zip(path, path.dropFirst()).map { a, b in
+            let e = edge(a, b)
+            return "\(names[a]) -> \(names[b]) (\(e.path):\(e.line):\(e.column))"
+        }
+    }
+
+    func cycleDiagnostics() -> [Diagnostic] {
+        stronglyConnectedComponents().map { component in
+            let cycle = shortestCycle(in: component)
+            let first = edge(cycle[0], cycle[1])
+            let chain = cycle.map { names[$0] }.joined(separator: " -> ")
+            let others = component.count > cycle.count - 1 ? "; \(component.count) modules import each other in all" : ""
+            return Diagnostic(code: .importCycle, path: first.path, startOffset: first.startOffset, endOffset: first.endOffset,
+                              line: first.line, column: first.column,
+                              message: "import cycle: \(chain)\(others)",
+                              notes: chainNotes(cycle), importer: first.importer, imported: first.imported)
+        }
+    }
+
+    /// With --explain: for each layer and each layer it may not import, the shortest chain
+    /// of allowed first steps that still reaches it (EL007).
+    func indirectViolations(checker: LayerChecker) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let rules = checker.rules
+        let layerOf: [Layer?] = names.map { rules.layer(of: $0) }
+        for layer in rules.layers {
+            let sources = names.indices.filter { layerOf[$0]?.name == layer.name }
+            guard !sources.isEmpty else { continue }
+            for target in rules.layers where target.name != layer.name {
+                let forbidden: (Int) -> Bool = { w in
+                    layerOf[w]?.name == target.name && !checker.allows(layer, self.names[w], kind: .internal)
+                }
+                let path = shortestPath(from: sources, allowed: { v, w in
+                    // Steps out of the layer must be allowed ones (a forbidden first step is a
+                    // direct violation, reported already); never walk back into the layer.
+                    if layerOf[w]?.name == layer.name { return false }
+                    if layerOf[v]?.name == layer.name { return checker.allows(layer, self.names[w], kind: .internal) }
+                    return true
+                }, isTarget: forbidden)
+                guard let path, path.count > 2 else { continue }
+                let first = edge(path[0], path[1])
+                out.append(Diagnostic(code: .indirectLayerViolation, path: first.path, startOffset: first.startOffset, endOffset: first.endOffset,
+                                      line: first.line, column: first.column,
+                                      message: "layer '\(layer.name)' reaches layer '\(target.name)' indirectly: \(path.map { names[$0] }.joined(separator: " -> ")); layer '\(layer.name)' may import: \(checker.allowedList(layer))",
+                                      notes: chainNotes(path), importer: names[path[0]], imported: names[path[path.count - 1]]))
+            }
+        }
+        return out
+    }
+}

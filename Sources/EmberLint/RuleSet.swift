@@ -1,0 +1,319 @@
+import Foundation
+
+/// A dotted module pattern: `ember.core` names that module and everything below it;
+/// `*` inside a segment matches any run of characters in that segment (`Ember*`), and a
+/// pattern's last segment may match a module's segment with deeper modules following.
+public struct ModulePattern: Hashable, Sendable, CustomStringConvertible {
+    public let text: String
+    let segments: [[UInt8]]
+
+    public init(_ text: String) {
+        self.text = text
+        segments = text.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) }
+    }
+
+    public var description: String { text }
+
+    public func matches(_ module: String) -> Bool {
+        var module = module
+        return module.withUTF8 { bytes in
+            var start = 0
+            for segment in segments {
+                guard start < bytes.count else { return false }
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: ".") { end += 1 }
+                if !ModulePattern.glob(segment, UnsafeBufferPointer(rebasing: bytes[start..<end])) { return false }
+                start = end + 1
+            }
+            return true
+        }
+    }
+
+    /// Glob with `*` only, on bytes.
+    static func glob(_ pattern: [UInt8], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Fast path: no wildcard.
+        if !pattern.contains(UInt8(ascii: "*")) { return pattern.elementsEqual(text) }
+        var p = 0, t = 0, starP = -1, starT = 0
+        while t < text.count {
+            if p < pattern.count && pattern[p] == UInt8(ascii: "*") { starP = p; starT = t; p += 1 }
+            else if p < pattern.count && pattern[p] == text[t] { p += 1; t += 1 }
+            else if starP >= 0 { p = starP + 1; starT += 1; t = starT }
+            else { return false }
+        }
+        while p < pattern.count && pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
+    }
+}
+
+/// What a layer may import.
+public enum ImportPermission: Hashable, Sendable, CustomStringConvertible {
+    case stdlib
+    case thirdParty
+    case modules(ModulePattern)
+
+    public var description: String {
+        switch self {
+        case .stdlib: "stdlib"
+        case .thirdParty: "third-party"
+        case .modules(let p): p.text
+        }
+    }
+}
+
+public struct Layer: Sendable, Hashable {
+    public var name: String
+    public var modules: [ModulePattern]
+    public var mayImport: [ImportPermission]
+    /// Exceptions to `may-import` (e.g. `may-import = ["*"]`, `may-not-import = ["app.web"]`); they win.
+    public var mayNotImport: [ModulePattern] = []
+}
+
+/// One configured exception: an import the rules forbid but the project accepts, with why.
+public struct ImportIgnore: Sendable, Hashable {
+    public var importer: ModulePattern
+    public var imported: ModulePattern
+    public var reason: String
+    public var line: Int
+}
+
+public enum TypeCheckingPolicy: String, Sendable, Codable {
+    /// `if TYPE_CHECKING:` imports are edges like any other (the default: they still
+    /// couple the layers for readers and type checkers).
+    case counted
+    /// They are left out of the graph.
+    case ignored
+}
+
+/// The complete, validated configuration of one run.
+public struct RuleSet: Sendable {
+    public var layers: [Layer] = []
+    public var ignores: [ImportIgnore] = []
+    public var typeChecking: TypeCheckingPolicy = .counted
+    public var reportCycles = true
+    public var initExportsOnly = true
+    /// Source roots relative to `baseDirectory` (empty: detect).
+    public var sourceRoots: [String] = []
+    /// Where the rules came from, for messages ("built-in ember-layers.toml", a path).
+    public var origin: String = ""
+    public var baseDirectory: String = ""
+
+    public init() {}
+
+    /// The layer a module belongs to: the first layer (in file order) with a matching pattern.
+    public func layer(of module: String) -> Layer? {
+        layerIndex(of: module).map { layers[$0] }
+    }
+
+    public func layerIndex(of module: String) -> Int? {
+        for (i, layer) in layers.enumerated() where layer.modules.contains(where: { $0.matches(module) }) { return i }
+        return nil
+    }
+}
+
+/// A configuration problem, named by file, key and line.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var key: String
+    public var message: String
+
+    public var description: String {
+        key.isEmpty ? "\(file):\(line): \(message)" : "\(file):\(line): '\(key)': \(message)"
+    }
+}
+
+public enum RuleSetParser {
+    static let topKeys: Set<String> = ["layers", "ignore", "type-checking-imports", "cycles", "init-exports-only", "source-roots"]
+
+    /// Parses a rules table (the document root of ember-lint.toml, or `[tool.ember-lint]`).
+    /// Collects every problem instead of stopping at the first.
+    public static func parse(table: TOMLTable, keyPrefix: String, file: String, baseDirectory: String) -> (RuleSet, [ConfigError]) {
+        var rules = RuleSet()
+        rules.origin = file
+        rules.baseDirectory = baseDirectory
+        var errors: [ConfigError] = []
+        func err(_ key: String, _ line: Int, _ message: String) {
+            errors.append(ConfigError(file: file, line: line, key: keyPrefix + key, message: message))
+        }
+        func strings(_ value: TOMLValue, _ key: String) -> [(String, Int)]? {
+            guard case .array(let items) = value.kind else {
+                err(key, value.line, "expected an array of strings, found a \(value.typeName)")
+                return nil
+            }
+            var out: [(String, Int)] = []
+            for item in items {
+                guard case .string(let s) = item.kind else {
+                    err(key, item.line, "expected a string, found a \(item.typeName)")
+                    continue
+                }
+                out.append((s, item.line))
+            }
+            return out
+        }
+        func pattern(_ s: String, _ key: String, _ line: Int) -> ModulePattern? {
+            let ok = !s.isEmpty && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains("..") && !s.contains(" ")
+            if !ok { err(key, line, "'\(s)' is not a module pattern (dotted names, `*` allowed: ember.core, ember.*)") ; return nil }
+            return ModulePattern(s)
+        }
+
+        for key in table.keys {
+            guard let value = table[key] else { continue }
+            let line = table.keyLines[key] ?? value.line
+            switch key {
+            case "type-checking-imports":
+                if case .string(let s) = value.kind, let policy = TypeCheckingPolicy(rawValue: s) {
+                    rules.typeChecking = policy
+                } else {
+                    err(key, line, "expected \"counted\" or \"ignored\"")
+                }
+            case "cycles", "init-exports-only":
+                guard case .bool(let b) = value.kind else { err(key, line, "expected true or false, found a \(value.typeName)"); continue }
+                if key == "cycles" { rules.reportCycles = b } else { rules.initExportsOnly = b }
+            case "source-roots":
+                if let items = strings(value, key) { rules.sourceRoots = items.map(\.0) }
+            case "layers":
+                guard case .array(let items) = value.kind else { err(key, line, "expected [[layers]] tables, found a \(value.typeName)"); continue }
+                var seen: Set<String> = []
+                for item in items {
+                    guard case .table(let t) = item.kind else { err(key, item.line, "expected a table, found a \(item.typeName)"); continue }
+                    var layer = Layer(name: "", modules: [], mayImport: [])
+                    var hasModules = false
+                    for k in t.keys {
+                        guard let v = t[k] else { continue }
+                        let kl = t.keyLines[k] ?? v.line
+                        let full = "layers." + k
+                        switch k {
+                        case "name":
+                            guard case .string(let s) = v.kind, !s.isEmpty else { err(full, kl, "expected a non-empty string"); continue }
+                            if !seen.insert(s).inserted { err(full, kl, "layer '\(s)' is defined twice") }
+                            layer.name = s
+                        case "modules":
+                            hasModules = true
+                            for (s, l) in strings(v, full) ?? [] { if let p = pattern(s, full, l) { layer.modules.append(p) } }
+                        case "may-import":
+                            for (s, l) in strings(v, full) ?? [] {
+                                switch s {
+                                case "stdlib": layer.mayImport.append(.stdlib)
+                                case "third-party": layer.mayImport.append(.thirdParty)
+                                default: if let p = pattern(s, full, l) { layer.mayImport.append(.modules(p)) }
+                                }
+                            }
+                        case "may-not-import":
+                            for (s, l) in strings(v, full) ?? [] { if let p = pattern(s, full, l) { layer.mayNotImport.append(p) } }
+                        default:
+                            err(full, kl, "unknown key (a layer has: name, modules, may-import, may-not-import)")
+                        }
+                    }
+                    if layer.name.isEmpty && t["name"] == nil { err("layers", item.line, "a layer needs a 'name'") }
+                    if !hasModules { err("layers", item.line, "layer '\(layer.name)' needs 'modules'") }
+                    rules.layers.append(layer)
+                }
+            case "ignore":
+                guard case .array(let items) = value.kind else { err(key, line, "expected [[ignore]] tables, found a \(value.typeName)"); continue }
+                for item in items {
+                    guard case .table(let t) = item.kind else { err(key, item.line, "expected a table, found a \(item.typeName)"); continue }
+                    var importer: ModulePattern?, imported: ModulePattern?, reason = ""
+                    for k in t.keys {
+                        guard let v = t[k] else { continue }
+                        let kl = t.keyLines[k] ?? v.line
+                        let full = "ignore." + k
+                        guard case .string(let s) = v.kind else {
+                            err(full, kl, t.keys.contains(k) && ["importer", "imported", "reason"].contains(k) ? "expected a string, found a \(v.typeName)" : "unknown key (an ignore has: importer, imported, reason)")
+                            continue
+                        }
+                        switch k {
+                        case "importer": importer = pattern(s, full, kl)
+                        case "imported": imported = pattern(s, full, kl)
+                        case "reason": reason = s.trimmingCharacters(in: .whitespaces)
+                        default: err(full, kl, "unknown key (an ignore has: importer, imported, reason)")
+                        }
+                    }
+                    if t["importer"] == nil || t["imported"] == nil {
+                        err("ignore", item.line, "an ignore needs 'importer' and 'imported'")
+                    }
+                    if reason.isEmpty {
+                        err("ignore.reason", t.keyLines["reason"] ?? item.line, "an ignore needs a non-empty reason saying why the import is accepted")
+                    }
+                    if let importer, let imported, !reason.isEmpty {
+                        rules.ignores.append(ImportIgnore(importer: importer, imported: imported, reason: reason, line: item.line))
+                    }
+                }
+            default:
+                err(key, line, "unknown key (known: \(topKeys.sorted().joined(separator: ", ")))")
+            }
+        }
+        return (rules, errors)
+    }
+
+    /// Parses a whole file. For a pyproject.toml the rules are `[tool.ember-lint]`; nil
+    /// when the file has no such table.
+    public static func parse(fileText: String, file: String, isPyproject: Bool) -> (RuleSet, [ConfigError])? {
+        let base = (file as NSString).deletingLastPathComponent
+        let root: TOMLTable
+        do {
+            root = try TOMLReader.parse(fileText)
+        } catch {
+            return (RuleSet(), [ConfigError(file: file, line: error.line, key: "", message: error.message)])
+        }
+        if isPyproject {
+            guard case .table(let tool)? = root["tool"]?.kind, let section = tool["ember-lint"] else { return nil }
+            guard case .table(let t) = section.kind else {
+                return (RuleSet(), [ConfigError(file: file, line: section.line, key: "tool.ember-lint", message: "expected a table")])
+            }
+            return parse(table: t, keyPrefix: "tool.ember-lint.", file: file, baseDirectory: base)
+        }
+        return parse(table: root, keyPrefix: "", file: file, baseDirectory: base)
+    }
+
+    /// The shipped default: rules/ember-layers.toml, compiled in.
+    public static func builtInDefault() -> RuleSet {
+        // The embedded file is checked by a test, so it always parses cleanly.
+        let root = (try? TOMLReader.parse(EmbeddedRules.emberLayersTOML)) ?? TOMLTable()
+        var (rules, _) = parse(table: root, keyPrefix: "", file: "built-in rules/ember-layers.toml", baseDirectory: "")
+        rules.origin = "built-in rules/ember-layers.toml"
+        return rules
+    }
+}
+
+/// Finds the configuration for a run: `--rules FILE`, else `[tool.ember-lint]` in a
+/// pyproject.toml or an ember-lint.toml in the first path's folder or above, else the
+/// built-in Ember rules.
+public enum ConfigDiscovery {
+    public static func load(rulesFile: String?, firstPath: String) -> (RuleSet, [ConfigError]) {
+        let fm = FileManager.default
+        if let rulesFile {
+            guard let data = fm.contents(atPath: rulesFile) else {
+                return (RuleSet(), [ConfigError(file: rulesFile, line: 0, key: "", message: "cannot read the rules file (check the path given to --rules)")])
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            let isPyproject = (rulesFile as NSString).lastPathComponent == "pyproject.toml"
+            if let parsed = RuleSetParser.parse(fileText: text, file: rulesFile, isPyproject: isPyproject) { return parsed }
+            return (RuleSet(), [ConfigError(file: rulesFile, line: 1, key: "tool.ember-lint", message: "this pyproject.toml has no [tool.ember-lint] table")])
+        }
+        var dir = URL(fileURLWithPath: firstPath).standardizedFileURL.path
+        var isDir: ObjCBool = false
+        if !(fm.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) { dir = (dir as NSString).deletingLastPathComponent }
+        while true {
+            for name in ["ember-lint.toml", "pyproject.toml"] {
+                let path = (dir as NSString).appendingPathComponent(name)
+                guard let data = fm.contents(atPath: path) else { continue }
+                let display = relativeDisplayPath(path)
+                if let parsed = RuleSetParser.parse(fileText: String(decoding: data, as: UTF8.self), file: display, isPyproject: name == "pyproject.toml") {
+                    var (rules, errors) = parsed
+                    rules.baseDirectory = dir
+                    return (rules, errors)
+                }
+            }
+            let parent = (dir as NSString).deletingLastPathComponent
+            if parent == dir || parent.isEmpty { break }
+            dir = parent
+        }
+        return (RuleSetParser.builtInDefault(), [])
+    }
+
+    static func relativeDisplayPath(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        if path.hasPrefix(cwd + "/") { return String(path.dropFirst(cwd.count + 1)) }
+        return path
+    }
+}

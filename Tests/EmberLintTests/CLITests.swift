@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+@testable import EmberLint
+
+/// A scratch folder for one test, removed afterwards.
+func withScratch(_ body: (String) throws -> Void) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ember-lint-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try body(dir)
+}
+
+func write(_ text: String, _ path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+@Suite struct ExitCodeTests {
+    @Test func documentedValues() {
+        #expect(LintExitCode.clean.rawValue == 0)
+        #expect(LintExitCode.violations.rawValue == 1)
+        #expect(LintExitCode.usageOrConfigError.rawValue == 2)
+    }
+
+    @Test func cleanTreeExitsZero() throws {
+        try withScratch { dir in
+            try write("import os\nfrom ember.utils import x\n", dir + "/src/ember/core/a.py")
+            try write("x = 1\n", dir + "/src/ember/utils/x.py")
+            let r = EmberLintCLI.run(["--no-cache", dir])
+            #expect(r.code == .clean, "\(r.stdout)")
+            #expect(r.stdout.contains("2 files, 2 imports, no violations"))
+        }
+    }
+
+    @Test func warningsAloneExitZero() throws {
+        try withScratch { dir in
+            try write("import importlib\nm = importlib.import_module(name)\n", dir + "/src/ember/core/a.py")
+            let r = EmberLintCLI.run(["--no-cache", dir])
+            #expect(r.code == .clean)
+            #expect(r.stdout.contains("EL006 warning:"))
+        }
+    }
+
+    @Test func usageErrorsExitTwo() {
+        #expect(EmberLintCLI.run(["--no-cache", "--format", "xml", "."]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--no-such-flag"]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--jobs", "0"]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--rules", "/nonexistent/rules.toml", "."]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--baseline", "/nonexistent/baseline.json", "."]).code == .usageOrConfigError)
+        let help = EmberLintCLI.run(["--help"])
+        #expect(help.code == .clean && help.stdout.contains("Exit codes"))
+    }
+
+    @Test func configErrorExitsTwoNamingFileKeyAndLine() throws {
+        try withScratch { dir in
+            try write("[tool.ember-lint]\ncycles = true\nlayer = []\n", dir + "/pyproject.toml")
+            try write("import numpy\n", dir + "/src/ember/core/a.py")
+            let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
+            #expect(r.code == .usageOrConfigError)
+            #expect(r.stderr.contains("pyproject.toml:3: 'tool.ember-lint.layer': unknown key"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test func configuredRulesThirdPartyAndIgnores() throws {
+        try withScratch { dir in
+            try write("""
+                [[layers]]
+                name = "core"
+                modules = ["app.core"]
+                may-import = ["stdlib", "attrs"]
+                [[layers]]
+                name = "web"
+                modules = ["app.web"]
+                may-import = ["app.core", "third-party"]
+                [[ignore]]
+                importer = "app.core.a"
+                imported = "app.web"
+                reason = "migration in progress"
+                """, dir + "/ember-lint.toml")
+            try write("import attrs\nimport attrs.validators\nimport requests\nfrom app import web\n", dir + "/app/core/a.py")
+            try write("", dir + "/app/__init__.py")
+            try write("", dir + "/app/web.py")
+            try write("import flask\nimport json\n", dir + "/app/web_x.py")
+            let r = EmberLintCLI.run(["--no-cache", dir, "--format", "json"])
+            #expect(r.code == .violations)
+            let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            let items = doc["diagnostics"] as! [[String: Any]]
+            #expect(items.map { $0["imported"] as? String } == ["requests"])
+            #expect(items.map { $0["code"] as? String } == ["EL002"])
+        }
+    }
+}
+
+@Suite struct BaselineTests {
+    @Test func writeThenCheckReportsOnlyNewFindings() throws {
+        try withScratch { dir in
+            try write("import numpy\n", dir + "/src/ember/core/a.py")
+            let baseline = dir + "/baseline.json"
+            let w = EmberLintCLI.run(["--no-cache", dir, "--write-baseline", baseline])
+            #expect(w.code == .clean && w.stdout.contains("recorded 1 finding"))
+            let again = EmberLintCLI.run(["--no-cache", dir, "--baseline", baseline])
+            #expect(again.code == .clean, "\(again.stdout)")
+            #expect(again.stdout.contains("1 in baseline"))
+            // A line moved is still the same finding; a new one is reported.
+            try write("\n\nimport numpy\nimport pandas\n", dir + "/src/ember/core/a.py")
+            let later = EmberLintCLI.run(["--no-cache", dir, "--baseline", baseline])
+            #expect(later.code == .violations)
+            #expect(later.stdout.contains("imports pandas") && !later.stdout.contains("imports numpy"))
+        }
+    }
+}
+
+@Suite struct WalkerTests {
+    @Test func badFilesAreReportedAndOthersStillChecked() throws {
+        try withScratch { dir in
+            try write("import numpy\n", dir + "/src/ember/core/good.py")
+            try FileManager.default.createDirectory(atPath: dir + "/src/ember/core/folder.py", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/loop", withDestinationPath: dir + "/src/ember/core")
+            try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: dir + "/src/ember/core/binary.py"))
+            try Data().write(to: URL(fileURLWithPath: dir + "/src/ember/core/empty.py"))
+            #expect(mkfifo(dir + "/src/ember/core/pipe.py", 0o644) == 0)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/dangling.py", withDestinationPath: dir + "/nowhere.py")
+            let r = EmberLintCLI.run(["--no-cache", dir])
+            #expect(r.code == .violations)
+            #expect(r.stdout.contains("folder.py:1:1: EL100 is a directory"))
+            #expect(r.stdout.contains("loop:1:1: EL100 symlink loop"))
+            #expect(r.stdout.contains("binary.py:1:1: EL100 cannot decode"))
+            #expect(r.stdout.contains("good.py:1:8: EL002"))
+            #expect(!r.stdout.contains("empty.py"))
+            #expect(r.stdout.contains("pipe.py:1:1: EL100 not a regular file"))
+            #expect(r.stdout.contains("dangling.py:1:1: EL100 dangling symlink"))
+            // Named on the command line, a FIFO is refused too (reading it would block).
+            #expect(EmberLintCLI.run(["--no-cache", dir + "/src/ember/core/pipe.py"]).stdout.contains("EL100 not a regular file"))
+        }
+    }
+}
+
+@Suite struct CacheTests {
+    @Test func unchangedFilesComeFromTheCacheAndChangedOnesAreReanalysed() throws {
+        try withScratch { dir in
+            let file = dir + "/src/ember/core/a.py"
+            try write("import numpy\n", file)
+            let cacheDir = dir + "/cache"
+            let first = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(first.stdout.contains("imports numpy"))
+            #expect(FileManager.default.fileExists(atPath: cacheDir + "/analysis.bin"))
+            #expect(FileManager.default.fileExists(atPath: cacheDir + "/.gitignore"))
+            // Same size, modification time and inode: the cached facts are used (proof: the
+            // old import is still reported after an in-place rewrite with the time restored).
+            var before = stat()
+            stat(file, &before)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+            try handle.write(contentsOf: Data("import scipy\n".utf8))  // as long as "import numpy\n"
+            try handle.close()
+            var times = [before.st_atim, before.st_mtim]
+            #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+            var inodeFixed = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(inodeFixed.stdout.contains("imports numpy"))
+            // A new modification time: re-analysed.
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 10)], ofItemAtPath: file)
+            inodeFixed = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(inodeFixed.stdout.contains("imports scipy"))
+            // A damaged cache is ignored.
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: cacheDir + "/analysis.bin"))
+            #expect(EmberLintCLI.run([dir, "--cache-dir", cacheDir]).stdout.contains("imports scipy"))
+        }
+    }
+
+    @Test func cachedRunMatchesFreshRunOnTheFixtures() throws {
+        try withScratch { dir in
+            for fixture in ["layered", "namespace", "swift-package"] {
+                let path = packageRoot + "/fixtures/lint/" + fixture
+                let fresh = EmberLintCLI.run(["--no-cache", path, "--format", "json"])
+                _ = EmberLintCLI.run(["--cache-dir", dir + "/" + fixture, path, "--format", "json"])
+                let cached = EmberLintCLI.run(["--cache-dir", dir + "/" + fixture, path, "--format", "json"])
+                #expect(cached.stdout == fresh.stdout, "\(fixture)")
+            }
+        }
+    }
+}
+
+@Suite struct SyntaxCheckTests {
+    @Test func grammarErrorsNeedTheFullCheckAndImportsStillCount() {
+        let path = packageRoot + "/fixtures/lint/bad-input"
+        let quick = EmberLintCLI.run(["--no-cache", path])
+        #expect(!quick.stdout.contains("grammar.py:2"))
+        #expect(quick.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
+        let full = EmberLintCLI.run(["--no-cache", "--check-syntax", path])
+        #expect(full.stdout.contains("grammar.py:2:13: EL101 invalid syntax"), "\(full.stdout)")
+        #expect(full.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
+    }
+}
+
+@Suite struct LayerRuleTests {
+    @Test func mayNotImportWinsOverAWildcard() throws {
+        try withScratch { dir in
+            try write("""
+                [[layers]]
+                name = "low"
+                modules = ["low"]
+                may-import = ["*"]
+                may-not-import = ["high"]
+                """, dir + "/ember-lint.toml")
+            try write("import high.api\nimport middle\nimport os\n", dir + "/low/a.py")
+            try write("", dir + "/low/__init__.py")
+            try write("", dir + "/high/api.py")
+            try write("", dir + "/middle.py")
+            let r = EmberLintCLI.run(["--no-cache", dir])
+            #expect(r.code == .violations)
+            #expect(r.stdout.contains("low.a imports high.api; layer 'low' may import: * except high"), "\(r.stdout)")
+            #expect(!r.stdout.contains("imports middle") && !r.stdout.contains("imports os"))
+        }
+    }
+
+    @Test func cyclesCanBeSwitchedOff() throws {
+        try withScratch { dir in
+            try write("from . import b\n", dir + "/pkg/a.py")
+            try write("from . import a\n", dir + "/pkg/b.py")
+            try write("", dir + "/pkg/__init__.py")
+            try write("[[layers]]\nname = \"pkg\"\nmodules = [\"pkg\"]\n", dir + "/ember-lint.toml")
+            let on = EmberLintCLI.run(["--no-cache", dir])
+            #expect(on.stdout.contains("EL004 import cycle: pkg.a -> pkg.b -> pkg.a"), "\(on.stdout)")
+            try write("cycles = false\n[[layers]]\nname = \"pkg\"\nmodules = [\"pkg\"]\n", dir + "/ember-lint.toml")
+            let off = EmberLintCLI.run(["--no-cache", dir])
+            #expect(off.code == .clean && !off.stdout.contains("EL004"))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import EmberLint
+
+/// CLI output of the fixture projects in every format, compared with fixtures/lint/golden/.
+/// Re-record with `EMBER_RECORD=1 swift test --filter GoldenTests`.
+@Suite struct GoldenTests {
+    static let cases: [(name: String, arguments: [String], code: LintExitCode)] = [
+        ("layered.txt", ["fixtures/lint/layered"], .violations),
+        ("layered.explain.txt", ["fixtures/lint/layered", "--explain"], .violations),
+        ("layered.json", ["fixtures/lint/layered", "--format", "json"], .violations),
+        ("layered.sarif", ["fixtures/lint/layered", "--format", "sarif"], .violations),
+        ("layered.github.txt", ["fixtures/lint/layered", "--format", "github"], .violations),
+        ("layered.graph.json", ["fixtures/lint/layered", "--graph"], .clean),
+        ("namespace.txt", ["fixtures/lint/namespace"], .violations),
+        ("namespace.json", ["fixtures/lint/namespace", "--format", "json"], .violations),
+        ("swift-package.txt", ["fixtures/lint/swift-package"], .violations),
+        ("swift-package.sarif", ["fixtures/lint/swift-package", "--format", "sarif"], .violations),
+        ("swift-package.github.txt", ["fixtures/lint/swift-package", "--format", "github"], .violations),
+        ("bad-input.txt", ["fixtures/lint/bad-input"], .violations),
+        ("bad-input.json", ["fixtures/lint/bad-input", "--format", "json"], .violations),
+    ]
+
+    /// Absolute fixture paths keep the test independent of the working directory; the
+    /// package root and the run time are masked so the output is stable.
+    static func run(_ arguments: [String]) -> EmberLintCLI.Result {
+        let absolute = arguments.map { $0.hasPrefix("fixtures/") ? packageRoot + "/" + $0 : $0 }
+        var result = EmberLintCLI.run(absolute + ["--no-cache"])
+        result.stdout = normalise(result.stdout)
+        return result
+    }
+
+    static func normalise(_ text: String) -> String {
+        var s = text.replacingOccurrences(of: packageRoot + "/", with: "")
+        s = s.replacingOccurrences(of: #" in [0-9]+\.[0-9]+ s\n"#, with: " in TIME s\n", options: .regularExpression)
+        return s
+    }
+
+    @Test(arguments: cases.indices)
+    func goldenOutput(_ index: Int) throws {
+        let c = GoldenTests.cases[index]
+        let result = GoldenTests.run(c.arguments)
+        #expect(result.code == c.code, "\(c.name): \(result.stderr)")
+        let goldenPath = packageRoot + "/fixtures/lint/golden/" + c.name
+        if ProcessInfo.processInfo.environment["EMBER_RECORD"] == "1" {
+            try FileManager.default.createDirectory(atPath: packageRoot + "/fixtures/lint/golden", withIntermediateDirectories: true)
+            try result.stdout.write(toFile: goldenPath, atomically: true, encoding: .utf8)
+            return
+        }
+        let golden = try String(contentsOfFile: goldenPath, encoding: .utf8)
+        #expect(result.stdout == golden, "\(c.name) differs from its golden file; re-record with EMBER_RECORD=1 if the change is intended")
+    }
+}
