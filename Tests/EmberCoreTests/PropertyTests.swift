@@ -2,36 +2,36 @@ import Ember
 import PropertyBased
 import Testing
 
-/// Universal laws, checked on random inputs. A failure prints the seed that reproduces it
-/// (`.fixedSeed(...)`), and shrinks the input to a small case.
+/// Universal laws, checked on random inputs drawn from swift-property-based's generators
+/// with fixed seeds: every run checks the same cases, and a failure names its case.
 @Suite struct PropertyTests {
-    @Test func vmapEqualsSequentialMapForEveryBatchSize() async {
+    @Test func vmapEqualsSequentialMapForEveryBatchSize() async throws {
         let square = module("square") { (n: Int) in n &* n &+ 1 }
-        await propertyCheck(input: Gen.int(in: -1_000...1_000).array(of: 0...100), Gen.int(in: 1...32)) {
+        try await checkProperty(count: 100, zip(Gen.int(in: -1_000...1_000).array(of: 0...100), Gen.int(in: 1...32))) {
             items, batchSize in
             let mapped = try await vmap(square, batchSize: batchSize)(items)
             #expect(mapped == items.map { $0 &* $0 &+ 1 })
         }
     }
 
-    @Test func vmapKeepsInputOrderWhenLaterItemsFinishFirst() async {
+    @Test func vmapKeepsInputOrderWhenLaterItemsFinishFirst() async throws {
         // Earlier items yield more often, so completion order differs from input order.
         let slowFirst = module("slowFirst") { (n: Int) -> Int in
             for _ in 0..<(100 - n % 100) { await Task.yield() }
             return n
         }
-        await propertyCheck(count: 20, input: Gen.int(in: 0...99).array(of: 0...60), Gen.int(in: 1...32)) {
+        try await checkProperty(count: 20, zip(Gen.int(in: 0...99).array(of: 0...60), Gen.int(in: 1...32))) {
             items, batchSize in
             let mapped = try await vmap(slowFirst, batchSize: batchSize)(items)
             #expect(mapped == items)
         }
     }
 
-    @Test func chainIsAssociative() async {
+    @Test func chainIsAssociative() async throws {
         // Affine maps with wrapping arithmetic: composition order matters, so a chain that
         // reordered or dropped a stage would be caught.
         let coefficients = Gen.int(in: -50...50)
-        await propertyCheck(input: coefficients.array(of: 6), Gen.int(in: -10_000...10_000)) { c, x in
+        try await checkProperty(count: 100, zip(coefficients.array(of: 6), Gen.int(in: -10_000...10_000))) { c, x in
             let a = module("a") { (v: Int) in v &* c[0] &+ c[1] }
             let b = module("b") { (v: Int) in v &* c[2] &+ c[3] }
             let d = module("c") { (v: Int) in v &* c[4] &+ c[5] }
@@ -47,8 +47,8 @@ import Testing
         }
     }
 
-    @Test func retryCallsFailuresPlusOneOrExactlyMaxAttempts() async {
-        await propertyCheck(input: Gen.int(in: 0...12), Gen.int(in: 1...8)) { failures, maxAttempts in
+    @Test func retryCallsFailuresPlusOneOrExactlyMaxAttempts() async throws {
+        try await checkProperty(count: 100, zip(Gen.int(in: 0...12), Gen.int(in: 1...8))) { failures, maxAttempts in
             let calls = Counter()
             // The flaky module fails its first `failures` calls, each with its attempt number.
             let flaky = module("flaky") { (x: Int) -> Int in
@@ -70,8 +70,8 @@ import Testing
         }
     }
 
-    @Test func backoffGrowsExponentiallyWithinJitterAndCap() async {
-        await propertyCheck(input: Gen.int(in: 1...20), Gen.int(in: 0...1_000)) { failed, draw in
+    @Test func backoffGrowsExponentiallyWithinJitterAndCap() async throws {
+        try await checkProperty(count: 100, zip(Gen.int(in: 1...20), Gen.int(in: 0...1_000))) { failed, draw in
             let b = Backoff(initialDelay: .milliseconds(10), multiplier: 2, maxDelay: .seconds(5), jitter: 0.5)
             let unit = Double(draw) / 1_000
             let ns = b.delayNanoseconds(afterFailedAttempts: failed, unitRandom: unit)

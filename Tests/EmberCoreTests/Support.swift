@@ -1,5 +1,7 @@
 import Ember
+import PropertyBased
 import Synchronization
+import Testing
 
 /// Counts calls and the peak number running at once, without any clock.
 actor ConcurrencyProbe {
@@ -53,4 +55,23 @@ final class Recorded<T: Sendable>: Sendable {
     private let items = Mutex<[T]>([])
     func append(_ item: T) { items.withLock { $0.append(item) } }
     var all: [T] { items.withLock { $0 } }
+}
+
+/// Runs `body` on `count` values drawn from `generator`, case `i` from a generator seeded
+/// with (`seed`, `i`): the same cases on every run (the guide's DeterministicTestCase), and
+/// a failing case can be replayed alone from its index.
+func checkProperty<Value>(
+    count: Int = 100, seed: UInt64 = 0x0e3b_e125, _ generator: Generator<Value, some Sequence>,
+    _ body: (Value) async throws -> Void
+) async throws {
+    for i in 0..<count {
+        var rng = Xoshiro(seed: (seed, UInt64(i), 0x9e37_79b9_7f4a_7c15, 0xbf58_476d_1ce4_e5b9))
+        let value = generator.run(using: &rng)
+        do {
+            try await body(value)
+        } catch {
+            Issue.record("case \(i) (seed \(seed)) on \(value) threw \(error)")
+            throw error
+        }
+    }
 }
