@@ -6,9 +6,11 @@ import EmberUtils
 /// (`Options.maxDepth`), so hostile input gets a diagnostic instead of a stack overflow.
 public enum PythonParser {
     public struct Options: Sendable {
-        /// Maximum nesting of brackets, unary operators, lambdas and blocks combined.
+        /// Maximum nesting of expressions, unary operators, lambdas and blocks combined
+        /// (brackets alone stop at CPython's 200 in the tokenizer). Bounded so that deep
+        /// input is a diagnostic, not a stack overflow.
         public var maxDepth: Int
-        public init(maxDepth: Int = 200) { self.maxDepth = maxDepth }
+        public init(maxDepth: Int = 1000) { self.maxDepth = maxDepth }
     }
 
     public static func parse(_ source: PythonSource, options: Options = Options()) -> PythonSyntaxTree {
@@ -29,8 +31,9 @@ public enum PythonParser {
             let root = parser.makeModule(topLevel)
             var diagnostics = tokenized.diagnostics
             if let failure {
-                // CPython reports whichever problem it meets first in token order.
-                if diagnostics.isEmpty || failure.offset < diagnostics[0].offset {
+                // CPython reports whichever problem it meets first in token order; a parse
+                // failure on an error token is the tokenizer's problem.
+                if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken) {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
                     diagnostics.insert(PythonDiagnostic(message: message, offset: failure.offset), at: 0)
@@ -47,6 +50,7 @@ struct ParseFailure: Error {
     var offset: Int
     /// Offset whose line number is appended as " on line N".
     var lineOf: Int?
+    var atErrorToken = false
 }
 
 struct PTok {
@@ -68,6 +72,8 @@ struct Parser {
     var scratch: [(PythonNodeID, PythonRole)] = []
     var depth = 0
     let maxDepth: Int
+    /// Stack address below which recursion stops (0: unknown platform, depth limit only).
+    let stackLimit: UInt = StackGuard.limitForCurrentThread() ?? 0
 
     init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
         self.text = text
@@ -124,7 +130,7 @@ struct Parser {
         switch t.code {
         case .indent: return ParseFailure(message: "unexpected indent", offset: t.start)
         case .error:
-            return ParseFailure(message: "invalid syntax", offset: t.start)
+            return ParseFailure(message: "invalid syntax", offset: t.start, atErrorToken: true)
         default:
             return ParseFailure(message: message, offset: t.start)
         }
@@ -142,8 +148,8 @@ struct Parser {
 
     mutating func enter() throws(ParseFailure) {
         depth += 1
-        if depth > maxDepth {
-            throw ParseFailure(message: "too many nested parentheses", offset: toks[i].start)
+        if depth > maxDepth || (stackLimit != 0 && StackGuard.currentAddress() < stackLimit) {
+            throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
         }
     }
 
@@ -349,10 +355,9 @@ struct Parser {
     mutating func checkTarget(_ id: PythonNodeID, context: TargetContext) throws(ParseFailure) {
         let n = nodes[Int(id)]
         switch n.kind {
-        case .name:
-            if context != .delete, let word = ["None", "True", "False", "__debug__"].first(where: { tokenEquals(n, $0) }), word != "__debug__" {
-                throw ParseFailure(message: "cannot assign to \(word)", offset: n.start)
-            }
+        case .name: return
+        case .constant where context != .delete && ["None", "True", "False"].contains(where: { tokenEquals(n, $0) }):
+            throw ParseFailure(message: "cannot assign to \(String(decoding: UnsafeBufferPointer(rebasing: text[n.start..<n.end]), as: UTF8.self))", offset: n.start)
         case .attribute, .subscript: return
         case .tuple, .list:
             if context == .augmented || context == .annotated {
@@ -385,7 +390,13 @@ struct Parser {
             case .joinedStr: what = "f-string expression"
             default: what = "expression"
             }
-            throw ParseFailure(message: context == .delete ? "cannot delete \(what)" : "cannot assign to \(what)", offset: n.start)
+            switch context {
+            case .delete: throw ParseFailure(message: "cannot delete \(what)", offset: n.start)
+            case .augmented: throw ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
+            case .annotated: throw ParseFailure(message: "illegal target for annotation", offset: n.start)
+            case .assign: throw ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
+            case .forTarget, .with: throw ParseFailure(message: "cannot assign to \(what)", offset: n.start)
+            }
         }
     }
 
@@ -446,9 +457,9 @@ struct Parser {
             try expect(.rpar, ")")
         } else {
             repeat {
+                if code == .newline { throw failure("trailing comma not allowed without surrounding parentheses") }
                 push(try parseAlias(dotted: false), .alias)
             } while accept(.comma)
-            if code == .comma { throw failure("trailing comma not allowed without surrounding parentheses") }
         }
         return make(.importFrom, start, mark, token: moduleToken, aux: level)
     }
@@ -510,6 +521,8 @@ struct Parser {
         push(try parseNamedExpression(), .test)
         try parseBlock(isElif ? "'elif' statement" : "'if' statement", headerStart: start)
         if code == .kwElif {
+            try enter()
+            defer { depth -= 1 }
             push(try parseIf(), .orelse)
         } else if code == .kwElse {
             let elseStart = startOffset
@@ -662,7 +675,12 @@ struct Parser {
         try expect(.lpar, "(")
         push(try parseParameters(closing: .rpar, annotations: true, start: argsStart), .arguments)
         try expect(.rpar, ")")
-        if accept(.rarrow) { push(try parseExpression(), .returns) }
+        if code == .rarrow {
+            // CPython's forced ':' after an optional annotation that does not parse.
+            guard startsExpressionAt(1) else { throw ParseFailure(message: "expected ':'", offset: startOffset) }
+            advance()
+            push(try parseExpression(), .returns)
+        }
         for d in decorators { push(d, .decorator) }
         try parseBlock("function definition", headerStart: start)
         return make(async ? .asyncFunctionDef : .functionDef, start, mark, token: nameToken,
@@ -997,6 +1015,8 @@ struct Parser {
 
     mutating func parseTarget() throws(ParseFailure) -> PythonNodeID {
         if code == .star {
+            try enter()
+            defer { depth -= 1 }
             let start = startOffset
             advance()
             let mark = scratch.count
@@ -1032,8 +1052,10 @@ struct Parser {
         return make(.tuple, start, mark)
     }
 
-    var startsExpression: Bool {
-        switch code {
+    var startsExpression: Bool { startsExpressionAt(0) }
+
+    func startsExpressionAt(_ k: Int) -> Bool {
+        switch peek(k) {
         case .name, .number, .string, .lpar, .lsqb, .lbrace, .minus, .plus, .tilde, .star, .ellipsis,
              .kwNone, .kwTrue, .kwFalse, .kwNot, .kwLambda, .kwAwait, .kwYield:
             return true
@@ -1233,6 +1255,8 @@ struct Parser {
             base = try parsePrimary()
         }
         if code == .doubleStar {
+            try enter()
+            defer { depth -= 1 }
             let op = toks[i].index
             advance()
             let mark = scratch.count
@@ -1259,19 +1283,15 @@ struct Parser {
             case .lpar:
                 let mark = scratch.count
                 push(value, .function)
-                try enter()
                 advance()
                 if !(try parseCallArguments(positionalRole: .arg)) { try expect(.rpar, ")") }
-                depth -= 1
                 value = make(.call, start, mark, order: [.function, .arg, .keyword])
             case .lsqb:
                 let mark = scratch.count
                 push(value, .value)
-                try enter()
                 advance()
                 push(try parseSlices(), .slice)
                 try expect(.rsqb, "]")
-                depth -= 1
                 value = make(.subscript, start, mark)
             default:
                 return value
@@ -1463,8 +1483,6 @@ struct Parser {
 
     mutating func parseParenthesized() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
-        try enter()
-        defer { depth -= 1 }
         advance()
         if accept(.rpar) { return make(.tuple, start, scratch.count) }
         if code == .kwYield {
@@ -1495,8 +1513,6 @@ struct Parser {
 
     mutating func parseList() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
-        try enter()
-        defer { depth -= 1 }
         advance()
         let mark = scratch.count
         if accept(.rsqb) { return make(.list, start, mark) }
@@ -1515,8 +1531,6 @@ struct Parser {
 
     mutating func parseDictOrSet() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
-        try enter()
-        defer { depth -= 1 }
         advance()
         let mark = scratch.count
         if accept(.rbrace) { return make(.dict, start, mark) }

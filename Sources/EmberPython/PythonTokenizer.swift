@@ -37,6 +37,10 @@ public enum PythonTokenizer {
                     if let at = scanner.detectedAt[i] {
                         diagnostics[i].message += " (detected at line \(table.location(of: at).line))"
                     }
+                    if let open = scanner.openedAt[i],
+                       table.location(of: open).line != table.location(of: diagnostics[i].offset).line {
+                        diagnostics[i].message += " on line \(table.location(of: open).line)"
+                    }
                 }
             }
             return PythonTokenizeResult(tokens: scanner.tokens, diagnostics: diagnostics)
@@ -62,6 +66,8 @@ struct TokenScanner {
     var diagnostics: [PythonDiagnostic] = []
     /// Per diagnostic: offset whose line is appended as "(detected at line N)".
     var detectedAt: [Int?] = []
+    /// Per diagnostic: offset of an opening bracket, appended as "on line N" when on another line.
+    var openedAt: [Int?] = []
     var needsLineNumbers = false
     var pos = 0
     var indents: [Int] = [0]
@@ -87,11 +93,12 @@ struct TokenScanner {
         tokens.append(PythonToken(kind: kind, start: start, end: end))
     }
 
-    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil) {
+    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil, openedAt: Int? = nil) {
         guard diagnostics.count < options.maxDiagnostics else { return }
         diagnostics.append(PythonDiagnostic(message: message, offset: offset))
         self.detectedAt.append(detectedAt)
-        if detectedAt != nil { needsLineNumbers = true }
+        self.openedAt.append(openedAt)
+        if detectedAt != nil || openedAt != nil { needsLineNumbers = true }
     }
 
     @inline(__always) func endOfComment(_ start: Int) -> Int {
@@ -253,7 +260,7 @@ struct TokenScanner {
                 }
                 i += 1
             }
-            diagnose("unterminated triple-quoted string literal", start, detectedAt: n)
+            diagnose("unterminated triple-quoted string literal", start, detectedAt: max(n - 1, 0))  // CPython: the last line
             add(.errorToken, start, n)
             pos = n
             return
@@ -354,6 +361,8 @@ struct TokenScanner {
             diagnose("source code cannot contain null bytes", i)
         } else if scalar < 0x20 || scalar == 0x7F || (scalar >= 0x80 && scalar < 0xA0) || scalar == 0xA0 || scalar == 0xFFFD {
             diagnose("invalid non-printable character \(code)", i)
+        } else if scalar < 0x80 {
+            diagnose("invalid syntax", i)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
         } else if let u = UnicodeScalar(scalar) {
             diagnose("invalid character '\(String(Character(u)))' (\(code))", i)
         } else {
@@ -452,13 +461,13 @@ struct TokenScanner {
         case 0x28, 0x5B, 0x7B:  // ( [ {
             parenDepth += 1
             brackets.append((b, start))
+            if brackets.count == 201 { diagnose("too many nested parentheses", start) }  // CPython's MAXLEVEL
         case 0x29, 0x5D, 0x7D:  // ) ] }
             parenDepth -= 1
             if let (open, openAt) = brackets.popLast() {
                 let expected: UInt8 = open == 0x28 ? 0x29 : open == 0x5B ? 0x5D : 0x7D
                 if expected != b {
-                    diagnose("closing parenthesis '\(String(UnicodeScalar(b)))' does not match opening parenthesis '\(String(UnicodeScalar(open)))'", start, detectedAt: nil)
-                    _ = openAt
+                    diagnose("closing parenthesis '\(String(UnicodeScalar(b)))' does not match opening parenthesis '\(String(UnicodeScalar(open)))'", start, openedAt: openAt)
                 }
             } else {
                 diagnose("unmatched '\(String(UnicodeScalar(b)))'", start)
