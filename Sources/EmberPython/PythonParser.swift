@@ -73,7 +73,7 @@ struct Parser {
     var depth = 0
     let maxDepth: Int
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
-    let stackLimit: UInt = StackGuard.limitForCurrentThread() ?? 0
+    var stackLimit: UInt?
 
     init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
         self.text = text
@@ -148,7 +148,9 @@ struct Parser {
 
     mutating func enter() throws(ParseFailure) {
         depth += 1
-        if depth > maxDepth || (stackLimit != 0 && StackGuard.currentAddress() < stackLimit) {
+        // Shallow parses never ask for the stack bounds (reading them costs a syscall on Linux).
+        if depth > 64 && stackLimit == nil { stackLimit = StackGuard.limitForCurrentThread() ?? 0 }
+        if depth > maxDepth || (depth > 64 && stackLimit! != 0 && StackGuard.currentAddress() < stackLimit!) {
             throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
         }
     }
@@ -176,7 +178,7 @@ struct Parser {
                 childRoles.append(scratch[k].1)
             }
         }
-        scratch.removeSubrange(mark...)
+        if count > 0 { scratch.removeLast(count) }
         nodes.append(PythonNode(kind: kind, start: start, end: end ?? lastEnd, childStart: childStart,
                                 childCount: Int32(count), token: token, aux: aux))
         return PythonNodeID(nodes.count - 1)
@@ -1185,47 +1187,38 @@ struct Parser {
         }
     }
 
-    mutating func parseBinary(_ level: Int) throws(ParseFailure) -> PythonNodeID {
-        // Precedence levels, loosest first: | ^ & shifts +- */%@//
-        if level == 5 { return try parseFactor() }
+    /// Binary operators by precedence, loosest first: | ^ & shifts +- */%@//
+    @inline(__always) func binaryLevel(_ c: TokenCode) -> Int {
+        switch c {
+        case .vbar: return 0
+        case .circumflex: return 1
+        case .amper: return 2
+        case .leftShift, .rightShift: return 3
+        case .plus, .minus: return 4
+        case .star, .slash, .doubleSlash, .percent, .at: return 5
+        default: return -1
+        }
+    }
+
+    /// bitwise_or down to term by precedence climbing (left-associative); one call per
+    /// operand instead of one per precedence level.
+    mutating func parseBinary(_ minLevel: Int) throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
-        var left = try parseBinary(level + 1)
+        var left = try parseFactorOnly()
         while true {
-            let matches: Bool
-            switch (level, code) {
-            case (0, .vbar), (1, .circumflex), (2, .amper), (3, .leftShift), (3, .rightShift), (4, .plus), (4, .minus):
-                matches = true
-            default:
-                matches = false
-            }
-            guard matches else { return left }
+            let level = binaryLevel(code)
+            guard level >= minLevel else { return left }
             let op = toks[i].index
             advance()
+            let right = try parseBinary(level + 1)
             let mark = scratch.count
             push(left, .left)
-            push(try parseBinary(level + 1), .right)
+            push(right, .right)
             left = make(.binOp, start, mark, token: op)
         }
     }
 
     mutating func parseBitOr() throws(ParseFailure) -> PythonNodeID { try parseBinary(0) }
-
-    /// term: factor (('*'|'/'|'//'|'%'|'@') factor)*
-    mutating func parseTerm() throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
-        var left = try parseFactorOnly()
-        while code == .star || code == .slash || code == .doubleSlash || code == .percent || code == .at {
-            let op = toks[i].index
-            advance()
-            let mark = scratch.count
-            push(left, .left)
-            push(try parseFactorOnly(), .right)
-            left = make(.binOp, start, mark, token: op)
-        }
-        return left
-    }
-
-    mutating func parseFactor() throws(ParseFailure) -> PythonNodeID { try parseTerm() }
 
     /// factor: ('+'|'-'|'~') factor | power
     mutating func parseFactorOnly() throws(ParseFailure) -> PythonNodeID {

@@ -148,7 +148,13 @@ public struct PythonSource: Sendable {
         t.withUnsafeBufferPointer { p -> Int? in
             var i = 0
             let n = p.count
+            let raw = UnsafeRawPointer(p.baseAddress)
             while i < n {
+                // ASCII fast path: eight bytes at a time.
+                if let raw, i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                    continue
+                }
                 let b = p[i]
                 if b < 0x80 { i += 1; continue }
                 var need = 0

@@ -17,6 +17,17 @@ import Darwin
 func readFile(_ path: String) -> [UInt8]? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
+    // One read of the whole file when its size is known.
+    if fseek(f, 0, SEEK_END) == 0 {
+        let size = ftell(f)
+        rewind(f)
+        if size > 0 {
+            var out = [UInt8](repeating: 0, count: size)
+            let got = out.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
+            if got == size && fgetc(f) == EOF { return out }
+            rewind(f)
+        }
+    }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
