@@ -55,9 +55,19 @@ struct ParseFailure: Error {
 
 struct PTok {
     var code: TokenCode
-    var start: Int
-    var end: Int
+    var storedStart: Int32
+    var storedEnd: Int32
     var index: Int32  // in the full token array
+
+    init(code: TokenCode, start: Int, end: Int, index: Int32) {
+        self.code = code
+        storedStart = Int32(truncatingIfNeeded: start)
+        storedEnd = Int32(truncatingIfNeeded: end)
+        self.index = index
+    }
+
+    @inline(__always) var start: Int { Int(storedStart) }
+    @inline(__always) var end: Int { Int(storedEnd) }
 }
 
 

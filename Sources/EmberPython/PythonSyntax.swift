@@ -49,8 +49,17 @@ public typealias PythonNodeID = Int32
 /// One syntax node: kind, byte span in `PythonSource.text`, children, and a main token.
 public struct PythonNode: Sendable, Hashable {
     public var kind: PythonNodeKind
-    public var start: Int
-    public var end: Int
+    @usableFromInline var storedStart: Int32
+    @usableFromInline var storedEnd: Int32
+    /// Byte offsets in `PythonSource.text` (stored in 32 bits: 28 bytes per node).
+    public var start: Int {
+        @inlinable get { Int(storedStart) }
+        set { storedStart = Int32(newValue) }
+    }
+    public var end: Int {
+        @inlinable get { Int(storedEnd) }
+        set { storedEnd = Int32(newValue) }
+    }
     /// Range of this node's children in `PythonSyntaxTree.childIDs` / `childRoles`.
     public var childStart: Int32
     public var childCount: Int32
@@ -62,6 +71,16 @@ public struct PythonNode: Sendable, Hashable {
     /// Kind-specific: ImportFrom level (leading dots); alias/ExceptHandler/MatchAs/MatchStar
     /// token of the bound name (`as x`), keyword with `**` = -1; otherwise 0.
     public var aux: Int32
+
+    init(kind: PythonNodeKind, start: Int, end: Int, childStart: Int32, childCount: Int32, token: Int32, aux: Int32) {
+        self.kind = kind
+        self.storedStart = Int32(truncatingIfNeeded: start)
+        self.storedEnd = Int32(truncatingIfNeeded: end)
+        self.childStart = childStart
+        self.childCount = childCount
+        self.token = token
+        self.aux = aux
+    }
 }
 
 /// The result of parsing: tokens, nodes in an arena, diagnostics. `root` is the Module.
