@@ -136,7 +136,11 @@ struct Parser {
     }
 
     func failure(_ message: String = "invalid syntax") -> ParseFailure {
-        let t = toks[i]
+        var t = toks[i]
+        if t.start == text.count && t.start > 0 {
+            // CPython reports problems found at the end of the file on its last line.
+            t = PTok(code: t.code, start: t.start - 1, end: t.start - 1, index: t.index)
+        }
         switch t.code {
         case .indent: return ParseFailure(message: "unexpected indent", offset: t.start)
         case .error:
@@ -613,7 +617,7 @@ struct Parser {
             advance()
             try parseBlock("'finally' statement", headerStart: fStart, role: .finalbody)
         } else if star == nil {
-            throw ParseFailure(message: "expected 'except' or 'finally' block", offset: startOffset)
+            throw failure("expected 'except' or 'finally' block")
         }
         return make(star == true ? .tryStar : .try, start, mark)
     }
@@ -736,11 +740,14 @@ struct Parser {
         var sawDefault = false
         var sawStar = false
         var sawKwarg = false
+        var sawSlash = false
         let firstStart = startOffset
         while code != closing {
             if sawKwarg { throw failure("arguments cannot follow var-keyword argument") }
             if code == .slash {
                 if sawStar { throw failure("/ must be ahead of *") }
+                if sawSlash { throw failure("/ may appear only once") }
+                sawSlash = true
                 advance()
                 var any = false
                 for k in mark..<scratch.count where scratch[k].1 == .argParam { scratch[k].1 = .posonlyArg; any = true }
@@ -814,10 +821,14 @@ struct Parser {
             } else {
                 push(first, .subject)
             }
-            guard code == .colon, peek(1) == .newline, peek(2) == .indent else { restore(saved); return nil }
+            guard code == .colon, peek(1) == .newline else { restore(saved); return nil }
         } catch {
             restore(saved)
             return nil
+        }
+        if peek(2) != .indent {
+            i += 2
+            throw ParseFailure(message: "expected an indented block after 'match' statement", offset: startOffset, lineOf: start)
         }
         advance()
         advance()
@@ -856,6 +867,7 @@ struct Parser {
         let p = try parseOrPattern()
         if accept(.kwAs) {
             let nameToken = toks[i].index
+            if code == .name && isUnderscore(nameToken) { throw failure("cannot use '_' as a target") }
             try expectName()
             let mark = scratch.count
             push(p, .pattern)
@@ -917,7 +929,9 @@ struct Parser {
             while code != .rbrace {
                 if accept(.doubleStar) {
                     rest = toks[i].index
+                    if code == .name && isUnderscore(rest) { throw failure() }
                     try expectName()
+                    if code == .comma && peek(1) != .rbrace { throw failure()  // CPython: a `**rest` that is not last is plain invalid syntax }
                 } else {
                     if code == .string { push(try parseStrings(), .key) }
                     else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
@@ -940,12 +954,15 @@ struct Parser {
             let value = try parseDottedValue()
             if accept(.lpar) {
                 push(value, .cls)
+                var sawKeyword = false
                 while code != .rpar {
                     if code == .name && peek(1) == .equal {
                         advance()
                         advance()
                         push(try parseAsPattern(), .kwdPattern)
+                        sawKeyword = true
                     } else {
+                        if sawKeyword { throw failure("positional patterns follow keyword patterns") }
                         push(try parseAsPattern(), .pattern)
                     }
                     if !accept(.comma) { break }
@@ -960,9 +977,13 @@ struct Parser {
         }
     }
 
+    /// Whether the token `tokenIndex` (the current or the previous one) is `_`.
     func isUnderscore(_ tokenIndex: Int32) -> Bool {
-        guard let t = toks.first(where: { $0.index == tokenIndex }) else { return false }
-        return t.end - t.start == 1 && text[t.start] == 0x5F
+        for k in [i, i - 1] where k >= 0 && toks[k].index == tokenIndex {
+            let t = toks[k]
+            return t.end - t.start == 1 && text[t.start] == 0x5F
+        }
+        return false
     }
 
     mutating func parseDottedValue() throws(ParseFailure) -> PythonNodeID {
@@ -1338,8 +1359,9 @@ struct Parser {
                 let e = try parseNamedExpression()
                 if code == .kwFor || code == .kwAsync {
                     // f(x for x in y): the generator spans the call's parentheses.
-                    if count > 0 {
-                        throw ParseFailure(message: "Generator expression must be parenthesized", offset: nodes[Int(e)].start)
+                    if count > 0 || positionalRole == .base {
+                        throw ParseFailure(message: positionalRole == .base ? "invalid syntax" : "Generator expression must be parenthesized",
+                                           offset: nodes[Int(e)].start)
                     }
                     let g = try parseComprehension(.generatorExp, element: e, start: openStart, closing: .rpar, includeClosing: true)
                     push(g, positionalRole)

@@ -244,3 +244,21 @@ private func fixtureNames(_ folder: String) -> [String] {
         }
     }
 }
+
+@Suite struct KeywordTests {
+    /// The parser's keyword classification agrees with Python's hard keyword list.
+    @Test func everyHardKeywordIsClassified() throws {
+        let hard = ["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+                    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+                    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+                    "with", "yield"]
+        for word in hard {
+            // A keyword cannot be assigned to; a near-miss name can.
+            #expect(!(try parse("\(word) = 1\n").isValid), "\(word)")
+            #expect(try parse("\(word)x = 1\n").isValid, "\(word)x")
+        }
+        for soft in ["match", "case", "type", "_"] {
+            #expect(try parse("\(soft) = 1\n").isValid, "\(soft)")
+        }
+    }
+}
