@@ -931,7 +931,7 @@ struct Parser {
                     rest = toks[i].index
                     if code == .name && isUnderscore(rest) { throw failure() }
                     try expectName()
-                    if code == .comma && peek(1) != .rbrace { throw failure()  // CPython: a `**rest` that is not last is plain invalid syntax }
+                    if code == .comma && peek(1) != .rbrace { throw failure() }  // a `**rest` not last: CPython says "invalid syntax"
                 } else {
                     if code == .string { push(try parseStrings(), .key) }
                     else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
