@@ -10,11 +10,19 @@ public enum PythonParser {
         /// (brackets alone stop at CPython's 200 in the tokenizer). Bounded so that deep
         /// input is a diagnostic, not a stack overflow.
         public var maxDepth: Int
-        public init(maxDepth: Int = 1000) { self.maxDepth = maxDepth }
+        /// Python 3.12 f-strings (PEP 701: same quotes and any code inside replacement
+        /// fields), tokenized in the split form. The tree then gives f-string parts 3.12-style
+        /// spans (a literal run spans its text, a field spans '{' to '}'). Default: 3.11,
+        /// exactly what CPython 3.11's `ast.parse` accepts and reports.
+        public var pep701FStrings: Bool
+        public init(maxDepth: Int = 1000, pep701FStrings: Bool = false) {
+            self.maxDepth = maxDepth
+            self.pep701FStrings = pep701FStrings
+        }
     }
 
     public static func parse(_ source: PythonSource, options: Options = Options()) -> PythonSyntaxTree {
-        let tokenized = PythonTokenizer.tokenize(source)
+        let tokenized = PythonTokenizer.tokenize(source, options: .init(splitFStrings: options.pep701FStrings))
         return parse(source, tokens: tokenized, options: options)
     }
 
@@ -101,7 +109,10 @@ struct Parser {
             case .indent: code = .indent
             case .dedent: code = .dedent
             case .endmarker: code = .endmarker
-            case .fstringStart, .fstringMiddle, .fstringEnd, .errorToken: code = .error
+            case .fstringStart: code = .fstringStart
+            case .fstringMiddle: code = .fstringMiddle
+            case .fstringEnd: code = .fstringEnd
+            case .errorToken: code = .error
             }
             toks.append(PTok(code: code, start: t.start, end: t.end, index: Int32(k)))
         }
@@ -1462,7 +1473,7 @@ struct Parser {
         case .number, .kwNone, .kwTrue, .kwFalse, .ellipsis:
             advance()
             return leaf(.constant, t)
-        case .string:
+        case .string, .fstringStart:
             return try parseStrings()
         case .lpar:
             return try parseParenthesized()
@@ -1478,6 +1489,9 @@ struct Parser {
 
     /// Adjacent string literals: one Constant, or a JoinedStr when any is an f-string.
     mutating func parseStrings() throws(ParseFailure) -> PythonNodeID {
+        var k = i
+        while toks[k].code == .string { k += 1 }
+        if toks[k].code == .fstringStart { return try parseSplitFStrings() }
         let start = startOffset
         let first = i
         var anyF = false, anyBytes = false, anyText = false

@@ -1,6 +1,7 @@
 /// Fine-grained token classification used by the parser (operators and keywords).
 enum TokenCode: UInt8 {
     case name, number, string, newline, indent, dedent, endmarker, error
+    case fstringStart, fstringMiddle, fstringEnd, exclamation
     // operators
     case lpar, rpar, lsqb, rsqb, lbrace, rbrace, colon, comma, semi, plus, minus, star, slash, vbar, amper
     case less, greater, equal, dot, percent, eqEqual, notEqual, lessEqual, greaterEqual, tilde, circumflex
@@ -126,6 +127,7 @@ enum TokenCode: UInt8 {
         case (0x3E, _): return .rightShiftEqual
         case (0x3D, 1): return .equal
         case (0x3D, _): return .eqEqual
+        case (0x21, 1): return .exclamation
         case (0x21, _): return .notEqual
         case (0x2E, 1): return .dot
         case (0x2E, _): return .ellipsis

@@ -11,7 +11,8 @@ import EmberUtils
 public enum PythonTokenizer {
     public struct Options: Sendable {
         /// Split f-strings into FSTRING_START / FSTRING_MIDDLE / expression tokens /
-        /// FSTRING_END as CPython 3.12 does (PEP 701). Default: one STRING token (3.11).
+        /// FSTRING_END as CPython 3.12 does, with PEP 701 nesting (same quotes inside fields).
+        /// Default: one STRING token per f-string, with 3.11's rules for where it ends.
         public var splitFStrings: Bool
         public var maxDiagnostics: Int
 
@@ -65,9 +66,7 @@ nonisolated(unsafe) private let nameContinueTable: UnsafeBufferPointer<UInt8> = 
 
 struct TokenScanner {
     let p: UnsafeBufferPointer<UInt8>
-    /// End of the region being scanned: the text's end, or an f-string body's end while
-    /// splitting f-strings.
-    var n: Int
+    let n: Int
     let options: PythonTokenizer.Options
     var tokens: [PythonToken] = []
     var diagnostics: [PythonDiagnostic] = []
