@@ -223,17 +223,12 @@ extension Parser {
         }
         let value: PythonNodeID
         do throws(ParseFailure) {
-            value = try parseParenthesizedEmbedded()
+            value = try parseParenthesized()
         } catch {
             throw ParseFailure(message: "f-string: " + error.message, offset: token.start)
         }
         guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.start) }
         return value
-    }
-
-    /// Like a parenthesized atom, but yield and starred forms as CPython allows them here.
-    mutating func parseParenthesizedEmbedded() throws(ParseFailure) -> PythonNodeID {
-        try parseParenthesized()
     }
 }
 

@@ -301,7 +301,7 @@ struct Parser {
             return make(kind, start, mark, token: first)
         case .kwDel:
             advance()
-            try parseTargetList(role: .target, allowStar: false, stop: .newline)
+            try parseDeleteTargets()
             return make(.delete, start, mark)
         case .kwAssert:
             advance()
@@ -1071,12 +1071,12 @@ struct Parser {
     }
 
     /// `del` targets.
-    mutating func parseTargetList(role: PythonRole, allowStar: Bool, stop: TokenCode) throws(ParseFailure) {
+    mutating func parseDeleteTargets() throws(ParseFailure) {
         repeat {
             if atSimpleStatementEnd { break }
             let t = try parsePrimary()
             try checkTarget(t, context: .delete)
-            push(t, role)
+            push(t, .target)
         } while accept(.comma)
     }
 
@@ -1395,25 +1395,6 @@ struct Parser {
         return false
     }
 
-    /// After `f(x for ...`: true unless a comma follows the generator at bracket depth 1.
-    func peekComprehensionEndsCall() -> Bool {
-        var k = i
-        var level = 0
-        while k < toks.count {
-            switch toks[k].code {
-            case .lpar, .lsqb, .lbrace: level += 1
-            case .rpar, .rsqb, .rbrace:
-                if level == 0 { return true }
-                level -= 1
-            case .comma where level == 0: return false
-            case .endmarker: return true
-            default: break
-            }
-            k += 1
-        }
-        return true
-    }
-
     /// slices: slice | (slice | starred)+ with commas -> Tuple
     mutating func parseSlices() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
@@ -1482,7 +1463,6 @@ struct Parser {
         case .lbrace:
             return try parseDictOrSet()
         default:
-            if t.code == .error { throw failure() }
             throw failure()
         }
     }
@@ -1539,7 +1519,7 @@ struct Parser {
             }
             return first
         }
-        guard code == .comma else { throw failure(code == .endmarker ? "invalid syntax" : "invalid syntax") }
+        guard code == .comma else { throw failure() }
         let mark = scratch.count
         push(first, .element)
         while accept(.comma) {

@@ -16,15 +16,6 @@ enum TokenCode: UInt8 {
 
     var isAugmentedAssign: Bool { rawValue >= TokenCode.plusEqual.rawValue && rawValue <= TokenCode.doubleSlashEqual.rawValue && self != .doubleSlash || self == .atEqual }
 
-    static let keywords: [(String, TokenCode)] = [
-        ("False", .kwFalse), ("None", .kwNone), ("True", .kwTrue), ("and", .kwAnd), ("as", .kwAs),
-        ("assert", .kwAssert), ("async", .kwAsync), ("await", .kwAwait), ("break", .kwBreak), ("class", .kwClass),
-        ("continue", .kwContinue), ("def", .kwDef), ("del", .kwDel), ("elif", .kwElif), ("else", .kwElse),
-        ("except", .kwExcept), ("finally", .kwFinally), ("for", .kwFor), ("from", .kwFrom), ("global", .kwGlobal),
-        ("if", .kwIf), ("import", .kwImport), ("in", .kwIn), ("is", .kwIs), ("lambda", .kwLambda),
-        ("nonlocal", .kwNonlocal), ("not", .kwNot), ("or", .kwOr), ("pass", .kwPass), ("raise", .kwRaise),
-        ("return", .kwReturn), ("try", .kwTry), ("while", .kwWhile), ("with", .kwWith), ("yield", .kwYield),
-    ]
 
     /// Keyword or plain name; a switch on the first byte, no table (this runs per token).
     static func classifyName(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> TokenCode {
