@@ -129,7 +129,22 @@ public struct PythonSyntaxTree: Sendable {
     /// arg/keyword name, alias name (dotted for `import a.b`), ImportFrom module (dotted).
     public func identifier(of id: PythonNodeID) -> String? {
         let n = nodes[Int(id)]
-        guard n.token >= 0 else { return nil }
+        if n.kind == .name { return text(of: id) }
+        guard n.token >= 0 else {
+            // Nodes inside 3.11-style f-strings come from a sub-tokenization: use the span.
+            let bytes = source.text[n.start..<n.end]
+            switch n.kind {
+            case .attribute:
+                var k = n.end
+                while k > n.start && (bytes[k - 1] >= 0x80 || bytes[k - 1] == 0x5F || (bytes[k - 1] | 0x20) &- 0x61 < 26 || bytes[k - 1] &- 0x30 < 10) { k -= 1 }
+                return String(decoding: source.text[k..<n.end], as: UTF8.self)
+            case .keyword:
+                guard let eq = bytes.firstIndex(of: 0x3D), n.aux != -1 else { return nil }
+                return String(decoding: source.text[n.start..<eq], as: UTF8.self).trimmingSpaces()
+            default:
+                return nil
+            }
+        }
         switch n.kind {
         case .alias, .importFrom:
             var parts: [String] = []
@@ -262,5 +277,14 @@ extension PythonSyntaxTree {
         var collector = Collector()
         walk(&collector)
         return collector.lines
+    }
+}
+
+extension String {
+    fileprivate func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while let f = scalars.first, f == " " || f == "\t" || f == "\n" || f == "\r" { scalars.removeFirst() }
+        while let l = scalars.last, l == " " || l == "\t" || l == "\n" || l == "\r" { scalars.removeLast() }
+        return String(scalars)
     }
 }

@@ -218,6 +218,17 @@ private func fixtureNames(_ folder: String) -> [String] {
         var v = Names()
         tree.walk(&v)
         #expect(v.names == ["a", "c", "d", "e"])
+        // Identifiers inside f-strings come from the node spans.
+        struct Idents: PythonSyntaxVisitor {
+            var found: [String] = []
+            mutating func visit(_ node: PythonNodeID, in tree: PythonSyntaxTree) -> Bool {
+                if [.name, .attribute, .keyword].contains(tree[node].kind) { found.append(tree.identifier(of: node) ?? "nil") }
+                return true
+            }
+        }
+        var ids = Idents()
+        try parse("f'{obj.attr(k = 1)}'\n").walk(&ids)
+        #expect(ids.found == ["attr", "obj", "k"])
         #expect(try parse("f'{a b}'\n").diagnostics.first?.message == "f-string: invalid syntax")
     }
 
