@@ -262,11 +262,22 @@ extension PythonSyntaxTree {
     /// One line per statement and expression, pre-order in CPython field order:
     /// "Kind line:col-endline:endcol" (1-based lines, UTF-8 byte columns). The same form
     /// scripts/conformance builds from `ast.parse`, so trees can be compared as text.
-    public func canonicalDump() -> [String] {
+    ///
+    /// `skippingFStringParts` leaves out JoinedStr and FormattedValue nodes and the literal
+    /// Constants directly inside a JoinedStr (the parts whose spans differ between 3.11 and
+    /// 3.12), keeping every expression inside replacement fields.
+    public func canonicalDump(skippingFStringParts: Bool = false) -> [String] {
         struct Collector: PythonSyntaxVisitor {
             var lines: [String] = []
+            var skipParts: Bool
+            var parents: [PythonNodeKind] = []
+            mutating func leave(_ node: PythonNodeID, in tree: PythonSyntaxTree) { parents.removeLast() }
             mutating func visit(_ node: PythonNodeID, in tree: PythonSyntaxTree) -> Bool {
                 let n = tree[node]
+                defer { parents.append(n.kind) }
+                if skipParts && (n.kind == .joinedStr || n.kind == .formattedValue || (n.kind == .constant && parents.last == .joinedStr)) {
+                    return true
+                }
                 if n.kind.isStatement || n.kind.isExpression {
                     let (s, e) = tree.location(of: node)
                     lines.append("\(n.kind.astName) \(s.line):\(s.column)-\(e.line):\(e.column)")
@@ -274,7 +285,7 @@ extension PythonSyntaxTree {
                 return true
             }
         }
-        var collector = Collector()
+        var collector = Collector(skipParts: skippingFStringParts)
         walk(&collector)
         return collector.lines
     }

@@ -2,6 +2,8 @@
 //
 //   ember-python-dump tokens FILE...|@LIST   one JSON line per file: tokens as [kind, start, end]
 //   ember-python-dump ast FILE...|@LIST      one JSON line per file: canonical tree dump
+//   --split-fstrings (before the files): 3.12 f-string tokens and trees; the tree dump then
+//   leaves out f-string parts (their spans differ from 3.11's by design)
 //   ember-python-dump bench-tokenize FILE...|@LIST   tokenize only, print totals
 //   ember-python-dump bench-parse FILE...|@LIST      tokenize + parse, print totals
 // Offsets are UTF-8 byte offsets into the decoded text (PythonSource.text).
@@ -158,7 +160,7 @@ case "tokens", "ast":
             }
             line += ",\"tokens\":[\(toks)]"
         } else {
-            line += astDump(source, result)
+            line += astDump(source, result, skippingFStringParts: splitFStrings)
         }
         emit(line + "}")
     }
