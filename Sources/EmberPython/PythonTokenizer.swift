@@ -11,7 +11,8 @@ import EmberUtils
 public enum PythonTokenizer {
     public struct Options: Sendable {
         /// Split f-strings into FSTRING_START / FSTRING_MIDDLE / expression tokens /
-        /// FSTRING_END as CPython 3.12 does (PEP 701). Default: one STRING token (3.11).
+        /// FSTRING_END as CPython 3.12 does, with PEP 701 nesting (same quotes inside fields).
+        /// Default: one STRING token per f-string, with 3.11's rules for where it ends.
         public var splitFStrings: Bool
         public var maxDiagnostics: Int
 
@@ -37,6 +38,10 @@ public enum PythonTokenizer {
                     if let at = scanner.detectedAt[i] {
                         diagnostics[i].message += " (detected at line \(table.location(of: at).line))"
                     }
+                    if let open = scanner.openedAt[i],
+                       table.location(of: open).line != table.location(of: diagnostics[i].offset).line {
+                        diagnostics[i].message += " on line \(table.location(of: open).line)"
+                    }
                 }
             }
             return PythonTokenizeResult(tokens: scanner.tokens, diagnostics: diagnostics)
@@ -52,16 +57,23 @@ private let HASH: UInt8 = 0x23, BACKSLASH: UInt8 = 0x5C, QUOTE1: UInt8 = 0x27, Q
 @inline(__always) private func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 }
 @inline(__always) private func isNameContinue(_ b: UInt8) -> Bool { isNameStart(b) || isDigit(b) }
 
+/// ASCII bytes that continue a name: a lookup is cheaper than the comparisons in the hot loop.
+nonisolated(unsafe) private let nameContinueTable: UnsafeBufferPointer<UInt8> = {
+    let table = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 128)
+    for b in 0..<128 { table[b] = isNameContinue(UInt8(b)) ? 1 : 0 }
+    return UnsafeBufferPointer(table)  // lives for the whole process
+}()
+
 struct TokenScanner {
     let p: UnsafeBufferPointer<UInt8>
-    /// End of the region being scanned: the text's end, or an f-string body's end while
-    /// splitting f-strings.
-    var n: Int
+    let n: Int
     let options: PythonTokenizer.Options
     var tokens: [PythonToken] = []
     var diagnostics: [PythonDiagnostic] = []
     /// Per diagnostic: offset whose line is appended as "(detected at line N)".
     var detectedAt: [Int?] = []
+    /// Per diagnostic: offset of an opening bracket, appended as "on line N" when on another line.
+    var openedAt: [Int?] = []
     var needsLineNumbers = false
     var pos = 0
     var indents: [Int] = [0]
@@ -74,6 +86,8 @@ struct TokenScanner {
     /// Where the whitespace before the current token starts (tokenize.py turns each of
     /// those bytes into an ERRORTOKEN when the token itself cannot be matched).
     var whitespaceStart = 0
+    /// `nameContinueTable`, read once: a global's lazy-init check in the hot loop is costly.
+    let nameTable: UnsafeBufferPointer<UInt8> = nameContinueTable
     var lastContinuation = 0
 
     init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options) {
@@ -87,11 +101,12 @@ struct TokenScanner {
         tokens.append(PythonToken(kind: kind, start: start, end: end))
     }
 
-    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil) {
+    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil, openedAt: Int? = nil) {
         guard diagnostics.count < options.maxDiagnostics else { return }
         diagnostics.append(PythonDiagnostic(message: message, offset: offset))
         self.detectedAt.append(detectedAt)
-        if detectedAt != nil { needsLineNumbers = true }
+        self.openedAt.append(openedAt)
+        if detectedAt != nil || openedAt != nil { needsLineNumbers = true }
     }
 
     @inline(__always) func endOfComment(_ start: Int) -> Int {
@@ -253,7 +268,7 @@ struct TokenScanner {
                 }
                 i += 1
             }
-            diagnose("unterminated triple-quoted string literal", start, detectedAt: n)
+            diagnose("unterminated triple-quoted string literal", start, detectedAt: max(n - 1, 0))  // CPython: the last line
             add(.errorToken, start, n)
             pos = n
             return
@@ -302,7 +317,7 @@ struct TokenScanner {
         while i < n {
             let c = p[i]
             if c < 0x80 {
-                if !isNameContinue(c) { break }
+                if nameTable[Int(c)] == 0 { break }
                 i += 1
             } else {
                 let (scalar, length) = decodeScalar(at: i)
@@ -354,6 +369,8 @@ struct TokenScanner {
             diagnose("source code cannot contain null bytes", i)
         } else if scalar < 0x20 || scalar == 0x7F || (scalar >= 0x80 && scalar < 0xA0) || scalar == 0xA0 || scalar == 0xFFFD {
             diagnose("invalid non-printable character \(code)", i)
+        } else if scalar < 0x80 {
+            diagnose("invalid syntax", i)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
         } else if let u = UnicodeScalar(scalar) {
             diagnose("invalid character '\(String(Character(u)))' (\(code))", i)
         } else {
@@ -452,13 +469,13 @@ struct TokenScanner {
         case 0x28, 0x5B, 0x7B:  // ( [ {
             parenDepth += 1
             brackets.append((b, start))
+            if brackets.count == 201 { diagnose("too many nested parentheses", start) }  // CPython's MAXLEVEL
         case 0x29, 0x5D, 0x7D:  // ) ] }
             parenDepth -= 1
             if let (open, openAt) = brackets.popLast() {
                 let expected: UInt8 = open == 0x28 ? 0x29 : open == 0x5B ? 0x5D : 0x7D
                 if expected != b {
-                    diagnose("closing parenthesis '\(String(UnicodeScalar(b)))' does not match opening parenthesis '\(String(UnicodeScalar(open)))'", start, detectedAt: nil)
-                    _ = openAt
+                    diagnose("closing parenthesis '\(String(UnicodeScalar(b)))' does not match opening parenthesis '\(String(UnicodeScalar(open)))'", start, openedAt: openAt)
                 }
             } else {
                 diagnose("unmatched '\(String(UnicodeScalar(b)))'", start)

@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test func unterminatedTripleQuotedString() throws {
-        #expect(try diagnostics("x = '''abc\n\n") == ["unterminated triple-quoted string literal (detected at line 3)"])
+        #expect(try diagnostics("x = '''abc\n\n") == ["unterminated triple-quoted string literal (detected at line 2)"])
     }
 
     @Test func unindentMismatch() throws {
@@ -113,13 +113,27 @@ import Testing
     @Test func invalidCharacters() throws {
         #expect(try diagnostics("x = 1 € 2\n") == ["invalid character '€' (U+20AC)"])
         #expect(try diagnostics("x = 1\u{A0}\n") == ["invalid non-printable character U+00A0"])
-        #expect(try diagnostics("x = $\n") == ["invalid character '$' (U+0024)"])
+        #expect(try diagnostics("x = $\n") == ["invalid syntax"])
         #expect(try diagnostics("x = 1\0\n") == ["source code cannot contain null bytes"])
     }
 
     @Test func continuationErrors() throws {
         #expect(try diagnostics("x = 1 \\ 2\n") == ["unexpected character after line continuation character"])
         #expect(try diagnostics("x = \\\n") == ["unexpected EOF while parsing"])
+    }
+
+    @Test func diagnosticsAreBounded() throws {
+        let result = PythonTokenizer.tokenize(text: Array(String(repeating: "$ ", count: 5000).utf8))
+        #expect(result.diagnostics.count == 1000)
+        #expect(isLossless(Array(String(repeating: "$ ", count: 5000).utf8), result.tokens))
+    }
+
+    @Test func nulBytesAndInvalidUTF8() throws {
+        #expect(try diagnostics("a\0b\n").first == "source code cannot contain null bytes")
+        // Invalid UTF-8 never reaches the tokenizer through PythonSource; directly it is an error token.
+        let result = PythonTokenizer.tokenize(text: [0x78, 0x20, 0xFF, 0x0A])
+        #expect(result.tokens.map(\.kind) == [.name, .errorToken, .errorToken, .newline, .endmarker])  // the space too, as tokenize.py
+        #expect(result.diagnostics.first?.message == "invalid non-printable character U+FFFD")
     }
 
     // MARK: lossless
