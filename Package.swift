@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "ember-example", targets: ["ember-example"]),
         .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
         .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
+        .library(name: "EmberPython", targets: ["EmberPython"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -23,11 +24,14 @@ let package = Package(
         // (and so libcurl); tools that must stay static depend on the layers below instead.
         .target(name: "EmberModels", dependencies: ["EmberCore", "EmberUtils", "EmberProviders"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberModels"]),
+        .target(name: "EmberPython", dependencies: ["EmberUtils"]),
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
         .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
+        // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
+        .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
 
         // MARK: tests
         .target(name: "EmberTestSupport", dependencies: ["EmberCore"], path: "Tests/EmberTestSupport"),
@@ -43,6 +47,7 @@ let package = Package(
             name: "EmberCoreTests",
             dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,238 @@
+/// f-string internals, 3.11 style: a JoinedStr whose literal runs (Constant) and
+/// replacement fields (FormattedValue, with a JoinedStr format spec) carry the span of
+/// the whole string, while the expressions inside carry their real spans. The
+/// expression of `{expr}` is parsed as `(expr)` with the parentheses standing on the
+/// braces, exactly as CPython 3.11 does (so `f"{a, b}"` gives a Tuple spanning the braces).
+extension Parser {
+    mutating func parseFStringParts(from firstToken: Int, to endToken: Int, start: Int) throws(ParseFailure) -> PythonNodeID {
+        let end = lastEnd
+        let mark = scratch.count
+        var pendingLiteral = false
+        for k in firstToken..<endToken {
+            let t = toks[k]
+            var p = t.start
+            var isF = false, isRaw = false
+            while text[p] != 0x27 && text[p] != 0x22 {
+                let c = text[p] | 0x20
+                if c == 0x66 { isF = true }
+                if c == 0x72 { isRaw = true }
+                p += 1
+            }
+            let quote = text[p]
+            let quoteLength = p + 2 < t.end && text[p + 1] == quote && text[p + 2] == quote && t.end - p >= 6 ? 3 : 1
+            let bodyStart = p + quoteLength
+            let bodyEnd = t.end - quoteLength
+            if !isF {
+                if hasLiteralText(bodyStart, bodyEnd, raw: isRaw) { pendingLiteral = true }
+                continue
+            }
+            try scanFStringBody(bodyStart, bodyEnd, raw: isRaw, token: t, spanStart: start, spanEnd: end,
+                                pendingLiteral: &pendingLiteral, inSpec: false)
+        }
+        if pendingLiteral { push(make(.constant, start, scratch.count, end: end), .value) }
+        return make(.joinedStr, start, mark, end: end)
+    }
+
+    func hasLiteralText(_ from: Int, _ to: Int, raw: Bool) -> Bool {
+        var k = from
+        while k < to {
+            if !raw && text[k] == 0x5C && k + 1 < to && (text[k + 1] == 0x0A || text[k + 1] == 0x0D) {
+                k += text[k + 1] == 0x0D && k + 2 < to && text[k + 2] == 0x0A ? 3 : 2
+                continue
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Scans literal text and `{...}` fields of an f-string body (or of a format spec).
+    /// Returns the offset where scanning stopped (the closing '}' of a spec).
+    @discardableResult
+    mutating func scanFStringBody(_ from: Int, _ to: Int, raw: Bool, token: PTok, spanStart: Int, spanEnd: Int,
+                                  pendingLiteral: inout Bool, inSpec: Bool) throws(ParseFailure) -> Int {
+        var k = from
+        while k < to {
+            let c = text[k]
+            if c == 0x7B {  // {
+                if !inSpec && k + 1 < to && text[k + 1] == 0x7B { pendingLiteral = true; k += 2; continue }
+                let (field, debug, next) = try parseReplacementField(k, to, raw: raw, token: token, spanStart: spanStart, spanEnd: spanEnd)
+                // CPython 3.11 joins pending literal text and the "expr=" text into one Constant.
+                if pendingLiteral || debug {
+                    push(make(.constant, spanStart, scratch.count, end: spanEnd), .value)
+                    pendingLiteral = false
+                }
+                push(field, .value)
+                k = next
+                continue
+            }
+            if c == 0x7D {  // }
+                if inSpec { return k }
+                if k + 1 < to && text[k + 1] == 0x7D { pendingLiteral = true; k += 2; continue }
+                throw ParseFailure(message: "f-string: single '}' is not allowed", offset: token.start)
+            }
+            if c == 0x5C && !raw && k + 1 < to {
+                let next = text[k + 1]
+                if next == 0x0A || next == 0x0D {
+                    k += next == 0x0D && k + 2 < to && text[k + 2] == 0x0A ? 3 : 2
+                    continue
+                }
+                if next == 0x4E && k + 2 < to && text[k + 2] == 0x7B {  // \N{NAME}
+                    var e = k + 3
+                    while e < to && text[e] != 0x7D { e += 1 }
+                    pendingLiteral = true
+                    k = e + 1
+                    continue
+                }
+                pendingLiteral = true
+                k += 2
+                continue
+            }
+            pendingLiteral = true
+            k += 1
+        }
+        if inSpec { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        return k
+    }
+
+    /// `{expr[=][!conv][:spec]}` starting at the '{' at `brace`; returns the offset after '}'.
+    mutating func parseReplacementField(_ brace: Int, _ to: Int, raw: Bool, token: PTok, spanStart: Int,
+                                        spanEnd: Int) throws(ParseFailure) -> (PythonNodeID, Bool, Int) {
+        try enter()
+        defer { depth -= 1 }
+        var k = brace + 1
+        var level = 0
+        var exprEnd = -1
+        var debug = false
+        scan: while k < to {
+            let c = text[k]
+            switch c {
+            case 0x27, 0x22:  // a string inside the expression
+                let q = c
+                let triple = k + 2 < to && text[k + 1] == q && text[k + 2] == q
+                k += triple ? 3 : 1
+                while k < to {
+                    if text[k] == 0x5C { k += 2; continue }
+                    if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
+                        k += triple ? 3 : 1
+                        break
+                    }
+                    k += 1
+                }
+                continue scan
+            case 0x28, 0x5B, 0x7B: level += 1
+            case 0x29, 0x5D: level -= 1
+            case 0x7D:
+                if level == 0 { exprEnd = k; break scan }
+                level -= 1
+            case 0x5C:
+                throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.start)
+            case 0x23:
+                throw ParseFailure(message: "f-string expression part cannot include '#'", offset: token.start)
+            case 0x21 where level == 0 && !(k + 1 < to && text[k + 1] == 0x3D):  // ! not !=
+                exprEnd = k
+                break scan
+            case 0x3A where level == 0:  // :
+                exprEnd = k
+                break scan
+            case 0x3D where level == 0:  // = (debug) unless part of ==, <=, >=, !=
+                let next: UInt8 = k + 1 < to ? text[k + 1] : 0
+                let prev = text[k - 1]
+                if next == 0x3D { k += 2; continue scan }
+                if prev == 0x3D || prev == 0x21 || prev == 0x3C || prev == 0x3E { break }
+                exprEnd = k
+                debug = true
+                break scan
+            default: break
+            }
+            k += 1
+        }
+        guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        var onlySpace = true
+        for b in text[(brace + 1)..<exprEnd] where !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C) { onlySpace = false }
+        if onlySpace { throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.start) }
+        let mark = scratch.count
+        let value = try parseEmbeddedExpression(brace: brace, exprEnd: exprEnd, token: token)
+        push(value, .value)
+        k = exprEnd
+        if debug {
+            k += 1
+            while k < to && (text[k] == 0x20 || text[k] == 0x09) { k += 1 }
+        }
+        let (field, next) = try finishField(k, to, raw: raw, token: token, spanStart: spanStart, spanEnd: spanEnd, mark: mark)
+        return (field, debug, next)
+    }
+
+    mutating func finishField(_ from: Int, _ to: Int, raw: Bool, token: PTok, spanStart: Int, spanEnd: Int,
+                              mark: Int) throws(ParseFailure) -> (PythonNodeID, Int) {
+        var k = from
+        if k < to && text[k] == 0x21 {
+            guard k + 1 < to, text[k + 1] == 0x72 || text[k + 1] == 0x73 || text[k + 1] == 0x61 else {
+                throw ParseFailure(message: "f-string: invalid conversion character: expected 's', 'r', or 'a'", offset: token.start)
+            }
+            k += 2
+        }
+        if k < to && text[k] == 0x3A {
+            let specMark = scratch.count
+            var specLiteral = false
+            // CPython 3.11 gives a format spec (and what it contains) the span of its own string token.
+            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: token.start, spanEnd: token.end,
+                                    pendingLiteral: &specLiteral, inSpec: true)
+            if specLiteral { push(make(.constant, token.start, scratch.count, end: token.end), .value) }
+            let spec = make(.joinedStr, token.start, specMark, end: token.end)
+            push(spec, .formatSpec)
+        }
+        guard k < to && text[k] == 0x7D else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        return (make(.formattedValue, spanStart, mark, end: spanEnd), k + 1)
+    }
+
+    /// Parses `text[brace+1..<exprEnd]` as `(expr)`, the parentheses standing on the
+    /// brace and on `exprEnd`, with real offsets into the file.
+    mutating func parseEmbeddedExpression(brace: Int, exprEnd: Int, token: PTok) throws(ParseFailure) -> PythonNodeID {
+        var buffer: [UInt8] = [0x28]
+        buffer += text[(brace + 1)..<exprEnd]
+        buffer.append(0x29)
+        let result = PythonTokenizer.tokenize(text: buffer)
+        if !result.diagnostics.isEmpty {
+            throw ParseFailure(message: "f-string: " + result.diagnostics[0].message, offset: token.start)
+        }
+        var sub: [PTok] = []
+        buffer.withUnsafeBufferPointer { b in
+            for t in result.tokens {
+                let code: TokenCode
+                switch t.kind {
+                case .comment, .nl, .newline, .indent, .dedent, .endmarker: continue
+                case .name: code = TokenCode.classifyName(b, t.start, t.end)
+                case .number: code = .number
+                case .string: code = .string
+                case .op: code = TokenCode.classifyOperator(b, t.start, t.end)
+                default: code = .error
+                }
+                sub.append(PTok(code: code, start: t.start + brace, end: t.end + brace, index: -2))
+            }
+        }
+        sub.append(PTok(code: .endmarker, start: exprEnd + 1, end: exprEnd + 1, index: -2))
+        let savedToks = toks
+        let savedI = i
+        let savedLastEnd = lastEnd
+        toks = sub
+        i = 0
+        defer {
+            toks = savedToks
+            i = savedI
+            lastEnd = savedLastEnd
+        }
+        let value: PythonNodeID
+        do throws(ParseFailure) {
+            value = try parseParenthesizedEmbedded()
+        } catch {
+            throw ParseFailure(message: "f-string: " + error.message, offset: token.start)
+        }
+        guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.start) }
+        return value
+    }
+
+    /// Like a parenthesized atom, but yield and starred forms as CPython allows them here.
+    mutating func parseParenthesizedEmbedded() throws(ParseFailure) -> PythonNodeID {
+        try parseParenthesized()
+    }
+}

@@ -1,0 +1,1618 @@
+import EmberUtils
+
+/// Recursive-descent parser for the Python 3.12 grammar into a `PythonSyntaxTree`.
+/// Node spans follow CPython's `ast` (a node spans the tokens its grammar rule consumed:
+/// `(a).b` starts at the parenthesis, `(a)` alone spans `a`). Nesting is bounded
+/// (`Options.maxDepth`), so hostile input gets a diagnostic instead of a stack overflow.
+public enum PythonParser {
+    public struct Options: Sendable {
+        /// Maximum nesting of expressions, unary operators, lambdas and blocks combined
+        /// (brackets alone stop at CPython's 200 in the tokenizer). Bounded so that deep
+        /// input is a diagnostic, not a stack overflow.
+        public var maxDepth: Int
+        public init(maxDepth: Int = 1000) { self.maxDepth = maxDepth }
+    }
+
+    public static func parse(_ source: PythonSource, options: Options = Options()) -> PythonSyntaxTree {
+        let tokenized = PythonTokenizer.tokenize(source)
+        return parse(source, tokens: tokenized, options: options)
+    }
+
+    public static func parse(_ source: PythonSource, tokens tokenized: PythonTokenizeResult, options: Options = Options()) -> PythonSyntaxTree {
+        source.text.withUnsafeBufferPointer { text in
+            var parser = Parser(text: text, tokens: tokenized.tokens, maxDepth: options.maxDepth)
+            var failure: ParseFailure?
+            var topLevel: [PythonNodeID] = []
+            do throws(ParseFailure) {
+                try parser.parseFile(into: &topLevel)
+            } catch {
+                failure = error
+            }
+            let root = parser.makeModule(topLevel)
+            var diagnostics = tokenized.diagnostics
+            if let failure {
+                // CPython reports whichever problem it meets first in token order; a parse
+                // failure on an error token is the tokenizer's problem.
+                if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken) {
+                    var message = failure.message
+                    if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
+                    diagnostics.insert(PythonDiagnostic(message: message, offset: failure.offset), at: 0)
+                }
+            }
+            return PythonSyntaxTree(source: source, tokens: tokenized.tokens, nodes: parser.nodes, childIDs: parser.childIDs,
+                                    childRoles: parser.childRoles, root: root, diagnostics: diagnostics)
+        }
+    }
+}
+
+struct ParseFailure: Error {
+    var message: String
+    var offset: Int
+    /// Offset whose line number is appended as " on line N".
+    var lineOf: Int?
+    var atErrorToken = false
+}
+
+struct PTok {
+    var code: TokenCode
+    var start: Int
+    var end: Int
+    var index: Int32  // in the full token array
+}
+
+
+struct Parser {
+    let text: UnsafeBufferPointer<UInt8>
+    var toks: [PTok] = []
+    var i = 0
+    var lastEnd = 0
+    var nodes: [PythonNode] = []
+    var childIDs: [PythonNodeID] = []
+    var childRoles: [PythonRole] = []
+    var scratch: [(PythonNodeID, PythonRole)] = []
+    var depth = 0
+    let maxDepth: Int
+    /// Stack address below which recursion stops (0: unknown platform, depth limit only).
+    let stackLimit: UInt = StackGuard.limitForCurrentThread() ?? 0
+
+    init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
+        self.text = text
+        self.maxDepth = maxDepth
+        toks.reserveCapacity(tokens.count)
+        for (k, t) in tokens.enumerated() {
+            let code: TokenCode
+            switch t.kind {
+            case .comment, .nl: continue
+            case .name: code = TokenCode.classifyName(text, t.start, t.end)
+            case .number: code = .number
+            case .string: code = .string
+            case .op: code = TokenCode.classifyOperator(text, t.start, t.end)
+            case .newline: code = .newline
+            case .indent: code = .indent
+            case .dedent: code = .dedent
+            case .endmarker: code = .endmarker
+            case .fstringStart, .fstringMiddle, .fstringEnd, .errorToken: code = .error
+            }
+            toks.append(PTok(code: code, start: t.start, end: t.end, index: Int32(k)))
+        }
+        if toks.last?.code != .endmarker {
+            toks.append(PTok(code: .endmarker, start: text.count, end: text.count, index: Int32(tokens.count - 1)))
+        }
+        nodes.reserveCapacity(tokens.count / 2 + 8)
+        childIDs.reserveCapacity(tokens.count / 2 + 8)
+        childRoles.reserveCapacity(tokens.count / 2 + 8)
+    }
+
+    // MARK: - token helpers
+
+    @inline(__always) var code: TokenCode { toks[i].code }
+    @inline(__always) var startOffset: Int { toks[i].start }
+    @inline(__always) func peek(_ k: Int) -> TokenCode { i + k < toks.count ? toks[i + k].code : .endmarker }
+
+    @inline(__always) mutating func advance() {
+        let t = toks[i]
+        if t.code != .newline && t.code != .indent && t.code != .dedent && t.code != .endmarker { lastEnd = t.end }
+        if i < toks.count - 1 { i += 1 }
+    }
+
+    @inline(__always) mutating func accept(_ c: TokenCode) -> Bool {
+        if toks[i].code == c { advance(); return true }
+        return false
+    }
+
+    mutating func expect(_ c: TokenCode, _ what: String) throws(ParseFailure) {
+        if toks[i].code == c { advance(); return }
+        throw failure("expected '\(what)'")
+    }
+
+    func failure(_ message: String = "invalid syntax") -> ParseFailure {
+        let t = toks[i]
+        switch t.code {
+        case .indent: return ParseFailure(message: "unexpected indent", offset: t.start)
+        case .error:
+            return ParseFailure(message: "invalid syntax", offset: t.start, atErrorToken: true)
+        default:
+            return ParseFailure(message: message, offset: t.start)
+        }
+    }
+
+    /// Text of the current token equals `word` (for soft keywords).
+    func isSoftKeyword(_ k: Int, _ word: StaticString) -> Bool {
+        guard i + k < toks.count, toks[i + k].code == .name else { return false }
+        let t = toks[i + k]
+        guard t.end - t.start == word.utf8CodeUnitCount else { return false }
+        let w = word.utf8Start
+        for j in 0..<(t.end - t.start) where text[t.start + j] != w[j] { return false }
+        return true
+    }
+
+    mutating func enter() throws(ParseFailure) {
+        depth += 1
+        if depth > maxDepth || (stackLimit != 0 && StackGuard.currentAddress() < stackLimit) {
+            throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
+        }
+    }
+
+    // MARK: - node building
+
+    @inline(__always) mutating func push(_ id: PythonNodeID, _ role: PythonRole) { scratch.append((id, role)) }
+
+    /// Makes a node from `start` to the end of the last consumed token, taking the
+    /// children pushed since `mark`; `order` reorders them into `ast` field order.
+    mutating func make(_ kind: PythonNodeKind, _ start: Int, _ mark: Int, token: Int32 = -1, aux: Int32 = 0,
+                       order: [PythonRole]? = nil, end: Int? = nil) -> PythonNodeID {
+        let childStart = Int32(childIDs.count)
+        let count = scratch.count - mark
+        if let order, count > 1 {
+            for role in order {
+                for k in mark..<scratch.count where scratch[k].1 == role {
+                    childIDs.append(scratch[k].0)
+                    childRoles.append(role)
+                }
+            }
+        } else {
+            for k in mark..<scratch.count {
+                childIDs.append(scratch[k].0)
+                childRoles.append(scratch[k].1)
+            }
+        }
+        scratch.removeSubrange(mark...)
+        nodes.append(PythonNode(kind: kind, start: start, end: end ?? lastEnd, childStart: childStart,
+                                childCount: Int32(count), token: token, aux: aux))
+        return PythonNodeID(nodes.count - 1)
+    }
+
+    mutating func leaf(_ kind: PythonNodeKind, _ t: PTok) -> PythonNodeID {
+        nodes.append(PythonNode(kind: kind, start: t.start, end: t.end, childStart: Int32(childIDs.count), childCount: 0,
+                                token: t.index, aux: 0))
+        return PythonNodeID(nodes.count - 1)
+    }
+
+    mutating func makeModule(_ body: [PythonNodeID]) -> PythonNodeID {
+        let mark = scratch.count
+        for s in body { push(s, .body) }
+        return make(.module, 0, mark, end: text.count)
+    }
+
+    struct Saved { var i: Int; var lastEnd: Int; var nodes: Int; var children: Int; var scratch: Int; var depth: Int }
+
+    func save() -> Saved {
+        Saved(i: i, lastEnd: lastEnd, nodes: nodes.count, children: childIDs.count, scratch: scratch.count, depth: depth)
+    }
+
+    mutating func restore(_ s: Saved) {
+        i = s.i
+        lastEnd = s.lastEnd
+        nodes.removeSubrange(s.nodes...)
+        childIDs.removeSubrange(s.children...)
+        childRoles.removeSubrange(s.children...)
+        scratch.removeSubrange(s.scratch...)
+        depth = s.depth
+    }
+
+    // MARK: - statements
+
+    mutating func parseFile(into body: inout [PythonNodeID]) throws(ParseFailure) {
+        while code != .endmarker {
+            if code == .newline { advance(); continue }
+            try parseStatement(into: &body)
+        }
+    }
+
+    /// Parses one statement line (compound, or simple statements joined by ';').
+    mutating func parseStatement(into out: inout [PythonNodeID]) throws(ParseFailure) {
+        switch code {
+        case .kwDef, .kwIf, .kwClass, .kwWith, .kwFor, .kwTry, .kwWhile, .at, .kwAsync:
+            out.append(try parseCompound())
+        case .indent:
+            throw ParseFailure(message: "unexpected indent", offset: startOffset)
+        case .name where isSoftKeyword(0, "match"):
+            if let m = try parseMatchIfPresent() { out.append(m); return }
+            try parseSimpleStatements(into: &out)
+        default:
+            try parseSimpleStatements(into: &out)
+        }
+    }
+
+    mutating func parseSimpleStatements(into out: inout [PythonNodeID]) throws(ParseFailure) {
+        while true {
+            out.append(try parseSimpleStatement())
+            if accept(.semi) {
+                if code == .newline { break }
+                continue
+            }
+            break
+        }
+        if code == .newline { advance(); return }
+        throw failure()
+    }
+
+    mutating func parseSimpleStatement() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        switch code {
+        case .kwPass: advance(); return make(.pass, start, mark)
+        case .kwBreak: advance(); return make(.break, start, mark)
+        case .kwContinue: advance(); return make(.continue, start, mark)
+        case .kwReturn:
+            advance()
+            if !atSimpleStatementEnd { push(try parseStarExpressions(), .value) }
+            return make(.return, start, mark)
+        case .kwRaise:
+            advance()
+            if !atSimpleStatementEnd {
+                push(try parseExpression(), .exc)
+                if accept(.kwFrom) { push(try parseExpression(), .cause) }
+            }
+            return make(.raise, start, mark)
+        case .kwGlobal, .kwNonlocal:
+            let kind: PythonNodeKind = code == .kwGlobal ? .global : .nonlocal
+            advance()
+            let first = toks[i].index
+            try expectName()
+            while accept(.comma) { try expectName() }
+            return make(kind, start, mark, token: first)
+        case .kwDel:
+            advance()
+            try parseTargetList(role: .target, allowStar: false, stop: .newline)
+            return make(.delete, start, mark)
+        case .kwAssert:
+            advance()
+            push(try parseExpression(), .test)
+            if accept(.comma) { push(try parseExpression(), .msg) }
+            return make(.assert, start, mark)
+        case .kwImport:
+            return try parseImport()
+        case .kwFrom:
+            return try parseFromImport()
+        case .name where isSoftKeyword(0, "type") && peek(1) == .name && (peek(2) == .equal || peek(2) == .lsqb):
+            advance()
+            push(leaf(.name, toks[i]), .name)
+            advance()
+            if code == .lsqb { try parseTypeParams() }
+            try expect(.equal, "=")
+            push(try parseExpression(), .value)
+            return make(.typeAlias, start, mark)
+        default:
+            return try parseExpressionStatement()
+        }
+    }
+
+    var atSimpleStatementEnd: Bool { code == .newline || code == .semi || code == .endmarker }
+
+    mutating func expectName() throws(ParseFailure) {
+        guard code == .name else { throw failure() }
+        advance()
+    }
+
+    mutating func parseExpressionStatement() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        let first = code == .kwYield ? try parseYield() : try parseStarExpressions()
+        if code == .equal {
+            try checkTarget(first, context: .assign)
+            push(first, .target)
+            while accept(.equal) {
+                let value = code == .kwYield ? try parseYield() : try parseStarExpressions()
+                if code == .equal { try checkTarget(value, context: .assign); push(value, .target) } else { push(value, .value) }
+            }
+            return make(.assign, start, mark)
+        }
+        if code.isAugmentedAssign {
+            try checkTarget(first, context: .augmented)
+            let op = toks[i].index
+            advance()
+            push(first, .target)
+            push(code == .kwYield ? try parseYield() : try parseStarExpressions(), .value)
+            return make(.augAssign, start, mark, token: op)
+        }
+        if code == .colon {
+            try checkTarget(first, context: .annotated)
+            advance()
+            push(first, .target)
+            push(try parseExpression(), .annotation)
+            if accept(.equal) { push(code == .kwYield ? try parseYield() : try parseStarExpressions(), .value) }
+            return make(.annAssign, start, mark)
+        }
+        if nodes[Int(first)].kind == .name, code == .string || code == .name || code == .number,
+           tokenEquals(nodes[Int(first)], "print") || tokenEquals(nodes[Int(first)], "exec") {
+            throw ParseFailure(message: "Missing parentheses in call to '\(tokenEquals(nodes[Int(first)], "print") ? "print" : "exec")'. Did you mean \(tokenEquals(nodes[Int(first)], "print") ? "print" : "exec")(...)?", offset: nodes[Int(first)].start)
+        }
+        push(first, .value)
+        return make(.expr, start, mark)
+    }
+
+    func tokenEquals(_ n: PythonNode, _ word: String) -> Bool {
+        let w = Array(word.utf8)
+        guard n.end - n.start == w.count else { return false }
+        for k in 0..<w.count where text[n.start + k] != w[k] { return false }
+        return true
+    }
+
+    enum TargetContext { case assign, augmented, annotated, delete, forTarget, with }
+
+    /// CPython's "cannot assign to ..." checks (parser-level ones only).
+    mutating func checkTarget(_ id: PythonNodeID, context: TargetContext) throws(ParseFailure) {
+        let n = nodes[Int(id)]
+        switch n.kind {
+        case .name: return
+        case .constant where context != .delete && ["None", "True", "False"].contains(where: { tokenEquals(n, $0) }):
+            throw ParseFailure(message: "cannot assign to \(String(decoding: UnsafeBufferPointer(rebasing: text[n.start..<n.end]), as: UTF8.self))", offset: n.start)
+        case .attribute, .subscript: return
+        case .tuple, .list:
+            if context == .augmented || context == .annotated {
+                throw ParseFailure(message: "'\(n.kind == .tuple ? "tuple" : "list")' is an illegal expression for \(context == .augmented ? "augmented assignment" : "annotated assignment")", offset: n.start)
+            }
+            for k in Int(n.childStart)..<Int(n.childStart + n.childCount) { try checkTarget(childIDs[k], context: context) }
+        case .starred:
+            if context == .augmented || context == .annotated || context == .delete {
+                throw ParseFailure(message: "cannot use starred expression here", offset: n.start)
+            }
+            try checkTarget(childIDs[Int(n.childStart)], context: context)
+        default:
+            let what: String
+            switch n.kind {
+            case .call: what = "function call"
+            case .constant: what = "literal"
+            case .compare: what = "comparison"
+            case .binOp, .boolOp, .unaryOp: what = "expression"
+            case .lambda: what = "lambda"
+            case .ifExp: what = "conditional expression"
+            case .namedExpr: what = "named expression"
+            case .yield, .yieldFrom: what = "yield expression"
+            case .await: what = "await expression"
+            case .generatorExp: what = "generator expression"
+            case .listComp: what = "list comprehension"
+            case .dictComp: what = "dict comprehension"
+            case .setComp: what = "set comprehension"
+            case .dict: what = "dict literal"
+            case .set: what = "set display"
+            case .joinedStr: what = "f-string expression"
+            default: what = "expression"
+            }
+            switch context {
+            case .delete: throw ParseFailure(message: "cannot delete \(what)", offset: n.start)
+            case .augmented: throw ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
+            case .annotated: throw ParseFailure(message: "illegal target for annotation", offset: n.start)
+            case .assign: throw ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
+            case .forTarget, .with: throw ParseFailure(message: "cannot assign to \(what)", offset: n.start)
+            }
+        }
+    }
+
+    mutating func parseImport() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        repeat {
+            push(try parseAlias(dotted: true), .alias)
+        } while accept(.comma)
+        return make(.import, start, mark)
+    }
+
+    mutating func parseAlias(dotted: Bool) throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = toks[i].index
+        try expectName()
+        if dotted {
+            while code == .dot { advance(); try expectName() }
+        }
+        var asToken: Int32 = 0
+        if accept(.kwAs) {
+            asToken = toks[i].index
+            try expectName()
+        }
+        return make(.alias, start, scratch.count, token: first, aux: asToken)
+    }
+
+    mutating func parseFromImport() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        var level: Int32 = 0
+        while code == .dot || code == .ellipsis {
+            level += code == .dot ? 1 : 3
+            advance()
+        }
+        var moduleToken: Int32 = -1
+        if code == .name {
+            moduleToken = toks[i].index
+            advance()
+            while code == .dot { advance(); try expectName() }
+        } else if level == 0 {
+            throw failure()
+        }
+        guard code == .kwImport else { throw failure() }
+        advance()
+        if code == .star {
+            let s = startOffset
+            let starToken = toks[i].index
+            advance()
+            push(make(.alias, s, scratch.count, token: starToken), .alias)
+        } else if accept(.lpar) {
+            repeat {
+                if code == .rpar { break }
+                push(try parseAlias(dotted: false), .alias)
+            } while accept(.comma)
+            try expect(.rpar, ")")
+        } else {
+            repeat {
+                if code == .newline { throw failure("trailing comma not allowed without surrounding parentheses") }
+                push(try parseAlias(dotted: false), .alias)
+            } while accept(.comma)
+        }
+        return make(.importFrom, start, mark, token: moduleToken, aux: level)
+    }
+
+    // MARK: compound statements
+
+    mutating func parseCompound() throws(ParseFailure) -> PythonNodeID {
+        try enter()
+        defer { depth -= 1 }
+        switch code {
+        case .kwIf: return try parseIf()
+        case .kwWhile: return try parseWhile()
+        case .kwFor: return try parseFor(start: startOffset, async: false)
+        case .kwTry: return try parseTry()
+        case .kwWith: return try parseWith(start: startOffset, async: false)
+        case .kwDef: return try parseFunction(start: startOffset, async: false, decorators: [])
+        case .kwClass: return try parseClass(start: startOffset, decorators: [])
+        case .at: return try parseDecorated()
+        case .kwAsync:
+            let start = startOffset
+            advance()
+            switch code {
+            case .kwDef: return try parseFunction(start: start, async: true, decorators: [])
+            case .kwFor: return try parseFor(start: start, async: true)
+            case .kwWith: return try parseWith(start: start, async: true)
+            default: throw failure()
+            }
+        default: throw failure()
+        }
+    }
+
+    /// `':' block`; `what` names the statement for CPython's indentation messages.
+    mutating func parseBlock(_ what: String, headerStart: Int, role: PythonRole = .body) throws(ParseFailure) {
+        try expect(.colon, ":")
+        if code == .newline {
+            advance()
+            guard code == .indent else {
+                throw ParseFailure(message: "expected an indented block after \(what)", offset: startOffset, lineOf: headerStart)
+            }
+            advance()
+            var body: [PythonNodeID] = []
+            while code != .dedent && code != .endmarker {
+                try parseStatement(into: &body)
+            }
+            _ = accept(.dedent)
+            for s in body { push(s, role) }
+        } else {
+            var body: [PythonNodeID] = []
+            try parseSimpleStatements(into: &body)
+            for s in body { push(s, role) }
+        }
+    }
+
+    mutating func parseIf() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        let isElif = code == .kwElif
+        advance()
+        push(try parseNamedExpression(), .test)
+        try parseBlock(isElif ? "'elif' statement" : "'if' statement", headerStart: start)
+        if code == .kwElif {
+            try enter()
+            defer { depth -= 1 }
+            push(try parseIf(), .orelse)
+        } else if code == .kwElse {
+            let elseStart = startOffset
+            advance()
+            try parseBlock("'else' statement", headerStart: elseStart, role: .orelse)
+        }
+        return make(.if, start, mark)
+    }
+
+    mutating func parseWhile() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        push(try parseNamedExpression(), .test)
+        try parseBlock("'while' statement", headerStart: start)
+        try parseElse()
+        return make(.while, start, mark)
+    }
+
+    mutating func parseElse() throws(ParseFailure) {
+        if code == .kwElse {
+            let elseStart = startOffset
+            advance()
+            try parseBlock("'else' statement", headerStart: elseStart, role: .orelse)
+        }
+    }
+
+    mutating func parseFor(start: Int, async: Bool) throws(ParseFailure) -> PythonNodeID {
+        let mark = scratch.count
+        advance()
+        let target = try parseTargets()
+        try checkTarget(target, context: .forTarget)
+        push(target, .target)
+        try expect(.kwIn, "in")
+        push(try parseStarExpressions(), .iter)
+        try parseBlock("'for' statement", headerStart: start)
+        try parseElse()
+        return make(async ? .asyncFor : .for, start, mark)
+    }
+
+    mutating func parseTry() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        try parseBlock("'try' statement", headerStart: start)
+        var star: Bool? = nil
+        while code == .kwExcept {
+            let hStart = startOffset
+            let hMark = scratch.count
+            advance()
+            let isStar = accept(.star)
+            if let star, star != isStar {
+                throw ParseFailure(message: "cannot have both 'except' and 'except*' on the same 'try'", offset: hStart)
+            }
+            star = isStar
+            var asToken: Int32 = 0
+            if code != .colon {
+                let type = try parseExpression()
+                if code == .comma {
+                    throw ParseFailure(message: "multiple exception types must be parenthesized", offset: nodes[Int(type)].start)
+                }
+                push(type, .type)
+                if accept(.kwAs) {
+                    asToken = toks[i].index
+                    try expectName()
+                }
+            } else if isStar {
+                throw ParseFailure(message: "expected one or more exception types", offset: startOffset)
+            }
+            try parseBlock(isStar ? "'except*' statement" : "'except' statement", headerStart: hStart)
+            push(make(.exceptHandler, hStart, hMark, aux: asToken), .handler)
+        }
+        if star != nil { try parseElse() }
+        if code == .kwFinally {
+            let fStart = startOffset
+            advance()
+            try parseBlock("'finally' statement", headerStart: fStart, role: .finalbody)
+        } else if star == nil {
+            throw ParseFailure(message: "expected 'except' or 'finally' block", offset: startOffset)
+        }
+        return make(star == true ? .tryStar : .try, start, mark)
+    }
+
+    mutating func parseWith(start: Int, async: Bool) throws(ParseFailure) -> PythonNodeID {
+        let mark = scratch.count
+        advance()
+        if code == .lpar {
+            // Parenthesized with-items (3.9+) versus a parenthesized expression: try the former.
+            let saved = save()
+            advance()
+            var ok = true
+            do {
+                repeat {
+                    if code == .rpar { break }
+                    push(try parseWithItem(), .item)
+                } while accept(.comma)
+                ok = code == .rpar && peek(1) == .colon
+                if ok { advance() }
+            } catch {
+                ok = false
+            }
+            if !ok {
+                restore(saved)
+                repeat { push(try parseWithItem(), .item) } while accept(.comma)
+            }
+        } else {
+            repeat { push(try parseWithItem(), .item) } while accept(.comma)
+        }
+        try parseBlock("'with' statement", headerStart: start)
+        return make(async ? .asyncWith : .with, start, mark)
+    }
+
+    mutating func parseWithItem() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        push(try parseExpression(), .contextExpr)
+        if accept(.kwAs) {
+            let target = try parseTarget()
+            try checkTarget(target, context: .with)
+            push(target, .optionalVars)
+            if code != .comma && code != .colon && code != .rpar { throw failure() }
+        }
+        return make(.withItem, start, mark)
+    }
+
+    mutating func parseDecorated() throws(ParseFailure) -> PythonNodeID {
+        var decorators: [PythonNodeID] = []
+        while accept(.at) {
+            decorators.append(try parseNamedExpression())
+            guard accept(.newline) else { throw failure() }
+        }
+        let start = startOffset
+        switch code {
+        case .kwDef: return try parseFunction(start: start, async: false, decorators: decorators)
+        case .kwClass: return try parseClass(start: start, decorators: decorators)
+        case .kwAsync where peek(1) == .kwDef:
+            advance()
+            return try parseFunction(start: start, async: true, decorators: decorators)
+        default: throw failure()
+        }
+    }
+
+    mutating func parseFunction(start: Int, async: Bool, decorators: [PythonNodeID]) throws(ParseFailure) -> PythonNodeID {
+        let mark = scratch.count
+        advance()
+        let nameToken = toks[i].index
+        try expectName()
+        if code == .lsqb { try parseTypeParams() }
+        let argsStart = toks[i].end
+        try expect(.lpar, "(")
+        push(try parseParameters(closing: .rpar, annotations: true, start: argsStart), .arguments)
+        try expect(.rpar, ")")
+        if code == .rarrow {
+            // CPython's forced ':' after an optional annotation that does not parse.
+            guard startsExpressionAt(1) else { throw ParseFailure(message: "expected ':'", offset: startOffset) }
+            advance()
+            push(try parseExpression(), .returns)
+        }
+        for d in decorators { push(d, .decorator) }
+        try parseBlock("function definition", headerStart: start)
+        return make(async ? .asyncFunctionDef : .functionDef, start, mark, token: nameToken,
+                    order: [.arguments, .body, .decorator, .returns, .typeParam])
+    }
+
+    mutating func parseClass(start: Int, decorators: [PythonNodeID]) throws(ParseFailure) -> PythonNodeID {
+        let mark = scratch.count
+        advance()
+        let nameToken = toks[i].index
+        try expectName()
+        if code == .lsqb { try parseTypeParams() }
+        if accept(.lpar) {
+            if !(try parseCallArguments(positionalRole: .base)) { try expect(.rpar, ")") }
+        }
+        for d in decorators { push(d, .decorator) }
+        try parseBlock("class definition", headerStart: start)
+        return make(.classDef, start, mark, token: nameToken, order: [.base, .keyword, .body, .decorator, .typeParam])
+    }
+
+    /// PEP 695 `[T, *Ts, **P, U: bound]`.
+    mutating func parseTypeParams() throws(ParseFailure) {
+        advance()
+        repeat {
+            if code == .rsqb { break }
+            let start = startOffset
+            let mark = scratch.count
+            var kind = PythonNodeKind.typeVar
+            if accept(.star) { kind = .typeVarTuple } else if accept(.doubleStar) { kind = .paramSpec }
+            let nameToken = toks[i].index
+            try expectName()
+            if kind == .typeVar && accept(.colon) { push(try parseExpression(), .bound) }
+            push(make(kind, start, mark, token: nameToken), .typeParam)
+        } while accept(.comma)
+        try expect(.rsqb, "]")
+    }
+
+    /// Parameters of a def (annotations) or lambda, up to `closing`.
+    mutating func parseParameters(closing: TokenCode, annotations: Bool, start: Int) throws(ParseFailure) -> PythonNodeID {
+        let mark = scratch.count
+        var sawDefault = false
+        var sawStar = false
+        var sawKwarg = false
+        let firstStart = startOffset
+        while code != closing {
+            if sawKwarg { throw failure("arguments cannot follow var-keyword argument") }
+            if code == .slash {
+                if sawStar { throw failure("/ must be ahead of *") }
+                advance()
+                var any = false
+                for k in mark..<scratch.count where scratch[k].1 == .argParam { scratch[k].1 = .posonlyArg; any = true }
+                if !any { throw failure("at least one argument must precede /") }
+            } else if code == .star {
+                if sawStar { throw failure("* argument may appear only once") }
+                sawStar = true
+                advance()
+                if code == .comma || code == closing {
+                    if code == closing { throw failure("named arguments must follow bare *") }
+                } else {
+                    push(try parseParameter(annotations: annotations, starAnnotation: true), .vararg)
+                }
+            } else if code == .doubleStar {
+                advance()
+                push(try parseParameter(annotations: annotations, starAnnotation: false), .kwarg)
+                sawKwarg = true
+            } else {
+                let p = try parseParameter(annotations: annotations, starAnnotation: false)
+                push(p, sawStar ? .kwonlyArg : .argParam)
+                if accept(.equal) {
+                    push(try parseExpression(), sawStar ? .kwDefault : .defaultValue)
+                    if !sawStar { sawDefault = true }
+                } else if sawDefault && !sawStar {
+                    throw ParseFailure(message: "non-default argument follows default argument", offset: nodes[Int(p)].start)
+                }
+            }
+            if !accept(.comma) { break }
+        }
+        let hasArgs = scratch.count > mark
+        return make(.arguments, hasArgs ? firstStart : start, mark,
+                    order: [.posonlyArg, .argParam, .vararg, .kwonlyArg, .kwDefault, .kwarg, .defaultValue],
+                    end: hasArgs ? lastEnd : start)
+    }
+
+    mutating func parseParameter(annotations: Bool, starAnnotation: Bool) throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        let nameToken = toks[i].index
+        try expectName()
+        if annotations && accept(.colon) {
+            push(starAnnotation && code == .star ? try parseStarExpression() : try parseExpression(), .annotation)
+        }
+        return make(.arg, start, mark, token: nameToken)
+    }
+
+    // MARK: match statement
+
+    mutating func parseMatchIfPresent() throws(ParseFailure) -> PythonNodeID? {
+        // `match` is a soft keyword: it is a statement only if `match <subject>:` NEWLINE INDENT `case` follows.
+        let saved = save()
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        do {
+            if code == .colon || code == .equal || code == .newline || code == .dot || code == .comma
+                || code.isAugmentedAssign || code == .rpar {
+                restore(saved)
+                return nil
+            }
+            let subjectStart = startOffset
+            let first = try parseStarNamedExpression()
+            if code == .comma {
+                let tMark = scratch.count
+                push(first, .element)
+                while accept(.comma) {
+                    if code == .colon { break }
+                    push(try parseStarNamedExpression(), .element)
+                }
+                push(make(.tuple, subjectStart, tMark), .subject)
+            } else {
+                push(first, .subject)
+            }
+            guard code == .colon, peek(1) == .newline, peek(2) == .indent else { restore(saved); return nil }
+        } catch {
+            restore(saved)
+            return nil
+        }
+        advance()
+        advance()
+        advance()
+        try enter()
+        defer { depth -= 1 }
+        while isSoftKeyword(0, "case") {
+            let cStart = startOffset
+            let cMark = scratch.count
+            advance()
+            push(try parsePatterns(), .pattern)
+            if accept(.kwIf) { push(try parseNamedExpression(), .guardTest) }
+            try parseBlock("'case' statement", headerStart: cStart)
+            push(make(.matchCase, cStart, cMark), .matchCase)
+        }
+        if code != .dedent && code != .endmarker { throw failure() }
+        _ = accept(.dedent)
+        return make(.match, start, mark)
+    }
+
+    mutating func parsePatterns() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        let first = try parseAsPattern()
+        guard code == .comma else { return first }
+        push(first, .pattern)
+        while accept(.comma) {
+            if code == .colon || code == .kwIf { break }
+            push(try parseAsPattern(), .pattern)
+        }
+        return make(.matchSequence, start, mark)
+    }
+
+    mutating func parseAsPattern() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let p = try parseOrPattern()
+        if accept(.kwAs) {
+            let nameToken = toks[i].index
+            try expectName()
+            let mark = scratch.count
+            push(p, .pattern)
+            return make(.matchAs, start, mark, aux: nameToken)
+        }
+        return p
+    }
+
+    mutating func parseOrPattern() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseClosedPattern()
+        guard code == .vbar else { return first }
+        let mark = scratch.count
+        push(first, .pattern)
+        while accept(.vbar) { push(try parseClosedPattern(), .pattern) }
+        return make(.matchOr, start, mark)
+    }
+
+    mutating func parseClosedPattern() throws(ParseFailure) -> PythonNodeID {
+        try enter()
+        defer { depth -= 1 }
+        let start = startOffset
+        let mark = scratch.count
+        switch code {
+        case .kwNone, .kwTrue, .kwFalse:
+            advance()
+            return make(.matchSingleton, start, mark)
+        case .number, .minus:
+            push(try parseSignedNumberPattern(), .value)
+            return make(.matchValue, start, mark)
+        case .string:
+            push(try parseStrings(), .value)
+            return make(.matchValue, start, mark)
+        case .star:
+            advance()
+            let nameToken = toks[i].index
+            try expectName()
+            return make(.matchStar, start, mark, aux: isUnderscore(nameToken) ? 0 : nameToken)
+        case .lpar, .lsqb:
+            let closing: TokenCode = code == .lpar ? .rpar : .rsqb
+            let isParen = code == .lpar
+            advance()
+            if accept(closing) { return make(.matchSequence, start, mark) }
+            let first = try parseAsPattern()
+            if isParen && code == .rpar {
+                advance()
+                return first  // a group: the pattern keeps its own span
+            }
+            push(first, .pattern)
+            while accept(.comma) {
+                if code == closing { break }
+                push(try parseAsPattern(), .pattern)
+            }
+            try expect(closing, isParen ? ")" : "]")
+            return make(.matchSequence, start, mark)
+        case .lbrace:
+            advance()
+            var rest: Int32 = 0
+            while code != .rbrace {
+                if accept(.doubleStar) {
+                    rest = toks[i].index
+                    try expectName()
+                } else {
+                    if code == .string { push(try parseStrings(), .key) }
+                    else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
+                    else if code == .kwNone || code == .kwTrue || code == .kwFalse { push(leaf(.constant, toks[i]), .key); advance() }
+                    else if code == .name { push(try parseDottedValue(), .key) }
+                    else { throw failure() }
+                    try expect(.colon, ":")
+                    push(try parseAsPattern(), .pattern)
+                }
+                if !accept(.comma) { break }
+            }
+            try expect(.rbrace, "}")
+            return make(.matchMapping, start, mark, aux: rest, order: [.key, .pattern])
+        case .name:
+            let nameToken = toks[i].index
+            if peek(1) != .dot && peek(1) != .lpar {
+                advance()
+                return make(.matchAs, start, mark, aux: isUnderscore(nameToken) ? 0 : nameToken)
+            }
+            let value = try parseDottedValue()
+            if accept(.lpar) {
+                push(value, .cls)
+                while code != .rpar {
+                    if code == .name && peek(1) == .equal {
+                        advance()
+                        advance()
+                        push(try parseAsPattern(), .kwdPattern)
+                    } else {
+                        push(try parseAsPattern(), .pattern)
+                    }
+                    if !accept(.comma) { break }
+                }
+                try expect(.rpar, ")")
+                return make(.matchClass, start, mark, order: [.cls, .pattern, .kwdPattern])
+            }
+            push(value, .value)
+            return make(.matchValue, start, mark)
+        default:
+            throw failure()
+        }
+    }
+
+    func isUnderscore(_ tokenIndex: Int32) -> Bool {
+        guard let t = toks.first(where: { $0.index == tokenIndex }) else { return false }
+        return t.end - t.start == 1 && text[t.start] == 0x5F
+    }
+
+    mutating func parseDottedValue() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        var value = leaf(.name, toks[i])
+        try expectName()
+        while code == .dot {
+            advance()
+            let attr = toks[i].index
+            try expectName()
+            let mark = scratch.count
+            push(value, .value)
+            value = make(.attribute, start, mark, token: attr)
+        }
+        return value
+    }
+
+    mutating func parseSignedNumberPattern() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        var value: PythonNodeID
+        if code == .minus {
+            let op = toks[i].index
+            advance()
+            guard code == .number else { throw failure() }
+            let mark = scratch.count
+            push(leaf(.constant, toks[i]), .operand)
+            advance()
+            value = make(.unaryOp, start, mark, token: op)
+        } else {
+            guard code == .number else { throw failure() }
+            value = leaf(.constant, toks[i])
+            advance()
+        }
+        if code == .plus || code == .minus {
+            let op = toks[i].index
+            advance()
+            guard code == .number else { throw failure() }
+            let mark = scratch.count
+            push(value, .left)
+            push(leaf(.constant, toks[i]), .right)
+            advance()
+            value = make(.binOp, start, mark, token: op)
+        }
+        return value
+    }
+
+    // MARK: - targets
+
+    /// `star_targets` for `for` loops and comprehensions: stops before `in`.
+    mutating func parseTargets() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseTarget()
+        guard code == .comma else { return first }
+        let mark = scratch.count
+        push(first, .element)
+        while accept(.comma) {
+            if code == .kwIn || code == .equal { break }
+            push(try parseTarget(), .element)
+        }
+        return make(.tuple, start, mark)
+    }
+
+    mutating func parseTarget() throws(ParseFailure) -> PythonNodeID {
+        if code == .star {
+            try enter()
+            defer { depth -= 1 }
+            let start = startOffset
+            advance()
+            let mark = scratch.count
+            push(try parseTarget(), .value)
+            return make(.starred, start, mark)
+        }
+        return try parsePrimary()
+    }
+
+    /// `del` targets.
+    mutating func parseTargetList(role: PythonRole, allowStar: Bool, stop: TokenCode) throws(ParseFailure) {
+        repeat {
+            if atSimpleStatementEnd { break }
+            let t = try parsePrimary()
+            try checkTarget(t, context: .delete)
+            push(t, role)
+        } while accept(.comma)
+    }
+
+    // MARK: - expressions
+
+    /// star_expressions: `a`, `a, b`, `*a, b` (a tuple when there is a comma).
+    mutating func parseStarExpressions() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseStarExpression()
+        guard code == .comma else { return first }
+        let mark = scratch.count
+        push(first, .element)
+        while accept(.comma) {
+            if !startsExpression { break }
+            push(try parseStarExpression(), .element)
+        }
+        return make(.tuple, start, mark)
+    }
+
+    var startsExpression: Bool { startsExpressionAt(0) }
+
+    func startsExpressionAt(_ k: Int) -> Bool {
+        switch peek(k) {
+        case .name, .number, .string, .lpar, .lsqb, .lbrace, .minus, .plus, .tilde, .star, .ellipsis,
+             .kwNone, .kwTrue, .kwFalse, .kwNot, .kwLambda, .kwAwait, .kwYield:
+            return true
+        default:
+            return false
+        }
+    }
+
+    mutating func parseStarExpression() throws(ParseFailure) -> PythonNodeID {
+        if code == .star {
+            let start = startOffset
+            advance()
+            let mark = scratch.count
+            push(try parseBitOr(), .value)
+            return make(.starred, start, mark)
+        }
+        return try parseExpression()
+    }
+
+    mutating func parseStarNamedExpression() throws(ParseFailure) -> PythonNodeID {
+        if code == .star { return try parseStarExpression() }
+        return try parseNamedExpression()
+    }
+
+    mutating func parseNamedExpression() throws(ParseFailure) -> PythonNodeID {
+        if code == .name && peek(1) == .colonEqual {
+            let start = startOffset
+            let mark = scratch.count
+            push(leaf(.name, toks[i]), .target)
+            advance()
+            advance()
+            push(try parseExpression(), .value)
+            return make(.namedExpr, start, mark)
+        }
+        let e = try parseExpression()
+        if code == .colonEqual {
+            throw ParseFailure(message: "cannot use assignment expressions with \(nodes[Int(e)].kind.astName.lowercased())", offset: nodes[Int(e)].start)
+        }
+        return e
+    }
+
+    /// expression: disjunction ['if' disjunction 'else' expression] | lambdef
+    mutating func parseExpression() throws(ParseFailure) -> PythonNodeID {
+        try enter()
+        defer { depth -= 1 }
+        if code == .kwLambda { return try parseLambda() }
+        let start = startOffset
+        let body = try parseDisjunction()
+        guard code == .kwIf else { return body }
+        advance()
+        let mark = scratch.count
+        push(body, .body)
+        push(try parseDisjunction(), .test)
+        guard accept(.kwElse) else { throw failure("expected 'else' after 'if' expression") }
+        push(try parseExpression(), .orelse)
+        return make(.ifExp, start, mark, order: [.test, .body, .orelse])
+    }
+
+    mutating func parseLambda() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        push(try parseParameters(closing: .colon, annotations: false, start: lastEnd), .arguments)
+        try expect(.colon, ":")
+        push(try parseExpression(), .body)
+        return make(.lambda, start, mark)
+    }
+
+    mutating func parseDisjunction() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseConjunction()
+        guard code == .kwOr else { return first }
+        let op = toks[i].index
+        let mark = scratch.count
+        push(first, .value)
+        while accept(.kwOr) { push(try parseConjunction(), .value) }
+        return make(.boolOp, start, mark, token: op)
+    }
+
+    mutating func parseConjunction() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseInversion()
+        guard code == .kwAnd else { return first }
+        let op = toks[i].index
+        let mark = scratch.count
+        push(first, .value)
+        while accept(.kwAnd) { push(try parseInversion(), .value) }
+        return make(.boolOp, start, mark, token: op)
+    }
+
+    mutating func parseInversion() throws(ParseFailure) -> PythonNodeID {
+        if code == .kwNot {
+            try enter()
+            defer { depth -= 1 }
+            let start = startOffset
+            let op = toks[i].index
+            advance()
+            let mark = scratch.count
+            push(try parseInversion(), .operand)
+            return make(.unaryOp, start, mark, token: op)
+        }
+        return try parseComparison()
+    }
+
+    mutating func parseComparison() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseBitOr()
+        var mark = -1
+        while true {
+            switch code {
+            case .eqEqual, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .kwIn:
+                advance()
+            case .kwNot where peek(1) == .kwIn:
+                advance(); advance()
+            case .kwIs:
+                advance()
+                _ = accept(.kwNot)
+            default:
+                if mark < 0 { return first }
+                return make(.compare, start, mark)
+            }
+            if mark < 0 {
+                mark = scratch.count
+                push(first, .left)
+            }
+            push(try parseBitOr(), .comparator)
+        }
+    }
+
+    mutating func parseBinary(_ level: Int) throws(ParseFailure) -> PythonNodeID {
+        // Precedence levels, loosest first: | ^ & shifts +- */%@//
+        if level == 5 { return try parseFactor() }
+        let start = startOffset
+        var left = try parseBinary(level + 1)
+        while true {
+            let matches: Bool
+            switch (level, code) {
+            case (0, .vbar), (1, .circumflex), (2, .amper), (3, .leftShift), (3, .rightShift), (4, .plus), (4, .minus):
+                matches = true
+            default:
+                matches = false
+            }
+            guard matches else { return left }
+            let op = toks[i].index
+            advance()
+            let mark = scratch.count
+            push(left, .left)
+            push(try parseBinary(level + 1), .right)
+            left = make(.binOp, start, mark, token: op)
+        }
+    }
+
+    mutating func parseBitOr() throws(ParseFailure) -> PythonNodeID { try parseBinary(0) }
+
+    /// term: factor (('*'|'/'|'//'|'%'|'@') factor)*
+    mutating func parseTerm() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        var left = try parseFactorOnly()
+        while code == .star || code == .slash || code == .doubleSlash || code == .percent || code == .at {
+            let op = toks[i].index
+            advance()
+            let mark = scratch.count
+            push(left, .left)
+            push(try parseFactorOnly(), .right)
+            left = make(.binOp, start, mark, token: op)
+        }
+        return left
+    }
+
+    mutating func parseFactor() throws(ParseFailure) -> PythonNodeID { try parseTerm() }
+
+    /// factor: ('+'|'-'|'~') factor | power
+    mutating func parseFactorOnly() throws(ParseFailure) -> PythonNodeID {
+        if code == .plus || code == .minus || code == .tilde {
+            try enter()
+            defer { depth -= 1 }
+            let start = startOffset
+            let op = toks[i].index
+            advance()
+            let mark = scratch.count
+            push(try parseFactorOnly(), .operand)
+            return make(.unaryOp, start, mark, token: op)
+        }
+        return try parsePower()
+    }
+
+    /// power: await_primary ['**' factor]
+    mutating func parsePower() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        var base: PythonNodeID
+        if code == .kwAwait {
+            advance()
+            let mark = scratch.count
+            push(try parsePrimary(), .value)
+            base = make(.await, start, mark)
+        } else {
+            base = try parsePrimary()
+        }
+        if code == .doubleStar {
+            try enter()
+            defer { depth -= 1 }
+            let op = toks[i].index
+            advance()
+            let mark = scratch.count
+            push(base, .left)
+            push(try parseFactorOnly(), .right)
+            base = make(.binOp, start, mark, token: op)
+        }
+        return base
+    }
+
+    /// primary: atom ('.' NAME | '(' args ')' | '[' slices ']' | genexp)*
+    mutating func parsePrimary() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        var value = try parseAtom()
+        while true {
+            switch code {
+            case .dot:
+                advance()
+                let attr = toks[i].index
+                try expectName()
+                let mark = scratch.count
+                push(value, .value)
+                value = make(.attribute, start, mark, token: attr)
+            case .lpar:
+                let mark = scratch.count
+                push(value, .function)
+                advance()
+                if !(try parseCallArguments(positionalRole: .arg)) { try expect(.rpar, ")") }
+                value = make(.call, start, mark, order: [.function, .arg, .keyword])
+            case .lsqb:
+                let mark = scratch.count
+                push(value, .value)
+                advance()
+                push(try parseSlices(), .slice)
+                try expect(.rsqb, "]")
+                value = make(.subscript, start, mark)
+            default:
+                return value
+            }
+        }
+    }
+
+    /// Call arguments or class bases after '('; handles a lone generator argument.
+    /// Returns true when a lone generator argument consumed the closing parenthesis.
+    @discardableResult
+    mutating func parseCallArguments(positionalRole: PythonRole) throws(ParseFailure) -> Bool {
+        let openStart = toks[i - 1].start
+        var sawKeyword = false
+        var sawDoubleStar = false
+        var count = 0
+        while code != .rpar {
+            let argStart = startOffset
+            if code == .star {
+                if sawDoubleStar {
+                    throw ParseFailure(message: "iterable argument unpacking follows keyword argument unpacking", offset: argStart)
+                }
+                advance()
+                let mark = scratch.count
+                push(try parseExpression(), .value)
+                push(make(.starred, argStart, mark), positionalRole)
+            } else if code == .doubleStar {
+                advance()
+                let mark = scratch.count
+                push(try parseExpression(), .value)
+                push(make(.keyword, argStart, mark, aux: -1), .keyword)
+                sawDoubleStar = true
+            } else if code == .name && peek(1) == .equal {
+                let nameToken = toks[i].index
+                advance()
+                advance()
+                let mark = scratch.count
+                push(try parseExpression(), .value)
+                push(make(.keyword, argStart, mark, token: nameToken), .keyword)
+                sawKeyword = true
+            } else {
+                let e = try parseNamedExpression()
+                if code == .kwFor || code == .kwAsync {
+                    // f(x for x in y): the generator spans the call's parentheses.
+                    if count > 0 {
+                        throw ParseFailure(message: "Generator expression must be parenthesized", offset: nodes[Int(e)].start)
+                    }
+                    let g = try parseComprehension(.generatorExp, element: e, start: openStart, closing: .rpar, includeClosing: true)
+                    push(g, positionalRole)
+                    return true
+                }
+                if code == .equal {
+                    throw ParseFailure(message: "expression cannot contain assignment, perhaps you meant \"==\"?", offset: nodes[Int(e)].start)
+                }
+                if sawDoubleStar {
+                    throw ParseFailure(message: "positional argument follows keyword argument unpacking", offset: argStart)
+                }
+                if sawKeyword {
+                    throw ParseFailure(message: "positional argument follows keyword argument", offset: argStart)
+                }
+                push(e, positionalRole)
+            }
+            count += 1
+            if !accept(.comma) { break }
+        }
+        return false
+    }
+
+    /// After `f(x for ...`: true unless a comma follows the generator at bracket depth 1.
+    func peekComprehensionEndsCall() -> Bool {
+        var k = i
+        var level = 0
+        while k < toks.count {
+            switch toks[k].code {
+            case .lpar, .lsqb, .lbrace: level += 1
+            case .rpar, .rsqb, .rbrace:
+                if level == 0 { return true }
+                level -= 1
+            case .comma where level == 0: return false
+            case .endmarker: return true
+            default: break
+            }
+            k += 1
+        }
+        return true
+    }
+
+    /// slices: slice | (slice | starred)+ with commas -> Tuple
+    mutating func parseSlices() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = try parseSlice()
+        guard code == .comma else {
+            guard nodes[Int(first)].kind == .starred else { return first }
+            let mark = scratch.count  // a[*b] is a[(*b,)] (PEP 646)
+            push(first, .element)
+            return make(.tuple, start, mark)
+        }
+        let mark = scratch.count
+        push(first, .element)
+        while accept(.comma) {
+            if code == .rsqb { break }
+            push(try parseSlice(), .element)
+        }
+        return make(.tuple, start, mark)
+    }
+
+    mutating func parseSlice() throws(ParseFailure) -> PythonNodeID {
+        if code == .star { return try parseStarExpression() }
+        let start = startOffset
+        let mark = scratch.count
+        if code != .colon {
+            let lower = try parseNamedExpression()
+            guard code == .colon else { return lower }
+            push(lower, .lower)
+        }
+        advance()
+        if code != .colon && code != .comma && code != .rsqb { push(try parseExpression(), .upper) }
+        if accept(.colon) {
+            if code != .comma && code != .rsqb { push(try parseExpression(), .step) }
+        }
+        return make(.slice, start, mark)
+    }
+
+    mutating func parseYield() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        if accept(.kwFrom) {
+            push(try parseExpression(), .value)
+            return make(.yieldFrom, start, mark)
+        }
+        if code != .rpar && code != .newline && code != .semi && code != .equal && code != .rsqb && code != .rbrace && code != .endmarker {
+            push(try parseStarExpressions(), .value)
+        }
+        return make(.yield, start, mark)
+    }
+
+    mutating func parseAtom() throws(ParseFailure) -> PythonNodeID {
+        let t = toks[i]
+        switch t.code {
+        case .name:
+            advance()
+            return leaf(.name, t)
+        case .number, .kwNone, .kwTrue, .kwFalse, .ellipsis:
+            advance()
+            return leaf(.constant, t)
+        case .string:
+            return try parseStrings()
+        case .lpar:
+            return try parseParenthesized()
+        case .lsqb:
+            return try parseList()
+        case .lbrace:
+            return try parseDictOrSet()
+        default:
+            if t.code == .error { throw failure() }
+            throw failure()
+        }
+    }
+
+    /// Adjacent string literals: one Constant, or a JoinedStr when any is an f-string.
+    mutating func parseStrings() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let first = i
+        var anyF = false, anyBytes = false, anyText = false
+        while code == .string {
+            let t = toks[i]
+            var k = t.start
+            var isBytes = false
+            while text[k] != 0x27 && text[k] != 0x22 {
+                let c = text[k] | 0x20
+                if c == 0x66 { anyF = true }
+                if c == 0x62 { isBytes = true }
+                k += 1
+            }
+            if isBytes {
+                anyBytes = true
+                for j in k..<t.end where text[j] >= 0x80 {
+                    throw ParseFailure(message: "bytes can only contain ASCII literal characters", offset: t.start)
+                }
+            } else {
+                anyText = true
+            }
+            advance()
+        }
+        if anyBytes && anyText { throw ParseFailure(message: "cannot mix bytes and nonbytes literals", offset: start) }
+        if !anyF { return make(.constant, start, scratch.count) }
+        return try parseFStringParts(from: first, to: i, start: start)
+    }
+
+    mutating func parseParenthesized() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        advance()
+        if accept(.rpar) { return make(.tuple, start, scratch.count) }
+        if code == .kwYield {
+            let y = try parseYield()
+            try expect(.rpar, ")")
+            return y
+        }
+        let first = try parseStarNamedExpression()
+        if code == .kwFor || code == .kwAsync {
+            return try parseComprehension(.generatorExp, element: first, start: start, closing: .rpar, includeClosing: true)
+        }
+        if accept(.rpar) {
+            if nodes[Int(first)].kind == .starred {
+                throw ParseFailure(message: "cannot use starred expression here", offset: nodes[Int(first)].start)
+            }
+            return first
+        }
+        guard code == .comma else { throw failure(code == .endmarker ? "invalid syntax" : "invalid syntax") }
+        let mark = scratch.count
+        push(first, .element)
+        while accept(.comma) {
+            if code == .rpar { break }
+            push(try parseStarNamedExpression(), .element)
+        }
+        try expect(.rpar, ")")
+        return make(.tuple, start, mark)
+    }
+
+    mutating func parseList() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        advance()
+        let mark = scratch.count
+        if accept(.rsqb) { return make(.list, start, mark) }
+        let first = try parseStarNamedExpression()
+        if code == .kwFor || code == .kwAsync {
+            return try parseComprehension(.listComp, element: first, start: start, closing: .rsqb, includeClosing: true)
+        }
+        push(first, .element)
+        while accept(.comma) {
+            if code == .rsqb { break }
+            push(try parseStarNamedExpression(), .element)
+        }
+        try expect(.rsqb, "]")
+        return make(.list, start, mark)
+    }
+
+    mutating func parseDictOrSet() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        advance()
+        let mark = scratch.count
+        if accept(.rbrace) { return make(.dict, start, mark) }
+        if code == .doubleStar || !(code == .star) {
+            // Dict if the first item is `**x` or `key: value`.
+            var isDict = code == .doubleStar
+            var firstKey: PythonNodeID = -1
+            if !isDict {
+                firstKey = try parseNamedExpression()
+                if code == .colon { isDict = true }
+            }
+            if isDict {
+                if firstKey >= 0 {
+                    advance()
+                    let value = try parseExpression()
+                    if code == .kwFor || code == .kwAsync {
+                        push(firstKey, .key)
+                        push(value, .value)
+                        return try parseComprehensionTail(.dictComp, mark: mark, start: start, closing: .rbrace)
+                    }
+                    push(firstKey, .key)
+                    push(value, .value)
+                } else {
+                    advance()
+                    push(try parseBitOr(), .value)
+                }
+                while accept(.comma) {
+                    if code == .rbrace { break }
+                    if accept(.doubleStar) {
+                        push(try parseBitOr(), .value)
+                    } else {
+                        push(try parseExpression(), .key)
+                        try expect(.colon, ":")
+                        push(try parseExpression(), .value)
+                    }
+                }
+                try expect(.rbrace, "}")
+                return make(.dict, start, mark, order: [.key, .value])
+            }
+            if code == .kwFor || code == .kwAsync {
+                return try parseComprehension(.setComp, element: firstKey, start: start, closing: .rbrace, includeClosing: true)
+            }
+            push(firstKey, .element)
+        } else {
+            push(try parseStarExpression(), .element)
+        }
+        while accept(.comma) {
+            if code == .rbrace { break }
+            push(try parseStarNamedExpression(), .element)
+        }
+        try expect(.rbrace, "}")
+        return make(.set, start, mark)
+    }
+
+    mutating func parseComprehension(_ kind: PythonNodeKind, element: PythonNodeID, start: Int, closing: TokenCode,
+                                     includeClosing: Bool) throws(ParseFailure) -> PythonNodeID {
+        if nodes[Int(element)].kind == .starred {
+            throw ParseFailure(message: "iterable unpacking cannot be used in comprehension", offset: nodes[Int(element)].start)
+        }
+        let mark = scratch.count
+        push(element, .elt)
+        return try parseComprehensionTail(kind, mark: mark, start: start, closing: closing)
+    }
+
+    mutating func parseComprehensionTail(_ kind: PythonNodeKind, mark: Int, start: Int, closing: TokenCode) throws(ParseFailure) -> PythonNodeID {
+        while code == .kwFor || code == .kwAsync {
+            let cStart = startOffset
+            let cMark = scratch.count
+            let isAsync = accept(.kwAsync)
+            try expect(.kwFor, "for")
+            let target = try parseTargets()
+            try checkTarget(target, context: .forTarget)
+            push(target, .target)
+            try expect(.kwIn, "in")
+            push(try parseDisjunction(), .iter)
+            while accept(.kwIf) { push(try parseDisjunction(), .ifCondition) }
+            push(make(.comprehension, cStart, cMark, aux: isAsync ? 1 : 0), .generator)
+        }
+        if closing == .rpar && code == .comma {
+            throw ParseFailure(message: "Generator expression must be parenthesized", offset: start)
+        }
+        try expect(closing, closing == .rpar ? ")" : closing == .rsqb ? "]" : "}")
+        return make(kind, start, mark)
+    }
+}

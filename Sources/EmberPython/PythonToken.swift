@@ -1,0 +1,57 @@
+/// Token kinds as CPython's `tokenize` module names them (OP covers every operator and
+/// bracket; the `fstring*` kinds appear only with the 3.12 f-string split option).
+public enum PythonTokenKind: UInt8, Sendable, Hashable, CaseIterable {
+    case name, number, string, op, comment, newline, nl, indent, dedent, endmarker
+    case fstringStart, fstringMiddle, fstringEnd, errorToken
+
+    /// The name CPython's `tokenize.tok_name` uses.
+    public var cpythonName: String {
+        switch self {
+        case .name: "NAME"
+        case .number: "NUMBER"
+        case .string: "STRING"
+        case .op: "OP"
+        case .comment: "COMMENT"
+        case .newline: "NEWLINE"
+        case .nl: "NL"
+        case .indent: "INDENT"
+        case .dedent: "DEDENT"
+        case .endmarker: "ENDMARKER"
+        case .fstringStart: "FSTRING_START"
+        case .fstringMiddle: "FSTRING_MIDDLE"
+        case .fstringEnd: "FSTRING_END"
+        case .errorToken: "ERRORTOKEN"
+        }
+    }
+}
+
+/// One token: its kind and the byte range `start..<end` in `PythonSource.text`.
+public struct PythonToken: Sendable, Hashable {
+    public var kind: PythonTokenKind
+    public var start: Int
+    public var end: Int
+
+    public init(kind: PythonTokenKind, start: Int, end: Int) {
+        self.kind = kind
+        self.start = start
+        self.end = end
+    }
+}
+
+/// A tokenizer or parser error: CPython's wording, and a byte offset in `PythonSource.text`.
+public struct PythonDiagnostic: Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public var offset: Int
+
+    public init(message: String, offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
+
+    public var description: String { "byte \(offset): \(message)" }
+}
+
+public struct PythonTokenizeResult: Sendable {
+    public var tokens: [PythonToken]
+    public var diagnostics: [PythonDiagnostic]
+}

@@ -1,0 +1,514 @@
+import EmberUtils
+
+/// Python 3 tokenizer over UTF-8 bytes. Produces the token stream of CPython 3.11's
+/// `tokenize.tokenize` (minus the ENCODING token), with byte offsets instead of
+/// (line, character column) pairs. Never throws and never traps: malformed input yields
+/// `errorToken`s plus diagnostics worded like CPython's compiler.
+///
+/// Intentional differences from `tokenize.py` (documented in scripts/conformance/README.md):
+/// a lone CR ends a line (as in CPython's compiler, which `ast.parse` uses), and positions
+/// of the implicit EOF tokens are byte offsets at the end of the text.
+public enum PythonTokenizer {
+    public struct Options: Sendable {
+        /// Split f-strings into FSTRING_START / FSTRING_MIDDLE / expression tokens /
+        /// FSTRING_END as CPython 3.12 does (PEP 701). Default: one STRING token (3.11).
+        public var splitFStrings: Bool
+        public var maxDiagnostics: Int
+
+        public init(splitFStrings: Bool = false, maxDiagnostics: Int = 1000) {
+            self.splitFStrings = splitFStrings
+            self.maxDiagnostics = maxDiagnostics
+        }
+    }
+
+    public static func tokenize(_ source: PythonSource, options: Options = Options()) -> PythonTokenizeResult {
+        tokenize(text: source.text, options: options)
+    }
+
+    /// Tokenizes UTF-8 text directly (no decoding step).
+    public static func tokenize(text: [UInt8], options: Options = Options()) -> PythonTokenizeResult {
+        text.withUnsafeBufferPointer { buffer in
+            var scanner = TokenScanner(buffer, options: options)
+            scanner.run()
+            var diagnostics = scanner.diagnostics
+            if scanner.needsLineNumbers {
+                let table = LineTable(buffer)
+                for i in diagnostics.indices {
+                    if let at = scanner.detectedAt[i] {
+                        diagnostics[i].message += " (detected at line \(table.location(of: at).line))"
+                    }
+                    if let open = scanner.openedAt[i],
+                       table.location(of: open).line != table.location(of: diagnostics[i].offset).line {
+                        diagnostics[i].message += " on line \(table.location(of: open).line)"
+                    }
+                }
+            }
+            return PythonTokenizeResult(tokens: scanner.tokens, diagnostics: diagnostics)
+        }
+    }
+}
+
+private let SPACE: UInt8 = 0x20, TAB: UInt8 = 0x09, FF: UInt8 = 0x0C, LF: UInt8 = 0x0A, CR: UInt8 = 0x0D
+private let HASH: UInt8 = 0x23, BACKSLASH: UInt8 = 0x5C, QUOTE1: UInt8 = 0x27, QUOTE2: UInt8 = 0x22
+
+@inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+@inline(__always) private func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- 0x61 < 6 }
+@inline(__always) private func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 }
+@inline(__always) private func isNameContinue(_ b: UInt8) -> Bool { isNameStart(b) || isDigit(b) }
+
+struct TokenScanner {
+    let p: UnsafeBufferPointer<UInt8>
+    /// End of the region being scanned: the text's end, or an f-string body's end while
+    /// splitting f-strings.
+    var n: Int
+    let options: PythonTokenizer.Options
+    var tokens: [PythonToken] = []
+    var diagnostics: [PythonDiagnostic] = []
+    /// Per diagnostic: offset whose line is appended as "(detected at line N)".
+    var detectedAt: [Int?] = []
+    /// Per diagnostic: offset of an opening bracket, appended as "on line N" when on another line.
+    var openedAt: [Int?] = []
+    var needsLineNumbers = false
+    var pos = 0
+    var indents: [Int] = [0]
+    var altIndents: [Int] = [0]
+    /// CPython's `parenlev`: may go negative on unmatched closers, as in tokenize.py.
+    var parenDepth = 0
+    /// Open brackets (byte, offset) for "was never closed" / mismatch messages.
+    var brackets: [(UInt8, Int)] = []
+    var continued = false
+    /// Where the whitespace before the current token starts (tokenize.py turns each of
+    /// those bytes into an ERRORTOKEN when the token itself cannot be matched).
+    var whitespaceStart = 0
+    var lastContinuation = 0
+
+    init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options) {
+        self.p = p
+        self.n = p.count
+        self.options = options
+        tokens.reserveCapacity(n / 5 + 16)
+    }
+
+    @inline(__always) mutating func add(_ kind: PythonTokenKind, _ start: Int, _ end: Int) {
+        tokens.append(PythonToken(kind: kind, start: start, end: end))
+    }
+
+    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil, openedAt: Int? = nil) {
+        guard diagnostics.count < options.maxDiagnostics else { return }
+        diagnostics.append(PythonDiagnostic(message: message, offset: offset))
+        self.detectedAt.append(detectedAt)
+        self.openedAt.append(openedAt)
+        if detectedAt != nil || openedAt != nil { needsLineNumbers = true }
+    }
+
+    @inline(__always) func endOfComment(_ start: Int) -> Int {
+        var e = start
+        while e < n && p[e] != LF && p[e] != CR { e += 1 }
+        return e
+    }
+
+    /// Offset just past the line break at `q` (CRLF, LF or CR); `q` itself at EOF.
+    @inline(__always) func afterNewline(_ q: Int) -> Int {
+        guard q < n else { return q }
+        if p[q] == CR && q + 1 < n && p[q + 1] == LF { return q + 2 }
+        return q + 1
+    }
+
+    mutating func run() {
+        lineLoop: while pos < n {
+            let lineStart = pos
+            if parenDepth == 0 && !continued {
+                var column = 0, altColumn = 0, q = pos
+                measure: while q < n {
+                    switch p[q] {
+                    case SPACE: column += 1; altColumn += 1
+                    case TAB: column = (column / 8 + 1) * 8; altColumn += 1
+                    case FF: column = 0; altColumn = 0
+                    default: break measure
+                    }
+                    q += 1
+                }
+                if q == n { break lineLoop }  // whitespace-only last line (tokenize.py stops here)
+                let b = p[q]
+                if b == HASH || b == LF || b == CR {  // comment-only or blank line: no indentation
+                    if b == HASH {
+                        let e = endOfComment(q)
+                        add(.comment, q, e)
+                        q = e
+                    }
+                    let e = afterNewline(q)
+                    add(.nl, q, e)
+                    pos = e
+                    continue lineLoop
+                }
+                indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
+                pos = q
+            } else {
+                continued = false
+            }
+            // The rest of the physical line (strings may carry us over further lines).
+            while true {
+                whitespaceStart = pos
+                while pos < n && (p[pos] == SPACE || p[pos] == TAB || p[pos] == FF) { pos += 1 }
+                guard pos < n else { break lineLoop }
+                let b = p[pos]
+                switch b {
+                case LF, CR:
+                    let e = afterNewline(pos)
+                    add(parenDepth > 0 ? .nl : .newline, pos, e)
+                    pos = e
+                    continue lineLoop
+                case HASH:
+                    let e = endOfComment(pos)
+                    add(.comment, pos, e)
+                    pos = e
+                case BACKSLASH:
+                    if pos + 1 < n && (p[pos + 1] == LF || p[pos + 1] == CR) {
+                        lastContinuation = pos
+                        pos = afterNewline(pos + 1)
+                        continued = true
+                        continue lineLoop
+                    }
+                    if pos + 1 >= n {
+                        diagnose("unexpected EOF while parsing", pos)
+                    } else {
+                        diagnose("unexpected character after line continuation character", pos)
+                    }
+                    whitespaceErrors()
+                    add(.errorToken, pos, pos + 1)
+                    pos += 1
+                case QUOTE1, QUOTE2:
+                    scanString(start: pos, quoteAt: pos)
+                case 0x30...0x39:
+                    scanNumber()
+                case 0x2E where pos + 1 < n && isDigit(p[pos + 1]):
+                    scanNumber()
+                default:
+                    if isNameStart(b) {
+                        scanName()
+                    } else {
+                        scanOperator(b)
+                    }
+                }
+            }
+        }
+        finish()
+    }
+
+    mutating func indentation(column: Int, altColumn: Int, lineStart: Int, at q: Int) {
+        if column > indents[indents.count - 1] {
+            if altColumn <= altIndents[altIndents.count - 1] {
+                diagnose("inconsistent use of tabs and spaces in indentation", q)
+            }
+            indents.append(column)
+            altIndents.append(altColumn)
+            add(.indent, lineStart, q)
+            if indents.count == 101 { diagnose("too many levels of indentation", q) }  // CPython's MAXINDENT
+            return
+        }
+        if column < indents[indents.count - 1] && !indents.contains(column) {
+            diagnose("unindent does not match any outer indentation level", q)
+        }
+        while column < indents[indents.count - 1] {
+            indents.removeLast()
+            altIndents.removeLast()
+            add(.dedent, q, q)
+        }
+        if column > indents[indents.count - 1] {
+            // Recover from a bad unindent: treat this column as the current level.
+            indents.append(column)
+            altIndents.append(altColumn)
+        } else if altColumn != altIndents[altIndents.count - 1] {
+            diagnose("inconsistent use of tabs and spaces in indentation", q)
+        }
+    }
+
+    mutating func finish() {
+        if n > 0 && p[n - 1] != LF && p[n - 1] != CR {
+            // tokenize.py adds NEWLINE '' unless the last physical line is a comment.
+            var s = n
+            while s > 0 && p[s - 1] != LF { s -= 1 }
+            while s < n && (p[s] == SPACE || p[s] == TAB || p[s] == FF || p[s] == 0x0B || p[s] == CR) { s += 1 }
+            if s == n || p[s] != HASH {
+                add(.newline, n, n)
+            }
+        }
+        if continued {
+            diagnose("unexpected EOF while parsing", lastContinuation)
+        }
+        if let (open, offset) = brackets.last {
+            diagnose("'\(String(UnicodeScalar(open)))' was never closed", offset)
+        }
+        for _ in 1..<indents.count { add(.dedent, n, n) }
+        add(.endmarker, n, n)
+    }
+
+    // MARK: - strings
+
+    mutating func scanString(start: Int, quoteAt: Int) {
+        if options.splitFStrings && isFString(start, quoteAt), scanFStringSplit(start: start, quoteAt: quoteAt) { return }
+        let q = p[quoteAt]
+        if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
+            var i = quoteAt + 3
+            while i < n {
+                let c = p[i]
+                if c == BACKSLASH { i += 2; continue }
+                if c == q && i + 2 < n && p[i + 1] == q && p[i + 2] == q {
+                    add(.string, start, i + 3)
+                    pos = i + 3
+                    return
+                }
+                i += 1
+            }
+            diagnose("unterminated triple-quoted string literal", start, detectedAt: max(n - 1, 0))  // CPython: the last line
+            add(.errorToken, start, n)
+            pos = n
+            return
+        }
+        var i = quoteAt + 1
+        while i < n {
+            let c = p[i]
+            if c == BACKSLASH {
+                if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
+                continue
+            }
+            if c == q {
+                add(.string, start, i + 1)
+                pos = i + 1
+                return
+            }
+            if c == LF || c == CR { break }
+            i += 1
+        }
+        diagnose("unterminated string literal", start, detectedAt: start)
+        // As tokenize.py: a prefix is a NAME, the quote an ERRORTOKEN, and the rest of the
+        // line is tokenized again.
+        if quoteAt > start {
+            add(.name, start, quoteAt)
+        } else {
+            whitespaceErrors()
+        }
+        add(.errorToken, quoteAt, quoteAt + 1)
+        pos = quoteAt + 1
+    }
+
+    /// tokenize.py yields each whitespace byte before an unmatchable character as ERRORTOKEN.
+    mutating func whitespaceErrors() {
+        var k = whitespaceStart
+        while k < pos {
+            add(.errorToken, k, k + 1)
+            k += 1
+        }
+    }
+
+    // MARK: - names
+
+    mutating func scanName() {
+        let start = pos
+        var i = pos
+        while i < n {
+            let c = p[i]
+            if c < 0x80 {
+                if !isNameContinue(c) { break }
+                i += 1
+            } else {
+                let (scalar, length) = decodeScalar(at: i)
+                if !PythonTokenizer.isIdentifierScalar(scalar) { break }
+                i += length
+            }
+        }
+        if i == start {
+            // A non-ASCII character that cannot be part of a name.
+            let (scalar, length) = decodeScalar(at: i)
+            invalidCharacter(scalar, at: i, length: length)
+            return
+        }
+        pos = i
+        let length = i - start
+        if length <= 2 && i < n && (p[i] == QUOTE1 || p[i] == QUOTE2) && isStringPrefix(start, length) {
+            scanString(start: start, quoteAt: i)
+            return
+        }
+        add(.name, start, i)
+    }
+
+    func isStringPrefix(_ s: Int, _ length: Int) -> Bool {
+        let a = p[s] | 0x20
+        if length == 1 { return a == 0x72 || a == 0x75 || a == 0x66 || a == 0x62 }  // r u f b
+        let b = p[s + 1] | 0x20
+        switch (a, b) {
+        case (0x62, 0x72), (0x72, 0x62), (0x66, 0x72), (0x72, 0x66): return true  // br rb fr rf
+        default: return false
+        }
+    }
+
+    func decodeScalar(at i: Int) -> (UInt32, Int) {
+        let b0 = UInt32(p[i])
+        func cont(_ k: Int) -> UInt32? { i + k < n && p[i + k] & 0xC0 == 0x80 ? UInt32(p[i + k]) & 0x3F : nil }
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 >= 0xC0 && b0 < 0xE0, let c1 = cont(1) { return (((b0 & 0x1F) << 6) | c1, 2) }
+        if b0 >= 0xE0 && b0 < 0xF0, let c1 = cont(1), let c2 = cont(2) { return (((b0 & 0x0F) << 12) | (c1 << 6) | c2, 3) }
+        if b0 >= 0xF0, let c1 = cont(1), let c2 = cont(2), let c3 = cont(3) {
+            return (((b0 & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3, 4)
+        }
+        return (0xFFFD, 1)
+    }
+
+    mutating func invalidCharacter(_ scalar: UInt32, at i: Int, length: Int) {
+        let hex = String(scalar, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        if scalar == 0 {
+            diagnose("source code cannot contain null bytes", i)
+        } else if scalar < 0x20 || scalar == 0x7F || (scalar >= 0x80 && scalar < 0xA0) || scalar == 0xA0 || scalar == 0xFFFD {
+            diagnose("invalid non-printable character \(code)", i)
+        } else if scalar < 0x80 {
+            diagnose("invalid syntax", i)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
+        } else if let u = UnicodeScalar(scalar) {
+            diagnose("invalid character '\(String(Character(u)))' (\(code))", i)
+        } else {
+            diagnose("invalid character \(code)", i)
+        }
+        whitespaceErrors()
+        add(.errorToken, i, i + length)
+        pos = i + length
+    }
+
+    // MARK: - numbers
+
+    /// Digits with single underscores between them: `[0-9](?:_?[0-9])*`.
+    @inline(__always) func digitPart(_ from: Int, _ accept: (UInt8) -> Bool) -> Int {
+        var i = from
+        guard i < n && accept(p[i]) else { return from }
+        i += 1
+        while i < n {
+            if accept(p[i]) { i += 1 } else if p[i] == 0x5F && i + 1 < n && accept(p[i + 1]) { i += 2 } else { break }
+        }
+        return i
+    }
+
+    mutating func scanNumber() {
+        let start = pos
+        var i = pos
+        var kind = "decimal"
+        if p[i] == 0x30 && i + 1 < n && (p[i + 1] | 0x20 == 0x78 || p[i + 1] | 0x20 == 0x6F || p[i + 1] | 0x20 == 0x62) {
+            let radix = p[i + 1] | 0x20
+            let accept: (UInt8) -> Bool = radix == 0x78 ? isHexDigit : radix == 0x6F ? { $0 &- 0x30 < 8 } : { $0 &- 0x30 < 2 }
+            var j = i + 2
+            if j < n && p[j] == 0x5F { j += 1 }
+            let e = digitPart(j, accept)
+            if e > j {
+                kind = radix == 0x78 ? "hexadecimal" : radix == 0x6F ? "octal" : "binary"
+                finishNumber(start, e, kind)
+                return
+            }
+            // "0x" without digits: tokenize.py yields NUMBER "0" then NAME "x...".
+            diagnose("invalid \(radix == 0x78 ? "hexadecimal" : radix == 0x6F ? "octal" : "binary") literal", start)
+            add(.number, start, i + 1)
+            pos = i + 1
+            return
+        }
+        if p[i] != 0x2E { i = digitPart(i, isDigit) }
+        var isFloat = false
+        if i < n && p[i] == 0x2E {
+            isFloat = true
+            i = digitPart(i + 1, isDigit)
+        }
+        if i < n && p[i] | 0x20 == 0x65 {
+            var j = i + 1
+            if j < n && (p[j] == 0x2B || p[j] == 0x2D) { j += 1 }
+            let e = digitPart(j, isDigit)
+            if e > j { i = e; isFloat = true }
+        }
+        if i < n && p[i] | 0x20 == 0x6A { i += 1; isFloat = true }
+        if !isFloat && p[start] == 0x30 {
+            // "0(?:_?0)*" only: other leading-zero integers are errors in Python 3.
+            var k = start
+            while k < i && (p[k] == 0x30 || p[k] == 0x5F) { k += 1 }
+            if k < i {
+                diagnose("leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers", start)
+                // tokenize.py's Decnumber `0(?:_?0)*` stops at the zeros; the rest is a new NUMBER.
+                var z = start + 1
+                while z + 1 < i && p[z] == 0x5F && p[z + 1] == 0x30 || z < i && p[z] == 0x30 { z += p[z] == 0x5F ? 2 : 1 }
+                add(.number, start, z)
+                pos = z
+                return
+            }
+        }
+        finishNumber(start, i, kind)
+    }
+
+    mutating func finishNumber(_ start: Int, _ end: Int, _ kind: String) {
+        add(.number, start, end)
+        pos = end
+        // CPython rejects a name glued to a number, except the keywords it tolerates.
+        guard end < n && isNameStart(p[end]) else { return }
+        if p[end] >= 0x80 && !PythonTokenizer.isIdentifierScalar(decodeScalar(at: end).0) { return }
+        for keyword in ["and", "else", "for", "if", "in", "is", "not", "or"] {
+            var matches = true
+            for (k, c) in keyword.utf8.enumerated() where end + k >= n || p[end + k] != c { matches = false; break }
+            if matches { return }
+        }
+        diagnose("invalid \(kind) literal", start)
+    }
+
+    // MARK: - operators
+
+    mutating func scanOperator(_ b: UInt8) {
+        let start = pos
+        @inline(__always) func at(_ k: Int) -> UInt8 { start + k < n ? p[start + k] : 0 }
+        var length = 1
+        switch b {
+        case 0x28, 0x5B, 0x7B:  // ( [ {
+            parenDepth += 1
+            brackets.append((b, start))
+            if brackets.count == 201 { diagnose("too many nested parentheses", start) }  // CPython's MAXLEVEL
+        case 0x29, 0x5D, 0x7D:  // ) ] }
+            parenDepth -= 1
+            if let (open, openAt) = brackets.popLast() {
+                let expected: UInt8 = open == 0x28 ? 0x29 : open == 0x5B ? 0x5D : 0x7D
+                if expected != b {
+                    diagnose("closing parenthesis '\(String(UnicodeScalar(b)))' does not match opening parenthesis '\(String(UnicodeScalar(open)))'", start, openedAt: openAt)
+                }
+            } else {
+                diagnose("unmatched '\(String(UnicodeScalar(b)))'", start)
+            }
+        case 0x2C, 0x3B, 0x7E:  // , ; ~
+            break
+        case 0x3A:  // : :=
+            if at(1) == 0x3D { length = 2 }
+        case 0x2B, 0x25, 0x26, 0x7C, 0x5E, 0x40, 0x3D:  // + % & | ^ @ =
+            if at(1) == 0x3D { length = 2 }
+        case 0x2D:  // - -= ->
+            if at(1) == 0x3D || at(1) == 0x3E { length = 2 }
+        case 0x2A, 0x2F, 0x3C, 0x3E:  // * / < > and their doubled and augmented forms
+            if at(1) == b { length = at(2) == 0x3D ? 3 : 2 } else if at(1) == 0x3D { length = 2 }
+        case 0x21:  // !=
+            if at(1) == 0x3D { length = 2 } else {
+                diagnose("invalid syntax", start)
+                whitespaceErrors()
+                add(.errorToken, start, start + 1)
+                pos = start + 1
+                return
+            }
+        case 0x2E:  // . ...
+            if at(1) == 0x2E && at(2) == 0x2E { length = 3 }
+        default:
+            let (scalar, l) = b < 0x80 ? (UInt32(b), 1) : decodeScalar(at: start)
+            invalidCharacter(scalar, at: start, length: l)
+            return
+        }
+        add(.op, start, start + length)
+        pos = start + length
+    }
+}
+
+extension PythonTokenizer {
+    /// Whether a scalar can continue an identifier (Unicode XID_Continue, as CPython's
+    /// compiler and 3.12's tokenize; 3.11's tokenize.py uses the regex `\w`, which leaves
+    /// out combining marks).
+    public static func isIdentifierScalar(_ s: UInt32) -> Bool {
+        if s < 0x80 { return isNameContinue(UInt8(s)) }
+        guard let scalar = Unicode.Scalar(s) else { return false }
+        return scalar.properties.isXIDContinue
+    }
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Compare EmberPython with CPython (the oracle) over a tree of .py files.
+
+Usage: scripts/conformance/conformance.py [TREE ...] [--dump BIN] [--report FILE] [--no-ast]
+Default TREE: the CPython stdlib (sysconfig "stdlib"), excluding site-packages.
+BIN defaults to .build/release/ember-python-dump, else .build/debug/ember-python-dump.
+
+Reports four figures:
+  tokens     identical token streams vs tokenize.tokenize (files CPython can tokenize)
+  ast        identical canonical trees vs ast.parse (files CPython can parse)
+  roundtrip  byte-exact reconstruction of the text from tokens + trivia (all files)
+  rejects    files CPython rejects that we reject at the same line
+
+Position conventions (why the script converts):
+  * EmberPython reports UTF-8 byte offsets into the decoded text. tokenize reports
+    (line, column) with columns in *characters* and lines split on "\\n" only; the script
+    maps our offsets the same way. ast reports columns in UTF-8 bytes with universal
+    newlines; the script maps our offsets that way for trees.
+  * When a file does not end with a newline, tokenize puts its implicit NEWLINE ''
+    / DEDENT / ENDMARKER on a line after the last one; we put them at the end of the
+    text. That trailing run of empty tokens is compared by type only.
+  * The ENCODING token is not produced (the encoding is PythonSource.encoding).
+"""
+import argparse, ast, io, json, os, subprocess, sys, sysconfig, tokenize, bisect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def collect(trees):
+    files = []
+    for tree in trees:
+        if os.path.isfile(tree):
+            files.append(tree)
+            continue
+        for d, ds, fs in os.walk(tree):
+            ds[:] = sorted(x for x in ds if x != "site-packages")
+            files += [os.path.join(d, f) for f in sorted(fs) if f.endswith(".py")]
+    return files
+
+
+def run_dump(binary, mode, files):
+    listing = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"ember-conformance-{os.getpid()}.list")
+    with open(listing, "w") as f:
+        f.write("\n".join(files) + "\n")
+    out = subprocess.run([binary, mode, "@" + listing], capture_output=True, check=True).stdout
+    os.unlink(listing)
+    result = {}
+    for line in out.splitlines():
+        obj = json.loads(line)
+        result[obj["file"]] = obj
+    return result
+
+
+def decoded_text(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    enc, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    return raw.decode(enc)  # utf-8-sig strips the BOM, as PythonSource.text does
+
+
+class CharMapper:
+    """Byte offset -> (line, column in characters), lines split on \\n (tokenize.py)."""
+    def __init__(self, data: bytes):
+        self.data = data
+        self.ascii = data.isascii()
+        starts = [0]
+        i = data.find(b"\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = data.find(b"\n", i + 1)
+        self.starts = starts
+
+    def __call__(self, off):
+        i = bisect.bisect_right(self.starts, off) - 1
+        s = self.starts[i]
+        if self.ascii:
+            return (i + 1, off - s)
+        return (i + 1, len(self.data[s:off].decode("utf-8", errors="replace")))
+
+    def end(self, start, off):
+        """tokenize.py ends a token that ends with a line break on that same line."""
+        if off > start and self.data[off - 1] == 0x0A:
+            line, col = self(off - 1)
+            return (line, col + 1)
+        return self(off)
+
+
+class ByteMapper:
+    """Byte offset -> (line, byte column), universal newlines (ast / LineTable)."""
+    def __init__(self, data: bytes):
+        starts = [0]
+        i, n = 0, len(data)
+        while i < n:
+            b = data[i]
+            if b == 0x0A:
+                starts.append(i + 1)
+            elif b == 0x0D:
+                if i + 1 < n and data[i + 1] == 0x0A:
+                    i += 1
+                starts.append(i + 1)
+            i += 1
+        self.starts = starts
+
+    def __call__(self, off):
+        i = bisect.bisect_right(self.starts, off) - 1
+        return (i + 1, off - self.starts[i])
+
+
+def trailing_empty(toks):
+    k = len(toks)
+    while k > 0 and toks[k - 1][1] == "" and toks[k - 1][0] in ("NEWLINE", "DEDENT", "ENDMARKER"):
+        k -= 1
+    return k
+
+
+def oracle_tokens(path):
+    with open(path, "rb") as f:
+        toks = list(tokenize.tokenize(f.readline))
+    return [(tokenize.tok_name[t.type], t.string, t.start, t.end) for t in toks if t.type != tokenize.ENCODING]
+
+
+def compare_tokens(path, ours, data, ends_with_newline):
+    theirs = oracle_tokens(path)
+    cmap = CharMapper(data)
+    mine = [(k, data[s:e].decode("utf-8", errors="replace"), cmap(s), cmap.end(s, e)) for k, s, e in ours["tokens"]]
+    if not ends_with_newline:
+        kt, km = trailing_empty(theirs), trailing_empty(mine)
+        theirs = theirs[:kt] + [(t[0], "", "EOF", "EOF") for t in theirs[kt:]]
+        mine = mine[:km] + [(t[0], "", "EOF", "EOF") for t in mine[km:]]
+    if theirs == mine:
+        return None
+    for i, (a, b) in enumerate(zip(theirs, mine)):
+        if a != b:
+            return f"token {i}: cpython {a} ours {b}"
+    return f"length: cpython {len(theirs)} ours {len(mine)}; first extra: {(theirs + mine)[min(len(theirs), len(mine))]}"
+
+
+def canonical_ast(tree):
+    """Node type and (lineno, col, end_lineno, end_col) for every stmt and expr, pre-order."""
+    out = []
+    def visit(node):
+        if isinstance(node, (ast.stmt, ast.expr)):
+            out.append(f"{type(node).__name__} {node.lineno}:{node.col_offset}-{node.end_lineno}:{node.end_col_offset}")
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+    visit(tree)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("trees", nargs="*")
+    ap.add_argument("--dump")
+    ap.add_argument("--report", default=None)
+    ap.add_argument("--no-ast", action="store_true")
+    args = ap.parse_args()
+    trees = args.trees or [sysconfig.get_paths()["stdlib"]]
+    binary = args.dump
+    if not binary:
+        for cand in ("release", "debug"):
+            c = os.path.join(ROOT, ".build", cand, "ember-python-dump")
+            if os.path.exists(c):
+                binary = c
+                break
+    files = collect(trees)
+    print(f"{len(files)} files, dump tool {binary}", file=sys.stderr)
+    tok_dump = run_dump(binary, "tokens", files)
+    ast_dump = {} if args.no_ast else run_dump(binary, "ast", files)
+
+    stats = dict(tok_ok=0, tok_total=0, ast_ok=0, ast_total=0, rt_ok=0, rt_total=0, rej_ok=0, rej_total=0)
+    problems = []
+    for path in files:
+        ours = tok_dump.get(path)
+        try:
+            text = decoded_text(path)
+        except (SyntaxError, UnicodeDecodeError, LookupError) as e:
+            stats["rej_total"] += 1
+            if ours and "decodeError" in ours:
+                stats["rej_ok"] += 1
+            else:
+                problems.append((path, "rejects", f"CPython cannot decode ({e}); we accepted"))
+            continue
+        data = text.encode("utf-8")
+        if ours is None or "decodeError" in ours:
+            problems.append((path, "decode", f"we failed to decode: {ours}"))
+            stats["tok_total"] += 1; stats["rt_total"] += 1
+            continue
+        stats["rt_total"] += 1
+        if ours["roundtrip"]:
+            stats["rt_ok"] += 1
+        else:
+            problems.append((path, "roundtrip", "tokens + trivia != text"))
+        # 1. tokens
+        try:
+            oracle_tokens(path)
+            can_tokenize = True
+        except Exception:
+            can_tokenize = False
+        if can_tokenize:
+            stats["tok_total"] += 1
+            diff = compare_tokens(path, ours, data, text.endswith("\n"))
+            if diff is None:
+                stats["tok_ok"] += 1
+            else:
+                problems.append((path, "tokens", diff))
+        # 2. trees and 4. rejections
+        try:
+            tree = ast.parse(text, filename=path)
+            error_line = None
+        except SyntaxError as e:
+            tree, error_line = None, e.lineno
+        except ValueError as e:  # e.g. null bytes
+            tree, error_line = None, 1
+        if tree is None:
+            stats["rej_total"] += 1
+            entry = ast_dump.get(path)
+            diags = entry.get("parseDiagnostics", []) if entry else ours.get("diagnostics", [])
+            bmap = ByteMapper(data)
+            lines = [bmap(d[1])[0] for d in diags]
+            if lines and (lines[0] == error_line or error_line in (None, 1) and "null bytes" in diags[0][0]):
+                stats["rej_ok"] += 1
+            else:
+                problems.append((path, "rejects", f"CPython: line {error_line}; ours: {list(zip(lines, [d[0] for d in diags]))[:3]}"))
+            continue
+        if args.no_ast:
+            continue
+        stats["ast_total"] += 1
+        mine = ast_dump.get(path, {})
+        expected = canonical_ast(tree)
+        got = mine.get("ast")
+        if got == expected:
+            stats["ast_ok"] += 1
+        else:
+            detail = "no tree" if got is None else next(
+                (f"node {i}: cpython {a!r} ours {b!r}" for i, (a, b) in enumerate(zip(expected, got)) if a != b),
+                f"length cpython {len(expected)} ours {len(got)}")
+            if mine.get("parseDiagnostics"):
+                detail += f"; our diagnostics {mine['parseDiagnostics'][:2]}"
+            problems.append((path, "ast", detail))
+
+    def pct(a, b):
+        return f"{a}/{b} = {100.0 * a / b:.2f}%" if b else "n/a"
+    summary = [
+        f"tokens identical:   {pct(stats['tok_ok'], stats['tok_total'])}",
+        f"ASTs identical:     {pct(stats['ast_ok'], stats['ast_total'])}" if not args.no_ast else "ASTs: skipped",
+        f"byte round trip:    {pct(stats['rt_ok'], stats['rt_total'])}",
+        f"rejected same line: {pct(stats['rej_ok'], stats['rej_total'])}",
+    ]
+    report = "\n".join(summary) + "\n\n" + "\n".join(f"{k:9} {p}: {d}" for p, k, d in problems) + "\n"
+    if args.report:
+        with open(args.report, "w") as f:
+            f.write(report)
+    print("\n".join(summary))
+    for p, k, d in problems[:40]:
+        print(f"{k:9} {p}: {d}")
+    if len(problems) > 40:
+        print(f"... {len(problems) - 40} more (use --report FILE)")
+    sys.exit(0 if not problems else 1)
+
+
+if __name__ == "__main__":
+    main()
