@@ -10,9 +10,12 @@ let package = Package(
         .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
         .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
         .library(name: "EmberPython", targets: ["EmberPython"]),
+        .library(name: "EmberMigrate", targets: ["EmberMigrate"]),
+        .executable(name: "ember-migrate", targets: ["ember-migrate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
     ],
     targets: [
         // MARK: framework layers: utils <- core <- execution, providers <- api
@@ -25,6 +28,7 @@ let package = Package(
         .target(name: "EmberModels", dependencies: ["EmberCore", "EmberUtils", "EmberProviders"]),
         .target(name: "Ember", dependencies: ["EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberModels"]),
         .target(name: "EmberPython", dependencies: ["EmberUtils"]),
+        .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils"]),
 
         // MARK: commands
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
@@ -32,6 +36,7 @@ let package = Package(
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
         // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
         .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
+        .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: tests
         .target(name: "EmberTestSupport", dependencies: ["EmberCore"], path: "Tests/EmberTestSupport"),
@@ -48,6 +53,7 @@ let package = Package(
             dependencies: ["Ember", "EmberTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
+        .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,237 @@
+import EmberPython
+
+/// What a module-level name is bound to, as far as the migration cares.
+enum Binding: Hashable, Sendable {
+    /// `from MODULE import NAME [as x]` (MODULE made absolute).
+    case importFrom(module: String, name: String, aliased: Bool)
+    /// `import a.b` binds `a` to module `a`; `import a.b as m` binds `m` to `a.b`.
+    case importModule(String)
+    case classDef(PythonNodeID)
+    /// Anything else (assignment, def, several bindings): never a legacy symbol.
+    case other
+}
+
+/// One parsed file of the run with its module-level bindings.
+struct IndexedFile: Sendable {
+    let path: String
+    /// Dotted module name derived from the package layout (`__init__.py` folders).
+    let moduleName: String
+    let isPackageInit: Bool
+    let source: PythonSource
+    let tree: PythonSyntaxTree
+    let bindings: [String: Binding]
+
+    init(path: String, moduleName: String, isPackageInit: Bool, source: PythonSource, tree: PythonSyntaxTree) {
+        self.path = path
+        self.moduleName = moduleName
+        self.isPackageInit = isPackageInit
+        self.source = source
+        self.tree = tree
+        self.bindings = IndexedFile.collectBindings(tree, moduleName: moduleName, isPackageInit: isPackageInit)
+    }
+
+    /// Absolute module of a (possibly relative) `from` import.
+    static func absoluteModule(_ module: String?, level: Int, moduleName: String, isPackageInit: Bool) -> String {
+        guard level > 0 else { return module ?? "" }
+        var package = moduleName.split(separator: ".").map(String.init)
+        if !isPackageInit && !package.isEmpty { package.removeLast() }
+        for _ in 1..<level where !package.isEmpty { package.removeLast() }
+        if let module, !module.isEmpty { package.append(module) }
+        return package.joined(separator: ".")
+    }
+
+    func absoluteModule(ofImportFrom node: PythonNodeID) -> String {
+        let n = tree[node]
+        // The module token is absent for `from . import x`; `identifier` then reads a dot.
+        var module: String? = nil
+        if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: node) }
+        return IndexedFile.absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
+    }
+
+    private static func collectBindings(_ tree: PythonSyntaxTree, moduleName: String, isPackageInit: Bool) -> [String: Binding] {
+        var out: [String: Binding] = [:]
+        func bind(_ name: String, _ binding: Binding) {
+            if let existing = out[name], existing != binding { out[name] = .other } else { out[name] = binding }
+        }
+        func bindTargets(_ node: PythonNodeID) {
+            let n = tree[node]
+            switch n.kind {
+            case .name: bind(tree.nameText(node), .other)
+            case .tuple, .list, .starred:
+                for c in tree.children(of: node) { bindTargets(c) }
+            default: break
+            }
+        }
+        func visit(_ statements: [PythonNodeID]) {
+            for s in statements {
+                let n = tree[s]
+                switch n.kind {
+                case .classDef: bind(tree.tokenText(n.token), .classDef(s))
+                case .functionDef, .asyncFunctionDef: bind(tree.tokenText(n.token), .other)
+                case .importFrom:
+                    var module: String? = nil
+                    if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: s) }
+                    let absolute = absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
+                    for alias in tree.children(of: s) {
+                        let name = tree.identifier(of: alias) ?? ""
+                        if name == "*" { continue }
+                        let asName = tree.asName(of: alias)
+                        bind(asName ?? name, .importFrom(module: absolute, name: name, aliased: asName != nil))
+                    }
+                case .import:
+                    for alias in tree.children(of: s) {
+                        let dotted = tree.identifier(of: alias) ?? ""
+                        if let asName = tree.asName(of: alias) {
+                            bind(asName, .importModule(dotted))
+                        } else {
+                            let first = String(dotted.split(separator: ".").first ?? "")
+                            bind(first, .importModule(first))
+                        }
+                    }
+                case .assign:
+                    for t in tree.children(of: s, role: .target) { bindTargets(t) }
+                case .annAssign, .augAssign:
+                    for t in tree.children(of: s, role: .target) { bindTargets(t) }
+                case .for, .asyncFor:
+                    for t in tree.children(of: s, role: .target) { bindTargets(t) }
+                    visit(tree.children(of: s, role: .body)); visit(tree.children(of: s, role: .orelse))
+                case .if, .while:
+                    visit(tree.children(of: s, role: .body)); visit(tree.children(of: s, role: .orelse))
+                case .try, .tryStar:
+                    visit(tree.children(of: s, role: .body)); visit(tree.children(of: s, role: .orelse))
+                    visit(tree.children(of: s, role: .finalbody))
+                    for h in tree.children(of: s, role: .handler) {
+                        if let name = tree.asName(of: h) { bind(name, .other) }
+                        visit(tree.children(of: h, role: .body))
+                    }
+                case .with, .asyncWith:
+                    for item in tree.children(of: s, role: .item) {
+                        for t in tree.children(of: item, role: .optionalVars) { bindTargets(t) }
+                    }
+                    visit(tree.children(of: s, role: .body))
+                case .global, .nonlocal, .typeAlias, .match, .delete:
+                    // Names bound here are rare at module level; treat any name seen as opaque.
+                    for c in tree.children(of: s) where tree[c].kind == .name { bind(tree.nameText(c), .other) }
+                default: break
+                }
+            }
+        }
+        visit(tree.children(of: tree.root))
+        return out
+    }
+}
+
+/// What an expression refers to after following imports through the run and the rules.
+enum Resolved: Hashable, Sendable {
+    case legacy(LegacySymbol, QualifiedName)
+    case runClass(file: Int, node: PythonNodeID)
+    case module(String)
+}
+
+/// Resolves names across the files of a run (read-only, shared by worker threads).
+struct Resolver: Sendable {
+    let files: [IndexedFile]
+    let moduleIndex: [String: Int]
+    let rules: MigrationRules
+
+    init(files: [IndexedFile], rules: MigrationRules) {
+        self.files = files
+        self.rules = rules
+        var index: [String: Int] = [:]
+        for (i, f) in files.enumerated() where !f.moduleName.isEmpty && index[f.moduleName] == nil { index[f.moduleName] = i }
+        moduleIndex = index
+    }
+
+    func resolve(name: String, inFile file: Int) -> Resolved? {
+        guard let binding = files[file].bindings[name] else { return nil }
+        return resolve(binding: binding, inFile: file, depth: 0)
+    }
+
+    func resolve(binding: Binding, inFile file: Int, depth: Int) -> Resolved? {
+        switch binding {
+        case .classDef(let node): return .runClass(file: file, node: node)
+        case .importModule(let module): return .module(module)
+        case .importFrom(let module, let name, _): return resolve(module: module, name: name, depth: depth + 1)
+        case .other: return nil
+        }
+    }
+
+    func resolve(module: String, name: String, depth: Int) -> Resolved? {
+        guard depth < 32 else { return nil }
+        let qualified = QualifiedName(module: module, name: name)
+        if let symbol = rules.symbols[qualified] { return .legacy(symbol, qualified) }
+        if let file = moduleIndex[module], let binding = files[file].bindings[name] {
+            return resolve(binding: binding, inFile: file, depth: depth)
+        }
+        let submodule = module + "." + name
+        if moduleIndex[submodule] != nil || rules.isLegacyModule(submodule) || rules.symbols.keys.contains(where: { $0.module == submodule }) {
+            return .module(submodule)
+        }
+        return nil
+    }
+
+    /// Resolves a Name / Attribute / Subscript (`Operator[In, Out]`) / Call-free expression.
+    /// `isShadowed` says whether a bare name is bound locally at the use site.
+    func resolve(expression node: PythonNodeID, inFile file: Int, isShadowed: (String) -> Bool) -> Resolved? {
+        let tree = files[file].tree
+        let n = tree[node]
+        switch n.kind {
+        case .name:
+            let name = tree.nameText(node)
+            if isShadowed(name) { return nil }
+            return resolve(name: name, inFile: file)
+        case .attribute:
+            guard let value = tree.children(of: node, role: .value).first,
+                  case .module(let module)? = resolve(expression: value, inFile: file, isShadowed: isShadowed) else { return nil }
+            return resolve(module: module, name: tree.nameText(node), depth: 0)
+        case .subscript:
+            guard let value = tree.children(of: node, role: .value).first else { return nil }
+            return resolve(expression: value, inFile: file, isShadowed: isShadowed)
+        default:
+            return nil
+        }
+    }
+
+    /// The base that makes a class a legacy operator: the root `Operator`, or another run
+    /// class that is itself one. nil when the class is not a legacy operator.
+    func legacyBase(ofClass node: PythonNodeID, inFile file: Int, depth: Int = 0) -> Resolved? {
+        guard depth < 32 else { return nil }
+        let tree = files[file].tree
+        for base in tree.children(of: node, role: .base) {
+            switch resolve(expression: base, inFile: file, isShadowed: { _ in false }) {
+            case .legacy(.operatorBase, let q)?: return .legacy(.operatorBase, q)
+            case .runClass(let f, let c)?:
+                if legacyBase(ofClass: c, inFile: f, depth: depth + 1) != nil { return .runClass(file: f, node: c) }
+            default: continue
+            }
+        }
+        return nil
+    }
+}
+
+extension PythonSyntaxTree {
+    /// The identifier a Name / Attribute / keyword / arg / def / class carries. Nodes parsed
+    /// inside f-strings have no token of their own, so the name is read from the span.
+    func nameText(_ id: PythonNodeID) -> String {
+        let n = self[id]
+        if n.token >= 0 { return tokenText(n.token) }
+        let bytes = source.text
+        func isIdentifierByte(_ b: UInt8) -> Bool {
+            b == 0x5F || (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b >= 0x80
+        }
+        switch n.kind {
+        case .name:
+            return String(decoding: bytes[n.start..<n.end], as: UTF8.self)
+        case .attribute:
+            var k = n.end
+            while k > n.start && isIdentifierByte(bytes[k - 1]) { k -= 1 }
+            return String(decoding: bytes[k..<n.end], as: UTF8.self)
+        case .keyword, .arg:
+            var k = n.start
+            while k < n.end && isIdentifierByte(bytes[k]) { k += 1 }
+            return String(decoding: bytes[n.start..<k], as: UTF8.self)
+        default:
+            return ""
+        }
+    }
+}
