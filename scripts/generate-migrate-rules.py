@@ -18,7 +18,7 @@ def literal(text):
     # Raw multi-line literal; '"""#' never occurs in the sources (checked).
     if '"""#' in text:
         sys.exit("rules text contains '\"\"\"#'")
-    return '#"""\n' + text + '"""#'
+    return '#"""\n' + text + '\n"""#'
 
 
 def render():

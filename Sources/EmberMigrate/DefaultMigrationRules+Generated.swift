@@ -74,6 +74,7 @@ target module ember module
 target chain ember chain
 target ensemble ember ensemble
 target adapter ember migrate_operator_to_module
+
 """#
 
     static let adapterModule = #"""
@@ -110,5 +111,6 @@ def migrate_operator_to_module(operator):
         return operator(*args, **kwargs)
 
     return call
+
 """#
 }

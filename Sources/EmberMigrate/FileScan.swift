@@ -154,26 +154,52 @@ struct FileScanner {
     var scan = FileScan()
     /// Interesting module-level names: those that resolve to something this tool rewrites.
     let interesting: [String: Resolved]
+    let legacyClassKeys: Set<ClassKey>
     var scopes: [(locals: Set<String>, isClass: Bool)] = []
 
-    init(resolver: Resolver, file: Int) {
+    /// `relevantModules`: every prefix of a module that leads to legacy names or legacy
+    /// classes; a module binding outside it cannot matter.
+    init(resolver: Resolver, file: Int, relevantModules: Set<String>, legacyClassKeys: Set<ClassKey>) {
         self.resolver = resolver
         self.file = file
+        self.legacyClassKeys = legacyClassKeys
         var interesting: [String: Resolved] = [:]
         for name in resolver.files[file].bindings.keys {
             if let r = resolver.resolve(name: name, inFile: file) {
                 switch r {
                 case .module(let m):
-                    // A module binding matters only when it leads to legacy names or run classes.
-                    if resolver.rules.isLegacyModule(m) || resolver.moduleIndex.keys.contains(where: { $0 == m || $0.hasPrefix(m + ".") })
-                        || resolver.rules.symbols.keys.contains(where: { $0.module == m || $0.module.hasPrefix(m + ".") }) {
-                        interesting[name] = r
-                    }
-                default: interesting[name] = r
+                    if relevantModules.contains(m) || resolver.rules.isLegacyModule(m) { interesting[name] = r }
+                case .runClass(let f, let c):
+                    if legacyClassKeys.contains(ClassKey(file: f, node: c)) { interesting[name] = r }
+                case .legacy:
+                    interesting[name] = r
                 }
             }
         }
         self.interesting = interesting
+    }
+
+    /// Modules (with all their prefixes) that define legacy operator classes or bind legacy names.
+    static func relevantModules(resolver: Resolver, legacyClassFiles: Set<Int>) -> Set<String> {
+        var modules: [String] = resolver.symbolModules.sorted() + resolver.rules.legacyModulePrefixes
+        for (i, f) in resolver.files.enumerated() where !f.moduleName.isEmpty {
+            if legacyClassFiles.contains(i) { modules.append(f.moduleName); continue }
+            for binding in f.bindings.values {
+                if case .importFrom(let m, let n, _) = binding, resolver.rules.symbols[QualifiedName(module: m, name: n)] != nil {
+                    modules.append(f.moduleName)
+                    break
+                }
+            }
+        }
+        var out: Set<String> = []
+        for m in modules {
+            var prefix = ""
+            for part in m.split(separator: ".") {
+                prefix = prefix.isEmpty ? String(part) : prefix + "." + part
+                out.insert(prefix)
+            }
+        }
+        return out
     }
 
     func enclosingLocals() -> Set<String> {
@@ -191,18 +217,27 @@ struct FileScanner {
         return false
     }
 
-    mutating func run() -> FileScan {
+    /// Classes of a file whose base resolves to a legacy operator (at any depth of nesting).
+    static func legacyClasses(resolver: Resolver, file: Int) -> [LegacyClass] {
+        let tree = resolver.files[file].tree
         let topLevel = Set(tree.children(of: tree.root))
-        // Legacy classes are found even without interesting names (they need a legacy base).
-        var classStack: [PythonNodeID] = [tree.root]
-        while let id = classStack.popLast() {
+        var out: [LegacyClass] = []
+        var stack: [PythonNodeID] = [tree.root]
+        while let id = stack.popLast() {
             for c in tree.children(of: id) {
-                if tree[c].kind == .classDef, let base = resolver.legacyBase(ofClass: c, inFile: file) {
-                    scan.legacyClasses.append(LegacyClass(key: ClassKey(file: file, node: c), base: base, isTopLevel: topLevel.contains(c), parent: id))
+                let kind = tree[c].kind
+                if kind == .classDef, let base = resolver.legacyBase(ofClass: c, inFile: file) {
+                    out.append(LegacyClass(key: ClassKey(file: file, node: c), base: base, isTopLevel: topLevel.contains(c), parent: id))
                 }
-                classStack.append(c)
+                // Classes sit in statement bodies; expressions cannot hold one.
+                if kind.isStatement || kind == .module || kind == .exceptHandler || kind == .matchCase { stack.append(c) }
             }
         }
+        return out.sorted { resolver.files[file].tree[$0.key.node].start < resolver.files[file].tree[$1.key.node].start }
+    }
+
+    mutating func run(legacyClasses: [LegacyClass]) -> FileScan {
+        scan.legacyClasses = legacyClasses
         if interesting.isEmpty { return scan }
         var parents: [(PythonNodeID, PythonRole)] = []
         visit(tree.root, &parents)
@@ -264,7 +299,7 @@ struct FileScanner {
         guard let (statement, _) = parents.last, tree[statement].kind == .importFrom, parents.count == 2 else { return }
         let module = resolver.files[file].absoluteModule(ofImportFrom: statement)
         let name = tree.identifier(of: alias) ?? ""
-        if case .runClass(let f, let c)? = resolver.resolve(module: module, name: name, depth: 0) {
+        if case .runClass(let f, let c)? = resolver.resolve(module: module, name: name, depth: 0), legacyClassKeys.contains(ClassKey(file: f, node: c)) {
             scan.classUses[ClassKey(file: f, node: c), default: []].append(
                 ClassUse(kind: .importAlias(alias), file: file, reference: alias, offset: tree[alias].start))
         }
@@ -300,6 +335,7 @@ struct FileScanner {
             }
         case .runClass(let f, let c):
             let key = ClassKey(file: f, node: c)
+            guard legacyClassKeys.contains(key) else { return }
             var kind: ClassUseKind = .value
             if let (p, role) = parent {
                 let pk = tree[p].kind

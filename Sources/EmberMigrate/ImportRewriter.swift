@@ -6,6 +6,9 @@ import EmberPython
 struct ImportRewriter {
     let file: IndexedFile
     let rules: MigrationRules
+    /// Module-level names that resolve to legacy names or legacy modules through any import
+    /// (e.g. `from . import BaseOperator` re-exported by the package, `from ember.core import non`).
+    var legacyBoundNames: Set<String> = []
     var tree: PythonSyntaxTree { file.tree }
     var text: [UInt8] { file.source.text }
 
@@ -47,7 +50,29 @@ struct ImportRewriter {
             let n = tree[s]
             if n.kind == .importFrom {
                 let module = file.absoluteModule(ofImportFrom: s)
-                guard rules.isLegacyModule(module) else { continue }
+                guard rules.isLegacyModule(module) else {
+                    // Not a legacy module, but some names may lead to legacy ones: drop those unused.
+                    guard !file.isPackageInit else { continue }
+                    let aliases = tree.children(of: s)
+                    let dropped = aliases.filter { alias in
+                        let local = tree.asName(of: alias) ?? (tree.identifier(of: alias) ?? "")
+                        return legacyBoundNames.contains(local) && !used.contains(local)
+                    }
+                    guard !dropped.isEmpty else { continue }
+                    if dropped.count == aliases.count {
+                        edits.append(removal(of: s))
+                    } else {
+                        let kept = aliases.filter { !dropped.contains($0) }.map { alias -> String in
+                            let name = tree.identifier(of: alias) ?? ""
+                            return tree.asName(of: alias).map { "\(name) as \($0)" } ?? name
+                        }
+                        let level = String(repeating: ".", count: Int(n.aux))
+                        var moduleText = ""
+                        if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { moduleText = tree.identifier(of: s) ?? "" }
+                        edits.append(Edit(n.start..<n.end, text: "from \(level)\(moduleText) import \(kept.joined(separator: ", "))"))
+                    }
+                    continue
+                }
                 var kept: [String] = []
                 var changed = false
                 var movedModules: [String] = []
@@ -57,7 +82,8 @@ struct ImportRewriter {
                     let local = asName ?? name
                     let spelled = asName.map { "\(name) as \($0)" } ?? name
                     if name == "*" { kept.append(spelled); continue }
-                    if !used.contains(local) { changed = true; continue }
+                    // A package's __init__ re-exports what it imports: unused there is not unused.
+                    if !used.contains(local) && !file.isPackageInit { changed = true; continue }
                     if let target = rules.importMapping[QualifiedName(module: module, name: name)] {
                         changed = true
                         add(target.module, target.name == local ? target.name : "\(target.name) as \(local)")
@@ -88,7 +114,10 @@ struct ImportRewriter {
                     let asName = tree.asName(of: alias)
                     let local = asName ?? String(dotted.split(separator: ".").first ?? "")
                     let spelled = asName.map { "\(dotted) as \($0)" } ?? dotted
-                    if rules.isLegacyModule(dotted) && !used.contains(local) { changed = true; continue }
+                    if (rules.isLegacyModule(dotted) || legacyBoundNames.contains(local)) && !used.contains(local) && !file.isPackageInit {
+                        changed = true
+                        continue
+                    }
                     kept.append(spelled)
                 }
                 guard changed else { continue }

@@ -26,6 +26,8 @@ public struct MigrationOptions: Sendable {
     public var rules: MigrationRules = .builtIn()
     /// Worker threads (at least 1).
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Collect the `--plan` listing (a walk over every statement of every file).
+    public var computePlan = true
     public init() {}
 }
 
@@ -193,10 +195,17 @@ public enum Migration {
         let inputOfFile = inputIndexOfFile
 
         // Phase 2: find legacy classes, their uses and composition calls.
+        let legacyClasses = Slots<[LegacyClass]>(files.count)
+        parallelFor(files.count, workers: options.workers) { i in
+            legacyClasses[i] = FileScanner.legacyClasses(resolver: resolver, file: i)
+        }
+        let legacyClassFiles = Set((0..<files.count).filter { !legacyClasses[$0]!.isEmpty })
+        let relevantModules = FileScanner.relevantModules(resolver: resolver, legacyClassFiles: legacyClassFiles)
+        let legacyClassKeys = Set((0..<files.count).flatMap { legacyClasses[$0]!.map(\.key) })
         let scans = Slots<FileScan>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
-            var scanner = FileScanner(resolver: resolver, file: i)
-            scans[i] = scanner.run()
+            var scanner = FileScanner(resolver: resolver, file: i, relevantModules: relevantModules, legacyClassKeys: legacyClassKeys)
+            scans[i] = scanner.run(legacyClasses: legacyClasses[i]!)
         }
 
         // Phase 3: decide per class, with the whole run in view.
@@ -212,7 +221,7 @@ public enum Migration {
             outcomes[inputIndexOfFile[i]] = outcome
             report += lines
         }
-        let plan = legacyPlan(resolver: resolver)
+        let plan = options.computePlan ? legacyPlan(resolver: resolver) : []
 
         var summary = MigrationSummary()
         let finalOutcomes = outcomes.map { $0! }
@@ -231,19 +240,25 @@ public enum Migration {
         return MigrationResult(files: finalOutcomes, report: report.sorted(), plan: plan, summary: summary)
     }
 
-    /// "adapted class X: mutates self.n in forward (line 3)" -> "mutates self in forward".
+    /// Reason families for the summary, by the fixed phrase each refusal starts with.
+    static let reasonFamilies: [(prefix: String, family: String)] = [
+        ("mutates ", "mutates self"), ("has other methods", "has other methods"), ("defines both", "has other methods"),
+        ("checked with isinstance", "isinstance check"), ("isinstance check on Operator", "isinstance check"),
+        ("used with getattr", "dynamic attribute access"), ("class attribute read", "used as a value"), ("used as a value", "used as a value"),
+        ("constructed with", "construction it cannot map"), ("decorator", "decorator needs the class"),
+        ("__init__", "__init__ does more than store"), ("calls super()", "deep inheritance"), ("inherits from", "deep inheritance"),
+        ("subclassed by", "deep inheritance"), ("class keywords", "needs the class"), ("class body statement", "needs the class"),
+        ("type parameters", "needs the class"), ("several base classes", "needs the class"),
+        ("uses ", "uses self beyond configuration"), ("reads ", "uses self beyond configuration"),
+        ("configuration name", "name clash"), ("class attribute", "name clash"), ("the name", "name clash"), ("both __init__", "name clash"),
+        ("defined inside", "not at module level"), ("no ", "no behaviour method"),
+    ]
+
+    /// "adapted class X: mutates self.n in forward (line 3)" -> "mutates self".
     static func reasonCategory(_ message: String) -> String {
         guard let colon = message.range(of: ": ") else { return message }
         let reason = message[colon.upperBound...]
-        let words = reason.split(separator: " ")
-        // Keep the leading words that name the rule, drop names and positions.
-        var kept: [Substring] = []
-        for w in words {
-            if w.hasPrefix("(") || w.contains(".") || w.contains(":") || w.first?.isNumber == true || w.hasPrefix("'") { break }
-            kept.append(w)
-        }
-        while let last = kept.last, ["at", "by", "from", "in", "on"].contains(last) { kept.removeLast() }
-        return kept.joined(separator: " ")
+        return reasonFamilies.first { reason.hasPrefix($0.prefix) }?.family ?? String(reason.prefix { $0 != "(" && $0 != ":" })
     }
 
     static func decide(resolver: Resolver, scans: [FileScan], options: MigrationOptions, report: inout [ReportLine]) -> RunDecisions {
@@ -393,7 +408,15 @@ public enum Migration {
                 }
                 stage = IndexedFile(path: file.path, moduleName: file.moduleName, isPackageInit: file.isPackageInit, source: source, tree: tree)
             }
-            let importEdits = ImportRewriter(file: stage, rules: rules).edits(needed: rewriter.neededTargets, needsFunctools: rewriter.needsFunctools)
+            var importRewriter = ImportRewriter(file: stage, rules: rules)
+            for name in file.bindings.keys {
+                switch resolver.resolve(name: name, inFile: fileIndex) {
+                case .legacy?: importRewriter.legacyBoundNames.insert(name)
+                case .module(let m)? where rules.isLegacyModule(m): importRewriter.legacyBoundNames.insert(name)
+                default: break
+                }
+            }
+            let importEdits = importRewriter.edits(needed: rewriter.neededTargets, needsFunctools: rewriter.needsFunctools)
             let finalText = try render(stage.source.text, edits: importEdits)
             let encoded = try file.source.encode(text: finalText)
             if encoded == bytes { return (unchanged, lines) }

@@ -133,6 +133,8 @@ struct Resolver: Sendable {
     let files: [IndexedFile]
     let moduleIndex: [String: Int]
     let rules: MigrationRules
+    /// Modules named by rule symbols, for the submodule test in `resolve(module:name:)`.
+    let symbolModules: Set<String>
 
     init(files: [IndexedFile], rules: MigrationRules) {
         self.files = files
@@ -140,6 +142,7 @@ struct Resolver: Sendable {
         var index: [String: Int] = [:]
         for (i, f) in files.enumerated() where !f.moduleName.isEmpty && index[f.moduleName] == nil { index[f.moduleName] = i }
         moduleIndex = index
+        symbolModules = Set(rules.symbols.keys.map(\.module))
     }
 
     func resolve(name: String, inFile file: Int) -> Resolved? {
@@ -164,7 +167,7 @@ struct Resolver: Sendable {
             return resolve(binding: binding, inFile: file, depth: depth)
         }
         let submodule = module + "." + name
-        if moduleIndex[submodule] != nil || rules.isLegacyModule(submodule) || rules.symbols.keys.contains(where: { $0.module == submodule }) {
+        if moduleIndex[submodule] != nil || rules.isLegacyModule(submodule) || symbolModules.contains(submodule) {
             return .module(submodule)
         }
         return nil

@@ -69,6 +69,7 @@ struct EmberMigrateCommand: ParsableCommand {
             return fail("--naming must be keep or snake, not '\(naming)'")
         }
         options.naming = style
+        options.computePlan = mode == .plan
         if let jobs {
             guard jobs > 0 else { return fail("--jobs must be at least 1") }
             options.workers = jobs
