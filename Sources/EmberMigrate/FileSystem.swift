@@ -49,20 +49,24 @@ public enum MigrationFiles {
             packageCache[folder] = v
             return v
         }
+        let cwd = FileManager.default.currentDirectoryPath
         return paths.map { path in
-            let url = URL(fileURLWithPath: path).standardizedFileURL
-            var components: [String] = []
-            let fileName = url.lastPathComponent
+            // Plain string work: URL normalisation costs more than reading a small file.
+            var parts: [Substring] = []
+            for part in ((path.hasPrefix("/") ? "" : cwd + "/") + path).split(separator: "/") {
+                if part == "." { continue }
+                if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+                parts.append(part)
+            }
+            let fileName = parts.popLast().map(String.init) ?? path
             let stem = String(fileName.dropLast(fileName.hasSuffix(".py") ? 3 : 0))
             let isInit = stem == "__init__"
-            if !isInit { components.append(stem) }
-            var folder = url.deletingLastPathComponent()
-            while folder.path != "/" && isPackage(folder.path) {
-                components.insert(folder.lastPathComponent, at: 0)
-                folder = folder.deletingLastPathComponent()
+            var components: [String] = isInit ? [] : [stem]
+            while !parts.isEmpty && isPackage("/" + parts.joined(separator: "/")) {
+                components.insert(String(parts.removeLast()), at: 0)
             }
             let valid = components.allSatisfy { isIdentifier($0) }
-            return InputFile(path: path, moduleName: valid ? components.joined(separator: ".") : "", isPackageInit: isInit, bytes: read(path))
+            return InputFile(path: path, moduleName: valid ? components.joined(separator: ".") : "", isPackageInit: isInit, diskPath: path)
         }
     }
 

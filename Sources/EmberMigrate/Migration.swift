@@ -96,11 +96,20 @@ public struct InputFile: Sendable {
     public var isPackageInit: Bool
     public var bytes: Result<[UInt8], InputError>
 
+    /// When set, the bytes are read from this file by the run's workers (in parallel).
+    public var diskPath: String?
+
     public init(path: String, moduleName: String, isPackageInit: Bool, bytes: Result<[UInt8], InputError>) {
         self.path = path
         self.moduleName = moduleName
         self.isPackageInit = isPackageInit
         self.bytes = bytes
+    }
+
+    /// A file the run reads itself.
+    public init(path: String, moduleName: String, isPackageInit: Bool, diskPath: String) {
+        self.init(path: path, moduleName: moduleName, isPackageInit: isPackageInit, bytes: .success([]))
+        self.diskPath = diskPath
     }
 }
 
@@ -155,9 +164,12 @@ public enum Migration {
 
         // Phase 1: decode and parse every file.
         let parsed = Slots<Result<IndexedFile, InputError>>(inputs.count)
+        let readBytes = Slots<Result<[UInt8], InputError>>(inputs.count)
         parallelFor(inputs.count, workers: options.workers) { i in
             let input = inputs[i]
-            switch input.bytes {
+            let bytes = input.diskPath.map { MigrationFiles.read($0) } ?? input.bytes
+            readBytes[i] = bytes
+            switch bytes {
             case .failure(let e): parsed[i] = .failure(e)
             case .success(let bytes):
                 do {
@@ -187,13 +199,18 @@ public enum Migration {
                 inputIndexOfFile.append(i)
             case .failure(let e):
                 report.append(ReportLine(path: inputs[i].path, line: 0, kind: .skipped, message: "skipped: \(e.message)"))
-                let original = (try? inputs[i].bytes.get()) ?? []
+                let original = (try? readBytes[i]!.get()) ?? []
                 outcomes[i] = FileOutcome(path: inputs[i].path, status: .skipped, original: original)
             }
         }
         let resolver = Resolver(files: files, rules: rules)
         let inputOfFile = inputIndexOfFile
 
+        let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
+        func mark(_ what: String) {
+            if profile { FileHandle.standardError.write(Data("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n".utf8)) }
+        }
+        mark("parsed")
         // Phase 2: find legacy classes, their uses and composition calls.
         let legacyClasses = Slots<[LegacyClass]>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
@@ -208,9 +225,11 @@ public enum Migration {
             scans[i] = scanner.run(legacyClasses: legacyClasses[i]!)
         }
 
+        mark("scanned")
         // Phase 3: decide per class, with the whole run in view.
         let decisions = decide(resolver: resolver, scans: (0..<files.count).map { scans[$0]! }, options: options, report: &report)
 
+        mark("decided")
         // Phase 4: rewrite.
         let rewrites = Slots<(FileOutcome, [ReportLine])>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
@@ -221,6 +240,7 @@ public enum Migration {
             outcomes[inputIndexOfFile[i]] = outcome
             report += lines
         }
+        mark("rewritten")
         let plan = options.computePlan ? legacyPlan(resolver: resolver) : []
 
         var summary = MigrationSummary()

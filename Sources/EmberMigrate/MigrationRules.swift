@@ -49,7 +49,10 @@ public struct MigrationRules: Sendable {
 
     /// True when `module` is, or lies under, a legacy module prefix.
     public func isLegacyModule(_ module: String) -> Bool {
-        legacyModulePrefixes.contains { module == $0 || module.hasPrefix($0 + ".") }
+        // No string building: this runs for every import of every file.
+        legacyModulePrefixes.contains { prefix in
+            module.hasPrefix(prefix) && (module.utf8.count == prefix.utf8.count || module.utf8.dropFirst(prefix.utf8.count).first == UInt8(ascii: "."))
+        }
     }
 
     /// Adds the entries of a rules text; errors name the file and line.

@@ -87,7 +87,12 @@ struct EmberMigrateCommand: ParsableCommand {
         guard !paths.isEmpty else { return fail("give at least one file or folder (see --help)") }
         let files: [String]
         do { files = try MigrationFiles.collect(paths) } catch { return fail(error.message) }
-        let result = Migration.run(MigrationFiles.load(files), options: options)
+        let loadStart = Date()
+        let inputs = MigrationFiles.load(files)
+        if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
+            FileHandle.standardError.write(Data("profile: collected and read \(files.count) files in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n".utf8))
+        }
+        let result = Migration.run(inputs, options: options)
         var writeFailures: [String] = []
         if mode == .write {
             for file in result.files where file.status == .changed {
