@@ -52,6 +52,8 @@ struct FileScan: Sendable {
     var compositionCalls: [CompositionCall] = []
     /// isinstance/issubclass against the legacy Operator base itself (offsets).
     var operatorTypeChecks: [Int] = []
+    /// `from MODULE import *` at module level: (absolute module, offset).
+    var starImports: [(module: String, offset: Int)] = []
     /// Names (Name nodes, unshadowed) that resolve to a legacy symbol or a run class.
     var touchesLegacy: Bool { !legacyClasses.isEmpty || !classUses.isEmpty || !compositionCalls.isEmpty || !operatorTypeChecks.isEmpty }
 }
@@ -238,6 +240,11 @@ struct FileScanner {
 
     mutating func run(legacyClasses: [LegacyClass]) -> FileScan {
         scan.legacyClasses = legacyClasses
+        for s in tree.children(of: tree.root) where tree[s].kind == .importFrom {
+            if tree.children(of: s).contains(where: { tree.identifier(of: $0) == "*" }) {
+                scan.starImports.append((resolver.files[file].absoluteModule(ofImportFrom: s), tree[s].start))
+            }
+        }
         if interesting.isEmpty { return scan }
         var parents: [(PythonNodeID, PythonRole)] = []
         visit(tree.root, &parents)

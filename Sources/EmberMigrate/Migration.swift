@@ -271,7 +271,7 @@ public enum Migration {
         ("type parameters", "needs the class"), ("several base classes", "needs the class"),
         ("uses ", "uses self beyond configuration"), ("reads ", "uses self beyond configuration"),
         ("configuration name", "name clash"), ("class attribute", "name clash"), ("the name", "name clash"), ("both __init__", "name clash"),
-        ("defined inside", "not at module level"), ("no ", "no behaviour method"),
+        ("defined inside", "not at module level"), ("no ", "no behaviour method"), ("star-imported", "star import"),
     ]
 
     /// "adapted class X: mutates self.n in forward (line 3)" -> "mutates self".
@@ -286,7 +286,9 @@ public enum Migration {
         var decisions = RunDecisions()
         var allUses: [ClassKey: [ClassUse]] = [:]
         var typeChecks: [(Int, Int)] = []
+        var starImporters: [String: (file: Int, offset: Int)] = [:]
         for (f, scan) in scans.enumerated() {
+            for star in scan.starImports where starImporters[star.module] == nil { starImporters[star.module] = (f, star.offset) }
             for (key, uses) in scan.classUses { allUses[key, default: []] += uses }
             for offset in scan.operatorTypeChecks { typeChecks.append((f, offset)) }
         }
@@ -333,6 +335,9 @@ public enum Migration {
                     case .failure(let r): reason = r.reason
                     case .success(let p): plan = p
                     }
+                }
+                if reason == nil, let p = plan, p.functionName != className, let star = starImporters[file.moduleName] {
+                    reason = "star-imported at \(position(star.file, star.offset)), where the renamed function would not follow"
                 }
                 if reason == nil, let p = plan {
                     reason = nameConflict(p, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position)

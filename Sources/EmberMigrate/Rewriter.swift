@@ -152,7 +152,9 @@ struct FileRewriter {
     }
 
     mutating func build() {
-        for legacy in scan.legacyClasses {
+        // Inner classes first: an inner and an outer class can end at the same offset, and
+        // the inner adapter line (deeper indentation) must come before the outer one.
+        for legacy in scan.legacyClasses.sorted(by: { tree[$0.key.node].start > tree[$1.key.node].start }) {
             if let plan = decisions.plans[legacy.key] {
                 convert(plan)
             } else if let adapted = decisions.adapted[legacy.key] {
@@ -275,6 +277,20 @@ struct FileRewriter {
         }
         edits.append(Edit(tree[classNode].start..<tree[classNode].end, parts))
         neededTargets.insert(rules.moduleDecorator)
+        if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
+    }
+
+    /// `__all__ = ["X", ...]` at module level follows the rename (same quotes kept).
+    mutating func renameInDunderAll(_ old: String, to new: String) {
+        for s in tree.children(of: tree.root) where [.assign, .augAssign, .annAssign].contains(tree[s].kind) {
+            guard tree.children(of: s, role: .target).contains(where: { tree[$0].kind == .name && tree.nameText($0) == "__all__" }) else { continue }
+            for t in tree.tokens where t.kind == .string && t.start >= tree[s].start && t.end <= tree[s].end {
+                let literal = text[t.start..<t.end]
+                guard let quote = literal.first, quote == 0x22 || quote == 0x27, literal.count == old.utf8.count + 2,
+                      Array(literal.dropFirst().dropLast()) == Array(old.utf8) else { continue }
+                edits.append(Edit((t.start + 1)..<(t.end - 1), text: new))
+            }
+        }
     }
 
     // MARK: adapter
