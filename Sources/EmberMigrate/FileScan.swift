@@ -221,30 +221,16 @@ struct FileScanner {
 
     /// Classes of a file whose base resolves to a legacy operator (at any depth of nesting).
     static func legacyClasses(resolver: Resolver, file: Int) -> [LegacyClass] {
-        let tree = resolver.files[file].tree
-        let topLevel = Set(tree.children(of: tree.root))
-        var out: [LegacyClass] = []
-        var stack: [PythonNodeID] = [tree.root]
-        while let id = stack.popLast() {
-            for c in tree.children(of: id) {
-                let kind = tree[c].kind
-                if kind == .classDef, let base = resolver.legacyBase(ofClass: c, inFile: file) {
-                    out.append(LegacyClass(key: ClassKey(file: file, node: c), base: base, isTopLevel: topLevel.contains(c), parent: id))
-                }
-                // Classes sit in statement bodies; expressions cannot hold one.
-                if kind.isStatement || kind == .module || kind == .exceptHandler || kind == .matchCase { stack.append(c) }
+        resolver.files[file].classes.compactMap { summary in
+            resolver.legacyBase(ofClass: summary.node, inFile: file).map {
+                LegacyClass(key: ClassKey(file: file, node: summary.node), base: $0, isTopLevel: summary.isTopLevel, parent: summary.parent)
             }
         }
-        return out.sorted { resolver.files[file].tree[$0.key.node].start < resolver.files[file].tree[$1.key.node].start }
     }
 
     mutating func run(legacyClasses: [LegacyClass]) -> FileScan {
         scan.legacyClasses = legacyClasses
-        for s in tree.children(of: tree.root) where tree[s].kind == .importFrom {
-            if tree.children(of: s).contains(where: { tree.identifier(of: $0) == "*" }) {
-                scan.starImports.append((resolver.files[file].absoluteModule(ofImportFrom: s), tree[s].start))
-            }
-        }
+        scan.starImports = resolver.files[file].starImports
         if interesting.isEmpty { return scan }
         var parents: [(PythonNodeID, PythonRole)] = []
         visit(tree.root, &parents)

@@ -179,8 +179,9 @@ public enum Migration {
                         let (line, column) = source.lineTable.location(of: min(d.offset, source.text.count))
                         parsed[i] = .failure(InputError("cannot parse (line \(line), column \(column + 1)): \(d.message); fix the syntax error and rerun"))
                     } else {
-                        parsed[i] = .success(IndexedFile(path: input.path, moduleName: input.moduleName, isPackageInit: input.isPackageInit,
-                                                         source: source, tree: tree))
+                        let file = IndexedFile(path: input.path, moduleName: input.moduleName, isPackageInit: input.isPackageInit,
+                                               source: source, tree: tree)
+                        parsed[i] = .success(options.computePlan ? file : file.droppingTree())
                     }
                 } catch let error as PythonSourceError {
                     parsed[i] = .failure(InputError("cannot decode (\(error.description)); left untouched"))
@@ -203,7 +204,7 @@ public enum Migration {
                 outcomes[i] = FileOutcome(path: inputs[i].path, status: .skipped, original: original)
             }
         }
-        let resolver = Resolver(files: files, rules: rules)
+        let firstResolver = Resolver(files: files, rules: rules)
         let inputOfFile = inputIndexOfFile
 
         let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
@@ -214,15 +215,27 @@ public enum Migration {
         // Phase 2: find legacy classes, their uses and composition calls.
         let legacyClasses = Slots<[LegacyClass]>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
-            legacyClasses[i] = FileScanner.legacyClasses(resolver: resolver, file: i)
+            legacyClasses[i] = FileScanner.legacyClasses(resolver: firstResolver, file: i)
         }
         let legacyClassFiles = Set((0..<files.count).filter { !legacyClasses[$0]!.isEmpty })
-        let relevantModules = FileScanner.relevantModules(resolver: resolver, legacyClassFiles: legacyClassFiles)
+        let relevantModules = FileScanner.relevantModules(resolver: firstResolver, legacyClassFiles: legacyClassFiles)
         let legacyClassKeys = Set((0..<files.count).flatMap { legacyClasses[$0]!.map(\.key) })
+        // Files with something to migrate get their tree back (parsed again: same node ids).
+        let relevant = Slots<IndexedFile>(files.count)
+        parallelFor(files.count, workers: options.workers) { i in
+            let file = firstResolver.files[i]
+            let scanner = FileScanner(resolver: firstResolver, file: i, relevantModules: relevantModules, legacyClassKeys: legacyClassKeys)
+            let hasLegacyImports = file.importedModules.contains { rules.isLegacyModule($0) }
+            if !file.hasTree && (!scanner.interesting.isEmpty || !legacyClasses[i]!.isEmpty || hasLegacyImports) {
+                relevant[i] = file.reparsed()
+            }
+        }
+        let resolver = Resolver(files: (0..<files.count).map { relevant[$0] ?? firstResolver.files[$0] }, rules: rules)
+        mark("relevant files parsed again")
         let scans = Slots<FileScan>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
             var scanner = FileScanner(resolver: resolver, file: i, relevantModules: relevantModules, legacyClassKeys: legacyClassKeys)
-            scans[i] = scanner.run(legacyClasses: legacyClasses[i]!)
+            scans[i] = resolver.files[i].hasTree ? scanner.run(legacyClasses: legacyClasses[i]!) : FileScan(starImports: resolver.files[i].starImports)
         }
 
         mark("scanned")
@@ -298,7 +311,7 @@ public enum Migration {
         for (f, scan) in scans.enumerated() {
             let file = resolver.files[f]
             for legacy in scan.legacyClasses {
-                let tree = file.tree
+                let tree: PythonSyntaxTree = file.tree
                 let className = tree.nameText(legacy.key.node)
                 let line = file.source.lineTable.location(of: tree[legacy.key.node].start).line
                 let functionName = options.naming == .snake ? snakeCase(className) : className
@@ -318,7 +331,7 @@ public enum Migration {
                         let at = position(use.file, use.offset)
                         switch use.kind {
                         case .subclassed(let by):
-                            let sub = resolver.files[use.file].tree
+                            let sub: PythonSyntaxTree = resolver.files[use.file].tree
                             reason = "subclassed by \(sub.nameText(by)) at \(at)"
                         case .isinstanceCheck: reason = "checked with isinstance at \(at)"
                         case .dynamicAttribute: reason = "used with getattr/setattr at \(at)"
@@ -384,7 +397,7 @@ public enum Migration {
             }
             if case .construct(let call) = use.kind {
                 if use.enclosingLocals.contains(plan.functionName) && renamed { return "the name '\(plan.functionName)' is a local name at \(at)" }
-                let tree = user.tree
+                let tree: PythonSyntaxTree = user.tree
                 let positional = tree.children(of: call, role: .arg).count
                 if positional > plan.positionalInitParameters.count {
                     return "constructed with \(positional) positional arguments at \(at)"
@@ -407,13 +420,8 @@ public enum Migration {
         let rules = resolver.rules
         let bytes = file.source.original
         let unchanged = FileOutcome(path: file.path, status: .unchanged, original: bytes)
-        let hasLegacyImports = file.tree.children(of: file.tree.root).contains { s in
-            let n = file.tree[s]
-            if n.kind == .importFrom { return rules.isLegacyModule(file.absoluteModule(ofImportFrom: s)) }
-            if n.kind == .import { return file.tree.children(of: s).contains { rules.isLegacyModule(file.tree.identifier(of: $0) ?? "") } }
-            return false
-        }
-        guard scan.touchesLegacy || hasLegacyImports else { return (unchanged, []) }
+        let hasLegacyImports = file.importedModules.contains { rules.isLegacyModule($0) }
+        guard file.hasTree, scan.touchesLegacy || hasLegacyImports else { return (unchanged, []) }
         var rewriter = FileRewriter(resolver: resolver, fileIndex: fileIndex, scan: scan, decisions: decisions)
         rewriter.build()
         var lines = rewriter.notes
@@ -476,7 +484,7 @@ public enum Migration {
             if !file.moduleName.isEmpty && rules.isLegacyModule(file.moduleName) {
                 out.append(ReportLine(path: file.path, line: 0, kind: .legacyModule, message: "legacy module \(file.moduleName)"))
             }
-            let tree = file.tree
+            let tree: PythonSyntaxTree = file.tree
             var stack: [PythonNodeID] = [tree.root]
             while let id = stack.popLast() {
                 let n = tree[id]

@@ -11,15 +11,34 @@ enum Binding: Hashable, Sendable {
     case other
 }
 
-/// One parsed file of the run with its module-level bindings.
+/// A class statement as the first pass sees it: enough to tell legacy operators apart
+/// without keeping the syntax tree.
+struct ClassSummary: Sendable {
+    var node: PythonNodeID
+    /// Each base as a dotted path (`Operator`, `ob.Operator`; `Operator[A, B]` gives
+    /// `Operator`), or nil when it is some other expression.
+    var bases: [[String]?]
+    var isTopLevel: Bool
+    /// The node whose body holds the class.
+    var parent: PythonNodeID
+}
+
+/// One parsed file of the run with its module-level bindings. The tree is dropped after
+/// the first pass for files that turn out to have nothing to migrate (most of a large
+/// tree): keeping every tree costs more than parsing the few relevant files again.
 struct IndexedFile: Sendable {
     let path: String
     /// Dotted module name derived from the package layout (`__init__.py` folders).
     let moduleName: String
     let isPackageInit: Bool
     let source: PythonSource
-    let tree: PythonSyntaxTree
+    private(set) var tree: PythonSyntaxTree!
     let bindings: [String: Binding]
+    let classes: [ClassSummary]
+    /// Module-level `from M import *`: (absolute module, offset).
+    let starImports: [(module: String, offset: Int)]
+    /// Absolute modules of the module-level imports (for the legacy-import test).
+    let importedModules: [String]
 
     init(path: String, moduleName: String, isPackageInit: Bool, source: PythonSource, tree: PythonSyntaxTree) {
         self.path = path
@@ -28,6 +47,70 @@ struct IndexedFile: Sendable {
         self.source = source
         self.tree = tree
         self.bindings = IndexedFile.collectBindings(tree, moduleName: moduleName, isPackageInit: isPackageInit)
+        self.classes = IndexedFile.collectClasses(tree)
+        var stars: [(String, Int)] = []
+        var modules: [String] = []
+        for s in tree.children(of: tree.root) {
+            let n = tree[s]
+            if n.kind == .importFrom {
+                var module: String? = nil
+                if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: s) }
+                let absolute = IndexedFile.absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
+                modules.append(absolute)
+                if tree.children(of: s).contains(where: { tree.identifier(of: $0) == "*" }) { stars.append((absolute, n.start)) }
+            } else if n.kind == .import {
+                for alias in tree.children(of: s) { modules.append(tree.identifier(of: alias) ?? "") }
+            }
+        }
+        self.starImports = stars
+        self.importedModules = modules
+    }
+
+    /// The same file without its tree (summaries and source kept).
+    func droppingTree() -> IndexedFile {
+        var copy = self
+        copy.tree = nil
+        return copy
+    }
+
+    /// The same file with its tree parsed again (node ids are the same as the first time).
+    func reparsed() -> IndexedFile {
+        var copy = self
+        copy.tree = PythonParser.parse(source)
+        return copy
+    }
+
+    var hasTree: Bool { tree != nil }
+
+    private static func collectClasses(_ tree: PythonSyntaxTree) -> [ClassSummary] {
+        let topLevel = Set(tree.children(of: tree.root))
+        var out: [ClassSummary] = []
+        var stack: [PythonNodeID] = [tree.root]
+        while let id = stack.popLast() {
+            for c in tree.children(of: id) {
+                let kind = tree[c].kind
+                if kind == .classDef {
+                    let bases = tree.children(of: c, role: .base).map { dottedPath(tree, $0) }
+                    if !bases.isEmpty { out.append(ClassSummary(node: c, bases: bases, isTopLevel: topLevel.contains(c), parent: id)) }
+                }
+                // Classes sit in statement bodies; expressions cannot hold one.
+                if kind.isStatement || kind == .module || kind == .exceptHandler || kind == .matchCase { stack.append(c) }
+            }
+        }
+        return out.sorted { tree[$0.node].start < tree[$1.node].start }
+    }
+
+    private static func dottedPath(_ tree: PythonSyntaxTree, _ node: PythonNodeID) -> [String]? {
+        var n = node
+        if tree[n].kind == .subscript, let value = tree.children(of: n, role: .value).first { n = value }
+        var parts: [String] = []
+        while tree[n].kind == .attribute, let value = tree.children(of: n, role: .value).first {
+            parts.append(tree.nameText(n))
+            n = value
+        }
+        guard tree[n].kind == .name else { return nil }
+        parts.append(tree.nameText(n))
+        return parts.reversed()
     }
 
     /// Absolute module of a (possibly relative) `from` import.
@@ -176,7 +259,7 @@ struct Resolver: Sendable {
     /// Resolves a Name / Attribute / Subscript (`Operator[In, Out]`) / Call-free expression.
     /// `isShadowed` says whether a bare name is bound locally at the use site.
     func resolve(expression node: PythonNodeID, inFile file: Int, isShadowed: (String) -> Bool) -> Resolved? {
-        let tree = files[file].tree
+        let tree: PythonSyntaxTree = files[file].tree
         let n = tree[node]
         switch n.kind {
         case .name:
@@ -195,13 +278,22 @@ struct Resolver: Sendable {
         }
     }
 
+    /// A dotted path (`ob.Operator`) at module level of `file`.
+    func resolve(path: [String], inFile file: Int) -> Resolved? {
+        guard let first = path.first, var current = resolve(name: first, inFile: file) else { return nil }
+        for part in path.dropFirst() {
+            guard case .module(let module) = current, let next = resolve(module: module, name: part, depth: 0) else { return nil }
+            current = next
+        }
+        return current
+    }
+
     /// The base that makes a class a legacy operator: the root `Operator`, or another run
     /// class that is itself one. nil when the class is not a legacy operator.
     func legacyBase(ofClass node: PythonNodeID, inFile file: Int, depth: Int = 0) -> Resolved? {
-        guard depth < 32 else { return nil }
-        let tree = files[file].tree
-        for base in tree.children(of: node, role: .base) {
-            switch resolve(expression: base, inFile: file, isShadowed: { _ in false }) {
+        guard depth < 32, let summary = files[file].classes.first(where: { $0.node == node }) else { return nil }
+        for case let path? in summary.bases {
+            switch resolve(path: path, inFile: file) {
             case .legacy(.operatorBase, let q)?: return .legacy(.operatorBase, q)
             case .runClass(let f, let c)?:
                 if legacyBase(ofClass: c, inFile: f, depth: depth + 1) != nil { return .runClass(file: f, node: c) }
