@@ -45,7 +45,6 @@ import ember.api.operators Specification -> ember.api Specification
 import ember.api.operators EmberModel -> ember.api EmberModel
 import ember.api.operators Operator -> ember.api Operator
 import ember.xcs.tracer.tracer_decorator jit -> ember.api jit
-import ember.xcs jit -> ember.api jit
 import ember.api.xcs jit -> ember.api jit
 #
 # legacy-module PREFIX    modules to delete once nothing refers to them (--plan)
@@ -56,6 +55,8 @@ legacy-module ember.core.module_v2
 legacy-module ember.core.non
 legacy-module ember.core.operators
 legacy-module ember.api.operators
+legacy-module ember.core.types.ember_model
+legacy-module ember.xcs.tracer
 #
 # behaviour-method NAME   the method holding an operator's behaviour
 behaviour-method forward

@@ -51,14 +51,28 @@ struct ImportRewriter {
             if n.kind == .importFrom {
                 let module = file.absoluteModule(ofImportFrom: s)
                 guard rules.isLegacyModule(module) else {
-                    // Not a legacy module, but some names may lead to legacy ones: drop those unused.
-                    guard !file.isPackageInit else { continue }
+                    // Not a legacy module, but some names are legacy: a mapped name moves to
+                    // its new home, and names leading to legacy ones are dropped when unused.
                     let aliases = tree.children(of: s)
+                    var movedModules: [String] = []
                     let dropped = aliases.filter { alias in
-                        let local = tree.asName(of: alias) ?? (tree.identifier(of: alias) ?? "")
-                        return legacyBoundNames.contains(local) && !used.contains(local)
+                        let name = tree.identifier(of: alias) ?? ""
+                        let local = tree.asName(of: alias) ?? name
+                        if let target = rules.importMapping[QualifiedName(module: module, name: name)] {
+                            if used.contains(local) || file.isPackageInit {
+                                add(target.module, target.name == local ? target.name : "\(target.name) as \(local)")
+                                if !movedModules.contains(target.module) { movedModules.append(target.module) }
+                            }
+                            return true
+                        }
+                        return !file.isPackageInit && legacyBoundNames.contains(local) && !used.contains(local)
                     }
                     guard !dropped.isEmpty else { continue }
+                    let claimed = movedModules.filter { m in !inPlace.contains { $0.modules.contains(m) } }
+                    if dropped.count == aliases.count && !claimed.isEmpty {
+                        inPlace.append((s, nil, claimed))
+                        continue
+                    }
                     if dropped.count == aliases.count {
                         edits.append(removal(of: s))
                     } else {

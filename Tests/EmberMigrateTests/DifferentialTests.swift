@@ -4,7 +4,7 @@ import Testing
 
 /// Runs every legacy program with the stand-in `ember` package before and after migrating
 /// a copy of it, and asserts identical output.
-@Suite struct DifferentialTests {
+@Suite(.serialized) struct DifferentialTests {
     static var programs: [GoldenCase] { GoldenCase.all.filter { $0.root.lastPathComponent == "programs" } }
 
     @Test func thereAreAtLeastTenPrograms() {
