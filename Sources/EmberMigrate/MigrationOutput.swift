@@ -29,7 +29,7 @@ public struct MigrationOutput: Sendable {
         switch mode {
         case "diff":
             return result.files.filter { $0.status == .changed }.map {
-                unifiedDiff(old: $0.originalText, new: $0.rewrittenText, oldName: "a/" + $0.path, newName: "b/" + $0.path)
+                unifiedDiff(old: $0.originalText, new: $0.rewrittenText, oldName: "a/" + diffPath($0.path), newName: "b/" + diffPath($0.path))
             }.joined()
         case "plan":
             var out = result.plan.map { $0.text + "\n" }.joined()
@@ -82,7 +82,7 @@ public struct MigrationOutput: Sendable {
         out += result.files.filter { $0.status != .unchanged }.map { f in
             var entry = "{\"path\":\(jsonString(f.path)),\"status\":\(jsonString(f.status.rawValue))"
             if f.status == .changed && mode == "diff" {
-                entry += ",\"diff\":" + jsonString(unifiedDiff(old: f.originalText, new: f.rewrittenText, oldName: "a/" + f.path, newName: "b/" + f.path))
+                entry += ",\"diff\":" + jsonString(unifiedDiff(old: f.originalText, new: f.rewrittenText, oldName: "a/" + diffPath(f.path), newName: "b/" + diffPath(f.path)))
             }
             return entry + "}"
         }.joined(separator: ",")
@@ -95,6 +95,14 @@ public struct MigrationOutput: Sendable {
         out += ",\"writeFailures\":[" + writeFailures.map(jsonString).joined(separator: ",") + "]}\n"
         return out
     }
+}
+
+/// `./x.py` -> `x.py`, `/abs/x.py` -> `abs/x.py`: `git apply -p1` style names.
+func diffPath(_ path: String) -> String {
+    var p = Substring(path)
+    while p.hasPrefix("./") { p = p.dropFirst(2) }
+    while p.hasPrefix("/") { p = p.dropFirst() }
+    return String(p)
 }
 
 func jsonString(_ s: String) -> String {

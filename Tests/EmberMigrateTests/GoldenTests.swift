@@ -96,3 +96,26 @@ func reportText(_ result: MigrationResult, mode: String = "diff") -> String {
         #expect(second.summary.classesConverted == 0)
     }
 }
+
+@Suite struct CPythonAgreesTests {
+    /// Every golden output parses with CPython's own `ast` (the oracle), not only EmberPython.
+    @Test func everyGoldenOutputParsesWithCPython() throws {
+        guard let python = MigrateFixture.python3() else { Issue.record("python3 not found"); return }
+        let expected = MigrateFixture.root.appendingPathComponent("expected")
+        let files = MigrateFixture.pythonFiles(under: expected).map { expected.appendingPathComponent($0).path }
+        #expect(files.count >= 15)
+        let script = """
+        import ast, sys
+        bad = []
+        for path in sys.argv[1:]:
+            try:
+                ast.parse(open(path, 'rb').read(), path)
+            except SyntaxError as e:
+                bad.append(f"{path}: {e}")
+        print("\\n".join(bad))
+        """
+        let (status, out, err) = try MigrateFixture.run(python, ["-c", script] + files)
+        #expect(status == 0, "\(err)")
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "CPython rejects: \(out)")
+    }
+}
