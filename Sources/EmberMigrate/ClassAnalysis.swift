@@ -43,6 +43,7 @@ struct ClassAnalyzer {
     func text(_ r: Range<Int>) -> String { String(decoding: file.source.text[r], as: UTF8.self) }
     func line(_ offset: Int) -> Int { file.source.lineTable.location(of: offset).line }
     func range(_ id: PythonNodeID) -> Range<Int> { tree[id].start..<tree[id].end }
+    func classRangeStart(_ id: PythonNodeID) -> Int { tree[id].start }
 
     func isDocstring(_ statement: PythonNodeID) -> Bool {
         guard tree[statement].kind == .expr, let value = tree.children(of: statement, role: .value).first else { return false }
@@ -233,6 +234,28 @@ struct ClassAnalyzer {
         }
         for attribute in readAttributes where attributeParameters[attribute] == nil {
             return refuse("reads \(selfName).\(attribute), which is not configuration")
+        }
+        // Defaults and annotations are evaluated in the class body, where class attributes
+        // are visible; in a module function they would mean module-level names instead.
+        var classScope: Set<String> = Set(classAttributes.map(\.name))
+        for st in body where [.functionDef, .asyncFunctionDef, .classDef].contains(tree[st].kind) { classScope.insert(tree.nameText(st)) }
+        var evaluatedInClassScope: [Range<Int>] = []
+        for c in config {
+            if let d = c.defaultValue { evaluatedInClassScope.append(d) }
+            if let a = c.annotation { evaluatedInClassScope.append(a) }
+            if let decl = c.declaration { evaluatedInClassScope.append(decl) }
+        }
+        for p in methodParams {
+            evaluatedInClassScope.append(range(p.node))
+            if let d = p.defaultValue { evaluatedInClassScope.append(range(d)) }
+        }
+        for r in tree.children(of: method, role: .returns) { evaluatedInClassScope.append(range(r)) }
+        for (i, n) in tree.nodes.enumerated() where n.kind == .name && n.start >= classRangeStart(classNode) && n.end <= tree[classNode].end {
+            guard evaluatedInClassScope.contains(where: { $0.lowerBound <= n.start && n.end <= $0.upperBound }) else { continue }
+            let name = tree.nameText(PythonNodeID(i))
+            if classScope.contains(name) {
+                return refuse("a default or annotation refers to the class attribute '\(name)' (line \(line(n.start)))")
+            }
         }
         for c in config where methodNames.contains(c.name) {
             return refuse("configuration name '\(c.name)' is also used as a name in \(tree.nameText(method))")

@@ -283,7 +283,7 @@ public enum Migration {
         ("subclassed by", "deep inheritance"), ("class keywords", "needs the class"), ("class body statement", "needs the class"),
         ("type parameters", "needs the class"), ("several base classes", "needs the class"),
         ("uses ", "uses self beyond configuration"), ("reads ", "uses self beyond configuration"),
-        ("configuration name", "name clash"), ("class attribute", "name clash"), ("the name", "name clash"), ("both __init__", "name clash"),
+        ("configuration name", "name clash"), ("a default or annotation", "class-scope default"), ("class attribute", "name clash"), ("the name", "name clash"), ("both __init__", "name clash"),
         ("defined inside", "not at module level"), ("no ", "no behaviour method"), ("star-imported", "star import"),
     ]
 
