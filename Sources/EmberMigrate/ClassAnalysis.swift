@@ -27,6 +27,9 @@ struct ConversionPlan: Sendable {
     var docstring: PythonNodeID?
     /// Comments of the class outside the behaviour method (kept at the top of the body).
     var strayComments: [Range<Int>]
+    /// Specification attributes (`specification`, `signature`) of the class: the legacy base
+    /// validated and converted inputs with them on every call; the module function does not.
+    var droppedSpecifications: [String] = []
 }
 
 /// Why a legacy class is kept (with the adapter) instead of converted.
@@ -276,10 +279,12 @@ struct ClassAnalyzer {
             if methodRange.contains(t.start) { continue }
             comments.append(t.start..<t.end)
         }
-        return .success(ConversionPlan(
+        var plan = ConversionPlan(
             key: key, className: className, functionName: functionName, method: method, selfName: selfName,
             attributeParameters: attributeParameters, config: config, positionalInitParameters: positional,
-            docstring: docstring, strayComments: comments))
+            docstring: docstring, strayComments: comments)
+        plan.droppedSpecifications = classAttributes.map(\.name).filter { rules.specAttributes.contains($0) }
+        return .success(plan)
     }
 
     struct Parameter {

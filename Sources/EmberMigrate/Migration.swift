@@ -365,7 +365,8 @@ public enum Migration {
                 } else if let plan {
                     decisions.plans[legacy.key] = plan
                     report.append(ReportLine(path: file.path, line: line, kind: .converted,
-                                             message: "converted class \(className) to module function \(plan.functionName)"))
+                                             message: "converted class \(className) to module function \(plan.functionName)"
+                                                + (plan.droppedSpecifications.isEmpty ? "" : "; note: its \(plan.droppedSpecifications.joined(separator: ", ")) no longer validates or converts the inputs of calls")))
                     if plan.functionName != className && !className.hasPrefix("_") {
                         report.append(ReportLine(path: file.path, line: line, kind: .renamed,
                                                  message: "renamed \(file.moduleName.isEmpty ? "" : file.moduleName + ".")\(className) to \(plan.functionName); code outside this run that uses \(className) must follow"))
