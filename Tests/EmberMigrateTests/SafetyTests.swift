@@ -92,7 +92,16 @@ func migrateOne(_ source: String, naming: NamingStyle = .snake) -> MigrationResu
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["x.py"], "temporary file left behind")
-        // A folder that cannot be written: the original stays, the error names the file.
+        // A folder that does not exist: nothing is created, the error names the file.
+        let nowhere = folder.appendingPathComponent("missing/z.py").path
+        do {
+            try MigrationFiles.writeAtomically(Array("x\n".utf8), to: nowhere)
+            Issue.record("wrote into a folder that does not exist")
+        } catch {
+            #expect(error.message.hasPrefix("\(nowhere): cannot create a temporary file"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["x.py"])
+        // A folder that cannot be written (not testable as root): the original stays.
         let locked = folder.appendingPathComponent("locked")
         try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
         let lockedFile = locked.appendingPathComponent("y.py").path
