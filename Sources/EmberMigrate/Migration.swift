@@ -145,13 +145,24 @@ func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -
     group.wait()
 }
 
-/// Results written by index from worker threads (each index written once).
+/// Results written by index from worker threads. Each index is written by one thread and
+/// read only after `parallelFor` returns; raw storage so that writes to different indices
+/// never touch shared bookkeeping (an Array's uniqueness check would).
 final class Slots<T>: @unchecked Sendable {
-    var values: [T?]
-    init(_ count: Int) { values = Array(repeating: nil, count: count) }
+    private let storage: UnsafeMutablePointer<T?>
+    private let count: Int
+    init(_ count: Int) {
+        self.count = count
+        storage = UnsafeMutablePointer<T?>.allocate(capacity: max(count, 1))
+        storage.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
     subscript(i: Int) -> T? {
-        get { values[i] }
-        set { values[i] = newValue }
+        get { precondition(i >= 0 && i < count); return storage[i] }
+        set { precondition(i >= 0 && i < count); storage[i] = newValue }
     }
 }
 
