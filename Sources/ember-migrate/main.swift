@@ -111,4 +111,18 @@ struct EmberMigrateCommand: ParsableCommand {
     }
 }
 
-EmberMigrateCommand.main()
+// ArgumentParser exits with 64 on a usage error; ember-migrate documents 2.
+do {
+    var command = try EmberMigrateCommand.parseAsRoot()
+    try command.run()
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    let message = EmberMigrateCommand.fullMessage(for: error)
+    if EmberMigrateCommand.exitCode(for: error) == .success {
+        print(message)
+        exit(MigrateExitCode.success.rawValue)
+    }
+    FileHandle.standardError.write(Data("ember-migrate: \(message)\n".utf8))
+    exit(MigrateExitCode.usageError.rawValue)
+}

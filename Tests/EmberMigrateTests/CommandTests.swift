@@ -64,6 +64,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         // 2: usage
         #expect(try MigrateFixture.run(binary, ["--naming", "camel", folder.path]).0 == 2)
+        #expect(try MigrateFixture.run(binary, ["--no-such-flag", folder.path]).0 == 2)
+        #expect(try MigrateFixture.run(binary, ["--write", "--check", folder.path]).0 == 2)
+        #expect(try MigrateFixture.run(binary, []).0 == 2)
+        #expect(try MigrateFixture.run(binary, ["--help"]).0 == 0)
         #expect(try MigrateFixture.run(binary, [folder.appendingPathComponent("missing").path]).0 == 2)
         let badRules = folder.appendingPathComponent("bad.rules")
         try Data("nonsense here\n".utf8).write(to: badRules)
