@@ -246,7 +246,9 @@ struct FileRewriter {
             if let doc = plan.docstring {
                 parts += [.text(nl + bodyIndent), .source(range(doc))]
             }
-            for c in plan.strayComments { parts += [.text(nl + bodyIndent), .source(c)] }
+            // Comments inside the rebuilt signature move to the top of the body.
+            let headerComments = tree.tokens.filter { $0.kind == .comment && $0.start > tree[method].start && $0.end <= colonEnd }
+            for c in plan.strayComments + headerComments.map({ $0.start..<$0.end }) { parts += [.text(nl + bodyIndent), .source(c)] }
             parts.append(.source(firstBreak..<methodEnd))
             // Dedent the body by the method's indentation, except inside multi-line strings.
             let lineStarts = file.source.lineTable.lineStarts
