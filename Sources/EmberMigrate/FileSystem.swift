@@ -30,11 +30,17 @@ public enum MigrationFiles {
         for name in entries {
             if name.hasPrefix(".") || name == "__pycache__" { continue }
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            // lstat: a symlinked folder is not followed (a link to a parent would loop).
             var st = stat()
-            guard stat(path, &st) == 0 else { continue }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard lstat(path, &st) == 0 else { continue }
+            let type = st.st_mode & S_IFMT
+            if type == S_IFDIR {
                 walk(path, into: &out)
-            } else if name.hasSuffix(".py") || name.hasSuffix(".pyi") && false {
+            } else if name.hasSuffix(".py") {
+                if type == S_IFLNK {
+                    var target = stat()
+                    guard stat(path, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG else { continue }
+                }
                 out.append(path)
             }
         }

@@ -98,6 +98,18 @@ import Testing
         #expect(skipErr.contains("broken.py: skipped: cannot parse (line 1, column"))
     }
 
+    @Test func folderWalkSkipsHiddenCacheAndLinkedFolders() throws {
+        let folder = try tree()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for hidden in [".venv", "__pycache__"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(hidden), withIntermediateDirectories: true)
+            try Data("def broken(:\n".utf8).write(to: folder.appendingPathComponent(hidden + "/bad.py"))
+        }
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("loop").path, withDestinationPath: folder.path)
+        let files = try MigrationFiles.collect([folder.path])
+        #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ops.py", "plain.py"])
+    }
+
     @Test func jsonFormatCarriesSummaryAndReport() throws {
         let folder = try tree()
         defer { try? FileManager.default.removeItem(at: folder) }
