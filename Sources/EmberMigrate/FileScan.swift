@@ -144,7 +144,6 @@ func isStorePosition(_ parents: [(PythonNodeID, PythonRole)], _ tree: PythonSynt
         if k > 0, ![.tuple, .list, .starred].contains(kind) { return false }
         if k == 0 { return false }
         k -= 1
-        _ = role
     }
     return false
 }
@@ -239,7 +238,6 @@ struct FileScanner {
 
     mutating func visit(_ id: PythonNodeID, _ parents: inout [(PythonNodeID, PythonRole)]) {
         let n = tree[id]
-        var pushedScope = false
         switch n.kind {
         case .functionDef, .asyncFunctionDef, .lambda, .classDef, .listComp, .setComp, .dictComp, .generatorExp:
             // Decorators, bases and defaults belong to the enclosing scope: visit them first.
@@ -258,7 +256,6 @@ struct FileScanner {
                 }
             }
             scopes.append((localNames(of: id, in: tree), n.kind == .classDef))
-            pushedScope = true
             for (role, c) in tree.roledChildren(of: id) where ![.decorator, .base, .keyword, .returns, .arguments].contains(role) {
                 parents.append((id, role)); visit(c, &parents); parents.removeLast()
             }
@@ -282,7 +279,6 @@ struct FileScanner {
             return
         default: break
         }
-        _ = pushedScope
         for (role, c) in tree.roledChildren(of: id) {
             parents.append((id, role)); visit(c, &parents); parents.removeLast()
         }

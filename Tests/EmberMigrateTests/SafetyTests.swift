@@ -170,8 +170,6 @@ func migrateOne(_ source: String, naming: NamingStyle = .snake) -> MigrationResu
 
     @Test func unifiedDiffMatchesPythonDifflib() throws {
         guard let python = MigrateFixture.python3() else { Issue.record("python3 not found"); return }
-        var generator = SystemRandomNumberGenerator()
-        _ = generator
         // Fixed pairs with insertions, deletions and changes near each other and far apart.
         let old = (1...40).map { "line \($0)\n" }.joined()
         var newLines = (1...40).map { "line \($0)\n" }
