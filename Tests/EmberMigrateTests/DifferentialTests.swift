@@ -45,4 +45,46 @@ import Testing
         #expect(afterStatus == 0, "\(main) fails after migration: \(afterErr)")
         #expect(after == before, "\(main) prints differently after migration")
     }
+
+    /// 25 random legacy programs (fixed seed; scripts/migrate-random-programs.py) migrated
+    /// together must print exactly what they printed before, and a second run is empty.
+    @Test func randomProgramsPrintTheSame() throws {
+        guard let python = MigrateFixture.python3() else {
+            Issue.record("python3 not found; the differential tests need it")
+            return
+        }
+        let scratch = try MigrateFixture.scratch("random")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let standIn = scratch.appendingPathComponent("standin")
+        try MigrateFixture.copyTree(MigrateFixture.root.appendingPathComponent("ember-standin"), to: standIn)
+        try MigrationFiles.writeAtomically(Array(migrationAdapterModule.utf8), to: standIn.appendingPathComponent("ember/adapter.py").path)
+        let work = scratch.appendingPathComponent("programs")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let generator = MigrateFixture.packageRoot.appendingPathComponent("scripts/migrate-random-programs.py").path
+        let (genStatus, _, genErr) = try MigrateFixture.run(python, [generator, "20261126", "25", work.path])
+        #expect(genStatus == 0, "\(genErr)")
+        let files = MigrateFixture.pythonFiles(under: work)
+        #expect(files.count == 25)
+        let environment = ["PYTHONPATH": standIn.path, "PYTHONDONTWRITEBYTECODE": "1"]
+        var before: [String: String] = [:]
+        for file in files {
+            let (status, out, err) = try MigrateFixture.run(python, [file], cwd: work, environment: environment)
+            #expect(status == 0, "\(file) fails before migration: \(err)")
+            before[file] = out
+        }
+        let result = Migration.run(MigrateFixture.inputs(files, root: work), options: MigrationOptions())
+        #expect(result.summary.filesSkipped == 0)
+        #expect(result.summary.classesConverted >= 25, "too few conversions to prove anything")
+        #expect(result.summary.classesAdapted >= 5, "the unsafe shapes were not exercised")
+        for file in result.files where file.status == .changed {
+            try MigrationFiles.writeAtomically(file.rewritten!, to: work.appendingPathComponent(file.path).path)
+        }
+        for file in files {
+            let (status, out, err) = try MigrateFixture.run(python, [file], cwd: work, environment: environment)
+            #expect(status == 0, "\(file) fails after migration: \(err)")
+            #expect(out == before[file], "\(file) prints differently after migration")
+        }
+        let second = Migration.run(MigrateFixture.inputs(files, root: work), options: MigrationOptions())
+        #expect(second.summary.filesChanged == 0)
+    }
 }
