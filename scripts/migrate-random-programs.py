@@ -45,6 +45,7 @@ def make_class(rng, index, base, uses_jit):
         lines.append("    field: str = '-'")
         config.append(("field", None))
     params = []
+    positional = False
     if has_init:
         count = rng.randint(0, 3)
         positional = rng.random() < 0.4
@@ -81,6 +82,11 @@ def make_class(rng, index, base, uses_jit):
         value = "inputs"
     lines.append("        # behaviour")
     terms = [f"repr({value})"] + [f"repr(self.{a})" for a, _ in config]
+    if config and rng.random() < 0.3:
+        # a read of self inside a nested function
+        a = config[0][0]
+        lines.append(f"        late = lambda: self.{a}")
+        terms.append("repr(late())")
     if unsafe:
         kind = rng.choice(["mutate", "helper", "self"])
         if kind == "mutate":
@@ -94,13 +100,20 @@ def make_class(rng, index, base, uses_jit):
         lines.append("")
         lines.append("    def helper(self):")
         lines.append("        return 'helped'")
-    return name, style, params, has_init, config, "\n".join(lines) + "\n"
+    return name, style, params, (has_init, positional), config, "\n".join(lines) + "\n"
 
 
-def construct(rng, name, params, has_init, config):
+def construct(rng, name, params, init, config):
+    has_init, positional = init
     args = []
     if has_init:
+        # Positional arguments first (when __init__ takes them), then keywords.
+        by_position = positional and rng.random() < 0.5
         for p, default in params:
+            if by_position and (default is None or rng.random() < 0.7):
+                args.append(literal(rng))
+                continue
+            by_position = False
             if default is None or rng.random() < 0.5:
                 args.append(f"{p}={literal(rng)}")
     else:
