@@ -223,16 +223,111 @@ extension Parser {
         }
         let value: PythonNodeID
         do throws(ParseFailure) {
-            value = try parseParenthesizedEmbedded()
+            value = try parseParenthesized()
         } catch {
             throw ParseFailure(message: "f-string: " + error.message, offset: token.start)
         }
         guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.start) }
         return value
     }
+}
 
-    /// Like a parenthesized atom, but yield and starred forms as CPython allows them here.
-    mutating func parseParenthesizedEmbedded() throws(ParseFailure) -> PythonNodeID {
-        try parseParenthesized()
+/// f-strings in the 3.12 token form (FSTRING_START ... FSTRING_END, PEP 701).
+extension Parser {
+    /// A run of adjacent STRING and f-string token groups: one JoinedStr.
+    mutating func parseSplitFStrings() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        let mark = scratch.count
+        var literal: Range<Int>? = nil
+        while code == .string || code == .fstringStart {
+            let t = toks[i]
+            if code == .string {
+                var k = t.start
+                while text[k] != 0x27 && text[k] != 0x22 {
+                    if text[k] | 0x20 == 0x62 { throw ParseFailure(message: "cannot mix bytes and nonbytes literals", offset: start) }
+                    k += 1
+                }
+                let quoteLength = k + 2 < t.end && text[k + 1] == text[k] && text[k + 2] == text[k] && t.end - k >= 6 ? 3 : 1
+                if t.end - k > 2 * quoteLength { literal = extend(literal, t.start..<t.end) }
+                advance()
+                continue
+            }
+            advance()
+            try parseSplitFStringBody(inSpec: false, literal: &literal)
+            guard code == .fstringEnd else { throw failure("f-string: expecting '}'") }
+            advance()
+        }
+        flushLiteral(&literal)
+        return make(.joinedStr, start, mark)
+    }
+
+    func extend(_ r: Range<Int>?, _ piece: Range<Int>) -> Range<Int> {
+        guard let r else { return piece }
+        return r.lowerBound..<piece.upperBound
+    }
+
+    mutating func flushLiteral(_ literal: inout Range<Int>?) {
+        guard let r = literal else { return }
+        push(make(.constant, r.lowerBound, scratch.count, end: r.upperBound), .value)
+        literal = nil
+    }
+
+    /// Middles and fields up to FSTRING_END, or up to the '}' closing a format spec.
+    mutating func parseSplitFStringBody(inSpec: Bool, literal: inout Range<Int>?) throws(ParseFailure) {
+        while true {
+            switch code {
+            case .fstringMiddle:
+                literal = extend(literal, toks[i].start..<toks[i].end)
+                advance()
+            case .lbrace:
+                let (field, debug) = try parseSplitField()
+                if let debug { literal = extend(literal, debug) }
+                flushLiteral(&literal)
+                push(field, .value)
+            case .fstringEnd where !inSpec:
+                return
+            case .rbrace where inSpec:
+                return
+            default:
+                throw failure("f-string: expecting '}'")
+            }
+        }
+    }
+
+    /// `{expr[=][!conv][:spec]}`; also returns the span of "expr=" for a debug field.
+    mutating func parseSplitField() throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
+        try enter()
+        defer { depth -= 1 }
+        let start = startOffset
+        let mark = scratch.count
+        advance()
+        if code == .rbrace { throw failure("f-string: valid expression required before '}'") }
+        let value = code == .kwYield ? try parseYield() : try parseStarExpressions()
+        push(value, .value)
+        var debug: Range<Int>? = nil
+        if code == .equal {
+            debug = (start + 1)..<toks[i].end
+            advance()
+        }
+        if code == .exclamation {
+            advance()
+            guard code == .name, toks[i].end - toks[i].start == 1,
+                  [0x72, 0x73, 0x61].contains(text[toks[i].start]) else {
+                throw failure("f-string: invalid conversion character: expected 's', 'r', or 'a'")
+            }
+            advance()
+        }
+        if code == .colon {
+            let specStart = toks[i].end
+            advance()
+            let specMark = scratch.count
+            var specLiteral: Range<Int>? = nil
+            try parseSplitFStringBody(inSpec: true, literal: &specLiteral)
+            flushLiteral(&specLiteral)
+            push(make(.joinedStr, specStart, specMark, end: startOffset), .formatSpec)
+        }
+        guard code == .rbrace else { throw failure("f-string: expecting '}'") }
+        advance()
+        return (make(.formattedValue, start, mark), debug)
     }
 }

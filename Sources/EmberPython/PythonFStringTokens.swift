@@ -1,7 +1,7 @@
 /// The 3.12 (PEP 701) token form of f-strings: FSTRING_START, FSTRING_MIDDLE for literal
 /// text, the tokens of each replacement field (with OP '{', '!', ':', '}'), FSTRING_END.
-/// The extent of the string is found with the 3.11 rules, so both modes agree on where
-/// an f-string ends; the field scan is confined to that extent.
+/// As in 3.12, a replacement field is ordinary code: it may contain strings with the
+/// same quote as the enclosing f-string, nested f-strings, line breaks and comments.
 extension TokenScanner {
     func isFString(_ start: Int, _ quoteAt: Int) -> Bool {
         var k = start
@@ -12,55 +12,37 @@ extension TokenScanner {
         return false
     }
 
-    /// End offset (after the closing quotes) of a string literal, or nil if unterminated.
-    func stringEnd(_ quoteAt: Int) -> Int? {
-        let q = p[quoteAt]
-        let limit = n
-        if quoteAt + 2 < limit && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
-            var i = quoteAt + 3
-            while i < limit {
-                if p[i] == 0x5C { i += 2; continue }
-                if p[i] == q && i + 2 < limit && p[i + 1] == q && p[i + 2] == q { return i + 3 }
-                i += 1
-            }
-            return nil
-        }
-        var i = quoteAt + 1
-        while i < limit {
-            let c = p[i]
-            if c == 0x5C { i += 2; continue }
-            if c == q { return i + 1 }
-            if c == 0x0A || c == 0x0D { return nil }
-            i += 1
-        }
-        return nil
+    @inline(__always) func isClosingQuote(_ k: Int, _ quote: UInt8, _ triple: Bool) -> Bool {
+        p[k] == quote && (!triple || (k + 2 < n && p[k + 1] == quote && p[k + 2] == quote))
     }
 
+    /// Always handles the f-string (returns true); unterminated ones get a diagnostic.
     mutating func scanFStringSplit(start: Int, quoteAt: Int) -> Bool {
-        guard let end = stringEnd(quoteAt) else { return false }
-        let q = p[quoteAt]
-        let quoteLength = quoteAt + 2 < end - 1 && p[quoteAt + 1] == q && p[quoteAt + 2] == q && end - quoteAt >= 6 ? 3 : 1
+        let quote = p[quoteAt]
+        let triple = quoteAt + 2 < n && p[quoteAt + 1] == quote && p[quoteAt + 2] == quote
+        let quoteLength = triple ? 3 : 1
         var raw = false
         for k in start..<quoteAt where p[k] | 0x20 == 0x72 { raw = true }
-        let bodyStart = quoteAt + quoteLength
-        let bodyEnd = end - quoteLength
-        add(.fstringStart, start, bodyStart)
-        let savedEnd = n
+        add(.fstringStart, start, quoteAt + quoteLength)
         let savedDepth = parenDepth
         let savedBrackets = brackets.count
-        n = bodyEnd
-        scanFStringMiddle(bodyStart, raw: raw, inSpec: false)
-        n = savedEnd
+        let (stop, closed) = scanFStringMiddle(quoteAt + quoteLength, raw: raw, quote: quote, triple: triple, inSpec: false)
         parenDepth = savedDepth
         if brackets.count > savedBrackets { brackets.removeSubrange(savedBrackets...) }
-        add(.fstringEnd, bodyEnd, end)
-        pos = end
+        if closed {
+            add(.fstringEnd, stop, stop + quoteLength)
+            pos = stop + quoteLength
+        } else {
+            diagnose(triple ? "unterminated triple-quoted f-string literal" : "unterminated f-string literal", start,
+                     detectedAt: max(min(stop, n - 1), 0))
+            pos = stop
+        }
         return true
     }
 
-    /// Literal text and fields up to `n` (or, in a format spec, up to its closing '}').
-    @discardableResult
-    mutating func scanFStringMiddle(_ from: Int, raw: Bool, inSpec: Bool) -> Int {
+    /// Literal text and fields up to the closing quote (returns its offset and true), or in a
+    /// format spec up to its closing '}' (offset of the '}', true). False: unterminated.
+    mutating func scanFStringMiddle(_ from: Int, raw: Bool, quote: UInt8, triple: Bool, inSpec: Bool) -> (Int, Bool) {
         var k = from
         var literalStart = from
         func flush(_ scanner: inout TokenScanner, _ upTo: Int) {
@@ -68,16 +50,24 @@ extension TokenScanner {
         }
         while k < n {
             let c = p[k]
+            if isClosingQuote(k, quote, triple) {
+                flush(&self, k)
+                return (k, !inSpec)
+            }
+            if !triple && (c == 0x0A || c == 0x0D) {
+                flush(&self, k)
+                return (k, false)
+            }
             if c == 0x7B {
                 if !inSpec && k + 1 < n && p[k + 1] == 0x7B { k += 2; continue }
                 flush(&self, k)
                 add(.op, k, k + 1)
-                k = scanReplacementField(k + 1, raw: raw)
+                k = scanReplacementField(k + 1, raw: raw, quote: quote, triple: triple)
                 literalStart = k
                 continue
             }
             if c == 0x7D {
-                if inSpec { flush(&self, k); return k }
+                if inSpec { flush(&self, k); return (k, true) }
                 if k + 1 < n && p[k + 1] == 0x7D { k += 2; continue }
                 flush(&self, k)
                 diagnose("f-string: single '}' is not allowed", k)
@@ -89,7 +79,9 @@ extension TokenScanner {
             if c == 0x5C && !raw {
                 if k + 2 < n && p[k + 1] == 0x4E && p[k + 2] == 0x7B {  // \N{NAME}
                     k += 3
-                    while k < n && p[k] != 0x7D { k += 1 }
+                    while k < n && p[k] != 0x7D && p[k] != 0x0A { k += 1 }
+                    k += 1
+                    continue
                 }
                 k += 2
                 continue
@@ -98,11 +90,11 @@ extension TokenScanner {
         }
         if k > n { k = n }
         flush(&self, k)
-        return k
+        return (k, false)
     }
 
     /// Tokens of `{...}` after the '{' at `from - 1`; returns the offset after the closing '}'.
-    mutating func scanReplacementField(_ from: Int, raw: Bool) -> Int {
+    mutating func scanReplacementField(_ from: Int, raw: Bool, quote: UInt8, triple: Bool) -> Int {
         var level = 0
         pos = from
         while pos < n {
@@ -112,9 +104,14 @@ extension TokenScanner {
             let c = p[pos]
             switch c {
             case 0x0A, 0x0D:
+                if !triple && level == 0 {
+                    // A line break ends a single-quoted f-string's field: unterminated.
+                    diagnose("f-string: expecting '}'", from - 1)
+                    return pos
+                }
                 let e = afterNewline(pos)
-                add(.nl, pos, min(e, n))
-                pos = min(e, n)
+                add(.nl, pos, e)
+                pos = e
             case 0x23:
                 let e = endOfComment(pos)
                 add(.comment, pos, e)
@@ -124,25 +121,35 @@ extension TokenScanner {
                 return pos + 1
             case 0x3A where level == 0:
                 add(.op, pos, pos + 1)
-                let k = scanFStringMiddle(pos + 1, raw: raw, inSpec: true)
-                if k < n && p[k] == 0x7D {
+                let (k, ok) = scanFStringMiddle(pos + 1, raw: raw, quote: quote, triple: triple, inSpec: true)
+                if ok {
                     add(.op, k, k + 1)
                     return k + 1
                 }
-                diagnose("f-string: expecting '}'", k)
+                diagnose("f-string: expecting '}'", from - 1)
                 return k
             case 0x21 where level == 0 && !(pos + 1 < n && p[pos + 1] == 0x3D):
                 add(.op, pos, pos + 1)
                 pos += 1
             case 0x5C:
                 if pos + 1 < n && (p[pos + 1] == 0x0A || p[pos + 1] == 0x0D) {
-                    pos = min(afterNewline(pos + 1), n)
+                    pos = afterNewline(pos + 1)
                 } else {
                     diagnose("unexpected character after line continuation character", pos)
                     add(.errorToken, pos, pos + 1)
                     pos += 1
                 }
             case 0x27, 0x22:
+                if level == 0 && isClosingQuote(pos, quote, triple) && !triple {
+                    // The enclosing string's quote right after an expression: the field is
+                    // unterminated (3.12 would read a nested string only where one can start).
+                    if let last = tokens.last, last.kind == .op || last.kind == .fstringMiddle {
+                        scanString(start: pos, quoteAt: pos)
+                        continue
+                    }
+                    diagnose("f-string: expecting '}'", from - 1)
+                    return pos
+                }
                 scanString(start: pos, quoteAt: pos)
             case 0x30...0x39:
                 scanNumber()

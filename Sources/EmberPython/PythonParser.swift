@@ -10,11 +10,19 @@ public enum PythonParser {
         /// (brackets alone stop at CPython's 200 in the tokenizer). Bounded so that deep
         /// input is a diagnostic, not a stack overflow.
         public var maxDepth: Int
-        public init(maxDepth: Int = 1000) { self.maxDepth = maxDepth }
+        /// Python 3.12 f-strings (PEP 701: same quotes and any code inside replacement
+        /// fields), tokenized in the split form. The tree then gives f-string parts 3.12-style
+        /// spans (a literal run spans its text, a field spans '{' to '}'). Default: 3.11,
+        /// exactly what CPython 3.11's `ast.parse` accepts and reports.
+        public var pep701FStrings: Bool
+        public init(maxDepth: Int = 1000, pep701FStrings: Bool = false) {
+            self.maxDepth = maxDepth
+            self.pep701FStrings = pep701FStrings
+        }
     }
 
     public static func parse(_ source: PythonSource, options: Options = Options()) -> PythonSyntaxTree {
-        let tokenized = PythonTokenizer.tokenize(source)
+        let tokenized = PythonTokenizer.tokenize(source, options: .init(splitFStrings: options.pep701FStrings))
         return parse(source, tokens: tokenized, options: options)
     }
 
@@ -55,9 +63,19 @@ struct ParseFailure: Error {
 
 struct PTok {
     var code: TokenCode
-    var start: Int
-    var end: Int
+    var storedStart: Int32
+    var storedEnd: Int32
     var index: Int32  // in the full token array
+
+    init(code: TokenCode, start: Int, end: Int, index: Int32) {
+        self.code = code
+        storedStart = Int32(truncatingIfNeeded: start)
+        storedEnd = Int32(truncatingIfNeeded: end)
+        self.index = index
+    }
+
+    @inline(__always) var start: Int { Int(storedStart) }
+    @inline(__always) var end: Int { Int(storedEnd) }
 }
 
 
@@ -73,7 +91,7 @@ struct Parser {
     var depth = 0
     let maxDepth: Int
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
-    let stackLimit: UInt = StackGuard.limitForCurrentThread() ?? 0
+    var stackLimit: UInt?
 
     init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
         self.text = text
@@ -91,7 +109,10 @@ struct Parser {
             case .indent: code = .indent
             case .dedent: code = .dedent
             case .endmarker: code = .endmarker
-            case .fstringStart, .fstringMiddle, .fstringEnd, .errorToken: code = .error
+            case .fstringStart: code = .fstringStart
+            case .fstringMiddle: code = .fstringMiddle
+            case .fstringEnd: code = .fstringEnd
+            case .errorToken: code = .error
             }
             toks.append(PTok(code: code, start: t.start, end: t.end, index: Int32(k)))
         }
@@ -126,7 +147,11 @@ struct Parser {
     }
 
     func failure(_ message: String = "invalid syntax") -> ParseFailure {
-        let t = toks[i]
+        var t = toks[i]
+        if t.start == text.count && t.start > 0 {
+            // CPython reports problems found at the end of the file on its last line.
+            t = PTok(code: t.code, start: t.start - 1, end: t.start - 1, index: t.index)
+        }
         switch t.code {
         case .indent: return ParseFailure(message: "unexpected indent", offset: t.start)
         case .error:
@@ -148,7 +173,9 @@ struct Parser {
 
     mutating func enter() throws(ParseFailure) {
         depth += 1
-        if depth > maxDepth || (stackLimit != 0 && StackGuard.currentAddress() < stackLimit) {
+        // Shallow parses never ask for the stack bounds (reading them costs a syscall on Linux).
+        if depth > 64 && stackLimit == nil { stackLimit = StackGuard.limitForCurrentThread() ?? 0 }
+        if depth > maxDepth || (depth > 64 && stackLimit! != 0 && StackGuard.currentAddress() < stackLimit!) {
             throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
         }
     }
@@ -176,7 +203,7 @@ struct Parser {
                 childRoles.append(scratch[k].1)
             }
         }
-        scratch.removeSubrange(mark...)
+        if count > 0 { scratch.removeLast(count) }
         nodes.append(PythonNode(kind: kind, start: start, end: end ?? lastEnd, childStart: childStart,
                                 childCount: Int32(count), token: token, aux: aux))
         return PythonNodeID(nodes.count - 1)
@@ -274,7 +301,7 @@ struct Parser {
             return make(kind, start, mark, token: first)
         case .kwDel:
             advance()
-            try parseTargetList(role: .target, allowStar: false, stop: .newline)
+            try parseDeleteTargets()
             return make(.delete, start, mark)
         case .kwAssert:
             advance()
@@ -601,7 +628,7 @@ struct Parser {
             advance()
             try parseBlock("'finally' statement", headerStart: fStart, role: .finalbody)
         } else if star == nil {
-            throw ParseFailure(message: "expected 'except' or 'finally' block", offset: startOffset)
+            throw failure("expected 'except' or 'finally' block")
         }
         return make(star == true ? .tryStar : .try, start, mark)
     }
@@ -724,11 +751,14 @@ struct Parser {
         var sawDefault = false
         var sawStar = false
         var sawKwarg = false
+        var sawSlash = false
         let firstStart = startOffset
         while code != closing {
             if sawKwarg { throw failure("arguments cannot follow var-keyword argument") }
             if code == .slash {
                 if sawStar { throw failure("/ must be ahead of *") }
+                if sawSlash { throw failure("/ may appear only once") }
+                sawSlash = true
                 advance()
                 var any = false
                 for k in mark..<scratch.count where scratch[k].1 == .argParam { scratch[k].1 = .posonlyArg; any = true }
@@ -802,10 +832,14 @@ struct Parser {
             } else {
                 push(first, .subject)
             }
-            guard code == .colon, peek(1) == .newline, peek(2) == .indent else { restore(saved); return nil }
+            guard code == .colon, peek(1) == .newline else { restore(saved); return nil }
         } catch {
             restore(saved)
             return nil
+        }
+        if peek(2) != .indent {
+            i += 2
+            throw ParseFailure(message: "expected an indented block after 'match' statement", offset: startOffset, lineOf: start)
         }
         advance()
         advance()
@@ -844,6 +878,7 @@ struct Parser {
         let p = try parseOrPattern()
         if accept(.kwAs) {
             let nameToken = toks[i].index
+            if code == .name && isUnderscore(nameToken) { throw failure("cannot use '_' as a target") }
             try expectName()
             let mark = scratch.count
             push(p, .pattern)
@@ -905,7 +940,9 @@ struct Parser {
             while code != .rbrace {
                 if accept(.doubleStar) {
                     rest = toks[i].index
+                    if code == .name && isUnderscore(rest) { throw failure() }
                     try expectName()
+                    if code == .comma && peek(1) != .rbrace { throw failure() }  // a `**rest` not last: CPython says "invalid syntax"
                 } else {
                     if code == .string { push(try parseStrings(), .key) }
                     else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
@@ -928,12 +965,15 @@ struct Parser {
             let value = try parseDottedValue()
             if accept(.lpar) {
                 push(value, .cls)
+                var sawKeyword = false
                 while code != .rpar {
                     if code == .name && peek(1) == .equal {
                         advance()
                         advance()
                         push(try parseAsPattern(), .kwdPattern)
+                        sawKeyword = true
                     } else {
+                        if sawKeyword { throw failure("positional patterns follow keyword patterns") }
                         push(try parseAsPattern(), .pattern)
                     }
                     if !accept(.comma) { break }
@@ -948,9 +988,13 @@ struct Parser {
         }
     }
 
+    /// Whether the token `tokenIndex` (the current or the previous one) is `_`.
     func isUnderscore(_ tokenIndex: Int32) -> Bool {
-        guard let t = toks.first(where: { $0.index == tokenIndex }) else { return false }
-        return t.end - t.start == 1 && text[t.start] == 0x5F
+        for k in [i, i - 1] where k >= 0 && toks[k].index == tokenIndex {
+            let t = toks[k]
+            return t.end - t.start == 1 && text[t.start] == 0x5F
+        }
+        return false
     }
 
     mutating func parseDottedValue() throws(ParseFailure) -> PythonNodeID {
@@ -1027,12 +1071,12 @@ struct Parser {
     }
 
     /// `del` targets.
-    mutating func parseTargetList(role: PythonRole, allowStar: Bool, stop: TokenCode) throws(ParseFailure) {
+    mutating func parseDeleteTargets() throws(ParseFailure) {
         repeat {
             if atSimpleStatementEnd { break }
             let t = try parsePrimary()
             try checkTarget(t, context: .delete)
-            push(t, role)
+            push(t, .target)
         } while accept(.comma)
     }
 
@@ -1185,47 +1229,38 @@ struct Parser {
         }
     }
 
-    mutating func parseBinary(_ level: Int) throws(ParseFailure) -> PythonNodeID {
-        // Precedence levels, loosest first: | ^ & shifts +- */%@//
-        if level == 5 { return try parseFactor() }
+    /// Binary operators by precedence, loosest first: | ^ & shifts +- */%@//
+    @inline(__always) func binaryLevel(_ c: TokenCode) -> Int {
+        switch c {
+        case .vbar: return 0
+        case .circumflex: return 1
+        case .amper: return 2
+        case .leftShift, .rightShift: return 3
+        case .plus, .minus: return 4
+        case .star, .slash, .doubleSlash, .percent, .at: return 5
+        default: return -1
+        }
+    }
+
+    /// bitwise_or down to term by precedence climbing (left-associative); one call per
+    /// operand instead of one per precedence level.
+    mutating func parseBinary(_ minLevel: Int) throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
-        var left = try parseBinary(level + 1)
+        var left = try parseFactorOnly()
         while true {
-            let matches: Bool
-            switch (level, code) {
-            case (0, .vbar), (1, .circumflex), (2, .amper), (3, .leftShift), (3, .rightShift), (4, .plus), (4, .minus):
-                matches = true
-            default:
-                matches = false
-            }
-            guard matches else { return left }
+            let level = binaryLevel(code)
+            guard level >= minLevel else { return left }
             let op = toks[i].index
             advance()
+            let right = try parseBinary(level + 1)
             let mark = scratch.count
             push(left, .left)
-            push(try parseBinary(level + 1), .right)
+            push(right, .right)
             left = make(.binOp, start, mark, token: op)
         }
     }
 
     mutating func parseBitOr() throws(ParseFailure) -> PythonNodeID { try parseBinary(0) }
-
-    /// term: factor (('*'|'/'|'//'|'%'|'@') factor)*
-    mutating func parseTerm() throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
-        var left = try parseFactorOnly()
-        while code == .star || code == .slash || code == .doubleSlash || code == .percent || code == .at {
-            let op = toks[i].index
-            advance()
-            let mark = scratch.count
-            push(left, .left)
-            push(try parseFactorOnly(), .right)
-            left = make(.binOp, start, mark, token: op)
-        }
-        return left
-    }
-
-    mutating func parseFactor() throws(ParseFailure) -> PythonNodeID { try parseTerm() }
 
     /// factor: ('+'|'-'|'~') factor | power
     mutating func parseFactorOnly() throws(ParseFailure) -> PythonNodeID {
@@ -1335,8 +1370,9 @@ struct Parser {
                 let e = try parseNamedExpression()
                 if code == .kwFor || code == .kwAsync {
                     // f(x for x in y): the generator spans the call's parentheses.
-                    if count > 0 {
-                        throw ParseFailure(message: "Generator expression must be parenthesized", offset: nodes[Int(e)].start)
+                    if count > 0 || positionalRole == .base {
+                        throw ParseFailure(message: positionalRole == .base ? "invalid syntax" : "Generator expression must be parenthesized",
+                                           offset: nodes[Int(e)].start)
                     }
                     let g = try parseComprehension(.generatorExp, element: e, start: openStart, closing: .rpar, includeClosing: true)
                     push(g, positionalRole)
@@ -1357,25 +1393,6 @@ struct Parser {
             if !accept(.comma) { break }
         }
         return false
-    }
-
-    /// After `f(x for ...`: true unless a comma follows the generator at bracket depth 1.
-    func peekComprehensionEndsCall() -> Bool {
-        var k = i
-        var level = 0
-        while k < toks.count {
-            switch toks[k].code {
-            case .lpar, .lsqb, .lbrace: level += 1
-            case .rpar, .rsqb, .rbrace:
-                if level == 0 { return true }
-                level -= 1
-            case .comma where level == 0: return false
-            case .endmarker: return true
-            default: break
-            }
-            k += 1
-        }
-        return true
     }
 
     /// slices: slice | (slice | starred)+ with commas -> Tuple
@@ -1437,7 +1454,7 @@ struct Parser {
         case .number, .kwNone, .kwTrue, .kwFalse, .ellipsis:
             advance()
             return leaf(.constant, t)
-        case .string:
+        case .string, .fstringStart:
             return try parseStrings()
         case .lpar:
             return try parseParenthesized()
@@ -1446,13 +1463,15 @@ struct Parser {
         case .lbrace:
             return try parseDictOrSet()
         default:
-            if t.code == .error { throw failure() }
             throw failure()
         }
     }
 
     /// Adjacent string literals: one Constant, or a JoinedStr when any is an f-string.
     mutating func parseStrings() throws(ParseFailure) -> PythonNodeID {
+        var k = i
+        while toks[k].code == .string { k += 1 }
+        if toks[k].code == .fstringStart { return try parseSplitFStrings() }
         let start = startOffset
         let first = i
         var anyF = false, anyBytes = false, anyText = false
@@ -1500,7 +1519,7 @@ struct Parser {
             }
             return first
         }
-        guard code == .comma else { throw failure(code == .endmarker ? "invalid syntax" : "invalid syntax") }
+        guard code == .comma else { throw failure() }
         let mark = scratch.count
         push(first, .element)
         while accept(.comma) {

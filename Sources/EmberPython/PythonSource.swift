@@ -33,7 +33,13 @@ public struct PythonSource: Sendable {
     /// Byte offset in `original` where `text` starts (3 with a BOM, else 0).
     public var textOffsetInOriginal: Int { hasBOM ? 3 : 0 }
 
+    /// Largest text accepted: offsets are stored in 32 bits.
+    public static let maximumSize = Int(Int32.max)
+
     public init(bytes: [UInt8]) throws(PythonSourceError) {
+        guard bytes.count < PythonSource.maximumSize else {
+            throw PythonSourceError(message: "file too large (\(bytes.count) bytes; the limit is \(PythonSource.maximumSize))", offset: 0)
+        }
         original = bytes
         var body = bytes
         var bom = false
@@ -71,6 +77,9 @@ public struct PythonSource: Sendable {
                 throw PythonSourceError(message: "'\(codec)' codec can't decode byte 0x\(String(b, radix: 16, uppercase: true))", offset: i)
             }
             text = PythonSource.transcode(body) { table[Int($0)] }
+        }
+        guard text.count < PythonSource.maximumSize else {
+            throw PythonSourceError(message: "file too large once decoded (\(text.count) bytes; the limit is \(PythonSource.maximumSize))", offset: 0)
         }
         lineTable = LineTable(text)
     }
@@ -148,7 +157,13 @@ public struct PythonSource: Sendable {
         t.withUnsafeBufferPointer { p -> Int? in
             var i = 0
             let n = p.count
+            let raw = UnsafeRawPointer(p.baseAddress)
             while i < n {
+                // ASCII fast path: eight bytes at a time.
+                if let raw, i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                    continue
+                }
                 let b = p[i]
                 if b < 0x80 { i += 1; continue }
                 var need = 0

@@ -49,8 +49,17 @@ public typealias PythonNodeID = Int32
 /// One syntax node: kind, byte span in `PythonSource.text`, children, and a main token.
 public struct PythonNode: Sendable, Hashable {
     public var kind: PythonNodeKind
-    public var start: Int
-    public var end: Int
+    @usableFromInline var storedStart: Int32
+    @usableFromInline var storedEnd: Int32
+    /// Byte offsets in `PythonSource.text` (stored in 32 bits: 28 bytes per node).
+    public var start: Int {
+        @inlinable get { Int(storedStart) }
+        set { storedStart = Int32(newValue) }
+    }
+    public var end: Int {
+        @inlinable get { Int(storedEnd) }
+        set { storedEnd = Int32(newValue) }
+    }
     /// Range of this node's children in `PythonSyntaxTree.childIDs` / `childRoles`.
     public var childStart: Int32
     public var childCount: Int32
@@ -62,6 +71,16 @@ public struct PythonNode: Sendable, Hashable {
     /// Kind-specific: ImportFrom level (leading dots); alias/ExceptHandler/MatchAs/MatchStar
     /// token of the bound name (`as x`), keyword with `**` = -1; otherwise 0.
     public var aux: Int32
+
+    init(kind: PythonNodeKind, start: Int, end: Int, childStart: Int32, childCount: Int32, token: Int32, aux: Int32) {
+        self.kind = kind
+        self.storedStart = Int32(truncatingIfNeeded: start)
+        self.storedEnd = Int32(truncatingIfNeeded: end)
+        self.childStart = childStart
+        self.childCount = childCount
+        self.token = token
+        self.aux = aux
+    }
 }
 
 /// The result of parsing: tokens, nodes in an arena, diagnostics. `root` is the Module.
@@ -110,7 +129,22 @@ public struct PythonSyntaxTree: Sendable {
     /// arg/keyword name, alias name (dotted for `import a.b`), ImportFrom module (dotted).
     public func identifier(of id: PythonNodeID) -> String? {
         let n = nodes[Int(id)]
-        guard n.token >= 0 else { return nil }
+        if n.kind == .name { return text(of: id) }
+        guard n.token >= 0 else {
+            // Nodes inside 3.11-style f-strings come from a sub-tokenization: use the span.
+            let bytes = source.text[n.start..<n.end]
+            switch n.kind {
+            case .attribute:
+                var k = n.end
+                while k > n.start && (bytes[k - 1] >= 0x80 || bytes[k - 1] == 0x5F || (bytes[k - 1] | 0x20) &- 0x61 < 26 || bytes[k - 1] &- 0x30 < 10) { k -= 1 }
+                return String(decoding: source.text[k..<n.end], as: UTF8.self)
+            case .keyword:
+                guard let eq = bytes.firstIndex(of: 0x3D), n.aux != -1 else { return nil }
+                return String(decoding: source.text[n.start..<eq], as: UTF8.self).trimmingSpaces()
+            default:
+                return nil
+            }
+        }
         switch n.kind {
         case .alias, .importFrom:
             var parts: [String] = []
@@ -228,11 +262,22 @@ extension PythonSyntaxTree {
     /// One line per statement and expression, pre-order in CPython field order:
     /// "Kind line:col-endline:endcol" (1-based lines, UTF-8 byte columns). The same form
     /// scripts/conformance builds from `ast.parse`, so trees can be compared as text.
-    public func canonicalDump() -> [String] {
+    ///
+    /// `skippingFStringParts` leaves out JoinedStr and FormattedValue nodes and the literal
+    /// Constants directly inside a JoinedStr (the parts whose spans differ between 3.11 and
+    /// 3.12), keeping every expression inside replacement fields.
+    public func canonicalDump(skippingFStringParts: Bool = false) -> [String] {
         struct Collector: PythonSyntaxVisitor {
             var lines: [String] = []
+            var skipParts: Bool
+            var parents: [PythonNodeKind] = []
+            mutating func leave(_ node: PythonNodeID, in tree: PythonSyntaxTree) { parents.removeLast() }
             mutating func visit(_ node: PythonNodeID, in tree: PythonSyntaxTree) -> Bool {
                 let n = tree[node]
+                defer { parents.append(n.kind) }
+                if skipParts && (n.kind == .joinedStr || n.kind == .formattedValue || (n.kind == .constant && parents.last == .joinedStr)) {
+                    return true
+                }
                 if n.kind.isStatement || n.kind.isExpression {
                     let (s, e) = tree.location(of: node)
                     lines.append("\(n.kind.astName) \(s.line):\(s.column)-\(e.line):\(e.column)")
@@ -240,8 +285,17 @@ extension PythonSyntaxTree {
                 return true
             }
         }
-        var collector = Collector()
+        var collector = Collector(skipParts: skippingFStringParts)
         walk(&collector)
         return collector.lines
+    }
+}
+
+extension String {
+    fileprivate func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while let f = scalars.first, f == " " || f == "\t" || f == "\n" || f == "\r" { scalars.removeFirst() }
+        while let l = scalars.last, l == " " || l == "\t" || l == "\n" || l == "\r" { scalars.removeLast() }
+        return String(scalars)
     }
 }

@@ -26,15 +26,28 @@ public enum PythonTokenKind: UInt8, Sendable, Hashable, CaseIterable {
 }
 
 /// One token: its kind and the byte range `start..<end` in `PythonSource.text`.
+/// Offsets are stored in 32 bits (12 bytes per token; `PythonSource` refuses texts of
+/// 2 GiB or more).
 public struct PythonToken: Sendable, Hashable {
     public var kind: PythonTokenKind
-    public var start: Int
-    public var end: Int
+    @usableFromInline var storedStart: Int32
+    @usableFromInline var storedEnd: Int32
 
+    public var start: Int {
+        @inlinable get { Int(storedStart) }
+        set { storedStart = Int32(newValue) }
+    }
+
+    public var end: Int {
+        @inlinable get { Int(storedEnd) }
+        set { storedEnd = Int32(newValue) }
+    }
+
+    @inlinable
     public init(kind: PythonTokenKind, start: Int, end: Int) {
         self.kind = kind
-        self.start = start
-        self.end = end
+        self.storedStart = Int32(truncatingIfNeeded: start)
+        self.storedEnd = Int32(truncatingIfNeeded: end)
     }
 }
 

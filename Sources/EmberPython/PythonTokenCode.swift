@@ -1,6 +1,7 @@
 /// Fine-grained token classification used by the parser (operators and keywords).
 enum TokenCode: UInt8 {
     case name, number, string, newline, indent, dedent, endmarker, error
+    case fstringStart, fstringMiddle, fstringEnd, exclamation
     // operators
     case lpar, rpar, lsqb, rsqb, lbrace, rbrace, colon, comma, semi, plus, minus, star, slash, vbar, amper
     case less, greater, equal, dot, percent, eqEqual, notEqual, lessEqual, greaterEqual, tilde, circumflex
@@ -15,31 +16,67 @@ enum TokenCode: UInt8 {
 
     var isAugmentedAssign: Bool { rawValue >= TokenCode.plusEqual.rawValue && rawValue <= TokenCode.doubleSlashEqual.rawValue && self != .doubleSlash || self == .atEqual }
 
-    static let keywords: [(String, TokenCode)] = [
-        ("False", .kwFalse), ("None", .kwNone), ("True", .kwTrue), ("and", .kwAnd), ("as", .kwAs),
-        ("assert", .kwAssert), ("async", .kwAsync), ("await", .kwAwait), ("break", .kwBreak), ("class", .kwClass),
-        ("continue", .kwContinue), ("def", .kwDef), ("del", .kwDel), ("elif", .kwElif), ("else", .kwElse),
-        ("except", .kwExcept), ("finally", .kwFinally), ("for", .kwFor), ("from", .kwFrom), ("global", .kwGlobal),
-        ("if", .kwIf), ("import", .kwImport), ("in", .kwIn), ("is", .kwIs), ("lambda", .kwLambda),
-        ("nonlocal", .kwNonlocal), ("not", .kwNot), ("or", .kwOr), ("pass", .kwPass), ("raise", .kwRaise),
-        ("return", .kwReturn), ("try", .kwTry), ("while", .kwWhile), ("with", .kwWith), ("yield", .kwYield),
-    ]
 
-    /// Keywords grouped by length for a quick byte comparison.
-    static let keywordsByLength: [[([UInt8], TokenCode)]] = {
-        var table = [[([UInt8], TokenCode)]](repeating: [], count: 9)
-        for (word, code) in keywords { table[word.utf8.count].append((Array(word.utf8), code)) }
-        return table
-    }()
-
+    /// Keyword or plain name; a switch on the first byte, no table (this runs per token).
     static func classifyName(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> TokenCode {
         let length = end - start
         guard length >= 2 && length <= 8 else { return .name }
-        let first = p[start]
-        for (word, code) in keywordsByLength[length] where word[0] == first {
+        @inline(__always) func equals(_ word: StaticString) -> Bool {
+            guard word.utf8CodeUnitCount == length else { return false }
+            let w = word.utf8Start
             var k = 1
-            while k < length && word[k] == p[start + k] { k += 1 }
-            if k == length { return code }
+            while k < length {
+                if w[k] != p[start + k] { return false }
+                k += 1
+            }
+            return true
+        }
+        switch p[start] {
+        case 0x46: return equals("False") ? .kwFalse : .name
+        case 0x4E: return equals("None") ? .kwNone : .name
+        case 0x54: return equals("True") ? .kwTrue : .name
+        case 0x61:
+            if equals("and") { return .kwAnd }
+            if equals("as") { return .kwAs }
+            if equals("assert") { return .kwAssert }
+            if equals("async") { return .kwAsync }
+            if equals("await") { return .kwAwait }
+        case 0x62: return equals("break") ? .kwBreak : .name
+        case 0x63:
+            if equals("class") { return .kwClass }
+            if equals("continue") { return .kwContinue }
+        case 0x64:
+            if equals("def") { return .kwDef }
+            if equals("del") { return .kwDel }
+        case 0x65:
+            if equals("elif") { return .kwElif }
+            if equals("else") { return .kwElse }
+            if equals("except") { return .kwExcept }
+        case 0x66:
+            if equals("for") { return .kwFor }
+            if equals("from") { return .kwFrom }
+            if equals("finally") { return .kwFinally }
+        case 0x67: return equals("global") ? .kwGlobal : .name
+        case 0x69:
+            if equals("if") { return .kwIf }
+            if equals("in") { return .kwIn }
+            if equals("is") { return .kwIs }
+            if equals("import") { return .kwImport }
+        case 0x6C: return equals("lambda") ? .kwLambda : .name
+        case 0x6E:
+            if equals("not") { return .kwNot }
+            if equals("nonlocal") { return .kwNonlocal }
+        case 0x6F: return equals("or") ? .kwOr : .name
+        case 0x70: return equals("pass") ? .kwPass : .name
+        case 0x72:
+            if equals("return") { return .kwReturn }
+            if equals("raise") { return .kwRaise }
+        case 0x74: return equals("try") ? .kwTry : .name
+        case 0x77:
+            if equals("while") { return .kwWhile }
+            if equals("with") { return .kwWith }
+        case 0x79: return equals("yield") ? .kwYield : .name
+        default: break
         }
         return .name
     }
@@ -81,6 +118,7 @@ enum TokenCode: UInt8 {
         case (0x3E, _): return .rightShiftEqual
         case (0x3D, 1): return .equal
         case (0x3D, _): return .eqEqual
+        case (0x21, 1): return .exclamation
         case (0x21, _): return .notEqual
         case (0x2E, 1): return .dot
         case (0x2E, _): return .ellipsis

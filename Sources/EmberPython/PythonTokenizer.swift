@@ -11,7 +11,8 @@ import EmberUtils
 public enum PythonTokenizer {
     public struct Options: Sendable {
         /// Split f-strings into FSTRING_START / FSTRING_MIDDLE / expression tokens /
-        /// FSTRING_END as CPython 3.12 does (PEP 701). Default: one STRING token (3.11).
+        /// FSTRING_END as CPython 3.12 does, with PEP 701 nesting (same quotes inside fields).
+        /// Default: one STRING token per f-string, with 3.11's rules for where it ends.
         public var splitFStrings: Bool
         public var maxDiagnostics: Int
 
@@ -56,11 +57,16 @@ private let HASH: UInt8 = 0x23, BACKSLASH: UInt8 = 0x5C, QUOTE1: UInt8 = 0x27, Q
 @inline(__always) private func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 }
 @inline(__always) private func isNameContinue(_ b: UInt8) -> Bool { isNameStart(b) || isDigit(b) }
 
+/// ASCII bytes that continue a name: a lookup is cheaper than the comparisons in the hot loop.
+nonisolated(unsafe) private let nameContinueTable: UnsafeBufferPointer<UInt8> = {
+    let table = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 128)
+    for b in 0..<128 { table[b] = isNameContinue(UInt8(b)) ? 1 : 0 }
+    return UnsafeBufferPointer(table)  // lives for the whole process
+}()
+
 struct TokenScanner {
     let p: UnsafeBufferPointer<UInt8>
-    /// End of the region being scanned: the text's end, or an f-string body's end while
-    /// splitting f-strings.
-    var n: Int
+    let n: Int
     let options: PythonTokenizer.Options
     var tokens: [PythonToken] = []
     var diagnostics: [PythonDiagnostic] = []
@@ -80,6 +86,8 @@ struct TokenScanner {
     /// Where the whitespace before the current token starts (tokenize.py turns each of
     /// those bytes into an ERRORTOKEN when the token itself cannot be matched).
     var whitespaceStart = 0
+    /// `nameContinueTable`, read once: a global's lazy-init check in the hot loop is costly.
+    let nameTable: UnsafeBufferPointer<UInt8> = nameContinueTable
     var lastContinuation = 0
 
     init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options) {
@@ -309,7 +317,7 @@ struct TokenScanner {
         while i < n {
             let c = p[i]
             if c < 0x80 {
-                if !isNameContinue(c) { break }
+                if nameTable[Int(c)] == 0 { break }
                 i += 1
             } else {
                 let (scalar, length) = decodeScalar(at: i)

@@ -2,6 +2,8 @@
 //
 //   ember-python-dump tokens FILE...|@LIST   one JSON line per file: tokens as [kind, start, end]
 //   ember-python-dump ast FILE...|@LIST      one JSON line per file: canonical tree dump
+//   --split-fstrings (before the files): 3.12 f-string tokens and trees; the tree dump then
+//   leaves out f-string parts (their spans differ from 3.11's by design)
 //   ember-python-dump bench-tokenize FILE...|@LIST   tokenize only, print totals
 //   ember-python-dump bench-parse FILE...|@LIST      tokenize + parse, print totals
 // Offsets are UTF-8 byte offsets into the decoded text (PythonSource.text).
@@ -17,6 +19,17 @@ import Darwin
 func readFile(_ path: String) -> [UInt8]? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
+    // One read of the whole file when its size is known.
+    if fseek(f, 0, SEEK_END) == 0 {
+        let size = ftell(f)
+        rewind(f)
+        if size > 0 {
+            var out = [UInt8](repeating: 0, count: size)
+            let got = out.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
+            if got == size && fgetc(f) == EOF { return out }
+            rewind(f)
+        }
+    }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
@@ -147,7 +160,7 @@ case "tokens", "ast":
             }
             line += ",\"tokens\":[\(toks)]"
         } else {
-            line += astDump(source, result)
+            line += astDump(source, result, skippingFStringParts: splitFStrings)
         }
         emit(line + "}")
     }

@@ -122,6 +122,20 @@ import Testing
         #expect(try diagnostics("x = \\\n") == ["unexpected EOF while parsing"])
     }
 
+    @Test func diagnosticsAreBounded() throws {
+        let result = PythonTokenizer.tokenize(text: Array(String(repeating: "$ ", count: 5000).utf8))
+        #expect(result.diagnostics.count == 1000)
+        #expect(isLossless(Array(String(repeating: "$ ", count: 5000).utf8), result.tokens))
+    }
+
+    @Test func nulBytesAndInvalidUTF8() throws {
+        #expect(try diagnostics("a\0b\n").first == "source code cannot contain null bytes")
+        // Invalid UTF-8 never reaches the tokenizer through PythonSource; directly it is an error token.
+        let result = PythonTokenizer.tokenize(text: [0x78, 0x20, 0xFF, 0x0A])
+        #expect(result.tokens.map(\.kind) == [.name, .errorToken, .errorToken, .newline, .endmarker])  // the space too, as tokenize.py
+        #expect(result.diagnostics.first?.message == "invalid non-printable character U+FFFD")
+    }
+
     // MARK: lossless
 
     @Test func fixturesRoundTrip() throws {

@@ -26,6 +26,10 @@ public func fuzzPython(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(result.tokens.last?.kind == .endmarker, "no ENDMARKER")
         for d in result.diagnostics { precondition(d.offset >= 0 && d.offset <= text.count, "diagnostic offset") }
     }
+    let tree312 = PythonParser.parse(source, options: .init(pep701FStrings: true))
+    for node in tree312.nodes {
+        precondition(node.start >= 0 && node.start <= node.end && node.end <= text.count, "3.12-mode node span out of range")
+    }
     let tree = PythonParser.parse(source)
     for node in tree.nodes {
         precondition(node.start >= 0 && node.start <= node.end && node.end <= text.count, "node span out of range")
