@@ -45,77 +45,81 @@ func reportText(_ result: MigrationResult, mode: String = "diff") -> String {
     return output.reportText()
 }
 
-@Suite struct GoldenTests {
-    @Test(arguments: GoldenCase.all)
-    func rewriteAndReportMatchGolden(_ golden: GoldenCase) throws {
-        let result = golden.migrate()
-        let report = reportText(result)
-        let reportURL = golden.expectedFolder.appendingPathComponent("report.txt")
-        if MigrateFixture.isRecording {
-            try? FileManager.default.removeItem(at: golden.expectedFolder)
-            try FileManager.default.createDirectory(at: golden.expectedFolder, withIntermediateDirectories: true)
-            try Data(report.utf8).write(to: reportURL)
+extension MigrateTests {
+    @Suite struct GoldenTests {
+        @Test(arguments: GoldenCase.all)
+        func rewriteAndReportMatchGolden(_ golden: GoldenCase) throws {
+            let result = golden.migrate()
+            let report = reportText(result)
+            let reportURL = golden.expectedFolder.appendingPathComponent("report.txt")
+            if MigrateFixture.isRecording {
+                try? FileManager.default.removeItem(at: golden.expectedFolder)
+                try FileManager.default.createDirectory(at: golden.expectedFolder, withIntermediateDirectories: true)
+                try Data(report.utf8).write(to: reportURL)
+                for file in result.files where file.status == .changed {
+                    let url = golden.expectedFolder.appendingPathComponent(file.path)
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(file.rewritten!).write(to: url)
+                }
+                return
+            }
+            let expectedReport = try String(contentsOf: reportURL, encoding: .utf8)
+            #expect(report == expectedReport, "report differs for \(golden.name); re-record with EMBER_RECORD=1 after checking")
+            let expectedFiles = Set(MigrateFixture.pythonFiles(under: golden.expectedFolder))
+            let changed = Set(result.files.filter { $0.status == .changed }.map(\.path))
+            #expect(changed == expectedFiles, "changed files differ from fixtures/migrate/expected/\(golden.name)")
             for file in result.files where file.status == .changed {
-                let url = golden.expectedFolder.appendingPathComponent(file.path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(file.rewritten!).write(to: url)
+                let expected = try Data(contentsOf: golden.expectedFolder.appendingPathComponent(file.path))
+                #expect(Array(expected) == file.rewritten!, "\(golden.name)/\(file.path) differs from its golden")
             }
-            return
         }
-        let expectedReport = try String(contentsOf: reportURL, encoding: .utf8)
-        #expect(report == expectedReport, "report differs for \(golden.name); re-record with EMBER_RECORD=1 after checking")
-        let expectedFiles = Set(MigrateFixture.pythonFiles(under: golden.expectedFolder))
-        let changed = Set(result.files.filter { $0.status == .changed }.map(\.path))
-        #expect(changed == expectedFiles, "changed files differ from fixtures/migrate/expected/\(golden.name)")
-        for file in result.files where file.status == .changed {
-            let expected = try Data(contentsOf: golden.expectedFolder.appendingPathComponent(file.path))
-            #expect(Array(expected) == file.rewritten!, "\(golden.name)/\(file.path) differs from its golden")
-        }
-    }
 
-    /// Every rewritten file parses, and a second run over the result changes nothing.
-    @Test(arguments: GoldenCase.all)
-    func secondRunChangesNothing(_ golden: GoldenCase) throws {
-        let first = golden.migrate()
-        let scratch = try MigrateFixture.scratch("idempotent")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        for file in first.files {
-            let url = scratch.appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(file.rewritten ?? file.original).write(to: url)
-            if let rewritten = file.rewritten {
-                let tree = PythonParser.parse(try PythonSource(bytes: rewritten))
-                #expect(tree.isValid, "\(golden.name)/\(file.path) does not parse after migration")
+        /// Every rewritten file parses, and a second run over the result changes nothing.
+        @Test(arguments: GoldenCase.all)
+        func secondRunChangesNothing(_ golden: GoldenCase) throws {
+            let first = golden.migrate()
+            let scratch = try MigrateFixture.scratch("idempotent")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            for file in first.files {
+                let url = scratch.appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.rewritten ?? file.original).write(to: url)
+                if let rewritten = file.rewritten {
+                    let tree = PythonParser.parse(try PythonSource(bytes: rewritten))
+                    #expect(tree.isValid, "\(golden.name)/\(file.path) does not parse after migration")
+                }
             }
+            var options = MigrationOptions()
+            options.naming = golden.naming
+            let second = Migration.run(MigrateFixture.inputs(golden.files, root: scratch), options: options)
+            let changedAgain = second.files.filter { $0.status == .changed }.map(\.path)
+            #expect(changedAgain.isEmpty, "second run would change \(changedAgain) in \(golden.name)")
+            #expect(second.summary.classesConverted == 0)
         }
-        var options = MigrationOptions()
-        options.naming = golden.naming
-        let second = Migration.run(MigrateFixture.inputs(golden.files, root: scratch), options: options)
-        let changedAgain = second.files.filter { $0.status == .changed }.map(\.path)
-        #expect(changedAgain.isEmpty, "second run would change \(changedAgain) in \(golden.name)")
-        #expect(second.summary.classesConverted == 0)
     }
 }
 
-@Suite struct CPythonAgreesTests {
-    /// Every golden output parses with CPython's own `ast` (the oracle), not only EmberPython.
-    @Test func everyGoldenOutputParsesWithCPython() throws {
-        guard let python = MigrateFixture.python3() else { Issue.record("python3 not found"); return }
-        let expected = MigrateFixture.root.appendingPathComponent("expected")
-        let files = MigrateFixture.pythonFiles(under: expected).map { expected.appendingPathComponent($0).path }
-        #expect(files.count >= 15)
-        let script = """
-        import ast, sys
-        bad = []
-        for path in sys.argv[1:]:
-            try:
-                ast.parse(open(path, 'rb').read(), path)
-            except SyntaxError as e:
-                bad.append(f"{path}: {e}")
-        print("\\n".join(bad))
-        """
-        let (status, out, err) = try MigrateFixture.run(python, ["-c", script] + files)
-        #expect(status == 0, "\(err)")
-        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "CPython rejects: \(out)")
+extension MigrateTests {
+    @Suite struct CPythonAgreesTests {
+        /// Every golden output parses with CPython's own `ast` (the oracle), not only EmberPython.
+        @Test func everyGoldenOutputParsesWithCPython() throws {
+            guard let python = MigrateFixture.python3() else { Issue.record("python3 not found"); return }
+            let expected = MigrateFixture.root.appendingPathComponent("expected")
+            let files = MigrateFixture.pythonFiles(under: expected).map { expected.appendingPathComponent($0).path }
+            #expect(files.count >= 15)
+            let script = """
+            import ast, sys
+            bad = []
+            for path in sys.argv[1:]:
+                try:
+                    ast.parse(open(path, 'rb').read(), path)
+                except SyntaxError as e:
+                    bad.append(f"{path}: {e}")
+            print("\\n".join(bad))
+            """
+            let (status, out, err) = try MigrateFixture.run(python, ["-c", script] + files)
+            #expect(status == 0, "\(err)")
+            #expect(out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "CPython rejects: \(out)")
+        }
     }
 }

@@ -1,5 +1,11 @@
 import EmberMigrate
 import Foundation
+import Testing
+
+/// All ember-migrate suites run one test at a time: they block on subprocesses and worker
+/// threads, and on 2 shared cores parallel blocking tests starve the async tests of other
+/// targets (timing-sensitive provider tests).
+@Suite(.serialized) enum MigrateTests {}
 
 enum MigrateFixture {
     static let packageRoot = URL(fileURLWithPath: #filePath)
