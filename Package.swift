@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Ember", targets: ["Ember"]),
         .library(name: "EmberPython", targets: ["EmberPython"]),
         .executable(name: "ember-lint", targets: ["ember-lint"]),
+        .executable(name: "ember-migrate", targets: ["ember-migrate"]),
         .executable(name: "ember-bench", targets: ["ember-bench"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
         .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
@@ -35,6 +36,7 @@ let package = Package(
         // MARK: tools
         .target(name: "EmberPython", dependencies: ["EmberUtils"]),
         .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", argumentParser]),
+        .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
@@ -42,6 +44,7 @@ let package = Package(
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
+        .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", argumentParser]),
         .executableTarget(name: "ember-bench", dependencies: ["EmberBench", argumentParser]),
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
         .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "EmberProvidersTests", dependencies: ["Ember", "EmberTestSupport"]),
         .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
         .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils"]),
+        .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils"]),
         .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils", "CSQLite", "EmberTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

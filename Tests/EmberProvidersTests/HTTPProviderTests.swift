@@ -223,11 +223,9 @@ func renderings(_ error: any Error) -> [String] {
     }
 
     @Test func connectionRefusedIsATransportError() async throws {
-        let server = try LoopbackHTTPServer(responses: [.json(200, openAISuccess)])
-        let base = server.baseURL
-        server.stop()
+        let refusing = try RefusingLoopbackPort()
         let log = SleepLog()
-        let p = try OpenAIProvider(apiKey: secretKey, baseURL: base, options: options(log, attempts: 2))
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: refusing.baseURL, options: options(log, attempts: 2))
         do {
             _ = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "x"))
             Issue.record("a closed port must fail")
@@ -236,6 +234,7 @@ func renderings(_ error: any Error) -> [String] {
             #expect(provider == "openai" && model == "gpt-4o")
         }
         #expect(log.recorded.count == 1, "transport failures are retried")
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func missingKeyNamesTheVariableAndSendsNothing() async throws {

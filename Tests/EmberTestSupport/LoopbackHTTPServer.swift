@@ -217,3 +217,42 @@ public final class LoopbackHTTPServer: Sendable {
         }
     }
 }
+
+/// A loopback port that refuses connections for as long as this value lives: the socket
+/// is bound but never listens, so no other test's server can be given the same port
+/// (a stopped server's port can be, which made "connection refused" tests flaky).
+public final class RefusingLoopbackPort: Sendable {
+    public let port: UInt16
+    private let fd: Int32
+
+    public init() throws {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw LoopbackServerError.socket("socket() failed: errno \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(fd)
+            throw LoopbackServerError.socket("bind(127.0.0.1:0) failed: errno \(errno)")
+        }
+        var actual = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        port = UInt16(bigEndian: actual.sin_port)
+        self.fd = fd
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    deinit { close(fd) }
+}

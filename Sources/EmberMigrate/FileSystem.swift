@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Finding, reading and atomically writing the files of a run.
+public enum MigrationFiles {
+    /// `.py` files under `paths` (files given directly are taken as they are), sorted;
+    /// hidden folders and `__pycache__` are skipped. Throws for a path that does not exist.
+    public static func collect(_ paths: [String]) throws(InputError) -> [String] {
+        var out: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw InputError("\(path): no such file or directory")
+            }
+            if !isDirectory.boolValue { out.append(path); continue }
+            var found: [String] = []
+            walk(path, into: &found)
+            out += found.sorted()
+        }
+        var seen: Set<String> = []
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    private static func walk(_ folder: String, into out: inout [String]) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in entries {
+            if name.hasPrefix(".") || name == "__pycache__" { continue }
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            // lstat: a symlinked folder is not followed (a link to a parent would loop).
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            let type = st.st_mode & S_IFMT
+            if type == S_IFDIR {
+                walk(path, into: &out)
+            } else if name.hasSuffix(".py") {
+                if type == S_IFLNK {
+                    var target = stat()
+                    guard stat(path, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG else { continue }
+                }
+                out.append(path)
+            }
+        }
+    }
+
+    /// Reads every file, with its dotted module name from the `__init__.py` layout.
+    public static func load(_ paths: [String]) -> [InputFile] {
+        var packageCache: [String: Bool] = [:]
+        func isPackage(_ folder: String) -> Bool {
+            if let v = packageCache[folder] { return v }
+            let v = access(folder + "/__init__.py", F_OK) == 0
+            packageCache[folder] = v
+            return v
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        return paths.map { path in
+            // Plain string work: URL normalisation costs more than reading a small file.
+            var parts: [Substring] = []
+            for part in ((path.hasPrefix("/") ? "" : cwd + "/") + path).split(separator: "/") {
+                if part == "." { continue }
+                if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+                parts.append(part)
+            }
+            let fileName = parts.popLast().map(String.init) ?? path
+            let stem = String(fileName.dropLast(fileName.hasSuffix(".py") ? 3 : 0))
+            let isInit = stem == "__init__"
+            var components: [String] = isInit ? [] : [stem]
+            while !parts.isEmpty && isPackage("/" + parts.joined(separator: "/")) {
+                components.insert(String(parts.removeLast()), at: 0)
+            }
+            let valid = components.allSatisfy { isIdentifier($0) }
+            return InputFile(path: path, moduleName: valid ? components.joined(separator: ".") : "", isPackageInit: isInit, diskPath: path)
+        }
+    }
+
+    public static func read(_ path: String) -> Result<[UInt8], InputError> {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return .failure(InputError("cannot read: \(String(cString: strerror(errno))); check its permissions")) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .failure(InputError("cannot read: \(String(cString: strerror(errno)))")) }
+        var out = [UInt8](repeating: 0, count: Int(st.st_size))
+        var got = 0
+        while got < out.count {
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(InputError("cannot read: \(String(cString: strerror(errno)))"))
+            }
+            if n == 0 { break }
+            got += n
+        }
+        if got < out.count { out.removeLast(out.count - got) }
+        return .success(out)
+    }
+
+    /// Replaces `path` with `bytes` atomically: a temporary file in the same folder, written,
+    /// given the original's permissions, fsynced, then renamed over the original (and the
+    /// folder fsynced), so an interrupted run leaves the old or the new file, never half.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(InputError) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var template = Array((folder + "/." + url.lastPathComponent + ".ember-migrate-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw InputError("\(path): cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))") }
+        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        func fail(_ what: String) -> InputError {
+            let message = "\(path): \(what): \(String(cString: strerror(errno))); the original is untouched"
+            close(fd)
+            unlink(tempPath)
+            return InputError(message)
+        }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard fchmod(fd, st.st_mode & 0o7777) == 0 else { throw fail("cannot set permissions") }
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("cannot write")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw fail("cannot sync") }
+        guard close(fd) == 0 else { unlink(tempPath); throw InputError("\(path): cannot close the temporary file; the original is untouched") }
+        guard rename(tempPath, path) == 0 else {
+            let message = "\(path): cannot replace: \(String(cString: strerror(errno))); the original is untouched"
+            unlink(tempPath)
+            throw InputError(message)
+        }
+        let dirFD = open(folder, O_RDONLY)
+        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// The compatibility adapter module (`--emit-adapter`), compiled from rules/migrate/adapter.py.
+public let migrationAdapterModule: String = DefaultMigrationRules.adapterModule
+
+/// Renders a run for the terminal or as JSON, and picks the exit code.
+public struct MigrationOutput: Sendable {
+    public var result: MigrationResult
+    /// "diff", "write", "check" or "plan".
+    public var mode: String
+    public var writeFailures: [String]
+    /// Off in golden tests so the output is deterministic.
+    public var showTime = true
+
+    public init(result: MigrationResult, mode: String, writeFailures: [String] = []) {
+        self.result = result
+        self.mode = mode
+        self.writeFailures = writeFailures
+    }
+
+    public var exitCode: MigrateExitCode {
+        if result.summary.filesSkipped > 0 || !writeFailures.isEmpty { return .filesSkipped }
+        if mode == "check" && result.summary.filesChanged > 0 { return .changesFound }
+        return .success
+    }
+
+    /// stdout: the diff (diff mode), the plan (plan mode), nothing otherwise.
+    public func standardOutputText() -> String {
+        switch mode {
+        case "diff":
+            return result.files.filter { $0.status == .changed }.map {
+                unifiedDiff(old: $0.originalText, new: $0.rewrittenText, oldName: "a/" + diffPath($0.path), newName: "b/" + diffPath($0.path))
+            }.joined()
+        case "plan":
+            var out = result.plan.map { $0.text + "\n" }.joined()
+            let modules = result.plan.filter { $0.kind == .legacyModule }.count
+            let references = result.plan.filter { $0.kind == .legacyReference }.count
+            out += "plan: \(modules) legacy module file\(modules == 1 ? "" : "s") in the run, \(references) reference\(references == 1 ? "" : "s") to legacy modules"
+            out += references == 0 ? "; nothing refers to the legacy modules any more\n" : "\n"
+            return out
+        default:
+            return ""
+        }
+    }
+
+    /// stderr: report lines, then the summary.
+    public func reportText() -> String {
+        var out = result.report.map { $0.text + "\n" }.joined()
+        out += writeFailures.map { "error: \($0)\n" }.joined()
+        if mode == "check" {
+            for f in result.files where f.status == .changed { out += "would change: \(f.path)\n" }
+        }
+        out += summaryLine() + "\n"
+        return out
+    }
+
+    public func summaryLine() -> String {
+        let s = result.summary
+        let verb = mode == "write" ? "changed" : "would change"
+        var line = "\(s.filesScanned) file\(s.filesScanned == 1 ? "" : "s") scanned: \(s.filesChanged) \(verb), \(s.filesUnchanged) unchanged, \(s.filesSkipped) skipped; "
+        line += "\(s.classesConverted) class\(s.classesConverted == 1 ? "" : "es") converted, \(s.classesAdapted) adapted"
+        if !s.adaptedReasons.isEmpty {
+            line += " (" + s.adaptedReasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        if showTime { line += String(format: "; %.2f s", s.seconds) }
+        return line
+    }
+
+    public func json() -> String {
+        let s = result.summary
+        var out = "{\"mode\":\(jsonString(mode)),\"exitCode\":\(exitCode.rawValue),\"summary\":{"
+        out += "\"filesScanned\":\(s.filesScanned),\"filesChanged\":\(s.filesChanged),\"filesUnchanged\":\(s.filesUnchanged),\"filesSkipped\":\(s.filesSkipped),"
+        out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"adaptedReasons\":{"
+        out += s.adaptedReasons.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",")
+        out += "}"
+        if showTime { out += ",\"seconds\":\(String(format: "%.3f", s.seconds))" }
+        out += "},\"report\":["
+        out += result.report.map { r in
+            "{\"path\":\(jsonString(r.path)),\"line\":\(r.line),\"kind\":\(jsonString(r.kind.rawValue)),\"message\":\(jsonString(r.message))}"
+        }.joined(separator: ",")
+        out += "],\"files\":["
+        out += result.files.filter { $0.status != .unchanged }.map { f in
+            var entry = "{\"path\":\(jsonString(f.path)),\"status\":\(jsonString(f.status.rawValue))"
+            if f.status == .changed && mode == "diff" {
+                entry += ",\"diff\":" + jsonString(unifiedDiff(old: f.originalText, new: f.rewrittenText, oldName: "a/" + diffPath(f.path), newName: "b/" + diffPath(f.path)))
+            }
+            return entry + "}"
+        }.joined(separator: ",")
+        out += "]"
+        if mode == "plan" {
+            out += ",\"plan\":[" + result.plan.map { r in
+                "{\"path\":\(jsonString(r.path)),\"line\":\(r.line),\"kind\":\(jsonString(r.kind.rawValue)),\"message\":\(jsonString(r.message))}"
+            }.joined(separator: ",") + "]"
+        }
+        out += ",\"writeFailures\":[" + writeFailures.map(jsonString).joined(separator: ",") + "]}\n"
+        return out
+    }
+}
+
+/// `./x.py` -> `x.py`, `/abs/x.py` -> `abs/x.py`: `git apply -p1` style names.
+func diffPath(_ path: String) -> String {
+    var p = Substring(path)
+    while p.hasPrefix("./") { p = p.dropFirst(2) }
+    while p.hasPrefix("/") { p = p.dropFirst() }
+    return String(p)
+}
+
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 {
+                let h = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,128 @@
+// ember-migrate: rewrites legacy class-based Ember operators into module functions.
+import ArgumentParser
+import EmberMigrate
+import Foundation
+
+struct EmberMigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ember-migrate",
+        abstract: "Rewrite legacy class-based Ember operators into module functions, losslessly.",
+        discussion: """
+        Shows a unified diff by default; --write rewrites the files in place (atomically), \
+        --check only reports whether anything would change. Classes that are not safe to \
+        convert are kept and adapted with migrate_operator_to_module, and reported with the reason.
+
+        Exit codes:
+          0  nothing to do, or done
+          1  --check found files that would change
+          2  usage or rules error (nothing read or written)
+          3  some files were skipped (unreadable, undecodable, unparsable, or a rewrite abandoned)
+        """
+    )
+
+    enum Mode: String, EnumerableFlag {
+        case diff, write, check, plan
+        static func help(for value: Mode) -> ArgumentHelp? {
+            switch value {
+            case .diff: "Print a unified diff of the changes (default)."
+            case .write: "Rewrite the files in place, atomically."
+            case .check: "Change nothing; exit 1 when some file would change."
+            case .plan: "List legacy modules and every remaining reference to them."
+            }
+        }
+    }
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Argument(help: "Python files or folders (searched for .py files).")
+    var paths: [String] = []
+
+    @Flag var mode: Mode = .diff
+
+    @Option(help: "Extra rules file (same format as rules/migrate/legacy.rules).")
+    var rules: [String] = []
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(help: "Module function names: keep (class name) or snake (snake_case).")
+    var naming: String = "snake"
+
+    @Option(help: "Write the compatibility adapter module (migrate_operator_to_module) to this path.")
+    var emitAdapter: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var jobs: Int?
+
+    mutating func run() throws {
+        throw ExitCode(execute())
+    }
+
+    func fail(_ message: String) -> Int32 {
+        FileHandle.standardError.write(Data("ember-migrate: error: \(message)\n".utf8))
+        return MigrateExitCode.usageError.rawValue
+    }
+
+    func execute() -> Int32 {
+        var options = MigrationOptions()
+        guard let style = NamingStyle(rawValue: naming) else {
+            return fail("--naming must be keep or snake, not '\(naming)'")
+        }
+        options.naming = style
+        options.computePlan = mode == .plan
+        if let jobs {
+            guard jobs > 0 else { return fail("--jobs must be at least 1") }
+            options.workers = jobs
+        }
+        for file in rules {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                return fail("cannot read rules file \(file)")
+            }
+            do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
+        }
+        if let emitAdapter {
+            do { try MigrationFiles.writeAtomically(Array(migrationAdapterModule.utf8), to: emitAdapter) } catch { return fail(error.message) }
+            if paths.isEmpty { return MigrateExitCode.success.rawValue }
+        }
+        guard !paths.isEmpty else { return fail("give at least one file or folder (see --help)") }
+        let files: [String]
+        do { files = try MigrationFiles.collect(paths) } catch { return fail(error.message) }
+        let loadStart = Date()
+        let inputs = MigrationFiles.load(files)
+        if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
+            FileHandle.standardError.write(Data("profile: collected and read \(files.count) files in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n".utf8))
+        }
+        let result = Migration.run(inputs, options: options)
+        var writeFailures: [String] = []
+        if mode == .write {
+            for file in result.files where file.status == .changed {
+                do { try MigrationFiles.writeAtomically(file.rewritten!, to: file.path) } catch { writeFailures.append(error.message) }
+            }
+        }
+        let output = MigrationOutput(result: result, mode: mode.rawValue, writeFailures: writeFailures)
+        switch format {
+        case .text:
+            FileHandle.standardOutput.write(Data(output.standardOutputText().utf8))
+            FileHandle.standardError.write(Data(output.reportText().utf8))
+        case .json:
+            FileHandle.standardOutput.write(Data(output.json().utf8))
+        }
+        return output.exitCode.rawValue
+    }
+}
+
+// ArgumentParser exits with 64 on a usage error; ember-migrate documents 2.
+do {
+    var command = try EmberMigrateCommand.parseAsRoot()
+    try command.run()
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    let message = EmberMigrateCommand.fullMessage(for: error)
+    if EmberMigrateCommand.exitCode(for: error) == .success {
+        print(message)
+        exit(MigrateExitCode.success.rawValue)
+    }
+    FileHandle.standardError.write(Data("ember-migrate: \(message)\n".utf8))
+    exit(MigrateExitCode.usageError.rawValue)
+}

@@ -1,0 +1,166 @@
+@testable import EmberMigrate
+import Foundation
+import Testing
+
+extension MigrateTests {
+    @Suite struct RulesTests {
+        @Test func compiledRulesEqualTheRulesFolder() throws {
+            let rules = try String(contentsOf: MigrateFixture.packageRoot.appendingPathComponent("rules/migrate/legacy.rules"), encoding: .utf8)
+            let adapter = try String(contentsOf: MigrateFixture.packageRoot.appendingPathComponent("rules/migrate/adapter.py"), encoding: .utf8)
+            #expect(DefaultMigrationRules.text == rules, "compiled rules differ from rules/migrate/legacy.rules; run: python3 scripts/generate-migrate-rules.py")
+            #expect(DefaultMigrationRules.adapterModule == adapter, "compiled adapter differs from rules/migrate/adapter.py; run: python3 scripts/generate-migrate-rules.py")
+        }
+
+        @Test func builtInRulesKnowTheLegacyShapes() {
+            let rules = MigrationRules.builtIn()
+            #expect(rules.symbols[QualifiedName(module: "ember.core.registry.operator.base.operator_base", name: "Operator")] == .operatorBase)
+            #expect(rules.symbols[QualifiedName(module: "ember.core.non", name: "Sequential")] == .chain)
+            #expect(rules.symbols[QualifiedName(module: "ember.api.operators", name: "EnsembleOperator")] == .ensemble)
+            #expect(rules.isLegacyModule("ember.core.operators_v2.protocols"))
+            #expect(!rules.isLegacyModule("ember.api"))
+            #expect(rules.behaviourMethods == ["forward", "_execute", "__call__"])
+        }
+
+        @Test func badRulesNameFileAndLine() {
+            var rules = MigrationRules()
+            #expect(throws: MigrationRulesError.self) { try rules.add(text: "# ok\noperator-base only.two\n", file: "x.rules") }
+            do {
+                try rules.add(text: "\n\nfrobnicate a b\n", file: "x.rules")
+                Issue.record("accepted an unknown entry")
+            } catch {
+                #expect(error.description.hasPrefix("x.rules:3: unknown entry 'frobnicate'"))
+            }
+            do {
+                try rules.add(text: "target module ember not-a-name\n", file: "y.rules")
+                Issue.record("accepted a bad target name")
+            } catch {
+                #expect(error.description == "y.rules:1: 'not-a-name' is not a Python name")
+            }
+        }
+
+        @Test func configurableTargetNames() throws {
+            var rules = MigrationRules.builtIn()
+            try rules.add(text: "target module ember.api operators.op\n", file: "t.rules")
+            let source = "from ember.api.operators import Operator\n\n\nclass A(Operator):\n    def forward(self, *, inputs):\n        return inputs\n"
+            let out = String(decoding: try #require(migrateOne(Array(source.utf8), rules: rules).files[0].rewritten), as: UTF8.self)
+            #expect(out == "from ember.api import operators\n\n\n@operators.op\ndef a(*, inputs):\n    return inputs\n")
+        }
+    }
+}
+
+/// The command as users run it: exit codes, modes, formats, --emit-adapter.
+extension MigrateTests {
+    @Suite struct CommandTests {
+        let binary = MigrateFixture.binary()
+
+        func tree() throws -> URL {
+            let folder = try MigrateFixture.scratch("cli")
+            try Data("from ember.api.operators import Operator\n\n\nclass Up(Operator):\n    def forward(self, *, inputs):\n        return inputs.upper()\n\n\nop = Up()\n".utf8)
+                .write(to: folder.appendingPathComponent("ops.py"))
+            try Data("x = 1\n".utf8).write(to: folder.appendingPathComponent("plain.py"))
+            return folder
+        }
+
+        @Test func exitCodesForEachOutcome() throws {
+            #expect(FileManager.default.isExecutableFile(atPath: binary), "build ember-migrate first (swift build)")
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            // 2: usage
+            #expect(try MigrateFixture.run(binary, ["--naming", "camel", folder.path]).0 == 2)
+            #expect(try MigrateFixture.run(binary, ["--no-such-flag", folder.path]).0 == 2)
+            #expect(try MigrateFixture.run(binary, ["--write", "--check", folder.path]).0 == 2)
+            #expect(try MigrateFixture.run(binary, []).0 == 2)
+            #expect(try MigrateFixture.run(binary, ["--help"]).0 == 0)
+            #expect(try MigrateFixture.run(binary, [folder.appendingPathComponent("missing").path]).0 == 2)
+            let badRules = folder.appendingPathComponent("bad.rules")
+            try Data("nonsense here\n".utf8).write(to: badRules)
+            let (rulesStatus, _, rulesErr) = try MigrateFixture.run(binary, ["--rules", badRules.path, folder.path])
+            #expect(rulesStatus == 2)
+            #expect(rulesErr.contains("bad.rules:1: unknown entry 'nonsense'"))
+            try FileManager.default.removeItem(at: badRules)
+            // 1: --check found changes; the tree is untouched.
+            let before = try Data(contentsOf: folder.appendingPathComponent("ops.py"))
+            let (checkStatus, checkOut, checkErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(checkStatus == 1)
+            #expect(checkOut.isEmpty)
+            #expect(checkErr.contains("would change: \(folder.path)/ops.py"))
+            #expect(try Data(contentsOf: folder.appendingPathComponent("ops.py")) == before)
+            // 0: --diff prints the diff and changes nothing.
+            let (diffStatus, diff, _) = try MigrateFixture.run(binary, [folder.path])
+            #expect(diffStatus == 0)
+            #expect(diff.contains("+def up(*, inputs):"))
+            #expect(try Data(contentsOf: folder.appendingPathComponent("ops.py")) == before)
+            // 0: --write, then --check finds nothing.
+            #expect(try MigrateFixture.run(binary, ["--write", folder.path]).0 == 0)
+            #expect(try Data(contentsOf: folder.appendingPathComponent("ops.py")) != before)
+            #expect(try MigrateFixture.run(binary, ["--check", folder.path]).0 == 0)
+            // 3: a file that cannot be parsed.
+            try Data("def broken(:\n".utf8).write(to: folder.appendingPathComponent("broken.py"))
+            let (skipStatus, _, skipErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(skipStatus == 3)
+            #expect(skipErr.contains("broken.py: skipped: cannot parse (line 1, column"))
+        }
+
+        @Test func folderWalkSkipsHiddenCacheAndLinkedFolders() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            for hidden in [".venv", "__pycache__"] {
+                try FileManager.default.createDirectory(at: folder.appendingPathComponent(hidden), withIntermediateDirectories: true)
+                try Data("def broken(:\n".utf8).write(to: folder.appendingPathComponent(hidden + "/bad.py"))
+            }
+            try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("loop").path, withDestinationPath: folder.path)
+            let files = try MigrationFiles.collect([folder.path])
+            #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ops.py", "plain.py"])
+        }
+
+        @Test func jsonFormatCarriesSummaryAndReport() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let (status, out, _) = try MigrateFixture.run(binary, ["--format", "json", "--check", folder.path])
+            #expect(status == 1)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            let summary = try #require(object["summary"] as? [String: Any])
+            #expect(summary["filesScanned"] as? Int == 2)
+            #expect(summary["filesChanged"] as? Int == 1)
+            #expect(summary["classesConverted"] as? Int == 1)
+            #expect(object["exitCode"] as? Int == 1)
+            let report = try #require(object["report"] as? [[String: Any]])
+            #expect(report.contains { ($0["kind"] as? String) == "converted" && ($0["line"] as? Int) == 4 })
+        }
+
+        @Test func planListsLegacyReferencesUntilNoneRemain() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let (_, plan, _) = try MigrateFixture.run(binary, ["--plan", folder.path])
+            #expect(plan.contains("ops.py:1: from ember.api.operators import Operator"))
+            #expect(plan.contains("plan: 0 legacy module files in the run, 1 reference to legacy modules"))
+            _ = try MigrateFixture.run(binary, ["--write", folder.path])
+            let (_, after, _) = try MigrateFixture.run(binary, ["--plan", folder.path])
+            #expect(after.contains("0 references to legacy modules; nothing refers to the legacy modules any more"))
+        }
+
+        @Test func emitAdapterWritesARunnableModule() throws {
+            let folder = try MigrateFixture.scratch("adapter")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let path = folder.appendingPathComponent("adapter.py").path
+            let (status, _, _) = try MigrateFixture.run(binary, ["--emit-adapter", path])
+            #expect(status == 0)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text == migrationAdapterModule)
+            guard let python = MigrateFixture.python3() else { return }
+            let script = """
+            import functools, sys
+            sys.path.insert(0, sys.argv[1])
+            from adapter import migrate_operator_to_module
+            class Op:
+                def __init__(self, k=1): self.k = k
+                def __call__(self, *, inputs): return inputs * self.k
+            m = migrate_operator_to_module(Op)
+            print(m(inputs=2), functools.partial(m, k=3)(inputs=2), migrate_operator_to_module(Op(k=5))(inputs=2))
+            """
+            let (pyStatus, out, err) = try MigrateFixture.run(python, ["-c", script, folder.path])
+            #expect(pyStatus == 0, "\(err)")
+            #expect(out == "2 6 10\n")
+        }
+    }
+}
