@@ -9,7 +9,31 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
     /// not only tokenizer errors (unterminated strings, brackets, bad indentation).
     public var checkSyntax: Bool
 
-    public init(checkSyntax: Bool = false) { self.checkSyntax = checkSyntax }
+    /// Read ordinary files with EmberPython's import skimmer (only the lines that can hold
+    /// imports become tokens); the full tokenizer still handles `__init__.py` files (every
+    /// top-level statement matters there), `--check-syntax`, and any file the skimmer
+    /// finds a tokenizer error in. Off: the full tokenizer for every file (the reference
+    /// the skim path is tested against).
+    public var skim: Bool
+
+    public init(checkSyntax: Bool = false, skim: Bool = true) {
+        self.checkSyntax = checkSyntax
+        self.skim = skim
+    }
+
+    /// The lines the walker looks at outside an `__init__.py`: those starting with one of
+    /// its keywords, those naming a dynamic-import function, and suppression comments.
+    static let skimFilter = PythonImportSkimmer.Filter(
+        lineStarters: ["if", "for", "def", "try", "from", "elif", "else", "with", "case", "while", "class", "async",
+                       "match", "import", "except", "finally"],
+        // TYPE_CHECKING: an `if` header is reduced to `if :` only when it cannot be a
+        // TYPE_CHECKING test, which the walker reads in full.
+        namesAnywhere: ["import_module", "__import__", "TYPE_CHECKING"],
+        commentMarker: "ember-lint",
+        // Outside an __init__.py the walker reads nothing of a block header but its first
+        // word and final ':' (the block inherits its parent's TYPE_CHECKING state).
+        headerWords: ["if", "for", "def", "try", "elif", "else", "with", "case", "while", "class", "async",
+                      "match", "except", "finally"])
 
     public func extract(_ bytes: [UInt8], isPackageInit: Bool) -> Result<PythonFileFacts, PythonFileFailure> {
         let source: PythonSource
@@ -18,9 +42,13 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } catch {
             return .failure(PythonFileFailure(message: "cannot decode: \(error.message)", offset: error.offset))
         }
-        let tokenized = PythonTokenizer.tokenize(source)
         var facts = PythonFileFacts(lineTable: source.lineTable)
         facts.encoding = source.encoding
+        if skim, !checkSyntax, !isPackageInit, let tokens = PythonImportSkimmer.skim(text: source.text, filter: Self.skimFilter) {
+            walk(tokens, source: source, isPackageInit: false, into: &facts)
+            return .success(facts)
+        }
+        let tokenized = PythonTokenizer.tokenize(source)
         if checkSyntax {
             // The parser's diagnostics include the tokenizer's; only the first error is
             // reliable (later ones may be consequences), so the file reports that one.
@@ -29,13 +57,17 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }
+        walk(tokenized.tokens, source: source, isPackageInit: isPackageInit, into: &facts)
+        return .success(facts)
+    }
+
+    private func walk(_ tokens: [PythonToken], source: PythonSource, isPackageInit: Bool, into facts: inout PythonFileFacts) {
         source.text.withUnsafeBufferPointer { text in
-            tokenized.tokens.withUnsafeBufferPointer { tokens in
+            tokens.withUnsafeBufferPointer { tokens in
                 var walker = Walker(text: text, tokens: tokens, lineTable: source.lineTable, isInit: isPackageInit)
                 walker.run(into: &facts)
             }
         }
-        return .success(facts)
     }
 }
 

@@ -149,6 +149,11 @@ public struct PythonSource: Sendable {
             var i = 0
             let n = p.count
             while i < n {
+                // ASCII runs eight bytes at a time.
+                if i + 8 <= n, UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                    continue
+                }
                 let b = p[i]
                 if b < 0x80 { i += 1; continue }
                 var need = 0
