@@ -1,5 +1,10 @@
 import EmberPython
 import EmberUtils
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Python import facts from EmberPython's tokens. INDENT/DEDENT give the block structure
 /// (`if TYPE_CHECKING:` bodies, function bodies, `try/except ImportError`, which count in
@@ -16,14 +21,18 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
     /// the skim path is tested against).
     public var skim: Bool
 
-    public init(checkSyntax: Bool = false, skim: Bool = true) {
+    /// Skimming is on unless EMBER_LINT_FULL_TOKENIZER is set (for
+    /// scripts/compare-skim-with-tokenizer.sh, which checks both paths agree on a tree).
+    public static let skimByDefault = getenv("EMBER_LINT_FULL_TOKENIZER") == nil
+
+    public init(checkSyntax: Bool = false, skim: Bool = TokenPythonImportExtractor.skimByDefault) {
         self.checkSyntax = checkSyntax
         self.skim = skim
     }
 
     /// The lines the walker looks at outside an `__init__.py`: those starting with one of
     /// its keywords, those naming a dynamic-import function, and suppression comments.
-    static let skimFilter = PythonImportSkimmer.Filter(
+    public static let skimFilter = PythonImportSkimmer.Filter(
         lineStarters: ["if", "for", "def", "try", "from", "elif", "else", "with", "case", "while", "class", "async",
                        "match", "import", "except", "finally"],
         // TYPE_CHECKING: an `if` header is reduced to `if :` only when it cannot be a
