@@ -49,7 +49,8 @@ import Testing
         #expect(files.count > 20)
         var skimmed = 0
         for path in files {
-            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { continue }  // a dangling-link fixture
+            let bytes = Array(data)
             for isInit in [false, true] where SkimEquivalenceTests.expectSame(bytes, isInit: isInit, path) { skimmed += 1 }
         }
         // The skimmer handles most files itself rather than falling back.
@@ -72,23 +73,32 @@ import Testing
         "if x: import y", "else: pass", "class D: pass # c", "def h(): # ember-lint: ignore[EL002] ok",
     ]
 
+    /// Fragments that leave no tokenizer error on their own (so whole files often skim).
+    static let cleanFragments: [String] = fragments.filter { f in
+        !["'unterminated", "\"\"\"never closed", "x = (", ")", "]", "{", "\\", "0x", "012", "1abc", "!", "$", "`", "é = 1",
+          "0b102", "1__0", "\t", "    ", "  ", "\u{0C}", "\r"].contains(f)
+    }
+
     @Test func generatedSourcesGiveTheSameFacts() {
         var rng = SeededGenerator(seed: 5_2026_1126)
         var skimmed = 0
         let cases = 1500
         for index in 0..<cases {
+            // Odd cases: anything; even cases: clean fragments and consistent indentation.
+            let clean = index % 2 == 0
+            let pool = clean ? SkimEquivalenceTests.cleanFragments : SkimEquivalenceTests.fragments
             var text = ""
             for _ in 0..<Int.random(in: 1..<25, using: &rng) {
-                let indent = ["", "", "    ", "        ", "\t"].randomElement(using: &rng)!
+                let indent = (clean ? ["", "", "    "] : ["", "", "    ", "        ", "\t"]).randomElement(using: &rng)!
                 let parts = Int.random(in: 1...3, using: &rng)
-                text += indent + (0..<parts).map { _ in SkimEquivalenceTests.fragments.randomElement(using: &rng)! }.joined(separator: " ")
+                text += indent + (0..<parts).map { _ in pool.randomElement(using: &rng)! }.joined(separator: " ")
                 if Int.random(in: 0..<8, using: &rng) != 0 { text += ["\n", "\n", "\r\n"].randomElement(using: &rng)! }
             }
             let isInit = Int.random(in: 0..<6, using: &rng) == 0
             if SkimEquivalenceTests.expectSame(Array(text.utf8), isInit: isInit, "case \(index): \(text.debugDescription)") { skimmed += 1 }
         }
         // Many generated files have errors (the full tokenizer's job); enough must be skimmed.
-        #expect(skimmed > cases / 10)
+        #expect(skimmed > cases / 5)
     }
 
     /// Ordinary valid code: the skimmer must not fall back on it.
