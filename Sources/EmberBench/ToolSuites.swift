@@ -66,27 +66,30 @@ enum ToolInputs {
             .reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
     }
 
-    /// Bytes per operation; at least 1 so a missing folder fails in `make` with its name,
-    /// not in the benchmark's constructor.
-    static let pythonBytes = max(1, bytes(of: pythonFolders))
+    /// Bytes per operation: the decoded fixture text; at least 1 so a missing folder
+    /// fails in `make` with its name, not in the benchmark's constructor.
+    static var pythonBytes: Int { max(1, ((try? loadedSources.get()) ?? []).reduce(0) { $0 + $1.text.count }) }
     static let lintBytes = max(1, bytes(of: lintFolders))
 
-    /// Every fixture file that decodes (the invalid-encoding fixtures are left out: the
-    /// tokenizer never sees them).
-    static func pythonSources() throws -> [PythonSource] {
+    static let loadedSources: Result<[PythonSource], Problem> = {
         var out: [PythonSource] = []
         for folder in pythonFolders {
             let files = pythonFiles(fixturesRoot + "/" + folder)
             guard !files.isEmpty else {
-                throw Problem(message: "no Python fixtures in \(fixturesRoot)/\(folder); run ember-bench from the package root or set EMBER_BENCH_FIXTURES")
+                return .failure(Problem(message: "no Python fixtures in \(fixturesRoot)/\(folder); run ember-bench from the package root or set EMBER_BENCH_FIXTURES"))
             }
+            // Files that cannot be read (a dangling-link fixture) or decoded (the invalid
+            // encoding fixtures) are left out: the tokenizer never sees them.
             for path in files {
-                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-                if let source = try? PythonSource(bytes: bytes) { out.append(source) }
+                guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { continue }
+                if let source = try? PythonSource(bytes: Array(data)) { out.append(source) }
             }
         }
-        return out
-    }
+        return .success(out)
+    }()
+
+    /// Every fixture file that reads and decodes, loaded once.
+    static func pythonSources() throws -> [PythonSource] { try loadedSources.get() }
 
     static func lintTrees() throws -> [String] {
         try lintFolders.map { folder in
