@@ -259,7 +259,11 @@ extension TokenScanner {
 }
 
 @inline(__always) private func isASCIINameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F }
-@inline(__always) private func isASCIINameContinue(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F || b &- 0x30 < 10 }
+/// [0-9A-Za-z_] as a bit map: bytes 0-63 in the first word (digits), 64-127 in the second.
+@inline(__always) private func isASCIINameContinue(_ b: UInt8) -> Bool {
+    let word: UInt64 = b < 64 ? 0x03FF_0000_0000_0000 : 0x07FF_FFFE_87FF_FFFE
+    return b < 128 && (word >> UInt64(b & 63)) & 1 != 0
+}
 
 extension TokenScanner {
     enum FirstWord { case plain, header, tokenize }
