@@ -63,6 +63,9 @@ struct CompiledFilter: Sendable {
     let headers: [[UInt8]]
     let headerLengths: UInt64
     let marker: [UInt8]
+    /// Each anywhere-name's offset of its first '_' (the byte memchr looks for); nil when
+    /// some name has no '_' (then every file's names are checked).
+    let underscoreAt: [Int]?
 
     init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
         starters = lineStarters.map { Array($0.utf8) }
@@ -72,6 +75,29 @@ struct CompiledFilter: Sendable {
         starterLengths = starters.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         anywhereLengths = anywhere.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         headerLengths = headers.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
+        let pivots = anywhere.map { $0.firstIndex(of: 0x5F) }
+        underscoreAt = pivots.contains(nil) ? nil : pivots.map { $0! }
+    }
+
+    /// Whether any anywhere-name occurs in the text at all (in code, strings or comments).
+    /// Most files hold none, and then no name needs to be looked at while skipping.
+    func mayContainAnywhereName(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !anywhere.isEmpty else { return false }
+        guard let underscoreAt, let base = p.baseAddress else { return true }
+        let n = p.count
+        var from = 0
+        while from < n, let hit = memchr(base + from, 0x5F, n - from) {
+            let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            for (w, k) in zip(anywhere, underscoreAt) {
+                let s = j - k
+                guard s >= 0, s + w.count <= n else { continue }
+                var m = 0
+                while m < w.count && p[s + m] == w[m] { m += 1 }
+                if m == w.count { return true }
+            }
+            from = j + 1
+        }
+        return false
     }
 
     @inline(__always) static func matches(_ words: [[UInt8]], _ lengths: UInt64, _ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
@@ -115,6 +141,7 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
+        let checkNames = filter.mayContainAnywhereName(p)
         lineLoop: while pos < n {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
@@ -149,7 +176,7 @@ extension TokenScanner {
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
                 let first = firstWord(at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
-                if first != .tokenize, let skipped = skipLine(from: q, filter),
+                if first != .tokenize, let skipped = checkNames ? skipLine(from: q, filter) : skipLineWithoutNames(from: q, filter),
                    first == .plain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header {
                         var e = q
@@ -427,5 +454,96 @@ extension TokenScanner {
             i += 1
         }
         return nil
+    }
+}
+
+/// Bytes that never start or end anything the skimmer must see when names need no check:
+/// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket.
+@inline(__always) private func isPlain(_ b: UInt8) -> Bool {
+    // 0-63: TAB FF SPACE % & * + , - / : ; < = >   64-127: @ A-Z ^ _ a-z | ~
+    let word: UInt64 = b < 64 ? 0x7C00_BC61_0000_1200 : 0x57FF_FFFE_C7FF_FFFF
+    return b < 128 && (word >> UInt64(b & 63)) & 1 != 0
+}
+
+extension TokenScanner {
+    /// `skipLine` for a text that holds none of the filter's `namesAnywhere`: names need
+    /// no boundaries, so letters, blanks and plain operators are passed over in one tight
+    /// loop. A digit starts a number only after a byte that cannot continue a name (inside
+    /// a name it is part of the name; numbers are consumed whole by `skipNumber`).
+    mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
+        let p = self.p, n = self.n
+        var i = start
+        var stack: UInt64 = 0
+        var depth = 0
+        // Where a comment on the current physical line starts (-1: none): the line's last
+        // token is found backwards from there or from the line break.
+        var commentAt = -1
+        while i < n {
+            let b = p[i]
+            if isPlain(b) { i += 1; continue }
+            switch b {
+            case 0x30...0x39:
+                if i > start && isASCIINameContinue(p[i - 1]) { i += 1; continue }
+                guard let e = skipNumber(at: i) else { return nil }
+                i = e
+            case 0x2E:
+                if i + 1 < n && p[i + 1] &- 0x30 < 10 {
+                    guard let e = skipNumber(at: i) else { return nil }
+                    i = e
+                } else if i + 2 < n && p[i + 1] == 0x2E && p[i + 2] == 0x2E {
+                    i += 3
+                } else {
+                    i += 1
+                }
+            case QUOTE1, QUOTE2:
+                guard let e = skipString(quoteAt: i) else { return nil }
+                i = e
+            case HASH:
+                let e = fastEndOfComment(i)
+                if filter.containsMarker(p, i, e) { add(.comment, i, e) }
+                commentAt = i
+                i = e
+            case LF, CR:
+                let e = afterNewline(i)
+                if depth == 0 {
+                    guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
+                    return SkippedLine(end: e, newlineAt: i, lastSignificant: last)
+                }
+                commentAt = -1
+                i = e
+            case BACKSLASH:
+                guard i + 1 < n, p[i + 1] == LF || p[i + 1] == CR else { return nil }
+                i = afterNewline(i + 1)
+                commentAt = -1
+                if i >= n { return nil }
+            case 0x28, 0x5B, 0x7B:
+                guard depth < 31 else { return nil }
+                stack = (stack << 2) | (b == 0x28 ? 1 : b == 0x5B ? 2 : 3)
+                depth += 1
+                i += 1
+            case 0x29, 0x5D, 0x7D:
+                guard depth > 0, stack & 3 == (b == 0x29 ? 1 : b == 0x5D ? 2 : 3) else { return nil }
+                stack >>= 2
+                depth -= 1
+                i += 1
+            case 0x21:
+                guard i + 1 < n, p[i + 1] == 0x3D else { return nil }
+                i += 2
+            default:  // non-ASCII, control characters, $ ? `
+                return nil
+            }
+        }
+        guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
+        return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
+    }
+
+    /// The last byte before `end` that is not a blank, when it belongs to a token on the
+    /// same physical line; nil when a line break or continuation comes first (the line's
+    /// last token is then on an earlier physical line: the caller tokenizes the line).
+    func lastSignificant(before end: Int, from start: Int) -> Int? {
+        var k = end - 1
+        while k >= start && (p[k] == SPACE || p[k] == TAB || p[k] == FF) { k -= 1 }
+        guard k >= start, p[k] != LF, p[k] != CR, p[k] != BACKSLASH else { return nil }
+        return k
     }
 }
