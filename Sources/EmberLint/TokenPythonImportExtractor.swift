@@ -42,7 +42,10 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         // Outside an __init__.py the walker reads nothing of a block header but its first
         // word and final ':' (the block inherits its parent's TYPE_CHECKING state).
         headerWords: ["if", "for", "def", "try", "elif", "else", "with", "case", "while", "class", "async",
-                      "match", "except", "finally"])
+                      "match", "except", "finally"],
+        // A file without TYPE_CHECKING (or a dynamic import) has no TYPE_CHECKING block, so
+        // every import's context is the same and the walker needs no blocks at all.
+        structureNeedsAnywhereName: true)
 
     public func extract(_ bytes: [UInt8], isPackageInit: Bool) -> Result<PythonFileFacts, PythonFileFailure> {
         let source: PythonSource

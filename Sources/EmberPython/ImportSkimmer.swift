@@ -16,6 +16,9 @@ import Darwin
 /// is the token array (kept in cache per line instead of growing to ~5 bytes per source
 /// byte) and every later pass over tokens nobody reads.
 ///
+/// With `Filter.structureNeedsAnywhereName`, a text holding none of `namesAnywhere` keeps
+/// no INDENT/DEDENT (except the tokenizer's closing ones) and no header lines either.
+///
 /// It returns nil when the tokenizer would report anything (unterminated string, bad
 /// indentation, invalid character, ...): the caller then runs the full tokenizer, which
 /// words the diagnostics exactly.
@@ -30,14 +33,22 @@ public enum PythonImportSkimmer {
         /// Starters whose line, when its last token is `:` (a block header) and it holds
         /// none of `namesAnywhere`, is kept as three tokens: the word, the `:`, NEWLINE.
         public var headerWords: [String]
+        /// Block structure (INDENT, DEDENT and the shrunken header lines) is kept only in
+        /// texts that contain one of `namesAnywhere` (ember-lint: outside an __init__.py,
+        /// blocks matter only under `if TYPE_CHECKING:`). The indentation is still checked.
+        public var structureNeedsAnywhereName: Bool
         let compiled: CompiledFilter
 
-        public init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String] = []) {
+        public init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String] = [],
+                    structureNeedsAnywhereName: Bool = false) {
             self.lineStarters = lineStarters
             self.namesAnywhere = namesAnywhere
             self.commentMarker = commentMarker
             self.headerWords = headerWords
-            compiled = CompiledFilter(lineStarters: lineStarters, namesAnywhere: namesAnywhere, commentMarker: commentMarker, headerWords: headerWords)
+            self.structureNeedsAnywhereName = structureNeedsAnywhereName
+            var compiled = CompiledFilter(lineStarters: lineStarters, namesAnywhere: namesAnywhere, commentMarker: commentMarker, headerWords: headerWords)
+            compiled.structureNeedsAnywhereName = structureNeedsAnywhereName
+            self.compiled = compiled
         }
     }
 
@@ -66,6 +77,7 @@ struct CompiledFilter: Sendable {
     /// Each anywhere-name's offset of its first '_' (the byte memchr looks for); nil when
     /// some name has no '_' (then every file's names are checked).
     let underscoreAt: [Int]?
+    var structureNeedsAnywhereName = false
 
     init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
         starters = lineStarters.map { Array($0.utf8) }
@@ -142,6 +154,7 @@ extension TokenScanner {
         var keptComments = 0
         var inLine = false
         let checkNames = filter.mayContainAnywhereName(p)
+        let keepStructure = checkNames || !filter.structureNeedsAnywhereName
         lineLoop: while pos < n {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
@@ -167,7 +180,11 @@ extension TokenScanner {
                     pos = afterNewline(q)
                     continue lineLoop
                 }
+                let beforeIndentation = tokens.count
                 indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
+                // Still measured (its errors count), but without block structure to keep
+                // the INDENT/DEDENT tokens are dropped.
+                if !keepStructure && tokens.count > beforeIndentation { tokens.removeSubrange(beforeIndentation...) }
                 pos = q
                 lineTokens = tokens.count
                 keptComments = 0
@@ -178,7 +195,7 @@ extension TokenScanner {
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 if first != .tokenize, let skipped = checkNames ? skipLine(from: q, filter) : skipLineWithoutNames(from: q, filter),
                    first == .plain || p[skipped.lastSignificant] == 0x3A {
-                    if first == .header {
+                    if first == .header && keepStructure {
                         var e = q
                         while e < n && isASCIINameContinue(p[e]) { e += 1 }
                         tokens.insert(PythonToken(kind: .name, start: q, end: e), at: lineTokens)

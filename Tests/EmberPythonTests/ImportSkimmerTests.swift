@@ -62,4 +62,22 @@ import Testing
         let code = "a = '''\nimport fake\n''' + \"#\" + r'\\'' + 1_000 + .5 + x...\nimport real\n"
         #expect(skim(code) == ["NAME import", "NAME real", "NEWLINE \n", "ENDMARKER"])
     }
+
+    @Test func structureOnlyWhereAnAnywhereNameOccurs() {
+        var filter = ImportSkimmerTests.filter
+        filter = PythonImportSkimmer.Filter(lineStarters: filter.lineStarters, namesAnywhere: filter.namesAnywhere,
+                                            commentMarker: filter.commentMarker, headerWords: filter.headerWords,
+                                            structureNeedsAnywhereName: true)
+        func skim(_ code: String) -> [String]? {
+            let text = Array(code.utf8)
+            return PythonImportSkimmer.skim(text: text, filter: filter)?.map { "\($0.kind.cpythonName)" }
+        }
+        // No TYPE_CHECKING or import_module anywhere: imports only (the final DEDENT is the tokenizer's).
+        #expect(skim("def f():\n    import a\n") == ["NAME", "NAME", "NEWLINE", "DEDENT", "ENDMARKER"])
+        // The name in a comment is enough to keep the structure.
+        #expect(skim("def f():  # TYPE_CHECKING\n    import a\n")
+            == ["NAME", "OP", "NEWLINE", "INDENT", "NAME", "NAME", "NEWLINE", "DEDENT", "ENDMARKER"])
+        // Bad indentation is still found.
+        #expect(skim("def f():\n        a\n    b\n") == nil)
+    }
 }
