@@ -49,17 +49,34 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
 
     public func extract(_ bytes: [UInt8], isPackageInit: Bool) -> Result<PythonFileFacts, PythonFileFailure> {
         let source: PythonSource
+        let skimming = skim && !checkSyntax && !isPackageInit
         do {
-            source = try PythonSource(bytes: bytes)
+            // Skimming builds the line table itself, over the part of the file it needs.
+            source = try PythonSource(bytes: bytes, buildLineTable: !skimming)
         } catch {
             return .failure(PythonFileFailure(message: "cannot decode: \(error.message)", offset: error.offset))
         }
-        var facts = PythonFileFacts(lineTable: source.lineTable)
-        facts.encoding = source.encoding
-        if skim, !checkSyntax, !isPackageInit, let tokens = PythonImportSkimmer.skim(text: source.text, filter: Self.skimFilter) {
-            walk(tokens, source: source, isPackageInit: false, into: &facts)
-            return .success(facts)
+        var lineTable = source.lineTable
+        if skimming {
+            if let tokens = PythonImportSkimmer.skim(text: source.text, filter: Self.skimFilter) {
+                // Every position a finding or suppression can need is inside a kept token,
+                // and imports sit mostly near the top: the table covers the text up to the
+                // end of the last kept token, which gives the same line and column for them.
+                var limit = 0
+                for t in tokens.reversed() where t.kind != .dedent && t.kind != .endmarker && t.kind != .indent {
+                    limit = t.end
+                    break
+                }
+                lineTable = source.text.withUnsafeBufferPointer { LineTable(UnsafeBufferPointer(rebasing: $0[0..<limit])) }
+                var facts = PythonFileFacts(lineTable: lineTable)
+                facts.encoding = source.encoding
+                walk(tokens, text: source.text, lineTable: lineTable, isPackageInit: false, into: &facts)
+                return .success(facts)
+            }
+            lineTable = LineTable(source.text)
         }
+        var facts = PythonFileFacts(lineTable: lineTable)
+        facts.encoding = source.encoding
         let tokenized = PythonTokenizer.tokenize(source)
         if checkSyntax {
             // The parser's diagnostics include the tokenizer's; only the first error is
@@ -69,14 +86,14 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }
-        walk(tokenized.tokens, source: source, isPackageInit: isPackageInit, into: &facts)
+        walk(tokenized.tokens, text: source.text, lineTable: lineTable, isPackageInit: isPackageInit, into: &facts)
         return .success(facts)
     }
 
-    private func walk(_ tokens: [PythonToken], source: PythonSource, isPackageInit: Bool, into facts: inout PythonFileFacts) {
-        source.text.withUnsafeBufferPointer { text in
+    private func walk(_ tokens: [PythonToken], text: [UInt8], lineTable: LineTable, isPackageInit: Bool, into facts: inout PythonFileFacts) {
+        text.withUnsafeBufferPointer { text in
             tokens.withUnsafeBufferPointer { tokens in
-                var walker = Walker(text: text, tokens: tokens, lineTable: source.lineTable, isInit: isPackageInit)
+                var walker = Walker(text: text, tokens: tokens, lineTable: lineTable, isInit: isPackageInit)
                 walker.run(into: &facts)
             }
         }

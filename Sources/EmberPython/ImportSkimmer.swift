@@ -184,7 +184,7 @@ extension TokenScanner {
                 indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
                 // Still measured (its errors count), but without block structure to keep
                 // the INDENT/DEDENT tokens are dropped.
-                if !keepStructure && tokens.count > beforeIndentation { tokens.removeSubrange(beforeIndentation...) }
+                if !keepStructure && tokens.count > beforeIndentation { tokens.removeLast(tokens.count - beforeIndentation) }
                 pos = q
                 lineTokens = tokens.count
                 keptComments = 0
@@ -206,7 +206,7 @@ extension TokenScanner {
                     inLine = false
                     continue lineLoop
                 }
-                if tokens.count > lineTokens { tokens.removeSubrange(lineTokens...) }
+                if tokens.count > lineTokens { tokens.removeLast(tokens.count - lineTokens) }
             } else {
                 continued = false
             }
@@ -290,7 +290,7 @@ extension TokenScanner {
     mutating func dropLine(from start: Int, keptComments: Int) {
         guard start < tokens.count else { return }
         if keptComments == 0 {
-            tokens.removeSubrange(start...)
+            tokens.removeLast(tokens.count - start)
             return
         }
         var w = start
@@ -298,7 +298,7 @@ extension TokenScanner {
             tokens[w] = tokens[r]
             w += 1
         }
-        tokens.removeSubrange(w...)
+        tokens.removeLast(tokens.count - w)
     }
 }
 

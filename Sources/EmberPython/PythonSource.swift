@@ -33,7 +33,9 @@ public struct PythonSource: Sendable {
     /// Byte offset in `original` where `text` starts (3 with a BOM, else 0).
     public var textOffsetInOriginal: Int { hasBOM ? 3 : 0 }
 
-    public init(bytes: [UInt8]) throws(PythonSourceError) {
+    /// `buildLineTable: false` leaves `lineTable` empty, for callers that only need the
+    /// positions of a few offsets near the start and build a table over that prefix.
+    public init(bytes: [UInt8], buildLineTable: Bool = true) throws(PythonSourceError) {
         original = bytes
         var body = bytes
         var bom = false
@@ -72,7 +74,7 @@ public struct PythonSource: Sendable {
             }
             text = PythonSource.transcode(body) { table[Int($0)] }
         }
-        lineTable = LineTable(text)
+        lineTable = buildLineTable ? LineTable(text) : LineTable([UInt8]())
     }
 
     /// Convenience for tests and tools that hold a String (always UTF-8, no cookie check).
