@@ -4,17 +4,20 @@ import Glibc
 import Darwin
 #endif
 
-/// A fast pass for tools that only need a file's imports (ember-lint): the tokenizer's
-/// own scanning, but only the logical lines that can matter are kept as tokens.
+/// A fast pass for tools that only need a file's imports (ember-lint): only the logical
+/// lines that can matter become tokens; the others are skipped without making any.
 ///
-/// It yields a subsequence of `PythonTokenizer.tokenize(text:)`'s tokens: every INDENT,
-/// DEDENT and ENDMARKER; every logical line whose first token is one of
-/// `Filter.lineStarters` or that holds a NAME from `Filter.namesAnywhere` (all its tokens
-/// except NL, then its NEWLINE); comments that contain `Filter.commentMarker`. Other lines
-/// leave no token. The scanning is the tokenizer's (same strings, numbers, brackets,
-/// continuations, indentation), so kept lines are token for token identical; what it saves
-/// is the token array (kept in cache per line instead of growing to ~5 bytes per source
-/// byte) and every later pass over tokens nobody reads.
+/// It yields a subsequence of `PythonTokenizer.tokenize(text:)`'s tokens: INDENT, DEDENT
+/// and ENDMARKER; every logical line whose first token is one of `Filter.lineStarters` or
+/// that holds a NAME from `Filter.namesAnywhere` (all its tokens except NL, then its
+/// NEWLINE), except that a block header starting with one of `Filter.headerWords` keeps
+/// only its first word, its final `:` and NEWLINE; comments that contain
+/// `Filter.commentMarker` (one on a header line may come before the `:`). Kept lines are
+/// scanned by the tokenizer's own code, so they are token for token identical. Other lines
+/// are skipped by a byte loop that follows the tokenizer's rules for where strings,
+/// comments, numbers, brackets and continuations start and end, and hands the line to the
+/// tokenizer's scanning whenever it is not sure (non-ASCII outside strings, an operator or
+/// number the tokenizer might reject).
 ///
 /// With `Filter.structureNeedsAnywhereName`, a text holding none of `namesAnywhere` keeps
 /// no INDENT/DEDENT (except the tokenizer's closing ones) and no header lines either.
