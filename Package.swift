@@ -40,7 +40,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
-        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils"]),
+        // The tools suite measures EmberPython and EmberLint in-process.
+        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberLint"]),
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),

@@ -9,6 +9,7 @@ public enum BenchmarkRegistry {
         .moduleCore,
         .metrics,
         .jit,
+        .tools,
     ]
 }
 

@@ -147,12 +147,10 @@ public enum FileWalker {
                     problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
                     continue
                 }
-                var fst = stat()
-                let stamp: FileStamp? = fstatat(dfd, name, &fst, 0) == 0
-                    ? FileStamp(size: Int64(fst.st_size), mtimeSeconds: Int64(fst.st_mtim.tv_sec),
-                                mtimeNanoseconds: Int64(fst.st_mtim.tv_nsec), inode: UInt64(fst.st_ino))
-                    : nil
-                files.append(FoundFile(path: path, language: lang, stamp: stamp))
+                // No stat here: the walk is serial, and the parallel phase learns each
+                // file's stamp from the fstat of the descriptor it reads (or stats the
+                // path when a cache entry needs checking).
+                files.append(FoundFile(path: path, language: lang))
             }
         }
     }
@@ -160,16 +158,20 @@ public enum FileWalker {
 
 /// Reads a whole file; the error names the reason in the system's words.
 enum FileReader {
-    static func read(_ path: String) -> Result<[UInt8], WalkProblem> {
+    /// The bytes and the stamp (size, modification time, inode) of what was read.
+    static func read(withStamp path: String) -> Result<(bytes: [UInt8], stamp: FileStamp?), WalkProblem> {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             return .failure(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot read: \(String(cString: strerror(errno)))"))
         }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+        let statted = fstat(fd, &st) == 0
+        if statted, (st.st_mode & S_IFMT) == S_IFDIR {
             return .failure(WalkProblem(path: path, reason: "is a directory, not a source file"))
         }
+        let stamp = statted ? FileStamp(size: Int64(st.st_size), mtimeSeconds: Int64(st.st_mtim.tv_sec),
+                                        mtimeNanoseconds: Int64(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino)) : nil
         // Read straight into the result (no zero-fill, no second copy); a file that grew
         // since fstat is read on in chunks.
         let capacity = max(Int(st.st_size), 0) + 1
@@ -196,6 +198,6 @@ enum FileReader {
         if failure != 0 {
             return .failure(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(failure)))"))
         }
-        return .success(bytes)
+        return .success((bytes, stamp))
     }
 }

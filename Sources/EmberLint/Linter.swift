@@ -325,7 +325,9 @@ public struct Linter: Sendable {
     static func analyse(_ file: FoundFile, naming: ModuleNaming, extractor: (any PythonImportExtractor)?,
                         cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
         let (module, isPackage) = naming.module(of: file)
-        let stamp = file.stamp ?? FileStamp.of(file.path)
+        // Without a cache entry the stamp comes from reading the file (one fstat of the open
+        // descriptor); with one, the path is stat'ed to see whether the entry still holds.
+        let stamp = cached != nil ? (file.stamp ?? FileStamp.of(file.path)) : nil
         if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language,
            cached.1.failure == nil || cached.1.python != nil || cached.1.swift != nil {
             var a = cached.1
@@ -340,14 +342,14 @@ public struct Linter: Sendable {
         a.module = module
         a.isPackage = isPackage
         let bytes: [UInt8]
-        switch FileReader.read(file.path) {
+        switch FileReader.read(withStamp: file.path) {
         case .failure(let problem):
             a.failure = (problem.reason, 0)
             return a  // not cached: the next run tries again
-        case .success(let b):
-            bytes = b
+        case .success(let read):
+            bytes = read.bytes
+            a.stamp = read.stamp ?? stamp
         }
-        a.stamp = stamp
         var table: LineTable
         switch file.language {
         case .swift:

@@ -1,5 +1,10 @@
 import EmberPython
 import EmberUtils
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Python import facts from EmberPython's tokens. INDENT/DEDENT give the block structure
 /// (`if TYPE_CHECKING:` bodies, function bodies, `try/except ImportError`, which count in
@@ -9,18 +14,70 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
     /// not only tokenizer errors (unterminated strings, brackets, bad indentation).
     public var checkSyntax: Bool
 
-    public init(checkSyntax: Bool = false) { self.checkSyntax = checkSyntax }
+    /// Read ordinary files with EmberPython's import skimmer (only the lines that can hold
+    /// imports become tokens); the full tokenizer still handles `__init__.py` files (every
+    /// top-level statement matters there), `--check-syntax`, and any file the skimmer
+    /// finds a tokenizer error in. Off: the full tokenizer for every file (the reference
+    /// the skim path is tested against).
+    public var skim: Bool
+
+    /// Skimming is on unless EMBER_LINT_FULL_TOKENIZER is set (for
+    /// scripts/compare-skim-with-tokenizer.sh, which checks both paths agree on a tree).
+    public static let skimByDefault = getenv("EMBER_LINT_FULL_TOKENIZER") == nil
+
+    public init(checkSyntax: Bool = false, skim: Bool = TokenPythonImportExtractor.skimByDefault) {
+        self.checkSyntax = checkSyntax
+        self.skim = skim
+    }
+
+    /// The lines the walker looks at outside an `__init__.py`: those starting with one of
+    /// its keywords, those naming a dynamic-import function, and suppression comments.
+    public static let skimFilter = PythonImportSkimmer.Filter(
+        lineStarters: ["if", "for", "def", "try", "from", "elif", "else", "with", "case", "while", "class", "async",
+                       "match", "import", "except", "finally"],
+        // TYPE_CHECKING: an `if` header is reduced to `if :` only when it cannot be a
+        // TYPE_CHECKING test, which the walker reads in full.
+        namesAnywhere: ["import_module", "__import__", "TYPE_CHECKING"],
+        commentMarker: "ember-lint",
+        // Outside an __init__.py the walker reads nothing of a block header but its first
+        // word and final ':' (the block inherits its parent's TYPE_CHECKING state).
+        headerWords: ["if", "for", "def", "try", "elif", "else", "with", "case", "while", "class", "async",
+                      "match", "except", "finally"],
+        // A file without TYPE_CHECKING (or a dynamic import) has no TYPE_CHECKING block, so
+        // every import's context is the same and the walker needs no blocks at all.
+        structureNeedsAnywhereName: true)
 
     public func extract(_ bytes: [UInt8], isPackageInit: Bool) -> Result<PythonFileFacts, PythonFileFailure> {
         let source: PythonSource
+        let skimming = skim && !checkSyntax && !isPackageInit
         do {
-            source = try PythonSource(bytes: bytes)
+            // Skimming builds the line table itself, over the part of the file it needs.
+            source = try PythonSource(bytes: bytes, buildLineTable: !skimming)
         } catch {
             return .failure(PythonFileFailure(message: "cannot decode: \(error.message)", offset: error.offset))
         }
-        let tokenized = PythonTokenizer.tokenize(source)
-        var facts = PythonFileFacts(lineTable: source.lineTable)
+        var lineTable = source.lineTable
+        if skimming {
+            if let tokens = PythonImportSkimmer.skim(text: source.text, filter: Self.skimFilter) {
+                // Every position a finding or suppression can need is inside a kept token,
+                // and imports sit mostly near the top: the table covers the text up to the
+                // end of the last kept token, which gives the same line and column for them.
+                var limit = 0
+                for t in tokens.reversed() where t.kind != .dedent && t.kind != .endmarker && t.kind != .indent {
+                    limit = t.end
+                    break
+                }
+                lineTable = source.text.withUnsafeBufferPointer { LineTable(UnsafeBufferPointer(rebasing: $0[0..<limit])) }
+                var facts = PythonFileFacts(lineTable: lineTable)
+                facts.encoding = source.encoding
+                walk(tokens, text: source.text, lineTable: lineTable, isPackageInit: false, into: &facts)
+                return .success(facts)
+            }
+            lineTable = LineTable(source.text)
+        }
+        var facts = PythonFileFacts(lineTable: lineTable)
         facts.encoding = source.encoding
+        let tokenized = PythonTokenizer.tokenize(source)
         if checkSyntax {
             // The parser's diagnostics include the tokenizer's; only the first error is
             // reliable (later ones may be consequences), so the file reports that one.
@@ -29,13 +86,17 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }
-        source.text.withUnsafeBufferPointer { text in
-            tokenized.tokens.withUnsafeBufferPointer { tokens in
-                var walker = Walker(text: text, tokens: tokens, lineTable: source.lineTable, isInit: isPackageInit)
+        walk(tokenized.tokens, text: source.text, lineTable: lineTable, isPackageInit: isPackageInit, into: &facts)
+        return .success(facts)
+    }
+
+    private func walk(_ tokens: [PythonToken], text: [UInt8], lineTable: LineTable, isPackageInit: Bool, into facts: inout PythonFileFacts) {
+        text.withUnsafeBufferPointer { text in
+            tokens.withUnsafeBufferPointer { tokens in
+                var walker = Walker(text: text, tokens: tokens, lineTable: lineTable, isInit: isPackageInit)
                 walker.run(into: &facts)
             }
         }
-        return .success(facts)
     }
 }
 

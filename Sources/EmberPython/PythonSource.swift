@@ -36,7 +36,9 @@ public struct PythonSource: Sendable {
     /// Largest text accepted: offsets are stored in 32 bits.
     public static let maximumSize = Int(Int32.max)
 
-    public init(bytes: [UInt8]) throws(PythonSourceError) {
+    /// `buildLineTable: false` leaves `lineTable` empty, for callers that only need the
+    /// positions of a few offsets near the start and build a table over that prefix.
+    public init(bytes: [UInt8], buildLineTable: Bool = true) throws(PythonSourceError) {
         guard bytes.count < PythonSource.maximumSize else {
             throw PythonSourceError(message: "file too large (\(bytes.count) bytes; the limit is \(PythonSource.maximumSize))", offset: 0)
         }
@@ -81,7 +83,7 @@ public struct PythonSource: Sendable {
         guard text.count < PythonSource.maximumSize else {
             throw PythonSourceError(message: "file too large once decoded (\(text.count) bytes; the limit is \(PythonSource.maximumSize))", offset: 0)
         }
-        lineTable = LineTable(text)
+        lineTable = buildLineTable ? LineTable(text) : LineTable([UInt8]())
     }
 
     /// Convenience for tests and tools that hold a String (always UTF-8, no cookie check).

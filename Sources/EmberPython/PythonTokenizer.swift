@@ -90,11 +90,12 @@ struct TokenScanner {
     let nameTable: UnsafeBufferPointer<UInt8> = nameContinueTable
     var lastContinuation = 0
 
-    init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options) {
+    /// `reserveTokens`: initial capacity (default: enough for the whole text).
+    init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options, reserveTokens: Int? = nil) {
         self.p = p
         self.n = p.count
         self.options = options
-        tokens.reserveCapacity(n / 5 + 16)
+        tokens.reserveCapacity(reserveTokens ?? (n / 5 + 16))
     }
 
     @inline(__always) mutating func add(_ kind: PythonTokenKind, _ start: Int, _ end: Int) {

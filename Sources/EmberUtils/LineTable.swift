@@ -11,6 +11,20 @@ public struct LineTable: Sendable {
         var i = 0
         let n = bytes.count
         while i < n {
+            // Eight bytes at a time: each LF found by a bit mask; a word holding a CR takes
+            // the byte loop (CRLF may straddle words).
+            if i + 8 <= n {
+                let word = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                if LineTable.zeroBytes(word ^ 0x0D0D_0D0D_0D0D_0D0D) == 0 {
+                    var lf = LineTable.zeroBytes(word ^ 0x0A0A_0A0A_0A0A_0A0A)
+                    while lf != 0 {
+                        starts.append(i + lf.trailingZeroBitCount / 8 + 1)
+                        lf &= lf &- 1
+                    }
+                    i += 8
+                    continue
+                }
+            }
             let b = bytes[i]
             if b == 0x0A {
                 starts.append(i + 1)
@@ -22,6 +36,12 @@ public struct LineTable: Sendable {
         }
         lineStarts = starts
         byteCount = n
+    }
+
+    /// 0x80 in each byte of `v` that is zero, exactly (no carries between bytes).
+    @inline(__always) static func zeroBytes(_ v: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((v & low7) &+ low7) | v | low7)
     }
 
     public init(_ bytes: [UInt8]) {

@@ -1,0 +1,103 @@
+import EmberLint
+import EmberPython
+import Foundation
+
+/// The tools' own speed: EmberPython's tokenizer, import skimmer and parser over the
+/// bundled Python fixtures, and ember-lint's whole in-process check of the lint fixtures.
+/// Inputs are read once in `make` from `fixtures/` under the current folder (run from the
+/// package root) or under $EMBER_BENCH_FIXTURES.
+extension BenchmarkSuite {
+    public static let tools = BenchmarkSuite(
+        "tools",
+        [
+            Benchmark("tokenize", bytesPerOperation: ToolInputs.pythonBytes) {
+                let sources = try ToolInputs.pythonSources()
+                return {
+                    for s in sources { _ = PythonTokenizer.tokenize(s) }
+                }
+            },
+            Benchmark("skim-imports", bytesPerOperation: ToolInputs.pythonBytes) {
+                let sources = try ToolInputs.pythonSources()
+                let filter = TokenPythonImportExtractor.skimFilter
+                return {
+                    for s in sources { _ = PythonImportSkimmer.skim(text: s.text, filter: filter) }
+                }
+            },
+            Benchmark("parse", bytesPerOperation: ToolInputs.pythonBytes) {
+                let sources = try ToolInputs.pythonSources()
+                return {
+                    for s in sources { _ = PythonParser.parse(s) }
+                }
+            },
+            Benchmark("lint", bytesPerOperation: ToolInputs.lintBytes) {
+                let trees = try ToolInputs.lintTrees()
+                return {
+                    for tree in trees {
+                        let result = EmberLintCLI.run(["--no-cache", "--jobs", "1", tree])
+                        guard result.code != .usageOrConfigError else { throw ToolInputs.Problem(message: "ember-lint \(tree): \(result.stderr)") }
+                    }
+                }
+            },
+        ])
+}
+
+/// Inputs of the tools suite, found once per process.
+enum ToolInputs {
+    struct Problem: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    static var fixturesRoot: String {
+        ProcessInfo.processInfo.environment["EMBER_BENCH_FIXTURES"] ?? FileManager.default.currentDirectoryPath + "/fixtures"
+    }
+
+    /// `.py` files under a folder, sorted (the same order on every run).
+    static func pythonFiles(_ folder: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        return walker.compactMap { ($0 as? String).flatMap { $0.hasSuffix(".py") ? folder + "/" + $0 : nil } }.sorted()
+    }
+
+    static let pythonFolders = ["python", "lint"]
+    static let lintFolders = ["lint/layered", "lint/namespace"]
+
+    static func bytes(of folders: [String]) -> Int {
+        folders.flatMap { pythonFiles(fixturesRoot + "/" + $0) }
+            .reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+    }
+
+    /// Bytes per operation: the decoded fixture text; at least 1 so a missing folder
+    /// fails in `make` with its name, not in the benchmark's constructor.
+    static var pythonBytes: Int { max(1, ((try? loadedSources.get()) ?? []).reduce(0) { $0 + $1.text.count }) }
+    static let lintBytes = max(1, bytes(of: lintFolders))
+
+    static let loadedSources: Result<[PythonSource], Problem> = {
+        var out: [PythonSource] = []
+        for folder in pythonFolders {
+            let files = pythonFiles(fixturesRoot + "/" + folder)
+            guard !files.isEmpty else {
+                return .failure(Problem(message: "no Python fixtures in \(fixturesRoot)/\(folder); run ember-bench from the package root or set EMBER_BENCH_FIXTURES"))
+            }
+            // Files that cannot be read (a dangling-link fixture) or decoded (the invalid
+            // encoding fixtures) are left out: the tokenizer never sees them.
+            for path in files {
+                guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { continue }
+                if let source = try? PythonSource(bytes: Array(data)) { out.append(source) }
+            }
+        }
+        return .success(out)
+    }()
+
+    /// Every fixture file that reads and decodes, loaded once.
+    static func pythonSources() throws -> [PythonSource] { try loadedSources.get() }
+
+    static func lintTrees() throws -> [String] {
+        try lintFolders.map { folder in
+            let path = fixturesRoot + "/" + folder
+            guard !pythonFiles(path).isEmpty else {
+                throw Problem(message: "no lint fixture at \(path); run ember-bench from the package root or set EMBER_BENCH_FIXTURES")
+            }
+            return path
+        }
+    }
+}

@@ -1,0 +1,569 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fast pass for tools that only need a file's imports (ember-lint): only the logical
+/// lines that can matter become tokens; the others are skipped without making any.
+///
+/// It yields a subsequence of `PythonTokenizer.tokenize(text:)`'s tokens: INDENT, DEDENT
+/// and ENDMARKER; every logical line whose first token is one of `Filter.lineStarters` or
+/// that holds a NAME from `Filter.namesAnywhere` (all its tokens except NL, then its
+/// NEWLINE), except that a block header starting with one of `Filter.headerWords` keeps
+/// only its first word, its final `:` and NEWLINE; comments that contain
+/// `Filter.commentMarker` (one on a header line may come before the `:`). Kept lines are
+/// scanned by the tokenizer's own code, so they are token for token identical. Other lines
+/// are skipped by a byte loop that follows the tokenizer's rules for where strings,
+/// comments, numbers, brackets and continuations start and end, and hands the line to the
+/// tokenizer's scanning whenever it is not sure (non-ASCII outside strings, an operator or
+/// number the tokenizer might reject).
+///
+/// With `Filter.structureNeedsAnywhereName`, a text holding none of `namesAnywhere` keeps
+/// no INDENT/DEDENT (except the tokenizer's closing ones) and no header lines either.
+///
+/// It returns nil when the tokenizer would report anything (unterminated string, bad
+/// indentation, invalid character, ...): the caller then runs the full tokenizer, which
+/// words the diagnostics exactly.
+public enum PythonImportSkimmer {
+    public struct Filter: Sendable {
+        /// Words (ASCII) that make a logical line interesting when they are its first token.
+        public var lineStarters: [String]
+        /// NAMEs (ASCII) that make a logical line interesting anywhere in it.
+        public var namesAnywhere: [String]
+        /// Comments containing these bytes are kept; empty: no comment is kept.
+        public var commentMarker: String
+        /// Starters whose line, when its last token is `:` (a block header) and it holds
+        /// none of `namesAnywhere`, is kept as three tokens: the word, the `:`, NEWLINE.
+        public var headerWords: [String]
+        /// Block structure (INDENT, DEDENT and the shrunken header lines) is kept only in
+        /// texts that contain one of `namesAnywhere` (ember-lint: outside an __init__.py,
+        /// blocks matter only under `if TYPE_CHECKING:`). The indentation is still checked.
+        public var structureNeedsAnywhereName: Bool
+        let compiled: CompiledFilter
+
+        public init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String] = [],
+                    structureNeedsAnywhereName: Bool = false) {
+            self.lineStarters = lineStarters
+            self.namesAnywhere = namesAnywhere
+            self.commentMarker = commentMarker
+            self.headerWords = headerWords
+            self.structureNeedsAnywhereName = structureNeedsAnywhereName
+            var compiled = CompiledFilter(lineStarters: lineStarters, namesAnywhere: namesAnywhere, commentMarker: commentMarker, headerWords: headerWords)
+            compiled.structureNeedsAnywhereName = structureNeedsAnywhereName
+            self.compiled = compiled
+        }
+    }
+
+    /// The kept tokens, or nil when the text has a tokenizer diagnostic.
+    public static func skim(text: [UInt8], filter: Filter) -> [PythonToken]? {
+        text.withUnsafeBufferPointer { skim(text: $0, filter: filter) }
+    }
+
+    public static func skim(text: UnsafeBufferPointer<UInt8>, filter: Filter) -> [PythonToken]? {
+        let compiled = filter.compiled
+        var scanner = TokenScanner(text, options: PythonTokenizer.Options(maxDiagnostics: 1), reserveTokens: 256)
+        scanner.skimRun(compiled)
+        return scanner.diagnostics.isEmpty ? scanner.tokens : nil
+    }
+}
+
+/// The filter's words as bytes, checked by length first.
+struct CompiledFilter: Sendable {
+    let starters: [[UInt8]]
+    let starterLengths: UInt64  // bit k set: some starter has length k (k < 64)
+    let anywhere: [[UInt8]]
+    let anywhereLengths: UInt64
+    let headers: [[UInt8]]
+    let headerLengths: UInt64
+    let marker: [UInt8]
+    /// Each anywhere-name's offset of its first '_' (the byte memchr looks for); nil when
+    /// some name has no '_' (then every file's names are checked).
+    let underscoreAt: [Int]?
+    var structureNeedsAnywhereName = false
+
+    init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
+        starters = lineStarters.map { Array($0.utf8) }
+        anywhere = namesAnywhere.map { Array($0.utf8) }
+        headers = headerWords.map { Array($0.utf8) }
+        marker = Array(commentMarker.utf8)
+        starterLengths = starters.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
+        anywhereLengths = anywhere.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
+        headerLengths = headers.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
+        let pivots = anywhere.map { $0.firstIndex(of: 0x5F) }
+        underscoreAt = pivots.contains(nil) ? nil : pivots.map { $0! }
+    }
+
+    /// Whether any anywhere-name occurs in the text at all (in code, strings or comments).
+    /// Most files hold none, and then no name needs to be looked at while skipping.
+    func mayContainAnywhereName(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !anywhere.isEmpty else { return false }
+        guard let underscoreAt, let base = p.baseAddress else { return true }
+        let n = p.count
+        var from = 0
+        while from < n, let hit = memchr(base + from, 0x5F, n - from) {
+            let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            for (w, k) in zip(anywhere, underscoreAt) {
+                let s = j - k
+                guard s >= 0, s + w.count <= n else { continue }
+                var m = 0
+                while m < w.count && p[s + m] == w[m] { m += 1 }
+                if m == w.count { return true }
+            }
+            from = j + 1
+        }
+        return false
+    }
+
+    @inline(__always) static func matches(_ words: [[UInt8]], _ lengths: UInt64, _ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let length = e - s
+        guard length < 64, lengths & (1 << UInt64(length)) != 0 else { return false }
+        for w in words where w.count == length {
+            var k = 0
+            while k < length && p[s + k] == w[k] { k += 1 }
+            if k == length { return true }
+        }
+        return false
+    }
+
+    func containsMarker(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let m = marker.count
+        guard m > 0, e - s >= m else { return false }
+
+        let first = marker[0]
+        var i = s
+        while i <= e - m {
+            if p[i] == first {
+                var k = 1
+                while k < m && p[i + k] == marker[k] { k += 1 }
+                if k == m { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+}
+
+private let SPACE: UInt8 = 0x20, TAB: UInt8 = 0x09, FF: UInt8 = 0x0C, LF: UInt8 = 0x0A, CR: UInt8 = 0x0D
+private let HASH: UInt8 = 0x23, BACKSLASH: UInt8 = 0x5C, QUOTE1: UInt8 = 0x27, QUOTE2: UInt8 = 0x22
+
+extension TokenScanner {
+    /// `run()` with a decision at the end of every logical line: keep its tokens or drop
+    /// them. Kept in step with `run()`: same order of checks, same scanning calls.
+    mutating func skimRun(_ filter: CompiledFilter) {
+        // Tokens of the current logical line start here; comments worth keeping that the
+        // line drops are re-added.
+        var lineTokens = 0
+        var keptComments = 0
+        var inLine = false
+        let checkNames = filter.mayContainAnywhereName(p)
+        let keepStructure = checkNames || !filter.structureNeedsAnywhereName
+        lineLoop: while pos < n {
+            if !diagnostics.isEmpty { return }  // the caller falls back; stop early
+            let lineStart = pos
+            if parenDepth == 0 && !continued {
+                var column = 0, altColumn = 0, q = pos
+                measure: while q < n {
+                    switch p[q] {
+                    case SPACE: column += 1; altColumn += 1
+                    case TAB: column = (column / 8 + 1) * 8; altColumn += 1
+                    case FF: column = 0; altColumn = 0
+                    default: break measure
+                    }
+                    q += 1
+                }
+                if q == n { break lineLoop }
+                let b = p[q]
+                if b == HASH || b == LF || b == CR {
+                    if b == HASH {
+                        let e = fastEndOfComment(q)
+                        if filter.containsMarker(p, q, e) { add(.comment, q, e) }
+                        q = e
+                    }
+                    pos = afterNewline(q)
+                    continue lineLoop
+                }
+                let beforeIndentation = tokens.count
+                indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
+                // Still measured (its errors count), but without block structure to keep
+                // the INDENT/DEDENT tokens are dropped.
+                if !keepStructure && tokens.count > beforeIndentation { tokens.removeLast(tokens.count - beforeIndentation) }
+                pos = q
+                lineTokens = tokens.count
+                keptComments = 0
+                inLine = true
+                // Most lines need no tokens at all: skip them byte by byte. Anything the
+                // fast skip is not sure about sends the line to the tokenizer's own scanning.
+                let first = firstWord(at: q, filter)
+                // A header word's line is skipped only when it is a block header (ends in ':').
+                if first != .tokenize, let skipped = checkNames ? skipLine(from: q, filter) : skipLineWithoutNames(from: q, filter),
+                   first == .plain || p[skipped.lastSignificant] == 0x3A {
+                    if first == .header && keepStructure {
+                        var e = q
+                        while e < n && isASCIINameContinue(p[e]) { e += 1 }
+                        tokens.insert(PythonToken(kind: .name, start: q, end: e), at: lineTokens)
+                        add(.op, skipped.lastSignificant, skipped.lastSignificant + 1)
+                        if skipped.newlineAt < skipped.end { add(.newline, skipped.newlineAt, skipped.end) }
+                    }
+                    pos = skipped.end
+                    inLine = false
+                    continue lineLoop
+                }
+                if tokens.count > lineTokens { tokens.removeLast(tokens.count - lineTokens) }
+            } else {
+                continued = false
+            }
+            while true {
+                whitespaceStart = pos
+                while pos < n && (p[pos] == SPACE || p[pos] == TAB || p[pos] == FF) { pos += 1 }
+                guard pos < n else { break lineLoop }
+                let b = p[pos]
+                switch b {
+                case LF, CR:
+                    let e = afterNewline(pos)
+                    if parenDepth > 0 {
+                        pos = e  // NL: nobody reads it
+                        continue lineLoop
+                    }
+                    if keepLine(from: lineTokens, filter) {
+                        add(.newline, pos, e)
+                    } else {
+                        dropLine(from: lineTokens, keptComments: keptComments)
+                    }
+                    pos = e
+                    inLine = false
+                    continue lineLoop
+                case HASH:
+                    let e = endOfComment(pos)
+                    if filter.containsMarker(p, pos, e) {
+                        add(.comment, pos, e)
+                        keptComments += 1
+                    }
+                    pos = e
+                case BACKSLASH:
+                    if pos + 1 < n && (p[pos + 1] == LF || p[pos + 1] == CR) {
+                        lastContinuation = pos
+                        pos = afterNewline(pos + 1)
+                        continued = true
+                        continue lineLoop
+                    }
+                    diagnose("unexpected character after line continuation character", pos)
+                    return
+                case QUOTE1, QUOTE2:
+                    scanString(start: pos, quoteAt: pos)
+                case 0x30...0x39:
+                    scanNumber()
+                case 0x2E where pos + 1 < n && p[pos + 1] &- 0x30 < 10:
+                    scanNumber()
+                default:
+                    if (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 {
+                        scanName()
+                    } else {
+                        scanOperator(b)
+                    }
+                }
+            }
+        }
+        // The last line has no line break: finish() gives it its NEWLINE when it is kept.
+        if inLine, !keepLine(from: lineTokens, filter) {
+            dropLine(from: lineTokens, keptComments: keptComments)
+        }
+        finish()
+    }
+
+    /// Whether the logical line whose tokens start at `from` is kept.
+    func keepLine(from start: Int, _ filter: CompiledFilter) -> Bool {
+        var i = start
+        let count = tokens.count
+        // Comments come before the first real token only when they are the line's only
+        // tokens (a comment runs to the end of the physical line).
+        while i < count && tokens[i].kind == .comment { i += 1 }
+        guard i < count else { return false }
+        let first = tokens[i]
+        if first.kind == .name && CompiledFilter.matches(filter.starters, filter.starterLengths, p, first.start, first.end) { return true }
+        while i < count {
+            let t = tokens[i]
+            if t.kind == .name && CompiledFilter.matches(filter.anywhere, filter.anywhereLengths, p, t.start, t.end) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Drops the line's tokens, keeping its marked comments.
+    mutating func dropLine(from start: Int, keptComments: Int) {
+        guard start < tokens.count else { return }
+        if keptComments == 0 {
+            tokens.removeLast(tokens.count - start)
+            return
+        }
+        var w = start
+        for r in start..<tokens.count where tokens[r].kind == .comment {
+            tokens[w] = tokens[r]
+            w += 1
+        }
+        tokens.removeLast(tokens.count - w)
+    }
+}
+
+@inline(__always) private func isASCIINameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F }
+/// [0-9A-Za-z_] as a bit map: bytes 0-63 in the first word (digits), 64-127 in the second.
+@inline(__always) private func isASCIINameContinue(_ b: UInt8) -> Bool {
+    let word: UInt64 = b < 64 ? 0x03FF_0000_0000_0000 : 0x07FF_FFFE_87FF_FFFE
+    return b < 128 && (word >> UInt64(b & 63)) & 1 != 0
+}
+
+extension TokenScanner {
+    enum FirstWord { case plain, header, tokenize }
+
+    /// What the line's first token says: not a starter (skip the line), a header word
+    /// (keep the line as a header), or another starter, or maybe one (a name running into
+    /// non-ASCII): tokenize the line.
+    func firstWord(at q: Int, _ filter: CompiledFilter) -> FirstWord {
+        guard isASCIINameStart(p[q]) else { return .plain }
+        var e = q + 1
+        while e < n && isASCIINameContinue(p[e]) { e += 1 }
+        if e < n && p[e] >= 0x80 { return .tokenize }
+        guard CompiledFilter.matches(filter.starters, filter.starterLengths, p, q, e) else { return .plain }
+        return CompiledFilter.matches(filter.headers, filter.headerLengths, p, q, e) ? .header : .tokenize
+    }
+
+    struct SkippedLine {
+        /// Offset after the line's NEWLINE (the text's end for a last line without one).
+        var end: Int
+        /// Where the NEWLINE starts (`end` when there is none).
+        var newlineAt: Int
+        /// Last byte of the line's last token.
+        var lastSignificant: Int
+    }
+
+    /// Skips one logical line that starts at `start` without making tokens, and returns
+    /// the offset after its NEWLINE (the text's end for a last line without one). Marked
+    /// comments are added as tokens. Nil when the line must be tokenized: it names one of
+    /// the filter's `namesAnywhere`, holds non-ASCII outside strings and comments, or
+    /// anything the tokenizer reports (then the tokenizer's scanning words it).
+    /// Mirrors `run()`: the same token boundaries decide where strings, numbers, comments
+    /// and brackets start; operators other than `.`, `!` and brackets cannot change them.
+    mutating func skipLine(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
+        let p = self.p, n = self.n  // locals: the calls below may write self
+        var i = start
+        var last = start
+        // Open brackets, two bits each (1 '(', 2 '[', 3 '{'); deeper than 31 goes to the tokenizer.
+        var stack: UInt64 = 0
+        var depth = 0
+        while i < n {
+            let b = p[i]
+            switch b {
+            case SPACE, TAB, FF:
+                i += 1
+            case 0x41...0x5A, 0x61...0x7A, 0x5F:  // a name
+                let s = i
+                i += 1
+                while i < n && isASCIINameContinue(p[i]) { i += 1 }
+                if i < n && p[i] >= 0x80 { return nil }
+                if CompiledFilter.matches(filter.anywhere, filter.anywhereLengths, p, s, i) { return nil }
+                last = i - 1
+            case 0x30...0x39:
+                guard let e = skipNumber(at: i) else { return nil }
+                i = e
+                last = e - 1
+            case 0x2E:  // . ... or a number like .5
+                if i + 1 < n && p[i + 1] &- 0x30 < 10 {
+                    guard let e = skipNumber(at: i) else { return nil }
+                    i = e
+                } else if i + 2 < n && p[i + 1] == 0x2E && p[i + 2] == 0x2E {
+                    i += 3
+                } else {
+                    i += 1
+                }
+                last = i - 1
+            case QUOTE1, QUOTE2:
+                guard let e = skipString(quoteAt: i) else { return nil }
+                i = e
+                last = e - 1
+            case HASH:
+                let e = fastEndOfComment(i)
+                if filter.containsMarker(p, i, e) { add(.comment, i, e) }
+                i = e
+            case LF, CR:
+                let e = afterNewline(i)
+                if depth == 0 { return SkippedLine(end: e, newlineAt: i, lastSignificant: last) }
+                i = e
+            case BACKSLASH:
+                guard i + 1 < n, p[i + 1] == LF || p[i + 1] == CR else { return nil }
+                i = afterNewline(i + 1)
+                if i >= n { return nil }  // EOF after a continuation: the tokenizer reports it
+            case 0x28, 0x5B, 0x7B:  // ( [ {
+                guard depth < 31 else { return nil }
+                stack = (stack << 2) | (b == 0x28 ? 1 : b == 0x5B ? 2 : 3)
+                depth += 1
+                last = i
+                i += 1
+            case 0x29, 0x5D, 0x7D:  // ) ] }
+                guard depth > 0, stack & 3 == (b == 0x29 ? 1 : b == 0x5D ? 2 : 3) else { return nil }
+                stack >>= 2
+                depth -= 1
+                last = i
+                i += 1
+            case 0x21:  // only as !=
+                guard i + 1 < n, p[i + 1] == 0x3D else { return nil }
+                last = i + 1
+                i += 2
+            case 0x2C, 0x3B, 0x7E, 0x3A, 0x2B, 0x25, 0x26, 0x7C, 0x5E, 0x40, 0x3D, 0x2D, 0x2A, 0x2F, 0x3C, 0x3E:
+                // , ; ~ : + % & | ^ @ = - * / < >: operators hold no digit, dot, quote or name
+                last = i
+                i += 1
+            default:  // non-ASCII, control characters, $ ? `
+                return nil
+            }
+        }
+        return depth == 0 ? SkippedLine(end: n, newlineAt: n, lastSignificant: last) : nil
+    }
+
+    /// `endOfComment`, eight bytes at a time while none is below 0x0E (LF and CR are).
+    func fastEndOfComment(_ start: Int) -> Int {
+        var e = start
+        while e + 8 <= n {
+            let word = UnsafeRawPointer(p.baseAddress! + e).loadUnaligned(as: UInt64.self)
+            if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 != 0 { break }
+            e += 8
+        }
+        while e < n && p[e] != LF && p[e] != CR { e += 1 }
+        return e
+    }
+
+    /// The tokenizer's number scan at `at`, without keeping the token; nil when it reports.
+    mutating func skipNumber(at: Int) -> Int? {
+        let saved = pos
+        pos = at
+        scanNumber()
+        let end = pos
+        pos = saved
+        tokens.removeLast()
+        return diagnostics.isEmpty ? end : nil
+    }
+
+    /// End of the string literal whose quote is at `quoteAt`, as `scanString` finds it; nil
+    /// when it is unterminated.
+    func skipString(quoteAt: Int) -> Int? {
+        let q = p[quoteAt]
+        if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
+            // Docstrings are long: jump from quote to quote with memchr. A quote is escaped
+            // when an odd run of backslashes (after the last resume point) precedes it,
+            // which is what scanString's left-to-right `\\` skipping amounts to.
+            let base = p.baseAddress!
+            var from = quoteAt + 3
+            while from < n {
+                guard let hit = memchr(base + from, Int32(q), n - from) else { return nil }
+                let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                var slashes = 0
+                while j - slashes - 1 >= from && p[j - slashes - 1] == BACKSLASH { slashes += 1 }
+                if slashes & 1 == 0 && j + 2 < n && p[j + 1] == q && p[j + 2] == q { return j + 3 }
+                from = j + 1
+            }
+            return nil
+        }
+        var i = quoteAt + 1
+        while i < n {
+            let c = p[i]
+            if c == BACKSLASH {
+                if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
+                continue
+            }
+            if c == q { return i + 1 }
+            if c == LF || c == CR { return nil }
+            i += 1
+        }
+        return nil
+    }
+}
+
+/// Bytes that never start or end anything the skimmer must see when names need no check:
+/// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket.
+@inline(__always) private func isPlain(_ b: UInt8) -> Bool {
+    // 0-63: TAB FF SPACE % & * + , - / : ; < = >   64-127: @ A-Z ^ _ a-z | ~
+    let word: UInt64 = b < 64 ? 0x7C00_BC61_0000_1200 : 0x57FF_FFFE_C7FF_FFFF
+    return b < 128 && (word >> UInt64(b & 63)) & 1 != 0
+}
+
+extension TokenScanner {
+    /// `skipLine` for a text that holds none of the filter's `namesAnywhere`: names need
+    /// no boundaries, so letters, blanks and plain operators are passed over in one tight
+    /// loop. A digit starts a number only after a byte that cannot continue a name (inside
+    /// a name it is part of the name; numbers are consumed whole by `skipNumber`).
+    mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
+        let p = self.p, n = self.n
+        var i = start
+        var stack: UInt64 = 0
+        var depth = 0
+        // Where a comment on the current physical line starts (-1: none): the line's last
+        // token is found backwards from there or from the line break.
+        var commentAt = -1
+        while i < n {
+            let b = p[i]
+            if isPlain(b) { i += 1; continue }
+            switch b {
+            case 0x30...0x39:
+                if i > start && isASCIINameContinue(p[i - 1]) { i += 1; continue }
+                guard let e = skipNumber(at: i) else { return nil }
+                i = e
+            case 0x2E:
+                if i + 1 < n && p[i + 1] &- 0x30 < 10 {
+                    guard let e = skipNumber(at: i) else { return nil }
+                    i = e
+                } else if i + 2 < n && p[i + 1] == 0x2E && p[i + 2] == 0x2E {
+                    i += 3
+                } else {
+                    i += 1
+                }
+            case QUOTE1, QUOTE2:
+                guard let e = skipString(quoteAt: i) else { return nil }
+                i = e
+            case HASH:
+                let e = fastEndOfComment(i)
+                if filter.containsMarker(p, i, e) { add(.comment, i, e) }
+                commentAt = i
+                i = e
+            case LF, CR:
+                let e = afterNewline(i)
+                if depth == 0 {
+                    guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
+                    return SkippedLine(end: e, newlineAt: i, lastSignificant: last)
+                }
+                commentAt = -1
+                i = e
+            case BACKSLASH:
+                guard i + 1 < n, p[i + 1] == LF || p[i + 1] == CR else { return nil }
+                i = afterNewline(i + 1)
+                commentAt = -1
+                if i >= n { return nil }
+            case 0x28, 0x5B, 0x7B:
+                guard depth < 31 else { return nil }
+                stack = (stack << 2) | (b == 0x28 ? 1 : b == 0x5B ? 2 : 3)
+                depth += 1
+                i += 1
+            case 0x29, 0x5D, 0x7D:
+                guard depth > 0, stack & 3 == (b == 0x29 ? 1 : b == 0x5D ? 2 : 3) else { return nil }
+                stack >>= 2
+                depth -= 1
+                i += 1
+            case 0x21:
+                guard i + 1 < n, p[i + 1] == 0x3D else { return nil }
+                i += 2
+            default:  // non-ASCII, control characters, $ ? `
+                return nil
+            }
+        }
+        guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
+        return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
+    }
+
+    /// The last byte before `end` that is not a blank, when it belongs to a token on the
+    /// same physical line; nil when a line break or continuation comes first (the line's
+    /// last token is then on an earlier physical line: the caller tokenizes the line).
+    func lastSignificant(before end: Int, from start: Int) -> Int? {
+        var k = end - 1
+        while k >= start && (p[k] == SPACE || p[k] == TAB || p[k] == FF) { k -= 1 }
+        guard k >= start, p[k] != LF, p[k] != CR, p[k] != BACKSLASH else { return nil }
+        return k
+    }
+}
