@@ -41,7 +41,7 @@ let package = Package(
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
         // The tools suite measures EmberPython and EmberLint in-process.
-        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberLint"]),
+        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberLint", "EmberMigrate"]),
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),

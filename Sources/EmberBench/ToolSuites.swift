@@ -1,4 +1,5 @@
 import EmberLint
+import EmberMigrate
 import EmberPython
 import Foundation
 
@@ -37,6 +38,12 @@ extension BenchmarkSuite {
                         guard result.code != .usageOrConfigError else { throw ToolInputs.Problem(message: "ember-lint \(tree): \(result.stderr)") }
                     }
                 }
+            },
+            // ember-migrate's whole in-memory pass (resolve, match, rewrite, re-parse) over
+            // the legacy programs; files are read once in make, nothing is written.
+            Benchmark("migrate", bytesPerOperation: ToolInputs.migrateBytes) {
+                let inputs = try ToolInputs.migrateInputs()
+                return { _ = Migration.run(inputs, options: MigrationOptions()) }
             },
         ])
 }
@@ -90,6 +97,17 @@ enum ToolInputs {
 
     /// Every fixture file that reads and decodes, loaded once.
     static func pythonSources() throws -> [PythonSource] { try loadedSources.get() }
+
+    static let migrateFolders = ["migrate/programs"]
+    static let migrateBytes = max(1, bytes(of: migrateFolders))
+
+    static func migrateInputs() throws -> [InputFile] {
+        let files = migrateFolders.flatMap { pythonFiles(fixturesRoot + "/" + $0) }
+        guard !files.isEmpty else {
+            throw Problem(message: "no legacy programs in \(fixturesRoot)/migrate/programs; run ember-bench from the package root or set EMBER_BENCH_FIXTURES")
+        }
+        return MigrationFiles.load(files)
+    }
 
     static func lintTrees() throws -> [String] {
         try lintFolders.map { folder in

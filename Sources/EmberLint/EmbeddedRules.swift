@@ -99,11 +99,11 @@ modules = ["EmberPython"]
 may-import = ["stdlib", "Foundation", "EmberUtils"]
 
 # ember-bench measures the other tools in-process (its tools suite), so it may import
-# EmberLint; it is still free of EmberModels/FoundationNetworking.
+# EmberLint and EmberMigrate; it is still free of EmberModels/FoundationNetworking.
 [[layers]]
 name = "bench"
 modules = ["EmberBench"]
-may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberLint", "CSQLite", "third-party"]
+may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberLint", "EmberMigrate", "CSQLite", "third-party"]
 
 [[layers]]
 name = "tools"
