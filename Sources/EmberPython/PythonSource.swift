@@ -25,7 +25,7 @@ public struct PythonSource: Sendable {
     /// cookie's codec when it is not UTF-8. Token offsets index into this array.
     public let text: [UInt8]
     public let lineTable: LineTable
-    /// Normalised codec name: "utf-8", "latin-1", "cp1252", "koi8-r", ...
+    /// Normalised codec name: "utf-8", "latin-1", "cp1252", "koi8-r", "gbk", "shift_jis", ...
     public let encoding: String
     /// True when `original` starts with the UTF-8 byte order mark (kept out of `text`).
     public let hasBOM: Bool
@@ -72,6 +72,16 @@ public struct PythonSource: Sendable {
         case "latin-1":
             text = PythonSource.transcode(body) { UInt32($0) }
         default:
+            if let iconvName = PythonMultiByteCodecs.iconvName(ofPython: codec) {
+                switch PythonMultiByteCodecs.convert(body, from: iconvName, to: "UTF-8") {
+                case .success(let utf8): text = utf8
+                case .failure(.unavailable):
+                    throw PythonSourceError(message: "encoding \(codec) is not available on this system (iconv)", offset: cookie?.offset ?? 0)
+                case .failure(.invalid(let at)):
+                    throw PythonSourceError(message: "'\(codec)' codec can't decode the bytes at this position", offset: at + (bom ? 3 : 0))
+                }
+                break
+            }
             guard let table = PythonCodecTables.tables[codec] else {
                 throw PythonSourceError(message: "unknown encoding: \(codec)", offset: cookie?.offset ?? 0)
             }
@@ -99,6 +109,15 @@ public struct PythonSource: Sendable {
         if encoding == "utf-8" {
             out.append(contentsOf: newText)
             return out
+        }
+        if let iconvName = PythonMultiByteCodecs.iconvName(ofPython: encoding) {
+            switch PythonMultiByteCodecs.convert(newText, from: "UTF-8", to: iconvName) {
+            case .success(let bytes): return out + bytes
+            case .failure(.unavailable):
+                throw PythonSourceError(message: "encoding \(encoding) is not available on this system (iconv)", offset: 0)
+            case .failure(.invalid(let at)):
+                throw PythonSourceError(message: "a character cannot be encoded in \(encoding)", offset: at)
+            }
         }
         var reverse: [UInt32: UInt8] = [:]
         if encoding == "latin-1" {
@@ -255,7 +274,8 @@ public struct PythonSource: Sendable {
         let full = name.lowercased().replacingUnderscores()
         if ["latin1", "l1", "iso8859-1", "8859", "cp819", "latin"].contains(full) { return "latin-1" }
         if let canonical = PythonCodecTables.aliases[full] { return canonical }
-        throw PythonSourceError(message: "unknown encoding: \(name) (supported: utf-8, latin-1 and common single-byte codecs such as cp1252, koi8-r)", offset: offset)
+        if let multiByte = PythonMultiByteCodecs.aliases[full] { return multiByte.python }
+        throw PythonSourceError(message: "unknown encoding: \(name) (supported: utf-8, latin-1, common single-byte codecs such as cp1252 and koi8-r, and the East Asian gbk, gb2312, gb18030, big5, shift_jis, cp932, euc_jp, euc_kr, cp949)", offset: offset)
     }
 }
 

@@ -28,7 +28,11 @@ public enum PythonTokenizer {
 
     /// Tokenizes UTF-8 text directly (no decoding step).
     public static func tokenize(text: [UInt8], options: Options = Options()) -> PythonTokenizeResult {
-        text.withUnsafeBufferPointer { buffer in
+        guard text.count < PythonSource.maximumSize else {
+            // Offsets are stored in 32 bits; PythonSource refuses such texts up front.
+            return PythonTokenizeResult(tokens: [], diagnostics: [PythonDiagnostic(message: "file too large (over 2 GiB)", offset: 0)])
+        }
+        return text.withUnsafeBufferPointer { buffer in
             var scanner = TokenScanner(buffer, options: options)
             scanner.run()
             var diagnostics = scanner.diagnostics

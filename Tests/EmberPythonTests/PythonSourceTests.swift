@@ -110,3 +110,35 @@ import Testing
         #expect(throws: PythonSourceError.self) { try source.encode(text: Array("x = '€'".utf8)) }
     }
 }
+
+@Suite struct MultiByteCodecTests {
+    @Test func gbkCookie() throws {
+        let source = try PythonSource(bytes: try Fixture.bytes("gbk_cookie.py"))
+        #expect(source.encoding == "gbk")
+        #expect(String(decoding: source.text, as: UTF8.self).contains("名字 = \"中文字符串\""))
+        #expect(try source.encode(text: source.text) == source.original)
+        #expect(PythonParser.parse(source).isValid)
+    }
+
+    @Test func shiftJISCookie() throws {
+        let source = try PythonSource(bytes: try Fixture.bytes("shift_jis_cookie.py"))
+        #expect(source.encoding == "shift_jis")
+        #expect(String(decoding: source.text, as: UTF8.self).contains("日本語のテキスト"))
+        let edited = try source.applying([SourceEdit(range: 0..<0, replacement: "x = 1\n")])
+        #expect(edited == Array("x = 1\n".utf8) + source.original)
+    }
+
+    @Test func invalidMultiByteSequenceNamesTheOffset() throws {
+        do {
+            _ = try PythonSource(bytes: Array("# coding: gbk\nx = '".utf8) + [0x81, 0x20] + Array("'\n".utf8))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.offset == 19)
+        }
+    }
+
+    @Test func unrepresentableCharacterOnEncode() throws {
+        let source = try PythonSource(bytes: try Fixture.bytes("gbk_cookie.py"))
+        #expect(throws: PythonSourceError.self) { try source.encode(text: Array("x = '日本語のテキスト€🙂'".utf8)) }
+    }
+}
