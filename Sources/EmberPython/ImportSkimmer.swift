@@ -77,10 +77,19 @@ struct CompiledFilter: Sendable {
     let headers: [[UInt8]]
     let headerLengths: UInt64
     let marker: [UInt8]
-    /// Each anywhere-name's offset of its first '_' (the byte memchr looks for); nil when
-    /// some name has no '_' (then every file's names are checked).
-    let underscoreAt: [Int]?
+    /// Each anywhere-name's offset of its rarest byte (the one memchr looks for).
+    let anywherePivots: [Int]
+    /// Starters and header words of up to 8 bytes packed into integers (see `packedWord`);
+    /// nil when some word is longer (then `matches` compares bytes).
+    let starterKeys: [UInt64]?
+    let headerKeys: [UInt64]?
     var structureNeedsAnywhereName = false
+    /// Quick "certainly not" tests for the word lists, so that most names need no
+    /// comparison against them (the lists are arrays of arrays: costly to walk per name).
+    let starterSieve: WordSieve
+    let anywhereSieve: WordSieve
+    /// Offset in `marker` of the byte memchr looks for in a comment (the rarest kind).
+    let markerPivot: Int
 
     init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
         starters = lineStarters.map { Array($0.utf8) }
@@ -90,29 +99,47 @@ struct CompiledFilter: Sendable {
         starterLengths = starters.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         anywhereLengths = anywhere.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         headerLengths = headers.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
-        let pivots = anywhere.map { $0.firstIndex(of: 0x5F) }
-        underscoreAt = pivots.contains(nil) ? nil : pivots.map { $0! }
+        anywherePivots = anywhere.map { w in w.indices.min { rarity(w[$0]) < rarity(w[$1]) } ?? 0 }
+        starterKeys = starters.allSatisfy { !$0.isEmpty && $0.count <= 8 } ? starters.map(packedKey) : nil
+        headerKeys = headers.allSatisfy { !$0.isEmpty && $0.count <= 8 } ? headers.map(packedKey) : nil
+        starterSieve = WordSieve(starters)
+        anywhereSieve = WordSieve(anywhere)
+        // A byte that is not a lowercase letter is rarer in comments (e.g. '-' of "ember-lint").
+        markerPivot = marker.firstIndex { !((0x61...0x7A).contains($0)) } ?? 0
     }
 
-    /// Whether any anywhere-name occurs in the text at all (in code, strings or comments).
-    /// Most files hold none, and then no name needs to be looked at while skipping.
-    func mayContainAnywhereName(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard !anywhere.isEmpty else { return false }
-        guard let underscoreAt, let base = p.baseAddress else { return true }
+    /// Offsets where an anywhere-name's bytes occur in the text (in code, strings or
+    /// comments, maybe inside a longer name), ascending. Most files hold none, and then no
+    /// name needs to be looked at while skipping; in the others only the lines around
+    /// these offsets do.
+    func anywhereOccurrences(_ p: UnsafeBufferPointer<UInt8>) -> [Int] {
+        guard let base = p.baseAddress else { return [] }
         let n = p.count
-        var from = 0
-        while from < n, let hit = memchr(base + from, 0x5F, n - from) {
-            let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            for (w, k) in zip(anywhere, underscoreAt) {
-                let s = j - k
-                guard s >= 0, s + w.count <= n else { continue }
-                var m = 0
-                while m < w.count && p[s + m] == w[m] { m += 1 }
-                if m == w.count { return true }
+        var found: [Int] = []
+        // One memchr pass per distinct pivot byte; its hits are tried against every name
+        // with that pivot, first by the byte after the pivot (cheap, and it rules out most).
+        var passes: [UInt8: [Int]] = [:]  // pivot byte -> names
+        for (x, w) in anywhere.enumerated() where !w.isEmpty { passes[w[anywherePivots[x]], default: []].append(x) }
+        for (pivotByte, names) in passes {
+            // The byte after each name's pivot (-1: the pivot is its last byte).
+            let afters = names.map { x in anywherePivots[x] + 1 < anywhere[x].count ? Int32(anywhere[x][anywherePivots[x] + 1]) : -1 }
+            var from = 0
+            while from < n, let hit = memchr(base + from, Int32(pivotByte), n - from) {
+                let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                from = j + 1
+                let next: Int32 = j + 1 < n ? Int32(p[j + 1]) : -1
+                for y in 0..<names.count where afters[y] == next {
+                    let w = anywhere[names[y]]
+                    let s = j - anywherePivots[names[y]]
+                    guard s >= 0, s + w.count <= n else { continue }
+                    var m = 0
+                    while m < w.count && p[s + m] == w[m] { m += 1 }
+                    if m == w.count { found.append(s) }
+                }
             }
-            from = j + 1
         }
-        return false
+        found.sort()
+        return found
     }
 
     @inline(__always) static func matches(_ words: [[UInt8]], _ lengths: UInt64, _ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
@@ -128,19 +155,70 @@ struct CompiledFilter: Sendable {
 
     func containsMarker(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
         let m = marker.count
-        guard m > 0, e - s >= m else { return false }
-
-        let first = marker[0]
-        var i = s
-        while i <= e - m {
-            if p[i] == first {
-                var k = 1
-                while k < m && p[i + k] == marker[k] { k += 1 }
-                if k == m { return true }
-            }
-            i += 1
+        guard m > 0, e - s >= m, let base = p.baseAddress else { return false }
+        let k = markerPivot
+        // Candidate starts are s...e-m; their pivot bytes lie in s+k ..< e-m+k+1.
+        var from = s + k
+        let limit = e - m + k + 1
+        while from < limit, let hit = memchr(base + from, Int32(marker[k]), limit - from) {
+            let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            let start = j - k
+            var t = 0
+            while t < m && p[start + t] == marker[t] { t += 1 }
+            if t == m { return true }
+            from = j + 1
         }
         return false
+    }
+}
+
+/// How common a byte is in Python source (higher: more common), to pick the byte of a
+/// word that memchr finds the fewest times. Letters by their count in the CPython 3.11
+/// stdlib, rarest first; other bytes ('_' is about as common as 'p') count as common.
+private func rarity(_ b: UInt8) -> Int {
+    let lettersRarestFirst = Array("JQZYKXVWjGHzBUMDFPOqCSLRNAvIkwTyExbghmupdcflinoratse".utf8)
+    return lettersRarestFirst.firstIndex(of: b) ?? 100
+}
+
+/// A word of 1...8 bytes as an integer: its bytes little-endian, zero above.
+private func packedKey(_ w: [UInt8]) -> UInt64 {
+    var key: UInt64 = 0
+    for (k, b) in w.enumerated() { key |= UInt64(b) << (8 * UInt64(k)) }
+    return key
+}
+
+/// A 256-bit set of (length, first byte, last byte) hashes of a word list: a name whose
+/// hash is absent is certainly not in the list.
+struct WordSieve: Sendable {
+    var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ words: [[UInt8]]) {
+        for w in words where !w.isEmpty {
+            let h = WordSieve.hash(length: w.count, first: w[0], last: w[w.count - 1])
+            switch h >> 6 {
+            case 0: bits.0 |= 1 << (h & 63)
+            case 1: bits.1 |= 1 << (h & 63)
+            case 2: bits.2 |= 1 << (h & 63)
+            default: bits.3 |= 1 << (h & 63)
+            }
+        }
+    }
+
+    @inline(__always) static func hash(length: Int, first: UInt8, last: UInt8) -> UInt64 {
+        (UInt64(truncatingIfNeeded: length) &* 37 &+ UInt64(first) &* 5 &+ UInt64(last) &* 11) & 255
+    }
+
+    /// False: the word p[s..<e] (non-empty) is not in the list.
+    @inline(__always) func mayContain(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let h = WordSieve.hash(length: e - s, first: p[s], last: p[e - 1])
+        let word: UInt64
+        switch h >> 6 {
+        case 0: word = bits.0
+        case 1: word = bits.1
+        case 2: word = bits.2
+        default: word = bits.3
+        }
+        return (word >> (h & 63)) & 1 != 0
     }
 }
 
@@ -156,8 +234,10 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
-        let checkNames = filter.mayContainAnywhereName(p)
-        let keepStructure = checkNames || !filter.structureNeedsAnywhereName
+        let occurrences = filter.anywhereOccurrences(p)
+        // The next occurrence of an anywhere-name's bytes at or after the current line.
+        var nextOccurrence = 0
+        let keepStructure = !occurrences.isEmpty || !filter.structureNeedsAnywhereName
         lineLoop: while pos < n {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
@@ -184,7 +264,10 @@ extension TokenScanner {
                     continue lineLoop
                 }
                 let beforeIndentation = tokens.count
-                indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
+                // The same level as the line before (most lines): indentation() would do nothing.
+                if column != indents[indents.count - 1] || altColumn != altIndents[altIndents.count - 1] {
+                    indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
+                }
                 // Still measured (its errors count), but without block structure to keep
                 // the INDENT/DEDENT tokens are dropped.
                 if !keepStructure && tokens.count > beforeIndentation { tokens.removeLast(tokens.count - beforeIndentation) }
@@ -196,7 +279,8 @@ extension TokenScanner {
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
                 let first = firstWord(at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
-                if first != .tokenize, let skipped = checkNames ? skipLine(from: q, filter) : skipLineWithoutNames(from: q, filter),
+                while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
+                if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, occurrences, nextOccurrence),
                    first == .plain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header && keepStructure {
                         var e = q
@@ -323,6 +407,13 @@ extension TokenScanner {
         var e = q + 1
         while e < n && isASCIINameContinue(p[e]) { e += 1 }
         if e < n && p[e] >= 0x80 { return .tokenize }
+        guard filter.starterSieve.mayContain(p, q, e) else { return .plain }
+        if e - q <= 8, let starterKeys = filter.starterKeys, let headerKeys = filter.headerKeys {
+            var key: UInt64 = 0
+            for k in 0..<(e - q) { key |= UInt64(p[q + k]) << (8 * UInt64(k)) }
+            guard starterKeys.contains(key) else { return .plain }
+            return headerKeys.contains(key) ? .header : .tokenize
+        }
         guard CompiledFilter.matches(filter.starters, filter.starterLengths, p, q, e) else { return .plain }
         return CompiledFilter.matches(filter.headers, filter.headerLengths, p, q, e) ? .header : .tokenize
     }
@@ -334,6 +425,19 @@ extension TokenScanner {
         var newlineAt: Int
         /// Last byte of the line's last token.
         var lastSignificant: Int
+    }
+
+    /// `skipLineWithoutNames`, unless the line holds an occurrence of an anywhere-name's
+    /// bytes (`occurrences[next...]`): then `skipLine`, which looks at every name.
+    @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ occurrences: [Int], _ next: Int) -> SkippedLine? {
+        let before = tokens.count
+        let skipped = skipLineWithoutNames(from: start, filter)
+        guard next < occurrences.count else { return skipped }
+        // Where the fast skip stopped (or gave up): any occurrence before that may be a name.
+        let reached = skipped?.end ?? n
+        guard occurrences[next] < reached else { return skipped }
+        if tokens.count > before { tokens.removeLast(tokens.count - before) }  // its marked comments
+        return skipLine(from: start, filter)
     }
 
     /// Skips one logical line that starts at `start` without making tokens, and returns
@@ -360,10 +464,10 @@ extension TokenScanner {
                 i += 1
                 while i < n && isASCIINameContinue(p[i]) { i += 1 }
                 if i < n && p[i] >= 0x80 { return nil }
-                if CompiledFilter.matches(filter.anywhere, filter.anywhereLengths, p, s, i) { return nil }
+                if filter.anywhereSieve.mayContain(p, s, i) && CompiledFilter.matches(filter.anywhere, filter.anywhereLengths, p, s, i) { return nil }
                 last = i - 1
             case 0x30...0x39:
-                guard let e = skipNumber(at: i) else { return nil }
+                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 i = e
                 last = e - 1
             case 0x2E:  // . ... or a number like .5
@@ -429,6 +533,19 @@ extension TokenScanner {
         }
         while e < n && p[e] != LF && p[e] != CR { e += 1 }
         return e
+    }
+
+    /// End of the decimal integer at `at` (a digit) when it is plainly one the tokenizer
+    /// accepts: digits without '_' or a leading zero (a lone "0" is fine), followed by a byte
+    /// that cannot continue a number. Nil: let `skipNumber` decide.
+    @inline(__always) func simpleIntegerEnd(at: Int) -> Int? {
+        var j = at + 1
+        if p[at] != 0x30 {
+            while j < n && p[j] &- 0x30 < 10 { j += 1 }
+        }
+        guard j < n else { return j }
+        let c = p[j]
+        return c < 0x80 && c != 0x2E && !isASCIINameContinue(c) ? j : nil
     }
 
     /// The tokenizer's number scan at `at`, without keeping the token; nil when it reports.
@@ -504,7 +621,7 @@ extension TokenScanner {
             switch b {
             case 0x30...0x39:
                 if i > start && isASCIINameContinue(p[i - 1]) { i += 1; continue }
-                guard let e = skipNumber(at: i) else { return nil }
+                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 i = e
             case 0x2E:
                 if i + 1 < n && p[i + 1] &- 0x30 < 10 {
