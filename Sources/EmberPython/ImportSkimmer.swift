@@ -238,11 +238,17 @@ extension TokenScanner {
         // The next occurrence of an anywhere-name's bytes at or after the current line.
         var nextOccurrence = 0
         let keepStructure = !occurrences.isEmpty || !filter.structureNeedsAnywhereName
+        indentationMakesNoTokens = !keepStructure
+        defer { indentationMakesNoTokens = false }
         lineLoop: while pos < n {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
             if parenDepth == 0 && !continued {
                 var column = 0, altColumn = 0, q = pos
+                // Deep indentation is common: eight spaces at a time.
+                while q + 8 <= n && UnsafeRawPointer(p.baseAddress! + q).loadUnaligned(as: UInt64.self) == 0x2020_2020_2020_2020 {
+                    column += 8; altColumn += 8; q += 8
+                }
                 measure: while q < n {
                     switch p[q] {
                     case SPACE: column += 1; altColumn += 1
@@ -263,14 +269,12 @@ extension TokenScanner {
                     pos = afterNewline(q)
                     continue lineLoop
                 }
-                let beforeIndentation = tokens.count
                 // The same level as the line before (most lines): indentation() would do nothing.
+                // Without block structure to keep it still checks levels (its errors count)
+                // but makes no INDENT/DEDENT tokens.
                 if column != indents[indents.count - 1] || altColumn != altIndents[altIndents.count - 1] {
                     indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
                 }
-                // Still measured (its errors count), but without block structure to keep
-                // the INDENT/DEDENT tokens are dropped.
-                if !keepStructure && tokens.count > beforeIndentation { tokens.removeLast(tokens.count - beforeIndentation) }
                 pos = q
                 lineTokens = tokens.count
                 keptComments = 0
@@ -405,7 +409,7 @@ extension TokenScanner {
     func firstWord(at q: Int, _ filter: CompiledFilter) -> FirstWord {
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
-        while e < n && isASCIINameContinue(p[e]) { e += 1 }
+        while e < n && skimFlags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
         if e < n && p[e] >= 0x80 { return .tokenize }
         guard filter.starterSieve.mayContain(p, q, e) else { return .plain }
         if e - q <= 8, let starterKeys = filter.starterKeys, let headerKeys = filter.headerKeys {
@@ -580,7 +584,11 @@ extension TokenScanner {
             return nil
         }
         var i = quoteAt + 1
+        let flags = skimFlags
         while i < n {
+            // Ordinary string bytes first (neither quote, backslash nor line break).
+            while i < n && flags[Int(p[i])] & SKIM_STRING_STOP == 0 { i += 1 }
+            guard i < n else { break }
             let c = p[i]
             if c == BACKSLASH {
                 if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
@@ -593,6 +601,21 @@ extension TokenScanner {
         return nil
     }
 }
+
+/// Byte classes of the skimmer's loops, as bit flags (see `isPlain`, `isASCIINameContinue`).
+let SKIM_PLAIN: UInt8 = 1, SKIM_NAME: UInt8 = 2, SKIM_STRING_STOP: UInt8 = 4
+nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    for b in 0..<256 {
+        let byte = UInt8(b)
+        var flags: UInt8 = 0
+        if isPlain(byte) { flags |= SKIM_PLAIN }
+        if isASCIINameContinue(byte) { flags |= SKIM_NAME }
+        if byte == QUOTE1 || byte == QUOTE2 || byte == BACKSLASH || byte == LF || byte == CR { flags |= SKIM_STRING_STOP }
+        table[b] = flags
+    }
+    return UnsafePointer(table)  // lives for the whole process
+}()
 
 /// Bytes that never start or end anything the skimmer must see when names need no check:
 /// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket.
@@ -608,7 +631,7 @@ extension TokenScanner {
     /// loop. A digit starts a number only after a byte that cannot continue a name (inside
     /// a name it is part of the name; numbers are consumed whole by `skipNumber`).
     mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
-        let p = self.p, n = self.n
+        let p = self.p, n = self.n, flags = skimFlags
         var i = start
         var stack: UInt64 = 0
         var depth = 0
@@ -617,10 +640,14 @@ extension TokenScanner {
         var commentAt = -1
         while i < n {
             let b = p[i]
-            if isPlain(b) { i += 1; continue }
+            if flags[Int(b)] & SKIM_PLAIN != 0 {
+                i += 1
+                while i < n && flags[Int(p[i])] & SKIM_PLAIN != 0 { i += 1 }
+                continue
+            }
             switch b {
             case 0x30...0x39:
-                if i > start && isASCIINameContinue(p[i - 1]) { i += 1; continue }
+                if i > start && flags[Int(p[i - 1])] & SKIM_NAME != 0 { i += 1; continue }
                 guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 i = e
             case 0x2E:
