@@ -79,10 +79,9 @@ struct CompiledFilter: Sendable {
     let marker: [UInt8]
     /// Each anywhere-name's offset of its rarest byte (the one memchr looks for).
     let anywherePivots: [Int]
-    /// Starters and header words of up to 8 bytes packed into integers (see `packedWord`);
-    /// nil when some word is longer (then `matches` compares bytes).
-    let starterKeys: [UInt64]?
-    let headerKeys: [UInt64]?
+    /// Starters by their sieve hash, for an exact test with one lookup; nil when some
+    /// starter is longer than 8 bytes or two share a hash (then `matches` compares bytes).
+    let starterTable: PackedWordTable?
     var structureNeedsAnywhereName = false
     /// Quick "certainly not" tests for the word lists, so that most names need no
     /// comparison against them (the lists are arrays of arrays: costly to walk per name).
@@ -100,8 +99,7 @@ struct CompiledFilter: Sendable {
         anywhereLengths = anywhere.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         headerLengths = headers.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         anywherePivots = anywhere.map { w in w.indices.min { rarity(w[$0]) < rarity(w[$1]) } ?? 0 }
-        starterKeys = starters.allSatisfy { !$0.isEmpty && $0.count <= 8 } ? starters.map(packedKey) : nil
-        headerKeys = headers.allSatisfy { !$0.isEmpty && $0.count <= 8 } ? headers.map(packedKey) : nil
+        starterTable = PackedWordTable(starters, headers: headers)
         starterSieve = WordSieve(starters)
         anywhereSieve = WordSieve(anywhere)
         // A byte that is not a lowercase letter is rarer in comments (e.g. '-' of "ember-lint").
@@ -185,6 +183,33 @@ private func packedKey(_ w: [UInt8]) -> UInt64 {
     var key: UInt64 = 0
     for (k, b) in w.enumerated() { key |= UInt64(b) << (8 * UInt64(k)) }
     return key
+}
+
+/// Words of 1...8 bytes by their `WordSieve.hash`: the word packed into an integer
+/// (`packedKey`) and whether it is a header word. Immutable after init.
+final class PackedWordTable: @unchecked Sendable {
+    let keys: UnsafeMutablePointer<UInt64>
+    let isHeader: UnsafeMutablePointer<UInt8>  // 0: no word, 1: a starter, 2: a header starter
+
+    init?(_ words: [[UInt8]], headers: [[UInt8]]) {
+        guard words.allSatisfy({ !$0.isEmpty && $0.count <= 8 }) else { return nil }
+        keys = .allocate(capacity: 256)
+        keys.initialize(repeating: 0, count: 256)
+        isHeader = .allocate(capacity: 256)
+        isHeader.initialize(repeating: 0, count: 256)
+        for w in words {
+            let h = Int(WordSieve.hash(length: w.count, first: w[0], last: w[w.count - 1]))
+            let key = packedKey(w)
+            if isHeader[h] != 0 && keys[h] != key { return nil }  // deinit frees
+            keys[h] = key
+            isHeader[h] = headers.contains(w) ? 2 : 1
+        }
+    }
+
+    deinit {
+        keys.deallocate()
+        isHeader.deallocate()
+    }
 }
 
 /// A 256-bit set of (length, first byte, last byte) hashes of a word list: a name whose
@@ -281,7 +306,7 @@ extension TokenScanner {
                 inLine = true
                 // Most lines need no tokens at all: skip them byte by byte. Anything the
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
-                let first = firstWord(at: q, filter)
+                let first = Self.firstWord(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
                 if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, occurrences, nextOccurrence),
@@ -406,18 +431,23 @@ extension TokenScanner {
     /// What the line's first token says: not a starter (skip the line), a header word
     /// (keep the line as a header), or another starter, or maybe one (a name running into
     /// non-ASCII): tokenize the line.
-    func firstWord(at q: Int, _ filter: CompiledFilter) -> FirstWord {
+    /// Static: a method would copy the whole scanner for each call from the mutating loop.
+    static func firstWord(_ p: UnsafeBufferPointer<UInt8>, _ flags: UnsafePointer<UInt8>, at q: Int, _ filter: CompiledFilter) -> FirstWord {
+        let n = p.count
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
-        while e < n && skimFlags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
+        while e < n && flags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
         if e < n && p[e] >= 0x80 { return .tokenize }
-        guard filter.starterSieve.mayContain(p, q, e) else { return .plain }
-        if e - q <= 8, let starterKeys = filter.starterKeys, let headerKeys = filter.headerKeys {
+        if let table = filter.starterTable {
+            let h = Int(WordSieve.hash(length: e - q, first: p[q], last: p[e - 1]))
+            let kind = table.isHeader[h]
+            guard kind != 0, e - q <= 8 else { return .plain }
             var key: UInt64 = 0
             for k in 0..<(e - q) { key |= UInt64(p[q + k]) << (8 * UInt64(k)) }
-            guard starterKeys.contains(key) else { return .plain }
-            return headerKeys.contains(key) ? .header : .tokenize
+            guard table.keys[h] == key else { return .plain }
+            return kind == 2 ? .header : .tokenize
         }
+        guard filter.starterSieve.mayContain(p, q, e) else { return .plain }
         guard CompiledFilter.matches(filter.starters, filter.starterLengths, p, q, e) else { return .plain }
         return CompiledFilter.matches(filter.headers, filter.headerLengths, p, q, e) ? .header : .tokenize
     }
@@ -528,7 +558,7 @@ extension TokenScanner {
     }
 
     /// `endOfComment`, eight bytes at a time while none is below 0x0E (LF and CR are).
-    func fastEndOfComment(_ start: Int) -> Int {
+    @inline(__always) func fastEndOfComment(_ start: Int) -> Int {
         var e = start
         while e + 8 <= n {
             let word = UnsafeRawPointer(p.baseAddress! + e).loadUnaligned(as: UInt64.self)
@@ -565,7 +595,7 @@ extension TokenScanner {
 
     /// End of the string literal whose quote is at `quoteAt`, as `scanString` finds it; nil
     /// when it is unterminated.
-    func skipString(quoteAt: Int) -> Int? {
+    @inline(__always) func skipString(quoteAt: Int) -> Int? {
         let q = p[quoteAt]
         if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
             // Docstrings are long: jump from quote to quote with memchr. A quote is escaped
@@ -704,7 +734,7 @@ extension TokenScanner {
     /// The last byte before `end` that is not a blank, when it belongs to a token on the
     /// same physical line; nil when a line break or continuation comes first (the line's
     /// last token is then on an earlier physical line: the caller tokenizes the line).
-    func lastSignificant(before end: Int, from start: Int) -> Int? {
+    @inline(__always) func lastSignificant(before end: Int, from start: Int) -> Int? {
         var k = end - 1
         while k >= start && (p[k] == SPACE || p[k] == TAB || p[k] == FF) { k -= 1 }
         guard k >= start, p[k] != LF, p[k] != CR, p[k] != BACKSLASH else { return nil }
