@@ -79,6 +79,8 @@ struct CompiledFilter: Sendable {
     let marker: [UInt8]
     /// Each anywhere-name's offset of its rarest byte (the one memchr looks for).
     let anywherePivots: [Int]
+    /// The memchr passes of `anywhereOccurrences`, worked out once.
+    let anywherePasses: [AnywherePass]
     /// Starters by their sieve hash, for an exact test with one lookup; nil when some
     /// starter is longer than 8 bytes or two share a hash (then `matches` compares bytes).
     let starterTable: PackedWordTable?
@@ -98,7 +100,17 @@ struct CompiledFilter: Sendable {
         starterLengths = starters.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         anywhereLengths = anywhere.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         headerLengths = headers.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
-        anywherePivots = anywhere.map { w in w.indices.min { rarity(w[$0]) < rarity(w[$1]) } ?? 0 }
+        let pivots = anywhere.map { w in w.indices.min { rarity(w[$0]) < rarity(w[$1]) } ?? 0 }
+        anywherePivots = pivots
+        var byPivot: [UInt8: [Int]] = [:]  // pivot byte -> names
+        for (x, w) in anywhere.enumerated() where !w.isEmpty { byPivot[w[pivots[x]], default: []].append(x) }
+        anywherePasses = byPivot.keys.sorted().map { [anywhere] byte in
+            let names = byPivot[byte]!
+            // The byte after each name's pivot (-1: the pivot is its last byte).
+            let afters = names.map { x in pivots[x] + 1 < anywhere[x].count ? Int32(anywhere[x][pivots[x] + 1]) : -1 }
+            return AnywherePass(pivot: byte, names: names, afters: afters, words: names.map { anywhere[$0] }, offsets: names.map { pivots[$0] },
+                                after: WordSieve.byteSet(afters))
+        }
         starterTable = PackedWordTable(starters, headers: headers)
         starterSieve = WordSieve(starters)
         anywhereSieve = WordSieve(anywhere)
@@ -116,19 +128,16 @@ struct CompiledFilter: Sendable {
         var found: [Int] = []
         // One memchr pass per distinct pivot byte; its hits are tried against every name
         // with that pivot, first by the byte after the pivot (cheap, and it rules out most).
-        var passes: [UInt8: [Int]] = [:]  // pivot byte -> names
-        for (x, w) in anywhere.enumerated() where !w.isEmpty { passes[w[anywherePivots[x]], default: []].append(x) }
-        for (pivotByte, names) in passes {
-            // The byte after each name's pivot (-1: the pivot is its last byte).
-            let afters = names.map { x in anywherePivots[x] + 1 < anywhere[x].count ? Int32(anywhere[x][anywherePivots[x] + 1]) : -1 }
+        for pass in anywherePasses {
             var from = 0
-            while from < n, let hit = memchr(base + from, Int32(pivotByte), n - from) {
+            while from < n, let hit = memchr(base + from, Int32(pass.pivot), n - from) {
                 let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
                 from = j + 1
                 let next: Int32 = j + 1 < n ? Int32(p[j + 1]) : -1
-                for y in 0..<names.count where afters[y] == next {
-                    let w = anywhere[names[y]]
-                    let s = j - anywherePivots[names[y]]
+                guard next < 0 || pass.after.contains(UInt8(next)) else { continue }
+                for y in 0..<pass.names.count where pass.afters[y] < 0 || pass.afters[y] == next {
+                    let w = pass.words[y]
+                    let s = j - pass.offsets[y]
                     guard s >= 0, s + w.count <= n else { continue }
                     var m = 0
                     while m < w.count && p[s + m] == w[m] { m += 1 }
@@ -212,6 +221,43 @@ final class PackedWordTable: @unchecked Sendable {
     }
 }
 
+/// One memchr pass of `CompiledFilter.anywhereOccurrences`: the names whose rarest byte is
+/// `pivot`, where that byte sits in each, and the byte after it.
+struct AnywherePass: Sendable {
+    let pivot: UInt8
+    let names: [Int]
+    let afters: [Int32]
+    let words: [[UInt8]]
+    let offsets: [Int]
+    /// Bytes some name has after its pivot (all bytes when one has none).
+    let after: ByteSet
+}
+
+/// 256 bits, one per byte value.
+struct ByteSet: Sendable {
+    var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    mutating func insert(_ b: UInt8) {
+        switch b >> 6 {
+        case 0: bits.0 |= 1 << UInt64(b & 63)
+        case 1: bits.1 |= 1 << UInt64(b & 63)
+        case 2: bits.2 |= 1 << UInt64(b & 63)
+        default: bits.3 |= 1 << UInt64(b & 63)
+        }
+    }
+
+    @inline(__always) func contains(_ b: UInt8) -> Bool {
+        let word: UInt64
+        switch b >> 6 {
+        case 0: word = bits.0
+        case 1: word = bits.1
+        case 2: word = bits.2
+        default: word = bits.3
+        }
+        return (word >> UInt64(b & 63)) & 1 != 0
+    }
+}
+
 /// A 256-bit set of (length, first byte, last byte) hashes of a word list: a name whose
 /// hash is absent is certainly not in the list.
 struct WordSieve: Sendable {
@@ -227,6 +273,19 @@ struct WordSieve: Sendable {
             default: bits.3 |= 1 << (h & 63)
             }
         }
+    }
+
+    /// The bytes of `values` (-1: every byte).
+    static func byteSet(_ values: [Int32]) -> ByteSet {
+        var set = ByteSet()
+        for v in values {
+            if v < 0 {
+                for b in 0...255 { set.insert(UInt8(b)) }
+            } else {
+                set.insert(UInt8(v))
+            }
+        }
+        return set
     }
 
     @inline(__always) static func hash(length: Int, first: UInt8, last: UInt8) -> UInt64 {
