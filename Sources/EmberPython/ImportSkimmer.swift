@@ -77,10 +77,20 @@ struct CompiledFilter: Sendable {
     let headers: [[UInt8]]
     let headerLengths: UInt64
     let marker: [UInt8]
-    /// Each anywhere-name's offset of its first '_' (the byte memchr looks for); nil when
-    /// some name has no '_' (then every file's names are checked).
-    let underscoreAt: [Int]?
+    /// Each anywhere-name's offset of its rarest byte (the one memchr looks for).
+    let anywherePivots: [Int]
+    /// The memchr passes of `anywhereOccurrences`, worked out once.
+    let anywherePasses: [AnywherePass]
+    /// Starters by their sieve hash, for an exact test with one lookup; nil when some
+    /// starter is longer than 8 bytes or two share a hash (then `matches` compares bytes).
+    let starterTable: PackedWordTable?
     var structureNeedsAnywhereName = false
+    /// Quick "certainly not" tests for the word lists, so that most names need no
+    /// comparison against them (the lists are arrays of arrays: costly to walk per name).
+    let starterSieve: WordSieve
+    let anywhereSieve: WordSieve
+    /// Offset in `marker` of the byte memchr looks for in a comment (the rarest kind).
+    let markerPivot: Int
 
     init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
         starters = lineStarters.map { Array($0.utf8) }
@@ -90,29 +100,53 @@ struct CompiledFilter: Sendable {
         starterLengths = starters.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         anywhereLengths = anywhere.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
         headerLengths = headers.reduce(0) { $0 | ($1.count < 64 ? 1 << UInt64($1.count) : 0) }
-        let pivots = anywhere.map { $0.firstIndex(of: 0x5F) }
-        underscoreAt = pivots.contains(nil) ? nil : pivots.map { $0! }
+        let pivots = anywhere.map { w in w.indices.min { rarity(w[$0]) < rarity(w[$1]) } ?? 0 }
+        anywherePivots = pivots
+        var byPivot: [UInt8: [Int]] = [:]  // pivot byte -> names
+        for (x, w) in anywhere.enumerated() where !w.isEmpty { byPivot[w[pivots[x]], default: []].append(x) }
+        anywherePasses = byPivot.keys.sorted().map { [anywhere] byte in
+            let names = byPivot[byte]!
+            // The byte after each name's pivot (-1: the pivot is its last byte).
+            let afters = names.map { x in pivots[x] + 1 < anywhere[x].count ? Int32(anywhere[x][pivots[x] + 1]) : -1 }
+            return AnywherePass(pivot: byte, names: names, afters: afters, words: names.map { anywhere[$0] }, offsets: names.map { pivots[$0] },
+                                after: WordSieve.byteSet(afters))
+        }
+        starterTable = PackedWordTable(starters, headers: headers)
+        starterSieve = WordSieve(starters)
+        anywhereSieve = WordSieve(anywhere)
+        // A byte that is not a lowercase letter is rarer in comments (e.g. '-' of "ember-lint").
+        markerPivot = marker.firstIndex { !((0x61...0x7A).contains($0)) } ?? 0
     }
 
-    /// Whether any anywhere-name occurs in the text at all (in code, strings or comments).
-    /// Most files hold none, and then no name needs to be looked at while skipping.
-    func mayContainAnywhereName(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard !anywhere.isEmpty else { return false }
-        guard let underscoreAt, let base = p.baseAddress else { return true }
+    /// Offsets where an anywhere-name's bytes occur in the text (in code, strings or
+    /// comments, maybe inside a longer name), ascending. Most files hold none, and then no
+    /// name needs to be looked at while skipping; in the others only the lines around
+    /// these offsets do.
+    func anywhereOccurrences(_ p: UnsafeBufferPointer<UInt8>) -> [Int] {
+        guard let base = p.baseAddress else { return [] }
         let n = p.count
-        var from = 0
-        while from < n, let hit = memchr(base + from, 0x5F, n - from) {
-            let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            for (w, k) in zip(anywhere, underscoreAt) {
-                let s = j - k
-                guard s >= 0, s + w.count <= n else { continue }
-                var m = 0
-                while m < w.count && p[s + m] == w[m] { m += 1 }
-                if m == w.count { return true }
+        var found: [Int] = []
+        // One memchr pass per distinct pivot byte; its hits are tried against every name
+        // with that pivot, first by the byte after the pivot (cheap, and it rules out most).
+        for pass in anywherePasses {
+            var from = 0
+            while from < n, let hit = memchr(base + from, Int32(pass.pivot), n - from) {
+                let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                from = j + 1
+                let next: Int32 = j + 1 < n ? Int32(p[j + 1]) : -1
+                guard next < 0 || pass.after.contains(UInt8(next)) else { continue }
+                for y in 0..<pass.names.count where pass.afters[y] < 0 || pass.afters[y] == next {
+                    let w = pass.words[y]
+                    let s = j - pass.offsets[y]
+                    guard s >= 0, s + w.count <= n else { continue }
+                    var m = 0
+                    while m < w.count && p[s + m] == w[m] { m += 1 }
+                    if m == w.count { found.append(s) }
+                }
             }
-            from = j + 1
         }
-        return false
+        found.sort()
+        return found
     }
 
     @inline(__always) static func matches(_ words: [[UInt8]], _ lengths: UInt64, _ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
@@ -128,19 +162,147 @@ struct CompiledFilter: Sendable {
 
     func containsMarker(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
         let m = marker.count
-        guard m > 0, e - s >= m else { return false }
-
-        let first = marker[0]
-        var i = s
-        while i <= e - m {
-            if p[i] == first {
-                var k = 1
-                while k < m && p[i + k] == marker[k] { k += 1 }
-                if k == m { return true }
-            }
-            i += 1
+        guard m > 0, e - s >= m, let base = p.baseAddress else { return false }
+        let k = markerPivot
+        // Candidate starts are s...e-m; their pivot bytes lie in s+k ..< e-m+k+1.
+        var from = s + k
+        let limit = e - m + k + 1
+        while from < limit, let hit = memchr(base + from, Int32(marker[k]), limit - from) {
+            let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            let start = j - k
+            var t = 0
+            while t < m && p[start + t] == marker[t] { t += 1 }
+            if t == m { return true }
+            from = j + 1
         }
         return false
+    }
+}
+
+/// How common a byte is in Python source (higher: more common), to pick the byte of a
+/// word that memchr finds the fewest times. Letters by their count in the CPython 3.11
+/// stdlib, rarest first; other bytes ('_' is about as common as 'p') count as common.
+private func rarity(_ b: UInt8) -> Int {
+    let lettersRarestFirst = Array("JQZYKXVWjGHzBUMDFPOqCSLRNAvIkwTyExbghmupdcflinoratse".utf8)
+    return lettersRarestFirst.firstIndex(of: b) ?? 100
+}
+
+/// A word of 1...8 bytes as an integer: its bytes little-endian, zero above.
+private func packedKey(_ w: [UInt8]) -> UInt64 {
+    var key: UInt64 = 0
+    for (k, b) in w.enumerated() { key |= UInt64(b) << (8 * UInt64(k)) }
+    return key
+}
+
+/// Words of 1...8 bytes by their `WordSieve.hash`: the word packed into an integer
+/// (`packedKey`) and whether it is a header word. Immutable after init.
+final class PackedWordTable: @unchecked Sendable {
+    let keys: UnsafeMutablePointer<UInt64>
+    let isHeader: UnsafeMutablePointer<UInt8>  // 0: no word, 1: a starter, 2: a header starter
+
+    init?(_ words: [[UInt8]], headers: [[UInt8]]) {
+        guard words.allSatisfy({ !$0.isEmpty && $0.count <= 8 }) else { return nil }
+        keys = .allocate(capacity: 256)
+        keys.initialize(repeating: 0, count: 256)
+        isHeader = .allocate(capacity: 256)
+        isHeader.initialize(repeating: 0, count: 256)
+        for w in words {
+            let h = Int(WordSieve.hash(length: w.count, first: w[0], last: w[w.count - 1]))
+            let key = packedKey(w)
+            if isHeader[h] != 0 && keys[h] != key { return nil }  // deinit frees
+            keys[h] = key
+            isHeader[h] = headers.contains(w) ? 2 : 1
+        }
+    }
+
+    deinit {
+        keys.deallocate()
+        isHeader.deallocate()
+    }
+}
+
+/// One memchr pass of `CompiledFilter.anywhereOccurrences`: the names whose rarest byte is
+/// `pivot`, where that byte sits in each, and the byte after it.
+struct AnywherePass: Sendable {
+    let pivot: UInt8
+    let names: [Int]
+    let afters: [Int32]
+    let words: [[UInt8]]
+    let offsets: [Int]
+    /// Bytes some name has after its pivot (all bytes when one has none).
+    let after: ByteSet
+}
+
+/// 256 bits, one per byte value.
+struct ByteSet: Sendable {
+    var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    mutating func insert(_ b: UInt8) {
+        switch b >> 6 {
+        case 0: bits.0 |= 1 << UInt64(b & 63)
+        case 1: bits.1 |= 1 << UInt64(b & 63)
+        case 2: bits.2 |= 1 << UInt64(b & 63)
+        default: bits.3 |= 1 << UInt64(b & 63)
+        }
+    }
+
+    @inline(__always) func contains(_ b: UInt8) -> Bool {
+        let word: UInt64
+        switch b >> 6 {
+        case 0: word = bits.0
+        case 1: word = bits.1
+        case 2: word = bits.2
+        default: word = bits.3
+        }
+        return (word >> UInt64(b & 63)) & 1 != 0
+    }
+}
+
+/// A 256-bit set of (length, first byte, last byte) hashes of a word list: a name whose
+/// hash is absent is certainly not in the list.
+struct WordSieve: Sendable {
+    var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ words: [[UInt8]]) {
+        for w in words where !w.isEmpty {
+            let h = WordSieve.hash(length: w.count, first: w[0], last: w[w.count - 1])
+            switch h >> 6 {
+            case 0: bits.0 |= 1 << (h & 63)
+            case 1: bits.1 |= 1 << (h & 63)
+            case 2: bits.2 |= 1 << (h & 63)
+            default: bits.3 |= 1 << (h & 63)
+            }
+        }
+    }
+
+    /// The bytes of `values` (-1: every byte).
+    static func byteSet(_ values: [Int32]) -> ByteSet {
+        var set = ByteSet()
+        for v in values {
+            if v < 0 {
+                for b in 0...255 { set.insert(UInt8(b)) }
+            } else {
+                set.insert(UInt8(v))
+            }
+        }
+        return set
+    }
+
+    @inline(__always) static func hash(length: Int, first: UInt8, last: UInt8) -> UInt64 {
+        (UInt64(truncatingIfNeeded: length) &* 37 &+ UInt64(first) &* 5 &+ UInt64(last) &* 11) & 255
+    }
+
+    /// False: the word p[s..<e] (non-empty) is not in the list.
+    @inline(__always) func mayContain(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        let h = WordSieve.hash(length: e - s, first: p[s], last: p[e - 1])
+        let word: UInt64
+        switch h >> 6 {
+        case 0: word = bits.0
+        case 1: word = bits.1
+        case 2: word = bits.2
+        default: word = bits.3
+        }
+        return (word >> (h & 63)) & 1 != 0
     }
 }
 
@@ -156,13 +318,21 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
-        let checkNames = filter.mayContainAnywhereName(p)
-        let keepStructure = checkNames || !filter.structureNeedsAnywhereName
+        let occurrences = filter.anywhereOccurrences(p)
+        // The next occurrence of an anywhere-name's bytes at or after the current line.
+        var nextOccurrence = 0
+        let keepStructure = !occurrences.isEmpty || !filter.structureNeedsAnywhereName
+        indentationMakesNoTokens = !keepStructure
+        defer { indentationMakesNoTokens = false }
         lineLoop: while pos < n {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
             if parenDepth == 0 && !continued {
                 var column = 0, altColumn = 0, q = pos
+                // Deep indentation is common: eight spaces at a time.
+                while q + 8 <= n && UnsafeRawPointer(p.baseAddress! + q).loadUnaligned(as: UInt64.self) == 0x2020_2020_2020_2020 {
+                    column += 8; altColumn += 8; q += 8
+                }
                 measure: while q < n {
                     switch p[q] {
                     case SPACE: column += 1; altColumn += 1
@@ -183,20 +353,22 @@ extension TokenScanner {
                     pos = afterNewline(q)
                     continue lineLoop
                 }
-                let beforeIndentation = tokens.count
-                indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
-                // Still measured (its errors count), but without block structure to keep
-                // the INDENT/DEDENT tokens are dropped.
-                if !keepStructure && tokens.count > beforeIndentation { tokens.removeLast(tokens.count - beforeIndentation) }
+                // The same level as the line before (most lines): indentation() would do nothing.
+                // Without block structure to keep it still checks levels (its errors count)
+                // but makes no INDENT/DEDENT tokens.
+                if column != indents[indents.count - 1] || altColumn != altIndents[altIndents.count - 1] {
+                    indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
+                }
                 pos = q
                 lineTokens = tokens.count
                 keptComments = 0
                 inLine = true
                 // Most lines need no tokens at all: skip them byte by byte. Anything the
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
-                let first = firstWord(at: q, filter)
+                let first = Self.firstWord(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
-                if first != .tokenize, let skipped = checkNames ? skipLine(from: q, filter) : skipLineWithoutNames(from: q, filter),
+                while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
+                if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, occurrences, nextOccurrence),
                    first == .plain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header && keepStructure {
                         var e = q
@@ -318,11 +490,23 @@ extension TokenScanner {
     /// What the line's first token says: not a starter (skip the line), a header word
     /// (keep the line as a header), or another starter, or maybe one (a name running into
     /// non-ASCII): tokenize the line.
-    func firstWord(at q: Int, _ filter: CompiledFilter) -> FirstWord {
+    /// Static: a method would copy the whole scanner for each call from the mutating loop.
+    static func firstWord(_ p: UnsafeBufferPointer<UInt8>, _ flags: UnsafePointer<UInt8>, at q: Int, _ filter: CompiledFilter) -> FirstWord {
+        let n = p.count
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
-        while e < n && isASCIINameContinue(p[e]) { e += 1 }
+        while e < n && flags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
         if e < n && p[e] >= 0x80 { return .tokenize }
+        if let table = filter.starterTable {
+            let h = Int(WordSieve.hash(length: e - q, first: p[q], last: p[e - 1]))
+            let kind = table.isHeader[h]
+            guard kind != 0, e - q <= 8 else { return .plain }
+            var key: UInt64 = 0
+            for k in 0..<(e - q) { key |= UInt64(p[q + k]) << (8 * UInt64(k)) }
+            guard table.keys[h] == key else { return .plain }
+            return kind == 2 ? .header : .tokenize
+        }
+        guard filter.starterSieve.mayContain(p, q, e) else { return .plain }
         guard CompiledFilter.matches(filter.starters, filter.starterLengths, p, q, e) else { return .plain }
         return CompiledFilter.matches(filter.headers, filter.headerLengths, p, q, e) ? .header : .tokenize
     }
@@ -334,6 +518,19 @@ extension TokenScanner {
         var newlineAt: Int
         /// Last byte of the line's last token.
         var lastSignificant: Int
+    }
+
+    /// `skipLineWithoutNames`, unless the line holds an occurrence of an anywhere-name's
+    /// bytes (`occurrences[next...]`): then `skipLine`, which looks at every name.
+    @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ occurrences: [Int], _ next: Int) -> SkippedLine? {
+        let before = tokens.count
+        let skipped = skipLineWithoutNames(from: start, filter)
+        guard next < occurrences.count else { return skipped }
+        // Where the fast skip stopped (or gave up): any occurrence before that may be a name.
+        let reached = skipped?.end ?? n
+        guard occurrences[next] < reached else { return skipped }
+        if tokens.count > before { tokens.removeLast(tokens.count - before) }  // its marked comments
+        return skipLine(from: start, filter)
     }
 
     /// Skips one logical line that starts at `start` without making tokens, and returns
@@ -360,10 +557,10 @@ extension TokenScanner {
                 i += 1
                 while i < n && isASCIINameContinue(p[i]) { i += 1 }
                 if i < n && p[i] >= 0x80 { return nil }
-                if CompiledFilter.matches(filter.anywhere, filter.anywhereLengths, p, s, i) { return nil }
+                if filter.anywhereSieve.mayContain(p, s, i) && CompiledFilter.matches(filter.anywhere, filter.anywhereLengths, p, s, i) { return nil }
                 last = i - 1
             case 0x30...0x39:
-                guard let e = skipNumber(at: i) else { return nil }
+                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 i = e
                 last = e - 1
             case 0x2E:  // . ... or a number like .5
@@ -420,7 +617,7 @@ extension TokenScanner {
     }
 
     /// `endOfComment`, eight bytes at a time while none is below 0x0E (LF and CR are).
-    func fastEndOfComment(_ start: Int) -> Int {
+    @inline(__always) func fastEndOfComment(_ start: Int) -> Int {
         var e = start
         while e + 8 <= n {
             let word = UnsafeRawPointer(p.baseAddress! + e).loadUnaligned(as: UInt64.self)
@@ -429,6 +626,19 @@ extension TokenScanner {
         }
         while e < n && p[e] != LF && p[e] != CR { e += 1 }
         return e
+    }
+
+    /// End of the decimal integer at `at` (a digit) when it is plainly one the tokenizer
+    /// accepts: digits without '_' or a leading zero (a lone "0" is fine), followed by a byte
+    /// that cannot continue a number. Nil: let `skipNumber` decide.
+    @inline(__always) func simpleIntegerEnd(at: Int) -> Int? {
+        var j = at + 1
+        if p[at] != 0x30 {
+            while j < n && p[j] &- 0x30 < 10 { j += 1 }
+        }
+        guard j < n else { return j }
+        let c = p[j]
+        return c < 0x80 && c != 0x2E && !isASCIINameContinue(c) ? j : nil
     }
 
     /// The tokenizer's number scan at `at`, without keeping the token; nil when it reports.
@@ -444,7 +654,7 @@ extension TokenScanner {
 
     /// End of the string literal whose quote is at `quoteAt`, as `scanString` finds it; nil
     /// when it is unterminated.
-    func skipString(quoteAt: Int) -> Int? {
+    @inline(__always) func skipString(quoteAt: Int) -> Int? {
         let q = p[quoteAt]
         if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
             // Docstrings are long: jump from quote to quote with memchr. A quote is escaped
@@ -463,7 +673,11 @@ extension TokenScanner {
             return nil
         }
         var i = quoteAt + 1
+        let flags = skimFlags
         while i < n {
+            // Ordinary string bytes first (neither quote, backslash nor line break).
+            while i < n && flags[Int(p[i])] & SKIM_STRING_STOP == 0 { i += 1 }
+            guard i < n else { break }
             let c = p[i]
             if c == BACKSLASH {
                 if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
@@ -476,6 +690,21 @@ extension TokenScanner {
         return nil
     }
 }
+
+/// Byte classes of the skimmer's loops, as bit flags (see `isPlain`, `isASCIINameContinue`).
+let SKIM_PLAIN: UInt8 = 1, SKIM_NAME: UInt8 = 2, SKIM_STRING_STOP: UInt8 = 4
+nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    for b in 0..<256 {
+        let byte = UInt8(b)
+        var flags: UInt8 = 0
+        if isPlain(byte) { flags |= SKIM_PLAIN }
+        if isASCIINameContinue(byte) { flags |= SKIM_NAME }
+        if byte == QUOTE1 || byte == QUOTE2 || byte == BACKSLASH || byte == LF || byte == CR { flags |= SKIM_STRING_STOP }
+        table[b] = flags
+    }
+    return UnsafePointer(table)  // lives for the whole process
+}()
 
 /// Bytes that never start or end anything the skimmer must see when names need no check:
 /// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket.
@@ -491,7 +720,7 @@ extension TokenScanner {
     /// loop. A digit starts a number only after a byte that cannot continue a name (inside
     /// a name it is part of the name; numbers are consumed whole by `skipNumber`).
     mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
-        let p = self.p, n = self.n
+        let p = self.p, n = self.n, flags = skimFlags
         var i = start
         var stack: UInt64 = 0
         var depth = 0
@@ -500,11 +729,15 @@ extension TokenScanner {
         var commentAt = -1
         while i < n {
             let b = p[i]
-            if isPlain(b) { i += 1; continue }
+            if flags[Int(b)] & SKIM_PLAIN != 0 {
+                i += 1
+                while i < n && flags[Int(p[i])] & SKIM_PLAIN != 0 { i += 1 }
+                continue
+            }
             switch b {
             case 0x30...0x39:
-                if i > start && isASCIINameContinue(p[i - 1]) { i += 1; continue }
-                guard let e = skipNumber(at: i) else { return nil }
+                if i > start && flags[Int(p[i - 1])] & SKIM_NAME != 0 { i += 1; continue }
+                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 i = e
             case 0x2E:
                 if i + 1 < n && p[i + 1] &- 0x30 < 10 {
@@ -560,7 +793,7 @@ extension TokenScanner {
     /// The last byte before `end` that is not a blank, when it belongs to a token on the
     /// same physical line; nil when a line break or continuation comes first (the line's
     /// last token is then on an earlier physical line: the caller tokenizes the line).
-    func lastSignificant(before end: Int, from start: Int) -> Int? {
+    @inline(__always) func lastSignificant(before end: Int, from start: Int) -> Int? {
         var k = end - 1
         while k >= start && (p[k] == SPACE || p[k] == TAB || p[k] == FF) { k -= 1 }
         guard k >= start, p[k] != LF, p[k] != CR, p[k] != BACKSLASH else { return nil }

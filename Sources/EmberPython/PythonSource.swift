@@ -180,7 +180,14 @@ public struct PythonSource: Sendable {
             let n = p.count
             let raw = UnsafeRawPointer(p.baseAddress)
             while i < n {
-                // ASCII fast path: eight bytes at a time.
+                // ASCII fast path: 32 bytes at a time, then eight.
+                if let raw, i + 32 <= n,
+                   (raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self) | raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                    & 0x8080_8080_8080_8080 == 0 {
+                    i += 32
+                    continue
+                }
                 if let raw, i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
                     i += 8
                     continue

@@ -92,6 +92,11 @@ struct TokenScanner {
     var whitespaceStart = 0
     /// `nameContinueTable`, read once: a global's lazy-init check in the hot loop is costly.
     let nameTable: UnsafeBufferPointer<UInt8> = nameContinueTable
+    /// `skimByteFlags` (ImportSkimmer.swift), read once for the same reason.
+    let skimFlags: UnsafePointer<UInt8> = skimByteFlags
+    /// The import skimmer without block structure: `indentation` checks levels but adds
+    /// no INDENT/DEDENT tokens.
+    var indentationMakesNoTokens = false
     var lastContinuation = 0
 
     /// `reserveTokens`: initial capacity (default: enough for the whole text).
@@ -215,7 +220,7 @@ struct TokenScanner {
             }
             indents.append(column)
             altIndents.append(altColumn)
-            add(.indent, lineStart, q)
+            if !indentationMakesNoTokens { add(.indent, lineStart, q) }
             if indents.count == 101 { diagnose("too many levels of indentation", q) }  // CPython's MAXINDENT
             return
         }
@@ -225,7 +230,7 @@ struct TokenScanner {
         while column < indents[indents.count - 1] {
             indents.removeLast()
             altIndents.removeLast()
-            add(.dedent, q, q)
+            if !indentationMakesNoTokens { add(.dedent, q, q) }
         }
         if column > indents[indents.count - 1] {
             // Recover from a bad unindent: treat this column as the current level.
