@@ -72,7 +72,9 @@ public enum EmberLintCLI {
     public static let defaultPythonExtractor: (any PythonImportExtractor)? = TokenPythonImportExtractor()
 
     /// Parses arguments and runs; never exits the process.
-    public static func run(_ arguments: [String], pythonExtractor: (any PythonImportExtractor)? = defaultPythonExtractor) -> Result {
+    /// `keepMemoryAtExit`: the caller exits right after printing (see `LintOptions`).
+    public static func run(_ arguments: [String], pythonExtractor: (any PythonImportExtractor)? = defaultPythonExtractor,
+                           keepMemoryAtExit: Bool = false) -> Result {
         let command: EmberLintCommand
         do {
             command = try EmberLintCommand.parse(arguments)
@@ -85,10 +87,10 @@ public enum EmberLintCLI {
         }
         var extractor = pythonExtractor
         if command.checkSyntax, extractor is TokenPythonImportExtractor { extractor = TokenPythonImportExtractor(checkSyntax: true) }
-        return execute(command, pythonExtractor: extractor)
+        return execute(command, pythonExtractor: extractor, keepMemoryAtExit: keepMemoryAtExit)
     }
 
-    static func execute(_ command: EmberLintCommand, pythonExtractor: (any PythonImportExtractor)?) -> Result {
+    static func execute(_ command: EmberLintCommand, pythonExtractor: (any PythonImportExtractor)?, keepMemoryAtExit: Bool = false) -> Result {
         guard let format = OutputFormat(rawValue: command.format) else {
             return Result(code: .usageOrConfigError, stdout: "",
                           stderr: "ember-lint: unknown --format '\(command.format)'; use one of: text, json, sarif, github\n")
@@ -111,6 +113,7 @@ public enum EmberLintCLI {
         var options = LintOptions(paths: paths, rules: rules)
         options.explain = command.explain
         if let jobs = command.jobs { options.jobs = jobs }
+        options.keepMemoryAtExit = keepMemoryAtExit
         if !command.noCache {
             // Facts found with and without the full syntax check differ; keep them apart.
             // Unchanged files (same size, modification time and inode) reuse last run's facts.

@@ -1,20 +1,23 @@
 /// Decides whether one import edge is allowed by the layer rules.
 struct LayerChecker: Sendable {
     let rules: RuleSet
-    private let memo = LayerMemo()
+    /// Layer of every module of the tree (-1: none), looked up once: edges ask about the
+    /// same modules over and over. Read-only, so worker threads share it.
+    private let layerOfModule: [String: Int]
 
-    /// Layer lookups repeat for every edge of a module; one run asks each module once.
-    /// Used from one thread at a time (the rules phase is sequential).
-    private final class LayerMemo: @unchecked Sendable {
-        var layerOfModule: [String: Int] = [:]
+    init(rules: RuleSet, knownModules: Set<String> = []) {
+        self.rules = rules
+        var table: [String: Int] = [:]
+        table.reserveCapacity(knownModules.count)
+        if !rules.layers.isEmpty {
+            for m in knownModules { table[m] = rules.layerIndex(of: m) ?? -1 }
+        }
+        layerOfModule = table
     }
 
-    init(rules: RuleSet) { self.rules = rules }
-
     func layer(of module: String) -> Layer? {
-        if let i = memo.layerOfModule[module] { return i < 0 ? nil : rules.layers[i] }
-        let i = rules.layerIndex(of: module) ?? -1
-        memo.layerOfModule[module] = i
+        guard !rules.layers.isEmpty else { return nil }
+        let i = layerOfModule[module] ?? rules.layerIndex(of: module) ?? -1
         return i < 0 ? nil : rules.layers[i]
     }
 

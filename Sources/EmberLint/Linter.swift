@@ -1,5 +1,6 @@
 import Dispatch
 import EmberUtils
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,6 +19,9 @@ public struct ImportEdge: Encodable, Sendable, Hashable {
     public var dynamic: Bool
     var startOffset: Int
     var endOffset: Int
+    /// Importer's and imported module's numbers in the run's `ModuleNumbering` (-1: none).
+    var importerNode: Int32 = -1
+    var importedNode: Int32 = -1
 
     enum CodingKeys: String, CodingKey { case importer, imported, path, line, column, kind, typeChecking, dynamic }
 }
@@ -31,6 +35,9 @@ public struct LintOptions: Sendable {
     public var jobs: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Folder for the per-file analysis cache; nil: no cache.
     public var cacheDirectory: String?
+    /// Leave the run's working data to the process's exit instead of freeing it (a
+    /// command that exits right after printing the report).
+    public var keepMemoryAtExit = false
 
     public init(paths: [String], rules: RuleSet) {
         self.paths = paths
@@ -58,6 +65,35 @@ public enum StandardLibraries {
 
     static func parseList(_ text: String) -> Set<String> {
         Set(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingSpaces() }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
+    }
+}
+
+/// Hands out indices to the workers of the parallel phase.
+final class AtomicCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    /// Adds `n` and returns the value before.
+    func add(_ n: Int) -> Int { value.wrappingAdd(n, ordering: .relaxed).oldValue }
+}
+
+/// The run's per-file results, kept alive on purpose until the process exits.
+final class ResultsKeptAlive {
+    let analyses: ResultSlots<FileAnalysis>
+    let outcomes: ResultSlots<Linter.FileOutcome>
+    let graph: ModuleGraph
+    init(analyses: ResultSlots<FileAnalysis>, outcomes: ResultSlots<Linter.FileOutcome>, graph: ModuleGraph) {
+        self.analyses = analyses
+        self.outcomes = outcomes
+        self.graph = graph
+    }
+}
+
+extension Linter {
+    /// EMBER_LINT_PROFILE set: each phase's time goes to stderr.
+    static let profiling = getenv("EMBER_LINT_PROFILE") != nil
+
+    static func note(_ line: String) {
+        let text = line + "\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
     }
 }
 
@@ -122,155 +158,131 @@ public struct Linter: Sendable {
         self.pythonExtractor = pythonExtractor
     }
 
+    /// What one file contributes to the report, worked out in the parallel phase.
+    struct FileOutcome {
+        var edges: [ImportEdge] = []
+        var diagnostics: [Diagnostic] = []
+        var importCount = 0
+        var suppressions: [Suppression]?
+        /// Indices into `rules.ignores` that silenced one of this file's imports.
+        var usedIgnores: [Int] = []
+    }
+
     public func run() -> LintReport {
         let started = MonotonicClock.nanoseconds()
+        let profile = Linter.profiling
+        var mark = started
+        func phase(_ name: String) {
+            guard profile else { return }
+            let now = MonotonicClock.nanoseconds()
+            Linter.note("ember-lint profile: \(name) \(Double(now - mark) / 1e6) ms")
+            mark = now
+        }
         let rules = options.rules
-        let (found, walkProblems) = FileWalker.walk(options.paths)
+        let (walked, walkProblems) = FileWalker.walk(options.paths)
+        // Reports are ordered by path: files in path order let every later step keep that
+        // order by concatenating per-file results. A file reached twice is checked once.
+        let sorted = walked.sorted { $0.path < $1.path }
+        let found = sorted.enumerated().compactMap { i, f in i > 0 && sorted[i - 1].path == f.path ? nil : f }
         var diagnostics: [Diagnostic] = walkProblems.map {
             Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
         }
-        let naming = ModuleNaming(paths: options.paths, rules: rules)
+        phase("walk")
 
-        // Phase 1 (parallel): read and scan every file.
-        let slots = ResultSlots<FileAnalysis>(count: found.count)
+        // Module names come from paths alone, so the module index (what `from x import y`
+        // resolves against) exists before any file is read. A file that cannot be read is
+        // still a module of the tree.
+        let naming = ModuleNaming(paths: options.paths, rules: rules)
+        let names = found.map { naming.module(of: $0) }
+        phase("names")
+        var pythonModules: Set<String> = []
+        var swiftModuleNames: Set<String> = []
+        for (f, name) in zip(found, names) {
+            if f.language == .python { pythonModules.insert(name.0) } else { swiftModuleNames.insert(name.0) }
+        }
+        let swiftModules = swiftModuleNames
+        let index = PythonModuleIndex(modules: pythonModules)
+        phase("index")
+        let knownModules = index.modules.union(swiftModules)
+        let checker = LayerChecker(rules: rules, knownModules: knownModules)
+        let numbering = ModuleNumbering(modules: knownModules)
+        phase("naming")
+
+        // Parallel: read, scan, resolve and check every file.
+        let analyses = ResultSlots<FileAnalysis>(count: found.count)
+        let outcomes = ResultSlots<FileOutcome>(count: found.count)
         let extractor = pythonExtractor
         let cache = options.cacheDirectory.map { AnalysisCache.load(directory: $0) }
         let cached = cache?.entries ?? [:]
-        let work: @Sendable (Int) -> Void = { index in
-            slots.set(index, Linter.analyse(found[index], naming: naming, extractor: extractor, cached: cached[found[index].path]))
+        let work: @Sendable (Int) -> Void = { [self] i in
+            let analysis = Linter.analyse(found[i], module: names[i], extractor: extractor, cached: cached[found[i].path])
+            outcomes.set(i, outcome(of: analysis, index: index, swiftModules: swiftModules, checker: checker, numbering: numbering))
+            analyses.set(i, analysis)
         }
         if options.jobs <= 1 || found.count < 8 {
             for i in 0..<found.count { work(i) }
         } else {
-            // Chunks of files per task keep scheduling overhead low.
-            let chunk = max(1, found.count / (options.jobs * 8))
-            let tasks = (found.count + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: tasks) { t in
-                let end = min(found.count, (t + 1) * chunk)
-                for i in (t * chunk)..<end { work(i) }
+            // Small chunks from a shared counter: big files do not leave a core idle.
+            let next = AtomicCounter()
+            let chunk = max(1, min(16, found.count / (options.jobs * 16)))
+            DispatchQueue.concurrentPerform(iterations: options.jobs) { _ in
+                while true {
+                    let begin = next.add(chunk)
+                    guard begin < found.count else { return }
+                    for i in begin..<min(found.count, begin + chunk) { work(i) }
+                }
             }
         }
-        var files: [FileAnalysis] = []
-        files.reserveCapacity(found.count)
-        for i in 0..<found.count { if let a = slots.get(i) { files.append(a) } }
-        let cacheable = files.filter { $0.stamp != nil }
-        if var cache, cacheable.contains(where: { !$0.fromCache }) || cache.entries.count != cacheable.count {
-            cache.entries = [:]
-            for f in cacheable { cache.entries[f.file.path] = (f.stamp!, f) }
-            cache.save()
-        }
+        phase("analyse")
 
-        // Phase 2: resolve imports into edges.
-        var pythonModules: Set<String> = []
-        var swiftModules: Set<String> = []
-        for f in files where f.failure == nil {
-            if f.file.language == .python { pythonModules.insert(f.module) } else { swiftModules.insert(f.module) }
+        if var cache {
+            var changed = false
+            var count = 0
+            for i in 0..<found.count {
+                guard let a = analyses.get(i), a.stamp != nil else { continue }
+                count += 1
+                if !a.fromCache { changed = true }
+            }
+            if changed || cache.entries.count != count {
+                cache.entries = [:]
+                for i in 0..<found.count {
+                    guard let a = analyses.get(i), let stamp = a.stamp else { continue }
+                    cache.entries[a.file.path] = (stamp, a)
+                }
+                cache.save()
+            }
         }
-        let index = PythonModuleIndex(modules: pythonModules)
+        phase("cache")
+
         var edges: [ImportEdge] = []
         var importCount = 0
         var suppressionsByPath: [String: [Suppression]] = [:]
-        for f in files {
-            let path = f.file.path
-            if let failure = f.failure {
-                let (line, col) = f.positions.location(of: failure.offset)
-                diagnostics.append(Diagnostic(code: .unreadableFile, path: path, startOffset: failure.offset, endOffset: failure.offset,
-                                              line: line, column: col + 1, message: failure.message))
-                continue
-            }
-            let table = f.positions
-            func position(_ offset: Int) -> (Int, Int) { let (l, c) = table.location(of: offset); return (l, c + 1) }
-            func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false) {
-                let (l, c) = position(start)
-                edges.append(ImportEdge(importer: f.module, imported: imported, path: path, line: l, column: c, kind: kind,
-                                        typeChecking: typeChecking, dynamic: dynamic, startOffset: start, endOffset: end))
-            }
-            if let py = f.python {
-                suppressionsByPath[path] = py.suppressions
-                for e in py.syntaxErrors {
-                    let (l, c) = position(e.offset)
-                    diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: e.offset, endOffset: e.offset, line: l, column: c,
-                                                  message: "\(e.message); imports after this point may be missing"))
-                }
-                for statement in py.imports {
-                    importCount += 1
-                    if statement.typeChecking && rules.typeChecking == .ignored { continue }
-                    guard let targets = index.resolve(statement, importer: f.module, importerIsPackage: f.isPackage) else {
-                        let (l, c) = position(statement.offset)
-                        let dots = String(repeating: ".", count: statement.level)
-                        diagnostics.append(Diagnostic(code: .relativeImportBeyondTop, path: path, startOffset: statement.offset, endOffset: statement.end,
-                                                      line: l, column: c,
-                                                      message: "relative import '\(dots)\(statement.module)' in \(f.module) climbs above the top-level package; use an absolute import",
-                                                      importer: f.module, imported: dots + statement.module))
-                        continue
-                    }
-                    for t in targets {
-                        // `pkg.__init__` is the package itself. A module importing itself
-                        // stays in the graph (as in grimp); cycles and layers ignore it.
-                        var module = t.module
-                        if module.hasSuffix(".__init__") { module.removeLast(9) }
-                        edge(module, classifyPython(module, index: index), t.offset, t.end, typeChecking: statement.typeChecking, dynamic: statement.dynamic)
-                    }
-                }
-                for d in py.computedDynamicImports {
-                    let (l, c) = position(d.offset)
-                    diagnostics.append(Diagnostic(code: .dynamicImport, path: path, startOffset: d.offset, endOffset: d.end, line: l, column: c,
-                                                  message: "\(f.module) imports a module whose name is computed at run time; ember-lint cannot check it",
-                                                  importer: f.module))
-                }
-                if f.isPackage && rules.initExportsOnly && isGoverned(f.module, rules: rules) {
-                    for logic in py.initLogic {
-                        let (l, c) = position(logic.offset)
-                        diagnostics.append(Diagnostic(code: .initLogic, path: path, startOffset: logic.offset, endOffset: logic.end, line: l, column: c,
-                                                      message: "\(path.lastPathComponent) of \(f.module) holds \(logic.what); a package's __init__.py may only export its public API (docstring, imports, __all__, __version__, aliases)",
-                                                      importer: f.module))
-                    }
-                }
-            } else if let sw = f.swift {
-                suppressionsByPath[path] = sw.suppressions
-                for p in sw.problems {
-                    let (l, c) = position(p.offset)
-                    diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: p.offset, endOffset: p.offset, line: l, column: c, message: p.message))
-                }
-                for imp in sw.imports {
-                    importCount += 1
-                    guard imp.module != f.module else { continue }
-                    let kind: ImportTargetKind = swiftModules.contains(imp.module) ? .internal
-                        : (StandardLibraries.swift.contains(imp.module) ? .stdlib : .thirdParty)
-                    edge(imp.module, kind, imp.offset, imp.end)
-                }
-            }
-        }
-        edges.sort { ($0.path, $0.line, $0.column, $0.imported) < ($1.path, $1.line, $1.column, $1.imported) }
-
-        // Phase 3: rules.
-        let checker = LayerChecker(rules: rules)
         var usedIgnores: Set<Int> = []
-        for e in edges {
-            guard let verdict = checker.check(e) else { continue }
-            if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
-                usedIgnores.insert(ignoreIndex)
-                continue
-            }
-            var notes: [String] = []
-            if options.explain { notes.append(verdict.explanation) }
-            diagnostics.append(Diagnostic(code: verdict.code, path: e.path, startOffset: e.startOffset, endOffset: e.endOffset,
-                                          line: e.line, column: e.column, message: verdict.message, notes: notes,
-                                          importer: e.importer, imported: e.imported))
+        for i in 0..<found.count {
+            guard let o = outcomes.get(i) else { continue }
+            edges.append(contentsOf: o.edges)
+            diagnostics.append(contentsOf: o.diagnostics)
+            importCount += o.importCount
+            if let s = o.suppressions { suppressionsByPath[found[i].path] = s }
+            usedIgnores.formUnion(o.usedIgnores)
         }
         for (i, ignore) in rules.ignores.enumerated() where !usedIgnores.contains(i) {
             diagnostics.append(Diagnostic(code: .unusedSuppression, path: rules.origin, startOffset: 0, endOffset: 0, line: ignore.line, column: 1,
                                           message: "ignore for \(ignore.importer) -> \(ignore.imported) matches no import; remove it"))
         }
-        let graph = ModuleGraph(edges: edges.filter { $0.kind == .internal })
+        phase("collect")
+
+        let graph = ModuleGraph(edges: edges, internalOnly: true, known: numbering)
+        phase("graph-build")
         if rules.reportCycles {
             diagnostics.append(contentsOf: graph.cycleDiagnostics())
         }
         if options.explain {
             diagnostics.append(contentsOf: graph.indirectViolations(checker: checker))
         }
+        phase("graph")
 
-        // Phase 4: inline suppressions.
+        // Inline suppressions.
         var suppressed = 0
         var used: Set<Suppression> = []
         var kept: [Diagnostic] = []
@@ -283,9 +295,9 @@ public struct Linter: Sendable {
             }
             kept.append(d)
         }
+        let known = Set(DiagnosticCode.allCases.map(\.rawValue))
         for (path, list) in suppressionsByPath {
             for s in list {
-                let known = Set(DiagnosticCode.allCases.map(\.rawValue))
                 if s.codes.isEmpty {
                     kept.append(Diagnostic(code: .suppressionWithoutReason, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
                                            message: "suppression names no codes; write `ember-lint: ignore[EL001] reason`"))
@@ -302,10 +314,110 @@ public struct Linter: Sendable {
             }
         }
         kept.sort(by: Diagnostic.ordered)
+        phase("suppressions")
         let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
         var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edges: edges, elapsedSeconds: elapsed)
         report.suppressedCount = suppressed
+        if options.keepMemoryAtExit {
+            // A command that exits right after printing need not free every string and
+            // array one by one: hand them to the process's end instead.
+            _ = Unmanaged.passRetained(ResultsKeptAlive(analyses: analyses, outcomes: outcomes, graph: graph))
+        }
         return report
+    }
+
+    /// The edges and findings of one analysed file: imports resolved against the module
+    /// index, classified, and checked against the layers. Runs on worker threads.
+    func outcome(of f: FileAnalysis, index: PythonModuleIndex, swiftModules: Set<String>, checker: LayerChecker,
+                 numbering: ModuleNumbering) -> FileOutcome {
+        var out = FileOutcome()
+        let path = f.file.path
+        let rules = options.rules
+        if let failure = f.failure {
+            let (line, col) = f.positions.location(of: failure.offset)
+            out.diagnostics.append(Diagnostic(code: .unreadableFile, path: path, startOffset: failure.offset, endOffset: failure.offset,
+                                              line: line, column: col + 1, message: failure.message))
+            return out
+        }
+        let table = f.positions
+        func position(_ offset: Int) -> (Int, Int) { let (l, c) = table.location(of: offset); return (l, c + 1) }
+        let importerNode = numbering.number(of: f.module)
+        func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false) {
+            let (l, c) = position(start)
+            out.edges.append(ImportEdge(importer: f.module, imported: imported, path: path, line: l, column: c, kind: kind,
+                                        typeChecking: typeChecking, dynamic: dynamic, startOffset: start, endOffset: end,
+                                        importerNode: importerNode, importedNode: kind == .internal ? numbering.number(of: imported) : -1))
+        }
+        if let py = f.python {
+            out.suppressions = py.suppressions
+            for e in py.syntaxErrors {
+                let (l, c) = position(e.offset)
+                out.diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: e.offset, endOffset: e.offset, line: l, column: c,
+                                                  message: "\(e.message); imports after this point may be missing"))
+            }
+            for statement in py.imports {
+                out.importCount += 1
+                if statement.typeChecking && rules.typeChecking == .ignored { continue }
+                guard let targets = index.resolve(statement, importer: f.module, importerIsPackage: f.isPackage) else {
+                    let (l, c) = position(statement.offset)
+                    let dots = String(repeating: ".", count: statement.level)
+                    out.diagnostics.append(Diagnostic(code: .relativeImportBeyondTop, path: path, startOffset: statement.offset, endOffset: statement.end,
+                                                      line: l, column: c,
+                                                      message: "relative import '\(dots)\(statement.module)' in \(f.module) climbs above the top-level package; use an absolute import",
+                                                      importer: f.module, imported: dots + statement.module))
+                    continue
+                }
+                for t in targets {
+                    // `pkg.__init__` is the package itself. A module importing itself
+                    // stays in the graph (as in grimp); cycles and layers ignore it.
+                    var module = t.module
+                    if module.hasSuffix(".__init__") { module.removeLast(9) }
+                    edge(module, classifyPython(module, index: index), t.offset, t.end, typeChecking: statement.typeChecking, dynamic: statement.dynamic)
+                }
+            }
+            for d in py.computedDynamicImports {
+                let (l, c) = position(d.offset)
+                out.diagnostics.append(Diagnostic(code: .dynamicImport, path: path, startOffset: d.offset, endOffset: d.end, line: l, column: c,
+                                                  message: "\(f.module) imports a module whose name is computed at run time; ember-lint cannot check it",
+                                                  importer: f.module))
+            }
+            if f.isPackage && rules.initExportsOnly && isGoverned(f.module, rules: rules) {
+                for logic in py.initLogic {
+                    let (l, c) = position(logic.offset)
+                    out.diagnostics.append(Diagnostic(code: .initLogic, path: path, startOffset: logic.offset, endOffset: logic.end, line: l, column: c,
+                                                      message: "\(path.lastPathComponent) of \(f.module) holds \(logic.what); a package's __init__.py may only export its public API (docstring, imports, __all__, __version__, aliases)",
+                                                      importer: f.module))
+                }
+            }
+        } else if let sw = f.swift {
+            out.suppressions = sw.suppressions
+            for p in sw.problems {
+                let (l, c) = position(p.offset)
+                out.diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: p.offset, endOffset: p.offset, line: l, column: c, message: p.message))
+            }
+            for imp in sw.imports {
+                out.importCount += 1
+                guard imp.module != f.module else { continue }
+                let kind: ImportTargetKind = swiftModules.contains(imp.module) ? .internal
+                    : (StandardLibraries.swift.contains(imp.module) ? .stdlib : .thirdParty)
+                edge(imp.module, kind, imp.offset, imp.end)
+            }
+        }
+        // Reports list a file's edges by position, then imported name.
+        out.edges.sort { ($0.startOffset, $0.imported) < ($1.startOffset, $1.imported) }
+        for e in out.edges {
+            guard let verdict = checker.check(e) else { continue }
+            if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
+                out.usedIgnores.append(ignoreIndex)
+                continue
+            }
+            var notes: [String] = []
+            if options.explain { notes.append(verdict.explanation) }
+            out.diagnostics.append(Diagnostic(code: verdict.code, path: e.path, startOffset: e.startOffset, endOffset: e.endOffset,
+                                              line: e.line, column: e.column, message: verdict.message, notes: notes,
+                                              importer: e.importer, imported: e.imported))
+        }
+        return out
     }
 
     func classifyPython(_ module: String, index: PythonModuleIndex) -> ImportTargetKind {
@@ -322,9 +434,9 @@ public struct Linter: Sendable {
         return rules.layers.contains { $0.modules.contains { $0.text.hasPrefix(prefix) } }
     }
 
-    static func analyse(_ file: FoundFile, naming: ModuleNaming, extractor: (any PythonImportExtractor)?,
+    static func analyse(_ file: FoundFile, module name: (String, Bool), extractor: (any PythonImportExtractor)?,
                         cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
-        let (module, isPackage) = naming.module(of: file)
+        let (module, isPackage) = name
         // Without a cache entry the stamp comes from reading the file (one fstat of the open
         // descriptor); with one, the path is stat'ed to see whether the entry still holds.
         let stamp = cached != nil ? (file.stamp ?? FileStamp.of(file.path)) : nil

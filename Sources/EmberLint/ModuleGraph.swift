@@ -1,25 +1,86 @@
+/// Numbers for the modules of a tree, in name order, so that graph building need not
+/// hash names.
+struct ModuleNumbering: Sendable {
+    let names: [String]
+    let numbers: [String: Int32]
+
+    init(modules: Set<String>) {
+        names = modules.sorted()
+        var numbers: [String: Int32] = [:]
+        numbers.reserveCapacity(names.count)
+        for (i, name) in names.enumerated() { numbers[name] = Int32(i) }
+        self.numbers = numbers
+    }
+
+    func number(of module: String) -> Int32 { numbers[module] ?? -1 }
+}
+
 /// The internal import graph: one node per module, one arc per importer/imported pair
 /// (remembering the first import statement that makes it, for positions).
 struct ModuleGraph {
     var names: [String] = []
-    var ids: [String: Int] = [:]
     /// Sorted, deduplicated successors.
     var successors: [[Int]] = []
-    /// The first edge for each (from, to) arc.
-    var arcEdge: [Int: [Int: ImportEdge]] = [:]
+    /// The import statements (edges) the graph was built from.
+    let edges: [ImportEdge]
+    /// Index in `edges` of the first edge for each (from, to) arc, keyed by `arcKey`.
+    var arcEdge: [Int: Int] = [:]
 
-    init(edges: [ImportEdge]) {
-        var nodes = Set<String>()
-        for e in edges { nodes.insert(e.importer); nodes.insert(e.imported) }
-        names = nodes.sorted()
-        for (i, n) in names.enumerated() { ids[n] = i }
-        var sets = [Set<Int>](repeating: [], count: names.count)
-        for e in edges where e.importer != e.imported {
-            let a = ids[e.importer]!, b = ids[e.imported]!
-            if sets[a].insert(b).inserted { arcEdge[a, default: [:]][b] = e }
+    /// The graph of `edges`; with `internalOnly`, of the internal ones only. Edges that
+    /// carry node numbers from `known` (a name-sorted module list) are placed without
+    /// hashing their names; the others are looked up by name.
+    init(edges: [ImportEdge], internalOnly: Bool = false, known: ModuleNumbering = ModuleNumbering(modules: [])) {
+        self.edges = edges
+        // Graph nodes are the modules the edges touch, in name order: known ones by
+        // their numbers (already in name order), others collected by name.
+        var usedKnown = [Bool](repeating: false, count: known.names.count)
+        var extra = Set<String>()
+        func note(_ number: Int32, _ name: String) {
+            if number >= 0 { usedKnown[Int(number)] = true } else { extra.insert(name) }
         }
-        successors = sets.map { $0.sorted() }
+        // Fields are read in place: copying whole edges would retain their strings.
+        for i in edges.indices where !internalOnly || edges[i].kind == .internal {
+            note(edges[i].importerNode, edges[i].importer)
+            note(edges[i].importedNode, edges[i].imported)
+        }
+        let extraSorted = extra.sorted()
+        var knownToNode = [Int](repeating: -1, count: known.names.count)
+        var extraIds: [String: Int] = [:]
+        var k = 0, x = 0
+        while k < known.names.count || x < extraSorted.count {
+            while k < known.names.count && !usedKnown[k] { k += 1 }
+            let takeKnown = k < known.names.count && (x >= extraSorted.count || known.names[k] < extraSorted[x])
+            if takeKnown {
+                knownToNode[k] = names.count
+                names.append(known.names[k])
+                k += 1
+            } else if x < extraSorted.count {
+                extraIds[extraSorted[x]] = names.count
+                names.append(extraSorted[x])
+                x += 1
+            }
+        }
+        func node(_ number: Int32, _ name: String) -> Int { number >= 0 ? knownToNode[Int(number)] : extraIds[name]! }
+        // Arcs as (from * n + to) keys: sorting them gives each node's sorted successors.
+        var arcs: [Int] = []
+        arcs.reserveCapacity(edges.count)
+        let n = names.count
+        arcEdge.reserveCapacity(edges.count / 2)
+        for i in edges.indices where !internalOnly || edges[i].kind == .internal {
+            let a = node(edges[i].importerNode, edges[i].importer), b = node(edges[i].importedNode, edges[i].imported)
+            guard a != b else { continue }
+            let key = ModuleGraph.arcKey(a, b, n)
+            if arcEdge[key] == nil {
+                arcEdge[key] = i
+                arcs.append(key)
+            }
+        }
+        arcs.sort()
+        successors = [[Int]](repeating: [], count: n)
+        for key in arcs { successors[key / max(n, 1)].append(key % max(n, 1)) }
     }
+
+    @inline(__always) static func arcKey(_ a: Int, _ b: Int, _ n: Int) -> Int { a * max(n, 1) + b }
 
     /// Strongly connected components with more than one module (Tarjan, iterative).
     func stronglyConnectedComponents() -> [[Int]] {
@@ -103,7 +164,7 @@ struct ModuleGraph {
         return best
     }
 
-    func edge(_ a: Int, _ b: Int) -> ImportEdge { arcEdge[a]![b]! }
+    func edge(_ a: Int, _ b: Int) -> ImportEdge { edges[arcEdge[ModuleGraph.arcKey(a, b, names.count)]!] }
 
     func chainNotes(_ path: [Int]) -> [String] {
         zip(path, path.dropFirst()).map { a, b in

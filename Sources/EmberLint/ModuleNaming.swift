@@ -16,6 +16,8 @@ struct ModuleNaming: Sendable {
     let roots: [String]
     /// The working directory, read once (relative paths are resolved against it).
     let cwd: String
+    /// `roots` with a final `/`, as bytes (for prefix tests without allocating).
+    let rootBytes: [[UInt8]]
 
     init(paths: [String], rules: RuleSet) {
         cwd = ModuleNaming.currentDirectory()
@@ -43,11 +45,17 @@ struct ModuleNaming: Sendable {
             }
         }
         self.roots = Array(Set(roots)).sorted { $0.count > $1.count }
+        rootBytes = self.roots.map { Array(($0.hasSuffix("/") ? $0 : $0 + "/").utf8) }
     }
 
     func module(of file: FoundFile) -> (String, Bool) {
         // Walked paths are already clean (joined names), so only relative ones need work.
-        let abs = file.path.hasPrefix("/") ? file.path : ModuleNaming.absolute(file.path, cwd: cwd)
+        var abs = file.path
+        if !abs.hasPrefix("/") {
+            // Paths walked from "." start with "./"; the rest is usually clean.
+            let rest = abs.hasPrefix("./") ? String(abs.utf8.dropFirst(2))! : abs
+            abs = ModuleNaming.needsNormalising("/" + rest) ? ModuleNaming.absolute(file.path, cwd: cwd) : ModuleNaming.join(cwd, rest)
+        }
         switch file.language {
         case .swift:
             let parts = abs.split(separator: "/").map(String.init)
@@ -56,22 +64,48 @@ struct ModuleNaming: Sendable {
             }
             return (parts.count >= 2 ? parts[parts.count - 2] : "main", false)
         case .python:
-            var relative = abs
-            for root in roots where abs.hasPrefix(root + "/") {
-                relative = String(abs.dropFirst(root.count + 1))
-                break
-            }
-            if relative == abs { relative = abs.lastPathComponent }
-            var parts = relative.split(separator: "/").map(String.init)
-            let last = parts.removeLast()
-            let stem = String(last.dropLast(3))
-            if stem == "__init__" {
-                return (parts.isEmpty ? "__init__" : parts.joined(separator: "."), !parts.isEmpty)
-            }
-            parts.append(stem)
-            return (parts.joined(separator: "."), false)
+            return ModuleNaming.pythonModule(abs, roots: rootPrefixes)
         }
     }
+
+    /// The dotted module of the absolute path of a `.py` file: the part below the first
+    /// (longest) root that holds it, else the file name; `/` becomes `.`, `.py` and a
+    /// final `__init__` go (a package's `__init__.py` names the package). On bytes: one
+    /// string per file.
+    static func pythonModule(_ abs: String, roots: [[UInt8]]) -> (String, Bool) {
+        var path = abs
+        return path.withUTF8 { p -> (String, Bool) in
+            var start = -1
+            for root in roots where root.count < p.count {
+                var same = true
+                for k in 0..<root.count where p[k] != root[k] { same = false; break }
+                if same { start = root.count; break }
+            }
+            if start < 0 {
+                // Not under a root: the file name alone.
+                start = 0
+                for k in 0..<p.count where p[k] == UInt8(ascii: "/") { start = k + 1 }
+            }
+            var end = p.count - 3  // drop ".py"
+            let initName = Array("__init__".utf8)
+            var isInit = end - start >= initName.count && (start == end - initName.count || p[end - initName.count - 1] == UInt8(ascii: "/"))
+            if isInit {
+                for k in 0..<initName.count where p[end - initName.count + k] != initName[k] { isInit = false; break }
+            }
+            if isInit {
+                if end - initName.count == start { return ("__init__", false) }
+                end -= initName.count + 1  // the package folder
+            }
+            let name = String(unsafeUninitializedCapacity: max(end - start, 0)) { out in
+                for k in start..<end { out[k - start] = p[k] == UInt8(ascii: "/") ? UInt8(ascii: ".") : p[k] }
+                return end - start
+            }
+            return (name, isInit)
+        }
+    }
+
+    /// Each root followed by `/`, as bytes.
+    var rootPrefixes: [[UInt8]] { rootBytes }
 
     static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
 

@@ -80,16 +80,26 @@ public struct PythonModuleIndex: Sendable {
 
     public init(modules: Set<String>) {
         var all = modules
-        // Every package above a module exists too (namespace packages have no file).
+        var top: Set<String> = []
+        // Every package above a module exists too (namespace packages have no file). Dots
+        // are found on bytes; a parent already present stops the climb (its own parents
+        // were added with it).
         for m in modules {
-            var name = Substring(m)
-            while let dot = name.lastIndex(of: ".") {
-                name = name[..<dot]
-                all.insert(String(name))
+            let utf8 = m.utf8
+            var end = utf8.endIndex
+            var firstDot: String.Index?
+            while let dot = utf8[utf8.startIndex..<end].lastIndex(of: UInt8(ascii: ".")) {
+                firstDot = dot
+                end = dot
+                if !all.insert(String(m[..<dot])).inserted {
+                    firstDot = utf8.firstIndex(of: UInt8(ascii: "."))
+                    break
+                }
             }
+            top.insert(firstDot.map { String(m[..<$0]) } ?? m)
         }
         self.modules = all
-        topLevel = Set(all.map { String($0.split(separator: ".", maxSplits: 1)[0]) })
+        topLevel = top
     }
 
     /// The absolute package a relative import of `level` dots starts from, or nil when it

@@ -14,7 +14,7 @@ _ = glibcMallopt(mMmapThreshold, 256 << 20)
 _ = glibcMallopt(mTrimThreshold, 512 << 20)
 #endif
 
-let result = EmberLintCLI.run(Array(CommandLine.arguments.dropFirst()))
+let result = EmberLintCLI.run(Array(CommandLine.arguments.dropFirst()), keepMemoryAtExit: true)
 FileHandle.standardOutput.write(Data(result.stdout.utf8))
 FileHandle.standardError.write(Data(result.stderr.utf8))
 exit(result.code.rawValue)
