@@ -26,6 +26,17 @@ struct PositionMap: Sendable {
         }
     }
 
+    init(offsets wanted: [Int], lines fileLines: FileLines) {
+        let sorted = Array(Set(wanted)).sorted()
+        offsets = sorted
+        lines.reserveCapacity(sorted.count)
+        columns.reserveCapacity(sorted.count)
+        for (l, c) in fileLines.locations(ofAscending: sorted) {
+            lines.append(Int32(l))
+            columns.append(Int32(c))
+        }
+    }
+
     /// 1-based line and 0-based byte column; (1, 0) for an offset never registered.
     func location(of offset: Int) -> (line: Int, column: Int) {
         var lo = 0, hi = offsets.count

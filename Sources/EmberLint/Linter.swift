@@ -462,11 +462,12 @@ public struct Linter: Sendable {
             bytes = read.bytes
             a.stamp = read.stamp ?? stamp
         }
-        var table: LineTable
+        var lines: FileLines
         switch file.language {
         case .swift:
-            table = LineTable(bytes)
+            let table = LineTable(bytes)
             a.swift = SwiftImportScanner.scan(bytes, lineTable: table)
+            lines = FileLines(table: table)
         case .python:
             guard let extractor else {
                 a.failure = ("Python support is not available in this build", 0)
@@ -474,15 +475,15 @@ public struct Linter: Sendable {
             }
             switch extractor.extract(bytes, isPackageInit: isPackage) {
             case .success(var facts):
-                table = facts.lineTable
-                facts.lineTable = LineTable([UInt8]())  // positions below keep what findings need
+                lines = facts.lines
+                facts.lines = FileLines()  // positions below keep what findings need
                 a.python = facts
             case .failure(let failure):
-                table = LineTable(bytes)
+                lines = FileLines(text: bytes)
                 a.failure = (failure.message, failure.offset)
             }
         }
-        a.positions = PositionMap(offsets: a.referencedOffsets, lineTable: table)
+        a.positions = PositionMap(offsets: a.referencedOffsets, lines: lines)
         return a
     }
 }

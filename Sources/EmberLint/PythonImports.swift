@@ -45,13 +45,46 @@ public struct PythonFileFacts: Sendable {
     public var suppressions: [Suppression] = []
     /// Tokenizer or syntax errors: message and offset.
     public var syntaxErrors: [(offset: Int, message: String)] = []
-    public var lineTable: LineTable
+    /// Where lines start in the analysed text (offsets above are into that text).
+    public var lines: FileLines
     /// The text encoding the file declared or was detected in.
     public var encoding: String = "utf-8"
 
-    public init(lineTable: LineTable) { self.lineTable = lineTable }
-    /// Facts without a line table (restored from the cache; positions come from PositionMap).
-    public init() { self.lineTable = LineTable([UInt8]()) }
+    /// A table of the lines (built on demand when the facts hold only the text).
+    public var lineTable: LineTable { lines.table ?? LineTable(lines.text) }
+
+    public init(lineTable: LineTable) { self.lines = FileLines(table: lineTable) }
+    public init(lines: FileLines) { self.lines = lines }
+    /// Facts without lines (restored from the cache; positions come from PositionMap).
+    public init() { self.lines = FileLines() }
+}
+
+/// Line positions in one file's text: a LineTable when one was built anyway, else the
+/// text itself, whose line breaks are counted only up to the offsets asked about (most
+/// files need a handful of positions near their top).
+public struct FileLines: Sendable, LineTableLike {
+    public var table: LineTable?
+    public var text: [UInt8]
+
+    public init(table: LineTable) {
+        self.table = table
+        text = []
+    }
+
+    public init(text: [UInt8] = []) {
+        table = nil
+        self.text = text
+    }
+
+    public func location(of offset: Int) -> (line: Int, column: Int) {
+        if let table { return table.location(of: offset) }
+        return locations(ofAscending: [offset])[0]
+    }
+
+    public func locations(ofAscending offsets: [Int]) -> [(line: Int, column: Int)] {
+        if let table { return offsets.map { table.location(of: $0) } }
+        return text.withUnsafeBufferPointer { LineTable.locations(ofAscending: offsets, in: $0) }
+    }
 }
 
 /// A problem that stops a Python file from being analysed at all (undecodable bytes).

@@ -45,7 +45,7 @@ enum SuppressionParser {
 }
 
 /// What suppression parsing needs of a line table (EmberUtils.LineTable conforms).
-protocol LineTableLike {
+public protocol LineTableLike {
     func location(of offset: Int) -> (line: Int, column: Int)
 }
 

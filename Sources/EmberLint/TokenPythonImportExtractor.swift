@@ -51,31 +51,23 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         let source: PythonSource
         let skimming = skim && !checkSyntax && !isPackageInit
         do {
-            // Skimming builds the line table itself, over the part of the file it needs.
-            source = try PythonSource(bytes: bytes, buildLineTable: !skimming)
+            // Only the parser words messages with line numbers; otherwise positions are
+            // counted from the text for the few offsets findings need.
+            source = try PythonSource(bytes: bytes, buildLineTable: checkSyntax)
         } catch {
             return .failure(PythonFileFailure(message: "cannot decode: \(error.message)", offset: error.offset))
         }
-        var lineTable = source.lineTable
         if skimming {
             if let tokens = PythonImportSkimmer.skim(text: source.text, filter: Self.skimFilter) {
-                // Every position a finding or suppression can need is inside a kept token,
-                // and imports sit mostly near the top: the table covers the text up to the
-                // end of the last kept token, which gives the same line and column for them.
-                var limit = 0
-                for t in tokens.reversed() where t.kind != .dedent && t.kind != .endmarker && t.kind != .indent {
-                    limit = t.end
-                    break
-                }
-                lineTable = source.text.withUnsafeBufferPointer { LineTable(UnsafeBufferPointer(rebasing: $0[0..<limit])) }
-                var facts = PythonFileFacts(lineTable: lineTable)
+                // No line table: the few positions findings need are counted from the text
+                // (imports sit mostly near the top).
+                var facts = PythonFileFacts(lines: FileLines(text: source.text))
                 facts.encoding = source.encoding
-                walk(tokens, text: source.text, lineTable: lineTable, isPackageInit: false, into: &facts)
+                walk(tokens, text: source.text, lines: facts.lines, isPackageInit: false, into: &facts)
                 return .success(facts)
             }
-            lineTable = LineTable(source.text)
         }
-        var facts = PythonFileFacts(lineTable: lineTable)
+        var facts = PythonFileFacts(lines: FileLines(text: source.text))
         facts.encoding = source.encoding
         let tokenized = PythonTokenizer.tokenize(source)
         if checkSyntax {
@@ -86,14 +78,14 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }
-        walk(tokenized.tokens, text: source.text, lineTable: lineTable, isPackageInit: isPackageInit, into: &facts)
+        walk(tokenized.tokens, text: source.text, lines: facts.lines, isPackageInit: isPackageInit, into: &facts)
         return .success(facts)
     }
 
-    private func walk(_ tokens: [PythonToken], text: [UInt8], lineTable: LineTable, isPackageInit: Bool, into facts: inout PythonFileFacts) {
+    private func walk(_ tokens: [PythonToken], text: [UInt8], lines: FileLines, isPackageInit: Bool, into facts: inout PythonFileFacts) {
         text.withUnsafeBufferPointer { text in
             tokens.withUnsafeBufferPointer { tokens in
-                var walker = Walker(text: text, tokens: tokens, lineTable: lineTable, isInit: isPackageInit)
+                var walker = Walker(text: text, tokens: tokens, lines: lines, isInit: isPackageInit)
                 walker.run(into: &facts)
             }
         }
@@ -111,7 +103,8 @@ private struct Block {
 private struct Walker {
     let text: UnsafeBufferPointer<UInt8>
     let tokens: UnsafeBufferPointer<PythonToken>
-    let lineTable: LineTable
+    /// Line positions, needed only for suppression comments (rare).
+    let lines: FileLines
     let isInit: Bool
     var blocks: [Block] = []
     var pending: Block?
@@ -120,10 +113,10 @@ private struct Walker {
     /// `elif`/`else`/`except`/`finally` clauses follow it.
     var lastOwnerWasLogic: [Int: Bool] = [:]
 
-    init(text: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<PythonToken>, lineTable: LineTable, isInit: Bool) {
+    init(text: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<PythonToken>, lines: FileLines, isInit: Bool) {
         self.text = text
         self.tokens = tokens
-        self.lineTable = lineTable
+        self.lines = lines
         self.isInit = isInit
     }
 
@@ -271,12 +264,11 @@ private struct Walker {
     mutating func comment(_ t: PythonToken, into facts: inout PythonFileFacts) {
         // Only comments that mention ember-lint are parsed.
         guard Walker.contains(UnsafeBufferPointer(rebasing: text[t.start..<t.end]), Walker.markerBytes) else { return }
-        let (lineNumber, _) = lineTable.location(of: t.start)
-        var k = lineTable.lineStarts[lineNumber - 1]
+        var k = t.start - lines.location(of: t.start).column
         var alone = true
         while k < t.start { if text[k] != 0x20 && text[k] != 0x09 && text[k] != 0x0C { alone = false; break }; k += 1 }
         let body = Array(UnsafeBufferPointer(rebasing: text[(t.start + 1)..<t.end]))[...]
-        if let s = SuppressionParser.parse(comment: body, bodyOffset: t.start + 1, commentOffset: t.start, standsAlone: alone, lineTable: lineTable) {
+        if let s = SuppressionParser.parse(comment: body, bodyOffset: t.start + 1, commentOffset: t.start, standsAlone: alone, lineTable: lines) {
             facts.suppressions.append(s)
         }
     }

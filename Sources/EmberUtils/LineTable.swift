@@ -65,4 +65,51 @@ public struct LineTable: Sendable {
     public func offset(line: Int, column: Int) -> Int {
         lineStarts[line - 1] + column
     }
+
+    /// Line and column of each of `offsets` (ascending) in one forward pass over `text`,
+    /// without building a table: line breaks are counted eight bytes at a time. Gives what
+    /// `LineTable(text).location(of:)` gives, for any offset.
+    public static func locations(ofAscending offsets: [Int], in text: UnsafeBufferPointer<UInt8>) -> [(line: Int, column: Int)] {
+        var out: [(line: Int, column: Int)] = []
+        out.reserveCapacity(offsets.count)
+        let n = text.count
+        var line = 1, lineStart = 0, i = 0
+        for target in offsets {
+            if target < i {
+                // Not ascending after all: count again from the start.
+                line = 1; lineStart = 0; i = 0
+            }
+            let limit = min(target, n)
+            scan: while i < limit {
+                if i + 8 <= limit {
+                    let word = UnsafeRawPointer(text.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                    if zeroBytes(word ^ 0x0D0D_0D0D_0D0D_0D0D) == 0 {
+                        let lf = zeroBytes(word ^ 0x0A0A_0A0A_0A0A_0A0A)
+                        if lf != 0 {
+                            line += lf.nonzeroBitCount
+                            lineStart = i + (63 - lf.leadingZeroBitCount) / 8 + 1
+                        }
+                        i += 8
+                        continue
+                    }
+                }
+                let b = text[i]
+                if b == 0x0A {
+                    line += 1
+                    lineStart = i + 1
+                } else if b == 0x0D {
+                    if i + 1 < n && text[i + 1] == 0x0A {
+                        // CRLF: one break, which starts the next line only after the LF.
+                        guard i + 1 < limit else { break scan }
+                        i += 1
+                    }
+                    line += 1
+                    lineStart = i + 1
+                }
+                i += 1
+            }
+            out.append((line, target - lineStart))
+        }
+        return out
+    }
 }

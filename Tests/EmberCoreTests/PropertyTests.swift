@@ -81,4 +81,24 @@ import Testing
             #expect(Double(ns) >= base * 0.5 - 1)
         }
     }
+
+    @Test func forwardLineCountingEqualsTheLineTable() async throws {
+        // Texts of line breaks (LF, CR, CRLF and runs of them) among other bytes, long
+        // enough to cross the counter's eight-byte words at every alignment; every offset
+        // from 0 to past the end is asked, ascending, and in the table's answer.
+        let pieces: [[UInt8]] = [[0x0A], [0x0D], [0x0D, 0x0A], [0x61], [0x62, 0x63, 0x64], Array("import os".utf8), [0xC3, 0xA9], [0x20]]
+        try await checkProperty(count: 300, Gen.int(in: 0...(pieces.count - 1)).array(of: 0...80)) { choice in
+            let text = choice.flatMap { pieces[$0] }
+            let table = LineTable(text)
+            let offsets = Array(0...(text.count + 2))
+            let counted = text.withUnsafeBufferPointer { LineTable.locations(ofAscending: offsets, in: $0) }
+            for o in offsets {
+                #expect(counted[o] == table.location(of: o), "offset \(o) of \(text)")
+            }
+            // Sparse ascending offsets, and one that goes back (counted again from the start).
+            let sparse = offsets.filter { $0 % 7 == 3 } + [1]
+            let again = text.withUnsafeBufferPointer { LineTable.locations(ofAscending: sparse, in: $0) }
+            for (k, o) in sparse.enumerated() { #expect(again[k] == table.location(of: o)) }
+        }
+    }
 }
