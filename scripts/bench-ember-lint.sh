@@ -89,6 +89,41 @@ stdlib_packages=$(cd "$TREES/stdlib" && for d in */; do d=${d%/}; [ -f "$d/__ini
 layered_config "$TREES/stdlib" "$stdlib_packages" http email json
 layered_config "$TREES/django" "django" django.contrib django.db django.utils
 
+# tach with only the three layered modules declared opens every file but checks only the
+# imports of those modules' files. A second configuration declares every top-level module
+# of the tree (the layered ones keep their relation as `cannot_depend_on`), so that tach
+# checks every file's imports, as ember-lint does. It lives in a hard-linked copy of the
+# tree (same files, same page cache), since tach reads tach.toml from the project root.
+every_module_config() {  # TREE_DIR COPY_DIR PARENT_PACKAGE(or "") LOW MID TOP
+    local dir=$1 copy=$2 parent=$3 low=$4 mid=$5 top=$6
+    [ -d "$copy" ] || cp -al "$dir" "$copy"
+    rm -f "$copy/tach.toml" && cp "$dir/tach.toml" "$copy/tach.toml.layered"
+    python3 - "$copy" "$parent" "$low" "$mid" "$top" > "$copy/tach.toml.new" <<'PY'
+import os, sys
+root, parent, low, mid, top = sys.argv[1:]
+base = os.path.join(root, parent.replace(".", "/")) if parent else root
+def has_python(path):
+    return any(f.endswith(".py") for _, _, files in os.walk(path) for f in files)
+names = []
+for entry in sorted(os.listdir(base)):
+    full = os.path.join(base, entry)
+    if entry.endswith(".py") and entry != "__init__.py":
+        names.append(entry[:-3])
+    elif os.path.isdir(full) and not entry.startswith((".", "__pycache__")) and "-" not in entry and has_python(full):
+        names.append(entry)
+forbidden = {low: [mid, top], mid: [top]}
+print('source_roots = ["."]\nexact = false\nforbid_circular_dependencies = false')
+for name in names:
+    path = f"{parent}.{name}" if parent else name
+    print(f'[[modules]]\npath = "{path}"')
+    if path in forbidden:
+        print("cannot_depend_on = [" + ", ".join(f'"{m}"' for m in forbidden[path]) + "]")
+PY
+    mv "$copy/tach.toml.new" "$copy/tach.toml" && rm -f "$copy/tach.toml.layered"
+}
+every_module_config "$TREES/stdlib" "$TREES/stdlib-tach-every-module" "" json email http
+every_module_config "$TREES/django" "$TREES/django-tach-every-module" django django.utils django.db django.contrib
+
 # --- measure ---
 for tree in stdlib django emberlike; do
     dir=$TREES/$tree
@@ -99,26 +134,32 @@ for tree in stdlib django emberlike; do
     governed=.
     [ "$tree" = stdlib ] && governed="json email http"
     [ "$tree" = django ] && governed="django/utils django/db django/contrib"
+    every=()
+    [ -d "$TREES/$tree-tach-every-module" ] && every=("env -C $TREES/$tree-tach-every-module $VENV/tach check")
     (cd "$dir" && hyperfine --warmup 2 --runs ${RUNS:-15} -i -N --export-json "$SCRATCH/bench-$tree.json" \
         "$LINT --no-cache ." "$LINT ." "$LINT --no-cache $governed" \
         "$VENV/tach check" \
+        "${every[@]}" \
         "env PYTHONPATH=$dir/src:$dir $VENV/lint-imports --no-cache" 2>&1 | grep -E "Time|Benchmark" )
     (cd "$dir" && /usr/bin/time -f "   ember-lint --no-cache peak RSS %M KB" "$LINT" --no-cache . > /dev/null) 2>&1 | grep RSS || true
 done
 
-# --- medians and ratios (tool median / ember-lint median) ---
+# --- medians and ratios (peer median / ember-lint median) ---
 python3 - "$SCRATCH" <<'PY'
 import json, sys
 scratch = sys.argv[1]
 for tree in ["stdlib", "django", "emberlike"]:
     results = json.load(open(f"{scratch}/bench-{tree}.json"))["results"]
     med = {r["command"]: r["median"] for r in results}
-    names = list(med)
-    tach = next(v for k, v in med.items() if "tach" in k)
-    lint_imports = next(v for k, v in med.items() if "lint-imports" in k)
-    print(f"== {tree}: tach {tach*1000:.0f} ms, lint-imports {lint_imports*1000:.0f} ms (medians)")
-    for k in names:
+    peers = {}
+    for k, v in med.items():
+        if "tach-every-module" in k: peers["tach (every module)"] = v
+        elif "tach" in k: peers["tach (layered modules)"] = v
+        elif "lint-imports" in k: peers["lint-imports"] = v
+    print(f"== {tree}: " + ", ".join(f"{p} {v*1000:.0f} ms" for p, v in peers.items()) + " (medians)")
+    for k, v in med.items():
         if "ember-lint" in k:
             label = k.split("ember-lint", 1)[1].strip()
-            print(f"   ember-lint {label:<45} {med[k]*1000:7.1f} ms   tach/this {tach/med[k]:5.1f}x   lint-imports/this {lint_imports/med[k]:5.1f}x")
+            ratios = "   ".join(f"{p}/this {pv/v:5.1f}x" for p, pv in peers.items())
+            print(f"   ember-lint {label:<40} {v*1000:7.1f} ms   {ratios}")
 PY

@@ -183,6 +183,9 @@ enum FileReader {
                 if n < 0 { if errno == EINTR { continue }; failure = errno; break }
                 if n == 0 { break }
                 count += n
+                // All the bytes fstat promised, in a short read: the end of the file (saves
+                // a second read per file that would return 0).
+                if statted && count == capacity - 1 { break }
             }
             initialized = count
         }
