@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,10 +30,12 @@ public struct WalkProblem: Error, Sendable, Hashable {
 public enum FileWalker {
     static let skippedFolders: Set<String> = ["__pycache__", "node_modules", ".build", "build", "site-packages"]
 
-    public static func walk(_ paths: [String]) -> (files: [FoundFile], problems: [WalkProblem]) {
+    /// Files and problems in no particular order (callers sort). Folders are read level by
+    /// level, each level's folders in parallel on `jobs` threads.
+    public static func walk(_ paths: [String], jobs: Int = 1) -> (files: [FoundFile], problems: [WalkProblem]) {
         var files: [FoundFile] = []
         var problems: [WalkProblem] = []
-        var visited: Set<FileIdentity> = []
+        var frontier: [PendingFolder] = []
         for path in paths {
             var st = stat()
             if stat(path, &st) != 0 {
@@ -45,12 +48,7 @@ public enum FileWalker {
                     problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file"))
                     continue
                 }
-                let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                if fd < 0 {
-                    problems.append(WalkProblem(path: path, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
-                    continue
-                }
-                walkDirectory(path, fd: fd, files: &files, problems: &problems, visited: &visited)
+                frontier.append(PendingFolder(path: path, ancestors: []))
             } else if let lang = language(of: path) {
                 if (st.st_mode & S_IFMT) == S_IFREG {
                     files.append(FoundFile(path: path, language: lang))
@@ -61,7 +59,54 @@ public enum FileWalker {
                 problems.append(WalkProblem(path: path, reason: "not a .py or .swift file"))
             }
         }
+        while !frontier.isEmpty {
+            let level = frontier
+            let scans = ResultSlots<FolderScan>(count: level.count)
+            if jobs <= 1 || level.count < 4 {
+                for i in level.indices { scans.set(i, scanFolder(level[i])) }
+            } else {
+                let next = AtomicCounter()
+                DispatchQueue.concurrentPerform(iterations: min(jobs, level.count)) { _ in
+                    while true {
+                        let i = next.add(1)
+                        guard i < level.count else { return }
+                        scans.set(i, scanFolder(level[i]))
+                    }
+                }
+            }
+            frontier = []
+            for i in level.indices {
+                guard let scan = scans.get(i) else { continue }
+                files.append(contentsOf: scan.files)
+                problems.append(contentsOf: scan.problems)
+                frontier.append(contentsOf: scan.folders)
+            }
+        }
         return (files, problems)
+    }
+
+    /// A folder still to read, with the folders above it on the way from a given path (a
+    /// symlink back to one of them would loop forever).
+    struct PendingFolder: Sendable {
+        var path: String
+        var ancestors: Set<FileIdentity>
+    }
+
+    struct FolderScan: Sendable {
+        var files: [FoundFile] = []
+        var problems: [WalkProblem] = []
+        var folders: [PendingFolder] = []
+    }
+
+    static func scanFolder(_ folder: PendingFolder) -> FolderScan {
+        var scan = FolderScan()
+        let fd = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
+            scan.problems.append(WalkProblem(path: folder.path, reason: errno == ELOOP ? "symlink loop" : "cannot open folder: \(String(cString: strerror(errno)))"))
+            return scan
+        }
+        walkDirectory(folder.path, fd: fd, ancestors: folder.ancestors, into: &scan)
+        return scan
     }
 
     struct FileIdentity: Hashable {
@@ -80,25 +125,27 @@ public enum FileWalker {
         return dir.hasSuffix("/") ? dir + name : dir + "/" + name
     }
 
-    /// Walks one open folder (takes ownership of `fd`). Entries are looked up relative to
-    /// the folder's descriptor, which spares the kernel a full path lookup per file.
-    static func walkDirectory(_ dir: String, fd: Int32, files: inout [FoundFile], problems: inout [WalkProblem], visited: inout Set<FileIdentity>) {
+    /// Reads one open folder (takes ownership of `fd`): its source files, and its
+    /// subfolders to read next. Entries are looked up relative to the folder's descriptor,
+    /// which spares the kernel a full path lookup per entry.
+    static func walkDirectory(_ dir: String, fd: Int32, ancestors: Set<FileIdentity>, into scan: inout FolderScan) {
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            problems.append(WalkProblem(path: dir, reason: String(cString: strerror(errno))))
+            scan.problems.append(WalkProblem(path: dir, reason: String(cString: strerror(errno))))
             close(fd)
             return
         }
         let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         // A symlink back to a folder already being walked would recurse forever.
-        guard visited.insert(identity).inserted else {
-            problems.append(WalkProblem(path: dir, reason: "symlink loop (this folder is already being walked)"))
+        guard !ancestors.contains(identity) else {
+            scan.problems.append(WalkProblem(path: dir, reason: "symlink loop (this folder is already being walked)"))
             close(fd)
             return
         }
-        defer { visited.remove(identity) }
+        var childAncestors = ancestors
+        childAncestors.insert(identity)
         guard let handle = fdopendir(fd) else {
-            problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+            scan.problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
             close(fd)
             return
         }
@@ -112,7 +159,6 @@ public enum FileWalker {
             if name == "." || name == ".." { continue }
             entries.append((name, entry.pointee.d_type))
         }
-        entries.sort { $0.0 < $1.0 }
         for (name, type) in entries {
             let path = join(dir, name)
             var kind = type
@@ -121,9 +167,9 @@ public enum FileWalker {
             if kind == UInt8(DT_LNK) || kind == UInt8(DT_UNKNOWN) {
                 var target = stat()
                 if fstatat(dfd, name, &target, 0) != 0 {
-                    if errno == ELOOP { problems.append(WalkProblem(path: path, reason: "symlink loop")) }
-                    else if errno == ENOENT, lang != nil { problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
-                    else if lang != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
+                    if errno == ELOOP { scan.problems.append(WalkProblem(path: path, reason: "symlink loop")) }
+                    else if errno == ENOENT, lang != nil { scan.problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
+                    else if lang != nil { scan.problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
                     continue
                 }
                 let mode = target.st_mode & S_IFMT
@@ -132,25 +178,20 @@ public enum FileWalker {
             }
             if kind == UInt8(DT_DIR) {
                 if let lang {
-                    problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
+                    scan.problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
                     continue
                 }
-                let child = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                if child < 0 {
-                    problems.append(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot open folder: \(String(cString: strerror(errno)))"))
-                    continue
-                }
-                walkDirectory(path, fd: child, files: &files, problems: &problems, visited: &visited)
+                scan.folders.append(PendingFolder(path: path, ancestors: childAncestors))
             } else if let lang {
                 // Reading a FIFO would block forever; sockets and devices are not sources.
                 guard kind == UInt8(DT_REG) else {
-                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                    scan.problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
                     continue
                 }
-                // No stat here: the walk is serial, and the parallel phase learns each
-                // file's stamp from the fstat of the descriptor it reads (or stats the
-                // path when a cache entry needs checking).
-                files.append(FoundFile(path: path, language: lang))
+                // No stat here: the analysis learns each file's stamp from the fstat of
+                // the descriptor it reads (or stats the path when a cache entry needs
+                // checking).
+                scan.files.append(FoundFile(path: path, language: lang))
             }
         }
     }

@@ -1,24 +1,11 @@
 /// Decides whether one import edge is allowed by the layer rules.
 struct LayerChecker: Sendable {
     let rules: RuleSet
-    /// Layer of every module of the tree (-1: none), looked up once: edges ask about the
-    /// same modules over and over. Read-only, so worker threads share it.
-    private let layerOfModule: [String: Int]
 
-    init(rules: RuleSet, knownModules: Set<String> = []) {
-        self.rules = rules
-        var table: [String: Int] = [:]
-        table.reserveCapacity(knownModules.count)
-        if !rules.layers.isEmpty {
-            for m in knownModules { table[m] = rules.layerIndex(of: m) ?? -1 }
-        }
-        layerOfModule = table
-    }
+    init(rules: RuleSet) { self.rules = rules }
 
     func layer(of module: String) -> Layer? {
-        guard !rules.layers.isEmpty else { return nil }
-        let i = layerOfModule[module] ?? rules.layerIndex(of: module) ?? -1
-        return i < 0 ? nil : rules.layers[i]
+        rules.layers.isEmpty ? nil : rules.layer(of: module)
     }
 
     struct Verdict {
@@ -47,9 +34,10 @@ struct LayerChecker: Sendable {
         return false
     }
 
-    /// Nil when the edge is allowed (or its importer is in no layer).
-    func check(_ edge: ImportEdge) -> Verdict? {
-        guard let layer = self.layer(of: edge.importer) else { return nil }
+    /// Nil when the edge is allowed (or its importer is in no layer). `importerLayer`: the
+    /// importer's layer when the caller looked it up already (once per file).
+    func check(_ edge: ImportEdge, importerLayer: Layer?? = nil) -> Verdict? {
+        guard let layer = importerLayer ?? self.layer(of: edge.importer) else { return nil }
         if allows(layer, edge.imported, kind: edge.kind) { return nil }
         var what = edge.imported
         switch edge.kind {

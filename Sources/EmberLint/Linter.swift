@@ -68,6 +68,26 @@ public enum StandardLibraries {
     }
 }
 
+/// Sorting names as `String <` does, faster: ASCII strings (paths, module names) compare
+/// as bytes with memcmp, which is the same order; anything else falls back to `<`.
+enum StringOrder {
+    static func permutation(_ strings: [String]) -> [Int] {
+        let keys = strings.map { Array($0.utf8) }
+        guard keys.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) else { return strings.indices.sorted { strings[$0] < strings[$1] } }
+        return strings.indices.sorted { a, b in
+            keys[a].withUnsafeBufferPointer { x in
+                keys[b].withUnsafeBufferPointer { y in
+                    let common = min(x.count, y.count)
+                    let c = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                    return c != 0 ? c < 0 : x.count < y.count
+                }
+            }
+        }
+    }
+
+    static func sorted(_ strings: [String]) -> [String] { permutation(strings).map { strings[$0] } }
+}
+
 /// Hands out indices to the workers of the parallel phase.
 final class AtomicCounter: Sendable {
     private let value = Atomic<Int>(0)
@@ -88,6 +108,11 @@ final class ResultsKeptAlive {
 }
 
 extension Linter {
+    /// Files in the order of their paths as `String <` orders them (the order of reports).
+    static func sortedByPath(_ files: [FoundFile]) -> [FoundFile] {
+        StringOrder.permutation(files.map(\.path)).map { files[$0] }
+    }
+
     /// EMBER_LINT_PROFILE set: each phase's time goes to stderr.
     static let profiling = getenv("EMBER_LINT_PROFILE") != nil
 
@@ -147,6 +172,15 @@ final class ResultSlots<T>: @unchecked Sendable {
     }
     func set(_ i: Int, _ value: T) { storage[i] = value }
     func get(_ i: Int) -> T? { storage[i] }
+    /// Reads slot `i` in place (no copy of the value), if it was set.
+    func read(_ i: Int, _ body: (borrowing T) -> Void) {
+        guard let value = storage[i] else { return }
+        body(value)
+    }
+}
+
+extension ResultSlots where T == Linter.FileOutcome {
+    func edgeCount(_ i: Int) -> Int { get(i)?.edges.count ?? 0 }
 }
 
 public struct Linter: Sendable {
@@ -179,11 +213,15 @@ public struct Linter: Sendable {
             mark = now
         }
         let rules = options.rules
-        let (walked, walkProblems) = FileWalker.walk(options.paths)
+        let (walked, walkProblems) = FileWalker.walk(options.paths, jobs: options.jobs)
         // Reports are ordered by path: files in path order let every later step keep that
         // order by concatenating per-file results. A file reached twice is checked once.
-        let sorted = walked.sorted { $0.path < $1.path }
-        let found = sorted.enumerated().compactMap { i, f in i > 0 && sorted[i - 1].path == f.path ? nil : f }
+        phase("walk-only")
+        let sorted = Linter.sortedByPath(walked)
+        var unique: [FoundFile] = []
+        unique.reserveCapacity(sorted.count)
+        for f in sorted where unique.last?.path != f.path { unique.append(f) }
+        let found = unique
         var diagnostics: [Diagnostic] = walkProblems.map {
             Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
         }
@@ -204,7 +242,7 @@ public struct Linter: Sendable {
         let index = PythonModuleIndex(modules: pythonModules)
         phase("index")
         let knownModules = index.modules.union(swiftModules)
-        let checker = LayerChecker(rules: rules, knownModules: knownModules)
+        let checker = LayerChecker(rules: rules)
         let numbering = ModuleNumbering(modules: knownModules)
         phase("naming")
 
@@ -255,16 +293,18 @@ public struct Linter: Sendable {
         phase("cache")
 
         var edges: [ImportEdge] = []
+        edges.reserveCapacity((0..<found.count).reduce(0) { $0 + outcomes.edgeCount($1) })
         var importCount = 0
         var suppressionsByPath: [String: [Suppression]] = [:]
         var usedIgnores: Set<Int> = []
         for i in 0..<found.count {
-            guard let o = outcomes.get(i) else { continue }
-            edges.append(contentsOf: o.edges)
-            diagnostics.append(contentsOf: o.diagnostics)
-            importCount += o.importCount
-            if let s = o.suppressions { suppressionsByPath[found[i].path] = s }
-            usedIgnores.formUnion(o.usedIgnores)
+            outcomes.read(i) { o in
+                edges.append(contentsOf: o.edges)
+                diagnostics.append(contentsOf: o.diagnostics)
+                importCount += o.importCount
+                if let s = o.suppressions, !s.isEmpty { suppressionsByPath[found[i].path] = s }
+                usedIgnores.formUnion(o.usedIgnores)
+            }
         }
         for (i, ignore) in rules.ignores.enumerated() where !usedIgnores.contains(i) {
             diagnostics.append(Diagnostic(code: .unusedSuppression, path: rules.origin, startOffset: 0, endOffset: 0, line: ignore.line, column: 1,
@@ -405,8 +445,9 @@ public struct Linter: Sendable {
         }
         // Reports list a file's edges by position, then imported name.
         out.edges.sort { ($0.startOffset, $0.imported) < ($1.startOffset, $1.imported) }
-        for e in out.edges {
-            guard let verdict = checker.check(e) else { continue }
+        let importerLayer = checker.layer(of: f.module)
+        for e in out.edges where importerLayer != nil {
+            guard let verdict = checker.check(e, importerLayer: importerLayer) else { continue }
             if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
                 out.usedIgnores.append(ignoreIndex)
                 continue

@@ -5,7 +5,7 @@ struct ModuleNumbering: Sendable {
     let numbers: [String: Int32]
 
     init(modules: Set<String>) {
-        names = modules.sorted()
+        names = StringOrder.sorted(Array(modules))
         var numbers: [String: Int32] = [:]
         numbers.reserveCapacity(names.count)
         for (i, name) in names.enumerated() { numbers[name] = Int32(i) }
@@ -43,7 +43,7 @@ struct ModuleGraph {
             note(edges[i].importerNode, edges[i].importer)
             note(edges[i].importedNode, edges[i].imported)
         }
-        let extraSorted = extra.sorted()
+        let extraSorted = StringOrder.sorted(Array(extra))
         var knownToNode = [Int](repeating: -1, count: known.names.count)
         var extraIds: [String: Int] = [:]
         var k = 0, x = 0
