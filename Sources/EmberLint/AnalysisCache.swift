@@ -115,7 +115,10 @@ struct AnalysisCache: Sendable {
         var w = BinaryWriter()
         w.string(AnalysisCache.formatVersion)
         w.int(entries.count)
-        for (path, (stamp, analysis)) in entries.sorted(by: { $0.key < $1.key }) {
+        let paths = StringOrder.sorted(Array(entries.keys))
+        w.bytes.reserveCapacity(paths.count * 256)
+        for path in paths {
+            let (stamp, analysis) = entries[path]!
             w.string(path)
             w.int(Int(stamp.size)); w.int(Int(stamp.mtimeSeconds)); w.int(Int(stamp.mtimeNanoseconds)); w.int(Int(truncatingIfNeeded: stamp.inode))
             analysis.write(&w)
@@ -145,9 +148,8 @@ struct BinaryWriter {
     }
     mutating func bool(_ b: Bool) { bytes.append(b ? 1 : 0) }
     mutating func string(_ s: String) {
-        let u = Array(s.utf8)
-        int(u.count)
-        bytes.append(contentsOf: u)
+        int(s.utf8.count)
+        bytes.append(contentsOf: s.utf8)
     }
     mutating func strings(_ list: [String]) { int(list.count); for s in list { string(s) } }
 }
@@ -185,7 +187,8 @@ struct BinaryReader {
         let n = try count()
         guard i + n <= bytes.count else { throw CacheFormatError() }
         defer { i += n }
-        return String(decoding: bytes[i..<(i + n)], as: UTF8.self)
+        let start = i
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<(start + n)]), as: UTF8.self) }
     }
     mutating func strings() throws -> [String] {
         let n = try count()

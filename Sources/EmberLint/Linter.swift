@@ -252,6 +252,7 @@ public struct Linter: Sendable {
         let extractor = pythonExtractor
         let cache = options.cacheDirectory.map { AnalysisCache.load(directory: $0) }
         let cached = cache?.entries ?? [:]
+        phase("cache-load")
         let work: @Sendable (Int) -> Void = { [self] i in
             let analysis = Linter.analyse(found[i], module: names[i], extractor: extractor, cached: cached[found[i].path])
             outcomes.set(i, outcome(of: analysis, index: index, swiftModules: swiftModules, checker: checker, numbering: numbering))
@@ -481,8 +482,9 @@ public struct Linter: Sendable {
         // Without a cache entry the stamp comes from reading the file (one fstat of the open
         // descriptor); with one, the path is stat'ed to see whether the entry still holds.
         let stamp = cached != nil ? (file.stamp ?? FileStamp.of(file.path)) : nil
-        if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language,
-           cached.1.failure == nil || cached.1.python != nil || cached.1.swift != nil {
+        // A cached failure is one of the file's bytes (undecodable text): the same bytes give
+        // the same failure. Failures to read are never cached (they have no stamp).
+        if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language {
             var a = cached.1
             a.file = file
             a.module = module
@@ -512,6 +514,7 @@ public struct Linter: Sendable {
         case .python:
             guard let extractor else {
                 a.failure = ("Python support is not available in this build", 0)
+                a.stamp = nil  // not a fact of the file: never cached
                 return a
             }
             switch extractor.extract(bytes, isPackageInit: isPackage) {
