@@ -167,6 +167,25 @@ func write(_ text: String, _ path: String) throws {
         }
     }
 
+    @Test func aWarmRunOverUndecodableFilesLeavesTheCacheAsItIs() throws {
+        try withScratch { dir in
+            try write("import os\n", dir + "/src/pkg/good.py")
+            try Data([0x69, 0x6D, 0x70, 0x6F, 0x72, 0x74, 0x20, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: dir + "/src/pkg/bad.py"))
+            let cacheDir = dir + "/cache"
+            let first = EmberLintCLI.run([dir, "--cache-dir", cacheDir, "--format", "json"])
+            var written = stat()
+            #expect(stat(cacheDir + "/analysis.bin", &written) == 0)
+            // The same undecodable bytes give the same finding from the cache, and nothing
+            // changed, so the cache file is not replaced (an atomic replace is a new inode).
+            let second = EmberLintCLI.run([dir, "--cache-dir", cacheDir, "--format", "json"])
+            var after = stat()
+            #expect(stat(cacheDir + "/analysis.bin", &after) == 0)
+            #expect(after.st_ino == written.st_ino)
+            #expect(second.stdout == first.stdout)
+            #expect(second.stdout.contains("invalid UTF-8"))
+        }
+    }
+
     @Test func cachedRunMatchesFreshRunOnTheFixtures() throws {
         try withScratch { dir in
             for fixture in ["layered", "namespace", "swift-package"] {
