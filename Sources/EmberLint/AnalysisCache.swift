@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -112,26 +113,62 @@ struct AnalysisCache: Sendable {
     }
 
     func save() {
+        let paths = StringOrder.sorted(Array(entries.keys))
+        save(paths.map { ($0, entries[$0]!.0, entries[$0]!.1) }, jobs: 1)
+    }
+
+    /// Writes `records` (path, stamp, facts) as the whole cache, replacing the file
+    /// atomically. Records are encoded in `jobs` chunks in parallel.
+    func save(_ records: [(String, FileStamp, FileAnalysis)], jobs: Int) {
+        let chunks = max(1, min(jobs, records.count / 64))
+        let parts = ResultSlots<[UInt8]>(count: chunks)
+        let encode: @Sendable (Int) -> Void = { c in
+            var w = BinaryWriter()
+            let lower = records.count * c / chunks, upper = records.count * (c + 1) / chunks
+            w.bytes.reserveCapacity((upper - lower) * 256)
+            for (path, stamp, analysis) in records[lower..<upper] {
+                w.string(path)
+                w.int(Int(stamp.size)); w.int(Int(stamp.mtimeSeconds)); w.int(Int(stamp.mtimeNanoseconds)); w.int(Int(truncatingIfNeeded: stamp.inode))
+                analysis.write(&w)
+            }
+            parts.set(c, w.bytes)
+        }
+        if chunks == 1 { encode(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: encode) }
         var w = BinaryWriter()
         w.string(AnalysisCache.formatVersion)
-        w.int(entries.count)
-        let paths = StringOrder.sorted(Array(entries.keys))
-        w.bytes.reserveCapacity(paths.count * 256)
-        for path in paths {
-            let (stamp, analysis) = entries[path]!
-            w.string(path)
-            w.int(Int(stamp.size)); w.int(Int(stamp.mtimeSeconds)); w.int(Int(stamp.mtimeNanoseconds)); w.int(Int(truncatingIfNeeded: stamp.inode))
-            analysis.write(&w)
-        }
+        w.int(records.count)
+        for c in 0..<chunks { w.bytes.append(contentsOf: parts.get(c) ?? []) }
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let ignore = directory + "/.gitignore"
             if !fm.fileExists(atPath: ignore) { try "# Created by ember-lint.\n*\n".write(toFile: ignore, atomically: true, encoding: .utf8) }
-            try Data(w.bytes).write(to: URL(fileURLWithPath: file), options: .atomic)
+            AnalysisCache.replace(file, with: w.bytes)
         } catch {
             // A cache that cannot be written only costs speed next time.
         }
+    }
+}
+
+extension AnalysisCache {
+    /// Writes a temporary file next to `path` and renames it over `path`: readers see the
+    /// old or the new cache, never half of one. No fsync: a cache lost to a power cut is
+    /// rebuilt, and a damaged one is ignored on load.
+    static func replace(_ path: String, with bytes: [UInt8]) {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        var written = 0
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                written += n
+            }
+            return true
+        }
+        close(fd)
+        if !ok || rename(temporary, path) != 0 { unlink(temporary) }
     }
 }
 

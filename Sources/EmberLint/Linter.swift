@@ -274,7 +274,7 @@ public struct Linter: Sendable {
         }
         phase("analyse")
 
-        if var cache {
+        if let cache {
             var changed = false
             var count = 0
             for i in 0..<found.count {
@@ -283,12 +283,14 @@ public struct Linter: Sendable {
                 if !a.fromCache { changed = true }
             }
             if changed || cache.entries.count != count {
-                cache.entries = [:]
+                // Encoded in path order, in parallel; then written at once.
+                var records: [(String, FileStamp, FileAnalysis)] = []
+                records.reserveCapacity(count)
                 for i in 0..<found.count {
                     guard let a = analyses.get(i), let stamp = a.stamp else { continue }
-                    cache.entries[a.file.path] = (stamp, a)
+                    records.append((a.file.path, stamp, a))
                 }
-                cache.save()
+                cache.save(records, jobs: options.jobs)
             }
         }
         phase("cache")
