@@ -429,15 +429,21 @@ private struct Walker {
     /// Dotted name starting at `i`: (name, start, end, next index).
     func dotted(_ s: ArraySlice<PythonToken>, _ i: Int) -> (String, Int, Int, Int)? {
         guard i < s.endIndex, s[i].kind == .name else { return nil }
-        var parts = [string(s[i])]
         let start = s[i].start
         var end = s[i].end
         var k = i + 1
+        // Written without blanks (`a.b.c`, nearly always) when every token touches the next:
+        // the name is then the text itself.
+        var contiguous = true
         while k + 1 < s.endIndex, isOp(s[k], "."), s[k + 1].kind == .name {
-            parts.append(string(s[k + 1]))
+            if s[k].start != end || s[k + 1].start != s[k].end { contiguous = false }
             end = s[k + 1].end
             k += 2
         }
+        if contiguous { return (String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self), start, end, k) }
+        var parts = [string(s[i])]
+        var j = i + 1
+        while j < k { parts.append(string(s[j + 1])); j += 2 }
         return (parts.joined(separator: "."), start, end, k)
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Maps UTF-8 byte offsets to 1-based lines and 0-based byte columns. Built once per
 /// file; a lookup is a binary search. Line breaks are LF, CRLF and lone CR, as in Python.
 public struct LineTable: Sendable {
@@ -73,6 +79,22 @@ public struct LineTable: Sendable {
         var out: [(line: Int, column: Int)] = []
         out.reserveCapacity(offsets.count)
         let n = text.count
+        guard n > 0 else { return offsets.map { (1, $0) } }
+        if memchr(text.baseAddress!, 0x0D, n) == nil {
+            // Only LF breaks (nearly every file): count them 32 bytes at a time, and find the
+            // line's start backwards (lines are short).
+            var line = 1, i = 0
+            for target in offsets {
+                if target < i { line = 1; i = 0 }
+                let limit = min(target, n)
+                line += countLineFeeds(text, from: i, to: limit)
+                i = limit
+                var lineStart = limit
+                while lineStart > 0 && text[lineStart - 1] != 0x0A { lineStart -= 1 }
+                out.append((line, target - lineStart))
+            }
+            return out
+        }
         var line = 1, lineStart = 0, i = 0
         for target in offsets {
             if target < i {
@@ -111,5 +133,30 @@ public struct LineTable: Sendable {
             out.append((line, target - lineStart))
         }
         return out
+    }
+
+    /// LF bytes in `text[from..<to]`: SIMD compares summed in byte lanes (flushed before
+    /// they can overflow), then the tail byte by byte.
+    static func countLineFeeds(_ text: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var i = from, count = 0
+        let base = UnsafeRawPointer(text.baseAddress!)
+        let lf = SIMD32<UInt8>(repeating: 0x0A)
+        while i + 32 <= to {
+            var lanes = SIMD32<UInt8>(repeating: 0)
+            var blocks = 0
+            while blocks < 255 && i + 32 <= to {
+                let v = (base + i).loadUnaligned(as: SIMD32<UInt8>.self)
+                // A true lane is all ones (255): subtracting it adds one.
+                lanes &-= unsafeBitCast(v .== lf, to: SIMD32<UInt8>.self)
+                blocks += 1
+                i += 32
+            }
+            count += Int(SIMD32<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
+        }
+        while i < to {
+            if text[i] == 0x0A { count += 1 }
+            i += 1
+        }
+        return count
     }
 }

@@ -101,4 +101,19 @@ import Testing
             for (k, o) in sparse.enumerated() { #expect(again[k] == table.location(of: o)) }
         }
     }
+
+    @Test func forwardLineCountingWithoutCarriageReturnsEqualsTheLineTable() async throws {
+        // Texts with LF breaks only take the 32-byte SIMD path; up to ~20 KB, so that lane
+        // counters are flushed (every 255 blocks) at least once in the longer ones.
+        let pieces: [[UInt8]] = [[0x0A], [0x0A, 0x0A], [0x61], Array("from . import x".utf8), [0xE2, 0x82, 0xAC], Array(repeating: 0x20, count: 40)]
+        try await checkProperty(count: 150, zip(Gen.int(in: 0...(pieces.count - 1)).array(of: 0...1_200), Gen.int(in: 1...97))) { choice, step in
+            let text = choice.flatMap { pieces[$0] }
+            let table = LineTable(text)
+            let offsets = Array(stride(from: 0, through: text.count + 1, by: step))
+            let counted = text.withUnsafeBufferPointer { LineTable.locations(ofAscending: offsets, in: $0) }
+            for (k, o) in offsets.enumerated() {
+                #expect(counted[k] == table.location(of: o), "offset \(o) of a \(text.count)-byte text")
+            }
+        }
+    }
 }
