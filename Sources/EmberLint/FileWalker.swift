@@ -114,6 +114,13 @@ public enum FileWalker {
         var inode: UInt64
     }
 
+    /// Whether the C string of `length` bytes ends in `.py` or `.swift`.
+    @inline(__always) static func hasSourceSuffix(_ p: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        if length >= 3 && p[length - 3] == 0x2E && p[length - 2] == 0x70 && p[length - 1] == 0x79 { return true }
+        guard length >= 6, p[length - 6] == 0x2E else { return false }
+        return p[length - 5] == 0x73 && p[length - 4] == 0x77 && p[length - 3] == 0x69 && p[length - 2] == 0x66 && p[length - 1] == 0x74
+    }
+
     static func language(of name: String) -> SourceLanguage? {
         if name.hasSuffix(".py") { return .python }
         if name.hasSuffix(".swift") { return .swift }
@@ -153,11 +160,17 @@ public enum FileWalker {
         let dfd = dirfd(handle)
         var entries: [(String, UInt8)] = []
         while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
-                ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let type = entry.pointee.d_type
+            let name: String? = withUnsafePointer(to: entry.pointee.d_name) { ptr in
+                ptr.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
+                    // Regular files that are not sources (most of a tree's other files) are
+                    // passed over on their bytes, without making a string.
+                    if type == UInt8(DT_REG) && !FileWalker.hasSourceSuffix(bytes, strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))) { return nil }
+                    return String(cString: bytes)
+                }
             }
-            if name == "." || name == ".." { continue }
-            entries.append((name, entry.pointee.d_type))
+            guard let name, name != ".", name != ".." else { continue }
+            entries.append((name, type))
         }
         for (name, type) in entries {
             let path = join(dir, name)
