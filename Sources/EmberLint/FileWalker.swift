@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,94 +23,73 @@ public struct WalkProblem: Error, Sendable, Hashable {
     public var reason: String
 }
 
-/// Walks the given paths for `.py` and `.swift` files with readdir (fast, no Foundation),
+#if os(Linux)
+/// glibc's getdents64 (2.30+): a folder's entries in one system call, without the DIR
+/// buffer and fcntl calls of opendir/readdir.
+@_silgen_name("getdents64") private func getdents64(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int
+#endif
+
+/// Walks the given paths for `.py` and `.swift` files (system calls only, no Foundation),
 /// skipping hidden folders, `__pycache__` and build folders; reports symlink loops,
 /// unreadable folders and folders named like source files, and goes on.
 public enum FileWalker {
     static let skippedFolders: Set<String> = ["__pycache__", "node_modules", ".build", "build", "site-packages"]
+    /// Deeper folders are reported and skipped (a bind mount can loop without symlinks).
+    static let maximumDepth = 256
 
-    /// Files and problems in no particular order (callers sort). Folders are read level by
-    /// level, each level's folders in parallel on `jobs` threads.
-    public static func walk(_ paths: [String], jobs: Int = 1) -> (files: [FoundFile], problems: [WalkProblem]) {
-        var files: [FoundFile] = []
-        var problems: [WalkProblem] = []
-        var frontier: [PendingFolder] = []
+    /// Files and problems in no particular order (callers sort). `found` receives each
+    /// folder's source files as soon as the folder is read (on the calling thread), so
+    /// that work on them can start while the walk goes on.
+    public static func walk(_ paths: [String], found: ([FoundFile]) -> Void = { _ in }) -> (files: [FoundFile], problems: [WalkProblem]) {
+        withoutActuallyEscaping(found) { found in walk(paths, into: Walker(found: found)) }
+    }
+
+    private static func walk(_ paths: [String], into start: Walker) -> (files: [FoundFile], problems: [WalkProblem]) {
+        var walker = start
+        defer { walker.buffer.deallocate() }
         for path in paths {
             var st = stat()
             if stat(path, &st) != 0 {
                 let reason = errno == ELOOP ? "symlink loop" : String(cString: strerror(errno))
-                problems.append(WalkProblem(path: path, reason: reason))
+                walker.problems.append(WalkProblem(path: path, reason: reason))
                 continue
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 if let lang = language(of: path) {
-                    problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file"))
+                    walker.problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file"))
                     continue
                 }
-                frontier.append(PendingFolder(path: path, ancestors: []))
+                let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd < 0 {
+                    walker.problems.append(WalkProblem(path: path, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+                    continue
+                }
+                var ancestors = [Ancestor(path: path, identity: FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))]
+                walker.walkFolder(path, fd: fd, ancestors: &ancestors)
             } else if let lang = language(of: path) {
                 if (st.st_mode & S_IFMT) == S_IFREG {
-                    files.append(FoundFile(path: path, language: lang))
+                    walker.emit([FoundFile(path: path, language: lang)])
                 } else {
-                    problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                    walker.problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
                 }
             } else {
-                problems.append(WalkProblem(path: path, reason: "not a .py or .swift file"))
+                walker.problems.append(WalkProblem(path: path, reason: "not a .py or .swift file"))
             }
         }
-        while !frontier.isEmpty {
-            let level = frontier
-            let scans = ResultSlots<FolderScan>(count: level.count)
-            if jobs <= 1 || level.count < 4 {
-                for i in level.indices { scans.set(i, scanFolder(level[i])) }
-            } else {
-                let next = AtomicCounter()
-                DispatchQueue.concurrentPerform(iterations: min(jobs, level.count)) { _ in
-                    while true {
-                        let i = next.add(1)
-                        guard i < level.count else { return }
-                        scans.set(i, scanFolder(level[i]))
-                    }
-                }
-            }
-            frontier = []
-            for i in level.indices {
-                guard let scan = scans.get(i) else { continue }
-                files.append(contentsOf: scan.files)
-                problems.append(contentsOf: scan.problems)
-                frontier.append(contentsOf: scan.folders)
-            }
-        }
-        return (files, problems)
-    }
-
-    /// A folder still to read, with the folders above it on the way from a given path (a
-    /// symlink back to one of them would loop forever).
-    struct PendingFolder: Sendable {
-        var path: String
-        var ancestors: Set<FileIdentity>
-    }
-
-    struct FolderScan: Sendable {
-        var files: [FoundFile] = []
-        var problems: [WalkProblem] = []
-        var folders: [PendingFolder] = []
-    }
-
-    static func scanFolder(_ folder: PendingFolder) -> FolderScan {
-        var scan = FolderScan()
-        let fd = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 {
-            scan.problems.append(WalkProblem(path: folder.path, reason: errno == ELOOP ? "symlink loop" : "cannot open folder: \(String(cString: strerror(errno)))"))
-            return scan
-        }
-        walkDirectory(folder.path, fd: fd, ancestors: folder.ancestors, into: &scan)
-        return scan
+        return (walker.files, walker.problems)
     }
 
     struct FileIdentity: Hashable {
         var device: UInt64
         var inode: UInt64
+    }
+
+    /// A folder on the way down from a given path; its identity is looked up only when a
+    /// symlinked folder below needs comparing (symlinks are the only way back up, apart
+    /// from bind mounts, which the depth limit stops).
+    struct Ancestor {
+        var path: String
+        var identity: FileIdentity?
     }
 
     /// Whether the C string of `length` bytes ends in `.py` or `.swift`.
@@ -132,80 +110,143 @@ public enum FileWalker {
         return dir.hasSuffix("/") ? dir + name : dir + "/" + name
     }
 
-    /// Reads one open folder (takes ownership of `fd`): its source files, and its
-    /// subfolders to read next. Entries are looked up relative to the folder's descriptor,
-    /// which spares the kernel a full path lookup per entry.
-    static func walkDirectory(_ dir: String, fd: Int32, ancestors: Set<FileIdentity>, into scan: inout FolderScan) {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            scan.problems.append(WalkProblem(path: dir, reason: String(cString: strerror(errno))))
-            close(fd)
-            return
+    private struct Walker {
+        let found: ([FoundFile]) -> Void
+        var files: [FoundFile] = []
+        var problems: [WalkProblem] = []
+        /// getdents64's buffer, reused for every folder.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 32 * 1024, alignment: 8)
+
+        init(found: @escaping ([FoundFile]) -> Void) { self.found = found }
+
+        mutating func emit(_ batch: [FoundFile]) {
+            guard !batch.isEmpty else { return }
+            files.append(contentsOf: batch)
+            found(batch)
         }
-        let identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-        // A symlink back to a folder already being walked would recurse forever.
-        guard !ancestors.contains(identity) else {
-            scan.problems.append(WalkProblem(path: dir, reason: "symlink loop (this folder is already being walked)"))
-            close(fd)
-            return
-        }
-        var childAncestors = ancestors
-        childAncestors.insert(identity)
-        guard let handle = fdopendir(fd) else {
-            scan.problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
-            close(fd)
-            return
-        }
-        defer { closedir(handle) }
-        let dfd = dirfd(handle)
-        var entries: [(String, UInt8)] = []
-        while let entry = readdir(handle) {
-            let type = entry.pointee.d_type
-            let name: String? = withUnsafePointer(to: entry.pointee.d_name) { ptr in
-                ptr.withMemoryRebound(to: UInt8.self, capacity: 256) { bytes in
+
+        /// The folder's entries as (name, type); nil when it cannot be read.
+        func entries(of fd: Int32) -> [(String, UInt8)]? {
+            var out: [(String, UInt8)] = []
+#if os(Linux)
+            while true {
+                let n = getdents64(fd, buffer.baseAddress!, buffer.count)
+                if n < 0 { if errno == EINTR { continue }; return nil }
+                if n == 0 { return out }
+                var k = 0
+                while k < n {
+                    let record = buffer.baseAddress! + k
+                    let length = Int(record.loadUnaligned(fromByteOffset: 16, as: UInt16.self))
+                    let type = record.load(fromByteOffset: 18, as: UInt8.self)
+                    let name = (record + 19).assumingMemoryBound(to: UInt8.self)
+                    k += length
                     // Regular files that are not sources (most of a tree's other files) are
                     // passed over on their bytes, without making a string.
-                    if type == UInt8(DT_REG) && !FileWalker.hasSourceSuffix(bytes, strlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self))) { return nil }
-                    return String(cString: bytes)
+                    let count = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
+                    if type == UInt8(DT_REG) && !FileWalker.hasSourceSuffix(name, count) { continue }
+                    if name[0] == 0x2E && (count == 1 || (count == 2 && name[1] == 0x2E)) { continue }  // . and ..
+                    out.append((String(decoding: UnsafeBufferPointer(start: name, count: count), as: UTF8.self), type))
                 }
             }
-            guard let name, name != ".", name != ".." else { continue }
-            entries.append((name, type))
+#else
+            guard let handle = fdopendir(dup(fd)) else { return nil }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) { ptr in
+                    ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+                if name == "." || name == ".." { continue }
+                out.append((name, entry.pointee.d_type))
+            }
+            return out
+#endif
         }
-        for (name, type) in entries {
-            let path = join(dir, name)
-            var kind = type
-            let lang = language(of: name)
-            if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
-            if kind == UInt8(DT_LNK) || kind == UInt8(DT_UNKNOWN) {
-                var target = stat()
-                if fstatat(dfd, name, &target, 0) != 0 {
-                    if errno == ELOOP { scan.problems.append(WalkProblem(path: path, reason: "symlink loop")) }
-                    else if errno == ENOENT, lang != nil { scan.problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
-                    else if lang != nil { scan.problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
-                    continue
-                }
-                let mode = target.st_mode & S_IFMT
-                kind = mode == S_IFDIR ? UInt8(DT_DIR) : (mode == S_IFREG ? UInt8(DT_REG) : UInt8(DT_FIFO))
+
+        /// Reads one open folder (takes ownership of `fd`) and the folders below it, depth
+        /// first. Entries are looked up relative to the folder's descriptor, which spares
+        /// the kernel a full path lookup per entry.
+        mutating func walkFolder(_ dir: String, fd: Int32, ancestors: inout [Ancestor]) {
+            defer { close(fd) }
+            guard ancestors.count <= FileWalker.maximumDepth else {
+                problems.append(WalkProblem(path: dir, reason: "folders nested deeper than \(FileWalker.maximumDepth) levels (a loop?); skipped"))
+                return
+            }
+            guard let entries = entries(of: fd) else {
+                problems.append(WalkProblem(path: dir, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
+                return
+            }
+            var batch: [FoundFile] = []
+            var subfolders: [String] = []
+            for (name, type) in entries {
+                let path = join(dir, name)
+                var kind = type
+                let lang = language(of: name)
                 if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
+                if kind == UInt8(DT_LNK) || kind == UInt8(DT_UNKNOWN) {
+                    var target = stat()
+                    if fstatat(fd, name, &target, 0) != 0 {
+                        if errno == ELOOP { problems.append(WalkProblem(path: path, reason: "symlink loop")) }
+                        else if errno == ENOENT, lang != nil { problems.append(WalkProblem(path: path, reason: "dangling symlink: its target does not exist")) }
+                        else if lang != nil { problems.append(WalkProblem(path: path, reason: "cannot read: \(String(cString: strerror(errno)))")) }
+                        continue
+                    }
+                    let mode = target.st_mode & S_IFMT
+                    kind = mode == S_IFDIR ? UInt8(DT_DIR) : (mode == S_IFREG ? UInt8(DT_REG) : UInt8(DT_FIFO))
+                    if kind == UInt8(DT_DIR) && (name.hasPrefix(".") || skippedFolders.contains(name)) { continue }
+                    if kind == UInt8(DT_DIR) && type == UInt8(DT_LNK) {
+                        // A symlink back to a folder already being walked would recurse forever.
+                        let identity = FileIdentity(device: UInt64(target.st_dev), inode: UInt64(target.st_ino))
+                        if isAncestor(identity, &ancestors) {
+                            problems.append(WalkProblem(path: path, reason: "symlink loop (this folder is already being walked)"))
+                            continue
+                        }
+                    }
+                }
+                if kind == UInt8(DT_DIR) {
+                    if let lang {
+                        problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
+                        continue
+                    }
+                    subfolders.append(name)
+                } else if let lang {
+                    // Reading a FIFO would block forever; sockets and devices are not sources.
+                    guard kind == UInt8(DT_REG) else {
+                        problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
+                        continue
+                    }
+                    // No stat here: the analysis learns each file's stamp from the fstat of
+                    // the descriptor it reads (or stats the path when a cache entry needs
+                    // checking).
+                    batch.append(FoundFile(path: path, language: lang))
+                }
             }
-            if kind == UInt8(DT_DIR) {
-                if let lang {
-                    scan.problems.append(WalkProblem(path: path, reason: "is a directory, not a \(lang == .python ? "Python" : "Swift") file; skipped"))
+            emit(batch)
+            for name in subfolders {
+                let path = join(dir, name)
+                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if child < 0 {
+                    problems.append(WalkProblem(path: path, reason: errno == ELOOP ? "symlink loop" : "cannot open folder: \(String(cString: strerror(errno)))"))
                     continue
                 }
-                scan.folders.append(PendingFolder(path: path, ancestors: childAncestors))
-            } else if let lang {
-                // Reading a FIFO would block forever; sockets and devices are not sources.
-                guard kind == UInt8(DT_REG) else {
-                    scan.problems.append(WalkProblem(path: path, reason: "not a regular file (a FIFO, socket or device); skipped"))
-                    continue
-                }
-                // No stat here: the analysis learns each file's stamp from the fstat of
-                // the descriptor it reads (or stats the path when a cache entry needs
-                // checking).
-                scan.files.append(FoundFile(path: path, language: lang))
+                ancestors.append(Ancestor(path: path, identity: nil))
+                walkFolder(path, fd: child, ancestors: &ancestors)
+                ancestors.removeLast()
             }
+        }
+
+        /// Whether a folder with `identity` is one of `ancestors` (their identities are
+        /// looked up now, once, when a symlinked folder first needs them).
+        func isAncestor(_ identity: FileIdentity, _ ancestors: inout [Ancestor]) -> Bool {
+            for i in ancestors.indices {
+                if ancestors[i].identity == nil {
+                    var st = stat()
+                    if stat(ancestors[i].path, &st) == 0 {
+                        ancestors[i].identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                    }
+                }
+                if ancestors[i].identity == identity { return true }
+            }
+            return false
         }
     }
 }

@@ -95,6 +95,46 @@ final class AtomicCounter: Sendable {
     func add(_ n: Int) -> Int { value.wrappingAdd(n, ordering: .relaxed).oldValue }
 }
 
+/// Files found by the walk, handed to the workers in chunks as they arrive, and what
+/// the workers made of them.
+final class FileFeed: Sendable {
+    private struct State: Sendable {
+        var files: [FoundFile] = []
+        var next = 0
+        var walkDone = false
+        var problems: [WalkProblem] = []
+        var results: [(Int, FileAnalysis)] = []
+    }
+    private let state = Mutex(State())
+
+    func add(_ batch: [FoundFile]) { state.withLock { $0.files.append(contentsOf: batch) } }
+
+    func finish(_ problems: [WalkProblem]) { state.withLock { $0.walkDone = true; $0.problems = problems } }
+
+    /// Up to `chunk` files not yet taken, with the index of the first; nil once the walk
+    /// is over and every file is taken. Waits while the walk may still find more.
+    func claim(_ chunk: Int) -> (Int, [FoundFile])? {
+        while true {
+            let claimed: (Int, [FoundFile])?? = state.withLock { s in
+                if s.next < s.files.count {
+                    let start = s.next, end = min(s.files.count, start + chunk)
+                    s.next = end
+                    return .some((start, Array(s.files[start..<end])))
+                }
+                return s.walkDone ? .some(nil) : nil
+            }
+            if let claimed { return claimed }
+            usleep(20)
+        }
+    }
+
+    func deposit(_ done: [(Int, FileAnalysis)]) { state.withLock { $0.results.append(contentsOf: done) } }
+
+    func take() -> (files: [FoundFile], problems: [WalkProblem], results: [(Int, FileAnalysis)]) {
+        state.withLock { ($0.files, $0.problems, $0.results) }
+    }
+}
+
 /// The run's per-file results, kept alive on purpose until the process exits.
 final class ResultsKeptAlive {
     let analyses: ResultSlots<FileAnalysis>
@@ -213,66 +253,94 @@ public struct Linter: Sendable {
             mark = now
         }
         let rules = options.rules
-        let (walked, walkProblems) = FileWalker.walk(options.paths, jobs: options.jobs)
-        // Reports are ordered by path: files in path order let every later step keep that
-        // order by concatenating per-file results. A file reached twice is checked once.
-        phase("walk-only")
-        let sorted = Linter.sortedByPath(walked)
-        var unique: [FoundFile] = []
-        unique.reserveCapacity(sorted.count)
-        for f in sorted where unique.last?.path != f.path { unique.append(f) }
-        let found = unique
-        var diagnostics: [Diagnostic] = walkProblems.map {
-            Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
-        }
-        phase("walk")
-
-        // Module names come from paths alone, so the module index (what `from x import y`
-        // resolves against) exists before any file is read. A file that cannot be read is
-        // still a module of the tree.
+        // Module names come from paths alone (given the source roots), so each file is
+        // named where it is analysed.
         let naming = ModuleNaming(paths: options.paths, rules: rules)
-        let names = found.map { naming.module(of: $0) }
-        phase("names")
-        var pythonModules: Set<String> = []
-        var swiftModuleNames: Set<String> = []
-        for (f, name) in zip(found, names) {
-            if f.language == .python { pythonModules.insert(name.0) } else { swiftModuleNames.insert(name.0) }
-        }
-        let swiftModules = swiftModuleNames
-        let index = PythonModuleIndex(modules: pythonModules)
-        phase("index")
-        let knownModules = index.modules.union(swiftModules)
-        let checker = LayerChecker(rules: rules)
-        let numbering = ModuleNumbering(modules: knownModules)
-        phase("naming")
-
-        // Parallel: read, scan, resolve and check every file.
-        let analyses = ResultSlots<FileAnalysis>(count: found.count)
-        let outcomes = ResultSlots<FileOutcome>(count: found.count)
         let extractor = pythonExtractor
         let cache = options.cacheDirectory.map { AnalysisCache.load(directory: $0) }
         let cached = cache?.entries ?? [:]
         phase("cache-load")
-        let work: @Sendable (Int) -> Void = { [self] i in
-            let analysis = Linter.analyse(found[i], module: names[i], extractor: extractor, cached: cached[found[i].path])
-            outcomes.set(i, outcome(of: analysis, index: index, swiftModules: swiftModules, checker: checker, numbering: numbering))
-            analyses.set(i, analysis)
+
+        // Parallel: the walk feeds files to the workers as it finds them (one worker walks
+        // first, then analyses); each file is read, scanned and its facts kept.
+        let feed = FileFeed()
+        let analyse: @Sendable (FoundFile) -> FileAnalysis = { file in
+            Linter.analyse(file, module: naming.module(of: file), extractor: extractor, cached: cached[file.path])
         }
-        if options.jobs <= 1 || found.count < 8 {
-            for i in 0..<found.count { work(i) }
+        if options.jobs <= 1 {
+            let (files, problems) = FileWalker.walk(options.paths)
+            feed.add(files)
+            feed.finish(problems)
+            while let (start, batch) = feed.claim(64) { feed.deposit(batch.enumerated().map { (start + $0, analyse($1)) }) }
         } else {
-            // Small chunks from a shared counter: big files do not leave a core idle.
+            let paths = options.paths
+            DispatchQueue.concurrentPerform(iterations: options.jobs) { worker in
+                if worker == 0 {
+                    let (_, problems) = FileWalker.walk(paths) { feed.add($0) }
+                    feed.finish(problems)
+                }
+                var done: [(Int, FileAnalysis)] = []
+                // Small chunks: big files do not leave a core idle at the end.
+                while let (start, batch) = feed.claim(4) {
+                    for (k, file) in batch.enumerated() { done.append((start + k, analyse(file))) }
+                }
+                feed.deposit(done)
+            }
+        }
+        let (walked, walkProblems, analysed) = feed.take()
+        phase("walk+analyse")
+
+        // Reports are ordered by path: files in path order let every later step keep that
+        // order by concatenating per-file results. A file reached twice is checked once.
+        var byIndex = [FileAnalysis?](repeating: nil, count: walked.count)
+        for (i, a) in analysed { byIndex[i] = a }
+        var foundFiles: [FoundFile] = []
+        let analyses = ResultSlots<FileAnalysis>(count: walked.count)
+        for i in StringOrder.permutation(walked.map(\.path)) where foundFiles.last?.path != walked[i].path {
+            if let a = byIndex[i] { analyses.set(foundFiles.count, a) }
+            foundFiles.append(walked[i])
+        }
+        let found = foundFiles
+        var diagnostics: [Diagnostic] = walkProblems.map {
+            Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
+        }
+        phase("sort")
+
+        // The module index (what `from x import y` resolves against) holds every module
+        // found, read or not.
+        var pythonModules: Set<String> = []
+        var swiftModuleNames: Set<String> = []
+        for i in 0..<found.count {
+            analyses.read(i) { a in
+                if found[i].language == .python { pythonModules.insert(a.module) } else { swiftModuleNames.insert(a.module) }
+            }
+        }
+        let swiftModules = swiftModuleNames
+        let index = PythonModuleIndex(modules: pythonModules)
+        let checker = LayerChecker(rules: rules)
+        let numbering = ModuleNumbering(modules: index.modules.union(swiftModules))
+        phase("index")
+
+        // Parallel: resolve and check every file's imports.
+        let outcomes = ResultSlots<FileOutcome>(count: found.count)
+        let resolve: @Sendable (Int) -> Void = { [self] i in
+            analyses.read(i) { a in
+                outcomes.set(i, outcome(of: a, index: index, swiftModules: swiftModules, checker: checker, numbering: numbering))
+            }
+        }
+        if options.jobs <= 1 || found.count < 64 {
+            for i in 0..<found.count { resolve(i) }
+        } else {
             let next = AtomicCounter()
-            let chunk = max(1, min(16, found.count / (options.jobs * 16)))
             DispatchQueue.concurrentPerform(iterations: options.jobs) { _ in
                 while true {
-                    let begin = next.add(chunk)
+                    let begin = next.add(32)
                     guard begin < found.count else { return }
-                    for i in begin..<min(found.count, begin + chunk) { work(i) }
+                    for i in begin..<min(found.count, begin + 32) { resolve(i) }
                 }
             }
         }
-        phase("analyse")
+        phase("resolve")
 
         if let cache {
             var changed = false
@@ -465,7 +533,7 @@ public struct Linter: Sendable {
     }
 
     func classifyPython(_ module: String, index: PythonModuleIndex) -> ImportTargetKind {
-        let top = module.firstIndex(of: ".").map { String(module[..<$0]) } ?? module
+        let top = module.utf8.firstIndex(of: UInt8(ascii: ".")).map { String(module[..<$0]) } ?? module
         if index.topLevel.contains(top) { return .internal }
         return StandardLibraries.python.contains(top) ? .stdlib : .thirdParty
     }

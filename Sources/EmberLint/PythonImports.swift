@@ -138,11 +138,21 @@ public struct PythonModuleIndex: Sendable {
     /// The absolute package a relative import of `level` dots starts from, or nil when it
     /// climbs above the top-level package.
     public static func base(of module: String, isPackage: Bool, level: Int) -> String? {
-        var parts = module.split(separator: ".").map(String.init)
-        if !isPackage { parts.removeLast() }
-        let up = level - 1
-        guard up <= parts.count - 1, !parts.isEmpty else { return nil }
-        return parts.dropLast(up).joined(separator: ".")
+        // Drop the module's last name (a module, not a package, is inside its parent),
+        // then `level - 1` more, on the bytes: each drop cuts at the last dot left.
+        let utf8 = module.utf8
+        guard !utf8.isEmpty else { return nil }
+        var end = utf8.endIndex
+        var drops = (isPackage ? 0 : 1) + level - 1
+        while drops > 0 {
+            guard let dot = utf8[utf8.startIndex..<end].lastIndex(of: UInt8(ascii: ".")) else {
+                // Dropping the last remaining name leaves nothing: above the top package.
+                return nil
+            }
+            end = dot
+            drops -= 1
+        }
+        return end == utf8.endIndex ? module : String(module[..<end])
     }
 
     /// The modules one statement imports. `from x import y` gives `x.y` when that is a

@@ -134,6 +134,29 @@ func write(_ text: String, _ path: String) throws {
             #expect(EmberLintCLI.run(["--no-cache", dir + "/src/ember/core/pipe.py"]).stdout.contains("EL100 not a regular file"))
         }
     }
+
+    @Test func loopsThroughSymlinksAndEndlessNestingStopWithAFinding() throws {
+        try withScratch { dir in
+            // A symlink two levels down back to the top, and one to itself.
+            try write("import os\n", dir + "/pkg/sub/deeper/m.py")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/pkg/sub/deeper/up", withDestinationPath: dir + "/pkg")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/pkg/sub/self", withDestinationPath: dir + "/pkg/sub/self")
+            // A symlink to a sibling folder is no loop: its files are found there too.
+            try write("import json\n", dir + "/pkg/other/n.py")
+            try FileManager.default.createSymbolicLink(atPath: dir + "/pkg/sub/alias", withDestinationPath: dir + "/pkg/other")
+            let r = EmberLintCLI.run(["--no-cache", "--format", "json", dir])
+            #expect(r.stdout.contains("deeper/up\""), "\(r.stdout)")
+            #expect(r.stdout.contains("symlink loop (this folder is already being walked)"))
+            #expect(r.stdout.contains("sub/self\""))
+            #expect(EmberLintCLI.run(["--no-cache", "--graph", dir]).stdout.contains("alias/n.py"))
+            // 300 nested folders: the walk stops at its depth limit and says where.
+            var deep = dir + "/nest"
+            for _ in 0..<300 { deep += "/d" }
+            try write("import os\n", deep + "/m.py")
+            let nested = EmberLintCLI.run(["--no-cache", dir + "/nest"])
+            #expect(nested.stdout.contains("folders nested deeper than 256 levels"), "\(nested.stdout.prefix(300))")
+        }
+    }
 }
 
 @Suite struct CacheTests {
