@@ -97,8 +97,12 @@ final class AtomicCounter: Sendable {
 
 /// Files found by the walk, handed to the workers in chunks as they arrive, and what
 /// the workers made of them.
+typealias FileAnalysisCacheEntry = (FileStamp, FileAnalysis)
+
 final class FileFeed: Sendable {
     private struct State: Sendable {
+        var cache: AnalysisCache?
+        var cacheLoaded = false
         var files: [FoundFile] = []
         var next = 0
         var walkDone = false
@@ -108,6 +112,19 @@ final class FileFeed: Sendable {
     private let state = Mutex(State())
 
     func add(_ batch: [FoundFile]) { state.withLock { $0.files.append(contentsOf: batch) } }
+
+    func setCache(_ cache: AnalysisCache?) { state.withLock { $0.cache = cache; $0.cacheLoaded = true } }
+
+    func loadedCache() -> AnalysisCache? { state.withLock { $0.cache } }
+
+    /// The cache's entries, once it is loaded (waits until then; empty without a cache).
+    func cachedEntries() -> [String: FileAnalysisCacheEntry] {
+        while true {
+            let entries: [String: FileAnalysisCacheEntry]? = state.withLock { $0.cacheLoaded ? ($0.cache?.entries ?? [:]) : nil }
+            if let entries { return entries }
+            usleep(20)
+        }
+    }
 
     func finish(_ problems: [WalkProblem]) { state.withLock { $0.walkDone = true; $0.problems = problems } }
 
@@ -257,36 +274,40 @@ public struct Linter: Sendable {
         // named where it is analysed.
         let naming = ModuleNaming(paths: options.paths, rules: rules)
         let extractor = pythonExtractor
-        let cache = options.cacheDirectory.map { AnalysisCache.load(directory: $0) }
-        let cached = cache?.entries ?? [:]
-        phase("cache-load")
-
-        // Parallel: the walk feeds files to the workers as it finds them (one worker walks
-        // first, then analyses); each file is read, scanned and its facts kept.
+        // Parallel: one worker walks, feeding files to the others as it finds them, then
+        // analyses too; another loads the cache meanwhile. Each file is read, scanned and
+        // its facts kept.
         let feed = FileFeed()
-        let analyse: @Sendable (FoundFile) -> FileAnalysis = { file in
-            Linter.analyse(file, module: naming.module(of: file), extractor: extractor, cached: cached[file.path])
+        let cacheDirectory = options.cacheDirectory
+        let analyse: @Sendable (FoundFile, FileAnalysisCacheEntry?) -> FileAnalysis = { file, entry in
+            Linter.analyse(file, module: naming.module(of: file), extractor: extractor, cached: entry)
         }
         if options.jobs <= 1 {
+            feed.setCache(cacheDirectory.map { AnalysisCache.load(directory: $0) })
             let (files, problems) = FileWalker.walk(options.paths)
             feed.add(files)
             feed.finish(problems)
-            while let (start, batch) = feed.claim(64) { feed.deposit(batch.enumerated().map { (start + $0, analyse($1)) }) }
+            let cached = feed.cachedEntries()
+            while let (start, batch) = feed.claim(64) { feed.deposit(batch.enumerated().map { (start + $0, analyse($1, cached[$1.path])) }) }
         } else {
             let paths = options.paths
             DispatchQueue.concurrentPerform(iterations: options.jobs) { worker in
                 if worker == 0 {
                     let (_, problems) = FileWalker.walk(paths) { feed.add($0) }
                     feed.finish(problems)
+                } else if worker == 1 {
+                    feed.setCache(cacheDirectory.map { AnalysisCache.load(directory: $0) })
                 }
+                let cached = feed.cachedEntries()
                 var done: [(Int, FileAnalysis)] = []
                 // Small chunks: big files do not leave a core idle at the end.
                 while let (start, batch) = feed.claim(4) {
-                    for (k, file) in batch.enumerated() { done.append((start + k, analyse(file))) }
+                    for (k, file) in batch.enumerated() { done.append((start + k, analyse(file, cached[file.path]))) }
                 }
                 feed.deposit(done)
             }
         }
+        let cache = feed.loadedCache()
         let (walked, walkProblems, analysed) = feed.take()
         phase("walk+analyse")
 
