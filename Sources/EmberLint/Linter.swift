@@ -482,6 +482,7 @@ public struct Linter: Sendable {
         }
         if let py = f.python {
             out.suppressions = py.suppressions
+            out.edges.reserveCapacity(py.imports.count + 4)
             for e in py.syntaxErrors {
                 let (l, c) = position(e.offset)
                 out.diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: e.offset, endOffset: e.offset, line: l, column: c,
