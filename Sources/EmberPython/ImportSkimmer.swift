@@ -91,6 +91,9 @@ struct CompiledFilter: Sendable {
     let anywhereSieve: WordSieve
     /// Offset in `marker` of the byte memchr looks for in a comment (the rarest kind).
     let markerPivot: Int
+    /// The anywhere-names for `SkimMaps.build`'s SIMD search; nil: too many or too short
+    /// (then `anywhereOccurrences` searches).
+    let anywhereProbes: AnywhereProbes?
 
     init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
         starters = lineStarters.map { Array($0.utf8) }
@@ -116,6 +119,7 @@ struct CompiledFilter: Sendable {
         anywhereSieve = WordSieve(anywhere)
         // A byte that is not a lowercase letter is rarer in comments (e.g. '-' of "ember-lint").
         markerPivot = marker.firstIndex { !((0x61...0x7A).contains($0)) } ?? 0
+        anywhereProbes = AnywhereProbes(anywhere)
     }
 
     /// Offsets where an anywhere-name's bytes occur in the text (in code, strings or
@@ -318,7 +322,11 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
-        let occurrences = filter.anywhereOccurrences(p)
+        // Where strings, comments and code need a look, as bit maps of the whole text (SIMD),
+        // and where an anywhere-name's bytes occur, found in the same pass.
+        let maps = SkimMaps(count: n)
+        defer { maps.deallocate() }
+        let occurrences = maps.build(p, filter)
         // The next occurrence of an anywhere-name's bytes at or after the current line.
         var nextOccurrence = 0
         let keepStructure = !occurrences.isEmpty || !filter.structureNeedsAnywhereName
@@ -346,7 +354,7 @@ extension TokenScanner {
                 let b = p[q]
                 if b == HASH || b == LF || b == CR {
                     if b == HASH {
-                        let e = fastEndOfComment(q)
+                        let e = fastEndOfComment(q, maps)
                         if filter.containsMarker(p, q, e) { add(.comment, q, e) }
                         q = e
                     }
@@ -368,7 +376,7 @@ extension TokenScanner {
                 let first = Self.firstWord(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
-                if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, occurrences, nextOccurrence),
+                if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, maps, occurrences, nextOccurrence),
                    first == .plain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header && keepStructure {
                         var e = q
@@ -522,15 +530,16 @@ extension TokenScanner {
 
     /// `skipLineWithoutNames`, unless the line holds an occurrence of an anywhere-name's
     /// bytes (`occurrences[next...]`): then `skipLine`, which looks at every name.
-    @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ occurrences: [Int], _ next: Int) -> SkippedLine? {
+    @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps, _ occurrences: [Int],
+                                                          _ next: Int) -> SkippedLine? {
         let before = tokens.count
-        let skipped = skipLineWithoutNames(from: start, filter)
+        let skipped = skipLineWithoutNames(from: start, filter, maps)
         guard next < occurrences.count else { return skipped }
         // Where the fast skip stopped (or gave up): any occurrence before that may be a name.
         let reached = skipped?.end ?? n
         guard occurrences[next] < reached else { return skipped }
         if tokens.count > before { tokens.removeLast(tokens.count - before) }  // its marked comments
-        return skipLine(from: start, filter)
+        return skipLine(from: start, filter, maps)
     }
 
     /// Skips one logical line that starts at `start` without making tokens, and returns
@@ -540,7 +549,7 @@ extension TokenScanner {
     /// anything the tokenizer reports (then the tokenizer's scanning words it).
     /// Mirrors `run()`: the same token boundaries decide where strings, numbers, comments
     /// and brackets start; operators other than `.`, `!` and brackets cannot change them.
-    mutating func skipLine(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
+    mutating func skipLine(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps) -> SkippedLine? {
         let p = self.p, n = self.n  // locals: the calls below may write self
         var i = start
         var last = start
@@ -574,11 +583,11 @@ extension TokenScanner {
                 }
                 last = i - 1
             case QUOTE1, QUOTE2:
-                guard let e = skipString(quoteAt: i) else { return nil }
+                guard let e = skipString(quoteAt: i, maps) else { return nil }
                 i = e
                 last = e - 1
             case HASH:
-                let e = fastEndOfComment(i)
+                let e = fastEndOfComment(i, maps)
                 if filter.containsMarker(p, i, e) { add(.comment, i, e) }
                 i = e
             case LF, CR:
@@ -616,16 +625,15 @@ extension TokenScanner {
         return depth == 0 ? SkippedLine(end: n, newlineAt: n, lastSignificant: last) : nil
     }
 
-    /// `endOfComment`, eight bytes at a time while none is below 0x0E (LF and CR are).
-    @inline(__always) func fastEndOfComment(_ start: Int) -> Int {
+    /// `endOfComment` by the string-stop map (a comment ends at the first LF or CR).
+    @inline(__always) func fastEndOfComment(_ start: Int, _ maps: SkimMaps) -> Int {
         var e = start
-        while e + 8 <= n {
-            let word = UnsafeRawPointer(p.baseAddress! + e).loadUnaligned(as: UInt64.self)
-            if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 != 0 { break }
-            e += 8
+        while true {
+            e = maps.nextStringStop(from: e)
+            if e >= n { return n }
+            if p[e] == LF || p[e] == CR { return e }
+            e += 1
         }
-        while e < n && p[e] != LF && p[e] != CR { e += 1 }
-        return e
     }
 
     /// End of the decimal integer at `at` (a digit) when it is plainly one the tokenizer
@@ -654,7 +662,7 @@ extension TokenScanner {
 
     /// End of the string literal whose quote is at `quoteAt`, as `scanString` finds it; nil
     /// when it is unterminated.
-    @inline(__always) func skipString(quoteAt: Int) -> Int? {
+    @inline(__always) func skipString(quoteAt: Int, _ maps: SkimMaps) -> Int? {
         let q = p[quoteAt]
         if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
             // Docstrings are long: jump from quote to quote with memchr. A quote is escaped
@@ -672,12 +680,11 @@ extension TokenScanner {
             }
             return nil
         }
+        // From stop to stop (quotes, backslashes, line breaks) by the string-stop map.
         var i = quoteAt + 1
-        let flags = skimFlags
         while i < n {
-            // Ordinary string bytes first (neither quote, backslash nor line break).
-            while i < n && flags[Int(p[i])] & SKIM_STRING_STOP == 0 { i += 1 }
-            guard i < n else { break }
+            i = maps.nextStringStop(from: i)
+            guard i < n else { return nil }
             let c = p[i]
             if c == BACKSLASH {
                 if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
@@ -716,75 +723,86 @@ nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
 
 extension TokenScanner {
     /// `skipLine` for a text that holds none of the filter's `namesAnywhere`: names need
-    /// no boundaries, so letters, blanks and plain operators are passed over in one tight
-    /// loop. A digit starts a number only after a byte that cannot continue a name (inside
-    /// a name it is part of the name; numbers are consumed whole by `skipNumber`).
-    mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
-        let p = self.p, n = self.n, flags = skimFlags
-        var i = start
+    /// no boundaries, so only the bytes of the stop map are looked at (letters, blanks and
+    /// plain operators are not in it). A digit starts a number only after a byte that
+    /// cannot continue a name (inside a name it is part of the name; numbers are consumed
+    /// whole by `skipNumber`).
+    mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps) -> SkippedLine? {
+        let p = self.p, n = self.n, stops = maps.stops
         var stack: UInt64 = 0
         var depth = 0
         // Where a comment on the current physical line starts (-1: none): the line's last
         // token is found backwards from there or from the line break.
         var commentAt = -1
-        while i < n {
-            let b = p[i]
-            if flags[Int(b)] & SKIM_PLAIN != 0 {
-                i += 1
-                while i < n && flags[Int(p[i])] & SKIM_PLAIN != 0 { i += 1 }
-                continue
+        // The stops still to visit: word `word` of the map, minus the ones passed.
+        var word = start &>> 6
+        var bits = stops[word] & (~0 &<< UInt64(start & 63))
+        while true {
+            while bits == 0 {
+                word &+= 1
+                bits = stops[word]  // the map's last word stops every search
             }
+            let i = word &<< 6 | bits.trailingZeroBitCount
+            bits &= bits &- 1
+            if i >= n { break }
+            // Where the scan resumes when a case consumed more than the stop byte.
+            var resume: Int
+            let b = p[i]
             switch b {
-            case 0x30...0x39:
-                if i > start && flags[Int(p[i - 1])] & SKIM_NAME != 0 { i += 1; continue }
-                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
-                i = e
-            case 0x2E:
-                if i + 1 < n && p[i + 1] &- 0x30 < 10 {
-                    guard let e = skipNumber(at: i) else { return nil }
-                    i = e
-                } else if i + 2 < n && p[i + 1] == 0x2E && p[i + 2] == 0x2E {
-                    i += 3
-                } else {
-                    i += 1
-                }
-            case QUOTE1, QUOTE2:
-                guard let e = skipString(quoteAt: i) else { return nil }
-                i = e
-            case HASH:
-                let e = fastEndOfComment(i)
-                if filter.containsMarker(p, i, e) { add(.comment, i, e) }
-                commentAt = i
-                i = e
-            case LF, CR:
-                let e = afterNewline(i)
-                if depth == 0 {
-                    guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
-                    return SkippedLine(end: e, newlineAt: i, lastSignificant: last)
-                }
-                commentAt = -1
-                i = e
-            case BACKSLASH:
-                guard i + 1 < n, p[i + 1] == LF || p[i + 1] == CR else { return nil }
-                i = afterNewline(i + 1)
-                commentAt = -1
-                if i >= n { return nil }
-            case 0x28, 0x5B, 0x7B:
+            case 0x28, 0x5B, 0x7B:  // ( [ {
                 guard depth < 31 else { return nil }
                 stack = (stack << 2) | (b == 0x28 ? 1 : b == 0x5B ? 2 : 3)
                 depth += 1
-                i += 1
-            case 0x29, 0x5D, 0x7D:
+                continue
+            case 0x29, 0x5D, 0x7D:  // ) ] }
                 guard depth > 0, stack & 3 == (b == 0x29 ? 1 : b == 0x5D ? 2 : 3) else { return nil }
                 stack >>= 2
                 depth -= 1
-                i += 1
+                continue
+            case 0x2E:
+                if i + 1 < n && p[i + 1] &- 0x30 < 10 {
+                    guard let e = skipNumber(at: i) else { return nil }
+                    resume = e
+                } else if i + 2 < n && p[i + 1] == 0x2E && p[i + 2] == 0x2E {
+                    resume = i + 3
+                } else {
+                    continue
+                }
+            case 0x30...0x39:
+                if i > start && isASCIINameContinue(p[i - 1]) { continue }
+                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
+                resume = e
+            case QUOTE1, QUOTE2:
+                guard let e = skipString(quoteAt: i, maps) else { return nil }
+                resume = e
+            case LF, CR:
+                if depth == 0 {
+                    guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
+                    return SkippedLine(end: afterNewline(i), newlineAt: i, lastSignificant: last)
+                }
+                commentAt = -1
+                if b == LF { continue }
+                resume = afterNewline(i)
+            case HASH:
+                let e = fastEndOfComment(i, maps)
+                if filter.containsMarker(p, i, e) { add(.comment, i, e) }
+                commentAt = i
+                resume = e
+            case BACKSLASH:
+                guard i + 1 < n, p[i + 1] == LF || p[i + 1] == CR else { return nil }
+                resume = afterNewline(i + 1)
+                commentAt = -1
+                if resume >= n { return nil }
             case 0x21:
                 guard i + 1 < n, p[i + 1] == 0x3D else { return nil }
-                i += 2
+                continue  // '=' is no stop
+            case TAB, FF, 0x25, 0x26, 0x2F, 0x7C, 0x7E:  // plain bytes in the stop map
+                continue
             default:  // non-ASCII, control characters, $ ? `
                 return nil
             }
+            word = resume &>> 6
+            bits = stops[word] & (~0 &<< UInt64(resume & 63))
         }
         guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
         return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
@@ -798,5 +816,214 @@ extension TokenScanner {
         while k >= start && (p[k] == SPACE || p[k] == TAB || p[k] == FF) { k -= 1 }
         guard k >= start, p[k] != LF, p[k] != CR, p[k] != BACKSLASH else { return nil }
         return k
+    }
+}
+
+/// Bit maps of a text for the skimmer: bit k of word w stands for byte 64w+k. Each map has
+/// one more word than the text needs, with its lowest bit set, so that a search for the
+/// next stop always ends (at or after the text's end) without a bounds check.
+struct SkimMaps {
+    /// Bytes the code loop must look at: every byte that is not plain (see `isPlain`), and
+    /// TAB FF % & / | ~ (cheaper to stop at than to rule out).
+    let stops: UnsafeMutablePointer<UInt64>
+    /// Where a short string or a comment may end: ' " \\ LF CR.
+    let stringStops: UnsafeMutablePointer<UInt64>
+    /// Words per map, the last one included.
+    let words: Int
+
+    init(count n: Int) {
+        words = n / 64 + 1
+        stops = .allocate(capacity: 2 * words)
+        stringStops = stops + words
+    }
+
+    func deallocate() { stops.deallocate() }
+
+    /// First byte at or after `i` (at most the text's length) in the string-stop map; the
+    /// text's length or more when there is none.
+    @inline(__always) func nextStringStop(from i: Int) -> Int {
+        var w = i &>> 6
+        var bits = stringStops[w] & (~0 &<< UInt64(i & 63))
+        while bits == 0 {
+            w &+= 1
+            bits = stringStops[w]
+        }
+        return w &<< 6 | bits.trailingZeroBitCount
+    }
+
+    /// Fills both maps for `p` (whose count the maps were made for) and returns the offsets
+    /// where one of the filter's `namesAnywhere` occurs, ascending (as `anywhereOccurrences`).
+    func build(_ p: UnsafeBufferPointer<UInt8>, _ filter: CompiledFilter) -> [Int] {
+        if let probes = filter.anywhereProbes {
+            return build(p, filter, probes)
+        }
+        build(p, filter, NoProbes())
+        return filter.anywhereOccurrences(p)
+    }
+
+    /// `build` with the names' probes (specialized: no probes, no cost).
+    @discardableResult
+    private func build<Probes: BlockProbes>(_ p: UnsafeBufferPointer<UInt8>, _ filter: CompiledFilter, _ probes: Probes) -> [Int] {
+        let n = p.count
+        var found: [Int] = []
+        // Whole blocks straight from the text while the probes' reads stay inside it; the
+        // rest from a copy padded with spaces (no stop, no name).
+        var w = 0
+        if let base = p.baseAddress {
+            while w &* 64 &+ 64 &+ probes.reach <= n {
+                let at = base + w &* 64
+                let (code, string, maybeName) = SkimBytes.classify(at, probes)
+                stops[w] = code
+                stringStops[w] = string
+                if maybeName { findNames(p, at: at, from: w &* 64, probes, filter, &found) }
+                w &+= 1
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 192) { padded in
+                let copy = padded.baseAddress!
+                while w * 64 < n {
+                    let from = w * 64
+                    copy.initialize(repeating: SPACE, count: 192)
+                    copy.update(from: base + from, count: min(n - from, 192))
+                    let (code, string, maybeName) = SkimBytes.classify(UnsafePointer(copy), probes)
+                    stops[w] = code
+                    stringStops[w] = string
+                    if maybeName { findNames(p, at: UnsafePointer(copy), from: from, probes, filter, &found) }
+                    w += 1
+                }
+            }
+        }
+        if w < words {  // the text ends at a block's end: the last word is past it
+            stops[w] = 0
+            stringStops[w] = 0
+        }
+        stops[words - 1] |= 1 << 63
+        stringStops[words - 1] |= 1 << 63
+        return found
+    }
+
+    /// Rare (the probes matched in the block at `from`, whose bytes are at `at`): every name
+    /// at every candidate.
+    private func findNames<Probes: BlockProbes>(_ p: UnsafeBufferPointer<UInt8>, at: UnsafePointer<UInt8>, from: Int, _ probes: Probes,
+                                                _ filter: CompiledFilter, _ found: inout [Int]) {
+        var candidates: UInt64 = 0
+        for k in 0..<4 {
+            let v = UnsafeRawPointer(at + 16 * k).loadUnaligned(as: SkimBytes.Bytes.self)
+            candidates |= SkimBytes.bitMask(probes.candidates(at + 16 * k, v)) << UInt64(16 * k)
+        }
+        while candidates != 0 {
+            let s = from + candidates.trailingZeroBitCount
+            candidates &= candidates - 1
+            for name in filter.anywhere where s + name.count <= p.count {
+                var m = 0
+                while m < name.count && p[s + m] == name[m] { m += 1 }
+                if m == name.count { found.append(s) }
+            }
+        }
+    }
+}
+
+/// Where a block of `SkimMaps.build` may hold a name; `reach`: how many bytes past the
+/// block's 64 `candidates` may read.
+protocol BlockProbes {
+    var reach: Int { get }
+    /// Lanes (0xFF) of the 16 positions at `at` (whose bytes are `v`) where a name may start.
+    func candidates(_ at: UnsafePointer<UInt8>, _ v: SkimBytes.Bytes) -> SkimBytes.Bytes
+}
+
+struct NoProbes: BlockProbes {
+    var reach: Int { 0 }
+    @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: SkimBytes.Bytes) -> SkimBytes.Bytes { SkimBytes.Bytes(repeating: 0) }
+}
+
+/// Up to three names of 2...48 bytes as their first two bytes and last byte, compared
+/// 16 positions at a time (a name occurs at most where all three match).
+struct AnywhereProbes: BlockProbes, Sendable {
+    typealias Bytes = SkimBytes.Bytes
+    let first: (Bytes, Bytes, Bytes)
+    let second: (Bytes, Bytes, Bytes)
+    let last: (Bytes, Bytes, Bytes)
+    /// Offset of each name's last byte.
+    let lastAt: (Int, Int, Int)
+    /// Bytes past a block's start the probes read.
+    let reach: Int
+
+    init?(_ names: [[UInt8]]) {
+        guard (1...3).contains(names.count), names.allSatisfy({ (2...48).contains($0.count) }) else { return nil }
+        // Missing slots repeat the first name.
+        let slots = (0..<3).map { names[$0 < names.count ? $0 : 0] }
+        func splat(_ b: UInt8) -> Bytes { Bytes(repeating: Int8(bitPattern: b)) }
+        first = (splat(slots[0][0]), splat(slots[1][0]), splat(slots[2][0]))
+        second = (splat(slots[0][1]), splat(slots[1][1]), splat(slots[2][1]))
+        last = (splat(slots[0].last!), splat(slots[1].last!), splat(slots[2].last!))
+        lastAt = (slots[0].count - 1, slots[1].count - 1, slots[2].count - 1)
+        reach = slots.map(\.count).max()!
+    }
+
+    @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: Bytes) -> Bytes {
+        let raw = UnsafeRawPointer(at)
+        let next = raw.loadUnaligned(fromByteOffset: 1, as: Bytes.self)
+        @inline(__always) func probe(_ f: Bytes, _ s: Bytes, _ l: Bytes, _ lastAt: Int) -> Bytes {
+            let tail = raw.loadUnaligned(fromByteOffset: lastAt, as: Bytes.self)
+            return SkimBytes.equal(v, f) & SkimBytes.equal(next, s) & SkimBytes.equal(tail, l)
+        }
+        return probe(first.0, second.0, last.0, lastAt.0) | probe(first.1, second.1, last.1, lastAt.1) | probe(first.2, second.2, last.2, lastAt.2)
+    }
+}
+
+/// The skimmer's byte classes, 16 bytes at a time with SIMD (portable: no target flags
+/// needed; SSE2 on x86-64, NEON on arm64). Vector types are spelled out in full: with an
+/// inferred `SIMD16(repeating:)` the comparisons compile to a slow per-lane loop.
+enum SkimBytes {
+    typealias Bytes = SIMD16<Int8>
+
+    @inline(__always) static func equal(_ v: Bytes, _ c: Bytes) -> Bytes { unsafeBitCast(v .== c, to: Bytes.self) }
+
+    /// Lanes of `v` whose byte (unsigned) is in lo...hi, as 0xFF (else 0).
+    @inline(__always) static func inRange(_ v: Bytes, _ lo: UInt8, _ hi: UInt8) -> Bytes {
+        let shifted = v &+ Bytes(repeating: Int8(bitPattern: 0x80 &- lo))
+        return unsafeBitCast(shifted .< Bytes(repeating: Int8(truncatingIfNeeded: -128 + Int(hi - lo) + 1)), to: Bytes.self)
+    }
+
+    /// The stop map's bytes (see `SkimMaps.stops`).
+    @inline(__always) static func codeStops(_ v: Bytes) -> Bytes {
+        // Control bytes and 0x7B...0xFF ({ | } ~ DEL, non-ASCII) in one signed comparison.
+        let outer = unsafeBitCast((v &+ Bytes(repeating: 5)) .< Bytes(repeating: 0x25), to: Bytes.self)
+        return outer | inRange(v, 0x21, 0x29) | inRange(v, 0x2E, 0x39) | inRange(v, 0x5B, 0x5D)
+            | equal(v, Bytes(repeating: 0x3F)) | equal(v, Bytes(repeating: 0x60))
+    }
+
+    /// ' " \\ LF CR.
+    @inline(__always) static func stringStops(_ v: Bytes) -> Bytes {
+        equal(v, Bytes(repeating: Int8(QUOTE1))) | equal(v, Bytes(repeating: Int8(QUOTE2))) | equal(v, Bytes(repeating: Int8(BACKSLASH)))
+            | equal(v, Bytes(repeating: Int8(LF))) | equal(v, Bytes(repeating: Int8(CR)))
+    }
+
+    /// Bit k set for each lane k that is 0xFF (lanes are 0 or 0xFF).
+    @inline(__always) static func bitMask(_ lanes: Bytes) -> UInt64 {
+        let halves = unsafeBitCast(lanes & Bytes(repeating: 1), to: SIMD2<UInt64>.self)
+        // Bytes 0 or 1: the multiplication gathers byte k's bit into bit 56+k, no carries.
+        let gather: UInt64 = 0x0102_0408_1020_4080
+        let low = (UInt64(littleEndian: halves[0]) &* gather) &>> 56
+        let high = (UInt64(littleEndian: halves[1]) &* gather) &>> 56
+        return low | high &<< 8
+    }
+
+    /// The 64 bytes at `at` as stop-map and string-stop-map words, and whether a name may
+    /// start among them.
+    @inline(__always) static func classify<Probes: BlockProbes>(_ at: UnsafePointer<UInt8>, _ probes: Probes) -> (UInt64, UInt64, Bool) {
+        var code: UInt64 = 0, string: UInt64 = 0
+        var candidates = Bytes(repeating: 0)
+        for k in 0..<4 {
+            let v = UnsafeRawPointer(at + 16 &* k).loadUnaligned(as: Bytes.self)
+            code |= bitMask(codeStops(v)) &<< UInt64(16 &* k)
+            string |= bitMask(stringStops(v)) &<< UInt64(16 &* k)
+            candidates |= probes.candidates(at + 16 &* k, v)
+        }
+        return (code, string, any(candidates))
+    }
+
+    @inline(__always) static func any(_ lanes: Bytes) -> Bool {
+        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+        return halves[0] | halves[1] != 0
     }
 }
