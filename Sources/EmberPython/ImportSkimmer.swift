@@ -354,7 +354,7 @@ extension TokenScanner {
                 let b = p[q]
                 if b == HASH || b == LF || b == CR {
                     if b == HASH {
-                        let e = fastEndOfComment(q, maps)
+                        let e = fastEndOfComment(q)
                         if filter.containsMarker(p, q, e) { add(.comment, q, e) }
                         q = e
                     }
@@ -583,11 +583,11 @@ extension TokenScanner {
                 }
                 last = i - 1
             case QUOTE1, QUOTE2:
-                guard let e = skipString(quoteAt: i, maps) else { return nil }
+                guard let e = skipString(quoteAt: i) else { return nil }
                 i = e
                 last = e - 1
             case HASH:
-                let e = fastEndOfComment(i, maps)
+                let e = fastEndOfComment(i)
                 if filter.containsMarker(p, i, e) { add(.comment, i, e) }
                 i = e
             case LF, CR:
@@ -625,15 +625,17 @@ extension TokenScanner {
         return depth == 0 ? SkippedLine(end: n, newlineAt: n, lastSignificant: last) : nil
     }
 
-    /// `endOfComment` by the string-stop map (a comment ends at the first LF or CR).
-    @inline(__always) func fastEndOfComment(_ start: Int, _ maps: SkimMaps) -> Int {
+    /// `endOfComment`, 16 bytes at a time.
+    @inline(__always) func fastEndOfComment(_ start: Int) -> Int {
         var e = start
-        while true {
-            e = maps.nextStringStop(from: e)
-            if e >= n { return n }
-            if p[e] == LF || p[e] == CR { return e }
-            e += 1
+        let base = p.baseAddress!
+        while e + 16 <= n {
+            let k = SkimBytes.firstLineBreak(base + e)
+            e += k
+            if k < 16 { return e }
         }
+        while e < n && p[e] != LF && p[e] != CR { e += 1 }
+        return e
     }
 
     /// End of the decimal integer at `at` (a digit) when it is plainly one the tokenizer
@@ -662,7 +664,7 @@ extension TokenScanner {
 
     /// End of the string literal whose quote is at `quoteAt`, as `scanString` finds it; nil
     /// when it is unterminated.
-    @inline(__always) func skipString(quoteAt: Int, _ maps: SkimMaps) -> Int? {
+    @inline(__always) func skipString(quoteAt: Int) -> Int? {
         let q = p[quoteAt]
         if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
             // Docstrings are long: jump from quote to quote with memchr. A quote is escaped
@@ -680,21 +682,28 @@ extension TokenScanner {
             }
             return nil
         }
-        // From stop to stop (quotes, backslashes, line breaks) by the string-stop map.
+        // Ordinary string bytes (neither quote, backslash nor line break) 16 at a time.
+        let base = p.baseAddress!
         var i = quoteAt + 1
-        while i < n {
-            i = maps.nextStringStop(from: i)
-            guard i < n else { return nil }
+        while true {
+            if i + 16 <= n {
+                let k = SkimBytes.firstStringStop(base + i)
+                i += k
+                if k == 16 { continue }
+            } else {
+                while i < n && skimFlags[Int(p[i])] & SKIM_STRING_STOP == 0 { i += 1 }
+                guard i < n else { return nil }
+            }
             let c = p[i]
             if c == BACKSLASH {
                 if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
+                guard i < n else { return nil }
                 continue
             }
             if c == q { return i + 1 }
             if c == LF || c == CR { return nil }
             i += 1
         }
-        return nil
     }
 }
 
@@ -773,7 +782,7 @@ extension TokenScanner {
                 guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 resume = e
             case QUOTE1, QUOTE2:
-                guard let e = skipString(quoteAt: i, maps) else { return nil }
+                guard let e = skipString(quoteAt: i) else { return nil }
                 resume = e
             case LF, CR:
                 if depth == 0 {
@@ -784,7 +793,7 @@ extension TokenScanner {
                 if b == LF { continue }
                 resume = afterNewline(i)
             case HASH:
-                let e = fastEndOfComment(i, maps)
+                let e = fastEndOfComment(i)
                 if filter.containsMarker(p, i, e) { add(.comment, i, e) }
                 commentAt = i
                 resume = e
@@ -826,30 +835,15 @@ struct SkimMaps {
     /// Bytes the code loop must look at: every byte that is not plain (see `isPlain`), and
     /// TAB FF % & / | ~ (cheaper to stop at than to rule out).
     let stops: UnsafeMutablePointer<UInt64>
-    /// Where a short string or a comment may end: ' " \\ LF CR.
-    let stringStops: UnsafeMutablePointer<UInt64>
     /// Words per map, the last one included.
     let words: Int
 
     init(count n: Int) {
         words = n / 64 + 1
-        stops = .allocate(capacity: 2 * words)
-        stringStops = stops + words
+        stops = .allocate(capacity: words)
     }
 
     func deallocate() { stops.deallocate() }
-
-    /// First byte at or after `i` (at most the text's length) in the string-stop map; the
-    /// text's length or more when there is none.
-    @inline(__always) func nextStringStop(from i: Int) -> Int {
-        var w = i &>> 6
-        var bits = stringStops[w] & (~0 &<< UInt64(i & 63))
-        while bits == 0 {
-            w &+= 1
-            bits = stringStops[w]
-        }
-        return w &<< 6 | bits.trailingZeroBitCount
-    }
 
     /// Fills both maps for `p` (whose count the maps were made for) and returns the offsets
     /// where one of the filter's `namesAnywhere` occurs, ascending (as `anywhereOccurrences`).
@@ -872,9 +866,8 @@ struct SkimMaps {
         if let base = p.baseAddress {
             while w &* 64 &+ 64 &+ probes.reach <= n {
                 let at = base + w &* 64
-                let (code, string, maybeName) = SkimBytes.classify(at, probes)
+                let (code, maybeName) = SkimBytes.classify(at, probes)
                 stops[w] = code
-                stringStops[w] = string
                 if maybeName { findNames(p, at: at, from: w &* 64, probes, filter, &found) }
                 w &+= 1
             }
@@ -884,9 +877,8 @@ struct SkimMaps {
                     let from = w * 64
                     copy.initialize(repeating: SPACE, count: 192)
                     copy.update(from: base + from, count: min(n - from, 192))
-                    let (code, string, maybeName) = SkimBytes.classify(UnsafePointer(copy), probes)
+                    let (code, maybeName) = SkimBytes.classify(UnsafePointer(copy), probes)
                     stops[w] = code
-                    stringStops[w] = string
                     if maybeName { findNames(p, at: UnsafePointer(copy), from: from, probes, filter, &found) }
                     w += 1
                 }
@@ -894,10 +886,8 @@ struct SkimMaps {
         }
         if w < words {  // the text ends at a block's end: the last word is past it
             stops[w] = 0
-            stringStops[w] = 0
         }
         stops[words - 1] |= 1 << 63
-        stringStops[words - 1] |= 1 << 63
         return found
     }
 
@@ -1008,18 +998,36 @@ enum SkimBytes {
         return low | high &<< 8
     }
 
-    /// The 64 bytes at `at` as stop-map and string-stop-map words, and whether a name may
-    /// start among them.
-    @inline(__always) static func classify<Probes: BlockProbes>(_ at: UnsafePointer<UInt8>, _ probes: Probes) -> (UInt64, UInt64, Bool) {
-        var code: UInt64 = 0, string: UInt64 = 0
+    /// The 64 bytes at `at` as a stop-map word, and whether a name may start among them.
+    @inline(__always) static func classify<Probes: BlockProbes>(_ at: UnsafePointer<UInt8>, _ probes: Probes) -> (UInt64, Bool) {
+        var code: UInt64 = 0
         var candidates = Bytes(repeating: 0)
         for k in 0..<4 {
             let v = UnsafeRawPointer(at + 16 &* k).loadUnaligned(as: Bytes.self)
             code |= bitMask(codeStops(v)) &<< UInt64(16 &* k)
-            string |= bitMask(stringStops(v)) &<< UInt64(16 &* k)
             candidates |= probes.candidates(at + 16 &* k, v)
         }
-        return (code, string, any(candidates))
+        return (code, any(candidates))
+    }
+
+    /// Offset (0..<16) of the first LF or CR of the 16 bytes at `at`; 16: none.
+    @inline(__always) static func firstLineBreak(_ at: UnsafePointer<UInt8>) -> Int {
+        let v = UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)
+        return firstLane(equal(v, Bytes(repeating: Int8(LF))) | equal(v, Bytes(repeating: Int8(CR))))
+    }
+
+    /// Offset (0..<16) of the first ' " \\ LF or CR of the 16 bytes at `at`; 16: none.
+    @inline(__always) static func firstStringStop(_ at: UnsafePointer<UInt8>) -> Int {
+        firstLane(stringStops(UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)))
+    }
+
+    /// Index of the first 0xFF lane (lanes are 0 or 0xFF); 16: none.
+    @inline(__always) static func firstLane(_ lanes: Bytes) -> Int {
+        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+        let low = UInt64(littleEndian: halves[0]), high = UInt64(littleEndian: halves[1])
+        if low != 0 { return low.trailingZeroBitCount &>> 3 }
+        if high != 0 { return 8 &+ high.trailingZeroBitCount &>> 3 }
+        return 16
     }
 
     @inline(__always) static func any(_ lanes: Bytes) -> Bool {
