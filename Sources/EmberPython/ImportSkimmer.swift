@@ -336,20 +336,7 @@ extension TokenScanner {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
             if parenDepth == 0 && !continued {
-                var column = 0, altColumn = 0, q = pos
-                // Deep indentation is common: eight spaces at a time.
-                while q + 8 <= n && UnsafeRawPointer(p.baseAddress! + q).loadUnaligned(as: UInt64.self) == 0x2020_2020_2020_2020 {
-                    column += 8; altColumn += 8; q += 8
-                }
-                measure: while q < n {
-                    switch p[q] {
-                    case SPACE: column += 1; altColumn += 1
-                    case TAB: column = (column / 8 + 1) * 8; altColumn += 1
-                    case FF: column = 0; altColumn = 0
-                    default: break measure
-                    }
-                    q += 1
-                }
+                var (q, column, altColumn) = Self.measureIndentation(p, from: pos)
                 if q == n { break lineLoop }
                 let b = p[q]
                 if b == HASH || b == LF || b == CR {
@@ -376,7 +363,13 @@ extension TokenScanner {
                 let first = Self.firstWord(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
-                if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, maps, occurrences, nextOccurrence),
+                // A plain line in a text without anywhere-names goes on to the lines after it
+                // at the same level (see `skipLineWithoutNames`); when one of them is to be
+                // tokenized, that one is the line tokenized below.
+                var lineAt = (start: q, tokens: lineTokens)
+                let chainLevel = first == .plain && occurrences.isEmpty ? (column, altColumn) : nil
+                if first != .tokenize,
+                   let skipped = skipLineCheckingNames(from: q, filter, maps, occurrences, nextOccurrence, chainLevel: chainLevel, &lineAt),
                    first == .plain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header && keepStructure {
                         var e = q
@@ -389,6 +382,8 @@ extension TokenScanner {
                     inLine = false
                     continue lineLoop
                 }
+                pos = lineAt.start
+                lineTokens = lineAt.tokens
                 if tokens.count > lineTokens { tokens.removeLast(tokens.count - lineTokens) }
             } else {
                 continued = false
@@ -503,7 +498,10 @@ extension TokenScanner {
         let n = p.count
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
-        while e < n && flags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
+        if q + 16 <= n { e = q + SkimBytes.leadingNameBytes(p.baseAddress! + q) }
+        if e == q + 16 || q + 16 > n {
+            while e < n && flags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
+        }
         if e < n && p[e] >= 0x80 { return .tokenize }
         if let table = filter.starterTable {
             let h = Int(WordSieve.hash(length: e - q, first: p[q], last: p[e - 1]))
@@ -531,9 +529,9 @@ extension TokenScanner {
     /// `skipLineWithoutNames`, unless the line holds an occurrence of an anywhere-name's
     /// bytes (`occurrences[next...]`): then `skipLine`, which looks at every name.
     @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps, _ occurrences: [Int],
-                                                          _ next: Int) -> SkippedLine? {
+                                                          _ next: Int, chainLevel: (Int, Int)?, _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
         let before = tokens.count
-        let skipped = skipLineWithoutNames(from: start, filter, maps)
+        let skipped = skipLineWithoutNames(from: start, filter, maps, chainLevel: chainLevel, &lineAt)
         guard next < occurrences.count else { return skipped }
         // Where the fast skip stopped (or gave up): any occurrence before that may be a name.
         let reached = skipped?.end ?? n
@@ -736,16 +734,25 @@ extension TokenScanner {
     /// plain operators are not in it). A digit starts a number only after a byte that
     /// cannot continue a name (inside a name it is part of the name; numbers are consumed
     /// whole by `skipNumber`).
-    mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps) -> SkippedLine? {
+    ///
+    /// With `chainLevel` (the line's indentation columns; the caller found its first word
+    /// plain and the text without anywhere-names) it goes on as `skimRun` would: blank and
+    /// comment lines, then the next line if it has the same indentation and a plain first
+    /// word (so `indentation` and the caller would do nothing for it), and so on. The result
+    /// is then the last line's; `lineAt` says where that line starts and how many tokens
+    /// there were before it (nil: that line must be tokenized).
+    mutating func skipLineWithoutNames(from first: Int, _ filter: CompiledFilter, _ maps: SkimMaps, chainLevel: (Int, Int)? = nil,
+                                       _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
         let p = self.p, n = self.n, stops = maps.stops
+        var start = first
         var stack: UInt64 = 0
         var depth = 0
         // Where a comment on the current physical line starts (-1: none): the line's last
         // token is found backwards from there or from the line break.
         var commentAt = -1
         // The stops still to visit: word `word` of the map, minus the ones passed.
-        var word = start &>> 6
-        var bits = stops[word] & (~0 &<< UInt64(start & 63))
+        var word = first &>> 6
+        var bits = stops[word] & (~0 &<< UInt64(first & 63))
         while true {
             while bits == 0 {
                 word &+= 1
@@ -782,12 +789,59 @@ extension TokenScanner {
                 guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
                 resume = e
             case QUOTE1, QUOTE2:
-                guard let e = skipString(quoteAt: i) else { return nil }
-                resume = e
+                if i + 2 < n && p[i + 1] == b && p[i + 2] == b {
+                    guard let e = skipString(quoteAt: i) else { return nil }
+                    resume = e
+                } else {
+                    // A short string: its quotes, backslashes and line breaks are all stops,
+                    // so it ends at one of the next stops, as `skipString` finds it.
+                    var escaped = i + 1  // stops before this are inside an escape
+                    while true {
+                        while bits == 0 {
+                            word &+= 1
+                            bits = stops[word]
+                        }
+                        let j = word &<< 6 | bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        if j >= n { return nil }
+                        if j < escaped { continue }
+                        let c = p[j]
+                        if c == b { break }
+                        if c == BACKSLASH {
+                            escaped = j + 1 < n && p[j + 1] == CR && j + 2 < n && p[j + 2] == LF ? j + 3 : j + 2
+                        } else if c == LF || c == CR {
+                            return nil
+                        }
+                    }
+                    continue
+                }
             case LF, CR:
                 if depth == 0 {
                     guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
-                    return SkippedLine(end: afterNewline(i), newlineAt: i, lastSignificant: last)
+                    guard let level = chainLevel else { return SkippedLine(end: afterNewline(i), newlineAt: i, lastSignificant: last) }
+                    // Blank and comment lines as `skimRun` takes them, then the next line.
+                    var next = afterNewline(i)
+                    var (q, column, altColumn) = Self.measureIndentation(p, from: next)
+                    while q < n && (p[q] == HASH || p[q] == LF || p[q] == CR) {
+                        if p[q] == HASH {
+                            let e = fastEndOfComment(q)
+                            if filter.containsMarker(p, q, e) { add(.comment, q, e) }
+                            q = e
+                        }
+                        next = afterNewline(q)
+                        (q, column, altColumn) = Self.measureIndentation(p, from: next)
+                    }
+                    guard q < n, column == level.0, altColumn == level.1, Self.firstWord(p, skimFlags, at: q, filter) == .plain else {
+                        return SkippedLine(end: next, newlineAt: i, lastSignificant: last)
+                    }
+                    start = q
+                    lineAt = (q, tokens.count)
+                    commentAt = -1
+                    // Right after an LF or CR the stops still to visit are the new line's;
+                    // after a CRLF or skipped lines, find them again.
+                    if next == i + 1 { continue }
+                    resume = q
+                    break
                 }
                 commentAt = -1
                 if b == LF { continue }
@@ -810,11 +864,38 @@ extension TokenScanner {
             default:  // non-ASCII, control characters, $ ? `
                 return nil
             }
-            word = resume &>> 6
-            bits = stops[word] & (~0 &<< UInt64(resume & 63))
+            // The stops before `resume` are passed (often all in the current word).
+            if resume &>> 6 != word {
+                word = resume &>> 6
+                bits = stops[word]
+            }
+            bits &= ~0 &<< UInt64(resume & 63)
         }
         guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
         return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
+    }
+
+    /// Where the first byte that is not a blank (space, TAB, FF) comes at or after `from`,
+    /// and the indentation columns up to it (tabs to multiples of 8; all bytes as 1).
+    @inline(__always) static func measureIndentation(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Int, Int) {
+        let n = p.count
+        var column = 0, altColumn = 0, q = from
+        // Spaces 16 at a time (indentation is mostly spaces); tabs and form feeds below.
+        while q + 16 <= n {
+            let spaces = SkimBytes.leadingSpaces(p.baseAddress! + q)
+            column &+= spaces; altColumn &+= spaces; q &+= spaces
+            if spaces < 16 { break }
+        }
+        measure: while q < n {
+            switch p[q] {
+            case SPACE: column += 1; altColumn += 1
+            case TAB: column = (column / 8 + 1) * 8; altColumn += 1
+            case FF: column = 0; altColumn = 0
+            default: break measure
+            }
+            q += 1
+        }
+        return (q, column, altColumn)
     }
 
     /// The last byte before `end` that is not a blank, when it belongs to a token on the
@@ -1008,6 +1089,19 @@ enum SkimBytes {
             candidates |= probes.candidates(at + 16 &* k, v)
         }
         return (code, any(candidates))
+    }
+
+    /// How many of the 16 bytes at `at` are spaces before the first other byte.
+    @inline(__always) static func leadingSpaces(_ at: UnsafePointer<UInt8>) -> Int {
+        let v = UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)
+        return firstLane(~equal(v, Bytes(repeating: Int8(SPACE))))
+    }
+
+    /// Length (0...16) of the run of name bytes [0-9A-Za-z_] the 16 bytes at `at` start with.
+    @inline(__always) static func leadingNameBytes(_ at: UnsafePointer<UInt8>) -> Int {
+        let v = UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)
+        let name = inRange(v | Bytes(repeating: 0x20), 0x61, 0x7A) | inRange(v, 0x30, 0x39) | equal(v, Bytes(repeating: 0x5F))
+        return firstLane(~name)
     }
 
     /// Offset (0..<16) of the first LF or CR of the 16 bytes at `at`; 16: none.
