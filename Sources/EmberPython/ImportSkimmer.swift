@@ -1002,7 +1002,7 @@ protocol BlockProbes {
 }
 
 struct NoProbes: BlockProbes {
-    var reach: Int { 0 }
+    var reach: Int { 1 }
     @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: SkimBytes.Bytes) -> SkimBytes.Bytes { SkimBytes.Bytes(repeating: 0) }
 }
 
@@ -1056,10 +1056,13 @@ enum SkimBytes {
     }
 
     /// The stop map's bytes (see `SkimMaps.stops`).
-    @inline(__always) static func codeStops(_ v: Bytes) -> Bytes {
+    @inline(__always) static func codeStops(_ v: Bytes, next: Bytes) -> Bytes {
         // Control bytes and 0x7B...0xFF ({ | } ~ DEL, non-ASCII) in one signed comparison.
         let outer = unsafeBitCast((v &+ Bytes(repeating: 5)) .< Bytes(repeating: 0x25), to: Bytes.self)
-        return outer | inRange(v, 0x21, 0x29) | inRange(v, 0x2E, 0x39) | inRange(v, 0x5B, 0x5D)
+        // A dot matters only before a digit (a number) or a dot ("..." must not be taken
+        // as a number's start); '/' before one is a harmless extra.
+        let dots = equal(v, Bytes(repeating: 0x2E)) & inRange(next, 0x2E, 0x39)
+        return outer | inRange(v, 0x21, 0x29) | dots | inRange(v, 0x2F, 0x39) | inRange(v, 0x5B, 0x5D)
             | equal(v, Bytes(repeating: 0x3F)) | equal(v, Bytes(repeating: 0x60))
     }
 
@@ -1085,7 +1088,8 @@ enum SkimBytes {
         var candidates = Bytes(repeating: 0)
         for k in 0..<4 {
             let v = UnsafeRawPointer(at + 16 &* k).loadUnaligned(as: Bytes.self)
-            code |= bitMask(codeStops(v)) &<< UInt64(16 &* k)
+            let next = UnsafeRawPointer(at + 16 &* k + 1).loadUnaligned(as: Bytes.self)
+            code |= bitMask(codeStops(v, next: next)) &<< UInt64(16 &* k)
             candidates |= probes.candidates(at + 16 &* k, v)
         }
         return (code, any(candidates))
