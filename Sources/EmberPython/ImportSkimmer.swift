@@ -84,6 +84,8 @@ struct CompiledFilter: Sendable {
     /// Starters by their sieve hash, for an exact test with one lookup; nil when some
     /// starter is longer than 8 bytes or two share a hash (then `matches` compares bytes).
     let starterTable: PackedWordTable?
+    /// The pairs of bytes a line starting with a starter starts with (see `StarterPrefixes`).
+    let starterPrefixes: StarterPrefixes
     var structureNeedsAnywhereName = false
     /// Quick "certainly not" tests for the word lists, so that most names need no
     /// comparison against them (the lists are arrays of arrays: costly to walk per name).
@@ -115,6 +117,7 @@ struct CompiledFilter: Sendable {
                                 after: WordSieve.byteSet(afters))
         }
         starterTable = PackedWordTable(starters, headers: headers)
+        starterPrefixes = StarterPrefixes(starters)
         starterSieve = WordSieve(starters)
         anywhereSieve = WordSieve(anywhere)
         // A byte that is not a lowercase letter is rarer in comments (e.g. '-' of "ember-lint").
@@ -222,6 +225,38 @@ final class PackedWordTable: @unchecked Sendable {
     deinit {
         keys.deallocate()
         isHeader.deallocate()
+    }
+}
+
+/// A bit per pair of bytes (65,536 bits): set for the first two bytes of every starter, and
+/// for a one-byte starter followed by any byte that does not continue an ASCII name. A line
+/// whose first two bytes are not in it starts with no starter, so most lines need no look
+/// at their first word. (A name running into non-ASCII is not told apart here: the skip
+/// gives such a line to the tokenizer anyway.) Immutable after init.
+final class StarterPrefixes: @unchecked Sendable {
+    let bits: UnsafeMutablePointer<UInt64>
+
+    init(_ starters: [[UInt8]]) {
+        bits = .allocate(capacity: 1024)
+        bits.initialize(repeating: 0, count: 1024)
+        func insert(_ a: UInt8, _ b: UInt8) {
+            let key = Int(a) << 8 | Int(b)
+            bits[key >> 6] |= 1 << UInt64(key & 63)
+        }
+        for w in starters where !w.isEmpty {
+            if w.count >= 2 {
+                insert(w[0], w[1])
+            } else {
+                for b in 0...255 where !isASCIINameContinue(UInt8(b)) { insert(w[0], UInt8(b)) }
+            }
+        }
+    }
+
+    deinit { bits.deallocate() }
+
+    @inline(__always) func contains(_ a: UInt8, _ b: UInt8) -> Bool {
+        let key = Int(a) &<< 8 | Int(b)
+        return (bits[key &>> 6] &>> UInt64(key & 63)) & 1 != 0
     }
 }
 
@@ -496,6 +531,7 @@ extension TokenScanner {
     /// Static: a method would copy the whole scanner for each call from the mutating loop.
     static func firstWord(_ p: UnsafeBufferPointer<UInt8>, _ flags: UnsafePointer<UInt8>, at q: Int, _ filter: CompiledFilter) -> FirstWord {
         let n = p.count
+        if q + 1 < n && !filter.starterPrefixes.contains(p[q], p[q + 1]) { return .plain }
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
         if q + 16 <= n { e = q + SkimBytes.leadingNameBytes(p.baseAddress! + q) }
