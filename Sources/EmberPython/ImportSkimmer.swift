@@ -398,14 +398,15 @@ extension TokenScanner {
                 let first = Self.firstWord(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
-                // A plain line in a text without anywhere-names goes on to the lines after it
-                // at the same level (see `skipLineWithoutNames`); when one of them is to be
-                // tokenized, that one is the line tokenized below.
+                // In a text without anywhere-names the skip goes on to the lines after this one
+                // (see `skipLineWithoutNames`); when one of them is to be tokenized, that one
+                // is the line tokenized below.
                 var lineAt = (start: q, tokens: lineTokens)
-                let chainLevel = first == .plain && occurrences.isEmpty ? (column, altColumn) : nil
+                let chain = occurrences.isEmpty && (first == .plain || !keepStructure)
                 if first != .tokenize,
-                   let skipped = skipLineCheckingNames(from: q, filter, maps, occurrences, nextOccurrence, chainLevel: chainLevel, &lineAt),
-                   first == .plain || p[skipped.lastSignificant] == 0x3A {
+                   let skipped = skipLineCheckingNames(from: q, filter, maps, occurrences, nextOccurrence,
+                                                       chain: chain ? (headers: !keepStructure, firstIsHeader: first == .header) : nil, &lineAt),
+                   first == .plain || chain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header && keepStructure {
                         var e = q
                         while e < n && isASCIINameContinue(p[e]) { e += 1 }
@@ -565,9 +566,10 @@ extension TokenScanner {
     /// `skipLineWithoutNames`, unless the line holds an occurrence of an anywhere-name's
     /// bytes (`occurrences[next...]`): then `skipLine`, which looks at every name.
     @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps, _ occurrences: [Int],
-                                                          _ next: Int, chainLevel: (Int, Int)?, _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
+                                                          _ next: Int, chain: (headers: Bool, firstIsHeader: Bool)?,
+                                                          _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
         let before = tokens.count
-        let skipped = skipLineWithoutNames(from: start, filter, maps, chainLevel: chainLevel, &lineAt)
+        let skipped = skipLineWithoutNames(from: start, filter, maps, chain: chain, &lineAt)
         guard next < occurrences.count else { return skipped }
         // Where the fast skip stopped (or gave up): any occurrence before that may be a name.
         let reached = skipped?.end ?? n
@@ -771,16 +773,20 @@ extension TokenScanner {
     /// cannot continue a name (inside a name it is part of the name; numbers are consumed
     /// whole by `skipNumber`).
     ///
-    /// With `chainLevel` (the line's indentation columns; the caller found its first word
-    /// plain and the text without anywhere-names) it goes on as `skimRun` would: blank and
-    /// comment lines, then the next line if it has the same indentation and a plain first
-    /// word (so `indentation` and the caller would do nothing for it), and so on. The result
-    /// is then the last line's; `lineAt` says where that line starts and how many tokens
-    /// there were before it (nil: that line must be tokenized).
-    mutating func skipLineWithoutNames(from first: Int, _ filter: CompiledFilter, _ maps: SkimMaps, chainLevel: (Int, Int)? = nil,
+    /// With `chain` (the caller found the text without anywhere-names) it goes on as
+    /// `skimRun` would, without returning to it for every line: blank and comment lines,
+    /// the next line's indentation, and that line if its first word is plain (or a header
+    /// word, with `chain.headers`: no header tokens to make), and so on. A header line is
+    /// then skipped only when it ends in ':' (else it must be tokenized, as `skimRun`
+    /// decides for one it skipped). The result is the last line's; `lineAt` says where
+    /// that line starts and how many tokens there were before it (nil: that line must be
+    /// tokenized).
+    mutating func skipLineWithoutNames(from first: Int, _ filter: CompiledFilter, _ maps: SkimMaps,
+                                       chain: (headers: Bool, firstIsHeader: Bool)? = nil,
                                        _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
         let p = self.p, n = self.n, stops = maps.stops
         var start = first
+        var lineIsHeader = chain?.firstIsHeader ?? false
         var stack: UInt64 = 0
         var depth = 0
         // Where a comment on the current physical line starts (-1: none): the line's last
@@ -854,7 +860,8 @@ extension TokenScanner {
             case LF, CR:
                 if depth == 0 {
                     guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
-                    guard let level = chainLevel else { return SkippedLine(end: afterNewline(i), newlineAt: i, lastSignificant: last) }
+                    guard let chain else { return SkippedLine(end: afterNewline(i), newlineAt: i, lastSignificant: last) }
+                    if lineIsHeader && p[last] != 0x3A { return nil }
                     // Blank and comment lines as `skimRun` takes them, then the next line.
                     var next = afterNewline(i)
                     var (q, column, altColumn) = Self.measureIndentation(p, from: next)
@@ -867,9 +874,17 @@ extension TokenScanner {
                         next = afterNewline(q)
                         (q, column, altColumn) = Self.measureIndentation(p, from: next)
                     }
-                    guard q < n, column == level.0, altColumn == level.1, Self.firstWord(p, skimFlags, at: q, filter) == .plain else {
+                    guard q < n else { return SkippedLine(end: next, newlineAt: i, lastSignificant: last) }
+                    let kind = Self.firstWord(p, skimFlags, at: q, filter)
+                    guard kind == .plain || kind == .header && chain.headers else {
                         return SkippedLine(end: next, newlineAt: i, lastSignificant: last)
                     }
+                    if column != indents[indents.count - 1] || altColumn != altIndents[altIndents.count - 1] {
+                        indentation(column: column, altColumn: altColumn, lineStart: next, at: q)
+                        // The caller stops at the next line (the result is nil anyway).
+                        if !diagnostics.isEmpty { return SkippedLine(end: q, newlineAt: i, lastSignificant: last) }
+                    }
+                    lineIsHeader = kind == .header
                     start = q
                     lineAt = (q, tokens.count)
                     commentAt = -1
@@ -908,6 +923,7 @@ extension TokenScanner {
             bits &= ~0 &<< UInt64(resume & 63)
         }
         guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
+        if lineIsHeader && p[last] != 0x3A { return nil }
         return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
     }
 
