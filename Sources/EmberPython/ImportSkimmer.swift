@@ -1058,38 +1058,37 @@ struct NoProbes: BlockProbes {
     @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: SkimBytes.Bytes) -> SkimBytes.Bytes { SkimBytes.Bytes(repeating: 0) }
 }
 
-/// Up to three names of 2...48 bytes as their first two bytes and last byte, compared
-/// 16 positions at a time (a name occurs at most where all three match).
+/// Up to three names of 3...48 bytes, each as two of its bytes compared 16 positions at a
+/// time: its second byte and its rarest byte after that (`rarity`), which rules out most
+/// positions where the name does not start (the few left are checked in full).
 struct AnywhereProbes: BlockProbes, Sendable {
     typealias Bytes = SkimBytes.Bytes
-    let first: (Bytes, Bytes, Bytes)
     let second: (Bytes, Bytes, Bytes)
-    let last: (Bytes, Bytes, Bytes)
-    /// Offset of each name's last byte.
-    let lastAt: (Int, Int, Int)
+    let rare: (Bytes, Bytes, Bytes)
+    /// Offset of each name's rare byte.
+    let rareAt: (Int, Int, Int)
     /// Bytes past a block's start the probes read.
     let reach: Int
 
     init?(_ names: [[UInt8]]) {
-        guard (1...3).contains(names.count), names.allSatisfy({ (2...48).contains($0.count) }) else { return nil }
+        guard (1...3).contains(names.count), names.allSatisfy({ (3...48).contains($0.count) }) else { return nil }
         // Missing slots repeat the first name.
         let slots = (0..<3).map { names[$0 < names.count ? $0 : 0] }
+        let rareAt = slots.map { w in (2..<w.count).min { rarity(w[$0]) < rarity(w[$1]) }! }
         func splat(_ b: UInt8) -> Bytes { Bytes(repeating: Int8(bitPattern: b)) }
-        first = (splat(slots[0][0]), splat(slots[1][0]), splat(slots[2][0]))
         second = (splat(slots[0][1]), splat(slots[1][1]), splat(slots[2][1]))
-        last = (splat(slots[0].last!), splat(slots[1].last!), splat(slots[2].last!))
-        lastAt = (slots[0].count - 1, slots[1].count - 1, slots[2].count - 1)
+        rare = (splat(slots[0][rareAt[0]]), splat(slots[1][rareAt[1]]), splat(slots[2][rareAt[2]]))
+        self.rareAt = (rareAt[0], rareAt[1], rareAt[2])
         reach = slots.map(\.count).max()!
     }
 
     @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: Bytes) -> Bytes {
         let raw = UnsafeRawPointer(at)
         let next = raw.loadUnaligned(fromByteOffset: 1, as: Bytes.self)
-        @inline(__always) func probe(_ f: Bytes, _ s: Bytes, _ l: Bytes, _ lastAt: Int) -> Bytes {
-            let tail = raw.loadUnaligned(fromByteOffset: lastAt, as: Bytes.self)
-            return SkimBytes.equal(v, f) & SkimBytes.equal(next, s) & SkimBytes.equal(tail, l)
+        @inline(__always) func probe(_ s: Bytes, _ r: Bytes, _ rareAt: Int) -> Bytes {
+            SkimBytes.equal(next, s) & SkimBytes.equal(raw.loadUnaligned(fromByteOffset: rareAt, as: Bytes.self), r)
         }
-        return probe(first.0, second.0, last.0, lastAt.0) | probe(first.1, second.1, last.1, lastAt.1) | probe(first.2, second.2, last.2, lastAt.2)
+        return probe(second.0, rare.0, rareAt.0) | probe(second.1, rare.1, rareAt.1) | probe(second.2, rare.2, rareAt.2)
     }
 }
 
