@@ -395,7 +395,7 @@ extension TokenScanner {
                 inLine = true
                 // Most lines need no tokens at all: skip them byte by byte. Anything the
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
-                let first = Self.firstWord(p, skimFlags, at: q, filter)
+                let first = Self.firstWordKind(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
                 // In a text without anywhere-names the skip goes on to the lines after this one
@@ -526,13 +526,19 @@ extension TokenScanner {
 extension TokenScanner {
     enum FirstWord { case plain, header, tokenize }
 
+    /// `firstWord`, with the cheap look at the first two bytes inlined.
+    @inline(__always) static func firstWordKind(_ p: UnsafeBufferPointer<UInt8>, _ flags: UnsafePointer<UInt8>, at q: Int,
+                                                _ filter: CompiledFilter) -> FirstWord {
+        if q + 1 < p.count && !filter.starterPrefixes.contains(p[q], p[q + 1]) { return .plain }
+        return firstWord(p, flags, at: q, filter)
+    }
+
     /// What the line's first token says: not a starter (skip the line), a header word
     /// (keep the line as a header), or another starter, or maybe one (a name running into
     /// non-ASCII): tokenize the line.
     /// Static: a method would copy the whole scanner for each call from the mutating loop.
     static func firstWord(_ p: UnsafeBufferPointer<UInt8>, _ flags: UnsafePointer<UInt8>, at q: Int, _ filter: CompiledFilter) -> FirstWord {
         let n = p.count
-        if q + 1 < n && !filter.starterPrefixes.contains(p[q], p[q + 1]) { return .plain }
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
         if q + 16 <= n { e = q + SkimBytes.leadingNameBytes(p.baseAddress! + q) }
@@ -875,7 +881,7 @@ extension TokenScanner {
                         (q, column, altColumn) = Self.measureIndentation(p, from: next)
                     }
                     guard q < n else { return SkippedLine(end: next, newlineAt: i, lastSignificant: last) }
-                    let kind = Self.firstWord(p, skimFlags, at: q, filter)
+                    let kind = Self.firstWordKind(p, skimFlags, at: q, filter)
                     guard kind == .plain || kind == .header && chain.headers else {
                         return SkippedLine(end: next, newlineAt: i, lastSignificant: last)
                     }
