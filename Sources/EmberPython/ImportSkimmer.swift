@@ -357,8 +357,8 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
-        // Where strings, comments and code need a look, as bit maps of the whole text (SIMD),
-        // and where an anywhere-name's bytes occur, found in the same pass.
+        // Where code needs a look, as a bit map of the whole text (SIMD), and where an
+        // anywhere-name's bytes occur, found in the same pass.
         let maps = SkimMaps(count: n)
         defer { maps.deallocate() }
         let occurrences = maps.build(p, filter)
@@ -749,14 +749,13 @@ extension TokenScanner {
     }
 }
 
-/// Byte classes of the skimmer's loops, as bit flags (see `isPlain`, `isASCIINameContinue`).
-let SKIM_PLAIN: UInt8 = 1, SKIM_NAME: UInt8 = 2, SKIM_STRING_STOP: UInt8 = 4
+/// Byte classes of the skimmer's byte-at-a-time loops, as bit flags.
+let SKIM_NAME: UInt8 = 2, SKIM_STRING_STOP: UInt8 = 4
 nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
     let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     for b in 0..<256 {
         let byte = UInt8(b)
         var flags: UInt8 = 0
-        if isPlain(byte) { flags |= SKIM_PLAIN }
         if isASCIINameContinue(byte) { flags |= SKIM_NAME }
         if byte == QUOTE1 || byte == QUOTE2 || byte == BACKSLASH || byte == LF || byte == CR { flags |= SKIM_STRING_STOP }
         table[b] = flags
@@ -765,8 +764,9 @@ nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
 }()
 
 /// Bytes that never start or end anything the skimmer must see when names need no check:
-/// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket.
-@inline(__always) private func isPlain(_ b: UInt8) -> Bool {
+/// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket. The stop
+/// map (`SkimMaps.stops`) holds every other byte; tests check it against this.
+func skimIsPlain(_ b: UInt8) -> Bool {
     // 0-63: TAB FF SPACE % & * + , - / : ; < = >   64-127: @ A-Z ^ _ a-z | ~
     let word: UInt64 = b < 64 ? 0x7C00_BC61_0000_1200 : 0x57FF_FFFE_C7FF_FFFF
     return b < 128 && (word >> UInt64(b & 63)) & 1 != 0
@@ -967,14 +967,15 @@ extension TokenScanner {
     }
 }
 
-/// Bit maps of a text for the skimmer: bit k of word w stands for byte 64w+k. Each map has
-/// one more word than the text needs, with its lowest bit set, so that a search for the
+/// The stop map of a text for the skimmer: bit k of word w stands for byte 64w+k. It has
+/// one more word than the text needs, whose highest bit is set, so that a search for the
 /// next stop always ends (at or after the text's end) without a bounds check.
 struct SkimMaps {
-    /// Bytes the code loop must look at: every byte that is not plain (see `isPlain`), and
+    /// Bytes the code loop must look at: every byte that is not plain (see `skimIsPlain`)
+    /// except a '.' before neither a digit nor a '.' (no number starts there), and the plain
     /// TAB FF % & / | ~ (cheaper to stop at than to rule out).
     let stops: UnsafeMutablePointer<UInt64>
-    /// Words per map, the last one included.
+    /// Words of the map, the last one included.
     let words: Int
 
     init(count n: Int) {
@@ -984,7 +985,7 @@ struct SkimMaps {
 
     func deallocate() { stops.deallocate() }
 
-    /// Fills both maps for `p` (whose count the maps were made for) and returns the offsets
+    /// Fills the map for `p` (whose count it was made for) and returns the offsets
     /// where one of the filter's `namesAnywhere` occurs, ascending (as `anywhereOccurrences`).
     func build(_ p: UnsafeBufferPointer<UInt8>, _ filter: CompiledFilter) -> [Int] {
         if let probes = filter.anywhereProbes {
