@@ -793,6 +793,8 @@ extension TokenScanner {
         let p = self.p, n = self.n, stops = maps.stops
         var start = first
         var lineIsHeader = chain?.firstIsHeader ?? false
+        // The current indentation level (`indents` and `altIndents` tops), for chained lines.
+        var level = (indents[indents.count - 1], altIndents[altIndents.count - 1])
         var stack: UInt64 = 0
         var depth = 0
         // Where a comment on the current physical line starts (-1: none): the line's last
@@ -885,8 +887,9 @@ extension TokenScanner {
                     guard kind == .plain || kind == .header && chain.headers else {
                         return SkippedLine(end: next, newlineAt: i, lastSignificant: last)
                     }
-                    if column != indents[indents.count - 1] || altColumn != altIndents[altIndents.count - 1] {
+                    if column != level.0 || altColumn != level.1 {
                         indentation(column: column, altColumn: altColumn, lineStart: next, at: q)
+                        level = (indents[indents.count - 1], altIndents[altIndents.count - 1])
                         // The caller stops at the next line (the result is nil anyway).
                         if !diagnostics.isEmpty { return SkippedLine(end: q, newlineAt: i, lastSignificant: last) }
                     }
