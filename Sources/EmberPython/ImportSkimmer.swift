@@ -817,11 +817,11 @@ extension TokenScanner {
             switch b {
             case 0x28, 0x5B, 0x7B:  // ( [ {
                 guard depth < 31 else { return nil }
-                stack = (stack << 2) | (b == 0x28 ? 1 : b == 0x5B ? 2 : 3)
+                stack = (stack << 2) | UInt64(b &>> 5)  // 1 '(', 2 '[', 3 '{'
                 depth += 1
                 continue
             case 0x29, 0x5D, 0x7D:  // ) ] }
-                guard depth > 0, stack & 3 == (b == 0x29 ? 1 : b == 0x5D ? 2 : 3) else { return nil }
+                guard depth > 0, stack & 3 == UInt64(b &>> 5) else { return nil }  // 1 ')', 2 ']', 3 '}'
                 stack >>= 2
                 depth -= 1
                 continue
