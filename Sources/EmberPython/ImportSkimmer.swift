@@ -14,10 +14,12 @@ import Darwin
 /// only its first word, its final `:` and NEWLINE; comments that contain
 /// `Filter.commentMarker` (one on a header line may come before the `:`). Kept lines are
 /// scanned by the tokenizer's own code, so they are token for token identical. Other lines
-/// are skipped by a byte loop that follows the tokenizer's rules for where strings,
-/// comments, numbers, brackets and continuations start and end, and hands the line to the
+/// are skipped by a loop that follows the tokenizer's rules for where strings, comments,
+/// numbers, brackets and continuations start and end, and hands the line to the
 /// tokenizer's scanning whenever it is not sure (non-ASCII outside strings, an operator or
-/// number the tokenizer might reject).
+/// number the tokenizer might reject). It visits only the bytes of a stop map built first
+/// for the whole text with SIMD (`SkimMaps`: letters, blanks and plain operators need no
+/// look), in the same pass that finds where `namesAnywhere` occur.
 ///
 /// With `Filter.structureNeedsAnywhereName`, a text holding none of `namesAnywhere` keeps
 /// no INDENT/DEDENT (except the tokenizer's closing ones) and no header lines either.
@@ -393,7 +395,7 @@ extension TokenScanner {
                 lineTokens = tokens.count
                 keptComments = 0
                 inLine = true
-                // Most lines need no tokens at all: skip them byte by byte. Anything the
+                // Most lines need no tokens at all: skip them stop by stop. Anything the
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
                 let first = Self.firstWordKind(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
