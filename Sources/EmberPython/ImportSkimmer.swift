@@ -14,10 +14,12 @@ import Darwin
 /// only its first word, its final `:` and NEWLINE; comments that contain
 /// `Filter.commentMarker` (one on a header line may come before the `:`). Kept lines are
 /// scanned by the tokenizer's own code, so they are token for token identical. Other lines
-/// are skipped by a byte loop that follows the tokenizer's rules for where strings,
-/// comments, numbers, brackets and continuations start and end, and hands the line to the
+/// are skipped by a loop that follows the tokenizer's rules for where strings, comments,
+/// numbers, brackets and continuations start and end, and hands the line to the
 /// tokenizer's scanning whenever it is not sure (non-ASCII outside strings, an operator or
-/// number the tokenizer might reject).
+/// number the tokenizer might reject). It visits only the bytes of a stop map built first
+/// for the whole text with SIMD (`SkimMaps`: letters, blanks and plain operators need no
+/// look), in the same pass that finds where `namesAnywhere` occur.
 ///
 /// With `Filter.structureNeedsAnywhereName`, a text holding none of `namesAnywhere` keeps
 /// no INDENT/DEDENT (except the tokenizer's closing ones) and no header lines either.
@@ -84,6 +86,8 @@ struct CompiledFilter: Sendable {
     /// Starters by their sieve hash, for an exact test with one lookup; nil when some
     /// starter is longer than 8 bytes or two share a hash (then `matches` compares bytes).
     let starterTable: PackedWordTable?
+    /// The pairs of bytes a line starting with a starter starts with (see `StarterPrefixes`).
+    let starterPrefixes: StarterPrefixes
     var structureNeedsAnywhereName = false
     /// Quick "certainly not" tests for the word lists, so that most names need no
     /// comparison against them (the lists are arrays of arrays: costly to walk per name).
@@ -91,6 +95,9 @@ struct CompiledFilter: Sendable {
     let anywhereSieve: WordSieve
     /// Offset in `marker` of the byte memchr looks for in a comment (the rarest kind).
     let markerPivot: Int
+    /// The anywhere-names for `SkimMaps.build`'s SIMD search; nil: too many or too short
+    /// (then `anywhereOccurrences` searches).
+    let anywhereProbes: AnywhereProbes?
 
     init(lineStarters: [String], namesAnywhere: [String], commentMarker: String, headerWords: [String]) {
         starters = lineStarters.map { Array($0.utf8) }
@@ -112,10 +119,12 @@ struct CompiledFilter: Sendable {
                                 after: WordSieve.byteSet(afters))
         }
         starterTable = PackedWordTable(starters, headers: headers)
+        starterPrefixes = StarterPrefixes(starters)
         starterSieve = WordSieve(starters)
         anywhereSieve = WordSieve(anywhere)
         // A byte that is not a lowercase letter is rarer in comments (e.g. '-' of "ember-lint").
         markerPivot = marker.firstIndex { !((0x61...0x7A).contains($0)) } ?? 0
+        anywhereProbes = AnywhereProbes(anywhere)
     }
 
     /// Offsets where an anywhere-name's bytes occur in the text (in code, strings or
@@ -221,6 +230,38 @@ final class PackedWordTable: @unchecked Sendable {
     }
 }
 
+/// A bit per pair of bytes (65,536 bits): set for the first two bytes of every starter, and
+/// for a one-byte starter followed by any byte that does not continue an ASCII name. A line
+/// whose first two bytes are not in it starts with no starter, so most lines need no look
+/// at their first word. (A name running into non-ASCII is not told apart here: the skip
+/// gives such a line to the tokenizer anyway.) Immutable after init.
+final class StarterPrefixes: @unchecked Sendable {
+    let bits: UnsafeMutablePointer<UInt64>
+
+    init(_ starters: [[UInt8]]) {
+        bits = .allocate(capacity: 1024)
+        bits.initialize(repeating: 0, count: 1024)
+        func insert(_ a: UInt8, _ b: UInt8) {
+            let key = Int(a) << 8 | Int(b)
+            bits[key >> 6] |= 1 << UInt64(key & 63)
+        }
+        for w in starters where !w.isEmpty {
+            if w.count >= 2 {
+                insert(w[0], w[1])
+            } else {
+                for b in 0...255 where !isASCIINameContinue(UInt8(b)) { insert(w[0], UInt8(b)) }
+            }
+        }
+    }
+
+    deinit { bits.deallocate() }
+
+    @inline(__always) func contains(_ a: UInt8, _ b: UInt8) -> Bool {
+        let key = Int(a) &<< 8 | Int(b)
+        return (bits[key &>> 6] &>> UInt64(key & 63)) & 1 != 0
+    }
+}
+
 /// One memchr pass of `CompiledFilter.anywhereOccurrences`: the names whose rarest byte is
 /// `pivot`, where that byte sits in each, and the byte after it.
 struct AnywherePass: Sendable {
@@ -318,7 +359,11 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
-        let occurrences = filter.anywhereOccurrences(p)
+        // Where code needs a look, as a bit map of the whole text (SIMD), and where an
+        // anywhere-name's bytes occur, found in the same pass.
+        let maps = SkimMaps(count: n)
+        defer { maps.deallocate() }
+        let occurrences = maps.build(p, filter)
         // The next occurrence of an anywhere-name's bytes at or after the current line.
         var nextOccurrence = 0
         let keepStructure = !occurrences.isEmpty || !filter.structureNeedsAnywhereName
@@ -328,20 +373,7 @@ extension TokenScanner {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
             if parenDepth == 0 && !continued {
-                var column = 0, altColumn = 0, q = pos
-                // Deep indentation is common: eight spaces at a time.
-                while q + 8 <= n && UnsafeRawPointer(p.baseAddress! + q).loadUnaligned(as: UInt64.self) == 0x2020_2020_2020_2020 {
-                    column += 8; altColumn += 8; q += 8
-                }
-                measure: while q < n {
-                    switch p[q] {
-                    case SPACE: column += 1; altColumn += 1
-                    case TAB: column = (column / 8 + 1) * 8; altColumn += 1
-                    case FF: column = 0; altColumn = 0
-                    default: break measure
-                    }
-                    q += 1
-                }
+                var (q, column, altColumn) = Self.measureIndentation(p, from: pos)
                 if q == n { break lineLoop }
                 let b = p[q]
                 if b == HASH || b == LF || b == CR {
@@ -363,13 +395,20 @@ extension TokenScanner {
                 lineTokens = tokens.count
                 keptComments = 0
                 inLine = true
-                // Most lines need no tokens at all: skip them byte by byte. Anything the
+                // Most lines need no tokens at all: skip them stop by stop. Anything the
                 // fast skip is not sure about sends the line to the tokenizer's own scanning.
-                let first = Self.firstWord(p, skimFlags, at: q, filter)
+                let first = Self.firstWordKind(p, skimFlags, at: q, filter)
                 // A header word's line is skipped only when it is a block header (ends in ':').
                 while nextOccurrence < occurrences.count && occurrences[nextOccurrence] < q { nextOccurrence += 1 }
-                if first != .tokenize, let skipped = skipLineCheckingNames(from: q, filter, occurrences, nextOccurrence),
-                   first == .plain || p[skipped.lastSignificant] == 0x3A {
+                // In a text without anywhere-names the skip goes on to the lines after this one
+                // (see `skipLineWithoutNames`); when one of them is to be tokenized, that one
+                // is the line tokenized below.
+                var lineAt = (start: q, tokens: lineTokens)
+                let chain = occurrences.isEmpty && (first == .plain || !keepStructure)
+                if first != .tokenize,
+                   let skipped = skipLineCheckingNames(from: q, filter, maps, occurrences, nextOccurrence,
+                                                       chain: chain ? (headers: !keepStructure, firstIsHeader: first == .header) : nil, &lineAt),
+                   first == .plain || chain || p[skipped.lastSignificant] == 0x3A {
                     if first == .header && keepStructure {
                         var e = q
                         while e < n && isASCIINameContinue(p[e]) { e += 1 }
@@ -381,6 +420,8 @@ extension TokenScanner {
                     inLine = false
                     continue lineLoop
                 }
+                pos = lineAt.start
+                lineTokens = lineAt.tokens
                 if tokens.count > lineTokens { tokens.removeLast(tokens.count - lineTokens) }
             } else {
                 continued = false
@@ -487,6 +528,13 @@ extension TokenScanner {
 extension TokenScanner {
     enum FirstWord { case plain, header, tokenize }
 
+    /// `firstWord`, with the cheap look at the first two bytes inlined.
+    @inline(__always) static func firstWordKind(_ p: UnsafeBufferPointer<UInt8>, _ flags: UnsafePointer<UInt8>, at q: Int,
+                                                _ filter: CompiledFilter) -> FirstWord {
+        if q + 1 < p.count && !filter.starterPrefixes.contains(p[q], p[q + 1]) { return .plain }
+        return firstWord(p, flags, at: q, filter)
+    }
+
     /// What the line's first token says: not a starter (skip the line), a header word
     /// (keep the line as a header), or another starter, or maybe one (a name running into
     /// non-ASCII): tokenize the line.
@@ -495,7 +543,10 @@ extension TokenScanner {
         let n = p.count
         guard isASCIINameStart(p[q]) else { return .plain }
         var e = q + 1
-        while e < n && flags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
+        if q + 16 <= n { e = q + SkimBytes.leadingNameBytes(p.baseAddress! + q) }
+        if e == q + 16 || q + 16 > n {
+            while e < n && flags[Int(p[e])] & SKIM_NAME != 0 { e += 1 }
+        }
         if e < n && p[e] >= 0x80 { return .tokenize }
         if let table = filter.starterTable {
             let h = Int(WordSieve.hash(length: e - q, first: p[q], last: p[e - 1]))
@@ -522,15 +573,17 @@ extension TokenScanner {
 
     /// `skipLineWithoutNames`, unless the line holds an occurrence of an anywhere-name's
     /// bytes (`occurrences[next...]`): then `skipLine`, which looks at every name.
-    @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ occurrences: [Int], _ next: Int) -> SkippedLine? {
+    @inline(__always) mutating func skipLineCheckingNames(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps, _ occurrences: [Int],
+                                                          _ next: Int, chain: (headers: Bool, firstIsHeader: Bool)?,
+                                                          _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
         let before = tokens.count
-        let skipped = skipLineWithoutNames(from: start, filter)
+        let skipped = skipLineWithoutNames(from: start, filter, maps, chain: chain, &lineAt)
         guard next < occurrences.count else { return skipped }
         // Where the fast skip stopped (or gave up): any occurrence before that may be a name.
         let reached = skipped?.end ?? n
         guard occurrences[next] < reached else { return skipped }
         if tokens.count > before { tokens.removeLast(tokens.count - before) }  // its marked comments
-        return skipLine(from: start, filter)
+        return skipLine(from: start, filter, maps)
     }
 
     /// Skips one logical line that starts at `start` without making tokens, and returns
@@ -540,7 +593,7 @@ extension TokenScanner {
     /// anything the tokenizer reports (then the tokenizer's scanning words it).
     /// Mirrors `run()`: the same token boundaries decide where strings, numbers, comments
     /// and brackets start; operators other than `.`, `!` and brackets cannot change them.
-    mutating func skipLine(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
+    mutating func skipLine(from start: Int, _ filter: CompiledFilter, _ maps: SkimMaps) -> SkippedLine? {
         let p = self.p, n = self.n  // locals: the calls below may write self
         var i = start
         var last = start
@@ -616,13 +669,14 @@ extension TokenScanner {
         return depth == 0 ? SkippedLine(end: n, newlineAt: n, lastSignificant: last) : nil
     }
 
-    /// `endOfComment`, eight bytes at a time while none is below 0x0E (LF and CR are).
+    /// `endOfComment`, 16 bytes at a time.
     @inline(__always) func fastEndOfComment(_ start: Int) -> Int {
         var e = start
-        while e + 8 <= n {
-            let word = UnsafeRawPointer(p.baseAddress! + e).loadUnaligned(as: UInt64.self)
-            if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 != 0 { break }
-            e += 8
+        let base = p.baseAddress!
+        while e + 16 <= n {
+            let k = SkimBytes.firstLineBreak(base + e)
+            e += k
+            if k < 16 { return e }
         }
         while e < n && p[e] != LF && p[e] != CR { e += 1 }
         return e
@@ -672,33 +726,38 @@ extension TokenScanner {
             }
             return nil
         }
+        // Ordinary string bytes (neither quote, backslash nor line break) 16 at a time.
+        let base = p.baseAddress!
         var i = quoteAt + 1
-        let flags = skimFlags
-        while i < n {
-            // Ordinary string bytes first (neither quote, backslash nor line break).
-            while i < n && flags[Int(p[i])] & SKIM_STRING_STOP == 0 { i += 1 }
-            guard i < n else { break }
+        while true {
+            if i + 16 <= n {
+                let k = SkimBytes.firstStringStop(base + i)
+                i += k
+                if k == 16 { continue }
+            } else {
+                while i < n && skimFlags[Int(p[i])] & SKIM_STRING_STOP == 0 { i += 1 }
+                guard i < n else { return nil }
+            }
             let c = p[i]
             if c == BACKSLASH {
                 if i + 1 < n && p[i + 1] == CR && i + 2 < n && p[i + 2] == LF { i += 3 } else { i += 2 }
+                guard i < n else { return nil }
                 continue
             }
             if c == q { return i + 1 }
             if c == LF || c == CR { return nil }
             i += 1
         }
-        return nil
     }
 }
 
-/// Byte classes of the skimmer's loops, as bit flags (see `isPlain`, `isASCIINameContinue`).
-let SKIM_PLAIN: UInt8 = 1, SKIM_NAME: UInt8 = 2, SKIM_STRING_STOP: UInt8 = 4
+/// Byte classes of the skimmer's byte-at-a-time loops, as bit flags.
+let SKIM_NAME: UInt8 = 2, SKIM_STRING_STOP: UInt8 = 4
 nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
     let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
     for b in 0..<256 {
         let byte = UInt8(b)
         var flags: UInt8 = 0
-        if isPlain(byte) { flags |= SKIM_PLAIN }
         if isASCIINameContinue(byte) { flags |= SKIM_NAME }
         if byte == QUOTE1 || byte == QUOTE2 || byte == BACKSLASH || byte == LF || byte == CR { flags |= SKIM_STRING_STOP }
         table[b] = flags
@@ -707,8 +766,9 @@ nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
 }()
 
 /// Bytes that never start or end anything the skimmer must see when names need no check:
-/// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket.
-@inline(__always) private func isPlain(_ b: UInt8) -> Bool {
+/// letters, '_', blanks, and operators without digit, dot, quote, '!' or bracket. The stop
+/// map (`SkimMaps.stops`) holds every other byte; tests check it against this.
+func skimIsPlain(_ b: UInt8) -> Bool {
     // 0-63: TAB FF SPACE % & * + , - / : ; < = >   64-127: @ A-Z ^ _ a-z | ~
     let word: UInt64 = b < 64 ? 0x7C00_BC61_0000_1200 : 0x57FF_FFFE_C7FF_FFFF
     return b < 128 && (word >> UInt64(b & 63)) & 1 != 0
@@ -716,78 +776,189 @@ nonisolated(unsafe) let skimByteFlags: UnsafePointer<UInt8> = {
 
 extension TokenScanner {
     /// `skipLine` for a text that holds none of the filter's `namesAnywhere`: names need
-    /// no boundaries, so letters, blanks and plain operators are passed over in one tight
-    /// loop. A digit starts a number only after a byte that cannot continue a name (inside
-    /// a name it is part of the name; numbers are consumed whole by `skipNumber`).
-    mutating func skipLineWithoutNames(from start: Int, _ filter: CompiledFilter) -> SkippedLine? {
-        let p = self.p, n = self.n, flags = skimFlags
-        var i = start
+    /// no boundaries, so only the bytes of the stop map are looked at (letters, blanks and
+    /// plain operators are not in it). A digit starts a number only after a byte that
+    /// cannot continue a name (inside a name it is part of the name; numbers are consumed
+    /// whole by `skipNumber`).
+    ///
+    /// With `chain` (the caller found the text without anywhere-names) it goes on as
+    /// `skimRun` would, without returning to it for every line: blank and comment lines,
+    /// the next line's indentation, and that line if its first word is plain (or a header
+    /// word, with `chain.headers`: no header tokens to make), and so on. A header line is
+    /// then skipped only when it ends in ':' (else it must be tokenized, as `skimRun`
+    /// decides for one it skipped). The result is the last line's; `lineAt` says where
+    /// that line starts and how many tokens there were before it (nil: that line must be
+    /// tokenized).
+    mutating func skipLineWithoutNames(from first: Int, _ filter: CompiledFilter, _ maps: SkimMaps,
+                                       chain: (headers: Bool, firstIsHeader: Bool)? = nil,
+                                       _ lineAt: inout (start: Int, tokens: Int)) -> SkippedLine? {
+        let p = self.p, n = self.n, stops = maps.stops
+        var start = first
+        var lineIsHeader = chain?.firstIsHeader ?? false
+        // The current indentation level (`indents` and `altIndents` tops), for chained lines.
+        var level = (indents[indents.count - 1], altIndents[altIndents.count - 1])
         var stack: UInt64 = 0
         var depth = 0
         // Where a comment on the current physical line starts (-1: none): the line's last
         // token is found backwards from there or from the line break.
         var commentAt = -1
-        while i < n {
-            let b = p[i]
-            if flags[Int(b)] & SKIM_PLAIN != 0 {
-                i += 1
-                while i < n && flags[Int(p[i])] & SKIM_PLAIN != 0 { i += 1 }
-                continue
+        // The stops still to visit: word `word` of the map, minus the ones passed.
+        var word = first &>> 6
+        var bits = stops[word] & (~0 &<< UInt64(first & 63))
+        while true {
+            while bits == 0 {
+                word &+= 1
+                bits = stops[word]  // the map's last word stops every search
             }
+            let i = word &<< 6 | bits.trailingZeroBitCount
+            bits &= bits &- 1
+            if i >= n { break }
+            // Where the scan resumes when a case consumed more than the stop byte.
+            var resume: Int
+            let b = p[i]
             switch b {
-            case 0x30...0x39:
-                if i > start && flags[Int(p[i - 1])] & SKIM_NAME != 0 { i += 1; continue }
-                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
-                i = e
+            case 0x28, 0x5B, 0x7B:  // ( [ {
+                guard depth < 31 else { return nil }
+                stack = (stack << 2) | UInt64(b &>> 5)  // 1 '(', 2 '[', 3 '{'
+                depth += 1
+                continue
+            case 0x29, 0x5D, 0x7D:  // ) ] }
+                guard depth > 0, stack & 3 == UInt64(b &>> 5) else { return nil }  // 1 ')', 2 ']', 3 '}'
+                stack >>= 2
+                depth -= 1
+                continue
             case 0x2E:
                 if i + 1 < n && p[i + 1] &- 0x30 < 10 {
                     guard let e = skipNumber(at: i) else { return nil }
-                    i = e
+                    resume = e
                 } else if i + 2 < n && p[i + 1] == 0x2E && p[i + 2] == 0x2E {
-                    i += 3
+                    resume = i + 3
                 } else {
-                    i += 1
+                    continue
                 }
+            case 0x30...0x39:
+                if i > start && isASCIINameContinue(p[i - 1]) { continue }
+                guard let e = simpleIntegerEnd(at: i) ?? skipNumber(at: i) else { return nil }
+                resume = e
             case QUOTE1, QUOTE2:
-                guard let e = skipString(quoteAt: i) else { return nil }
-                i = e
+                if i + 2 < n && p[i + 1] == b && p[i + 2] == b {
+                    guard let e = skipString(quoteAt: i) else { return nil }
+                    resume = e
+                } else {
+                    // A short string: its quotes, backslashes and line breaks are all stops,
+                    // so it ends at one of the next stops, as `skipString` finds it.
+                    var escaped = i + 1  // stops before this are inside an escape
+                    while true {
+                        while bits == 0 {
+                            word &+= 1
+                            bits = stops[word]
+                        }
+                        let j = word &<< 6 | bits.trailingZeroBitCount
+                        bits &= bits &- 1
+                        if j >= n { return nil }
+                        if j < escaped { continue }
+                        let c = p[j]
+                        if c == b { break }
+                        if c == BACKSLASH {
+                            escaped = j + 1 < n && p[j + 1] == CR && j + 2 < n && p[j + 2] == LF ? j + 3 : j + 2
+                        } else if c == LF || c == CR {
+                            return nil
+                        }
+                    }
+                    continue
+                }
+            case LF, CR:
+                if depth == 0 {
+                    guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
+                    guard let chain else { return SkippedLine(end: afterNewline(i), newlineAt: i, lastSignificant: last) }
+                    if lineIsHeader && p[last] != 0x3A { return nil }
+                    // Blank and comment lines as `skimRun` takes them, then the next line.
+                    var next = afterNewline(i)
+                    var (q, column, altColumn) = Self.measureIndentation(p, from: next)
+                    while q < n && (p[q] == HASH || p[q] == LF || p[q] == CR) {
+                        if p[q] == HASH {
+                            let e = fastEndOfComment(q)
+                            if filter.containsMarker(p, q, e) { add(.comment, q, e) }
+                            q = e
+                        }
+                        next = afterNewline(q)
+                        (q, column, altColumn) = Self.measureIndentation(p, from: next)
+                    }
+                    guard q < n else { return SkippedLine(end: next, newlineAt: i, lastSignificant: last) }
+                    let kind = Self.firstWordKind(p, skimFlags, at: q, filter)
+                    guard kind == .plain || kind == .header && chain.headers else {
+                        return SkippedLine(end: next, newlineAt: i, lastSignificant: last)
+                    }
+                    if column != level.0 || altColumn != level.1 {
+                        indentation(column: column, altColumn: altColumn, lineStart: next, at: q)
+                        level = (indents[indents.count - 1], altIndents[altIndents.count - 1])
+                        // The caller stops at the next line (the result is nil anyway).
+                        if !diagnostics.isEmpty { return SkippedLine(end: q, newlineAt: i, lastSignificant: last) }
+                    }
+                    lineIsHeader = kind == .header
+                    start = q
+                    lineAt = (q, tokens.count)
+                    commentAt = -1
+                    // Right after an LF or CR the stops still to visit are the new line's;
+                    // after a CRLF or skipped lines, find them again.
+                    if next == i + 1 { continue }
+                    resume = q
+                    break
+                }
+                commentAt = -1
+                if b == LF { continue }
+                resume = afterNewline(i)
             case HASH:
                 let e = fastEndOfComment(i)
                 if filter.containsMarker(p, i, e) { add(.comment, i, e) }
                 commentAt = i
-                i = e
-            case LF, CR:
-                let e = afterNewline(i)
-                if depth == 0 {
-                    guard let last = lastSignificant(before: commentAt >= 0 ? commentAt : i, from: start) else { return nil }
-                    return SkippedLine(end: e, newlineAt: i, lastSignificant: last)
-                }
-                commentAt = -1
-                i = e
+                resume = e
             case BACKSLASH:
                 guard i + 1 < n, p[i + 1] == LF || p[i + 1] == CR else { return nil }
-                i = afterNewline(i + 1)
+                resume = afterNewline(i + 1)
                 commentAt = -1
-                if i >= n { return nil }
-            case 0x28, 0x5B, 0x7B:
-                guard depth < 31 else { return nil }
-                stack = (stack << 2) | (b == 0x28 ? 1 : b == 0x5B ? 2 : 3)
-                depth += 1
-                i += 1
-            case 0x29, 0x5D, 0x7D:
-                guard depth > 0, stack & 3 == (b == 0x29 ? 1 : b == 0x5D ? 2 : 3) else { return nil }
-                stack >>= 2
-                depth -= 1
-                i += 1
+                if resume >= n { return nil }
             case 0x21:
                 guard i + 1 < n, p[i + 1] == 0x3D else { return nil }
-                i += 2
+                continue  // '=' is no stop
+            case TAB, FF, 0x25, 0x26, 0x2F, 0x7C, 0x7E:  // plain bytes in the stop map
+                continue
             default:  // non-ASCII, control characters, $ ? `
                 return nil
             }
+            // The stops before `resume` are passed (often all in the current word).
+            if resume &>> 6 != word {
+                word = resume &>> 6
+                bits = stops[word]
+            }
+            bits &= ~0 &<< UInt64(resume & 63)
         }
         guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
+        if lineIsHeader && p[last] != 0x3A { return nil }
         return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
+    }
+
+    /// Where the first byte that is not a blank (space, TAB, FF) comes at or after `from`,
+    /// and the indentation columns up to it (tabs to multiples of 8; all bytes as 1).
+    @inline(__always) static func measureIndentation(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Int, Int) {
+        let n = p.count
+        var column = 0, altColumn = 0, q = from
+        // Spaces 16 at a time (indentation is mostly spaces); tabs and form feeds below.
+        while q + 16 <= n {
+            let spaces = SkimBytes.leadingSpaces(p.baseAddress! + q)
+            column &+= spaces; altColumn &+= spaces; q &+= spaces
+            if spaces < 16 { break }
+        }
+        measure: while q < n {
+            switch p[q] {
+            case SPACE: column += 1; altColumn += 1
+            case TAB: column = (column / 8 + 1) * 8; altColumn += 1
+            case FF: column = 0; altColumn = 0
+            default: break measure
+            }
+            q += 1
+        }
+        return (q, column, altColumn)
     }
 
     /// The last byte before `end` that is not a blank, when it belongs to a token on the
@@ -798,5 +969,230 @@ extension TokenScanner {
         while k >= start && (p[k] == SPACE || p[k] == TAB || p[k] == FF) { k -= 1 }
         guard k >= start, p[k] != LF, p[k] != CR, p[k] != BACKSLASH else { return nil }
         return k
+    }
+}
+
+/// The stop map of a text for the skimmer: bit k of word w stands for byte 64w+k. It has
+/// one more word than the text needs, whose highest bit is set, so that a search for the
+/// next stop always ends (at or after the text's end) without a bounds check.
+struct SkimMaps {
+    /// Bytes the code loop must look at: every byte that is not plain (see `skimIsPlain`)
+    /// except a '.' before neither a digit nor a '.' (no number starts there), and the plain
+    /// TAB FF % & / | ~ (cheaper to stop at than to rule out).
+    let stops: UnsafeMutablePointer<UInt64>
+    /// Words of the map, the last one included.
+    let words: Int
+
+    init(count n: Int) {
+        words = n / 64 + 1
+        stops = .allocate(capacity: words)
+    }
+
+    func deallocate() { stops.deallocate() }
+
+    /// Fills the map for `p` (whose count it was made for) and returns the offsets
+    /// where one of the filter's `namesAnywhere` occurs, ascending (as `anywhereOccurrences`).
+    func build(_ p: UnsafeBufferPointer<UInt8>, _ filter: CompiledFilter) -> [Int] {
+        if let probes = filter.anywhereProbes {
+            return build(p, filter, probes)
+        }
+        build(p, filter, NoProbes())
+        return filter.anywhereOccurrences(p)
+    }
+
+    /// `build` with the names' probes (specialized: no probes, no cost).
+    @discardableResult
+    private func build<Probes: BlockProbes>(_ p: UnsafeBufferPointer<UInt8>, _ filter: CompiledFilter, _ probes: Probes) -> [Int] {
+        let n = p.count
+        var found: [Int] = []
+        // Whole blocks straight from the text while the probes' reads stay inside it; the
+        // rest from a copy padded with spaces (no stop, no name).
+        var w = 0
+        if let base = p.baseAddress {
+            while w &* 64 &+ 64 &+ probes.reach <= n {
+                let at = base + w &* 64
+                let (code, maybeName) = SkimBytes.classify(at, probes)
+                stops[w] = code
+                if maybeName { findNames(p, at: at, from: w &* 64, probes, filter, &found) }
+                w &+= 1
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 192) { padded in
+                let copy = padded.baseAddress!
+                while w * 64 < n {
+                    let from = w * 64
+                    copy.initialize(repeating: SPACE, count: 192)
+                    copy.update(from: base + from, count: min(n - from, 192))
+                    let (code, maybeName) = SkimBytes.classify(UnsafePointer(copy), probes)
+                    stops[w] = code
+                    if maybeName { findNames(p, at: UnsafePointer(copy), from: from, probes, filter, &found) }
+                    w += 1
+                }
+            }
+        }
+        if w < words {  // the text ends at a block's end: the last word is past it
+            stops[w] = 0
+        }
+        stops[words - 1] |= 1 << 63
+        return found
+    }
+
+    /// Rare (the probes matched in the block at `from`, whose bytes are at `at`): every name
+    /// at every candidate.
+    private func findNames<Probes: BlockProbes>(_ p: UnsafeBufferPointer<UInt8>, at: UnsafePointer<UInt8>, from: Int, _ probes: Probes,
+                                                _ filter: CompiledFilter, _ found: inout [Int]) {
+        var candidates: UInt64 = 0
+        for k in 0..<4 {
+            let v = UnsafeRawPointer(at + 16 * k).loadUnaligned(as: SkimBytes.Bytes.self)
+            candidates |= SkimBytes.bitMask(probes.candidates(at + 16 * k, v)) << UInt64(16 * k)
+        }
+        while candidates != 0 {
+            let s = from + candidates.trailingZeroBitCount
+            candidates &= candidates - 1
+            for name in filter.anywhere where s + name.count <= p.count {
+                var m = 0
+                while m < name.count && p[s + m] == name[m] { m += 1 }
+                if m == name.count { found.append(s) }
+            }
+        }
+    }
+}
+
+/// Where a block of `SkimMaps.build` may hold a name; `reach`: how many bytes past the
+/// block's 64 `candidates` may read.
+protocol BlockProbes {
+    var reach: Int { get }
+    /// Lanes (0xFF) of the 16 positions at `at` (whose bytes are `v`) where a name may start.
+    func candidates(_ at: UnsafePointer<UInt8>, _ v: SkimBytes.Bytes) -> SkimBytes.Bytes
+}
+
+struct NoProbes: BlockProbes {
+    var reach: Int { 1 }
+    @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: SkimBytes.Bytes) -> SkimBytes.Bytes { SkimBytes.Bytes(repeating: 0) }
+}
+
+/// Up to three names of 3...48 bytes, each as two of its bytes compared 16 positions at a
+/// time: its second byte and its rarest byte after that (`rarity`), which rules out most
+/// positions where the name does not start (the few left are checked in full).
+struct AnywhereProbes: BlockProbes, Sendable {
+    typealias Bytes = SkimBytes.Bytes
+    let second: (Bytes, Bytes, Bytes)
+    let rare: (Bytes, Bytes, Bytes)
+    /// Offset of each name's rare byte.
+    let rareAt: (Int, Int, Int)
+    /// Bytes past a block's start the probes read.
+    let reach: Int
+
+    init?(_ names: [[UInt8]]) {
+        guard (1...3).contains(names.count), names.allSatisfy({ (3...48).contains($0.count) }) else { return nil }
+        // Missing slots repeat the first name.
+        let slots = (0..<3).map { names[$0 < names.count ? $0 : 0] }
+        let rareAt = slots.map { w in (2..<w.count).min { rarity(w[$0]) < rarity(w[$1]) }! }
+        func splat(_ b: UInt8) -> Bytes { Bytes(repeating: Int8(bitPattern: b)) }
+        second = (splat(slots[0][1]), splat(slots[1][1]), splat(slots[2][1]))
+        rare = (splat(slots[0][rareAt[0]]), splat(slots[1][rareAt[1]]), splat(slots[2][rareAt[2]]))
+        self.rareAt = (rareAt[0], rareAt[1], rareAt[2])
+        reach = slots.map(\.count).max()!
+    }
+
+    @inline(__always) func candidates(_ at: UnsafePointer<UInt8>, _ v: Bytes) -> Bytes {
+        let raw = UnsafeRawPointer(at)
+        let next = raw.loadUnaligned(fromByteOffset: 1, as: Bytes.self)
+        @inline(__always) func probe(_ s: Bytes, _ r: Bytes, _ rareAt: Int) -> Bytes {
+            SkimBytes.equal(next, s) & SkimBytes.equal(raw.loadUnaligned(fromByteOffset: rareAt, as: Bytes.self), r)
+        }
+        return probe(second.0, rare.0, rareAt.0) | probe(second.1, rare.1, rareAt.1) | probe(second.2, rare.2, rareAt.2)
+    }
+}
+
+/// The skimmer's byte classes, 16 bytes at a time with SIMD (portable: no target flags
+/// needed; SSE2 on x86-64, NEON on arm64). Vector types are spelled out in full: with an
+/// inferred `SIMD16(repeating:)` the comparisons compile to a slow per-lane loop.
+enum SkimBytes {
+    typealias Bytes = SIMD16<Int8>
+
+    @inline(__always) static func equal(_ v: Bytes, _ c: Bytes) -> Bytes { unsafeBitCast(v .== c, to: Bytes.self) }
+
+    /// Lanes of `v` whose byte (unsigned) is in lo...hi, as 0xFF (else 0).
+    @inline(__always) static func inRange(_ v: Bytes, _ lo: UInt8, _ hi: UInt8) -> Bytes {
+        let shifted = v &+ Bytes(repeating: Int8(bitPattern: 0x80 &- lo))
+        return unsafeBitCast(shifted .< Bytes(repeating: Int8(truncatingIfNeeded: -128 + Int(hi - lo) + 1)), to: Bytes.self)
+    }
+
+    /// The stop map's bytes (see `SkimMaps.stops`).
+    @inline(__always) static func codeStops(_ v: Bytes, next: Bytes) -> Bytes {
+        // Control bytes and 0x7B...0xFF ({ | } ~ DEL, non-ASCII) in one signed comparison.
+        let outer = unsafeBitCast((v &+ Bytes(repeating: 5)) .< Bytes(repeating: 0x25), to: Bytes.self)
+        // A dot matters only before a digit (a number) or a dot ("..." must not be taken
+        // as a number's start); '/' before one is a harmless extra.
+        let dots = equal(v, Bytes(repeating: 0x2E)) & inRange(next, 0x2E, 0x39)
+        return outer | inRange(v, 0x21, 0x29) | dots | inRange(v, 0x2F, 0x39) | inRange(v, 0x5B, 0x5D)
+            | equal(v, Bytes(repeating: 0x3F)) | equal(v, Bytes(repeating: 0x60))
+    }
+
+    /// ' " \\ LF CR.
+    @inline(__always) static func stringStops(_ v: Bytes) -> Bytes {
+        equal(v, Bytes(repeating: Int8(QUOTE1))) | equal(v, Bytes(repeating: Int8(QUOTE2))) | equal(v, Bytes(repeating: Int8(BACKSLASH)))
+            | equal(v, Bytes(repeating: Int8(LF))) | equal(v, Bytes(repeating: Int8(CR)))
+    }
+
+    /// Bit k set for each lane k that is 0xFF (lanes are 0 or 0xFF).
+    @inline(__always) static func bitMask(_ lanes: Bytes) -> UInt64 {
+        let halves = unsafeBitCast(lanes & Bytes(repeating: 1), to: SIMD2<UInt64>.self)
+        // Bytes 0 or 1: the multiplication gathers byte k's bit into bit 56+k, no carries.
+        let gather: UInt64 = 0x0102_0408_1020_4080
+        let low = (UInt64(littleEndian: halves[0]) &* gather) &>> 56
+        let high = (UInt64(littleEndian: halves[1]) &* gather) &>> 56
+        return low | high &<< 8
+    }
+
+    /// The 64 bytes at `at` as a stop-map word, and whether a name may start among them.
+    @inline(__always) static func classify<Probes: BlockProbes>(_ at: UnsafePointer<UInt8>, _ probes: Probes) -> (UInt64, Bool) {
+        var code: UInt64 = 0
+        var candidates = Bytes(repeating: 0)
+        for k in 0..<4 {
+            let v = UnsafeRawPointer(at + 16 &* k).loadUnaligned(as: Bytes.self)
+            let next = UnsafeRawPointer(at + 16 &* k + 1).loadUnaligned(as: Bytes.self)
+            code |= bitMask(codeStops(v, next: next)) &<< UInt64(16 &* k)
+            candidates |= probes.candidates(at + 16 &* k, v)
+        }
+        return (code, any(candidates))
+    }
+
+    /// How many of the 16 bytes at `at` are spaces before the first other byte.
+    @inline(__always) static func leadingSpaces(_ at: UnsafePointer<UInt8>) -> Int {
+        let v = UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)
+        return firstLane(~equal(v, Bytes(repeating: Int8(SPACE))))
+    }
+
+    /// Length (0...16) of the run of name bytes [0-9A-Za-z_] the 16 bytes at `at` start with.
+    @inline(__always) static func leadingNameBytes(_ at: UnsafePointer<UInt8>) -> Int {
+        let v = UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)
+        let name = inRange(v | Bytes(repeating: 0x20), 0x61, 0x7A) | inRange(v, 0x30, 0x39) | equal(v, Bytes(repeating: 0x5F))
+        return firstLane(~name)
+    }
+
+    /// Offset (0..<16) of the first LF or CR of the 16 bytes at `at`; 16: none.
+    @inline(__always) static func firstLineBreak(_ at: UnsafePointer<UInt8>) -> Int {
+        let v = UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)
+        return firstLane(equal(v, Bytes(repeating: Int8(LF))) | equal(v, Bytes(repeating: Int8(CR))))
+    }
+
+    /// Offset (0..<16) of the first ' " \\ LF or CR of the 16 bytes at `at`; 16: none.
+    @inline(__always) static func firstStringStop(_ at: UnsafePointer<UInt8>) -> Int {
+        firstLane(stringStops(UnsafeRawPointer(at).loadUnaligned(as: Bytes.self)))
+    }
+
+    /// Index of the first 0xFF lane (lanes are 0 or 0xFF); 16: none.
+    @inline(__always) static func firstLane(_ lanes: Bytes) -> Int {
+        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+        let low = UInt64(littleEndian: halves[0]), high = UInt64(littleEndian: halves[1])
+        if low != 0 { return low.trailingZeroBitCount &>> 3 }
+        if high != 0 { return 8 &+ high.trailingZeroBitCount &>> 3 }
+        return 16
+    }
+
+    @inline(__always) static func any(_ lanes: Bytes) -> Bool {
+        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+        return halves[0] | halves[1] != 0
     }
 }
