@@ -28,7 +28,13 @@ struct PositionMap: Sendable {
     }
 
     init(offsets wanted: [Int], lines fileLines: FileLines) {
-        let sorted = Array(Set(wanted)).sorted()
+        var sorted = wanted.sorted()
+        var unique = 0
+        for o in sorted where unique == 0 || sorted[unique - 1] != o {
+            sorted[unique] = o
+            unique += 1
+        }
+        sorted.removeLast(sorted.count - unique)
         offsets = sorted
         lines.reserveCapacity(sorted.count)
         columns.reserveCapacity(sorted.count)

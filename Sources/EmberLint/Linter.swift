@@ -229,11 +229,17 @@ final class ResultSlots<T>: @unchecked Sendable {
     }
     func set(_ i: Int, _ value: T) { storage[i] = value }
     func get(_ i: Int) -> T? { storage[i] }
+    func storage(_ i: Int) -> UnsafeMutablePointer<T?> { storage + i }
     /// Reads slot `i` in place (no copy of the value), if it was set.
     func read(_ i: Int, _ body: (borrowing T) -> Void) {
         guard let value = storage[i] else { return }
         body(value)
     }
+}
+
+extension ResultSlots where T == FileAnalysis {
+    /// The module of slot `i` (read in place).
+    func module(_ i: Int) -> String? { storage(i).pointee?.module }
 }
 
 extension ResultSlots where T == Linter.FileOutcome {
@@ -313,15 +319,17 @@ public struct Linter: Sendable {
 
         // Reports are ordered by path: files in path order let every later step keep that
         // order by concatenating per-file results. A file reached twice is checked once.
-        var byIndex = [FileAnalysis?](repeating: nil, count: walked.count)
-        for (i, a) in analysed { byIndex[i] = a }
+        // rank[i]: where walked file i goes in path order (-1: a second copy of a path).
+        var rank = [Int](repeating: -1, count: walked.count)
         var foundFiles: [FoundFile] = []
-        let analyses = ResultSlots<FileAnalysis>(count: walked.count)
+        foundFiles.reserveCapacity(walked.count)
         for i in StringOrder.permutation(walked.map(\.path)) where foundFiles.last?.path != walked[i].path {
-            if let a = byIndex[i] { analyses.set(foundFiles.count, a) }
+            rank[i] = foundFiles.count
             foundFiles.append(walked[i])
         }
         let found = foundFiles
+        let analyses = ResultSlots<FileAnalysis>(count: found.count)
+        for (i, a) in analysed where rank[i] >= 0 { analyses.set(rank[i], a) }
         var diagnostics: [Diagnostic] = walkProblems.map {
             Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
         }
@@ -331,15 +339,17 @@ public struct Linter: Sendable {
         // found, read or not.
         var pythonModules: Set<String> = []
         var swiftModuleNames: Set<String> = []
+        pythonModules.reserveCapacity(found.count)
         for i in 0..<found.count {
-            analyses.read(i) { a in
-                if found[i].language == .python { pythonModules.insert(a.module) } else { swiftModuleNames.insert(a.module) }
-            }
+            guard let module = analyses.module(i) else { continue }
+            if found[i].language == .python { pythonModules.insert(module) } else { swiftModuleNames.insert(module) }
         }
         let swiftModules = swiftModuleNames
+        phase("modules")
         let index = PythonModuleIndex(modules: pythonModules)
+        phase("module-index")
         let checker = LayerChecker(rules: rules)
-        let numbering = ModuleNumbering(modules: index.modules.union(swiftModules))
+        let numbering = ModuleNumbering(modules: swiftModules.isEmpty ? index.modules : index.modules.union(swiftModules))
         phase("index")
 
         // Parallel: resolve and check every file's imports.
