@@ -92,7 +92,7 @@ struct FileStamp: Hashable, Sendable {
 /// rules change needs no invalidation; a new ember-lint version starts afresh.
 /// A damaged or foreign cache file is ignored, and the cache is replaced atomically.
 struct AnalysisCache: Sendable {
-    static let formatVersion = "ember-lint-cache 1 " + Renderer.toolVersion
+    static let formatVersion = "ember-lint-cache 2 " + Renderer.toolVersion
     let directory: String
     var entries: [String: (FileStamp, FileAnalysis)] = [:]
 
@@ -254,6 +254,7 @@ extension Suppression {
 extension FileAnalysis {
     func write(_ w: inout BinaryWriter) {
         w.bool(file.language == .python)
+        w.bool(initLogicChecked)
         positions.write(&w)
         if let failure {
             w.bool(true); w.string(failure.message); w.int(failure.offset)
@@ -299,6 +300,7 @@ extension FileAnalysis {
 
     static func read(_ r: inout BinaryReader, path: String) throws -> FileAnalysis {
         var a = FileAnalysis(file: FoundFile(path: path, language: try r.bool() ? .python : .swift))
+        a.initLogicChecked = try r.bool()
         a.positions = try PositionMap.read(&r)
         if try r.bool() { a.failure = (try r.string(), try r.int()) }
         if try r.bool() {

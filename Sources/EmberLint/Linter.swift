@@ -192,6 +192,8 @@ struct FileAnalysis: Sendable {
     /// Identity of the file's content when it was analysed (for the cache).
     var stamp: FileStamp?
     var fromCache = false
+    /// Read as a governed package's `__init__.py` (its top-level logic listed for EL003).
+    var initLogicChecked = false
 
     /// Offsets that findings and edges can refer to.
     var referencedOffsets: [Int] {
@@ -286,7 +288,11 @@ public struct Linter: Sendable {
         let feed = FileFeed()
         let cacheDirectory = options.cacheDirectory
         let analyse: @Sendable (FoundFile, FileAnalysisCacheEntry?) -> FileAnalysis = { file, entry in
-            Linter.analyse(file, module: naming.module(of: file), extractor: extractor, cached: entry)
+            let name = naming.module(of: file)
+            // Only a governed package's __init__.py is read statement by statement (for
+            // EL003); any other is read like an ordinary module.
+            let checkInit = name.1 && rules.initExportsOnly && Linter.isGoverned(name.0, rules: rules)
+            return Linter.analyse(file, module: name, checkInitLogic: checkInit, extractor: extractor, cached: entry)
         }
         if options.jobs <= 1 {
             feed.setCache(cacheDirectory.map { AnalysisCache.load(directory: $0) })
@@ -572,13 +578,15 @@ public struct Linter: Sendable {
 
     /// A package is governed when a layer holds it or one of its subpackages (e.g. `ember`
     /// above `ember.core`).
-    func isGoverned(_ module: String, rules: RuleSet) -> Bool {
+    func isGoverned(_ module: String, rules: RuleSet) -> Bool { Linter.isGoverned(module, rules: rules) }
+
+    static func isGoverned(_ module: String, rules: RuleSet) -> Bool {
         if rules.layer(of: module) != nil { return true }
         let prefix = module + "."
         return rules.layers.contains { $0.modules.contains { $0.text.hasPrefix(prefix) } }
     }
 
-    static func analyse(_ file: FoundFile, module name: (String, Bool), extractor: (any PythonImportExtractor)?,
+    static func analyse(_ file: FoundFile, module name: (String, Bool), checkInitLogic: Bool, extractor: (any PythonImportExtractor)?,
                         cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
         let (module, isPackage) = name
         // Without a cache entry the stamp comes from reading the file (one fstat of the open
@@ -586,7 +594,8 @@ public struct Linter: Sendable {
         let stamp = cached != nil ? (file.stamp ?? FileStamp.of(file.path)) : nil
         // A cached failure is one of the file's bytes (undecodable text): the same bytes give
         // the same failure. Failures to read are never cached (they have no stamp).
-        if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language {
+        if let cached, let stamp, cached.0 == stamp, cached.1.file.language == file.language,
+           cached.1.initLogicChecked || !checkInitLogic {
             var a = cached.1
             a.file = file
             a.module = module
@@ -619,7 +628,8 @@ public struct Linter: Sendable {
                 a.stamp = nil  // not a fact of the file: never cached
                 return a
             }
-            switch extractor.extract(bytes, isPackageInit: isPackage) {
+            a.initLogicChecked = checkInitLogic
+            switch extractor.extract(bytes, isPackageInit: checkInitLogic) {
             case .success(var facts):
                 lines = facts.lines
                 facts.lines = FileLines()  // positions below keep what findings need

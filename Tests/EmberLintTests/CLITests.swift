@@ -209,6 +209,27 @@ func write(_ text: String, _ path: String) throws {
         }
     }
 
+    @Test func aPackageThatBecomesGovernedHasItsInitReadAgain() throws {
+        try withScratch { dir in
+            // Only governed packages' __init__.py files are read statement by statement, so
+            // the cache must not serve a skimmed one once the rules govern its package.
+            try write("import os\ndef helper():\n    return os.sep\n", dir + "/app/util/__init__.py")
+            try write("import os\n", dir + "/app/core/__init__.py")
+            let rules = { (governed: String) in
+                "[[layers]]\nname = \"low\"\nmodules = [\"\(governed)\"]\nmay-import = [\"stdlib\"]\n"
+            }
+            try write(rules("app.core"), dir + "/ember-lint.toml")
+            let cacheDir = dir + "/cache"
+            let before = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(!before.stdout.contains("EL003"), "\(before.stdout)")
+            try write(rules("app.util"), dir + "/ember-lint.toml")
+            let after = EmberLintCLI.run([dir, "--cache-dir", cacheDir])
+            #expect(after.stdout.contains("app/util/__init__.py:2:1: EL003"), "\(after.stdout)")
+            let cachedJSON = EmberLintCLI.run([dir, "--cache-dir", cacheDir, "--format", "json"]).stdout
+            #expect(cachedJSON == EmberLintCLI.run([dir, "--no-cache", "--format", "json"]).stdout)
+        }
+    }
+
     @Test func cachedRunMatchesFreshRunOnTheFixtures() throws {
         try withScratch { dir in
             for fixture in ["layered", "namespace", "swift-package"] {
