@@ -949,16 +949,7 @@ extension TokenScanner {
             column &+= spaces; altColumn &+= spaces; q &+= spaces
             if spaces < 16 { break }
         }
-        measure: while q < n {
-            switch p[q] {
-            case SPACE: column += 1; altColumn += 1
-            case TAB: column = (column / 8 + 1) * 8; altColumn += 1
-            case FF: column = 0; altColumn = 0
-            default: break measure
-            }
-            q += 1
-        }
-        return (q, column, altColumn)
+        return continueIndentation(p, at: q, column: column, altColumn: altColumn)
     }
 
     /// The last byte before `end` that is not a blank, when it belongs to a token on the

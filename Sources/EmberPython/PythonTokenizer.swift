@@ -132,20 +132,28 @@ struct TokenScanner {
         return q + 1
     }
 
+    /// Indentation from `at` on, given the columns so far: where the first byte that is
+    /// not a blank comes, and the columns up to it (tabs to the next multiple of 8 in the
+    /// first, every blank 1 in the second, form feed resets both), as tokenize.py counts.
+    @inline(__always) static func continueIndentation(_ p: UnsafeBufferPointer<UInt8>, at start: Int, column: Int, altColumn: Int) -> (Int, Int, Int) {
+        var q = start, column = column, altColumn = altColumn
+        measure: while q < p.count {
+            switch p[q] {
+            case SPACE: column += 1; altColumn += 1
+            case TAB: column = (column / 8 + 1) * 8; altColumn += 1
+            case FF: column = 0; altColumn = 0
+            default: break measure
+            }
+            q += 1
+        }
+        return (q, column, altColumn)
+    }
+
     mutating func run() {
         lineLoop: while pos < n {
             let lineStart = pos
             if parenDepth == 0 && !continued {
-                var column = 0, altColumn = 0, q = pos
-                measure: while q < n {
-                    switch p[q] {
-                    case SPACE: column += 1; altColumn += 1
-                    case TAB: column = (column / 8 + 1) * 8; altColumn += 1
-                    case FF: column = 0; altColumn = 0
-                    default: break measure
-                    }
-                    q += 1
-                }
+                var (q, column, altColumn) = TokenScanner.continueIndentation(p, at: pos, column: 0, altColumn: 0)
                 if q == n { break lineLoop }  // whitespace-only last line (tokenize.py stops here)
                 let b = p[q]
                 if b == HASH || b == LF || b == CR {  // comment-only or blank line: no indentation
