@@ -102,6 +102,7 @@ typealias FileAnalysisCacheEntry = (FileStamp, FileAnalysis)
 final class FileFeed: Sendable {
     private struct State: Sendable {
         var cache: AnalysisCache?
+        var cacheLoading = false
         var cacheLoaded = false
         var files: [FoundFile] = []
         var next = 0
@@ -113,12 +114,26 @@ final class FileFeed: Sendable {
 
     func add(_ batch: [FoundFile]) { state.withLock { $0.files.append(contentsOf: batch) } }
 
-    func setCache(_ cache: AnalysisCache?) { state.withLock { $0.cache = cache; $0.cacheLoaded = true } }
+    /// Where the cache lives (nil: no cache); loaded once, by the first worker that needs it.
+    let cacheDirectory: String?
+
+    init(cacheDirectory: String?) { self.cacheDirectory = cacheDirectory }
 
     func loadedCache() -> AnalysisCache? { state.withLock { $0.cache } }
 
-    /// The cache's entries, once it is loaded (waits until then; empty without a cache).
+    /// The cache's entries (empty without a cache). The first caller loads the cache; the
+    /// others wait for that caller, which is busy loading, never for a worker that might
+    /// not have started (the pool may run fewer threads than workers).
     func cachedEntries() -> [String: FileAnalysisCacheEntry] {
+        let mine: Bool = state.withLock { s in
+            if s.cacheLoading || s.cacheLoaded { return false }
+            s.cacheLoading = true
+            return true
+        }
+        if mine {
+            let cache = cacheDirectory.map { AnalysisCache.load(directory: $0) }
+            state.withLock { $0.cache = cache; $0.cacheLoaded = true }
+        }
         while true {
             let entries: [String: FileAnalysisCacheEntry]? = state.withLock { $0.cacheLoaded ? ($0.cache?.entries ?? [:]) : nil }
             if let entries { return entries }
@@ -283,10 +298,9 @@ public struct Linter: Sendable {
         let naming = ModuleNaming(paths: options.paths, rules: rules)
         let extractor = pythonExtractor
         // Parallel: one worker walks, feeding files to the others as it finds them, then
-        // analyses too; another loads the cache meanwhile. Each file is read, scanned and
-        // its facts kept.
-        let feed = FileFeed()
-        let cacheDirectory = options.cacheDirectory
+        // analyses too; the first other worker to start loads the cache meanwhile. Each file
+        // is read, scanned and its facts kept.
+        let feed = FileFeed(cacheDirectory: options.cacheDirectory)
         let analyse: @Sendable (FoundFile, FileAnalysisCacheEntry?) -> FileAnalysis = { file, entry in
             let name = naming.module(of: file)
             // Only a governed package's __init__.py is read statement by statement (for
@@ -295,7 +309,6 @@ public struct Linter: Sendable {
             return Linter.analyse(file, module: name, checkInitLogic: checkInit, extractor: extractor, cached: entry)
         }
         if options.jobs <= 1 {
-            feed.setCache(cacheDirectory.map { AnalysisCache.load(directory: $0) })
             let (files, problems) = FileWalker.walk(options.paths)
             feed.add(files)
             feed.finish(problems)
@@ -307,8 +320,6 @@ public struct Linter: Sendable {
                 if worker == 0 {
                     let (_, problems) = FileWalker.walk(paths) { feed.add($0) }
                     feed.finish(problems)
-                } else if worker == 1 {
-                    feed.setCache(cacheDirectory.map { AnalysisCache.load(directory: $0) })
                 }
                 let cached = feed.cachedEntries()
                 var done: [(Int, FileAnalysis)] = []

@@ -230,6 +230,23 @@ func write(_ text: String, _ path: String) throws {
         }
     }
 
+    @Test func anyNumberOfWorkersGivesTheSameReport() throws {
+        // One worker walks and feeds the others; the cache is loaded by whichever worker
+        // starts first. More workers than cores (or than files) must change nothing.
+        try withScratch { dir in
+            for fixture in ["layered", "namespace", "swift-package", "bad-input"] {
+                let path = packageRoot + "/fixtures/lint/" + fixture
+                let one = EmberLintCLI.run(["--no-cache", "--jobs", "1", path, "--format", "json"])
+                for jobs in ["2", "3", "16"] {
+                    #expect(EmberLintCLI.run(["--no-cache", "--jobs", jobs, path, "--format", "json"]).stdout == one.stdout, "\(fixture) --jobs \(jobs)")
+                    let cacheDir = dir + "/" + fixture + jobs
+                    _ = EmberLintCLI.run(["--cache-dir", cacheDir, "--jobs", jobs, path, "--format", "json"])
+                    #expect(EmberLintCLI.run(["--cache-dir", cacheDir, "--jobs", jobs, path, "--format", "json"]).stdout == one.stdout, "\(fixture) cached --jobs \(jobs)")
+                }
+            }
+        }
+    }
+
     @Test func cachedRunMatchesFreshRunOnTheFixtures() throws {
         try withScratch { dir in
             for fixture in ["layered", "namespace", "swift-package"] {
