@@ -320,6 +320,7 @@ public struct Linter: Sendable {
                 if worker == 0 {
                     let (_, problems) = FileWalker.walk(paths) { feed.add($0) }
                     feed.finish(problems)
+                    if profile { Linter.note("ember-lint profile: walk done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
                 }
                 let cached = feed.cachedEntries()
                 var done: [(Int, FileAnalysis)] = []
@@ -328,6 +329,7 @@ public struct Linter: Sendable {
                     for (k, file) in batch.enumerated() { done.append((start + k, analyse(file, cached[file.path]))) }
                 }
                 feed.deposit(done)
+                if profile { Linter.note("ember-lint profile: worker \(worker) done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
             }
         }
         let cache = feed.loadedCache()
