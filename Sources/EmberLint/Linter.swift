@@ -72,14 +72,23 @@ public enum StandardLibraries {
 /// as bytes with memcmp, which is the same order; anything else falls back to `<`.
 enum StringOrder {
     static func permutation(_ strings: [String]) -> [Int] {
-        let keys = strings.map { Array($0.utf8) }
-        guard keys.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) else { return strings.indices.sorted { strings[$0] < strings[$1] } }
-        return strings.indices.sorted { a, b in
-            keys[a].withUnsafeBufferPointer { x in
-                keys[b].withUnsafeBufferPointer { y in
-                    let common = min(x.count, y.count)
-                    let c = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
-                    return c != 0 ? c < 0 : x.count < y.count
+        // All the strings' bytes in one buffer (one allocation), each at its offset.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count })
+        var starts: [Int] = [0]
+        starts.reserveCapacity(strings.count + 1)
+        for s in strings {
+            bytes.append(contentsOf: s.utf8)
+            starts.append(bytes.count)
+        }
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return strings.indices.sorted { strings[$0] < strings[$1] } }
+        return bytes.withUnsafeBufferPointer { all in
+            starts.withUnsafeBufferPointer { starts in
+                strings.indices.sorted { a, b in
+                    let la = starts[a + 1] - starts[a], lb = starts[b + 1] - starts[b]
+                    let common = min(la, lb)
+                    let c = common == 0 ? 0 : memcmp(all.baseAddress! + starts[a], all.baseAddress! + starts[b], common)
+                    return c != 0 ? c < 0 : la < lb
                 }
             }
         }
