@@ -280,3 +280,20 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         #expect(output.contains("only in ast: 0") && output.contains("only in ember-lint: 0"), "\(output)")
     }
 }
+
+@Suite struct StringOrderTests {
+    @Test func bytewiseOrderIsTheOrderOfStringComparison() {
+        // Paths and dotted names of random ASCII pieces (prefixes of each other included),
+        // then a set with non-ASCII names, which takes the `String <` fallback.
+        var generator = SeededGenerator(seed: 20261126)
+        let pieces = ["a", "b", "_", ".", "/", "A", "z", "0", "9", "-", "init", "__init__", "py", ".py"]
+        for _ in 0..<200 {
+            let strings = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            }
+            #expect(StringOrder.permutation(strings).map { strings[$0] } == strings.sorted())
+        }
+        let mixed = ["b.py", "é.py", "a/ü.py", "a.py", "Z.py", "a/u.py", ""]
+        #expect(StringOrder.sorted(mixed) == mixed.sorted())
+    }
+}
