@@ -189,11 +189,6 @@ final class ResultsKeptAlive {
 }
 
 extension Linter {
-    /// Files in the order of their paths as `String <` orders them (the order of reports).
-    static func sortedByPath(_ files: [FoundFile]) -> [FoundFile] {
-        StringOrder.permutation(files.map(\.path)).map { files[$0] }
-    }
-
     /// EMBER_LINT_PROFILE set: each phase's time goes to stderr.
     static let profiling = getenv("EMBER_LINT_PROFILE") != nil
 
@@ -256,7 +251,7 @@ final class ResultSlots<T>: @unchecked Sendable {
     func set(_ i: Int, _ value: T) { storage[i] = value }
     func get(_ i: Int) -> T? { storage[i] }
     func storage(_ i: Int) -> UnsafeMutablePointer<T?> { storage + i }
-    /// Reads slot `i` in place (no copy of the value), if it was set.
+    /// Reads slot `i`, if it was set.
     func read(_ i: Int, _ body: (borrowing T) -> Void) {
         guard let value = storage[i] else { return }
         body(value)
