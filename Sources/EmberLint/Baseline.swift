@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Today's findings, recorded so that only new ones fail a run. Entries are matched by
 /// code, file and message (which names the modules), not by line, so that edits above a

@@ -1,5 +1,14 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `ember-lint` command line. Lives in the library so tests run it in-process; the
 /// executable only forwards its arguments and exits with the code.
@@ -55,8 +64,8 @@ public struct EmberLintCommand: ParsableCommand {
 
     public func run() throws {
         let result = EmberLintCLI.execute(self, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax))
-        FileHandle.standardOutput.write(Data(result.stdout.utf8))
-        FileHandle.standardError.write(Data(result.stderr.utf8))
+        EmberLintCLI.writeAll(result.stdout, to: 1)
+        EmberLintCLI.writeAll(result.stderr, to: 2)
         throw ExitCode(result.code.rawValue)
     }
 }
@@ -66,6 +75,20 @@ public enum EmberLintCLI {
         public var code: LintExitCode
         public var stdout: String
         public var stderr: String
+    }
+
+    /// Writes all of `text` to a file descriptor (1: stdout, 2: stderr), retrying short
+    /// writes; a closed pipe ends the attempt quietly.
+    public static func writeAll(_ text: String, to fd: Int32) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 { if errno == EINTR { continue }; return }
+                done += n
+            }
+        }
     }
 
     /// The Python front end used by the command.
@@ -134,7 +157,7 @@ public enum EmberLintCLI {
             do {
                 try Baseline(diagnostics: report.diagnostics).write(to: path)
             } catch {
-                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: cannot write the baseline \(path): \(error.localizedDescription)\n")
+                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: cannot write the baseline \(path): \(error)\n")
             }
             return Result(code: .clean, stdout: "ember-lint: recorded \(report.diagnostics.count) finding\(report.diagnostics.count == 1 ? "" : "s") in \(path)\n", stderr: "")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 public enum OutputFormat: String, CaseIterable, Sendable {
     case text, json, sarif, github
@@ -41,7 +45,7 @@ public enum Renderer {
         }
         if report.suppressedCount > 0 { s += ", \(report.suppressedCount) suppressed" }
         if report.baselinedCount > 0 { s += ", \(report.baselinedCount) in baseline" }
-        if includeTime { s += " in " + String(format: "%.3f", report.elapsedSeconds) + " s" }
+        if includeTime { s += " in " + Renderer.seconds(report.elapsedSeconds) + " s" }
         return s
     }
 
@@ -115,49 +119,59 @@ public enum Renderer {
     /// SARIF 2.1.0: one run, every rule with metadata, one result per finding.
     public static func sarif(_ report: LintReport) -> String {
         let codes = DiagnosticCode.allCases
-        let rules: [[String: Any]] = codes.map { code in
+        let rules: [JSONValue] = codes.map { code in
             [
-                "id": code.rawValue,
-                "name": code.title,
-                "shortDescription": ["text": code.summary],
-                "fullDescription": ["text": code.summary],
-                "defaultConfiguration": ["level": code.defaultSeverity == .error ? "error" : "warning"],
+                "id": .string(code.rawValue),
+                "name": .string(code.title),
+                "shortDescription": ["text": .string(code.summary)],
+                "fullDescription": ["text": .string(code.summary)],
+                "defaultConfiguration": ["level": .string(code.defaultSeverity == .error ? "error" : "warning")],
             ]
         }
-        let results: [[String: Any]] = report.diagnostics.map { d in
+        let results: [JSONValue] = report.diagnostics.map { d in
             var text = d.message
             if !d.notes.isEmpty { text += "\n" + d.notes.joined(separator: "\n") }
             // The span's end is given in bytes only: a span (a def header, say) may cross lines.
-            let region: [String: Any] = ["startLine": d.line, "startColumn": d.column, "byteOffset": d.startOffset,
-                                         "byteLength": max(0, d.endOffset - d.startOffset)]
-            var result: [String: Any] = [
-                "ruleId": d.code.rawValue,
-                "ruleIndex": codes.firstIndex(of: d.code)!,
-                "level": d.severity == .error ? "error" : "warning",
-                "message": ["text": text],
-                "locations": [["physicalLocation": ["artifactLocation": ["uri": sarifURI(d.path)], "region": region]]],
+            let region: JSONValue = ["startLine": .int(d.line), "startColumn": .int(d.column), "byteOffset": .int(d.startOffset),
+                                     "byteLength": .int(max(0, d.endOffset - d.startOffset))]
+            var result: [String: JSONValue] = [
+                "ruleId": .string(d.code.rawValue),
+                "ruleIndex": .int(codes.firstIndex(of: d.code)!),
+                "level": .string(d.severity == .error ? "error" : "warning"),
+                "message": ["text": .string(text)],
+                "locations": [["physicalLocation": ["artifactLocation": ["uri": .string(sarifURI(d.path))], "region": region]]],
             ]
             var fingerprint = "\(d.code.rawValue)|\(d.path)|\(d.message)"
             if let importer = d.importer, let imported = d.imported { fingerprint = "\(d.code.rawValue)|\(importer)|\(imported)" }
-            result["partialFingerprints"] = ["emberLint/v1": fingerprint]
-            return result
+            result["partialFingerprints"] = ["emberLint/v1": .string(fingerprint)]
+            return .object(result)
         }
-        let doc: [String: Any] = [
+        let doc: JSONValue = [
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [[
-                "tool": ["driver": ["name": "ember-lint", "version": toolVersion, "rules": rules]],
-                "results": results,
+                "tool": ["driver": ["name": "ember-lint", "version": .string(toolVersion), "rules": .array(rules)]],
+                "results": .array(results),
             ]],
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data = (try? encoder().encode(doc)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     static func sarifURI(_ path: String) -> String {
         var p = path
         while p.hasPrefix("./") { p.removeFirst(2) }
-        return p.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? p
+        // RFC 3986 path characters stay; every other byte of the UTF-8 becomes %XX.
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for b in p.utf8 {
+            if Renderer.isURLPathByte(b) {
+                out.append(b)
+            } else {
+                out.append(UInt8(ascii: "%")); out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// GitHub Actions workflow commands: one `::error` / `::warning` line per finding.
@@ -174,11 +188,11 @@ public enum Renderer {
     }
 
     static func escapeData(_ s: String) -> String {
-        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+        escape(s, ["%": "%25", "\r": "%0D", "\n": "%0A"])
     }
 
     static func escapeProperty(_ s: String) -> String {
-        escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+        escape(s, ["%": "%25", "\r": "%0D", "\n": "%0A", ":": "%3A", ",": "%2C"])
     }
 
     /// `--graph`: every resolved edge, one stable JSON document.
@@ -186,5 +200,53 @@ public enum Renderer {
         struct Graph: Encodable { var version = 1; var edges: [ImportEdge] }
         let data = (try? encoder().encode(Graph(edges: report.edges))) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+extension Renderer {
+    /// Seconds with three decimals ("0.071"), as `%.3f` prints them.
+    static func seconds(_ value: Double) -> String {
+        let millis = Int((max(0, value) * 1000).rounded())
+        let fraction = String(millis % 1000)
+        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+
+    /// The bytes a URL path keeps as they are: unreserved, sub-delims, ':', '@' and '/'.
+    static func isURLPathByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "-._~!$&'()*+,;=:@/".utf8.contains(b)
+        }
+    }
+
+    /// Each scalar found in `table` replaced by its text, in one pass (scalars, not
+    /// characters: "\r\n" is one Character but two escapes).
+    static func escape(_ s: String, _ table: [Unicode.Scalar: String]) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars { if let r = table[c] { out += r } else { out.unicodeScalars.append(c) } }
+        return out
+    }
+}
+
+/// A JSON document built in code (SARIF), encoded by JSONEncoder like the other formats.
+indirect enum JSONValue: Encodable, ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral {
+    case string(String)
+    case int(Int)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
+    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .int(let i): try c.encode(i)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A dotted module pattern: `ember.core` names that module and everything below it;
 /// `*` inside a segment matches any run of characters in that segment (`Ember*`), and a
@@ -224,7 +228,7 @@ public enum RuleSetParser {
                         switch k {
                         case "importer": importer = pattern(s, full, kl)
                         case "imported": imported = pattern(s, full, kl)
-                        case "reason": reason = s.trimmingCharacters(in: .whitespaces)
+                        case "reason": reason = s.trimmingSpaces()
                         default: err(full, kl, "unknown key (an ignore has: importer, imported, reason)")
                         }
                     }
@@ -248,7 +252,7 @@ public enum RuleSetParser {
     /// Parses a whole file. For a pyproject.toml the rules are `[tool.ember-lint]`; nil
     /// when the file has no such table.
     public static func parse(fileText: String, file: String, isPyproject: Bool) -> (RuleSet, [ConfigError])? {
-        let base = (file as NSString).deletingLastPathComponent
+        let base = PathText.parent(file)
         let root: TOMLTable
         do {
             root = try TOMLReader.parse(fileText)
@@ -286,16 +290,15 @@ public enum ConfigDiscovery {
                 return (RuleSet(), [ConfigError(file: rulesFile, line: 0, key: "", message: "cannot read the rules file (check the path given to --rules)")])
             }
             let text = String(decoding: data, as: UTF8.self)
-            let isPyproject = (rulesFile as NSString).lastPathComponent == "pyproject.toml"
+            let isPyproject = rulesFile.lastPathComponent == "pyproject.toml"
             if let parsed = RuleSetParser.parse(fileText: text, file: rulesFile, isPyproject: isPyproject) { return parsed }
             return (RuleSet(), [ConfigError(file: rulesFile, line: 1, key: "tool.ember-lint", message: "this pyproject.toml has no [tool.ember-lint] table")])
         }
-        var dir = URL(fileURLWithPath: firstPath).standardizedFileURL.path
-        var isDir: ObjCBool = false
-        if !(fm.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) { dir = (dir as NSString).deletingLastPathComponent }
+        var dir = ModuleNaming.absolute(firstPath)
+        if !ModuleNaming.isDirectory(dir) { dir = PathText.parent(dir) }
         while true {
             for name in ["ember-lint.toml", "pyproject.toml"] {
-                let path = (dir as NSString).appendingPathComponent(name)
+                let path = ModuleNaming.join(dir, name)
                 guard let data = fm.contents(atPath: path) else { continue }
                 let display = relativeDisplayPath(path)
                 if let parsed = RuleSetParser.parse(fileText: String(decoding: data, as: UTF8.self), file: display, isPyproject: name == "pyproject.toml") {
@@ -304,7 +307,7 @@ public enum ConfigDiscovery {
                     return (rules, errors)
                 }
             }
-            let parent = (dir as NSString).deletingLastPathComponent
+            let parent = PathText.parent(dir)
             if parent == dir || parent.isEmpty { break }
             dir = parent
         }
@@ -312,8 +315,23 @@ public enum ConfigDiscovery {
     }
 
     static func relativeDisplayPath(_ path: String) -> String {
-        let cwd = FileManager.default.currentDirectoryPath
+        let cwd = ModuleNaming.currentDirectory()
         if path.hasPrefix(cwd + "/") { return String(path.dropFirst(cwd.count + 1)) }
         return path
+    }
+}
+
+/// Path text operations (what NSString offered), on `/`-separated paths.
+enum PathText {
+    /// The folder part: "a/b/c" -> "a/b", "/a" -> "/", "a" -> "" (as NSString's
+    /// deletingLastPathComponent).
+    static func parent(_ path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "" }
+        if slash == p.startIndex { return "/" }
+        var head = p[..<slash]
+        while head.count > 1 && head.hasSuffix("/") { head = head.dropLast() }
+        return String(head)
     }
 }

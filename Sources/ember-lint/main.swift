@@ -1,6 +1,10 @@
 // ember-lint: checks import layers of Python and Swift sources. All logic is in EmberLint.
 import EmberLint
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 
@@ -15,6 +19,6 @@ _ = glibcMallopt(mTrimThreshold, 512 << 20)
 #endif
 
 let result = EmberLintCLI.run(Array(CommandLine.arguments.dropFirst()), keepMemoryAtExit: true)
-FileHandle.standardOutput.write(Data(result.stdout.utf8))
-FileHandle.standardError.write(Data(result.stderr.utf8))
+EmberLintCLI.writeAll(result.stdout, to: 1)
+EmberLintCLI.writeAll(result.stderr, to: 2)
 exit(result.code.rawValue)
