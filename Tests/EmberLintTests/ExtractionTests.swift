@@ -297,3 +297,31 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         #expect(StringOrder.sorted(mixed) == mixed.sorted())
     }
 }
+
+@Suite struct RendererTextTests {
+    @Test func sarifURIsPercentEncodeWhatAPathMayNotHold() {
+        #expect(Renderer.sarifURI("./src/a b/é.py") == "src/a%20b/%C3%A9.py")
+        #expect(Renderer.sarifURI("pkg/mod_1.py") == "pkg/mod_1.py")
+        #expect(Renderer.sarifURI("odd/100%#?.py") == "odd/100%25%23%3F.py")
+    }
+
+    @Test func githubEscapesEachLineBreakByteAndSeparator() {
+        #expect(Renderer.escapeData("a\r\nb%c") == "a%0D%0Ab%25c")
+        #expect(Renderer.escapeProperty("x:1,y") == "x%3A1%2Cy")
+    }
+
+    @Test func secondsHaveThreeDecimals() {
+        #expect(Renderer.seconds(0) == "0.000")
+        #expect(Renderer.seconds(0.0714) == "0.071")
+        #expect(Renderer.seconds(1.5) == "1.500")
+        #expect(Renderer.seconds(12.3456) == "12.346")
+    }
+
+    @Test func parentFoldersAsNSStringGaveThem() {
+        #expect(PathText.parent("a/b/c.toml") == "a/b")
+        #expect(PathText.parent("/a") == "/")
+        #expect(PathText.parent("c.toml") == "")
+        #expect(PathText.parent("a/b/") == "a")
+        #expect(PathText.parent("/") == "/")
+    }
+}
