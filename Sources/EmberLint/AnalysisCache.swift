@@ -19,18 +19,6 @@ struct PositionMap: Sendable {
 
     init() {}
 
-    init(offsets wanted: [Int], lineTable: LineTableLike) {
-        let sorted = Array(Set(wanted)).sorted()
-        offsets = sorted
-        lines.reserveCapacity(sorted.count)
-        columns.reserveCapacity(sorted.count)
-        for o in sorted {
-            let (l, c) = lineTable.location(of: o)
-            lines.append(Int32(l))
-            columns.append(Int32(c))
-        }
-    }
-
     init(offsets wanted: [Int], lines fileLines: FileLines) {
         var sorted = wanted.sorted()
         var unique = 0
@@ -120,11 +108,6 @@ struct AnalysisCache: Sendable {
             return AnalysisCache(directory: directory)
         }
         return cache
-    }
-
-    func save() {
-        let paths = StringOrder.sorted(Array(entries.keys))
-        save(paths.map { ($0, entries[$0]!.0, entries[$0]!.1) }, jobs: 1)
     }
 
     /// Writes `records` (path, stamp, facts) as the whole cache, replacing the file

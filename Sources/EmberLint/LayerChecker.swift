@@ -34,10 +34,9 @@ struct LayerChecker: Sendable {
         return false
     }
 
-    /// Nil when the edge is allowed (or its importer is in no layer). `importerLayer`: the
-    /// importer's layer when the caller looked it up already (once per file).
-    func check(_ edge: ImportEdge, importerLayer: Layer?? = nil) -> Verdict? {
-        guard let layer = importerLayer ?? self.layer(of: edge.importer) else { return nil }
+    /// Nil when the edge is allowed. `layer` is the importer's (looked up once per file by
+    /// the caller; an importer in no layer has nothing to check).
+    func check(_ edge: ImportEdge, importerLayer layer: Layer) -> Verdict? {
         if allows(layer, edge.imported, kind: edge.kind) { return nil }
         var what = edge.imported
         switch edge.kind {

@@ -104,10 +104,10 @@ final class AtomicCounter: Sendable {
     func add(_ n: Int) -> Int { value.wrappingAdd(n, ordering: .relaxed).oldValue }
 }
 
-/// Files found by the walk, handed to the workers in chunks as they arrive, and what
-/// the workers made of them.
 typealias FileAnalysisCacheEntry = (FileStamp, FileAnalysis)
 
+/// Files found by the walk, handed to the workers in chunks as they arrive, and what
+/// the workers made of them.
 final class FileFeed: Sendable {
     private struct State: Sendable {
         var cache: AnalysisCache?
@@ -547,7 +547,7 @@ public struct Linter: Sendable {
                                                   message: "\(f.module) imports a module whose name is computed at run time; ember-lint cannot check it",
                                                   importer: f.module))
             }
-            if f.isPackage && rules.initExportsOnly && isGoverned(f.module, rules: rules) {
+            if f.isPackage && rules.initExportsOnly && Linter.isGoverned(f.module, rules: rules) {
                 for logic in py.initLogic {
                     let (l, c) = position(logic.offset)
                     out.diagnostics.append(Diagnostic(code: .initLogic, path: path, startOffset: logic.offset, endOffset: logic.end, line: l, column: c,
@@ -571,8 +571,9 @@ public struct Linter: Sendable {
         }
         // Reports list a file's edges by position, then imported name.
         out.edges.sort { ($0.startOffset, $0.imported) < ($1.startOffset, $1.imported) }
-        let importerLayer = checker.layer(of: f.module)
-        for e in out.edges where importerLayer != nil {
+        // An importer in no layer has nothing to check; its layer is looked up once.
+        guard let importerLayer = checker.layer(of: f.module) else { return out }
+        for e in out.edges {
             guard let verdict = checker.check(e, importerLayer: importerLayer) else { continue }
             if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
                 out.usedIgnores.append(ignoreIndex)
@@ -595,8 +596,6 @@ public struct Linter: Sendable {
 
     /// A package is governed when a layer holds it or one of its subpackages (e.g. `ember`
     /// above `ember.core`).
-    func isGoverned(_ module: String, rules: RuleSet) -> Bool { Linter.isGoverned(module, rules: rules) }
-
     static func isGoverned(_ module: String, rules: RuleSet) -> Bool {
         if rules.layer(of: module) != nil { return true }
         let prefix = module + "."

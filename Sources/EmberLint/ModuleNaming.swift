@@ -64,7 +64,7 @@ struct ModuleNaming: Sendable {
             }
             return (parts.count >= 2 ? parts[parts.count - 2] : "main", false)
         case .python:
-            return ModuleNaming.pythonModule(abs, roots: rootPrefixes)
+            return ModuleNaming.pythonModule(abs, roots: rootBytes)
         }
     }
 
@@ -103,9 +103,6 @@ struct ModuleNaming: Sendable {
             return (name, isInit)
         }
     }
-
-    /// Each root followed by `/`, as bytes.
-    var rootPrefixes: [[UInt8]] { rootBytes }
 
     static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
 

@@ -115,8 +115,8 @@ public struct PythonModuleIndex: Sendable {
         var all = modules
         var top: Set<String> = []
         // Every package above a module exists too (namespace packages have no file). Dots
-        // are found on bytes; a parent already present stops the climb (its own parents
-        // were added with it).
+        // are found on bytes; a parent already present stops the climb (it is itself a
+        // module of the set, or was added by a climb that went on above it).
         for m in modules {
             let utf8 = m.utf8
             var end = utf8.endIndex
