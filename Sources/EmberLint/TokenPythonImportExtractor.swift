@@ -100,6 +100,11 @@ private struct Block {
     var initSkip = false
 }
 
+/// The statement keywords the walker tells apart.
+private enum Keyword: UInt8 {
+    case `if`, `for`, def, `try`, from, elif, `else`, with, `case`, `while`, `class`, async, match, `import`, except, finally
+}
+
 private struct Walker {
     let text: UnsafeBufferPointer<UInt8>
     let tokens: UnsafeBufferPointer<PythonToken>
@@ -122,8 +127,14 @@ private struct Walker {
 
     func bytes(_ t: PythonToken) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[t.start..<t.end]) }
     func string(_ t: PythonToken) -> String { String(decoding: bytes(t), as: UTF8.self) }
-    func isName(_ t: PythonToken, _ word: String) -> Bool { t.kind == .name && bytes(t).elementsEqual(word.utf8) }
-    func isOp(_ t: PythonToken, _ op: String) -> Bool { t.kind == .op && bytes(t).elementsEqual(op.utf8) }
+    @inline(__always) func isName(_ t: PythonToken, _ word: StaticString) -> Bool { t.kind == .name && same(t, word) }
+    @inline(__always) func isOp(_ t: PythonToken, _ op: StaticString) -> Bool { t.kind == .op && same(t, op) }
+    /// The token's bytes are `word`'s (lengths first: most tokens differ there).
+    @inline(__always) func same(_ t: PythonToken, _ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard t.end - t.start == n else { return false }
+        return memcmp(text.baseAddress! + t.start, word.utf8Start, n) == 0
+    }
 
     /// Whether the file mentions a dynamic-import function at all (most do not, and
     /// then no statement needs to be searched for one).
@@ -225,7 +236,7 @@ private struct Walker {
 
     /// `import`, `from`, or a compound statement keyword (whose body may hold imports
     /// and whose header sets the block's kind).
-    func isInteresting(_ t: PythonToken) -> Bool {
+    @inline(__always) func isInteresting(_ t: PythonToken) -> Bool {
         t.kind == .name && Walker.keyword(bytes(t)) != nil
     }
 
@@ -238,25 +249,25 @@ private struct Walker {
 
     /// The statement keywords the walker cares about, matched on bytes without allocating
     /// (the constants are the keywords packed by `packed`).
-    static func keyword(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+    @inline(__always) static func keyword(_ b: UnsafeBufferPointer<UInt8>) -> Keyword? {
         guard b.count >= 2 && b.count <= 7 else { return nil }
         return switch packed(b) {
-        case 0x6669: "if"
-        case 0x726F66: "for"
-        case 0x666564: "def"
-        case 0x797274: "try"
-        case 0x6D6F7266: "from"
-        case 0x66696C65: "elif"
-        case 0x65736C65: "else"
-        case 0x68746977: "with"
-        case 0x65736163: "case"
-        case 0x656C696877: "while"
-        case 0x7373616C63: "class"
-        case 0x636E797361: "async"
-        case 0x686374616D: "match"
-        case 0x74726F706D69: "import"
-        case 0x747065637865: "except"
-        case 0x796C6C616E6966: "finally"
+        case 0x6669: .if
+        case 0x726F66: .for
+        case 0x666564: .def
+        case 0x797274: .try
+        case 0x6D6F7266: .from
+        case 0x66696C65: .elif
+        case 0x65736C65: .else
+        case 0x68746977: .with
+        case 0x65736163: .case
+        case 0x656C696877: .while
+        case 0x7373616C63: .class
+        case 0x636E797361: .async
+        case 0x686374616D: .match
+        case 0x74726F706D69: .import
+        case 0x747065637865: .except
+        case 0x796C6C616E6966: .finally
         default: nil
         }
     }
@@ -302,70 +313,79 @@ private struct Walker {
         let depth = blocks.count
         var isCompound = false
         let keyword = first.kind == .name ? Walker.keyword(bytes(first)) : nil
-        if !isInit, !mayHaveDynamicImports, let keyword, keyword != "import", keyword != "from", isOp(line[line.count - 1], ":") {
+        if !isInit, !mayHaveDynamicImports, let keyword, keyword != .import, keyword != .from, isOp(line[line.count - 1], ":") {
             // Fast path outside __init__.py: a header ending its line only opens a block,
             // which is a TYPE_CHECKING block or inherits its parent's kind.
             var block = Block(typeChecking: blocks.last?.typeChecking ?? false, initContainer: false, initSkip: false)
-            if keyword == "if", isTypeCheckingTest(line[1..<(line.count - 1)]) { block.typeChecking = true }
+            if keyword == .if, isTypeCheckingTest(line[1..<(line.count - 1)]) { block.typeChecking = true }
             pending = block
             return
         }
-        if first.kind == .name, let keyword, keyword != "import", keyword != "from",
+        if first.kind == .name, let keyword, keyword != .import, keyword != .from,
            let colon = headerColon(line) {
             // Soft keywords: `match`/`case` are headers only when the colon ends the line.
-            isCompound = !(keyword == "match" || keyword == "case") || colon == line.count - 1
+            isCompound = !(keyword == .match || keyword == .case) || colon == line.count - 1
             if isCompound {
                 compound(line, colon: colon, keyword: keyword, depth: depth, into: &facts)
                 return
             }
         }
         let ctx = context
+        // Nearly every line is one statement: no list of statements to make then.
+        if !line.contains(where: { $0.kind == .op && $0.end - $0.start == 1 && text[$0.start] == UInt8(ascii: ";") }) {
+            simple(line[...], typeChecking: ctx.typeChecking, initTop: ctx.initTop, into: &facts)
+            return
+        }
         for statement in splitStatements(line[...]) {
             simple(statement, typeChecking: ctx.typeChecking, initTop: ctx.initTop, into: &facts)
         }
     }
 
-    mutating func compound(_ line: [PythonToken], colon: Int, keyword: String, depth: Int, into facts: inout PythonFileFacts) {
+    mutating func compound(_ line: [PythonToken], colon: Int, keyword: Keyword, depth: Int, into facts: inout PythonFileFacts) {
         let outer = context
         var block = Block(typeChecking: outer.typeChecking, initContainer: true, initSkip: blocks.last?.initSkip ?? false)
-        var logic: String?
+        var logic = false
         var header = line[0..<colon]
-        if keyword == "async", header.count > 1 { header = header.dropFirst() }
-        let kw = string(header[header.startIndex])
+        if keyword == .async, header.count > 1 { header = header.dropFirst() }
+        let kw = keyword == .async ? Walker.keyword(bytes(header[header.startIndex])) : keyword
         var continuation = false
         switch kw {
-        case "if":
+        case .if:
             if isTypeCheckingTest(header.dropFirst()) {
                 block.typeChecking = true
                 lastOwnerWasLogic[depth] = false
             } else {
-                logic = "an if statement"
+                logic = true
                 lastOwnerWasLogic[depth] = true
             }
-        case "elif":
-            if lastOwnerWasLogic[depth] == true { continuation = true } else { logic = "an if statement" }
-        case "else", "except", "finally":
+        case .elif:
+            if lastOwnerWasLogic[depth] == true { continuation = true } else { logic = true }
+        case .else, .except, .finally:
             // Belongs to the if/try/loop above: a container if that was one, else part of
             // the logic already reported.
             if lastOwnerWasLogic[depth] == true { continuation = true }
-        case "try":
+        case .try:
             lastOwnerWasLogic[depth] = false
         default:
-            switch kw {
-            case "def": logic = "a function definition" + (header.count > 1 ? " '\(string(header[header.startIndex + 1]))'" : "")
-            case "class": logic = "a class definition" + (header.count > 1 ? " '\(string(header[header.startIndex + 1]))'" : "")
-            case "for", "while": logic = "a loop"
-            case "with": logic = "a with statement"
-            case "match", "case": logic = "a match statement"
-            default: logic = "a \(kw) statement"
-            }
+            logic = true
             lastOwnerWasLogic[depth] = true
         }
         if continuation { block.initContainer = false; block.initSkip = true }
-        if let logic, outer.initTop {
-            facts.initLogic.append((line[0].start, line[colon].end, logic))
+        if logic, outer.initTop {
+            // Worded only when reported.
+            let what: String
+            switch kw {
+            case .if, .elif: what = "an if statement"
+            case .def: what = "a function definition" + (header.count > 1 ? " '\(string(header[header.startIndex + 1]))'" : "")
+            case .class: what = "a class definition" + (header.count > 1 ? " '\(string(header[header.startIndex + 1]))'" : "")
+            case .for, .while: what = "a loop"
+            case .with: what = "a with statement"
+            case .match, .case: what = "a match statement"
+            default: what = "a \(string(header[header.startIndex])) statement"
+            }
+            facts.initLogic.append((line[0].start, line[colon].end, what))
         }
-        if logic != nil { block.initContainer = false; block.initSkip = outer.initTop || block.initSkip }
+        if logic { block.initContainer = false; block.initSkip = outer.initTop || block.initSkip }
         // The header itself may hold a dynamic import (rare, but cheap to see).
         if mayHaveDynamicImports { dynamicImports(line[0..<colon], typeChecking: outer.typeChecking, into: &facts) }
         if colon == line.count - 1 {
