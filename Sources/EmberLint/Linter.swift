@@ -19,7 +19,7 @@ public struct ImportEdge: Encodable, Sendable, Hashable {
     public var dynamic: Bool
     var startOffset: Int
     var endOffset: Int
-    /// Importer's and imported module's numbers in the run's `ModuleNumbering` (-1: none).
+    /// Importer's and imported module's numbers in the run's `ModuleTable` (-1: none).
     var importerNode: Int32 = -1
     var importedNode: Int32 = -1
 
@@ -62,6 +62,8 @@ public struct LintReport: Sendable {
 public enum StandardLibraries {
     public static let python: Set<String> = parseList(EmbeddedRules.pythonStdlibModulesText)
     public static let swift: Set<String> = parseList(EmbeddedRules.swiftStdlibModulesText)
+    /// `python` for lookups on bytes.
+    static let pythonTable = ModuleTable(python)
 
     static func parseList(_ text: String) -> Set<String> {
         Set(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingSpaces() }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
@@ -369,10 +371,10 @@ public struct Linter: Sendable {
         }
         let swiftModules = swiftModuleNames
         phase("modules")
-        let index = PythonModuleIndex(modules: pythonModules)
-        phase("module-index")
+        // Python and Swift modules share one numbering (the graph's nodes).
+        let index = PythonModuleIndex(modules: pythonModules, otherModules: swiftModules)
+        let numbering = index.table
         let checker = LayerChecker(rules: rules)
-        let numbering = ModuleNumbering(modules: swiftModules.isEmpty ? index.modules : index.modules.union(swiftModules))
         phase("index")
 
         // Parallel: resolve and check every file's imports.
@@ -494,7 +496,7 @@ public struct Linter: Sendable {
     /// The edges and findings of one analysed file: imports resolved against the module
     /// index, classified, and checked against the layers. Runs on worker threads.
     func outcome(of f: FileAnalysis, index: PythonModuleIndex, swiftModules: Set<String>, checker: LayerChecker,
-                 numbering: ModuleNumbering) -> FileOutcome {
+                 numbering: ModuleTable) -> FileOutcome {
         var out = FileOutcome()
         let path = f.file.path
         let rules = options.rules
@@ -507,11 +509,12 @@ public struct Linter: Sendable {
         let table = f.positions
         func position(_ offset: Int) -> (Int, Int) { let (l, c) = table.location(of: offset); return (l, c + 1) }
         let importerNode = numbering.number(of: f.module)
-        func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false) {
+        func edge(_ imported: String, _ kind: ImportTargetKind, _ start: Int, _ end: Int, typeChecking: Bool = false, dynamic: Bool = false,
+                  number: Int32? = nil) {
             let (l, c) = position(start)
             out.edges.append(ImportEdge(importer: f.module, imported: imported, path: path, line: l, column: c, kind: kind,
                                         typeChecking: typeChecking, dynamic: dynamic, startOffset: start, endOffset: end,
-                                        importerNode: importerNode, importedNode: kind == .internal ? numbering.number(of: imported) : -1))
+                                        importerNode: importerNode, importedNode: kind == .internal ? number ?? numbering.number(of: imported) : -1))
         }
         if let py = f.python {
             out.suppressions = py.suppressions
@@ -524,21 +527,24 @@ public struct Linter: Sendable {
             for statement in py.imports {
                 out.importCount += 1
                 if statement.typeChecking && rules.typeChecking == .ignored { continue }
-                guard let targets = index.resolve(statement, importer: f.module, importerIsPackage: f.isPackage) else {
+                let resolved = index.forEachTarget(statement, importer: f.module, importerIsPackage: f.isPackage) { target, number, offset, end in
+                    // `pkg.__init__` is the package itself. A module importing itself
+                    // stays in the graph (as in grimp); cycles and layers ignore it.
+                    var module = target, number = number
+                    if PythonModuleIndex.isInitModule(module) {
+                        module.removeLast(9)
+                        number = numbering.number(of: module)
+                    }
+                    edge(module, index.classify(module, number: number), offset, end, typeChecking: statement.typeChecking, dynamic: statement.dynamic,
+                         number: number)
+                }
+                if !resolved {
                     let (l, c) = position(statement.offset)
                     let dots = String(repeating: ".", count: statement.level)
                     out.diagnostics.append(Diagnostic(code: .relativeImportBeyondTop, path: path, startOffset: statement.offset, endOffset: statement.end,
                                                       line: l, column: c,
                                                       message: "relative import '\(dots)\(statement.module)' in \(f.module) climbs above the top-level package; use an absolute import",
                                                       importer: f.module, imported: dots + statement.module))
-                    continue
-                }
-                for t in targets {
-                    // `pkg.__init__` is the package itself. A module importing itself
-                    // stays in the graph (as in grimp); cycles and layers ignore it.
-                    var module = t.module
-                    if module.hasSuffix(".__init__") { module.removeLast(9) }
-                    edge(module, classifyPython(module, index: index), t.offset, t.end, typeChecking: statement.typeChecking, dynamic: statement.dynamic)
                 }
             }
             for d in py.computedDynamicImports {
@@ -586,12 +592,6 @@ public struct Linter: Sendable {
                                               importer: e.importer, imported: e.imported))
         }
         return out
-    }
-
-    func classifyPython(_ module: String, index: PythonModuleIndex) -> ImportTargetKind {
-        let top = module.utf8.firstIndex(of: UInt8(ascii: ".")).map { String(module[..<$0]) } ?? module
-        if index.topLevel.contains(top) { return .internal }
-        return StandardLibraries.python.contains(top) ? .stdlib : .thirdParty
     }
 
     /// A package is governed when a layer holds it or one of its subpackages (e.g. `ember`

@@ -1,20 +1,3 @@
-/// Numbers for the modules of a tree, in name order, so that graph building need not
-/// hash names.
-struct ModuleNumbering: Sendable {
-    let names: [String]
-    let numbers: [String: Int32]
-
-    init(modules: Set<String>) {
-        names = StringOrder.sorted(Array(modules))
-        var numbers: [String: Int32] = [:]
-        numbers.reserveCapacity(names.count)
-        for (i, name) in names.enumerated() { numbers[name] = Int32(i) }
-        self.numbers = numbers
-    }
-
-    func number(of module: String) -> Int32 { numbers[module] ?? -1 }
-}
-
 /// The internal import graph: one node per module, one arc per importer/imported pair
 /// (remembering the first import statement that makes it, for positions).
 struct ModuleGraph {
@@ -29,7 +12,7 @@ struct ModuleGraph {
     /// The graph of `edges`; with `internalOnly`, of the internal ones only. Edges that
     /// carry node numbers from `known` (a name-sorted module list) are placed without
     /// hashing their names; the others are looked up by name.
-    init(edges: [ImportEdge], internalOnly: Bool = false, known: ModuleNumbering = ModuleNumbering(modules: [])) {
+    init(edges: [ImportEdge], internalOnly: Bool = false, known: ModuleTable = ModuleTable([String]())) {
         self.edges = edges
         // Graph nodes are the modules the edges touch, in name order: known ones by
         // their numbers (already in name order), others collected by name.

@@ -1,4 +1,9 @@
 import EmberUtils
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One imported name of a `from` import, with its position.
 public struct ImportedName: Sendable, Hashable {
@@ -105,34 +110,52 @@ public enum ImportTargetKind: String, Sendable, Codable {
 }
 
 /// Python import resolution against the set of modules found in the tree.
-public struct PythonModuleIndex: Sendable {
-    /// Every module and package (regular and namespace) found under the source roots.
-    public let modules: Set<String>
-    /// Top-level names of those modules: an import of one of these is internal.
-    public let topLevel: Set<String>
+public final class PythonModuleIndex: Sendable {
+    /// Every module and package (regular and namespace) found under the source roots, and
+    /// the other modules given (Swift targets), numbered in name order: the run's module
+    /// numbers.
+    let table: ModuleTable
+    /// By number: a Python module (else only one of the other modules).
+    let isPython: [Bool]
 
-    public init(modules: Set<String>) {
+    public init(modules: Set<String>, otherModules: Set<String> = []) {
         var all = modules
-        var top: Set<String> = []
         // Every package above a module exists too (namespace packages have no file). Dots
         // are found on bytes; a parent already present stops the climb (it is itself a
         // module of the set, or was added by a climb that went on above it).
         for m in modules {
             let utf8 = m.utf8
             var end = utf8.endIndex
-            var firstDot: String.Index?
             while let dot = utf8[utf8.startIndex..<end].lastIndex(of: UInt8(ascii: ".")) {
-                firstDot = dot
                 end = dot
-                if !all.insert(String(m[..<dot])).inserted {
-                    firstDot = utf8.firstIndex(of: UInt8(ascii: "."))
-                    break
-                }
+                if !all.insert(String(m[..<dot])).inserted { break }
             }
-            top.insert(firstDot.map { String(m[..<$0]) } ?? m)
         }
-        self.modules = all
-        topLevel = top
+        table = ModuleTable(otherModules.isEmpty ? all : all.union(otherModules))
+        isPython = otherModules.isEmpty ? [Bool](repeating: true, count: table.names.count) : table.names.map { all.contains($0) }
+    }
+
+    /// Whether the name ends in ".__init__" (an import of a package's `__init__` module).
+    static func isInitModule(_ module: String) -> Bool {
+        withUTF8Bytes(module) { b in
+            let suffix: StaticString = ".__init__"
+            return b.count >= 9 && memcmp(b.baseAddress! + b.count - 9, suffix.utf8Start, 9) == 0
+        }
+    }
+
+    /// Whether the module numbered `number` (-1: none) is a Python module of the tree.
+    @inline(__always) func isPythonModule(_ number: Int32) -> Bool { number >= 0 && isPython[Int(number)] }
+
+    /// Where an import of `module` (numbered `number` in `table`, -1: not in it) points:
+    /// into the tree when its top-level name is a module of the tree.
+    func classify(_ module: String, number: Int32) -> ImportTargetKind {
+        // A module of the tree has its top-level package in the tree.
+        if isPythonModule(number) { return .internal }
+        return withUTF8Bytes(module) { bytes in
+            let top = UnsafeBufferPointer(rebasing: bytes[0..<(bytes.firstIndex(of: UInt8(ascii: ".")) ?? bytes.count)])
+            if isPythonModule(table.number(top)) { return .internal }
+            return StandardLibraries.pythonTable.number(top) >= 0 ? .stdlib : .thirdParty
+        }
     }
 
     /// The absolute package a relative import of `level` dots starts from, or nil when it
@@ -156,28 +179,43 @@ public struct PythonModuleIndex: Sendable {
     }
 
     /// The modules one statement imports. `from x import y` gives `x.y` when that is a
-    /// module of the tree, else `x`; a star import gives `x`.
+    /// module of the tree, else `x`; a star import gives `x`. Nil when a relative import
+    /// climbs above the top-level package.
     public func resolve(_ statement: PythonImportStatement, importer: String, importerIsPackage: Bool) -> [(module: String, offset: Int, end: Int)]? {
+        var out: [(module: String, offset: Int, end: Int)] = []
+        let resolved = forEachTarget(statement, importer: importer, importerIsPackage: importerIsPackage) { module, _, offset, end in
+            out.append((module, offset, end))
+        }
+        return resolved ? out : nil
+    }
+
+    /// `resolve`, one target at a time, with its number in `table` (-1: none); false when
+    /// a relative import climbs above the top-level package.
+    func forEachTarget(_ statement: PythonImportStatement, importer: String, importerIsPackage: Bool,
+                       _ body: (_ module: String, _ number: Int32, _ offset: Int, _ end: Int) -> Void) -> Bool {
         var base = statement.module
         if statement.level > 0 {
-            guard let package = PythonModuleIndex.base(of: importer, isPackage: importerIsPackage, level: statement.level) else { return nil }
+            guard let package = PythonModuleIndex.base(of: importer, isPackage: importerIsPackage, level: statement.level) else { return false }
             base = statement.module.isEmpty ? package : package + "." + statement.module
         }
         guard let names = statement.names else {
-            return [(base, statement.offset, statement.end)]
+            body(base, table.number(of: base), statement.offset, statement.end)
+            return true
         }
-        var out: [(String, Int, Int)] = []
-        var addedBase = false
-        for name in names {
-            let candidate = base + "." + name.name
-            if name.name != "*", modules.contains(candidate) {
-                out.append((candidate, name.offset, name.end))
-            } else if !addedBase {
-                out.append((base, statement.offset, statement.end))
-                addedBase = true
+        // "base.name" is looked up on bytes: no string is made unless it is a module.
+        withUTF8Bytes(base) { baseBytes in
+            var addedBase = false
+            for name in names {
+                let number = name.name == "*" ? -1 : withUTF8Bytes(name.name) { table.number(baseBytes, $0) }
+                if isPythonModule(number) {
+                    body(table.names[Int(number)], number, name.offset, name.end)
+                } else if !addedBase {
+                    body(base, table.number(baseBytes), statement.offset, statement.end)
+                    addedBase = true
+                }
             }
+            if names.isEmpty { body(base, table.number(baseBytes), statement.offset, statement.end) }
         }
-        if out.isEmpty { out.append((base, statement.offset, statement.end)) }
-        return out
+        return true
     }
 }
