@@ -110,12 +110,48 @@ typealias FileAnalysisCacheEntry = (FileStamp, FileAnalysis)
 
 /// Files found by the walk, handed to the workers in chunks as they arrive, and what
 /// the workers made of them.
+/// What the run knows once the walk is over, worked out while the files are analysed:
+/// the files in path order and the module index they make.
+struct RunPlan: Sendable {
+    /// The files in path order; a path reached twice is kept once.
+    let found: [FoundFile]
+    /// rank[i]: where walked file i goes in `found` (-1: a second copy of a path).
+    let rank: [Int]
+    let index: PythonModuleIndex
+    let swiftModules: Set<String>
+
+    /// Reports are ordered by path: files in path order let every later step keep that
+    /// order by concatenating per-file results. The module index (what `from x import y`
+    /// resolves against) holds every module found, read or not.
+    init(walked: [FoundFile], names: [(String, Bool)]) {
+        var rank = [Int](repeating: -1, count: walked.count)
+        var found: [FoundFile] = []
+        found.reserveCapacity(walked.count)
+        var pythonModules: Set<String> = []
+        var swiftModules: Set<String> = []
+        pythonModules.reserveCapacity(walked.count)
+        for i in StringOrder.permutation(walked.map(\.path)) where found.last?.path != walked[i].path {
+            rank[i] = found.count
+            found.append(walked[i])
+            if walked[i].language == .python { pythonModules.insert(names[i].0) } else { swiftModules.insert(names[i].0) }
+        }
+        self.found = found
+        self.rank = rank
+        self.swiftModules = swiftModules
+        // Python and Swift modules share one numbering (the graph's nodes).
+        index = PythonModuleIndex(modules: pythonModules, otherModules: swiftModules)
+    }
+}
+
 final class FileFeed: Sendable {
     private struct State: Sendable {
         var cache: AnalysisCache?
         var cacheLoading = false
         var cacheLoaded = false
         var files: [FoundFile] = []
+        /// Each file's module and whether it is a package's `__init__.py`.
+        var names: [(String, Bool)] = []
+        var plan: RunPlan?
         var next = 0
         var walkDone = false
         var problems: [WalkProblem] = []
@@ -123,7 +159,17 @@ final class FileFeed: Sendable {
     }
     private let state = Mutex(State())
 
-    func add(_ batch: [FoundFile]) { state.withLock { $0.files.append(contentsOf: batch) } }
+    func add(_ batch: [FoundFile], names: [(String, Bool)]) {
+        state.withLock {
+            $0.files.append(contentsOf: batch)
+            $0.names.append(contentsOf: names)
+        }
+    }
+
+    /// Once the walk is over: the files and their modules as walked.
+    func walked() -> (files: [FoundFile], names: [(String, Bool)]) { state.withLock { ($0.files, $0.names) } }
+
+    func setPlan(_ plan: RunPlan) { state.withLock { $0.plan = plan } }
 
     /// Where the cache lives (nil: no cache); loaded once, by the first worker that needs it.
     let cacheDirectory: String?
@@ -156,13 +202,13 @@ final class FileFeed: Sendable {
 
     /// Up to `chunk` files not yet taken, with the index of the first; nil once the walk
     /// is over and every file is taken. Waits while the walk may still find more.
-    func claim(_ chunk: Int) -> (Int, [FoundFile])? {
+    func claim(_ chunk: Int) -> (Int, [FoundFile], [(String, Bool)])? {
         while true {
-            let claimed: (Int, [FoundFile])?? = state.withLock { s in
+            let claimed: (Int, [FoundFile], [(String, Bool)])?? = state.withLock { s in
                 if s.next < s.files.count {
                     let start = s.next, end = min(s.files.count, start + chunk)
                     s.next = end
-                    return .some((start, Array(s.files[start..<end])))
+                    return .some((start, Array(s.files[start..<end]), Array(s.names[start..<end])))
                 }
                 return s.walkDone ? .some(nil) : nil
             }
@@ -173,8 +219,8 @@ final class FileFeed: Sendable {
 
     func deposit(_ done: [(Int, FileAnalysis)]) { state.withLock { $0.results.append(contentsOf: done) } }
 
-    func take() -> (files: [FoundFile], problems: [WalkProblem], results: [(Int, FileAnalysis)]) {
-        state.withLock { ($0.files, $0.problems, $0.results) }
+    func take() -> (plan: RunPlan?, problems: [WalkProblem], results: [(Int, FileAnalysis)]) {
+        state.withLock { ($0.plan, $0.problems, $0.results) }
     }
 }
 
@@ -260,11 +306,6 @@ final class ResultSlots<T>: @unchecked Sendable {
     }
 }
 
-extension ResultSlots where T == FileAnalysis {
-    /// The module of slot `i` (read in place).
-    func module(_ i: Int) -> String? { storage(i).pointee?.module }
-}
-
 extension ResultSlots where T == Linter.FileOutcome {
     func edgeCount(_ i: Int) -> Int { get(i)?.edges.count ?? 0 }
 }
@@ -307,75 +348,57 @@ public struct Linter: Sendable {
         // analyses too; the first other worker to start loads the cache meanwhile. Each file
         // is read, scanned and its facts kept.
         let feed = FileFeed(cacheDirectory: options.cacheDirectory)
-        let analyse: @Sendable (FoundFile, FileAnalysisCacheEntry?) -> FileAnalysis = { file, entry in
-            let name = naming.module(of: file)
+        let analyse: @Sendable (FoundFile, (String, Bool), FileAnalysisCacheEntry?) -> FileAnalysis = { file, name, entry in
             // Only a governed package's __init__.py is read statement by statement (for
             // EL003); any other is read like an ordinary module.
             let checkInit = name.1 && rules.initExportsOnly && Linter.isGoverned(name.0, rules: rules)
             return Linter.analyse(file, module: name, checkInitLogic: checkInit, extractor: extractor, cached: entry)
         }
-        if options.jobs <= 1 {
-            let (files, problems) = FileWalker.walk(options.paths)
-            feed.add(files)
+        // Module names come from paths alone: each file is named as it is found. Once the
+        // walk is over, the walking worker puts the files in path order and builds the
+        // module index while the others analyse.
+        let walk: @Sendable () -> Void = {
+            let (_, problems) = FileWalker.walk(options.paths) { batch in feed.add(batch, names: batch.map { naming.module(of: $0) }) }
             feed.finish(problems)
+            if profile { Linter.note("ember-lint profile: walk done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
+            let (files, names) = feed.walked()
+            feed.setPlan(RunPlan(walked: files, names: names))
+            if profile { Linter.note("ember-lint profile: plan done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
+        }
+        if options.jobs <= 1 {
+            walk()
             let cached = feed.cachedEntries()
-            while let (start, batch) = feed.claim(64) { feed.deposit(batch.enumerated().map { (start + $0, analyse($1, cached[$1.path])) }) }
+            while let (start, batch, names) = feed.claim(64) {
+                feed.deposit(batch.indices.map { (start + $0, analyse(batch[$0], names[$0], cached[batch[$0].path])) })
+            }
         } else {
-            let paths = options.paths
             DispatchQueue.concurrentPerform(iterations: options.jobs) { worker in
-                if worker == 0 {
-                    let (_, problems) = FileWalker.walk(paths) { feed.add($0) }
-                    feed.finish(problems)
-                    if profile { Linter.note("ember-lint profile: walk done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
-                }
+                if worker == 0 { walk() }
                 let cached = feed.cachedEntries()
                 var done: [(Int, FileAnalysis)] = []
                 // Small chunks: big files do not leave a core idle at the end.
-                while let (start, batch) = feed.claim(4) {
-                    for (k, file) in batch.enumerated() { done.append((start + k, analyse(file, cached[file.path]))) }
+                while let (start, batch, names) = feed.claim(4) {
+                    for k in batch.indices { done.append((start + k, analyse(batch[k], names[k], cached[batch[k].path]))) }
                 }
                 feed.deposit(done)
                 if profile { Linter.note("ember-lint profile: worker \(worker) done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
             }
         }
         let cache = feed.loadedCache()
-        let (walked, walkProblems, analysed) = feed.take()
+        let (madePlan, walkProblems, analysed) = feed.take()
         phase("walk+analyse")
 
-        // Reports are ordered by path: files in path order let every later step keep that
-        // order by concatenating per-file results. A file reached twice is checked once.
-        // rank[i]: where walked file i goes in path order (-1: a second copy of a path).
-        var rank = [Int](repeating: -1, count: walked.count)
-        var foundFiles: [FoundFile] = []
-        foundFiles.reserveCapacity(walked.count)
-        for i in StringOrder.permutation(walked.map(\.path)) where foundFiles.last?.path != walked[i].path {
-            rank[i] = foundFiles.count
-            foundFiles.append(walked[i])
-        }
-        let found = foundFiles
+        let plan = madePlan!  // the walk always makes one before any file is analysed
+        let found = plan.found
         let analyses = ResultSlots<FileAnalysis>(count: found.count)
-        for (i, a) in analysed where rank[i] >= 0 { analyses.set(rank[i], a) }
+        for (i, a) in analysed where plan.rank[i] >= 0 { analyses.set(plan.rank[i], a) }
         var diagnostics: [Diagnostic] = walkProblems.map {
             Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
         }
-        phase("sort")
-
-        // The module index (what `from x import y` resolves against) holds every module
-        // found, read or not.
-        var pythonModules: Set<String> = []
-        var swiftModuleNames: Set<String> = []
-        pythonModules.reserveCapacity(found.count)
-        for i in 0..<found.count {
-            guard let module = analyses.module(i) else { continue }
-            if found[i].language == .python { pythonModules.insert(module) } else { swiftModuleNames.insert(module) }
-        }
-        let swiftModules = swiftModuleNames
-        phase("modules")
-        // Python and Swift modules share one numbering (the graph's nodes).
-        let index = PythonModuleIndex(modules: pythonModules, otherModules: swiftModules)
+        let index = plan.index, swiftModules = plan.swiftModules
         let numbering = index.table
         let checker = LayerChecker(rules: rules)
-        phase("index")
+        phase("order")
 
         // Parallel: resolve and check every file's imports.
         let outcomes = ResultSlots<FileOutcome>(count: found.count)
