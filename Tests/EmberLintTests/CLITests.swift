@@ -1,3 +1,4 @@
+import EmberUtils
 import Foundation
 import Testing
 @testable import EmberLint
@@ -304,6 +305,40 @@ func write(_ text: String, _ path: String) throws {
             try write("cycles = false\n[[layers]]\nname = \"pkg\"\nmodules = [\"pkg\"]\n", dir + "/ember-lint.toml")
             let off = EmberLintCLI.run(["--no-cache", dir])
             #expect(off.code == .clean && !off.stdout.contains("EL004"))
+        }
+    }
+}
+
+/// The quick reading of common command lines gives what ArgumentParser gives, and leaves
+/// everything else (help, errors, unusual forms) to ArgumentParser.
+@Suite struct QuickArgumentsTests {
+    static let words = ["--explain", "--graph", "--check-syntax", "--no-cache", "--rules", "--format", "--baseline", "--write-baseline",
+                        "--jobs", "--cache-dir", "--help", "-h", "--", "-", "--jobs=2", "--format=json", "--nope", "src", "a b", "",
+                        "json", "3", "0", "-1", "x.toml", "--explain", "é/ü.py"]
+
+    @Test func quickReadingAgreesWithArgumentParser() {
+        var rng = SeededGenerator(seed: 2026_1126_2)
+        var quick = 0, fallback = 0
+        for _ in 0..<1500 {
+            let arguments = (0..<Int.random(in: 0...7, using: &rng)).map { _ in Self.words.randomElement(using: &rng)! }
+            let parsed = try? EmberLintCommand.parse(arguments).arguments
+            guard let q = LintArguments.quickParse(arguments) else {
+                fallback += 1
+                continue
+            }
+            quick += 1
+            #expect(parsed == q, "\(arguments)")
+        }
+        // Both kinds of command line came up often enough to mean something.
+        #expect(quick > 150 && fallback > 150, "quick \(quick), fallback \(fallback)")
+    }
+
+    @Test func commonLinesAreReadQuicklyAndOthersAreNot() {
+        #expect(LintArguments.quickParse([]) == LintArguments())
+        #expect(LintArguments.quickParse(["src", "--format", "json", "--jobs", "2", "tests"])
+            == LintArguments(paths: ["src", "tests"], format: "json", jobs: 2))
+        for unusual in [["--help"], ["--format=json"], ["--jobs", "x"], ["--", "src"], ["--explain", "--explain"], ["--rules"], ["-"]] {
+            #expect(LintArguments.quickParse(unusual) == nil, "\(unusual)")
         }
     }
 }
