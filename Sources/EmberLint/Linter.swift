@@ -152,6 +152,8 @@ final class FileFeed: Sendable {
         /// Each file's module and whether it is a package's `__init__.py`.
         var names: [(String, Bool)] = []
         var plan: RunPlan?
+        /// The analyses in path order, placed by the workers once the plan exists.
+        var analyses: ResultSlots<FileAnalysis>?
         var next = 0
         var walkDone = false
         var problems: [WalkProblem] = []
@@ -169,7 +171,16 @@ final class FileFeed: Sendable {
     /// Once the walk is over: the files and their modules as walked.
     func walked() -> (files: [FoundFile], names: [(String, Bool)]) { state.withLock { ($0.files, $0.names) } }
 
-    func setPlan(_ plan: RunPlan) { state.withLock { $0.plan = plan } }
+    func setPlan(_ plan: RunPlan) {
+        let slots = ResultSlots<FileAnalysis>(count: plan.found.count)
+        state.withLock { $0.plan = plan; $0.analyses = slots }
+    }
+
+    /// Where analyses go in path order (walked file i at rank[i] of the slots, -1: a
+    /// second copy of a path), once the walk is over; nil before.
+    func placement() -> (rank: [Int], slots: ResultSlots<FileAnalysis>)? {
+        state.withLock { s in s.plan.map { ($0.rank, s.analyses!) } }
+    }
 
     /// Where the cache lives (nil: no cache); loaded once, by the first worker that needs it.
     let cacheDirectory: String?
@@ -217,10 +228,19 @@ final class FileFeed: Sendable {
         }
     }
 
+    /// Analyses made before the plan existed, by walk index.
     func deposit(_ done: [(Int, FileAnalysis)]) { state.withLock { $0.results.append(contentsOf: done) } }
 
-    func take() -> (plan: RunPlan?, problems: [WalkProblem], results: [(Int, FileAnalysis)]) {
-        state.withLock { ($0.plan, $0.problems, $0.results) }
+    /// The plan, the walk's problems, and the analyses in path order.
+    func take() -> (plan: RunPlan?, problems: [WalkProblem], analyses: ResultSlots<FileAnalysis>?) {
+        state.withLock { s in
+            // Files analysed before the plan existed are placed now.
+            if let plan = s.plan, let slots = s.analyses {
+                for (i, a) in s.results where plan.rank[i] >= 0 { slots.set(plan.rank[i], a) }
+                s.results = []
+            }
+            return (s.plan, s.problems, s.analyses)
+        }
     }
 }
 
@@ -296,7 +316,7 @@ final class ResultSlots<T>: @unchecked Sendable {
         storage.deinitialize(count: max(count, 1))
         storage.deallocate()
     }
-    func set(_ i: Int, _ value: T) { storage[i] = value }
+    func set(_ i: Int, _ value: consuming T) { storage[i] = value }
     func get(_ i: Int) -> T? { storage[i] }
     func storage(_ i: Int) -> UnsafeMutablePointer<T?> { storage + i }
     /// Reads slot `i`, if it was set.
@@ -304,10 +324,6 @@ final class ResultSlots<T>: @unchecked Sendable {
         guard let value = storage[i] else { return }
         body(value)
     }
-}
-
-extension ResultSlots where T == Linter.FileOutcome {
-    func edgeCount(_ i: Int) -> Int { get(i)?.edges.count ?? 0 }
 }
 
 public struct Linter: Sendable {
@@ -365,33 +381,43 @@ public struct Linter: Sendable {
             feed.setPlan(RunPlan(walked: files, names: names))
             if profile { Linter.note("ember-lint profile: plan done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
         }
+        // Each worker analyses files as the walk hands them out. An analysis goes straight
+        // to its place in path order once the plan exists; the few made before wait in a list.
+        let work: @Sendable (Int) -> Void = { chunk in
+            let cached = feed.cachedEntries()
+            var early: [(Int, FileAnalysis)] = []
+            var placement: (rank: [Int], slots: ResultSlots<FileAnalysis>)?
+            while let (start, batch, names) = feed.claim(chunk) {
+                if placement == nil { placement = feed.placement() }
+                for k in batch.indices {
+                    let a = analyse(batch[k], names[k], cached[batch[k].path])
+                    if let (rank, slots) = placement {
+                        if rank[start + k] >= 0 { slots.set(rank[start + k], a) }
+                    } else {
+                        early.append((start + k, a))
+                    }
+                }
+            }
+            feed.deposit(early)
+        }
         if options.jobs <= 1 {
             walk()
-            let cached = feed.cachedEntries()
-            while let (start, batch, names) = feed.claim(64) {
-                feed.deposit(batch.indices.map { (start + $0, analyse(batch[$0], names[$0], cached[batch[$0].path])) })
-            }
+            work(64)
         } else {
             DispatchQueue.concurrentPerform(iterations: options.jobs) { worker in
                 if worker == 0 { walk() }
-                let cached = feed.cachedEntries()
-                var done: [(Int, FileAnalysis)] = []
                 // Small chunks: big files do not leave a core idle at the end.
-                while let (start, batch, names) = feed.claim(4) {
-                    for k in batch.indices { done.append((start + k, analyse(batch[k], names[k], cached[batch[k].path]))) }
-                }
-                feed.deposit(done)
+                work(4)
                 if profile { Linter.note("ember-lint profile: worker \(worker) done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
             }
         }
         let cache = feed.loadedCache()
-        let (madePlan, walkProblems, analysed) = feed.take()
+        let (madePlan, walkProblems, placed) = feed.take()
         phase("walk+analyse")
 
-        let plan = madePlan!  // the walk always makes one before any file is analysed
+        // The walking worker always makes the plan (after the walk, whatever it found).
+        let plan = madePlan!, analyses = placed!
         let found = plan.found
-        let analyses = ResultSlots<FileAnalysis>(count: found.count)
-        for (i, a) in analysed where plan.rank[i] >= 0 { analyses.set(plan.rank[i], a) }
         var diagnostics: [Diagnostic] = walkProblems.map {
             Diagnostic(code: .unreadableFile, path: $0.path, startOffset: 0, endOffset: 0, line: 1, column: 1, message: $0.reason)
         }
@@ -442,8 +468,15 @@ public struct Linter: Sendable {
         }
         phase("cache")
 
+        // The graph is built from the files' edge lists on another thread while this one
+        // joins them (and the findings) for the report.
+        let edgeLists = (0..<found.count).map { outcomes.get($0)?.edges ?? [] }
+        let graphBox = ResultSlots<ModuleGraph>(count: 1)
+        let buildGraph: @Sendable () -> Void = { graphBox.set(0, ModuleGraph(edgeLists: edgeLists, internalOnly: true, known: numbering)) }
+        let graphBuilt = DispatchGroup()
+        if options.jobs > 1 { DispatchQueue.global().async(group: graphBuilt, execute: buildGraph) } else { buildGraph() }
         var edges: [ImportEdge] = []
-        edges.reserveCapacity((0..<found.count).reduce(0) { $0 + outcomes.edgeCount($1) })
+        edges.reserveCapacity(edgeLists.reduce(0) { $0 + $1.count })
         var importCount = 0
         var suppressionsByPath: [String: [Suppression]] = [:]
         var usedIgnores: Set<Int> = []
@@ -462,7 +495,8 @@ public struct Linter: Sendable {
         }
         phase("collect")
 
-        let graph = ModuleGraph(edges: edges, internalOnly: true, known: numbering)
+        graphBuilt.wait()
+        let graph = graphBox.get(0)!
         phase("graph-build")
         if rules.reportCycles {
             diagnostics.append(contentsOf: graph.cycleDiagnostics())

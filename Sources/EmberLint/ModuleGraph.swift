@@ -4,27 +4,34 @@ struct ModuleGraph {
     var names: [String] = []
     /// Sorted, deduplicated successors.
     var successors: [[Int]] = []
-    /// The import statements (edges) the graph was built from.
-    let edges: [ImportEdge]
-    /// Index in `edges` of the first edge for each (from, to) arc, keyed by `arcKey`.
-    var arcEdge: [Int: Int] = [:]
+    /// The import statements (edges) the graph was built from, in lists (one per file).
+    let edgeLists: [[ImportEdge]]
+    /// The first edge for each (from, to) arc, keyed by `arcKey`: its list << 32 | its
+    /// index in the list.
+    var arcEdge = IntTable()
 
-    /// The graph of `edges`; with `internalOnly`, of the internal ones only. Edges that
-    /// carry node numbers from `known` (a name-sorted module list) are placed without
-    /// hashing their names; the others are looked up by name.
+    /// The graph of `edges`; with `internalOnly`, of the internal ones only.
     init(edges: [ImportEdge], internalOnly: Bool = false, known: ModuleTable = ModuleTable([String]())) {
-        self.edges = edges
+        self.init(edgeLists: [edges], internalOnly: internalOnly, known: known)
+    }
+
+    /// The graph of the edges of `edgeLists`, in order (no list of them all is made). Edges
+    /// that carry node numbers from `known` (a name-sorted module list) are placed without
+    /// hashing their names; the others are looked up by name.
+    init(edgeLists: [[ImportEdge]], internalOnly: Bool = false, known: ModuleTable = ModuleTable([String]())) {
+        self.edgeLists = edgeLists
         // Graph nodes are the modules the edges touch, in name order: known ones by
         // their numbers (already in name order), others collected by name.
         var usedKnown = [Bool](repeating: false, count: known.names.count)
         var extra = Set<String>()
-        func note(_ number: Int32, _ name: String) {
-            if number >= 0 { usedKnown[Int(number)] = true } else { extra.insert(name) }
-        }
+        var count = 0
         // Fields are read in place: copying whole edges would retain their strings.
-        for i in edges.indices where !internalOnly || edges[i].kind == .internal {
-            note(edges[i].importerNode, edges[i].importer)
-            note(edges[i].importedNode, edges[i].imported)
+        for list in edgeLists {
+            count += list.count
+            for i in list.indices where !internalOnly || list[i].kind == .internal {
+                if list[i].importerNode >= 0 { usedKnown[Int(list[i].importerNode)] = true } else { extra.insert(list[i].importer) }
+                if list[i].importedNode >= 0 { usedKnown[Int(list[i].importedNode)] = true } else { extra.insert(list[i].imported) }
+            }
         }
         let extraSorted = StringOrder.sorted(Array(extra))
         var knownToNode = [Int](repeating: -1, count: known.names.count)
@@ -46,16 +53,15 @@ struct ModuleGraph {
         func node(_ number: Int32, _ name: String) -> Int { number >= 0 ? knownToNode[Int(number)] : extraIds[name]! }
         // Arcs as (from * n + to) keys: sorting them gives each node's sorted successors.
         var arcs: [Int] = []
-        arcs.reserveCapacity(edges.count)
+        arcs.reserveCapacity(count)
         let n = names.count
-        arcEdge.reserveCapacity(edges.count / 2)
-        for i in edges.indices where !internalOnly || edges[i].kind == .internal {
-            let a = node(edges[i].importerNode, edges[i].importer), b = node(edges[i].importedNode, edges[i].imported)
-            guard a != b else { continue }
-            let key = ModuleGraph.arcKey(a, b, n)
-            if arcEdge[key] == nil {
-                arcEdge[key] = i
-                arcs.append(key)
+        arcEdge = IntTable(capacity: count)
+        for (l, list) in edgeLists.enumerated() {
+            for i in list.indices where !internalOnly || list[i].kind == .internal {
+                let a = node(list[i].importerNode, list[i].importer), b = node(list[i].importedNode, list[i].imported)
+                guard a != b else { continue }
+                let key = ModuleGraph.arcKey(a, b, n)
+                if arcEdge.insertIfAbsent(key, l << 32 | i) { arcs.append(key) }
             }
         }
         arcs.sort()
@@ -147,7 +153,10 @@ struct ModuleGraph {
         return best
     }
 
-    func edge(_ a: Int, _ b: Int) -> ImportEdge { edges[arcEdge[ModuleGraph.arcKey(a, b, names.count)]!] }
+    func edge(_ a: Int, _ b: Int) -> ImportEdge {
+        let at = arcEdge[ModuleGraph.arcKey(a, b, names.count)]!
+        return edgeLists[at >> 32][at & 0xFFFF_FFFF]
+    }
 
     func chainNotes(_ path: [Int]) -> [String] {
         zip(path, path.dropFirst()).map { a, b in
@@ -198,5 +207,57 @@ struct ModuleGraph {
             }
         }
         return out
+    }
+}
+
+/// Non-negative integer keys to integer values, by open addressing (a multiplicative
+/// hash: the graph's arc keys need no protection against crafted collisions).
+struct IntTable {
+    private var keys: [Int] = [-1]
+    private var values: [Int] = [0]
+    private var count = 0
+
+    init() {}
+
+    /// Room for `capacity` keys without growing.
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = [Int](repeating: -1, count: size)
+        values = [Int](repeating: 0, count: size)
+    }
+
+    @inline(__always) private func slot(_ key: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (keys.count - 1)
+    }
+
+    /// Adds `key` with `value` unless it is there; whether it was added.
+    mutating func insertIfAbsent(_ key: Int, _ value: Int) -> Bool {
+        precondition(key >= 0)
+        if (count + 1) * 2 > keys.count { grow() }
+        var h = slot(key)
+        while keys[h] >= 0 {
+            if keys[h] == key { return false }
+            h = (h + 1) & (keys.count - 1)
+        }
+        keys[h] = key
+        values[h] = value
+        count += 1
+        return true
+    }
+
+    private mutating func grow() {
+        let old = (keys, values)
+        self = IntTable(capacity: max(count * 2, 8))
+        for (k, v) in zip(old.0, old.1) where k >= 0 { _ = insertIfAbsent(k, v) }
+    }
+
+    subscript(key: Int) -> Int? {
+        var h = slot(key)
+        while keys[h] >= 0 {
+            if keys[h] == key { return values[h] }
+            h = (h + 1) & (keys.count - 1)
+        }
+        return nil
     }
 }
