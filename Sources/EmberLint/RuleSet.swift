@@ -18,19 +18,19 @@ public struct ModulePattern: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    public func matches(_ module: String) -> Bool {
-        var module = module
-        return module.withUTF8 { bytes in
-            var start = 0
-            for segment in segments {
-                guard start < bytes.count else { return false }
-                var end = start
-                while end < bytes.count && bytes[end] != UInt8(ascii: ".") { end += 1 }
-                if !ModulePattern.glob(segment, UnsafeBufferPointer(rebasing: bytes[start..<end])) { return false }
-                start = end + 1
-            }
-            return true
+    public func matches(_ module: String) -> Bool { withUTF8Bytes(module) { matches($0) } }
+
+    /// `matches` on the module name's UTF-8 bytes.
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        for segment in segments {
+            guard start < bytes.count else { return false }
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ".") { end += 1 }
+            if !ModulePattern.glob(segment, UnsafeBufferPointer(rebasing: bytes[start..<end])) { return false }
+            start = end + 1
         }
+        return true
     }
 
     /// Glob with `*` only, on bytes.
@@ -109,8 +109,10 @@ public struct RuleSet: Sendable {
     }
 
     public func layerIndex(of module: String) -> Int? {
-        for (i, layer) in layers.enumerated() where layer.modules.contains(where: { $0.matches(module) }) { return i }
-        return nil
+        // By index: iterating the layers themselves would copy (retain) each one.
+        withUTF8Bytes(module) { bytes in
+            layers.indices.first { i in layers[i].modules.contains { $0.matches(bytes) } }
+        }
     }
 }
 
