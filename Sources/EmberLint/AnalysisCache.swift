@@ -92,8 +92,8 @@ struct AnalysisCache: Sendable {
 
     static func load(directory: String) -> AnalysisCache {
         var cache = AnalysisCache(directory: directory)
-        guard let data = FileManager.default.contents(atPath: cache.file) else { return cache }
-        var r = BinaryReader(bytes: [UInt8](data))
+        guard let data = FileReader.contents(cache.file) else { return cache }
+        var r = BinaryReader(bytes: data)
         do {
             guard try r.string() == formatVersion else { return cache }
             let n = try r.count()

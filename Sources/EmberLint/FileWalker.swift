@@ -253,6 +253,14 @@ public enum FileWalker {
 
 /// Reads a whole file; the error names the reason in the system's words.
 enum FileReader {
+    /// A file's bytes, or nil when it cannot be read (missing, a folder, no permission).
+    /// Plain system calls: FoundationEssentials' FileManager costs about a millisecond to
+    /// set up, a tenth of a small tree's run.
+    static func contents(_ path: String) -> [UInt8]? {
+        if case .success(let read) = read(withStamp: path) { return read.bytes }
+        return nil
+    }
+
     /// The bytes and the stamp (size, modification time, inode) of what was read.
     static func read(withStamp path: String) -> Result<(bytes: [UInt8], stamp: FileStamp?), WalkProblem> {
         let fd = open(path, O_RDONLY)

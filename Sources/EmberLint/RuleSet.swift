@@ -157,7 +157,9 @@ public enum RuleSetParser {
             return out
         }
         func pattern(_ s: String, _ key: String, _ line: Int) -> ModulePattern? {
-            let ok = !s.isEmpty && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains("..") && !s.contains(" ")
+            let bytes = Array(s.utf8)
+            let ok = !bytes.isEmpty && bytes.first != UInt8(ascii: ".") && bytes.last != UInt8(ascii: ".") && !bytes.contains(UInt8(ascii: " "))
+                && !zip(bytes, bytes.dropFirst()).contains { $0 == UInt8(ascii: ".") && $1 == UInt8(ascii: ".") }
             if !ok { err(key, line, "'\(s)' is not a module pattern (dotted names, `*` allowed: ember.core, ember.*)") ; return nil }
             return ModulePattern(s)
         }
@@ -286,9 +288,8 @@ public enum RuleSetParser {
 /// built-in Ember rules.
 public enum ConfigDiscovery {
     public static func load(rulesFile: String?, firstPath: String) -> (RuleSet, [ConfigError]) {
-        let fm = FileManager.default
         if let rulesFile {
-            guard let data = fm.contents(atPath: rulesFile) else {
+            guard let data = FileReader.contents(rulesFile) else {
                 return (RuleSet(), [ConfigError(file: rulesFile, line: 0, key: "", message: "cannot read the rules file (check the path given to --rules)")])
             }
             let text = String(decoding: data, as: UTF8.self)
@@ -301,7 +302,7 @@ public enum ConfigDiscovery {
         while true {
             for name in ["ember-lint.toml", "pyproject.toml"] {
                 let path = ModuleNaming.join(dir, name)
-                guard let data = fm.contents(atPath: path) else { continue }
+                guard let data = FileReader.contents(path) else { continue }
                 let display = relativeDisplayPath(path)
                 if let parsed = RuleSetParser.parse(fileText: String(decoding: data, as: UTF8.self), file: display, isPyproject: name == "pyproject.toml") {
                     var (rules, errors) = parsed
