@@ -325,3 +325,73 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         #expect(PathText.parent("/") == "/")
     }
 }
+
+/// ModuleTable and the index's resolution on bytes against the plain definitions on
+/// `String` (Set membership, "base.name" made as a string), on random module trees whose
+/// names include non-ASCII ones, canonically equivalent spellings (U+212A KELVIN SIGN is
+/// "K"; "é" composed and decomposed) and dotted names that share prefixes.
+@Suite struct ModuleTableTests {
+    static let parts = ["a", "b", "K", "\u{212A}", "caf\u{E9}", "cafe\u{301}", "pkg", "__init__", "x1", "_", "os", "json", "sub"]
+
+    static func randomName(_ rng: inout SeededGenerator) -> String {
+        (0..<Int.random(in: 1...3, using: &rng)).map { _ in parts.randomElement(using: &rng)! }.joined(separator: ".")
+    }
+
+    @Test func lookupsAgreeWithStringSets() {
+        var rng = SeededGenerator(seed: 2026_1126_3)
+        for _ in 0..<200 {
+            let names = Set((0..<Int.random(in: 0...12, using: &rng)).map { _ in Self.randomName(&rng) })
+            let table = ModuleTable(names)
+            #expect(table.names == names.sorted())
+            for _ in 0..<30 {
+                let base = Self.randomName(&rng), name = Self.parts.randomElement(using: &rng)!
+                let whole = base + "." + name
+                let expectedWhole = table.names.firstIndex(of: whole).map(Int32.init) ?? -1
+                let got = withUTF8Bytes(base) { b in withUTF8Bytes(name) { table.number(b, $0) } }
+                #expect(got == expectedWhole, "\(base) . \(name) in \(table.names)")
+                #expect(table.number(of: base) == (table.names.firstIndex(of: base).map(Int32.init) ?? -1), "\(base) in \(table.names)")
+            }
+        }
+    }
+
+    @Test func resolutionAgreesWithTheStringDefinition() {
+        var rng = SeededGenerator(seed: 2026_1126_4)
+        for _ in 0..<200 {
+            let modules = Set((0..<Int.random(in: 1...10, using: &rng)).map { _ in Self.randomName(&rng) })
+            let index = PythonModuleIndex(modules: modules)
+            // The definition: every module and its parents; "x.y" when that is one of them.
+            var all = modules
+            for m in modules {
+                var parts = m.split(separator: ".", omittingEmptySubsequences: false)
+                while parts.count > 1 { parts.removeLast(); all.insert(parts.joined(separator: ".")) }
+            }
+            let tops = Set(all.map { String($0.split(separator: ".", omittingEmptySubsequences: false)[0]) })
+            for _ in 0..<20 {
+                let module = Self.randomName(&rng)
+                let names = (0..<Int.random(in: 0...3, using: &rng)).map { _ in Bool.random(using: &rng) ? "*" : Self.parts.randomElement(using: &rng)! }
+                let statement = PythonImportStatement(level: 0, module: module, offset: 0, end: 0,
+                                                      names: Bool.random(using: &rng) ? nil : names.map { ImportedName(name: $0, offset: 0, end: 0) })
+                var expected: [String] = []
+                if let names = statement.names {
+                    var addedBase = false
+                    for name in names {
+                        if name.name != "*", all.contains(module + "." + name.name) { expected.append(module + "." + name.name) }
+                        else if !addedBase { expected.append(module); addedBase = true }
+                    }
+                    if names.isEmpty { expected.append(module) }
+                } else {
+                    expected.append(module)
+                }
+                var got: [String] = []
+                _ = index.forEachTarget(statement, importer: "z", importerIsPackage: false) { target, number, _, _ in
+                    got.append(target)
+                    #expect(number == index.table.number(of: target))
+                    let top = String(target.split(separator: ".", omittingEmptySubsequences: false)[0])
+                    let kind: ImportTargetKind = tops.contains(top) ? .internal : (StandardLibraries.python.contains(top) ? .stdlib : .thirdParty)
+                    #expect(index.classify(target, number: number) == kind, "\(target) in \(all)")
+                }
+                #expect(got == expected, "\(statement) in \(all)")
+            }
+        }
+    }
+}
