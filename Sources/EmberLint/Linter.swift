@@ -49,7 +49,10 @@ public struct LintReport: Sendable {
     public var diagnostics: [Diagnostic]
     public var fileCount: Int
     public var importCount: Int
-    public var edges: [ImportEdge]
+    /// Every resolved import edge, file by file in path order.
+    public var edges: [ImportEdge] { edgeLists.flatMap { $0 } }
+    /// The edges in one list per file (joined only when asked for: most runs never are).
+    var edgeLists: [[ImportEdge]]
     public var elapsedSeconds: Double
     public var suppressedCount: Int = 0
     public var baselinedCount: Int = 0
@@ -469,20 +472,17 @@ public struct Linter: Sendable {
         phase("cache")
 
         // The graph is built from the files' edge lists on another thread while this one
-        // joins them (and the findings) for the report.
+        // gathers the findings.
         let edgeLists = (0..<found.count).map { outcomes.get($0)?.edges ?? [] }
         let graphBox = ResultSlots<ModuleGraph>(count: 1)
         let buildGraph: @Sendable () -> Void = { graphBox.set(0, ModuleGraph(edgeLists: edgeLists, internalOnly: true, known: numbering)) }
         let graphBuilt = DispatchGroup()
         if options.jobs > 1 { DispatchQueue.global().async(group: graphBuilt, execute: buildGraph) } else { buildGraph() }
-        var edges: [ImportEdge] = []
-        edges.reserveCapacity(edgeLists.reduce(0) { $0 + $1.count })
         var importCount = 0
         var suppressionsByPath: [String: [Suppression]] = [:]
         var usedIgnores: Set<Int> = []
         for i in 0..<found.count {
             outcomes.read(i) { o in
-                edges.append(contentsOf: o.edges)
                 diagnostics.append(contentsOf: o.diagnostics)
                 importCount += o.importCount
                 if let s = o.suppressions, !s.isEmpty { suppressionsByPath[found[i].path] = s }
@@ -540,7 +540,7 @@ public struct Linter: Sendable {
         kept.sort(by: Diagnostic.ordered)
         phase("suppressions")
         let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
-        var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edges: edges, elapsedSeconds: elapsed)
+        var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edgeLists: edgeLists, elapsedSeconds: elapsed)
         report.suppressedCount = suppressed
         if options.keepMemoryAtExit {
             // A command that exits right after printing need not free every string and

@@ -2,8 +2,10 @@
 /// (remembering the first import statement that makes it, for positions).
 struct ModuleGraph {
     var names: [String] = []
-    /// Sorted, deduplicated successors.
-    var successors: [[Int]] = []
+    /// Sorted, deduplicated successors: node v's are successorList[successorStart[v] ..<
+    /// successorStart[v + 1]] (one array for all: no array per node).
+    var successorStart: [Int] = [0]
+    var successorList: [Int] = []
     /// The import statements (edges) the graph was built from, in lists (one per file).
     let edgeLists: [[ImportEdge]]
     /// The first edge for each (from, to) arc, keyed by `arcKey`: its list << 32 | its
@@ -51,22 +53,33 @@ struct ModuleGraph {
             }
         }
         func node(_ number: Int32, _ name: String) -> Int { number >= 0 ? knownToNode[Int(number)] : extraIds[name]! }
-        // Arcs as (from * n + to) keys: sorting them gives each node's sorted successors.
-        var arcs: [Int] = []
+        // Each arc once (the first edge that makes it is remembered), then the arcs grouped
+        // by their source (counting sort) and each node's few successors sorted.
+        var arcs: [(Int, Int)] = []
         arcs.reserveCapacity(count)
         let n = names.count
         arcEdge = IntTable(capacity: count)
+        var start = [Int](repeating: 0, count: n + 1)
         for (l, list) in edgeLists.enumerated() {
             for i in list.indices where !internalOnly || list[i].kind == .internal {
                 let a = node(list[i].importerNode, list[i].importer), b = node(list[i].importedNode, list[i].imported)
                 guard a != b else { continue }
-                let key = ModuleGraph.arcKey(a, b, n)
-                if arcEdge.insertIfAbsent(key, l << 32 | i) { arcs.append(key) }
+                if arcEdge.insertIfAbsent(ModuleGraph.arcKey(a, b, n), l << 32 | i) {
+                    arcs.append((a, b))
+                    start[a + 1] += 1
+                }
             }
         }
-        arcs.sort()
-        successors = [[Int]](repeating: [], count: n)
-        for key in arcs { successors[key / max(n, 1)].append(key % max(n, 1)) }
+        for v in 0..<n { start[v + 1] += start[v] }
+        var list = [Int](repeating: 0, count: arcs.count)
+        var fill = start
+        for (a, b) in arcs {
+            list[fill[a]] = b
+            fill[a] += 1
+        }
+        for v in 0..<n where start[v + 1] - start[v] > 1 { list[start[v]..<start[v + 1]].sort() }
+        successorStart = start
+        successorList = list
     }
 
     @inline(__always) static func arcKey(_ a: Int, _ b: Int, _ n: Int) -> Int { a * max(n, 1) + b }
@@ -86,9 +99,9 @@ struct ModuleGraph {
             stack.append(root); onStack[root] = true
             while !work.isEmpty {
                 let (v, c) = work[work.count - 1]
-                if c < successors[v].count {
+                if c < successorStart[v + 1] - successorStart[v] {
                     work[work.count - 1].child += 1
-                    let w = successors[v][c]
+                    let w = successorList[successorStart[v] + c]
                     if index[w] < 0 {
                         index[w] = next; low[w] = next; next += 1
                         stack.append(w); onStack[w] = true
@@ -124,7 +137,8 @@ struct ModuleGraph {
         var head = 0
         while head < queue.count {
             let v = queue[head]; head += 1
-            for w in successors[v] where allowed(v, w) {
+            for k in successorStart[v]..<successorStart[v + 1] where allowed(v, successorList[k]) {
+                let w = successorList[k]
                 // The target test comes first: a cycle ends at its own (visited) start.
                 if isTarget(w) {
                     var path = [w]
