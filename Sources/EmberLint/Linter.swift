@@ -556,7 +556,8 @@ public struct Linter: Sendable {
                  numbering: ModuleTable) -> FileOutcome {
         var out = FileOutcome()
         let path = f.file.path
-        let rules = options.rules
+        // The rules are read in place: a copy per file would retain each of their arrays,
+        // which every worker shares.
         if let failure = f.failure {
             let (line, col) = f.positions.location(of: failure.offset)
             out.diagnostics.append(Diagnostic(code: .unreadableFile, path: path, startOffset: failure.offset, endOffset: failure.offset,
@@ -583,7 +584,7 @@ public struct Linter: Sendable {
             }
             for statement in py.imports {
                 out.importCount += 1
-                if statement.typeChecking && rules.typeChecking == .ignored { continue }
+                if statement.typeChecking && options.rules.typeChecking == .ignored { continue }
                 let resolved = index.forEachTarget(statement, importer: f.module, importerIsPackage: f.isPackage) { target, number, offset, end in
                     // `pkg.__init__` is the package itself. A module importing itself
                     // stays in the graph (as in grimp); cycles and layers ignore it.
@@ -610,7 +611,7 @@ public struct Linter: Sendable {
                                                   message: "\(f.module) imports a module whose name is computed at run time; ember-lint cannot check it",
                                                   importer: f.module))
             }
-            if f.isPackage && rules.initExportsOnly && Linter.isGoverned(f.module, rules: rules) {
+            if f.isPackage && options.rules.initExportsOnly && Linter.isGoverned(f.module, rules: options.rules) {
                 for logic in py.initLogic {
                     let (l, c) = position(logic.offset)
                     out.diagnostics.append(Diagnostic(code: .initLogic, path: path, startOffset: logic.offset, endOffset: logic.end, line: l, column: c,
@@ -638,7 +639,7 @@ public struct Linter: Sendable {
         guard let importerLayer = checker.layer(of: f.module) else { return out }
         for e in out.edges {
             guard let verdict = checker.check(e, importerLayer: importerLayer) else { continue }
-            if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
+            if let ignoreIndex = options.rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
                 out.usedIgnores.append(ignoreIndex)
                 continue
             }
