@@ -111,8 +111,6 @@ final class AtomicCounter: Sendable {
 
 typealias FileAnalysisCacheEntry = (FileStamp, FileAnalysis)
 
-/// Files found by the walk, handed to the workers in chunks as they arrive, and what
-/// the workers made of them.
 /// What the run knows once the walk is over, worked out while the files are analysed:
 /// the files in path order and the module index they make.
 struct RunPlan: Sendable {
@@ -146,6 +144,8 @@ struct RunPlan: Sendable {
     }
 }
 
+/// Files found by the walk, handed to the workers in chunks as they arrive, and what
+/// the workers made of them.
 final class FileFeed: Sendable {
     private struct State: Sendable {
         var cache: AnalysisCache?
@@ -359,8 +359,6 @@ public struct Linter: Sendable {
             mark = now
         }
         let rules = options.rules
-        // Module names come from paths alone (given the source roots), so each file is
-        // named where it is analysed.
         let naming = ModuleNaming(paths: options.paths, rules: rules)
         let extractor = pythonExtractor
         // Parallel: one worker walks, feeding files to the others as it finds them, then
