@@ -29,11 +29,11 @@ public struct Baseline: Codable, Sendable, Equatable {
     }
 
     public static func load(_ path: String) throws(ConfigError) -> Baseline {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = FileReader.contents(path) else {
             throw ConfigError(file: path, line: 0, key: "", message: "cannot read the baseline file (create it with --write-baseline \(path))")
         }
         do {
-            return try JSONDecoder().decode(Baseline.self, from: data)
+            return try JSONDecoder().decode(Baseline.self, from: Data(bytes))
         } catch {
             throw ConfigError(file: path, line: 0, key: "", message: "not an ember-lint baseline: \(error)")
         }

@@ -321,7 +321,6 @@ final class ResultSlots<T>: @unchecked Sendable {
     }
     func set(_ i: Int, _ value: consuming T) { storage[i] = value }
     func get(_ i: Int) -> T? { storage[i] }
-    func storage(_ i: Int) -> UnsafeMutablePointer<T?> { storage + i }
     /// Reads slot `i`, if it was set.
     func read(_ i: Int, _ body: (borrowing T) -> Void) {
         guard let value = storage[i] else { return }

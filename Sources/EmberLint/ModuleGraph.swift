@@ -12,12 +12,8 @@ struct ModuleGraph {
     /// index in the list.
     var arcEdge = IntTable()
 
-    /// The graph of `edges`; with `internalOnly`, of the internal ones only.
-    init(edges: [ImportEdge], internalOnly: Bool = false, known: ModuleTable = ModuleTable([String]())) {
-        self.init(edgeLists: [edges], internalOnly: internalOnly, known: known)
-    }
-
-    /// The graph of the edges of `edgeLists`, in order (no list of them all is made). Edges
+    /// The graph of the edges of `edgeLists`, in order (no list of them all is made); with
+    /// `internalOnly`, of the internal ones only. Edges
     /// that carry node numbers from `known` (a name-sorted module list) are placed without
     /// hashing their names; the others are looked up by name.
     init(edgeLists: [[ImportEdge]], internalOnly: Bool = false, known: ModuleTable = ModuleTable([String]())) {

@@ -36,7 +36,7 @@ final class ModuleTable: Sendable {
             starts.append(Int32(bytes.count))
         }
         self.numbers = numbers
-        asciiOnly = bytes.allSatisfy { $0 < 0x80 }
+        asciiOnly = bytes.withUnsafeBufferPointer(ModuleTable.isASCII)
         var capacity = 16
         while capacity < names.count * 2 { capacity <<= 1 }
         var slots = [Int32](repeating: -1, count: capacity)
