@@ -462,18 +462,8 @@ extension TokenScanner {
                     }
                     diagnose("unexpected character after line continuation character", pos)
                     return
-                case QUOTE1, QUOTE2:
-                    scanString(start: pos, quoteAt: pos)
-                case 0x30...0x39:
-                    scanNumber()
-                case 0x2E where pos + 1 < n && p[pos + 1] &- 0x30 < 10:
-                    scanNumber()
                 default:
-                    if (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 {
-                        scanName()
-                    } else {
-                        scanOperator(b)
-                    }
+                    scanToken(b)
                 }
             }
         }

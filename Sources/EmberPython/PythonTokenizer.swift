@@ -203,22 +203,31 @@ struct TokenScanner {
                     whitespaceErrors()
                     add(.errorToken, pos, pos + 1)
                     pos += 1
-                case QUOTE1, QUOTE2:
-                    scanString(start: pos, quoteAt: pos)
-                case 0x30...0x39:
-                    scanNumber()
-                case 0x2E where pos + 1 < n && isDigit(p[pos + 1]):
-                    scanNumber()
                 default:
-                    if isNameStart(b) {
-                        scanName()
-                    } else {
-                        scanOperator(b)
-                    }
+                    scanToken(b)
                 }
             }
         }
         finish()
+    }
+
+    /// The token at `pos`, whose first byte `b` starts no line break, comment or
+    /// continuation: a string, number, name or operator (`run` and the import skimmer).
+    @inline(__always) mutating func scanToken(_ b: UInt8) {
+        switch b {
+        case QUOTE1, QUOTE2:
+            scanString(start: pos, quoteAt: pos)
+        case 0x30...0x39:
+            scanNumber()
+        case 0x2E where pos + 1 < n && isDigit(p[pos + 1]):
+            scanNumber()
+        default:
+            if isNameStart(b) {
+                scanName()
+            } else {
+                scanOperator(b)
+            }
+        }
     }
 
     mutating func indentation(column: Int, altColumn: Int, lineStart: Int, at q: Int) {
