@@ -34,18 +34,13 @@ ensemble ember.core.non EnsembleOperator
 ensemble ember.core.operators EnsembleOperator
 ensemble ember.api.operators EnsembleOperator
 #
-# import MODULE NAME -> NEWMODULE NEWNAME   legacy name still used after migration, new home
-import ember.core.registry.operator.base.operator_base Operator -> ember.api Operator
-import ember.core.registry.operator.base Operator -> ember.api Operator
-import ember.core.registry.specification.specification Specification -> ember.api Specification
-import ember.core.registry.specification Specification -> ember.api Specification
-import ember.core.types.ember_model EmberModel -> ember.api EmberModel
-import ember.core.types EmberModel -> ember.api EmberModel
-import ember.api.operators Specification -> ember.api Specification
-import ember.api.operators EmberModel -> ember.api EmberModel
-import ember.api.operators Operator -> ember.api Operator
-import ember.xcs.tracer.tracer_decorator jit -> ember.api jit
-import ember.api.xcs jit -> ember.api jit
+# import MODULE NAME -> NEWMODULE NEWNAME   a legacy name that has moved: imports of it follow.
+# (None by default: Specification, EmberModel and the exceptions stay where they are, and
+# converted code keeps importing them from there.)
+#
+# legacy-exceptions MODULE  where the legacy OperatorExecutionError / OperatorSpecificationError
+#                           live: the runtime raises those classes when the program has them
+legacy-exceptions ember.core.exceptions
 #
 # legacy-module PREFIX    modules to delete once nothing refers to them (--plan)
 legacy-module ember.core.registry.operator
@@ -70,11 +65,13 @@ spec-attribute signature
 # function-decorator NAME a class decorator that still applies to the module function
 function-decorator jit
 #
-# target ROLE MODULE NAME   names the rewritten code uses (NAME may be dotted: operators.op)
-target module ember module
-target chain ember chain
-target ensemble ember ensemble
-target adapter ember migrate_operator_to_module
+# target ROLE MODULE NAME   names the rewritten code uses (NAME may be dotted: operators.op);
+#                           the runtime module is the one `ember-migrate --emit-runtime` writes
+target module ember_runtime module
+target chain ember_runtime chain
+target ensemble ember_runtime ensemble
+target adapter ember_runtime migrate_operator_to_module
+target operator-module ember_runtime OperatorModule
 
 """#
 

@@ -27,6 +27,8 @@ struct ClassUse: Sendable {
     var offset: Int
     /// Names bound in the enclosing function scopes at the use (where new names must not clash).
     var enclosingLocals: Set<String> = []
+    /// `X.attribute` for an attribute access.
+    var attribute: String? = nil
 }
 
 /// A class whose base resolves to a legacy operator.
@@ -36,6 +38,9 @@ struct LegacyClass: Sendable {
     var isTopLevel: Bool
     /// The node whose body holds the class (module, function or class).
     var parent: PythonNodeID
+    /// The scope its name is bound in (module, function or class body).
+    var scope: PythonNodeID
+    var inModuleScope: Bool
 }
 
 /// A `Sequential(...)` / `ChainOperator(...)` / `EnsembleOperator(...)` call.
@@ -50,8 +55,8 @@ struct FileScan: Sendable {
     var legacyClasses: [LegacyClass] = []
     var classUses: [ClassKey: [ClassUse]] = [:]
     var compositionCalls: [CompositionCall] = []
-    /// isinstance/issubclass against the legacy Operator base itself (offsets).
-    var operatorTypeChecks: [Int] = []
+    /// isinstance/issubclass against the legacy Operator base itself (the Name/Attribute nodes).
+    var operatorTypeChecks: [PythonNodeID] = []
     /// `from MODULE import *` at module level: (absolute module, offset).
     var starImports: [(module: String, offset: Int)] = []
     /// Names (Name nodes, unshadowed) that resolve to a legacy symbol or a run class.
@@ -156,7 +161,9 @@ struct FileScanner {
     /// Interesting module-level names: those that resolve to something this tool rewrites.
     let interesting: [String: Resolved]
     let legacyClassKeys: Set<ClassKey>
-    var scopes: [(locals: Set<String>, isClass: Bool)] = []
+    var scopes: [(node: PythonNodeID, locals: Set<String>, isClass: Bool)] = []
+    /// Legacy classes bound in a function or class scope of this file: scope -> name -> class.
+    var nestedClasses: [PythonNodeID: [String: ClassKey]] = [:]
 
     /// `relevantModules`: every prefix of a module that leads to legacy names or legacy
     /// classes; a module binding outside it cannot matter.
@@ -209,20 +216,24 @@ struct FileScanner {
         return out
     }
 
-    func isShadowed(_ name: String) -> Bool {
-        // The innermost class scope hides names only for its own body statements.
+    func isShadowed(_ name: String) -> Bool { bindingScope(of: name) != nil }
+
+    /// Index in `scopes` of the scope that binds `name` where the walk is (the innermost
+    /// class scope counts only for its own body statements); nil for module level.
+    func bindingScope(of name: String) -> Int? {
         for (i, scope) in scopes.enumerated().reversed() {
             if scope.isClass && i != scopes.count - 1 { continue }
-            if scope.locals.contains(name) { return true }
+            if scope.locals.contains(name) { return i }
         }
-        return false
+        return nil
     }
 
     /// Classes of a file whose base resolves to a legacy operator (at any depth of nesting).
     static func legacyClasses(resolver: Resolver, file: Int) -> [LegacyClass] {
         resolver.files[file].classes.compactMap { summary in
             resolver.legacyBase(ofClass: summary.node, inFile: file).map {
-                LegacyClass(key: ClassKey(file: file, node: summary.node), base: $0, isTopLevel: summary.isTopLevel, parent: summary.parent)
+                LegacyClass(key: ClassKey(file: file, node: summary.node), base: $0, isTopLevel: summary.isTopLevel, parent: summary.parent,
+                            scope: summary.scope, inModuleScope: summary.inModuleScope)
             }
         }
     }
@@ -230,7 +241,10 @@ struct FileScanner {
     mutating func run(legacyClasses: [LegacyClass]) -> FileScan {
         scan.legacyClasses = legacyClasses
         scan.starImports = resolver.files[file].starImports
-        if interesting.isEmpty { return scan }
+        for c in legacyClasses where !c.inModuleScope {
+            nestedClasses[c.scope, default: [:]][tree.nameText(c.key.node)] = c.key
+        }
+        if interesting.isEmpty && nestedClasses.isEmpty { return scan }
         var parents: [(PythonNodeID, PythonRole)] = []
         visit(tree.root, &parents)
         return scan
@@ -255,7 +269,7 @@ struct FileScanner {
                     }
                 }
             }
-            scopes.append((localNames(of: id, in: tree), n.kind == .classDef))
+            scopes.append((id, localNames(of: id, in: tree), n.kind == .classDef))
             for (role, c) in tree.roledChildren(of: id) where ![.decorator, .base, .keyword, .returns, .arguments].contains(role) {
                 parents.append((id, role)); visit(c, &parents); parents.removeLast()
             }
@@ -263,7 +277,11 @@ struct FileScanner {
             return
         case .name:
             let name = tree.nameText(id)
-            if let resolved = interesting[name], !isShadowed(name) { record(id, resolved, parents) }
+            if let scope = bindingScope(of: name) {
+                if let key = nestedClasses[scopes[scope].node]?[name] { record(id, .runClass(file: key.file, node: key.node), parents) }
+            } else if let resolved = interesting[name] {
+                record(id, resolved, parents)
+            }
             return
         case .attribute:
             if let resolved = resolver.resolve(expression: id, inFile: file, isShadowed: { self.isShadowed($0) }) {
@@ -317,7 +335,7 @@ struct FileScanner {
         }
         switch resolved {
         case .legacy(.operatorBase, _):
-            if inTypeCheck() { scan.operatorTypeChecks.append(tree[id].start) }
+            if inTypeCheck() { scan.operatorTypeChecks.append(id) }
         case .legacy(let symbol, _):
             if let (p, role) = parent, tree[p].kind == .call, role == .function {
                 scan.compositionCalls.append(CompositionCall(call: p, symbol: symbol, enclosingLocals: enclosingLocals()))
@@ -326,6 +344,7 @@ struct FileScanner {
             let key = ClassKey(file: f, node: c)
             guard legacyClassKeys.contains(key) else { return }
             var kind: ClassUseKind = .value
+            var attribute: String? = nil
             if let (p, role) = parent {
                 let pk = tree[p].kind
                 if pk == .call && role == .function {
@@ -335,6 +354,7 @@ struct FileScanner {
                     kind = .subclassed(by: p)
                 } else if pk == .attribute && role == .value {
                     kind = .attributeAccess
+                    attribute = tree.nameText(p)
                 } else if inTypeCheck() {
                     kind = .isinstanceCheck
                 } else if inDynamicAttribute() {
@@ -342,7 +362,7 @@ struct FileScanner {
                 }
             }
             scan.classUses[key, default: []].append(ClassUse(kind: kind, file: file, reference: id, offset: tree[id].start,
-                                                             enclosingLocals: enclosingLocals()))
+                                                             enclosingLocals: enclosingLocals(), attribute: attribute))
         case .module:
             break
         }

@@ -46,8 +46,11 @@ public enum MigrationFiles {
         }
     }
 
-    /// Reads every file, with its dotted module name from the `__init__.py` layout.
-    public static func load(_ paths: [String]) -> [InputFile] {
+    /// Reads every file, with its dotted module name from the `__init__.py` layout, and the
+    /// folder names above its package root that code may also import it through (a tree
+    /// whose code says `src.ember.core` for the package `ember` in `src/`): the folders
+    /// between the root and a given folder or the working directory.
+    public static func load(_ paths: [String], roots givenRoots: [String] = []) -> [InputFile] {
         var packageCache: [String: Bool] = [:]
         func isPackage(_ folder: String) -> Bool {
             if let v = packageCache[folder] { return v }
@@ -56,7 +59,7 @@ public enum MigrationFiles {
             return v
         }
         let cwd = FileManager.default.currentDirectoryPath
-        return paths.map { path in
+        func absoluteParts(_ path: String) -> [Substring] {
             // Plain string work: URL normalisation costs more than reading a small file.
             var parts: [Substring] = []
             for part in ((path.hasPrefix("/") ? "" : cwd + "/") + path).split(separator: "/") {
@@ -64,6 +67,11 @@ public enum MigrationFiles {
                 if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
                 parts.append(part)
             }
+            return parts
+        }
+        let roots = (givenRoots + [cwd]).map { absoluteParts($0) }
+        return paths.map { path in
+            var parts = absoluteParts(path)
             let fileName = parts.popLast().map(String.init) ?? path
             let stem = String(fileName.dropLast(fileName.hasSuffix(".py") ? 3 : 0))
             let isInit = stem == "__init__"
@@ -72,7 +80,19 @@ public enum MigrationFiles {
                 components.insert(String(parts.removeLast()), at: 0)
             }
             let valid = components.allSatisfy { isIdentifier($0) }
-            return InputFile(path: path, moduleName: valid ? components.joined(separator: ".") : "", isPackageInit: isInit, diskPath: path)
+            var file = InputFile(path: path, moduleName: valid ? components.joined(separator: ".") : "", isPackageInit: isInit, diskPath: path)
+            // Namespace folders above the package root, up to the highest root that holds it.
+            let depth = roots.filter { $0.count < parts.count && Array(parts.prefix($0.count)) == $0 }.map(\.count).min()
+            if valid, let depth {
+                var prefix: [String] = []
+                var k = parts.count
+                while k > depth, isIdentifier(parts[k - 1]) {
+                    prefix.insert(String(parts[k - 1]), at: 0)
+                    file.aliasPrefixes.append(prefix.joined(separator: "."))
+                    k -= 1
+                }
+            }
+            return file
         }
     }
 

@@ -9,6 +9,9 @@ struct ImportRewriter {
     /// Module-level names that resolve to legacy names or legacy modules through any import
     /// (e.g. `from . import BaseOperator` re-exported by the package, `from ember.core import non`).
     var legacyBoundNames: Set<String> = []
+    /// Names the file used before its rewrite: an import whose name the rewrite left unused
+    /// (`ClassVar` of a moved class attribute) goes too.
+    var usedBefore: Set<String> = []
     var tree: PythonSyntaxTree { file.tree }
     var text: [UInt8] { file.source.text }
 
@@ -65,7 +68,7 @@ struct ImportRewriter {
                             }
                             return true
                         }
-                        return !file.isPackageInit && legacyBoundNames.contains(local) && !used.contains(local)
+                        return !file.isPackageInit && (legacyBoundNames.contains(local) || usedBefore.contains(local)) && !used.contains(local)
                     }
                     guard !dropped.isEmpty else { continue }
                     let claimed = movedModules.filter { m in !inPlace.contains { $0.modules.contains(m) } }
@@ -128,7 +131,7 @@ struct ImportRewriter {
                     let asName = tree.asName(of: alias)
                     let local = asName ?? String(dotted.split(separator: ".").first ?? "")
                     let spelled = asName.map { "\(dotted) as \($0)" } ?? dotted
-                    if (rules.isLegacyModule(dotted) || legacyBoundNames.contains(local)) && !used.contains(local) && !file.isPackageInit {
+                    if (rules.isLegacyModule(dotted) || legacyBoundNames.contains(local) || usedBefore.contains(local)) && !used.contains(local) && !file.isPackageInit {
                         changed = true
                         continue
                     }

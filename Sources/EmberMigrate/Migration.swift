@@ -28,13 +28,16 @@ public struct MigrationOptions: Sendable {
     public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Collect the `--plan` listing (a walk over every statement of every file).
     public var computePlan = true
+    /// Apply rewrites that may change behaviour (`--unsafe`): legacy composition classes
+    /// become runtime calls.
+    public var unsafe = false
     public init() {}
 }
 
 /// One line of the report.
 public struct ReportLine: Sendable, Hashable, Comparable {
     public enum Kind: String, Sendable {
-        case converted, adapted, renamed, kept, skipped, abandoned, legacyModule = "legacy-module", legacyReference = "legacy-reference"
+        case converted, adapted, renamed, kept, skipped, abandoned, unsafe, legacyModule = "legacy-module", legacyReference = "legacy-reference"
     }
     public var path: String
     public var line: Int
@@ -60,6 +63,31 @@ public struct FileOutcome: Sendable {
     public var rewrittenText: [UInt8] = []
 }
 
+/// What happened to one legacy operator class.
+public struct ClassRecord: Sendable, Hashable, Comparable {
+    public enum Outcome: String, Sendable {
+        /// Rewritten as a module function.
+        case converted
+        /// Kept as a class and given the adapter (`x = migrate_operator_to_module(X)`).
+        case adapted
+        /// Kept exactly as it is (a keep comment, or the legacy framework's own classes).
+        case kept
+    }
+    public var path: String
+    public var line: Int
+    public var className: String
+    public var outcome: Outcome
+    /// "safe" for every conversion applied by default; "unsafe" only with --unsafe.
+    public var safety: String?
+    /// The module function's name (converted classes).
+    public var function: String?
+    /// A stable reason code (adapted and kept classes), e.g. "self-escapes".
+    public var reason: String?
+    public var detail: String?
+
+    public static func < (a: ClassRecord, b: ClassRecord) -> Bool { (a.path, a.line, a.className) < (b.path, b.line, b.className) }
+}
+
 public struct MigrationSummary: Sendable {
     public var filesScanned = 0
     public var filesChanged = 0
@@ -67,6 +95,8 @@ public struct MigrationSummary: Sendable {
     public var filesSkipped = 0
     public var classesConverted = 0
     public var classesAdapted = 0
+    /// Classes left exactly as they are (keep comments, the legacy framework itself).
+    public var classesKept = 0
     /// Adapted-class reasons by category (the reason text up to its first parenthesis or digit).
     public var adaptedReasons: [String: Int] = [:]
     public var seconds: Double = 0
@@ -75,6 +105,7 @@ public struct MigrationSummary: Sendable {
 public struct MigrationResult: Sendable {
     public var files: [FileOutcome]
     public var report: [ReportLine]
+    public var classes: [ClassRecord] = []
     public var plan: [ReportLine]
     public var summary: MigrationSummary
 }
@@ -85,8 +116,11 @@ struct AdaptedClass: Sendable {
 }
 
 struct RunDecisions: Sendable {
-    var plans: [ClassKey: ConversionPlan] = [:]
+    var plans: [ClassKey: OperatorPlan] = [:]
     var adapted: [ClassKey: AdaptedClass] = [:]
+    /// Some class of the run is converted: `isinstance(x, Operator)` must accept modules.
+    var anyConverted = false
+    var unsafe = false
 }
 
 /// A file handed to a run: its display path and bytes (or why it could not be read).
@@ -98,6 +132,9 @@ public struct InputFile: Sendable {
 
     /// When set, the bytes are read from this file by the run's workers (in parallel).
     public var diskPath: String?
+    /// Dotted folder names above the package root that imports may put before the module
+    /// name (`src` for `src.ember.core`).
+    public var aliasPrefixes: [String] = []
 
     public init(path: String, moduleName: String, isPackageInit: Bool, bytes: Result<[UInt8], InputError>) {
         self.path = path
@@ -251,7 +288,8 @@ public enum Migration {
 
         mark("scanned")
         // Phase 3: decide per class, with the whole run in view.
-        let decisions = decide(resolver: resolver, scans: (0..<files.count).map { scans[$0]! }, options: options, report: &report)
+        var records: [ClassRecord] = []
+        let decisions = decide(resolver: resolver, scans: (0..<files.count).map { scans[$0]! }, options: options, report: &report, records: &records)
 
         mark("decided")
         // Phase 4: rewrite.
@@ -275,155 +313,249 @@ public enum Migration {
         summary.filesSkipped = finalOutcomes.filter { $0.status == .skipped }.count
         // Classes count only where their file's rewrite went through.
         let abandonedPaths = Set(report.filter { $0.kind == .abandoned }.map(\.path))
-        summary.classesConverted = report.filter { $0.kind == .converted && !abandonedPaths.contains($0.path) }.count
-        for line in report where line.kind == .adapted && !abandonedPaths.contains(line.path) {
-            summary.classesAdapted += 1
-            summary.adaptedReasons[reasonCategory(line.message), default: 0] += 1
+        for i in records.indices where abandonedPaths.contains(records[i].path) && records[i].outcome != .kept {
+            records[i] = ClassRecord(path: records[i].path, line: records[i].line, className: records[i].className, outcome: .kept,
+                                     reason: "file-abandoned", detail: "the rewrite of its file was abandoned; the file is untouched")
+        }
+        for r in records {
+            switch r.outcome {
+            case .converted: summary.classesConverted += 1
+            case .adapted:
+                summary.classesAdapted += 1
+                let family = r.reason.flatMap(KeepReason.init(rawValue:))?.family ?? r.reason ?? "other"
+                summary.adaptedReasons[family, default: 0] += 1
+            case .kept: summary.classesKept += 1
+            }
         }
         summary.seconds = Double(MonotonicClock.nanoseconds() - startTime) / 1e9
-        return MigrationResult(files: finalOutcomes, report: report.sorted(), plan: plan, summary: summary)
+        var result = MigrationResult(files: finalOutcomes, report: report.sorted(), plan: plan, summary: summary)
+        result.classes = records.sorted()
+        return result
     }
 
-    /// Reason families for the summary, by the fixed phrase each refusal starts with.
-    static let reasonFamilies: [(prefix: String, family: String)] = [
-        ("mutates ", "mutates self"), ("has other methods", "has other methods"), ("defines both", "has other methods"),
-        ("checked with isinstance", "isinstance check"), ("isinstance check on Operator", "isinstance check"),
-        ("used with getattr", "dynamic attribute access"), ("class attribute read", "used as a value"), ("used as a value", "used as a value"),
-        ("constructed with", "construction it cannot map"), ("decorator", "decorator needs the class"),
-        ("__init__", "__init__ does more than store"), ("calls super()", "deep inheritance"), ("inherits from", "deep inheritance"),
-        ("subclassed by", "deep inheritance"), ("class keywords", "needs the class"), ("class body statement", "needs the class"),
-        ("type parameters", "needs the class"), ("several base classes", "needs the class"),
-        ("uses ", "uses self beyond configuration"), ("reads ", "uses self beyond configuration"),
-        ("configuration name", "name clash"), ("a default or annotation", "class-scope default"), ("class attribute", "name clash"), ("the name", "name clash"), ("both __init__", "name clash"),
-        ("defined inside", "not at module level"), ("no ", "no behaviour method"), ("star-imported", "star import"),
-    ]
-
-    /// "adapted class X: mutates self.n in forward (line 3)" -> "mutates self".
-    static func reasonCategory(_ message: String) -> String {
-        guard let colon = message.range(of: ": ") else { return message }
-        let reason = message[colon.upperBound...]
-        return reasonFamilies.first { reason.hasPrefix($0.prefix) }?.family ?? String(reason.prefix { $0 != "(" && $0 != ":" })
+    /// `# ember-migrate: keep <reason>` on the class line or on a line of its own right above
+    /// it (or above its decorators). Returns the reason ("" when it is missing), nil without one.
+    static func keepComment(of classNode: PythonNodeID, in file: IndexedFile) -> String? {
+        let tree: PythonSyntaxTree = file.tree
+        let lines = file.source.lineTable
+        let decorators = tree.children(of: classNode, role: .decorator)
+        let first = decorators.map { tree[$0].start }.min() ?? tree[classNode].start
+        let firstLine = lines.location(of: first).line
+        let classLine = lines.location(of: tree[classNode].start).line
+        for t in tree.tokens where t.kind == .comment {
+            let line = lines.location(of: t.start).line
+            guard line == classLine || line == firstLine - 1 || (line >= firstLine && line <= classLine) else { continue }
+            let comment = String(decoding: file.source.text[t.start..<t.end], as: UTF8.self)
+            guard let range = comment.range(of: "ember-migrate:") else { continue }
+            let rest = comment[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard rest == "keep" || rest.hasPrefix("keep ") else { continue }
+            return String(rest.dropFirst(4)).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
     }
 
-    static func decide(resolver: Resolver, scans: [FileScan], options: MigrationOptions, report: inout [ReportLine]) -> RunDecisions {
+    static func decide(resolver: Resolver, scans: [FileScan], options: MigrationOptions,
+                       report: inout [ReportLine], records: inout [ClassRecord]) -> RunDecisions {
         let rules = options.rules
         var decisions = RunDecisions()
+        decisions.unsafe = options.unsafe
         var allUses: [ClassKey: [ClassUse]] = [:]
-        var typeChecks: [(Int, Int)] = []
         var starImporters: [String: (file: Int, offset: Int)] = [:]
+        var attributeReads: Set<String> = []
+        var subclasses: [ClassKey: [ClassKey]] = [:]
         for (f, scan) in scans.enumerated() {
             for star in scan.starImports where starImporters[star.module] == nil { starImporters[star.module] = (f, star.offset) }
             for (key, uses) in scan.classUses { allUses[key, default: []] += uses }
-            // Checks inside the legacy machinery itself (to be deleted with it) do not count.
-            let inLegacyModule = !resolver.files[f].moduleName.isEmpty && rules.isLegacyModule(resolver.files[f].moduleName)
-            if !inLegacyModule { for offset in scan.operatorTypeChecks { typeChecks.append((f, offset)) } }
+            attributeReads.formUnion(resolver.files[f].attributeNames)
+            for legacy in scan.legacyClasses {
+                if case .runClass(let bf, let bn) = legacy.base { subclasses[ClassKey(file: bf, node: bn), default: []].append(legacy.key) }
+            }
         }
         func position(_ file: Int, _ offset: Int) -> String {
             "\(resolver.files[file].path):\(resolver.files[file].source.lineTable.location(of: offset).line)"
         }
+        struct Candidate {
+            var legacy: LegacyClass
+            var plan: OperatorPlan?
+            var refusal: Refusal?
+            var keep: (KeepReason, String)?
+        }
+        var candidates: [Candidate] = []
         for (f, scan) in scans.enumerated() {
             let file = resolver.files[f]
+            let inLegacyModule = !file.moduleName.isEmpty && rules.isLegacyModule(file.moduleName)
             for legacy in scan.legacyClasses {
                 let tree: PythonSyntaxTree = file.tree
                 let className = tree.nameText(legacy.key.node)
-                let line = file.source.lineTable.location(of: tree[legacy.key.node].start).line
+                var candidate = Candidate(legacy: legacy)
+                if inLegacyModule {
+                    candidate.keep = (.legacyFramework, "part of the legacy framework (\(file.moduleName)), which is never rewritten")
+                    candidates.append(candidate)
+                    continue
+                }
+                if let why = keepComment(of: legacy.key.node, in: file) {
+                    candidate.keep = (.suppressed, why.isEmpty ? "keep comment without a reason (write: # ember-migrate: keep <reason>)" : "keep comment: \(why)")
+                    candidates.append(candidate)
+                    continue
+                }
                 let functionName = options.naming == .snake ? snakeCase(className) : className
-                let uses = allUses[legacy.key] ?? []
-                var reason: String? = nil
-                var plan: ConversionPlan? = nil
-                if !legacy.isTopLevel {
-                    reason = "defined inside a function or class"
-                } else if case .runClass(let bf, let bn) = legacy.base {
+                if case .runClass(let bf, let bn) = legacy.base {
                     let baseName = resolver.files[bf].tree.nameText(bn)
-                    reason = "inherits from legacy operator \(baseName) (\(position(bf, resolver.files[bf].tree[bn].start)))"
-                } else if let (tf, to) = typeChecks.first {
-                    reason = "isinstance check on Operator at \(position(tf, to))"
+                    candidate.refusal = Refusal(code: .inheritance, reason: "inherits from legacy operator \(baseName) (\(position(bf, resolver.files[bf].tree[bn].start)))")
+                    candidates.append(candidate)
+                    continue
                 }
-                if reason == nil {
+                if case .legacy(let symbol, let q) = legacy.base, symbol != .operatorBase {
+                    candidate.refusal = Refusal(code: .inheritance, reason: "inherits from the legacy framework's \(q.name)")
+                    candidates.append(candidate)
+                    continue
+                }
+                let inClassBody = tree[legacy.scope].kind == .classDef
+                switch OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: functionName, inClassBody: inClassBody) {
+                case .failure(let r): candidate.refusal = r
+                case .success(var plan):
+                    let uses = allUses[legacy.key] ?? []
+                    var refusal: Refusal? = nil
+                    let provided = Set(plan.classAttributes.map(\.name)).union(["__name__", "__qualname__", "__doc__", "__module__"])
                     for use in uses {
-                        let at = position(use.file, use.offset)
-                        switch use.kind {
-                        case .subclassed(let by):
-                            let sub: PythonSyntaxTree = resolver.files[use.file].tree
-                            reason = "subclassed by \(sub.nameText(by)) at \(at)"
-                        case .isinstanceCheck: reason = "checked with isinstance at \(at)"
-                        case .dynamicAttribute: reason = "used with getattr/setattr at \(at)"
-                        case .attributeAccess: reason = "class attribute read at \(at)"
-                        case .value: reason = "used as a value at \(at)"
-                        case .constructWithStarArgs: reason = "constructed with *args at \(at)"
-                        case .construct, .importAlias: continue
+                        if use.kind == .attributeAccess, let attribute = use.attribute, !provided.contains(attribute) {
+                            refusal = Refusal(code: .classAttributeRead, reason: "\(className).\(attribute) is read at \(position(use.file, use.offset)); the module does not have it")
+                            break
                         }
-                        break
+                        if use.kind == .dynamicAttribute {
+                            refusal = Refusal(code: .classAttributeRead, reason: "used with getattr/setattr at \(position(use.file, use.offset))")
+                            break
+                        }
+                    }
+                    if refusal == nil, functionName != className, let star = starImporters[file.moduleName] {
+                        refusal = Refusal(code: .starImported, reason: "star-imported at \(position(star.file, star.offset)), where the renamed function would not follow")
+                    }
+                    if refusal == nil, let clash = nameConflict(plan, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) {
+                        // The snake name is taken somewhere: the module keeps the class's name.
+                        var same = plan
+                        same.functionName = className
+                        if functionName != className, nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) == nil,
+                           case .success(let replanned) = OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: className, inClassBody: inClassBody) {
+                            plan = replanned
+                            report.append(ReportLine(path: file.path, line: tree[legacy.key.node].start == 0 ? 0 : file.source.lineTable.location(of: tree[legacy.key.node].start).line,
+                                                     kind: .kept, message: "kept the name \(className) for its module: \(clash)"))
+                        } else {
+                            refusal = Refusal(code: .nameClash, reason: clash)
+                        }
+                    }
+                    if refusal == nil {
+                        plan.exposedState = exposedState(plan, file: file, attributeReads: attributeReads)
+                        candidate.plan = plan
+                    } else {
+                        candidate.refusal = refusal
                     }
                 }
-                if reason == nil {
-                    switch ClassAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: functionName) {
-                    case .failure(let r): reason = r.reason
-                    case .success(let p): plan = p
-                    }
+                candidates.append(candidate)
+            }
+        }
+        // A class another run class inherits from stays a class while that one does.
+        var converted = Set(candidates.filter { $0.plan != nil }.map(\.legacy.key))
+        for i in candidates.indices where candidates[i].plan != nil {
+            let key = candidates[i].legacy.key
+            if let sub = subclasses[key]?.first(where: { !converted.contains($0) }) {
+                let subFile: IndexedFile = resolver.files[sub.file]
+                candidates[i].refusal = Refusal(code: .subclassed, reason: "subclassed by \(subFile.tree.nameText(sub.node)) at \(position(sub.file, subFile.tree[sub.node].start)), which stays a class")
+                candidates[i].plan = nil
+                converted.remove(key)
+            }
+        }
+        for candidate in candidates {
+            let legacy = candidate.legacy
+            let file = resolver.files[legacy.key.file]
+            let tree: PythonSyntaxTree = file.tree
+            let className = tree.nameText(legacy.key.node)
+            let line = file.source.lineTable.location(of: tree[legacy.key.node].start).line
+            if let (code, why) = candidate.keep {
+                records.append(ClassRecord(path: file.path, line: line, className: className, outcome: .kept, reason: code.rawValue, detail: why))
+                if code == .suppressed {
+                    report.append(ReportLine(path: file.path, line: line, kind: .kept, message: "kept class \(className): \(why)"))
                 }
-                if reason == nil, let p = plan, p.functionName != className, let star = starImporters[file.moduleName] {
-                    reason = "star-imported at \(position(star.file, star.offset)), where the renamed function would not follow"
+            } else if let plan = candidate.plan {
+                decisions.plans[legacy.key] = plan
+                decisions.anyConverted = true
+                records.append(ClassRecord(path: file.path, line: line, className: className, outcome: .converted, safety: "safe", function: plan.functionName))
+                report.append(ReportLine(path: file.path, line: line, kind: .converted,
+                                         message: "converted class \(className) to module \(plan.functionName)"))
+                if plan.functionName != className && !className.hasPrefix("_") && legacy.inModuleScope {
+                    report.append(ReportLine(path: file.path, line: line, kind: .renamed,
+                                             message: "renamed \(file.moduleName.isEmpty ? "" : file.moduleName + ".")\(className) to \(plan.functionName); code outside this run that uses \(className) must follow"))
                 }
-                if reason == nil, let p = plan {
-                    reason = nameConflict(p, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position)
-                }
-                if let reason {
-                    var variable = snakeCase(className)
-                    if variable == className { variable += "_module" }
-                    while file.bindings[variable] != nil && variable != className { variable += "_module" }
-                    decisions.adapted[legacy.key] = AdaptedClass(variableName: variable, reason: reason)
-                    report.append(ReportLine(path: file.path, line: line, kind: .adapted,
-                                             message: "adapted class \(className): \(reason)"))
-                } else if let plan {
-                    decisions.plans[legacy.key] = plan
-                    report.append(ReportLine(path: file.path, line: line, kind: .converted,
-                                             message: "converted class \(className) to module function \(plan.functionName)"
-                                                + (plan.droppedSpecifications.isEmpty ? "" : "; note: its \(plan.droppedSpecifications.joined(separator: ", ")) no longer validates or converts the inputs of calls")))
-                    if plan.functionName != className && !className.hasPrefix("_") {
-                        report.append(ReportLine(path: file.path, line: line, kind: .renamed,
-                                                 message: "renamed \(file.moduleName.isEmpty ? "" : file.moduleName + ".")\(className) to \(plan.functionName); code outside this run that uses \(className) must follow"))
-                    }
-                }
+            } else if let refusal = candidate.refusal {
+                var variable = snakeCase(className)
+                if variable == className { variable += "_module" }
+                let scopeNames = legacy.inModuleScope ? Set(file.bindings.keys) : localNames(of: legacy.scope, in: tree)
+                while scopeNames.contains(variable) && !isAdapterBinding(variable, of: className, legacy: legacy, in: file) { variable += "_module" }
+                decisions.adapted[legacy.key] = AdaptedClass(variableName: variable, reason: refusal.reason)
+                records.append(ClassRecord(path: file.path, line: line, className: className, outcome: .adapted, reason: refusal.code.rawValue, detail: refusal.reason))
+                report.append(ReportLine(path: file.path, line: line, kind: .adapted, message: "adapted class \(className): \(refusal.reason) [\(refusal.code.rawValue)]"))
             }
         }
         return decisions
     }
 
-    static func nameConflict(_ plan: ConversionPlan, legacy: LegacyClass, uses: [ClassUse], resolver: Resolver, rules: MigrationRules,
+    /// Whether `name = migrate_operator_to_module(ClassName)` already stands next to the class
+    /// (a second run must find the same name, not a new one).
+    static func isAdapterBinding(_ name: String, of className: String, legacy: LegacyClass, in file: IndexedFile) -> Bool {
+        let tree: PythonSyntaxTree = file.tree
+        for (role, s) in tree.roledChildren(of: legacy.parent) where [.body, .orelse, .finalbody].contains(role) && tree[s].kind == .assign {
+            guard let target = tree.children(of: s, role: .target).first, tree[target].kind == .name, tree.nameText(target) == name,
+                  let value = tree.children(of: s, role: .value).first, tree[value].kind == .call else { continue }
+            let args = tree.children(of: value, role: .arg)
+            if args.count == 1, tree[args[0]].kind == .name, tree.nameText(args[0]) == className { return true }
+        }
+        return false
+    }
+
+    /// Instance attributes and methods that code may read from outside (some `x.name` in
+    /// the run) and that neither the factory's parameters nor `forward`'s closure carry.
+    static func exposedState(_ plan: OperatorPlan, file: IndexedFile, attributeReads: Set<String>) -> [String] {
+        let tree: PythonSyntaxTree = file.tree
+        let analyzer = OperatorAnalyzer(file: file, rules: MigrationRules())
+        var carried: Set<String> = Set(plan.accesses.filter { $0.method == plan.forward }.map(\.attribute))
+        if let initNode = plan.initMethod {
+            for p in ClassAnalyzer(file: file, rules: MigrationRules()).parameters(of: initNode).dropFirst() {
+                let name = tree.nameText(p.node)
+                if !analyzer.isRebound(name, in: initNode) { carried.insert(name) }
+            }
+        }
+        let forwardName = tree.nameText(plan.forward)
+        let candidates = plan.instanceAttributes.union(plan.methods.map(\.name).filter { $0 != forwardName })
+        return candidates.subtracting(carried).intersection(attributeReads).sorted()
+    }
+
+    static func nameConflict(_ plan: OperatorPlan, legacy: LegacyClass, uses: [ClassUse], resolver: Resolver, rules: MigrationRules,
                              position: (Int, Int) -> String) -> String? {
         let file = resolver.files[legacy.key.file]
+        let tree: PythonSyntaxTree = file.tree
         let renamed = plan.functionName != plan.className
-        if renamed, file.bindings[plan.functionName] != nil {
-            return "the name '\(plan.functionName)' is already used in this file"
-        }
         let decorator = rules.moduleDecorator
+        if legacy.inModuleScope {
+            if renamed, file.bindings[plan.functionName] != nil {
+                return "the name '\(plan.functionName)' is already used in this file"
+            }
+        } else {
+            let locals = localNames(of: legacy.scope, in: tree)
+            if renamed && locals.contains(plan.functionName) { return "the name '\(plan.functionName)' is already used where the class is defined" }
+            if locals.contains(decorator.importedName) { return "the name '\(decorator.importedName)' is a local name where the class is defined" }
+        }
         switch file.bindings[decorator.importedName] {
         case nil: break
         case .importFrom(let m, let n, _)? where m == decorator.module && n == decorator.importedName: break
         default: return "the name '\(decorator.importedName)' is taken in this file"
         }
-        for use in uses {
+        for use in uses where renamed {
             let user = resolver.files[use.file]
             let at = position(use.file, use.offset)
-            if renamed && use.file != legacy.key.file, let b = user.bindings[plan.functionName] {
+            if use.file != legacy.key.file, let b = user.bindings[plan.functionName] {
                 if case .importFrom = b {} else { return "the name '\(plan.functionName)' is already used at \(at)" }
             }
-            if case .construct(let call) = use.kind {
-                if use.enclosingLocals.contains(plan.functionName) && renamed { return "the name '\(plan.functionName)' is a local name at \(at)" }
-                let tree: PythonSyntaxTree = user.tree
-                let positional = tree.children(of: call, role: .arg).count
-                if positional > plan.positionalInitParameters.count {
-                    return "constructed with \(positional) positional arguments at \(at)"
-                }
-                let hasArguments = !tree.children(of: call, role: .arg).isEmpty || !tree.children(of: call, role: .keyword).isEmpty
-                if hasArguments {
-                    if use.enclosingLocals.contains("functools") { return "the name 'functools' is a local name at \(at)" }
-                    switch user.bindings["functools"] {
-                    case nil, .importModule("functools")?: break
-                    default: return "the name 'functools' is taken at \(at)"
-                    }
-                }
+            if use.enclosingLocals.contains(plan.functionName) && !(legacy.inModuleScope == false && use.file == legacy.key.file) {
+                return "the name '\(plan.functionName)' is a local name at \(at)"
             }
         }
         return nil
@@ -434,7 +566,9 @@ public enum Migration {
         let rules = resolver.rules
         let bytes = file.source.original
         let unchanged = FileOutcome(path: file.path, status: .unchanged, original: bytes)
-        let hasLegacyImports = file.importedModules.contains { rules.isLegacyModule($0) }
+        let hasLegacyImports = file.importedModules.contains { rules.isLegacyModule(resolver.canonical($0)) }
+        // The legacy framework itself is never rewritten, not even its imports.
+        if !file.moduleName.isEmpty && rules.isLegacyModule(file.moduleName) { return (unchanged, []) }
         guard file.hasTree, scan.touchesLegacy || hasLegacyImports else { return (unchanged, []) }
         var rewriter = FileRewriter(resolver: resolver, fileIndex: fileIndex, scan: scan, decisions: decisions)
         rewriter.build()
@@ -456,6 +590,7 @@ public enum Migration {
                 stage = IndexedFile(path: file.path, moduleName: file.moduleName, isPackageInit: file.isPackageInit, source: source, tree: tree)
             }
             var importRewriter = ImportRewriter(file: stage, rules: rules)
+            importRewriter.usedBefore = ImportRewriter(file: file, rules: rules).usedNames()
             for name in file.bindings.keys {
                 switch resolver.resolve(name: name, inFile: fileIndex) {
                 case .legacy?: importRewriter.legacyBoundNames.insert(name)

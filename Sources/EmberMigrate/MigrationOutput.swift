@@ -60,6 +60,7 @@ public struct MigrationOutput: Sendable {
         let verb = mode == "write" ? "changed" : "would change"
         var line = "\(s.filesScanned) file\(s.filesScanned == 1 ? "" : "s") scanned: \(s.filesChanged) \(verb), \(s.filesUnchanged) unchanged, \(s.filesSkipped) skipped; "
         line += "\(s.classesConverted) class\(s.classesConverted == 1 ? "" : "es") converted, \(s.classesAdapted) adapted"
+        if s.classesKept > 0 { line += ", \(s.classesKept) kept" }
         if !s.adaptedReasons.isEmpty {
             line += " (" + s.adaptedReasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
@@ -71,13 +72,22 @@ public struct MigrationOutput: Sendable {
         let s = result.summary
         var out = "{\"mode\":\(jsonString(mode)),\"exitCode\":\(exitCode.rawValue),\"summary\":{"
         out += "\"filesScanned\":\(s.filesScanned),\"filesChanged\":\(s.filesChanged),\"filesUnchanged\":\(s.filesUnchanged),\"filesSkipped\":\(s.filesSkipped),"
-        out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"adaptedReasons\":{"
+        out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"classesKept\":\(s.classesKept),\"adaptedReasons\":{"
         out += s.adaptedReasons.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",")
         out += "}"
         if showTime { out += ",\"seconds\":\(String(format: "%.3f", s.seconds))" }
         out += "},\"report\":["
         out += result.report.map { r in
             "{\"path\":\(jsonString(r.path)),\"line\":\(r.line),\"kind\":\(jsonString(r.kind.rawValue)),\"message\":\(jsonString(r.message))}"
+        }.joined(separator: ",")
+        out += "],\"classes\":["
+        out += result.classes.map { c in
+            var entry = "{\"path\":\(jsonString(c.path)),\"line\":\(c.line),\"class\":\(jsonString(c.className)),\"outcome\":\(jsonString(c.outcome.rawValue))"
+            if let v = c.safety { entry += ",\"safety\":\(jsonString(v))" }
+            if let v = c.function { entry += ",\"function\":\(jsonString(v))" }
+            if let v = c.reason { entry += ",\"reason\":\(jsonString(v))" }
+            if let v = c.detail { entry += ",\"detail\":\(jsonString(v))" }
+            return entry + "}"
         }.joined(separator: ",")
         out += "],\"files\":["
         out += result.files.filter { $0.status != .unchanged }.map { f in

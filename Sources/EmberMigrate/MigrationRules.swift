@@ -32,10 +32,14 @@ public struct MigrationRules: Sendable {
     public var behaviourMethods: [String] = []
     public var specAttributes: Set<String> = []
     public var functionDecorators: Set<String> = []
-    public var moduleDecorator = TargetName(module: "ember", name: "module")
-    public var chainFunction = TargetName(module: "ember", name: "chain")
-    public var ensembleFunction = TargetName(module: "ember", name: "ensemble")
-    public var adapterFunction = TargetName(module: "ember", name: "migrate_operator_to_module")
+    public var moduleDecorator = TargetName(module: "ember_runtime", name: "module")
+    public var chainFunction = TargetName(module: "ember_runtime", name: "chain")
+    public var ensembleFunction = TargetName(module: "ember_runtime", name: "ensemble")
+    public var adapterFunction = TargetName(module: "ember_runtime", name: "migrate_operator_to_module")
+    /// The runtime's base class of converted operators (for `isinstance(x, Operator)`).
+    public var operatorModuleClass = TargetName(module: "ember_runtime", name: "OperatorModule")
+    /// Modules defining the legacy exception classes the runtime raises when a program uses them.
+    public var legacyExceptionModules: [String] = []
 
     public init() {}
 
@@ -45,6 +49,13 @@ public struct MigrationRules: Sendable {
         // The compiled text is checked against rules/ by a test, so it always parses.
         try! rules.add(text: DefaultMigrationRules.text, file: "rules/migrate/legacy.rules")
         return rules
+    }
+
+    /// Points every target at another runtime module (`[tool.ember-migrate] runtime-module`).
+    public mutating func setRuntimeModule(_ module: String) {
+        for path in [\MigrationRules.moduleDecorator, \.chainFunction, \.ensembleFunction, \.adapterFunction, \.operatorModuleClass] {
+            self[keyPath: path].module = module
+        }
     }
 
     /// True when `module` is, or lies under, a legacy module prefix.
@@ -78,6 +89,9 @@ public struct MigrationRules: Sendable {
             case "import":
                 guard fields.count == 6, fields[3] == "->" else { throw fail("'import' expects: import MODULE NAME -> NEWMODULE NEWNAME") }
                 importMapping[QualifiedName(module: fields[1], name: fields[2])] = QualifiedName(module: fields[4], name: fields[5])
+            case "legacy-exceptions":
+                try expectCount(2, "legacy-exceptions MODULE")
+                if !legacyExceptionModules.contains(fields[1]) { legacyExceptionModules.append(fields[1]) }
             case "legacy-module":
                 try expectCount(2, "legacy-module PREFIX")
                 legacyModulePrefixes.append(fields[1])
@@ -91,7 +105,7 @@ public struct MigrationRules: Sendable {
                 try expectCount(2, "function-decorator NAME")
                 functionDecorators.insert(fields[1])
             case "target":
-                try expectCount(4, "target module|chain|ensemble|adapter MODULE NAME")
+                try expectCount(4, "target module|chain|ensemble|adapter|operator-module MODULE NAME")
                 let target = TargetName(module: fields[2], name: fields[3])
                 guard target.name.split(separator: ".").allSatisfy({ isIdentifier($0) }) else {
                     throw fail("'\(fields[3])' is not a Python name")
@@ -101,10 +115,11 @@ public struct MigrationRules: Sendable {
                 case "chain": chainFunction = target
                 case "ensemble": ensembleFunction = target
                 case "adapter": adapterFunction = target
-                default: throw fail("unknown target role '\(fields[1])' (use module, chain, ensemble or adapter)")
+                case "operator-module": operatorModuleClass = target
+                default: throw fail("unknown target role '\(fields[1])' (use module, chain, ensemble, adapter or operator-module)")
                 }
             default:
-                throw fail("unknown entry '\(kind)' (use operator-base, chain, ensemble, import, legacy-module, behaviour-method, spec-attribute, function-decorator or target)")
+                throw fail("unknown entry '\(kind)' (use operator-base, chain, ensemble, import, legacy-module, legacy-exceptions, behaviour-method, spec-attribute, function-decorator or target)")
             }
         }
     }

@@ -15,12 +15,18 @@ enum Binding: Hashable, Sendable {
 /// without keeping the syntax tree.
 struct ClassSummary: Sendable {
     var node: PythonNodeID
+    var name: String
+    var start: Int
     /// Each base as a dotted path (`Operator`, `ob.Operator`; `Operator[A, B]` gives
     /// `Operator`), or nil when it is some other expression.
     var bases: [[String]?]
     var isTopLevel: Bool
     /// The node whose body holds the class.
     var parent: PythonNodeID
+    /// The scope the class name is bound in: the module, a function or a class body.
+    var scope: PythonNodeID
+    var inModuleScope: Bool    /// Imports of the enclosing functions (a base imported inside a test function).
+    var localImports: [String: Binding] = [:]
 }
 
 /// One parsed file of the run with its module-level bindings. The tree is dropped after
@@ -39,6 +45,9 @@ struct IndexedFile: Sendable {
     let starImports: [(module: String, offset: Int)]
     /// Absolute modules of the module-level imports (for the legacy-import test).
     let importedModules: [String]
+    /// Every attribute name read or written in the file (`x.name`): which instance
+    /// attributes of a converted class code might read from outside.
+    let attributeNames: Set<String>
 
     init(path: String, moduleName: String, isPackageInit: Bool, source: PythonSource, tree: PythonSyntaxTree) {
         self.path = path
@@ -47,7 +56,14 @@ struct IndexedFile: Sendable {
         self.source = source
         self.tree = tree
         self.bindings = IndexedFile.collectBindings(tree, moduleName: moduleName, isPackageInit: isPackageInit)
-        self.classes = IndexedFile.collectClasses(tree)
+        self.classes = IndexedFile.collectClasses(tree, moduleName: moduleName, isPackageInit: isPackageInit)
+        var attributes: Set<String> = []
+        for (i, n) in tree.nodes.enumerated() where n.kind == .attribute {
+            // `self.x` inside a class is the class's own business.
+            if let value = tree.children(of: PythonNodeID(i), role: .value).first, tree[value].kind == .name, tree.nameText(value) == "self" { continue }
+            attributes.insert(tree.nameText(PythonNodeID(i)))
+        }
+        self.attributeNames = attributes
         var stars: [(String, Int)] = []
         var modules: [String] = []
         for s in tree.children(of: tree.root) {
@@ -82,22 +98,66 @@ struct IndexedFile: Sendable {
 
     var hasTree: Bool { tree != nil }
 
-    private static func collectClasses(_ tree: PythonSyntaxTree) -> [ClassSummary] {
+    private static func collectClasses(_ tree: PythonSyntaxTree, moduleName: String, isPackageInit: Bool) -> [ClassSummary] {
         let topLevel = Set(tree.children(of: tree.root))
         var out: [ClassSummary] = []
-        var stack: [PythonNodeID] = [tree.root]
-        while let id = stack.popLast() {
+        // (node, enclosing scope, imports of the enclosing functions)
+        var stack: [(PythonNodeID, PythonNodeID, [String: Binding])] = [(tree.root, tree.root, [:])]
+        while let (id, scope, imports) = stack.popLast() {
             for c in tree.children(of: id) {
                 let kind = tree[c].kind
                 if kind == .classDef {
                     let bases = tree.children(of: c, role: .base).map { dottedPath(tree, $0) }
-                    if !bases.isEmpty { out.append(ClassSummary(node: c, bases: bases, isTopLevel: topLevel.contains(c), parent: id)) }
+                    if !bases.isEmpty {
+                        out.append(ClassSummary(node: c, name: tree.nameText(c), start: tree[c].start, bases: bases, isTopLevel: topLevel.contains(c), parent: id, scope: scope, inModuleScope: scope == tree.root, localImports: imports))
+                    }
+                    stack.append((c, c, imports))
+                } else if kind == .functionDef || kind == .asyncFunctionDef {
+                    var inner = imports
+                    for (name, binding) in functionImports(tree, c, moduleName: moduleName, isPackageInit: isPackageInit) { inner[name] = binding }
+                    stack.append((c, c, inner))
+                } else if kind.isStatement || kind == .module || kind == .exceptHandler || kind == .matchCase {
+                    // Classes sit in statement bodies; expressions cannot hold one.
+                    stack.append((c, scope, imports))
                 }
-                // Classes sit in statement bodies; expressions cannot hold one.
-                if kind.isStatement || kind == .module || kind == .exceptHandler || kind == .matchCase { stack.append(c) }
             }
         }
         return out.sorted { tree[$0.node].start < tree[$1.node].start }
+    }
+
+    /// `import`/`from ... import` statements anywhere in a function's own body (not in its
+    /// nested functions), as bindings.
+    private static func functionImports(_ tree: PythonSyntaxTree, _ function: PythonNodeID, moduleName: String, isPackageInit: Bool) -> [String: Binding] {
+        var out: [String: Binding] = [:]
+        var stack = tree.children(of: function, role: .body)
+        while let s = stack.popLast() {
+            let n = tree[s]
+            switch n.kind {
+            case .importFrom:
+                var module: String? = nil
+                if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: s) }
+                let absolute = absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
+                for alias in tree.children(of: s) {
+                    let name = tree.identifier(of: alias) ?? ""
+                    if name == "*" { continue }
+                    let asName = tree.asName(of: alias)
+                    out[asName ?? name] = .importFrom(module: absolute, name: name, aliased: asName != nil)
+                }
+            case .import:
+                for alias in tree.children(of: s) {
+                    let dotted = tree.identifier(of: alias) ?? ""
+                    if let asName = tree.asName(of: alias) { out[asName] = .importModule(dotted) } else {
+                        let first = String(dotted.split(separator: ".").first ?? "")
+                        out[first] = .importModule(first)
+                    }
+                }
+            case .functionDef, .asyncFunctionDef, .classDef:
+                continue
+            default:
+                if n.kind.isStatement || n.kind == .exceptHandler || n.kind == .matchCase { stack += tree.children(of: s) }
+            }
+        }
+        return out
     }
 
     private static func dottedPath(_ tree: PythonSyntaxTree, _ node: PythonNodeID) -> [String]? {
@@ -216,15 +276,21 @@ struct Resolver: Sendable {
     let files: [IndexedFile]
     let moduleIndex: [String: Int]
     let rules: MigrationRules
+    /// Folder prefixes imports may put before a run module (`src`), longest first.
+    let aliasPrefixes: [String]
+    /// First components of the run's module names.
+    let topLevelPackages: Set<String>
     /// Modules named by rule symbols, for the submodule test in `resolve(module:name:)`.
     let symbolModules: Set<String>
 
-    init(files: [IndexedFile], rules: MigrationRules) {
+    init(files: [IndexedFile], rules: MigrationRules, aliasPrefixes: [String] = []) {
         self.files = files
         self.rules = rules
+        self.aliasPrefixes = Array(Set(aliasPrefixes)).sorted { $0.count > $1.count }
         var index: [String: Int] = [:]
         for (i, f) in files.enumerated() where !f.moduleName.isEmpty && index[f.moduleName] == nil { index[f.moduleName] = i }
         moduleIndex = index
+        topLevelPackages = Set(index.keys.map { String($0.split(separator: ".").first ?? "") })
         symbolModules = Set(rules.symbols.keys.map(\.module))
     }
 
@@ -233,17 +299,32 @@ struct Resolver: Sendable {
         return resolve(binding: binding, inFile: file, depth: 0)
     }
 
+    /// The module name without a folder prefix that code may put before it (`src.ember.x`
+    /// names the run's `ember.x`), when what follows the prefix is a run module or a
+    /// legacy module.
+    func canonical(_ module: String) -> String {
+        guard !aliasPrefixes.isEmpty else { return module }
+        for prefix in aliasPrefixes where module.hasPrefix(prefix + ".") {
+            let rest = String(module.dropFirst(prefix.count + 1))
+            let top = String(rest.split(separator: ".").first ?? "")
+            if topLevelPackages.contains(top) || rules.isLegacyModule(rest) { return rest }
+        }
+        return module
+    }
+
+
     func resolve(binding: Binding, inFile file: Int, depth: Int) -> Resolved? {
         switch binding {
         case .classDef(let node): return .runClass(file: file, node: node)
-        case .importModule(let module): return .module(module)
+        case .importModule(let module): return .module(canonical(module))
         case .importFrom(let module, let name, _): return resolve(module: module, name: name, depth: depth + 1)
         case .other: return nil
         }
     }
 
-    func resolve(module: String, name: String, depth: Int) -> Resolved? {
+    func resolve(module given: String, name: String, depth: Int) -> Resolved? {
         guard depth < 32 else { return nil }
+        let module = canonical(given)
         let qualified = QualifiedName(module: module, name: name)
         if let symbol = rules.symbols[qualified] { return .legacy(symbol, qualified) }
         if let file = moduleIndex[module], let binding = files[file].bindings[name] {
@@ -288,13 +369,36 @@ struct Resolver: Sendable {
         return current
     }
 
+    /// A dotted path as seen from a class statement: a class of the same function or class
+    /// scope defined before it, an import of an enclosing function, or a module-level name.
+    func resolve(path: [String], inFile file: Int, from summary: ClassSummary) -> Resolved? {
+        guard let first = path.first else { return nil }
+        if !summary.inModuleScope {
+            var current: Resolved? = nil
+            if let sibling = files[file].classes.last(where: { $0.scope == summary.scope && $0.node != summary.node
+                    && $0.start < summary.start && $0.name == first }) {
+                current = .runClass(file: file, node: sibling.node)
+            } else if let binding = summary.localImports[first] {
+                current = resolve(binding: binding, inFile: file, depth: 0)
+            }
+            if var current {
+                for part in path.dropFirst() {
+                    guard case .module(let module) = current, let next = resolve(module: module, name: part, depth: 0) else { return nil }
+                    current = next
+                }
+                return current
+            }
+        }
+        return resolve(path: path, inFile: file)
+    }
+
     /// The base that makes a class a legacy operator: the root `Operator`, or another run
     /// class that is itself one. nil when the class is not a legacy operator.
     func legacyBase(ofClass node: PythonNodeID, inFile file: Int, depth: Int = 0) -> Resolved? {
         guard depth < 32, let summary = files[file].classes.first(where: { $0.node == node }) else { return nil }
         for case let path? in summary.bases {
-            switch resolve(path: path, inFile: file) {
-            case .legacy(.operatorBase, let q)?: return .legacy(.operatorBase, q)
+            switch resolve(path: path, inFile: file, from: summary) {
+            case .legacy(let symbol, let q)?: return .legacy(symbol, q)
             case .runClass(let f, let c)?:
                 if legacyBase(ofClass: c, inFile: f, depth: depth + 1) != nil { return .runClass(file: f, node: c) }
             default: continue

@@ -156,130 +156,61 @@ struct FileRewriter {
         // the inner adapter line (deeper indentation) must come before the outer one.
         for legacy in scan.legacyClasses.sorted(by: { tree[$0.key.node].start > tree[$1.key.node].start }) {
             if let plan = decisions.plans[legacy.key] {
-                convert(plan)
+                convertOperator(plan)
             } else if let adapted = decisions.adapted[legacy.key] {
                 addAdapter(legacy, adapted)
             }
         }
         for (key, uses) in scan.classUses {
-            guard let plan = decisions.plans[key] else { continue }
-            for use in uses where use.file == fileIndex { rewriteUse(use, plan) }
+            guard let plan = decisions.plans[key], plan.functionName != plan.className else { continue }
+            for use in uses where use.file == fileIndex { rename(use, plan) }
         }
-        for call in scan.compositionCalls { rewriteComposition(call) }
+        if decisions.anyConverted {
+            // isinstance(x, Operator) / issubclass(c, Operator): converted modules pass too.
+            let target = rules.operatorModuleClass
+            for node in scan.operatorTypeChecks {
+                edits.append(Edit(range(node), [.text("("), .source(range(node)), .text(", \(target.name))")]))
+                neededTargets.insert(target)
+            }
+        }
+        for call in scan.compositionCalls {
+            if decisions.unsafe {
+                rewriteComposition(call)
+            } else {
+                let line = file.source.lineTable.location(of: tree[call.call].start).line
+                let name = slice(range(tree.children(of: call.call, role: .function)[0]))
+                notes.append(ReportLine(path: file.path, line: line, kind: .unsafe,
+                                        message: "\(name)(...) could become \(call.symbol == .chain ? rules.chainFunction.name : rules.ensembleFunction.name)(...), which calls its members differently: an unsafe rewrite (--unsafe)"))
+            }
+        }
     }
 
-    // MARK: class -> module function
-
-    mutating func convert(_ plan: ConversionPlan) {
-        let classNode = plan.key.node
-        let analyzer = ClassAnalyzer(file: file, rules: rules)
-        let method = plan.method
-        let nl = newline(of: text)
-        let isAsync = tree[method].kind == .asyncFunctionDef
-        let params = analyzer.parameters(of: method)
-        var pieces: [[Edit.Part]] = []
-        func declaration(_ p: ClassAnalyzer.Parameter) -> Range<Int> {
-            tree[p.node].start..<(p.defaultValue.map { tree[$0].end } ?? tree[p.node].end)
-        }
-        let selfNode = params.first?.node
-        let rest = params.filter { $0.node != selfNode }
-        let posonly = rest.filter { $0.role == .posonlyArg }
-        for p in posonly { pieces.append([.source(declaration(p))]) }
-        if !posonly.isEmpty { pieces.append([.text("/")]) }
-        for p in rest where p.role == .argParam { pieces.append([.source(declaration(p))]) }
-        let regularConfig = plan.config.filter { !$0.isKeywordsCollector }
-        if let vararg = rest.first(where: { $0.role == .vararg }) {
-            pieces.append([.text("*"), .source(declaration(vararg))])
-        } else if rest.contains(where: { $0.role == .kwonlyArg }) || !regularConfig.isEmpty {
-            pieces.append([.text("*")])
-        }
-        for p in rest where p.role == .kwonlyArg { pieces.append([.source(declaration(p))]) }
-        for c in regularConfig {
-            if let decl = c.declaration {
-                pieces.append([.source(decl.lowerBound..<(c.defaultValue?.upperBound ?? decl.upperBound))])
-            } else {
-                var parts: [Edit.Part] = [.text(c.name)]
-                if let a = c.annotation { parts += [.text(": "), .source(a)] }
-                if let d = c.defaultValue { parts += [.text(c.annotation == nil ? "=" : " = "), .source(d)] }
-                pieces.append(parts)
+    /// A use of a converted class follows its new name: the module is the class's stand-in
+    /// everywhere (construction, isinstance, attributes, imports, values).
+    mutating func rename(_ use: ClassUse, _ plan: OperatorPlan) {
+        switch use.kind {
+        case .importAlias(let alias):
+            let token = tree[alias].token
+            if token >= 0 {
+                let t = tree.tokens[Int(token)]
+                edits.append(Edit(t.start..<t.end, text: plan.functionName))
             }
-        }
-        if let kwarg = rest.first(where: { $0.role == .kwarg }) {
-            pieces.append([.text("**"), .source(declaration(kwarg))])
-        } else if let collector = plan.config.first(where: { $0.isKeywordsCollector }), let decl = collector.declaration {
-            pieces.append([.text("**"), .source(decl)])
-        }
-        var parts: [Edit.Part] = [.text("@\(rules.moduleDecorator.name)\(nl)\(isAsync ? "async def" : "def") \(plan.functionName)(")]
-        for (i, piece) in pieces.enumerated() {
-            if i > 0 { parts.append(.text(", ")) }
-            parts += piece
-        }
-        parts.append(.text(")"))
-        if let returns = tree.children(of: method, role: .returns).first {
-            parts += [.text(" -> "), .source(range(returns))]
-        }
-        parts.append(.text(":"))
-
-        // The header's colon: the first ':' at bracket depth 0 after the parameters.
-        let headerSearchStart = tree.children(of: method, role: .returns).first.map { tree[$0].end }
-            ?? (tree.children(of: method, role: .arguments).first.map { tree[$0].end } ?? tree[method].start)
-        var colonEnd = headerSearchStart
-        var depth = 0
-        for t in tree.tokens where t.start >= headerSearchStart && t.kind == .op {
-            let b = text[t.start]
-            if b == 0x28 || b == 0x5B || b == 0x7B { depth += 1 }
-            if b == 0x29 || b == 0x5D || b == 0x7D { depth -= 1 }
-            if b == 0x3A && t.end - t.start == 1 && depth <= 0 { colonEnd = t.end; break }
-        }
-        let methodEnd = tree[method].end
-        let firstBreak = lineEnd(from: colonEnd)
-        let restOfHeaderLine = slice(colonEnd..<min(firstBreak, methodEnd)).trimmingSpaces()
-        let bodyOnHeaderLine = !restOfHeaderLine.isEmpty && !restOfHeaderLine.hasPrefix("#")
-        let methodIndent = indentation(ofLineAt: tree[method].start)
-        if bodyOnHeaderLine {
-            parts.append(.source(colonEnd..<methodEnd))
-        } else {
-            parts.append(.source(colonEnd..<firstBreak))
-            let firstStatement = tree.children(of: method, role: .body).first!
-            var bodyIndent = indentation(ofLineAt: tree[firstStatement].start)
-            if bodyIndent.hasPrefix(methodIndent) { bodyIndent.removeFirst(methodIndent.count) }
-            if let doc = plan.docstring {
-                parts += [.text(nl + bodyIndent), .source(range(doc))]
-            }
-            // Comments inside the rebuilt signature move to the top of the body.
-            let headerComments = tree.tokens.filter { $0.kind == .comment && $0.start > tree[method].start && $0.end <= colonEnd }
-            for c in plan.strayComments + headerComments.map({ $0.start..<$0.end }) { parts += [.text(nl + bodyIndent), .source(c)] }
-            parts.append(.source(firstBreak..<methodEnd))
-            // Dedent the body by the method's indentation, except inside multi-line strings.
-            let lineStarts = file.source.lineTable.lineStarts
-            var lo = 0, hi = lineStarts.count
-            while lo < hi { let mid = (lo + hi) / 2; if lineStarts[mid] <= firstBreak { lo = mid + 1 } else { hi = mid } }
-            let indentBytes = Array(methodIndent.utf8)
-            var stringIndex = 0
-            let strings = tree.tokens.filter { ($0.kind == .string || $0.kind == .fstringMiddle || $0.kind == .fstringStart)
-                && $0.end > firstBreak && $0.start < methodEnd }
-            for k in lo..<lineStarts.count {
-                let start = lineStarts[k]
-                if start >= methodEnd { break }
-                while stringIndex < strings.count && strings[stringIndex].end <= start { stringIndex += 1 }
-                if stringIndex < strings.count && strings[stringIndex].start < start { continue }
-                var n = 0
-                while n < indentBytes.count && start + n < methodEnd && text[start + n] == indentBytes[n] { n += 1 }
-                if n < indentBytes.count {
-                    // A shallower line (blank, comment, continuation): drop its leading blanks only.
-                    n = 0
-                    while n < indentBytes.count && start + n < methodEnd && (text[start + n] == 0x20 || text[start + n] == 0x09) { n += 1 }
+        default:
+            let reference = use.reference
+            if tree[reference].kind == .attribute {
+                let token = tree[reference].token
+                if token >= 0 {
+                    let t = tree.tokens[Int(token)]
+                    edits.append(Edit(t.start..<t.end, text: plan.functionName))
                 }
-                if n > 0 { edits.append(Edit(start..<(start + n), text: "")) }
+            } else if tree[reference].kind == .name {
+                // A local alias (`from m import X as Y`) keeps its name; the class name itself follows.
+                let local = tree.nameText(reference)
+                var isOwnName = local == plan.className
+                if case .importFrom(_, _, let aliased)? = file.bindings[local], aliased { isOwnName = false }
+                if isOwnName { edits.append(Edit(range(reference), text: plan.functionName)) }
             }
         }
-        for read in ClassAnalyzer(file: file, rules: rules).selfReads(in: plan) {
-            let attribute = tree.nameText(read)
-            if let parameter = plan.attributeParameters[attribute] { edits.append(Edit(range(read), text: parameter)) }
-        }
-        edits.append(Edit(tree[classNode].start..<tree[classNode].end, parts))
-        neededTargets.insert(rules.moduleDecorator)
-        if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
     }
 
     /// `__all__ = ["X", ...]` at module level follows the rename (same quotes kept).
@@ -302,7 +233,7 @@ struct FileRewriter {
         let adapterName = rules.adapterFunction.name
         let adapterLast = String(adapterName.split(separator: ".").last ?? "")
         // Already adapted (a second run): `x = migrate_operator_to_module(ClassName)` in the same body.
-        for s in tree.children(of: legacy.parent, role: .body) where tree[s].kind == .assign {
+        for (role, s) in tree.roledChildren(of: legacy.parent) where [.body, .orelse, .finalbody].contains(role) && tree[s].kind == .assign {
             guard let value = tree.children(of: s, role: .value).first, tree[value].kind == .call,
                   let fn = tree.children(of: value, role: .function).first,
                   [PythonNodeKind.name, .attribute].contains(tree[fn].kind), tree.nameText(fn) == adapterLast else { continue }
@@ -316,84 +247,6 @@ struct FileRewriter {
         if legacy.isTopLevel { prefix += nl }
         edits.append(Edit(end..<end, text: "\(prefix)\(indent)\(adapted.variableName) = \(adapterName)(\(className))\(end == text.count && prefix.isEmpty ? nl : "")"))
         neededTargets.insert(rules.adapterFunction)
-    }
-
-    // MARK: construction sites and references
-
-    mutating func rewriteUse(_ use: ClassUse, _ plan: ConversionPlan) {
-        let renamed = plan.functionName != plan.className
-        switch use.kind {
-        case .importAlias(let alias):
-            if renamed, let token = Optional(tree[alias].token), token >= 0 {
-                let t = tree.tokens[Int(token)]
-                edits.append(Edit(t.start..<t.end, text: plan.functionName))
-            }
-        case .construct(let call):
-            let reference = use.reference
-            var functionText: [Edit.Part]
-            if tree[reference].kind == .attribute, let value = tree.children(of: reference, role: .value).first {
-                functionText = [.source(range(value)), .text("." + plan.functionName)]
-            } else {
-                let local = tree.nameText(reference)
-                // A local alias (`from m import X as Y`) keeps its name; the class name itself follows the rename.
-                let isOwnName: Bool
-                switch file.bindings[local] {
-                case .classDef?: isOwnName = true
-                case .importFrom(_, _, let aliased)?: isOwnName = !aliased
-                default: isOwnName = false
-                }
-                functionText = [.text(isOwnName ? plan.functionName : local)]
-            }
-            var configuration: [[Edit.Part]] = []
-            var positionalIndex = 0
-            for (role, arg) in tree.roledChildren(of: call) {
-                if role == .arg {
-                    let name = plan.positionalInitParameters[positionalIndex]
-                    positionalIndex += 1
-                    configuration.append([.text(name + "="), .source(range(arg))])
-                } else if role == .keyword {
-                    configuration.append([.source(range(arg))])
-                }
-            }
-            // X(...)(...) used once right away: call the function directly.
-            if let outer = directCall(around: call) {
-                var parts = functionText + [.text("(")]
-                var first = true
-                for (role, arg) in tree.roledChildren(of: outer) where role == .arg || role == .keyword {
-                    if !first { parts.append(.text(", ")) }
-                    parts.append(.source(range(arg)))
-                    first = false
-                }
-                for c in configuration {
-                    if !first { parts.append(.text(", ")) }
-                    parts += c
-                    first = false
-                }
-                parts.append(.text(")"))
-                edits.append(Edit(range(outer), parts))
-                return
-            }
-            if configuration.isEmpty {
-                edits.append(Edit(range(call), functionText))
-            } else {
-                var parts: [Edit.Part] = [.text("functools.partial(")] + functionText
-                for c in configuration { parts.append(.text(", ")); parts += c }
-                parts.append(.text(")"))
-                edits.append(Edit(range(call), parts))
-                needsFunctools = true
-            }
-        default:
-            break
-        }
-    }
-
-    func directCall(around call: PythonNodeID) -> PythonNodeID? {
-        // The parent of a call is not stored; find a Call whose function is exactly this node.
-        let start = tree[call].start
-        for (i, n) in tree.nodes.enumerated() where n.kind == .call && n.start == start && PythonNodeID(i) != call {
-            if tree.children(of: PythonNodeID(i), role: .function).first == call { return PythonNodeID(i) }
-        }
-        return nil
     }
 
     mutating func rewriteComposition(_ composition: CompositionCall) {

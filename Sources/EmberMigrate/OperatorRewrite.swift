@@ -1,0 +1,213 @@
+import EmberPython
+
+extension FileRewriter {
+    /// The bytes after `offset` up to and including the line break that ends its line.
+    func lineBreakEnd(from offset: Int) -> Int {
+        var end = lineEnd(from: offset)
+        if end < text.count { end += (text[end] == 0x0D && end + 1 < text.count && text[end + 1] == 0x0A) ? 2 : 1 }
+        return end
+    }
+
+    /// The comment token on the line that ends at `lineEnd`, if any.
+    func trailingComment(before lineEnd: Int, after start: Int) -> Range<Int>? {
+        tree.tokens.last { $0.kind == .comment && $0.start >= start && $0.end <= lineEnd }.map { $0.start..<$0.end }
+    }
+
+    /// First token starting at or after `offset`.
+    func tokenIndex(atOrAfter offset: Int) -> Int? {
+        var lo = 0, hi = tree.tokens.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if tree.tokens[mid].start < offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < tree.tokens.count ? lo : nil
+    }
+
+    /// The `:` ending a compound statement's header, searched from `offset` at bracket depth 0.
+    func headerColonEnd(from offset: Int) -> Int {
+        var depth = 0
+        var k = tokenIndex(atOrAfter: offset) ?? tree.tokens.count
+        while k < tree.tokens.count {
+            let t = tree.tokens[k]
+            if t.kind == .op {
+                let b = text[t.start]
+                if b == 0x28 || b == 0x5B || b == 0x7B { depth += 1 }
+                if b == 0x29 || b == 0x5D || b == 0x7D { depth -= 1 }
+                if b == 0x3A && t.end - t.start == 1 && depth <= 0 { return t.end }
+            }
+            k += 1
+        }
+        return offset
+    }
+
+    /// Edits that remove `extra` indentation after `keep` on every line starting in
+    /// `range`, except lines inside multi-line strings and lines indented less.
+    mutating func dedent(_ range: Range<Int>, keep: String, extra: String) {
+        guard !extra.isEmpty else { return }
+        let lineStarts = file.source.lineTable.lineStarts
+        let keepBytes = Array(keep.utf8), extraBytes = Array(extra.utf8)
+        let strings = tree.tokens.filter { ($0.kind == .string || $0.kind == .fstringMiddle) && $0.end > range.lowerBound && $0.start < range.upperBound }
+        var s = 0
+        for start in lineStarts where start >= range.lowerBound && start < range.upperBound {
+            while s < strings.count && strings[s].end <= start { s += 1 }
+            if s < strings.count && strings[s].start < start { continue }
+            let full = keepBytes + extraBytes
+            guard start + full.count <= text.count, Array(text[start..<(start + full.count)]) == full else { continue }
+            edits.append(Edit((start + keepBytes.count)..<(start + full.count), text: ""))
+        }
+    }
+
+    /// Rewrites a legacy operator class as a module factory (see `OperatorPlan`).
+    mutating func convertOperator(_ plan: OperatorPlan) {
+        let classNode = plan.key.node
+        let nl = newline(of: text)
+        let classStart = tree[classNode].start
+        let classEnd = lineEnd(from: tree[classNode].end)
+        let outerIndent = indentation(ofLineAt: classStart)
+        let body = tree.children(of: classNode, role: .body)
+        let bodyIndent = indentation(ofLineAt: tree[body[0]].start)
+        let lastBase = tree.children(of: classNode, role: .base).last.map { tree[$0].end } ?? classStart
+        let colonEnd = headerColonEnd(from: lastBase)
+        let decorator = rules.moduleDecorator.name
+
+        // Holes in the class text: (range, replacement parts), in order.
+        var holes: [(range: Range<Int>, parts: [Edit.Part])] = []
+        func deleteLines(of node: PythonNodeID, keepComment: Bool = true) {
+            let start = lineStart(of: tree[node].start)
+            let end = lineBreakEnd(from: tree[node].end)
+            var parts: [Edit.Part] = []
+            if keepComment, let comment = trailingComment(before: lineEnd(from: tree[node].end), after: tree[node].end) {
+                parts = [.text(indentation(ofLineAt: tree[node].start)), .source(comment), .text(nl)]
+            }
+            holes.append((start..<end, parts))
+        }
+        for a in plan.classAttributes { deleteLines(of: a.statement) }
+        for d in plan.declarations where !plan.instanceAttributes.contains(d.name) { deleteLines(of: d.statement) }
+        for m in plan.methods { for d in m.decorators { deleteLines(of: d) } }
+
+        // The header: `@module.operator("Name", attr=value, ...)` and `def name(<__init__ parameters>):`.
+        var header: [Edit.Part] = [.text("@\(decorator).operator(\"\(plan.className)\"")]
+        for a in plan.classAttributes {
+            header += [.text(", \(a.name)="), .source(tree[a.value].start..<tree[a.value].end)]
+        }
+        header.append(.text(")\(nl)\(outerIndent)def \(plan.functionName)("))
+        var initBody: Range<Int>? = nil
+        if let initNode = plan.initMethod {
+            let params = ClassAnalyzer(file: file, rules: rules).parameters(of: initNode)
+            let open = tokenIndex(atOrAfter: tree[params[0].node].start)!
+            var k = open
+            // After self: skip its comma, if any.
+            while k < tree.tokens.count && tree.tokens[k].start < tree[params[0].node].end { k += 1 }
+            if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C { k += 1 }
+            while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
+            let paramsStart = tree.tokens[k].start
+            // The closing parenthesis of the parameter list.
+            var depth = 1
+            var close = open
+            var j = open
+            while j > 0 && !(tree.tokens[j].kind == .op && text[tree.tokens[j].start] == 0x28) { j -= 1 }
+            j += 1
+            while j < tree.tokens.count {
+                let t = tree.tokens[j]
+                if t.kind == .op {
+                    let b = text[t.start]
+                    if b == 0x28 || b == 0x5B || b == 0x7B { depth += 1 }
+                    if b == 0x29 || b == 0x5D || b == 0x7D { depth -= 1; if depth == 0 { close = j; break } }
+                }
+                j += 1
+            }
+            let closeStart = tree.tokens[close].start
+            if paramsStart < closeStart { header.append(.source(paramsStart..<closeStart)) }
+            let initColon = headerColonEnd(from: tree.tokens[close].end)
+            let headerEnd = lineBreakEnd(from: initColon)
+            var removed: [Edit.Part] = []
+            if let comment = trailingComment(before: lineEnd(from: initColon), after: initColon) {
+                removed = [.text(bodyIndent), .source(comment), .text(nl)]
+            }
+            let initLineStart = lineStart(of: tree[initNode].start)
+            let initIndent = indentation(ofLineAt: tree[initNode].start)
+            let firstStatement = tree.children(of: initNode, role: .body)[0]
+            let innerIndent = indentation(ofLineAt: tree[firstStatement].start)
+            let extra = innerIndent.hasPrefix(initIndent) ? String(innerIndent.dropFirst(initIndent.count)) : ""
+            // Parameter lines and body lines lose one level of indentation.
+            dedent(paramsStart..<closeStart, keep: initIndent, extra: extra)
+            let bodyEnd = lineEnd(from: tree[initNode].end)
+            dedent(headerEnd..<bodyEnd, keep: initIndent, extra: extra)
+            for s in plan.redundantStores.union(plan.superInits) { deleteEdit(lines: s) }
+            if plan.initBodyLast {
+                holes.append((initLineStart..<lineBreakEnd(from: tree[initNode].end), []))
+                initBody = headerEnd..<bodyEnd
+            } else {
+                holes.append((initLineStart..<headerEnd, removed))
+            }
+            for store in plan.setattrStores {
+                edits.append(Edit(tree[store.call].start..<tree[store.call].end,
+                                  [.text("\(store.name) = "), .source(tree[store.value].start..<tree[store.value].end)]))
+            }
+        }
+        header.append(.text("):"))
+
+        // Methods lose their instance parameter; `self.x` becomes x, a method name, or `name.x`.
+        for m in plan.methods where !m.isStatic {
+            guard let selfNode = m.selfParameter else { continue }
+            var k = tokenIndex(atOrAfter: tree[selfNode].end) ?? tree.tokens.count
+            var end = tree[selfNode].end
+            if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C {
+                k += 1
+                while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
+                end = k < tree.tokens.count ? tree.tokens[k].start : end
+                // `(self, )`: the closing parenthesis stays.
+            }
+            edits.append(Edit(tree[selfNode].start..<end, text: ""))
+            if let names = plan.nonlocals[m.node] {
+                let statements = tree.children(of: m.node, role: .body)
+                let first = statements.first { !ClassAnalyzer(file: file, rules: rules).isDocstring($0) } ?? statements[0]
+                let at = lineStart(of: tree[first].start)
+                edits.append(Edit(at..<at, text: "\(indentation(ofLineAt: tree[first].start))nonlocal \(names.joined(separator: ", "))\(nl)"))
+            }
+        }
+        let methodNames = Set(plan.methods.map(\.name))
+        for a in plan.accesses {
+            let replacement: String
+            if plan.instanceAttributes.contains(a.attribute) || methodNames.contains(a.attribute) {
+                replacement = a.attribute
+            } else {
+                replacement = "\(plan.functionName).\(a.attribute)"
+            }
+            edits.append(Edit(tree[a.node].start..<tree[a.node].end, text: replacement))
+        }
+
+        // The class text with its holes, the moved __init__ body, and the return.
+        var parts: [Edit.Part] = header
+        var cursor = colonEnd
+        for hole in holes.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            if hole.range.lowerBound > cursor { parts.append(.source(cursor..<hole.range.lowerBound)) }
+            parts += hole.parts
+            cursor = max(cursor, hole.range.upperBound)
+        }
+        if cursor < classEnd { parts.append(.source(cursor..<classEnd)) }
+        if let initBody {
+            parts += [.text(nl), .source(initBody)]
+        }
+        let forwardName = tree.nameText(plan.forward)
+        var returned = forwardName
+        if !plan.exposedState.isEmpty {
+            returned = "\(decorator).state(\(forwardName), " + plan.exposedState.map { "\($0)=\($0)" }.joined(separator: ", ") + ")"
+        }
+        parts.append(.text("\(nl)\(bodyIndent)return \(returned)"))
+        edits.append(Edit(classStart..<classEnd, parts))
+        neededTargets.insert(rules.moduleDecorator)
+        if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
+    }
+
+    /// Deletes the lines of a statement inside copied text (a nested edit).
+    mutating func deleteEdit(lines node: PythonNodeID) {
+        let start = lineStart(of: tree[node].start)
+        let end = lineBreakEnd(from: tree[node].end)
+        var replacement = ""
+        if let comment = trailingComment(before: lineEnd(from: tree[node].end), after: tree[node].end) {
+            replacement = indentation(ofLineAt: tree[node].start) + String(decoding: text[comment], as: UTF8.self) + newline(of: text)
+        }
+        edits.append(Edit(start..<end, text: replacement))
+    }
+}
