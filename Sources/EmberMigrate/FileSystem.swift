@@ -10,6 +10,21 @@ public enum MigrationFiles {
     /// `.py` files under `paths` (files given directly are taken as they are), sorted;
     /// hidden folders and `__pycache__` are skipped. Throws for a path that does not exist.
     public static func collect(_ paths: [String]) throws(InputError) -> [String] {
+        try collectWithLeftovers(paths).files
+    }
+
+    /// `.NAME.ember-migrate-XXXXXX`: the temporary file of a `--write` that was interrupted
+    /// before its rename.
+    public static func isLeftoverTemporary(_ name: String) -> Bool {
+        let marker = ".ember-migrate-"
+        guard name.hasPrefix("."), let range = name.range(of: marker, options: .backwards) else { return false }
+        let suffix = name[range.upperBound...]
+        return suffix.count == 6 && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && name.distance(from: name.startIndex, to: range.lowerBound) > 1
+    }
+
+    /// The `.py` files under `paths` and the leftover temporary files of interrupted writes.
+    public static func collectWithLeftovers(_ paths: [String]) throws(InputError) -> (files: [String], leftovers: [String]) {
+        var leftovers: [String] = []
         var out: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -18,16 +33,20 @@ public enum MigrationFiles {
             }
             if !isDirectory.boolValue { out.append(path); continue }
             var found: [String] = []
-            walk(path, into: &found)
+            walk(path, into: &found, leftovers: &leftovers)
             out += found.sorted()
         }
         var seen: Set<String> = []
-        return out.filter { seen.insert($0).inserted }
+        return (out.filter { seen.insert($0).inserted }, leftovers.sorted())
     }
 
-    private static func walk(_ folder: String, into out: inout [String]) {
+    private static func walk(_ folder: String, into out: inout [String], leftovers: inout [String]) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in entries {
+            if isLeftoverTemporary(name) {
+                leftovers.append(folder.hasSuffix("/") ? folder + name : folder + "/" + name)
+                continue
+            }
             if name.hasPrefix(".") || name == "__pycache__" { continue }
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
             // lstat: a symlinked folder is not followed (a link to a parent would loop).
@@ -35,7 +54,7 @@ public enum MigrationFiles {
             guard lstat(path, &st) == 0 else { continue }
             let type = st.st_mode & S_IFMT
             if type == S_IFDIR {
-                walk(path, into: &out)
+                walk(path, into: &out, leftovers: &leftovers)
             } else if name.hasSuffix(".py") {
                 if type == S_IFLNK {
                     var target = stat()
@@ -94,6 +113,29 @@ public enum MigrationFiles {
             }
             return file
         }
+    }
+
+    /// The project's other `.py` files: those under the project root (the nearest folder
+    /// above the first path holding pyproject.toml, setup.py, setup.cfg or .git) that the run
+    /// does not cover. nil when there is no such root.
+    public static func projectFilesOutside(run: [String], paths: [String]) -> [String]? {
+        guard let first = paths.first else { return nil }
+        var folder = URL(fileURLWithPath: first).standardizedFileURL
+        if !folder.hasDirectoryPath && !((try? folder.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory ?? false) { folder.deleteLastPathComponent() }
+        var root: URL? = nil
+        var candidate = folder
+        while true {
+            if ["pyproject.toml", "setup.py", "setup.cfg", ".git"].contains(where: { FileManager.default.fileExists(atPath: candidate.appendingPathComponent($0).path) }) {
+                root = candidate
+                break
+            }
+            let parent = candidate.deletingLastPathComponent()
+            if parent.path == candidate.path { break }
+            candidate = parent
+        }
+        guard let root, let all = try? collect([root.path]) else { return nil }
+        let covered = Set(run.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        return all.filter { !covered.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }
     }
 
     public static func read(_ path: String) -> Result<[UInt8], InputError> {

@@ -76,6 +76,8 @@ public struct ClassRecord: Sendable, Hashable, Comparable {
     public var path: String
     public var line: Int
     public var className: String
+    /// The module that defines it (dotted; empty when the file is not in a package layout).
+    public var module: String = ""
     public var outcome: Outcome
     /// "safe" for every conversion applied by default; "unsafe" only with --unsafe.
     public var safety: String?
@@ -252,7 +254,8 @@ public enum Migration {
                 outcomes[i] = FileOutcome(path: inputs[i].path, status: .skipped, original: original)
             }
         }
-        let firstResolver = Resolver(files: files, rules: rules)
+        let aliasPrefixes = Array(Set(inputs.flatMap(\.aliasPrefixes)))
+        let firstResolver = Resolver(files: files, rules: rules, aliasPrefixes: aliasPrefixes)
         let inputOfFile = inputIndexOfFile
 
         let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
@@ -278,7 +281,7 @@ public enum Migration {
                 relevant[i] = file.reparsed()
             }
         }
-        let resolver = Resolver(files: (0..<files.count).map { relevant[$0] ?? firstResolver.files[$0] }, rules: rules)
+        let resolver = Resolver(files: (0..<files.count).map { relevant[$0] ?? firstResolver.files[$0] }, rules: rules, aliasPrefixes: aliasPrefixes)
         mark("relevant files parsed again")
         let scans = Slots<FileScan>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
@@ -478,7 +481,8 @@ public enum Migration {
             } else if let plan = candidate.plan {
                 decisions.plans[legacy.key] = plan
                 decisions.anyConverted = true
-                records.append(ClassRecord(path: file.path, line: line, className: className, outcome: .converted, safety: "safe", function: plan.functionName))
+                records.append(ClassRecord(path: file.path, line: line, className: className, module: legacy.inModuleScope ? file.moduleName : "",
+                                           outcome: .converted, safety: "safe", function: plan.functionName))
                 report.append(ReportLine(path: file.path, line: line, kind: .converted,
                                          message: "converted class \(className) to module \(plan.functionName)"))
                 if plan.functionName != className && !className.hasPrefix("_") && legacy.inModuleScope {
@@ -623,6 +627,34 @@ public enum Migration {
     static func describe(_ d: PythonDiagnostic, _ source: PythonSource) -> String {
         let (line, column) = source.lineTable.location(of: min(d.offset, source.text.count))
         return "line \(line), column \(column + 1): \(d.message)"
+    }
+
+    /// Files outside the run (elsewhere in the project) that import a class the run renamed:
+    /// they must follow (for `--plan`).
+    public static func outsideImporters(of result: MigrationResult, files: [InputFile]) -> [ReportLine] {
+        var renamed: [QualifiedName: String] = [:]
+        for c in result.classes where c.outcome == .converted && !c.module.isEmpty {
+            if let f = c.function, f != c.className { renamed[QualifiedName(module: c.module, name: c.className)] = f }
+        }
+        guard !renamed.isEmpty else { return [] }
+        var out: [ReportLine] = []
+        for input in files {
+            guard let bytes = try? (input.diskPath.map { MigrationFiles.read($0) } ?? input.bytes).get(),
+                  let source = try? PythonSource(bytes: bytes) else { continue }
+            let tree = PythonParser.parse(source)
+            let file = IndexedFile(path: input.path, moduleName: input.moduleName, isPackageInit: input.isPackageInit, source: source, tree: tree)
+            for (i, n) in tree.nodes.enumerated() where n.kind == .importFrom {
+                let module = file.absoluteModule(ofImportFrom: PythonNodeID(i))
+                for alias in tree.children(of: PythonNodeID(i)) {
+                    let name = tree.identifier(of: alias) ?? ""
+                    if let new = renamed[QualifiedName(module: module, name: name)] {
+                        out.append(ReportLine(path: input.path, line: source.lineTable.location(of: n.start).line, kind: .legacyReference,
+                                              message: "outside the run: imports \(module).\(name), now \(new)"))
+                    }
+                }
+            }
+        }
+        return out.sorted()
     }
 
     /// Legacy modules in the run and every import of a legacy module (for `--plan`).

@@ -1,8 +1,20 @@
 import EmberUtils
 import Foundation
 
-/// The compatibility adapter module (`--emit-adapter`), compiled from rules/migrate/adapter.py.
+/// The compatibility adapter module, compiled from rules/migrate/adapter.py.
 public let migrationAdapterModule: String = DefaultMigrationRules.adapterModule
+
+/// The Python module runtime (`--emit-runtime`), compiled from python/ember_runtime.py, with
+/// its one configuration line set from the rules (where the legacy exceptions live).
+public func runtimeModuleText(rules: MigrationRules) -> String {
+    let modules = rules.legacyExceptionModules.map { "\"\($0)\"" }
+    let line = "LEGACY_EXCEPTION_MODULES = (" + modules.joined(separator: ", ") + (modules.count == 1 ? ",)" : ")")
+    var out: [Substring] = []
+    for l in DefaultMigrationRules.runtimeModule.split(separator: "\n", omittingEmptySubsequences: false) {
+        out.append(l.hasPrefix("LEGACY_EXCEPTION_MODULES = ") ? Substring(line) : l)
+    }
+    return out.joined(separator: "\n")
+}
 
 /// Renders a run for the terminal or as JSON, and picks the exit code.
 public struct MigrationOutput: Sendable {

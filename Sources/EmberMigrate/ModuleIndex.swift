@@ -303,11 +303,16 @@ struct Resolver: Sendable {
     /// names the run's `ember.x`), when what follows the prefix is a run module or a
     /// legacy module.
     func canonical(_ module: String) -> String {
-        guard !aliasPrefixes.isEmpty else { return module }
         for prefix in aliasPrefixes where module.hasPrefix(prefix + ".") {
             let rest = String(module.dropFirst(prefix.count + 1))
             let top = String(rest.split(separator: ".").first ?? "")
             if topLevelPackages.contains(top) || rules.isLegacyModule(rest) { return rest }
+        }
+        // A folder in front of the legacy package when the package itself is not in the run
+        // (`src.ember.core...` seen from `tests/` alone).
+        if moduleIndex[module] == nil, let dot = module.firstIndex(of: "."), !topLevelPackages.contains(String(module[..<dot])) {
+            let rest = String(module[module.index(after: dot)...])
+            if rules.isLegacyModule(rest) || symbolModules.contains(rest) { return rest }
         }
         return module
     }

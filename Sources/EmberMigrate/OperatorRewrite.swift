@@ -57,6 +57,41 @@ extension FileRewriter {
         }
     }
 
+    /// A method's parameter list after its first parameter (`self`): where the rest starts
+    /// and the token index of the closing parenthesis.
+    func parametersAfterFirst(of method: PythonNodeID) -> (start: Int, close: Int) {
+        let params = ClassAnalyzer(file: file, rules: rules).parameters(of: method)
+        var open = tokenIndex(atOrAfter: tree[method].start)!
+        while !(tree.tokens[open].kind == .op && text[tree.tokens[open].start] == 0x28) { open += 1 }
+        var k = open + 1
+        if let first = params.first {
+            while k < tree.tokens.count && tree.tokens[k].start < tree[first.node].end { k += 1 }
+            if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C { k += 1 }
+        }
+        while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
+        var depth = 1
+        var j = open + 1
+        while j < tree.tokens.count {
+            let t = tree.tokens[j]
+            if t.kind == .op {
+                let b = text[t.start]
+                if b == 0x28 || b == 0x5B || b == 0x7B { depth += 1 }
+                if b == 0x29 || b == 0x5D || b == 0x7D { depth -= 1; if depth == 0 { break } }
+            }
+            j += 1
+        }
+        return (min(tree.tokens[k].start, tree.tokens[j].start), j)
+    }
+
+    /// The plan fits the short form: the function is `forward` itself (no `__init__`, no
+    /// other methods, no state).
+    func isForwardForm(_ plan: OperatorPlan) -> Bool {
+        let classAttributes = Set(plan.classAttributes.map(\.name))
+        return plan.initMethod == nil && plan.methods.count == 1 && plan.nonlocals.isEmpty && plan.exposedState.isEmpty
+            && plan.accesses.allSatisfy { classAttributes.contains($0.attribute) }
+            && ClassAnalyzer(file: file, rules: rules).parameters(of: plan.forward).contains { tree.nameText($0.node) == "inputs" }
+    }
+
     /// Rewrites a legacy operator class as a module factory (see `OperatorPlan`).
     mutating func convertOperator(_ plan: OperatorPlan) {
         let classNode = plan.key.node
@@ -92,30 +127,40 @@ extension FileRewriter {
         }
         header.append(.text(")\(nl)\(outerIndent)def \(plan.functionName)("))
         var initBody: Range<Int>? = nil
-        if let initNode = plan.initMethod {
-            let params = ClassAnalyzer(file: file, rules: rules).parameters(of: initNode)
-            let open = tokenIndex(atOrAfter: tree[params[0].node].start)!
-            var k = open
-            // After self: skip its comma, if any.
-            while k < tree.tokens.count && tree.tokens[k].start < tree[params[0].node].end { k += 1 }
-            if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C { k += 1 }
-            while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
-            let paramsStart = tree.tokens[k].start
-            // The closing parenthesis of the parameter list.
-            var depth = 1
-            var close = open
-            var j = open
-            while j > 0 && !(tree.tokens[j].kind == .op && text[tree.tokens[j].start] == 0x28) { j -= 1 }
-            j += 1
-            while j < tree.tokens.count {
-                let t = tree.tokens[j]
-                if t.kind == .op {
-                    let b = text[t.start]
-                    if b == 0x28 || b == 0x5B || b == 0x7B { depth += 1 }
-                    if b == 0x29 || b == 0x5D || b == 0x7D { depth -= 1; if depth == 0 { close = j; break } }
-                }
-                j += 1
+        let forwardForm = isForwardForm(plan)
+        if forwardForm {
+            // `def name(<forward's parameters>) -> R:`, then forward's body one level out.
+            let forward = plan.forward
+            let (paramsStart, close) = parametersAfterFirst(of: forward)
+            let colon = headerColonEnd(from: tree.tokens[close].end)
+            if tree[forward].kind == .asyncFunctionDef { header[header.count - 1] = .text(")\(nl)\(outerIndent)async def \(plan.functionName)(") }
+            header.append(.source(paramsStart..<colon))
+            let forwardIndent = indentation(ofLineAt: tree[forward].start)
+            let firstStatement = tree.children(of: forward, role: .body)[0]
+            let innerIndent = indentation(ofLineAt: tree[firstStatement].start)
+            let extra = innerIndent.hasPrefix(forwardIndent) ? String(innerIndent.dropFirst(forwardIndent.count)) : ""
+            dedent(paramsStart..<colon, keep: forwardIndent, extra: extra)
+            if line(of: tree[firstStatement].start) != line(of: tree[forward].start) {
+                dedent(colon..<classEnd, keep: forwardIndent, extra: extra)
             }
+            // The forward header goes with the blank lines above it; a comment after it stays.
+            var start = lineStart(of: tree[forward].start)
+            while start > colonEnd {
+                let previous = lineStart(of: start - 1)
+                guard previous >= colonEnd, text[previous..<start].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0C }) else { break }
+                start = previous
+            }
+            if line(of: tree[firstStatement].start) != line(of: tree[forward].start) {
+                var replacement: [Edit.Part] = []
+                if let comment = trailingComment(before: lineEnd(from: colon), after: colon) {
+                    replacement = [.text(bodyIndent), .source(comment), .text(nl)]
+                }
+                holes.append((start..<lineBreakEnd(from: colon), replacement))
+            } else {
+                holes.append((start..<colon, []))
+            }
+        } else if let initNode = plan.initMethod {
+            let (paramsStart, close) = parametersAfterFirst(of: initNode)
             let closeStart = tree.tokens[close].start
             if paramsStart < closeStart { header.append(.source(paramsStart..<closeStart)) }
             let initColon = headerColonEnd(from: tree.tokens[close].end)
@@ -145,7 +190,7 @@ extension FileRewriter {
                                   [.text("\(store.name) = "), .source(tree[store.value].start..<tree[store.value].end)]))
             }
         }
-        header.append(.text("):"))
+        if !forwardForm { header.append(.text("):")) }
 
         // Methods lose their instance parameter; `self.x` becomes x, a method name, or `name.x`.
         for m in plan.methods where !m.isStatic {
@@ -189,6 +234,12 @@ extension FileRewriter {
         if let initBody {
             parts += [.text(nl), .source(initBody)]
         }
+        if forwardForm {
+            edits.append(Edit(classStart..<classEnd, parts))
+            neededTargets.insert(rules.moduleDecorator)
+            if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
+            return
+        }
         let forwardName = tree.nameText(plan.forward)
         var returned = forwardName
         if !plan.exposedState.isEmpty {
@@ -199,6 +250,8 @@ extension FileRewriter {
         neededTargets.insert(rules.moduleDecorator)
         if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
     }
+
+    func line(of offset: Int) -> Int { file.source.lineTable.location(of: offset).line }
 
     /// Deletes the lines of a statement inside copied text (a nested edit).
     mutating func deleteEdit(lines node: PythonNodeID) {

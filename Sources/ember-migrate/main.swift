@@ -48,7 +48,13 @@ struct EmberMigrateCommand: ParsableCommand {
     @Option(help: "Module function names: keep (class name) or snake (snake_case).")
     var naming: String = "snake"
 
-    @Option(help: "Write the compatibility adapter module (migrate_operator_to_module) to this path.")
+    @Flag(help: "Also apply rewrites that may change behaviour (legacy composition classes to runtime calls).")
+    var unsafe = false
+
+    @Option(help: "Write the Python module runtime that migrated code imports (ember_runtime) to this path.")
+    var emitRuntime: String?
+
+    @Option(help: ArgumentHelp("Same as --emit-runtime (the runtime includes migrate_operator_to_module).", visibility: .hidden))
     var emitAdapter: String?
 
     @Option(help: "Worker threads (default: all cores).")
@@ -80,19 +86,34 @@ struct EmberMigrateCommand: ParsableCommand {
             }
             do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
         }
-        if let emitAdapter {
-            do { try MigrationFiles.writeAtomically(Array(migrationAdapterModule.utf8), to: emitAdapter) } catch { return fail(error.message) }
-            if paths.isEmpty { return MigrateExitCode.success.rawValue }
+        options.unsafe = unsafe
+        for target in [emitRuntime, emitAdapter].compactMap({ $0 }) {
+            do { try MigrationFiles.writeAtomically(Array(runtimeModuleText(rules: options.rules).utf8), to: target) } catch { return fail(error.message) }
         }
+        if paths.isEmpty && (emitRuntime != nil || emitAdapter != nil) { return MigrateExitCode.success.rawValue }
         guard !paths.isEmpty else { return fail("give at least one file or folder (see --help)") }
         let files: [String]
-        do { files = try MigrationFiles.collect(paths) } catch { return fail(error.message) }
+        let leftovers: [String]
+        do { (files, leftovers) = try MigrationFiles.collectWithLeftovers(paths) } catch { return fail(error.message) }
+        // Temporary files of an interrupted --write: a write run removes them, others say so.
+        for leftover in leftovers {
+            if mode == .write {
+                if unlink(leftover) == 0 {
+                    FileHandle.standardError.write(Data("removed \(leftover): the temporary file of an interrupted --write\n".utf8))
+                }
+            } else {
+                FileHandle.standardError.write(Data("note: \(leftover) is the temporary file of an interrupted --write; the next --write removes it\n".utf8))
+            }
+        }
         let loadStart = Date()
-        let inputs = MigrationFiles.load(files)
+        let inputs = MigrationFiles.load(files, roots: paths)
         if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
             FileHandle.standardError.write(Data("profile: collected and read \(files.count) files in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n".utf8))
         }
-        let result = Migration.run(inputs, options: options)
+        var result = Migration.run(inputs, options: options)
+        if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
+            result.plan += Migration.outsideImporters(of: result, files: MigrationFiles.load(outside, roots: paths))
+        }
         var writeFailures: [String] = []
         if mode == .write {
             for file in result.files where file.status == .changed {
