@@ -29,6 +29,9 @@ struct ClassUse: Sendable {
     var enclosingLocals: Set<String> = []
     /// `X.attribute` for an attribute access.
     var attribute: String? = nil
+    /// Class statements the use sits in (innermost last): their methods become nested
+    /// functions of a factory whose names could capture the new name.
+    var enclosingClasses: [PythonNodeID] = []
 }
 
 /// A class whose base resolves to a legacy operator.
@@ -316,15 +319,18 @@ struct FileScanner {
         if isStorePosition(parents, tree) { return }
         let parent = parents.last
         // isinstance(x, K) / issubclass(x, (K, L))
+        /// The class is (in) the second argument of isinstance/issubclass.
         func inTypeCheck() -> Bool {
             var k = parents.count - 1
+            var child = id
             while k >= 0 {
                 let (p, role) = parents[k]
-                if tree[p].kind == .tuple { k -= 1; continue }
+                if tree[p].kind == .tuple { child = p; k -= 1; continue }
                 guard tree[p].kind == .call, role == .arg, let fn = tree.children(of: p, role: .function).first,
                       tree[fn].kind == .name else { return false }
                 let fname = tree.nameText(fn)
-                return fname == "isinstance" || fname == "issubclass"
+                let args = tree.children(of: p, role: .arg)
+                return (fname == "isinstance" || fname == "issubclass") && args.count == 2 && args[1] == child
             }
             return false
         }
@@ -338,7 +344,9 @@ struct FileScanner {
             if inTypeCheck() { scan.operatorTypeChecks.append(id) }
         case .legacy(let symbol, _):
             if let (p, role) = parent, tree[p].kind == .call, role == .function {
-                scan.compositionCalls.append(CompositionCall(call: p, symbol: symbol, enclosingLocals: enclosingLocals()))
+                if !scan.compositionCalls.contains(where: { $0.call == p }) {
+                    scan.compositionCalls.append(CompositionCall(call: p, symbol: symbol, enclosingLocals: enclosingLocals()))
+                }
             }
         case .runClass(let f, let c):
             let key = ClassKey(file: f, node: c)
@@ -362,7 +370,8 @@ struct FileScanner {
                 }
             }
             scan.classUses[key, default: []].append(ClassUse(kind: kind, file: file, reference: id, offset: tree[id].start,
-                                                             enclosingLocals: enclosingLocals(), attribute: attribute))
+                                                             enclosingLocals: enclosingLocals(), attribute: attribute,
+                                                             enclosingClasses: scopes.filter(\.isClass).map(\.node)))
         case .module:
             break
         }

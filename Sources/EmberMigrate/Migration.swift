@@ -357,6 +357,17 @@ public enum Migration {
         return nil
     }
 
+    /// Python's keywords: a snake-case name that is one gets a trailing underscore (`pass_`).
+    static let pythonKeywords: Set<String> = ["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+        "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield"]
+
+    /// The module's snake-case name for a class (`SummaryOperator` -> `summary_operator`).
+    static func functionNameFor(_ className: String) -> String {
+        let name = snakeCase(className)
+        return pythonKeywords.contains(name) ? name + "_" : name
+    }
+
     static func decide(resolver: Resolver, scans: [FileScan], options: MigrationOptions,
                        report: inout [ReportLine], records: inout [ClassRecord]) -> RunDecisions {
         let rules = options.rules
@@ -382,6 +393,12 @@ public enum Migration {
             var plan: OperatorPlan?
             var refusal: Refusal?
             var keep: (KeepReason, String)?
+            /// A subclass that only adds a docstring or class attributes: it stays a class
+            /// statement over its converted base (the runtime's classes can be subclassed).
+            var subclassOf: ClassKey?
+            var subclassConverted = false
+            /// Class attributes a plain subclass sets.
+            var overrides: Set<String> = []
         }
         var candidates: [Candidate] = []
         for (f, scan) in scans.enumerated() {
@@ -401,9 +418,15 @@ public enum Migration {
                     candidates.append(candidate)
                     continue
                 }
-                let functionName = options.naming == .snake ? snakeCase(className) : className
+                let functionName = options.naming == .snake ? functionNameFor(className) : className
                 if case .runClass(let bf, let bn) = legacy.base {
                     let baseName = resolver.files[bf].tree.nameText(bn)
+                    if OperatorAnalyzer(file: file, rules: rules).isPlainSubclass(legacy.key.node) {
+                        candidate.subclassOf = ClassKey(file: bf, node: bn)
+                        for st in tree.children(of: legacy.key.node, role: .body) where tree[st].kind == .assign || tree[st].kind == .annAssign {
+                            if let t = tree.children(of: st, role: .target).first { candidate.overrides.insert(tree.nameText(t)) }
+                        }
+                    }
                     candidate.refusal = Refusal(code: .inheritance, reason: "inherits from legacy operator \(baseName) (\(position(bf, resolver.files[bf].tree[bn].start)))")
                     candidates.append(candidate)
                     continue
@@ -414,59 +437,130 @@ public enum Migration {
                     continue
                 }
                 let inClassBody = tree[legacy.scope].kind == .classDef
-                switch OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: functionName, inClassBody: inClassBody) {
+                // In a class body, code reaches the class through `self.X` or `Outer.X`, which
+                // no rename can follow: the module keeps the name.
+                let name = inClassBody ? className : functionName
+                switch OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: name, inClassBody: inClassBody) {
                 case .failure(let r): candidate.refusal = r
-                case .success(var plan):
-                    let uses = allUses[legacy.key] ?? []
-                    var refusal: Refusal? = nil
+                case .success(let plan):
                     let provided = Set(plan.classAttributes.map(\.name)).union(["__name__", "__qualname__", "__doc__", "__module__"])
-                    for use in uses {
+                    for use in allUses[legacy.key] ?? [] {
                         if use.kind == .attributeAccess, let attribute = use.attribute, !provided.contains(attribute) {
-                            refusal = Refusal(code: .classAttributeRead, reason: "\(className).\(attribute) is read at \(position(use.file, use.offset)); the module does not have it")
+                            candidate.refusal = Refusal(code: .classAttributeRead, reason: "\(className).\(attribute) is read at \(position(use.file, use.offset)); the module does not have it")
                             break
                         }
                         if use.kind == .dynamicAttribute {
-                            refusal = Refusal(code: .classAttributeRead, reason: "used with getattr/setattr at \(position(use.file, use.offset))")
+                            candidate.refusal = Refusal(code: .classAttributeRead, reason: "used with getattr/setattr at \(position(use.file, use.offset))")
                             break
                         }
                     }
-                    if refusal == nil, functionName != className, let star = starImporters[file.moduleName] {
-                        refusal = Refusal(code: .starImported, reason: "star-imported at \(position(star.file, star.offset)), where the renamed function would not follow")
-                    }
-                    if refusal == nil, let clash = nameConflict(plan, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) {
-                        // The snake name is taken somewhere: the module keeps the class's name.
-                        var same = plan
-                        same.functionName = className
-                        if functionName != className, nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) == nil,
-                           case .success(let replanned) = OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: className, inClassBody: inClassBody) {
-                            plan = replanned
-                            report.append(ReportLine(path: file.path, line: tree[legacy.key.node].start == 0 ? 0 : file.source.lineTable.location(of: tree[legacy.key.node].start).line,
-                                                     kind: .kept, message: "kept the name \(className) for its module: \(clash)"))
-                        } else {
-                            refusal = Refusal(code: .nameClash, reason: clash)
-                        }
-                    }
-                    if refusal == nil {
-                        plan.exposedState = exposedState(plan, file: file, attributeReads: attributeReads)
-                        candidate.plan = plan
-                    } else {
-                        candidate.refusal = refusal
-                    }
+                    if candidate.refusal == nil { candidate.plan = plan }
                 }
                 candidates.append(candidate)
             }
         }
-        // A class another run class inherits from stays a class while that one does.
-        var converted = Set(candidates.filter { $0.plan != nil }.map(\.legacy.key))
-        for i in candidates.indices where candidates[i].plan != nil {
-            let key = candidates[i].legacy.key
-            if let sub = subclasses[key]?.first(where: { !converted.contains($0) }) {
-                let subFile: IndexedFile = resolver.files[sub.file]
-                candidates[i].refusal = Refusal(code: .subclassed, reason: "subclassed by \(subFile.tree.nameText(sub.node)) at \(position(sub.file, subFile.tree[sub.node].start)), which stays a class")
-                candidates[i].plan = nil
-                converted.remove(key)
+
+        // Names: a class reachable through a star import, or whose new name something
+        // would capture, keeps its own name.
+        var starReachable: Set<ClassKey> = []
+        for (f, file) in resolver.files.enumerated() where !file.moduleName.isEmpty && starImporters[file.moduleName] != nil {
+            for name in file.bindings.keys {
+                if case .runClass(let cf, let cn)? = resolver.resolve(name: name, inFile: f) { starReachable.insert(ClassKey(file: cf, node: cn)) }
             }
         }
+        var planOf: [ClassKey: Int] = [:]
+        for (i, c) in candidates.enumerated() where c.plan != nil { planOf[c.legacy.key] = i }
+        let inspectsDicts = resolver.files.contains { f in f.inspectsInstanceDicts && !(rules.isLegacyModule(f.moduleName) && !f.moduleName.isEmpty) }
+        for i in candidates.indices {
+            guard var plan = candidates[i].plan else { continue }
+            let legacy = candidates[i].legacy
+            let file = resolver.files[legacy.key.file]
+            let tree: PythonSyntaxTree = file.tree
+            let className = plan.className
+            let uses = allUses[legacy.key] ?? []
+            var clash: String? = nil
+            if plan.functionName != className {
+                if let star = starImporters[file.moduleName] ?? (starReachable.contains(legacy.key) ? starImporters.values.first : nil), starReachable.contains(legacy.key) || starImporters[file.moduleName] != nil {
+                    clash = "it is star-imported at \(position(star.file, star.offset)), where a new name would not follow"
+                }
+                if clash == nil {
+                    clash = nameConflict(plan, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position)
+                }
+                if clash == nil {
+                    // A use inside another converted class whose factory binds the new name.
+                    for use in uses {
+                        for k in use.enclosingClasses {
+                            guard let j = planOf[ClassKey(file: use.file, node: k)], let other = candidates[j].plan else { continue }
+                            if other.factoryNames.contains(plan.functionName) {
+                                clash = "the name '\(plan.functionName)' is a name of \(other.className)'s module at \(position(use.file, use.offset))"
+                            }
+                        }
+                    }
+                }
+            }
+            if let clash {
+                var same = plan
+                same.functionName = className
+                if nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) == nil,
+                   case .success(let replanned) = OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: className,
+                                                                                                  inClassBody: tree[legacy.scope].kind == .classDef) {
+                    plan = replanned
+                    report.append(ReportLine(path: file.path, line: file.source.lineTable.location(of: tree[legacy.key.node].start).line,
+                                             kind: .kept, message: "kept the name \(className) for its module: \(clash)"))
+                } else {
+                    candidates[i].plan = nil
+                    candidates[i].refusal = Refusal(code: .nameClash, reason: nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) ?? clash)
+                    continue
+                }
+            }
+            plan.exposedState = inspectsDicts ? plan.instanceAttributes.sorted() : exposedState(plan, file: file, attributeReads: attributeReads)
+            candidates[i].plan = plan
+        }
+
+        // A class another run class inherits from stays a class while that one does; a
+        // plain subclass follows its base.
+        var index: [ClassKey: Int] = [:]
+        for (i, c) in candidates.enumerated() { index[c.legacy.key] = i }
+        var changed = true
+        while changed {
+            changed = false
+            var converted = Set(candidates.filter { $0.plan != nil || $0.subclassConverted }.map(\.legacy.key))
+            for i in candidates.indices {
+                guard let base = candidates[i].subclassOf else { continue }
+                // The converted root reads its class attributes through its own name: a
+                // subclass must not change one of those.
+                var root = base
+                var overrides = candidates[i].overrides
+                var guardCount = 0
+                while let j = index[root], let up = candidates[j].subclassOf, guardCount < 64 { overrides.formUnion(candidates[j].overrides); root = up; guardCount += 1 }
+                var readsOverridden = false
+                if let j = index[root], let rootPlan = candidates[j].plan {
+                    let classReads = Set(rootPlan.accesses.filter { a in
+                        if case .classAttribute = a.form { return true }
+                        return !rootPlan.instanceAttributes.contains(a.attribute)
+                    }.map(\.attribute))
+                    readsOverridden = !classReads.isDisjoint(with: overrides)
+                }
+                let now = converted.contains(base) && !readsOverridden
+                if now != candidates[i].subclassConverted {
+                    candidates[i].subclassConverted = now
+                    if now { converted.insert(candidates[i].legacy.key) } else { converted.remove(candidates[i].legacy.key) }
+                    changed = true
+                }
+            }
+            for i in candidates.indices where candidates[i].plan != nil || candidates[i].subclassConverted {
+                let key = candidates[i].legacy.key
+                if let sub = subclasses[key]?.first(where: { !converted.contains($0) }) {
+                    let subFile: IndexedFile = resolver.files[sub.file]
+                    candidates[i].refusal = Refusal(code: .subclassed, reason: "subclassed by \(subFile.tree.nameText(sub.node)) at \(position(sub.file, subFile.tree[sub.node].start)), which stays a class")
+                    candidates[i].plan = nil
+                    if candidates[i].subclassConverted { candidates[i].subclassOf = nil; candidates[i].subclassConverted = false }
+                    converted.remove(key)
+                    changed = true
+                }
+            }
+        }
+        _ = index
         for candidate in candidates {
             let legacy = candidate.legacy
             let file = resolver.files[legacy.key.file]
@@ -478,6 +572,13 @@ public enum Migration {
                 if code == .suppressed {
                     report.append(ReportLine(path: file.path, line: line, kind: .kept, message: "kept class \(className): \(why)"))
                 }
+            } else if candidate.subclassConverted, let base = candidate.subclassOf {
+                let baseName = decisions.plans[base]?.functionName ?? resolver.files[base.file].tree.nameText(base.node)
+                decisions.anyConverted = true
+                records.append(ClassRecord(path: file.path, line: line, className: className, module: legacy.inModuleScope ? file.moduleName : "",
+                                           outcome: .converted, safety: "safe", detail: "a plain subclass: stays a class statement over the module \(baseName)"))
+                report.append(ReportLine(path: file.path, line: line, kind: .converted,
+                                         message: "converted class \(className): a plain subclass, now of the module \(baseName)"))
             } else if let plan = candidate.plan {
                 decisions.plans[legacy.key] = plan
                 decisions.anyConverted = true
@@ -490,7 +591,7 @@ public enum Migration {
                                              message: "renamed \(file.moduleName.isEmpty ? "" : file.moduleName + ".")\(className) to \(plan.functionName); code outside this run that uses \(className) must follow"))
                 }
             } else if let refusal = candidate.refusal {
-                var variable = snakeCase(className)
+                var variable = functionNameFor(className)
                 if variable == className { variable += "_module" }
                 let scopeNames = legacy.inModuleScope ? Set(file.bindings.keys) : localNames(of: legacy.scope, in: tree)
                 while scopeNames.contains(variable) && !isAdapterBinding(variable, of: className, legacy: legacy, in: file) { variable += "_module" }
@@ -520,11 +621,13 @@ public enum Migration {
     static func exposedState(_ plan: OperatorPlan, file: IndexedFile, attributeReads: Set<String>) -> [String] {
         let tree: PythonSyntaxTree = file.tree
         let analyzer = OperatorAnalyzer(file: file, rules: MigrationRules())
-        var carried: Set<String> = Set(plan.accesses.filter { $0.method == plan.forward }.map(\.attribute))
+        // forward's closure carries what it reads under the attribute's own name; a renamed
+        // attribute (self_x) is found only through module.state.
+        var carried: Set<String> = Set(plan.accesses.filter { $0.method == plan.forward && plan.renamedAttributes[$0.attribute] == nil }.map(\.attribute))
         if let initNode = plan.initMethod {
             for p in ClassAnalyzer(file: file, rules: MigrationRules()).parameters(of: initNode).dropFirst() {
                 let name = tree.nameText(p.node)
-                if !analyzer.isRebound(name, in: initNode) { carried.insert(name) }
+                if !analyzer.isRebound(name, in: initNode) && plan.renamedAttributes[name] == nil { carried.insert(name) }
             }
         }
         let forwardName = tree.nameText(plan.forward)

@@ -48,6 +48,9 @@ struct IndexedFile: Sendable {
     /// Every attribute name read or written in the file (`x.name`): which instance
     /// attributes of a converted class code might read from outside.
     let attributeNames: Set<String>
+    /// The file reads some object's `__dict__` or calls `vars(...)`: instance state is looked
+    /// at as a whole, so converted classes keep all of it readable.
+    let inspectsInstanceDicts: Bool
 
     init(path: String, moduleName: String, isPackageInit: Bool, source: PythonSource, tree: PythonSyntaxTree) {
         self.path = path
@@ -64,6 +67,12 @@ struct IndexedFile: Sendable {
             attributes.insert(tree.nameText(PythonNodeID(i)))
         }
         self.attributeNames = attributes
+        var callsVars = false
+        for (i, n) in tree.nodes.enumerated() where n.kind == .call {
+            if let fn = tree.children(of: PythonNodeID(i), role: .function).first, tree[fn].kind == .name, tree.nameText(fn) == "vars",
+               tree.children(of: PythonNodeID(i), role: .arg).count == 1 { callsVars = true; break }
+        }
+        self.inspectsInstanceDicts = callsVars || attributes.contains("__dict__")
         var stars: [(String, Int)] = []
         var modules: [String] = []
         for s in tree.children(of: tree.root) {

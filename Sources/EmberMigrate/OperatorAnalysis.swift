@@ -69,8 +69,17 @@ struct MethodInfo: Sendable {
 /// `self.<attr>` at one place.
 struct SelfAccess: Sendable {
     enum Context: Sendable { case load, store, delete }
-    /// The Attribute node.
+    enum Form: Sendable {
+        /// `self.x`
+        case attribute
+        /// `getattr(self, "x"[, default])`; the node is the call.
+        case getattr(default: PythonNodeID?)
+        /// `type(self).x` or `self.__class__.x`: the class attribute.
+        case classAttribute
+    }
+    /// The Attribute node (the call for getattr).
     var node: PythonNodeID
+    var form: Form = .attribute
     var attribute: String
     var context: Context
     var method: PythonNodeID
@@ -109,6 +118,14 @@ struct OperatorPlan: Sendable {
     /// closure carry: returned with `module.state(forward, ...)`.
     var exposedState: [String] = []
     var docstring: PythonNodeID?
+    /// Every name the factory binds (parameters, `__init__` locals, instance attributes,
+    /// methods): a use of another converted class inside must not be renamed to one of them.
+    var factoryNames: Set<String> = []
+    /// Instance attributes whose local has another name (`self_x`), because `__init__` also
+    /// uses x for a parameter or local with another value.
+    var renamedAttributes: [String: String] = [:]
+
+    func localName(of attribute: String) -> String { renamedAttributes[attribute] ?? attribute }
 }
 
 /// Scope facts about one function-like node (names bound in it, names it reads from outside).
@@ -345,6 +362,14 @@ struct OperatorAnalyzer {
         // What each `self.x` stands for.
         for a in plan.accesses {
             let at = line(tree[a.node].start)
+            if case .classAttribute = a.form {
+                guard classAttributeNames.contains(a.attribute) || a.attribute == "__name__" || a.attribute == "__qualname__" else {
+                    return refuse(.unknownAttribute, "reads type(self).\(a.attribute) (line \(at)), which is not a class attribute")
+                }
+                if a.context == .delete { return refuse(.selfEscapes, "deletes a class attribute (line \(at))") }
+                if inClassBody { return refuse(.inClassBody, "reads the class attribute \(a.attribute) (line \(at)) inside a class body") }
+                continue
+            }
             switch a.context {
             case .delete:
                 return refuse(.selfEscapes, "deletes self.\(a.attribute) (line \(at))")
@@ -362,6 +387,8 @@ struct OperatorAnalyzer {
                     if inClassBody { return refuse(.inClassBody, "reads the class attribute \(a.attribute) (line \(at)) inside a class body") }
                     continue
                 }
+                // getattr(self, "x", d) of an attribute never set: d, as getattr gives.
+                if case .getattr(let d) = a.form, d != nil { continue }
                 return refuse(.unknownAttribute, "reads self.\(a.attribute) (line \(at)), which the class does not define")
             }
         }
@@ -396,15 +423,20 @@ struct OperatorAnalyzer {
                     ? bindsName(attribute, in: initNode, after: firstEnd, excluding: Set(exact))
                     : usesName(attribute, in: initNode, after: firstEnd, excluding: Set(exact))
                 if clash {
-                    return refuse(.nameClash, "__init__ uses the name \(attribute) both for a local and for self.\(attribute)")
+                    // Two values, two names: the attribute's local becomes self_x.
+                    var fresh = "self_" + attribute
+                    let taken = initLocals.union(plan.instanceAttributes).union(methodNames).union(classAttributeNames)
+                    while taken.contains(fresh) || plan.renamedAttributes.values.contains(fresh) || namesUsed(in: classNode).contains(fresh) { fresh = "_" + fresh }
+                    plan.renamedAttributes[attribute] = fresh
+                    continue
                 }
                 plan.redundantStores.formUnion(exact)
             }
         }
 
         // The factory's own names must not capture what a method reads from outside.
-        var factoryNames = initLocals.union(plan.instanceAttributes).union(methodNames)
-        for d in plan.declarations where plan.instanceAttributes.contains(d.name) { factoryNames.insert(d.name) }
+        var factoryNames = initLocals.union(plan.instanceAttributes.map { plan.localName(of: $0) }).union(methodNames)
+        plan.factoryNames = factoryNames
         factoryNames.insert(plan.functionName)
         for m in plan.methods {
             var free = freeNames(of: m.node, in: tree)
@@ -420,7 +452,7 @@ struct OperatorAnalyzer {
         if let initNode = plan.initMethod {
             var free = freeNames(of: initNode, in: tree)
             free.remove(initSelfName!)
-            let introduced = plan.instanceAttributes.union(methodNames).subtracting(initLocals)
+            let introduced = Set(plan.instanceAttributes.map { plan.localName(of: $0) }).union(methodNames).subtracting(initLocals)
             if let clash = free.intersection(introduced).sorted().first {
                 return refuse(.nameClash, "__init__ reads the outer name \(clash), which becomes a name of the factory")
             }
@@ -439,9 +471,52 @@ struct OperatorAnalyzer {
         return .success(plan)
     }
 
+    /// A subclass whose body holds only a docstring, `pass` and simple class attributes, with
+    /// one base, no class keywords and only function decorators (`@jit`).
+    func isPlainSubclass(_ classNode: PythonNodeID) -> Bool {
+        guard tree.children(of: classNode, role: .keyword).isEmpty, tree.children(of: classNode, role: .base).count == 1,
+              tree.children(of: classNode, role: .typeParam).isEmpty else { return false }
+        for d in tree.children(of: classNode, role: .decorator) {
+            guard let name = helper.decoratorName(d), rules.functionDecorators.contains(name) else { return false }
+        }
+        for s in tree.children(of: classNode, role: .body) {
+            switch tree[s].kind {
+            case .pass: continue
+            case .expr where helper.isDocstring(s): continue
+            case .assign:
+                let targets = tree.children(of: s, role: .target)
+                guard targets.count == 1, tree[targets[0]].kind == .name, !tree.nameText(targets[0]).hasPrefix("__") else { return false }
+            case .annAssign:
+                guard let t = tree.children(of: s, role: .target).first, tree[t].kind == .name, !tree.nameText(t).hasPrefix("__") else { return false }
+            default: return false
+            }
+        }
+        return true
+    }
+
     private func classUsesCount(in m: MethodInfo, plan: OperatorPlan) -> Int {
         let names = Set(plan.classAttributes.map(\.name))
         return plan.accesses.filter { $0.method == m.node && $0.context == .load && names.contains($0.attribute) && !plan.instanceAttributes.contains($0.attribute) }.count
+    }
+
+    /// The text of a plain one-part string literal (`"x"` or `'x'`), else nil.
+    func stringLiteral(_ node: PythonNodeID) -> String? {
+        guard tree[node].kind == .constant else { return nil }
+        var literal = slice(node)
+        guard literal.count >= 2, let q = literal.first, q == "\"" || q == "'", literal.last == q, !literal.hasPrefix("\"\"\"") else { return nil }
+        literal.removeFirst(); literal.removeLast()
+        return literal.contains("\\") ? nil : literal
+    }
+
+    /// Every identifier under a node (names, attributes, parameters): fresh names avoid them all.
+    func namesUsed(in node: PythonNodeID) -> Set<String> {
+        var out: Set<String> = []
+        var stack = [node]
+        while let id = stack.popLast() {
+            if [.name, .attribute, .arg, .functionDef, .asyncFunctionDef, .classDef].contains(tree[id].kind) { out.insert(tree.nameText(id)) }
+            stack += tree.children(of: id)
+        }
+        return out
     }
 
     /// Every Name read in an expression.
@@ -516,6 +591,32 @@ struct OperatorAnalyzer {
                     return
                 }
                 guard name == selfName else { return }
+                // getattr(self, "x"[, default])
+                if let (call, role) = parents.last, role == .arg, tree[call].kind == .call,
+                   let fn = tree.children(of: call, role: .function).first, tree[fn].kind == .name, tree.nameText(fn) == "getattr",
+                   tree.children(of: call, role: .keyword).isEmpty {
+                    let args = tree.children(of: call, role: .arg)
+                    if (args.count == 2 || args.count == 3) && args[0] == id, let attribute = stringLiteral(args[1]), isIdentifier(attribute),
+                       !(attribute.hasPrefix("__") && attribute.hasSuffix("__")) {
+                        accesses.append(SelfAccess(node: call, form: .getattr(default: args.count == 3 ? args[2] : nil), attribute: attribute,
+                                                   context: .load, method: method, nested: nested))
+                        if args.count == 3 { parents.append((call, .arg)); go(args[2], nested: nested); parents.removeLast() }
+                        return
+                    }
+                }
+                // type(self).x
+                if parents.count >= 2, let (call, role) = parents.last, role == .arg, tree[call].kind == .call,
+                   let fn = tree.children(of: call, role: .function).first, tree[fn].kind == .name, tree.nameText(fn) == "type",
+                   tree.children(of: call, role: .arg).count == 1, tree.children(of: call, role: .keyword).isEmpty,
+                   case let (outer, outerRole) = parents[parents.count - 2], tree[outer].kind == .attribute, outerRole == .value {
+                    let attribute = tree.nameText(outer)
+                    if !(attribute.hasPrefix("__") && attribute.hasSuffix("__")) || attribute == "__name__" || attribute == "__qualname__" {
+                        let above = Array(parents.dropLast(2))
+                        let context: SelfAccess.Context = isStorePosition(above, tree) ? (above.last.map { tree[$0.0].kind == .delete } == true ? .delete : .store) : .load
+                        accesses.append(SelfAccess(node: outer, form: .classAttribute, attribute: attribute, context: context, method: method, nested: nested))
+                        return
+                    }
+                }
                 guard let (parent, role) = parents.last, tree[parent].kind == .attribute, role == .value else {
                     failure = (.selfEscapes, "uses \(selfName) other than for its attributes in \(tree.nameText(method)) (line \(line(n.start)))")
                     return

@@ -117,7 +117,7 @@ extension FileRewriter {
             holes.append((start..<end, parts))
         }
         for a in plan.classAttributes { deleteLines(of: a.statement) }
-        for d in plan.declarations where !plan.instanceAttributes.contains(d.name) { deleteLines(of: d.statement) }
+        for d in plan.declarations where !plan.instanceAttributes.contains(d.name) || plan.renamedAttributes[d.name] != nil { deleteLines(of: d.statement) }
         for m in plan.methods { for d in m.decorators { deleteLines(of: d) } }
 
         // The header: `@module.operator("Name", attr=value, ...)` and `def name(<__init__ parameters>):`.
@@ -187,7 +187,7 @@ extension FileRewriter {
             }
             for store in plan.setattrStores {
                 edits.append(Edit(tree[store.call].start..<tree[store.call].end,
-                                  [.text("\(store.name) = "), .source(tree[store.value].start..<tree[store.value].end)]))
+                                  [.text("\(plan.localName(of: store.name)) = "), .source(tree[store.value].start..<tree[store.value].end)]))
             }
         }
         if !forwardForm { header.append(.text("):")) }
@@ -208,18 +208,24 @@ extension FileRewriter {
                 let statements = tree.children(of: m.node, role: .body)
                 let first = statements.first { !ClassAnalyzer(file: file, rules: rules).isDocstring($0) } ?? statements[0]
                 let at = lineStart(of: tree[first].start)
-                edits.append(Edit(at..<at, text: "\(indentation(ofLineAt: tree[first].start))nonlocal \(names.joined(separator: ", "))\(nl)"))
+                edits.append(Edit(at..<at, text: "\(indentation(ofLineAt: tree[first].start))nonlocal \(names.map { plan.localName(of: $0) }.joined(separator: ", "))\(nl)"))
             }
         }
         let methodNames = Set(plan.methods.map(\.name))
+        let classAttributes = Set(plan.classAttributes.map(\.name))
         for a in plan.accesses {
-            let replacement: String
-            if plan.instanceAttributes.contains(a.attribute) || methodNames.contains(a.attribute) {
-                replacement = a.attribute
-            } else {
-                replacement = "\(plan.functionName).\(a.attribute)"
+            let range = tree[a.node].start..<tree[a.node].end
+            if case .classAttribute = a.form {
+                edits.append(Edit(range, text: "\(plan.functionName).\(a.attribute)"))
+                continue
             }
-            edits.append(Edit(tree[a.node].start..<tree[a.node].end, text: replacement))
+            if plan.instanceAttributes.contains(a.attribute) || methodNames.contains(a.attribute) {
+                edits.append(Edit(range, text: plan.localName(of: a.attribute)))
+            } else if classAttributes.contains(a.attribute) {
+                edits.append(Edit(range, text: "\(plan.functionName).\(a.attribute)"))
+            } else if case .getattr(let d?) = a.form {
+                edits.append(Edit(range, [.text("("), .source(tree[d].start..<tree[d].end), .text(")")]))
+            }
         }
 
         // The class text with its holes, the moved __init__ body, and the return.
@@ -243,7 +249,7 @@ extension FileRewriter {
         let forwardName = tree.nameText(plan.forward)
         var returned = forwardName
         if !plan.exposedState.isEmpty {
-            returned = "\(decorator).state(\(forwardName), " + plan.exposedState.map { "\($0)=\($0)" }.joined(separator: ", ") + ")"
+            returned = "\(decorator).state(\(forwardName), " + plan.exposedState.map { "\($0)=\(plan.localName(of: $0))" }.joined(separator: ", ") + ")"
         }
         parts.append(.text("\(nl)\(bodyIndent)return \(returned)"))
         edits.append(Edit(classStart..<classEnd, parts))

@@ -194,6 +194,8 @@ struct FileRewriter {
             if token >= 0 {
                 let t = tree.tokens[Int(token)]
                 edits.append(Edit(t.start..<t.end, text: plan.functionName))
+                // A re-export's `__all__` names what the module now binds.
+                if tree.asName(of: alias) == nil { renameInDunderAll(plan.className, to: plan.functionName) }
             }
         default:
             let reference = use.reference
