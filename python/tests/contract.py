@@ -85,6 +85,9 @@ class OutcomeComparison:
             legacy_text = normalize_location(legacy_text)
             converted_text = normalize_location(converted_text)
         test.assertEqual(legacy_text, converted_text, context)
+        test.assertEqual(
+            legacy.__suppress_context__, converted.__suppress_context__, "raise ... from" + context
+        )
         test.assertEqual(legacy.__cause__ is None, converted.__cause__ is None, context)
         if legacy.__cause__ is not None:
             self.same_error(legacy.__cause__, converted.__cause__, mode, context + "\n(causes)")

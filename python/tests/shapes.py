@@ -436,6 +436,38 @@ def build_shapes(base):
         )
     )
 
+    # -- what the specification's validate_output receives ----------------------
+
+    class RecordingSpecification(Specification):
+        """Reports the type that validate_output was given instead of validating it."""
+
+        def validate_output(self, *, output):
+            return {"validate_output received": type(output).__name__}
+
+    recording_spec = RecordingSpecification(input_model=DoublerIn, structured_output=DoublerOut)
+
+    class Recorded(Operator):
+        specification = recording_spec
+
+        def forward(self, *, inputs):
+            return {"y": inputs.x} if inputs.x else [inputs.x]
+
+    @module.operator("Recorded", specification=recording_spec)
+    def recorded(*, inputs):
+        return {"y": inputs.x} if inputs.x else [inputs.x]
+
+    shapes.append(
+        Shape(
+            "Recorded (dict output converted before validate_output)",
+            Recorded,
+            recorded,
+            [
+                Scenario("dict output", lambda op: op(x=1)),
+                Scenario("other output", lambda op: op(x=0)),
+            ],
+        )
+    )
+
     # -- attributes: class defaults, late-bound closures, module.state ----------
 
     class Scaler(Operator):
