@@ -37,7 +37,9 @@ else:
     HAVE_HYPOTHESIS = True
     # Threads make timings vary: no per-example deadline. Few examples keep the
     # suite quick; each property is simple.
-    settings.register_profile("ember-runtime", deadline=None, max_examples=60)
+    settings.register_profile(
+        "ember-runtime", deadline=None, max_examples=60, database=None
+    )
     settings.load_profile("ember-runtime")
 
 __all__ = ["HAVE_HYPOTHESIS", "given", "settings", "st"]
