@@ -163,7 +163,7 @@ class OperatorExecutionError(OperatorError):
         if message is None:
             message = "Execution error in operator '{}'".format(operator_name)
             if cause:
-                message += ": {}".format(cause)
+                message += ": {}".format(str(cause))
         context_dict = dict(context)
         context_dict["operator_name"] = operator_name
         return cls(message=message, context=context_dict, cause=cause)
@@ -589,7 +589,7 @@ class OperatorModule:
             if not isinstance(error, specification_errors):
                 raise _execution_error_class().for_operator(
                     operator_name=cls.__name__,
-                    message="Error executing operator: {}".format(error),
+                    message="Error executing operator: {}".format(str(error)),
                     cause=error,
                     operator_type=cls.__module__,
                 ) from error
@@ -941,6 +941,12 @@ class _CachedFunction:
         flight.value = value
         flight.done.set()
         return value
+
+    def __get__(self, instance, owner=None):
+        """Binds like a function when used as a class attribute (the instance is part of the key)."""
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
 
     def cache_info(self):
         """``CacheInfo(hits, misses, size)``.

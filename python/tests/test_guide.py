@@ -516,6 +516,21 @@ class CacheTests(unittest.TestCase):
         cached(1)
         self.assertEqual(len(fn.calls), 2)
 
+    def test_method_binds_and_keys_on_the_instance(self):
+        class Scaler:
+            def __init__(self, factor):
+                self.factor = factor
+
+            @cache
+            def scale(self, x):
+                calls.append((self.factor, x))
+                return self.factor * x
+
+        calls = []
+        two, three = Scaler(2), Scaler(3)
+        self.assertEqual([two.scale(5), three.scale(5), two.scale(5)], [10, 15, 10])
+        self.assertEqual(calls, [(2, 5), (3, 5)])
+
     def test_validation(self):
         for size in (0, -1):
             with self.assertRaises(ValueError):
