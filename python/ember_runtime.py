@@ -425,6 +425,21 @@ def _is_data_descriptor(value):
     return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
 
 
+def _bound_arguments(function, args, kwargs):
+    """The factory's parameters as bound for this call, defaults applied.
+
+    Empty when the reported signature does not accept a call that the function
+    itself accepted (a decorator that hides the real signature): there is then
+    no reliable name for each argument.
+    """
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {}
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
 def _closure_cells(behaviour):
     """The behaviour's closure cells by variable name (empty for non-functions)."""
     code = getattr(behaviour, "__code__", None)
@@ -504,9 +519,7 @@ class OperatorModule:
                         cls.__name__, function.__qualname__, made
                     )
                 )
-            bound = inspect.signature(function).bind(*args, **kwargs)
-            bound.apply_defaults()
-            arguments = dict(bound.arguments)
+            arguments = _bound_arguments(function, args, kwargs)
         object.__setattr__(self, "_ember_behaviour", behaviour)
         object.__setattr__(self, "_ember_state", state)
         object.__setattr__(self, "_ember_cells", _closure_cells(behaviour))

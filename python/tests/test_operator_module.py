@@ -181,6 +181,24 @@ class FactoryTests(unittest.TestCase):
             broken()
         self.assertIn("must return the behaviour", str(caught.exception))
 
+    def test_factory_hiding_its_signature_exposes_no_arguments(self):
+        def hides_signature(factory):
+            def wrapper(*args, **kwargs):
+                return factory(*args, **kwargs)
+
+            wrapper.__signature__ = inspect.Signature()
+            return wrapper
+
+        @module.operator("Hidden", specification=PassSpecification())
+        @hides_signature
+        def hidden(*, level):
+            return lambda *, inputs: inputs * 2
+
+        op = hidden(level=4)
+        self.assertEqual(op(inputs=1), 2)
+        with self.assertRaises(AttributeError):
+            op.level
+
     def test_behaviour_may_be_any_callable(self):
         class Behaviour:
             def __call__(self, *, inputs):
