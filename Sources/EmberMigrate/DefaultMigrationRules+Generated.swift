@@ -141,13 +141,11 @@ classes (equality is identity; ``repr`` shows the constructor arguments).
 
 import collections
 import contextvars
-import dataclasses
 import functools
 import inspect
 import math
 import os
 import random
-import reprlib
 import sys
 import threading
 import time
@@ -156,6 +154,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 # ember-migrate rewrites the next line when it writes this file into a project.
 LEGACY_EXCEPTION_MODULES = ("ember.core.exceptions",)
+
+# The legacy base's own __init__, which a class without one inherited: a bad
+# construction names it in its TypeError, as the legacy classes did.
+LEGACY_BASE_INIT = "EmberModule.__init__"
 
 __version__ = "0.1.0"
 
@@ -278,7 +280,7 @@ class OperatorExecutionError(OperatorError):
         if message is None:
             message = "Execution error in operator '{}'".format(operator_name)
             if cause:
-                message += ": {}".format(cause)
+                message += ": {}".format(str(cause))
         context_dict = dict(context)
         context_dict["operator_name"] = operator_name
         return cls(message=message, context=context_dict, cause=cause)
@@ -540,6 +542,21 @@ def _is_data_descriptor(value):
     return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
 
 
+def _bound_arguments(function, args, kwargs):
+    """The factory's parameters as bound for this call, defaults applied.
+
+    Empty when the reported signature does not accept a call that the function
+    itself accepted (a decorator that hides the real signature): there is then
+    no reliable name for each argument.
+    """
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {}
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
 def _closure_cells(behaviour):
     """The behaviour's closure cells by variable name (empty for non-functions)."""
     code = getattr(behaviour, "__code__", None)
@@ -568,10 +585,12 @@ class OperatorModule:
       after data descriptors of the class and before its other attributes; they
       never replace the runtime's own names (``forward``, ``specification``) or
       dunder names.
-    * Instances are immutable: setting or deleting an attribute raises
-      ``dataclasses.FrozenInstanceError``.
-    * Equality and hashing are by identity. ``repr`` shows the constructor call.
-      ``copy.copy`` and ``copy.deepcopy`` return the instance itself.
+    * Attributes can be set and deleted after construction, as on the legacy
+      instances; setting a closure variable's name changes what the behaviour sees.
+      ``vars(op)`` gives the instance's attributes.
+    * Like the legacy operators (dataclasses without fields of their own), instances
+      of one class are all equal and all instances hash alike; ``repr`` is
+      ``ClassName({})``. ``copy.copy`` and ``copy.deepcopy`` return the instance.
     """
 
     __slots__ = (
@@ -579,12 +598,15 @@ class OperatorModule:
         "_ember_state",
         "_ember_cells",
         "_ember_arguments",
-        "_ember_construction",
+        "_ember_extra",
     )
 
     # Set on each generated class by module.operator.
     _ember_function = None
     _ember_forward_form = False
+    # Called with (None, *args, **kwargs) before the factory: a function with the legacy
+    # __init__'s name and signature, so a bad call fails with CPython's own message.
+    _ember_init_check = None
 
     def __init__(self, *args, **kwargs):
         cls = type(self)
@@ -593,23 +615,26 @@ class OperatorModule:
             raise TypeError(
                 "{} instances are made by classes from module.operator".format(cls.__name__)
             )
+        # The legacy metaclass reported every TypeError of __init__ this way.
+        check = cls._ember_init_check
+        try:
+            if check is not None:
+                check(None, *args, **kwargs)
+            if cls._ember_forward_form:
+                if args or kwargs:
+                    raise TypeError("{}() takes no arguments".format(cls.__name__))
+                made = function
+            else:
+                made = function(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(
+                "Error initializing {}: {}{}".format(cls.__name__, error, _INIT_HINT)
+            ) from error
         if cls._ember_forward_form:
-            if args or kwargs:
-                raise TypeError(
-                    "Error initializing {}: {}() takes no arguments{}".format(
-                        cls.__name__, cls.__name__, _INIT_HINT
-                    )
-                )
             behaviour, state, arguments = function, {}, {}
         else:
-            try:
-                made = function(*args, **kwargs)
-            except TypeError as error:
-                raise TypeError(
-                    "Error initializing {}: {}{}".format(cls.__name__, error, _INIT_HINT)
-                ) from error
             if isinstance(made, _OperatorState):
-                behaviour, state = made.behaviour, made.attributes
+                behaviour, state = made.behaviour, dict(made.attributes)
             elif callable(made):
                 behaviour, state = made, {}
             else:
@@ -619,14 +644,12 @@ class OperatorModule:
                         cls.__name__, function.__qualname__, made
                     )
                 )
-            bound = inspect.signature(function).bind(*args, **kwargs)
-            bound.apply_defaults()
-            arguments = dict(bound.arguments)
+            arguments = _bound_arguments(function, args, kwargs)
         object.__setattr__(self, "_ember_behaviour", behaviour)
         object.__setattr__(self, "_ember_state", state)
         object.__setattr__(self, "_ember_cells", _closure_cells(behaviour))
         object.__setattr__(self, "_ember_arguments", types.MappingProxyType(arguments))
-        object.__setattr__(self, "_ember_construction", (args, kwargs))
+        object.__setattr__(self, "_ember_extra", {})
 
     # -- the legacy contract -------------------------------------------------
 
@@ -704,13 +727,13 @@ class OperatorModule:
             if not isinstance(error, specification_errors):
                 raise _execution_error_class().for_operator(
                     operator_name=cls.__name__,
-                    message="Error executing operator: {}".format(error),
+                    message="Error executing operator: {}".format(str(error)),
                     cause=error,
                     operator_type=cls.__module__,
                 ) from error
             raise
 
-    # -- attributes and immutability -----------------------------------------
+    # -- attributes --------------------------------------------------------
 
     def __getattribute__(self, name):
         if name not in _OPERATOR_MODULE_NAMES and not (
@@ -724,24 +747,78 @@ class OperatorModule:
         return object.__getattribute__(self, name)
 
     def __setattr__(self, name, value):
-        raise dataclasses.FrozenInstanceError("cannot assign to field {!r}".format(name))
+        # Legacy operators could be changed after construction; a change is seen by the
+        # behaviour when it closes over the name, as forward saw self.x.
+        if name in _OPERATOR_MODULE_NAMES or name.startswith("_ember_"):
+            raise AttributeError(
+                "cannot set {!r} on {}: it is the module's own".format(name, type(self).__name__)
+            )
+        state = object.__getattribute__(self, "_ember_state")
+        cell = object.__getattribute__(self, "_ember_cells").get(name)
+        if name in state:
+            state[name] = value
+        elif cell is not None:
+            cell.cell_contents = value
+        else:
+            object.__getattribute__(self, "_ember_extra")[name] = value
 
     def __delattr__(self, name):
-        raise dataclasses.FrozenInstanceError("cannot delete field {!r}".format(name))
+        state = object.__getattribute__(self, "_ember_state")
+        cell = object.__getattribute__(self, "_ember_cells").get(name)
+        extra = object.__getattribute__(self, "_ember_extra")
+        if name in state:
+            del state[name]
+        elif name in extra:
+            del extra[name]
+        elif cell is not None:
+            try:
+                del cell.cell_contents
+            except ValueError:
+                raise AttributeError(name) from None
+        else:
+            raise AttributeError(
+                "{!r} object has no attribute {!r}".format(type(self).__name__, name)
+            )
+
+    @property
+    def __dict__(self):
+        """What a legacy instance held in its ``__dict__``: the ``module.state``
+        attributes (or, without them, the behaviour's closure variables and the
+        constructor's arguments) and anything set since, as a new dict."""
+        state = object.__getattribute__(self, "_ember_state")
+        out = {}
+        if state:
+            out.update(state)
+        else:
+            out.update(object.__getattribute__(self, "_ember_arguments"))
+            for key, cell in object.__getattribute__(self, "_ember_cells").items():
+                try:
+                    out[key] = cell.cell_contents
+                except ValueError:
+                    pass
+        out.update(object.__getattribute__(self, "_ember_extra"))
+        return out
 
     def __dir__(self):
         names = set(object.__dir__(self))
         names.update(object.__getattribute__(self, "_ember_state"))
         names.update(object.__getattribute__(self, "_ember_cells"))
         names.update(object.__getattribute__(self, "_ember_arguments"))
+        names.update(object.__getattribute__(self, "_ember_extra"))
         return sorted(names)
 
-    @reprlib.recursive_repr()
+    # Legacy operators were dataclasses without fields of their own: every instance of a
+    # class equals every other, all hash alike, and repr shows the (empty) fields.
+    def __eq__(self, other):
+        if not isinstance(other, OperatorModule):
+            return NotImplemented
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(())
+
     def __repr__(self):
-        args, kwargs = object.__getattribute__(self, "_ember_construction")
-        parts = [repr(value) for value in args]
-        parts.extend("{}={!r}".format(key, value) for key, value in kwargs.items())
-        return "{}({})".format(type(self).__name__, ", ".join(parts))
+        return "{}({{}})".format(type(self).__name__)
 
     def __copy__(self):
         return self
@@ -750,12 +827,17 @@ class OperatorModule:
         return self
 
 
+# A positional call fails as the legacy base's did: "Operator.__call__() takes 1
+# positional argument but 2 were given".
+OperatorModule.__call__.__qualname__ = "Operator.__call__"
+
 # The runtime's own names (forward, specification, ...): never taken from instance values.
 _OPERATOR_MODULE_NAMES = frozenset(OperatorModule.__dict__)
 
 
 def _instance_value(instance, name):
-    """(True, value) for a state attribute, closure variable or constructor argument."""
+    """(True, value) for a state attribute, closure variable, attribute set since
+    construction, or constructor argument."""
     state = object.__getattribute__(instance, "_ember_state")
     if name in state:
         return True, state[name]
@@ -765,10 +847,71 @@ def _instance_value(instance, name):
             return True, cell.cell_contents
         except ValueError:  # the variable is not bound (yet)
             pass
+    extra = object.__getattribute__(instance, "_ember_extra")
+    if name in extra:
+        return True, extra[name]
     arguments = object.__getattribute__(instance, "_ember_arguments")
     if name in arguments:
         return True, arguments[name]
     return False, None
+
+
+def _init_check(factory, class_name):
+    """A do-nothing function with the signature of the legacy ``__init__`` (``self`` plus
+    the factory's parameters) named ``ClassName.__init__``: calling it with a bad call
+    raises the TypeError CPython raised for the legacy class. Without a factory (the
+    class had no ``__init__``), the legacy base's own ``__init__``, which took no
+    arguments. None when the factory's signature cannot be read."""
+    if factory is None:
+        def check(self):
+            pass
+
+        check.__qualname__ = LEGACY_BASE_INIT
+        return check
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    defaults = {}
+    positional_only, ordinary, keyword_only = [], [], []
+    star, double_star = None, None
+    for index, parameter in enumerate(parameters):
+        text = parameter.name
+        if parameter.default is not inspect.Parameter.empty:
+            placeholder = "_ember_default_{}".format(index)
+            defaults[placeholder] = parameter.default
+            text += "=" + placeholder
+        if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+            positional_only.append(text)
+        elif parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            ordinary.append(text)
+        elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            star = "*" + text
+        elif parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            keyword_only.append(text)
+        else:
+            double_star = "**" + text
+    pieces = []
+    if positional_only:
+        pieces += ["self"] + positional_only + ["/"]
+    else:
+        pieces.append("self")
+    pieces += ordinary
+    if star:
+        pieces.append(star)
+    elif keyword_only:
+        pieces.append("*")
+    pieces += keyword_only
+    if double_star:
+        pieces.append(double_star)
+    namespace = dict(defaults)
+    try:
+        exec("def __init__({}):\n    pass\n".format(", ".join(pieces)), namespace)
+    except SyntaxError:
+        return None
+    check = namespace["__init__"]
+    check.__qualname__ = class_name + ".__init__"
+    return check
 
 
 def _reserved_class_attribute(name):
@@ -813,6 +956,9 @@ def _operator(name, /, **class_attributes):
             __slots__=(),
             _ember_function=staticmethod(function),
             _ember_forward_form=forward_form,
+            _ember_init_check=staticmethod(
+                _init_check(None if forward_form else function, name)
+            ),
         )
         return type(name, (OperatorModule,), namespace)
 
@@ -1056,6 +1202,12 @@ class _CachedFunction:
         flight.value = value
         flight.done.set()
         return value
+
+    def __get__(self, instance, owner=None):
+        """Binds like a function when used as a class attribute (the instance is part of the key)."""
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
 
     def cache_info(self):
         """``CacheInfo(hits, misses, size)``.
