@@ -569,7 +569,17 @@ def _closure_cells(behaviour):
 _INIT_HINT = "\nEnsure __init__ accepts the correct parameters."
 
 
-class OperatorModule:
+class _OperatorModuleType(type):
+    """Metaclass of ``OperatorModule``: a subclass written as a class statement (a plain
+    legacy subclass, or the class a legacy ``@jit`` builds) gets no ``__dict__`` slot of
+    its own, so ``vars()`` keeps showing the instance's attributes."""
+
+    def __new__(mcs, name, bases, namespace, **kwargs):
+        namespace.setdefault("__slots__", ())
+        return super().__new__(mcs, name, bases, namespace, **kwargs)
+
+
+class OperatorModule(metaclass=_OperatorModuleType):
     """Base of the classes that ``module.operator`` makes from converted legacy operators.
 
     An instance behaves like an instance of the legacy ``Operator`` subclass:

@@ -399,6 +399,8 @@ public enum Migration {
             var subclassConverted = false
             /// Class attributes a plain subclass sets.
             var overrides: Set<String> = []
+            /// Why the module keeps the class's name (reported if it is converted).
+            var keptName: String?
         }
         var candidates: [Candidate] = []
         for (f, scan) in scans.enumerated() {
@@ -440,12 +442,15 @@ public enum Migration {
                 // In a class body, code reaches the class through `self.X` or `Outer.X`, which
                 // no rename can follow: the module keeps the name.
                 let name = inClassBody ? className : functionName
-                switch OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: name, inClassBody: inClassBody) {
+                switch OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: name, inClassBody: inClassBody,
+                                                                   allowUnsafe: options.unsafe) {
                 case .failure(let r): candidate.refusal = r
                 case .success(let plan):
                     let provided = Set(plan.classAttributes.map(\.name)).union(["__name__", "__qualname__", "__doc__", "__module__"])
+                    // A decorator (legacy @jit) may set attributes on the class it is given.
+                    let decorated = !tree.children(of: legacy.key.node, role: .decorator).isEmpty
                     for use in allUses[legacy.key] ?? [] {
-                        if use.kind == .attributeAccess, let attribute = use.attribute, !provided.contains(attribute) {
+                        if use.kind == .attributeAccess, let attribute = use.attribute, !provided.contains(attribute), !decorated {
                             candidate.refusal = Refusal(code: .classAttributeRead, reason: "\(className).\(attribute) is read at \(position(use.file, use.offset)); the module does not have it")
                             break
                         }
@@ -503,10 +508,9 @@ public enum Migration {
                 same.functionName = className
                 if nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) == nil,
                    case .success(let replanned) = OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: className,
-                                                                                                  inClassBody: tree[legacy.scope].kind == .classDef) {
+                                                                                                  inClassBody: tree[legacy.scope].kind == .classDef, allowUnsafe: options.unsafe) {
                     plan = replanned
-                    report.append(ReportLine(path: file.path, line: file.source.lineTable.location(of: tree[legacy.key.node].start).line,
-                                             kind: .kept, message: "kept the name \(className) for its module: \(clash)"))
+                    candidates[i].keptName = clash
                 } else {
                     candidates[i].plan = nil
                     candidates[i].refusal = Refusal(code: .nameClash, reason: nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) ?? clash)
@@ -582,10 +586,16 @@ public enum Migration {
             } else if let plan = candidate.plan {
                 decisions.plans[legacy.key] = plan
                 decisions.anyConverted = true
+                let safety = plan.unsafeReasons.isEmpty ? "safe" : "unsafe"
                 records.append(ClassRecord(path: file.path, line: line, className: className, module: legacy.inModuleScope ? file.moduleName : "",
-                                           outcome: .converted, safety: "safe", function: plan.functionName))
+                                           outcome: .converted, safety: safety, function: plan.functionName,
+                                           detail: plan.unsafeReasons.isEmpty ? nil : plan.unsafeReasons.joined(separator: "; ")))
                 report.append(ReportLine(path: file.path, line: line, kind: .converted,
-                                         message: "converted class \(className) to module \(plan.functionName)"))
+                                         message: "converted class \(className) to module \(plan.functionName)"
+                                            + (plan.unsafeReasons.isEmpty ? "" : " (unsafe: \(plan.unsafeReasons.joined(separator: "; ")))")))
+                if let why = candidate.keptName {
+                    report.append(ReportLine(path: file.path, line: line, kind: .kept, message: "kept the name \(className) for its module: \(why)"))
+                }
                 if plan.functionName != className && !className.hasPrefix("_") && legacy.inModuleScope {
                     report.append(ReportLine(path: file.path, line: line, kind: .renamed,
                                              message: "renamed \(file.moduleName.isEmpty ? "" : file.moduleName + ".")\(className) to \(plan.functionName); code outside this run that uses \(className) must follow"))
@@ -642,7 +652,8 @@ public enum Migration {
         let renamed = plan.functionName != plan.className
         let decorator = rules.moduleDecorator
         if legacy.inModuleScope {
-            if renamed, file.bindings[plan.functionName] != nil {
+            // The class's own adapter line from an earlier run goes with the conversion.
+            if renamed, file.bindings[plan.functionName] != nil, !isAdapterBinding(plan.functionName, of: plan.className, legacy: legacy, in: file) {
                 return "the name '\(plan.functionName)' is already used in this file"
             }
         } else {

@@ -124,6 +124,8 @@ struct OperatorPlan: Sendable {
     /// Instance attributes whose local has another name (`self_x`), because `__init__` also
     /// uses x for a parameter or local with another value.
     var renamedAttributes: [String: String] = [:]
+    /// Why this conversion may change behaviour (applied only with --unsafe).
+    var unsafeReasons: [String] = []
 
     func localName(of attribute: String) -> String { renamedAttributes[attribute] ?? attribute }
 }
@@ -181,19 +183,24 @@ struct OperatorAnalyzer {
 
     /// `inClassBody`: the class sits in another class's body, where a nested function cannot
     /// see the name it is bound to.
-    func plan(classNode: PythonNodeID, key: ClassKey, functionName: String, inClassBody: Bool) -> Result<OperatorPlan, Refusal> {
+    func plan(classNode: PythonNodeID, key: ClassKey, functionName: String, inClassBody: Bool, allowUnsafe: Bool = false) -> Result<OperatorPlan, Refusal> {
         let className = tree.nameText(classNode)
         func refuse(_ code: KeepReason, _ reason: String) -> Result<OperatorPlan, Refusal> { .failure(Refusal(code: code, reason: reason)) }
         if !tree.children(of: classNode, role: .keyword).isEmpty { return refuse(.classKeywords, "class keywords (metaclass=...) need the class") }
         if tree.children(of: classNode, role: .base).count != 1 { return refuse(.multipleBases, "several base classes") }
         if !tree.children(of: classNode, role: .typeParam).isEmpty { return refuse(.typeParameters, "type parameters on the class") }
+        var unsafe: [String] = []
         for d in tree.children(of: classNode, role: .decorator) {
             guard let name = helper.decoratorName(d), rules.functionDecorators.contains(name) else {
-                return refuse(.classDecorator, "decorator @\(slice(d)) (line \(line(tree[d].start))) needs the class")
+                // It would be given the module's class instead of the legacy class.
+                let why = "decorator @\(slice(d)) (line \(line(tree[d].start))) would receive the module's class"
+                if allowUnsafe { unsafe.append(why); continue }
+                return refuse(.classDecorator, why + " (an unsafe conversion: --unsafe)")
             }
         }
         var forward: PythonNodeID? = nil
         var plan = OperatorPlan(key: key, className: className, functionName: functionName, forward: -1)
+        plan.unsafeReasons = unsafe
         let body = tree.children(of: classNode, role: .body)
         // Statements must stand alone on their lines: they are moved and deleted by line.
         for (i, s) in body.enumerated() where i > 0 && line(tree[s].start) == line(tree[body[i - 1]].end) {

@@ -88,7 +88,10 @@ extension FileRewriter {
     func isForwardForm(_ plan: OperatorPlan) -> Bool {
         let classAttributes = Set(plan.classAttributes.map(\.name))
         return plan.initMethod == nil && plan.methods.count == 1 && plan.nonlocals.isEmpty && plan.exposedState.isEmpty
-            && plan.accesses.allSatisfy { classAttributes.contains($0.attribute) }
+            && plan.accesses.allSatisfy { a in
+                if case .getattr(let d) = a.form, d != nil, !classAttributes.contains(a.attribute) { return true }
+                return classAttributes.contains(a.attribute)
+            }
             && ClassAnalyzer(file: file, rules: rules).parameters(of: plan.forward).contains { tree.nameText($0.node) == "inputs" }
     }
 
@@ -244,6 +247,7 @@ extension FileRewriter {
             edits.append(Edit(classStart..<classEnd, parts))
             neededTargets.insert(rules.moduleDecorator)
             if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
+            removeAdapterLine(of: plan)
             return
         }
         let forwardName = tree.nameText(plan.forward)
@@ -255,6 +259,26 @@ extension FileRewriter {
         edits.append(Edit(classStart..<classEnd, parts))
         neededTargets.insert(rules.moduleDecorator)
         if plan.functionName != plan.className { renameInDunderAll(plan.className, to: plan.functionName) }
+        removeAdapterLine(of: plan)
+    }
+
+    /// An earlier run's `x = migrate_operator_to_module(ClassName)` goes once the class is converted.
+    mutating func removeAdapterLine(of plan: OperatorPlan) {
+        let adapterLast = String(rules.adapterFunction.name.split(separator: ".").last ?? "")
+        var container: PythonNodeID? = nil
+        for (i, n) in tree.nodes.enumerated() where [.module, .functionDef, .asyncFunctionDef, .classDef, .if, .try, .for, .while, .with].contains(n.kind) {
+            if tree.children(of: PythonNodeID(i)).contains(plan.key.node) { container = PythonNodeID(i); break }
+        }
+        guard let container else { return }
+        for s in tree.children(of: container) where tree[s].kind == .assign && tree[s].start > tree[plan.key.node].start {
+            guard let value = tree.children(of: s, role: .value).first, tree[value].kind == .call,
+                  let fn = tree.children(of: value, role: .function).first, [PythonNodeKind.name, .attribute].contains(tree[fn].kind),
+                  tree.nameText(fn) == adapterLast else { continue }
+            let args = tree.children(of: value, role: .arg)
+            if args.count == 1, tree[args[0]].kind == .name, tree.nameText(args[0]) == plan.className {
+                deleteEdit(lines: s)
+            }
+        }
     }
 
     func line(of offset: Int) -> Int { file.source.lineTable.location(of: offset).line }
