@@ -12,6 +12,12 @@ public struct TOMLDate: Sendable, Hashable {
     public var year: Int
     public var month: Int
     public var day: Int
+
+    public init(year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
 }
 
 /// A time of day (local time, or the time part of a date-time). Fractional seconds beyond
@@ -21,6 +27,13 @@ public struct TOMLTime: Sendable, Hashable {
     public var minute: Int
     public var second: Int
     public var nanosecond: Int
+
+    public init(hour: Int, minute: Int, second: Int, nanosecond: Int = 0) {
+        self.hour = hour
+        self.minute = minute
+        self.second = second
+        self.nanosecond = nanosecond
+    }
 }
 
 /// One of TOML's four date/time kinds: which parts are present says which (see `TOMLValue.Kind`).
@@ -31,6 +44,13 @@ public struct TOMLDateTime: Sendable, Hashable, CustomStringConvertible {
     public var offsetMinutes: Int?
     /// The value exactly as written in the document.
     public var text: String
+
+    public init(date: TOMLDate?, time: TOMLTime?, offsetMinutes: Int?, text: String) {
+        self.date = date
+        self.time = time
+        self.offsetMinutes = offsetMinutes
+        self.text = text
+    }
 
     public var description: String { text }
 
