@@ -214,11 +214,19 @@ class Gen:
             for _ in range(r.randint(0, 5)):
                 body.append(self.basic_body(r.randint(0, 5)))
                 body.append(r.choice(["\n", "\\\n   ", "\\  \n\n  ", '"', '""', " "]))
-            start = r.choice(['"""', '"""\n'])
-            end = r.choice(['"""', '""""', '"""""'])
-            return start + "".join(body) + end
+            return self.multiline('"', "".join(body), ['"""', '"""\n'])
         body = "".join(r.choice(["a", "b", "\n", "'", "''", '"', "\\", " ", "é", "\t"]) for _ in range(r.randint(0, 12)))
-        return r.choice(["'''", "'''\n"]) + body + r.choice(["'''", "''''", "'''''"])
+        return self.multiline("'", body, ["'''", "'''\n"])
+
+    def multiline(self, q, body, starts):
+        """A multi-line string: no run of three delimiters inside, and up to two right
+        before the closing three only when the body does not end with one already."""
+        while q * 3 in body:
+            body = body.replace(q * 3, q * 2 + "x")
+        if body.endswith("\\") and q == '"':
+            body += "x"
+        end = q * 3 if body.endswith(q) else self.r.choice([q * 3, q * 4, q * 5])
+        return self.r.choice(starts) + body + end
 
     def digits(self, alphabet, n):
         r = self.r

@@ -822,7 +822,7 @@ struct TOMLParser {
             if i - 1 >= b.count {
                 throw fail("the string is not closed before the end of the file")
             }
-            throw fail("unknown escape '\\\(String(decoding: [e], as: UTF8.self))' (known: \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX); write \\\\ for a backslash", at: slash)
+            throw fail("unknown escape: '\\' followed by \(describe(i - 1)) (known: \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX); write \\\\ for a backslash", at: slash)
         }
     }
 

@@ -40,7 +40,9 @@ func dump(_ path: String) -> (String, Bool) {
     do {
         return (TOML.canonicalJSON(try TOML.parse(bytes: bytes)), true)
     } catch {
-        return ("error \(error.line):\(error.column): \(error.message)", false)
+        // One line whatever the message holds.
+        let message = error.message.replacingNewlines()
+        return ("error \(error.line):\(error.column): \(message)", false)
     }
 }
 
@@ -62,3 +64,9 @@ guard args.count == 1 else {
 let (text, ok) = dump(args[0])
 print(text)
 exit(ok ? 0 : 1)
+
+extension String {
+    func replacingNewlines() -> String {
+        String(unicodeScalars.map { $0 == "\n" ? "\\n" : $0 == "\r" ? "\\r" : String($0) }.joined())
+    }
+}
