@@ -858,7 +858,7 @@ struct TOMLParser {
                 continue
             }
             if isControl(c) && !(multiline && c == LF) {
-                if c == LF { throw fail("the string is not closed before the end of the line (use \"\"\" for a multi-line string)") }
+                if c == LF { throw fail("the string opened here is not closed before the end of the line (use \"\"\" for a multi-line string)", at: open) }
                 throw fail("\(describe(i)) is not allowed in a string (write it as an escape)")
             }
             i += 1
@@ -886,7 +886,7 @@ struct TOMLParser {
             let c = b[i]
             if c == APOS { break }
             if isControl(c) {
-                if c == LF { throw fail("the string is not closed before the end of the line (use ''' for a multi-line string)") }
+                if c == LF { throw fail("the string opened here is not closed before the end of the line (use ''' for a multi-line string)", at: open) }
                 throw fail("\(describe(i)) is not allowed in a literal string")
             }
             i += 1
