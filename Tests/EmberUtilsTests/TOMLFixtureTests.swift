@@ -35,7 +35,10 @@ let packageRoot: String = {
                 switch result {
                 case .success(let table):
                     let json = TOML.canonicalJSON(table)
-                    #expect(json == expected.trimmingCharacters(in: .newlines), "\(doc): differs from tomllib")
+                    let want = expected.trimmingCharacters(in: .newlines)
+                    if json != want {
+                        Issue.record("\(doc): differs from tomllib \(Self.firstDifference(json, want))")
+                    }
                 case .failure(let error):
                     Issue.record("\(doc): tomllib accepts it, we reject it: \(error)")
                 }
@@ -50,6 +53,17 @@ let packageRoot: String = {
         }
         print("fixtures/toml/\(folder): \(docs.count) documents, \(accepted) accepted, \(rejected) rejected, all compared with tomllib")
         return (accepted, rejected)
+    }
+
+    /// Where two texts first differ, with a little context of each.
+    static func firstDifference(_ ours: String, _ theirs: String) -> String {
+        let a = Array(ours.utf8), b = Array(theirs.utf8)
+        var k = 0
+        while k < a.count && k < b.count && a[k] == b[k] { k += 1 }
+        func around(_ x: [UInt8]) -> String {
+            String(decoding: x[max(0, k - 40)..<min(x.count, k + 40)], as: UTF8.self)
+        }
+        return "at byte \(k):\n  ours:    …\(around(a))…\n  tomllib: …\(around(b))…"
     }
 
     @Test func pyprojectFilesOfPopularPackages() throws {
