@@ -80,8 +80,8 @@ public struct TOMLDateTime: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One TOML value with the 1-based line and column (in characters) where it starts.
-public struct TOMLValue: Sendable {
-    public enum Kind: Sendable {
+public struct TOMLValue: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         case string(String)
         case integer(Int)
         case float(Double)
@@ -127,10 +127,10 @@ public struct TOMLValue: Sendable {
 
 /// An ordered TOML table: keys in the order the document first defined them. Keys compare by
 /// their exact UTF-8 bytes, as TOML asks (two spellings of "é" are two keys).
-public struct TOMLTable: Sendable {
+public struct TOMLTable: Sendable, Equatable {
     /// One key of a table, its value and where the key was defined (for a table defined by a
     /// `[header]`, the header; for an array of tables, its first `[[header]]`).
-    public struct Entry: Sendable {
+    public struct Entry: Sendable, Equatable {
         public var key: String
         public var value: TOMLValue
         public var line: Int
