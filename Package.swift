@@ -52,12 +52,15 @@ let package = Package(
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
         // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
         .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
+        // dev tool (not shipped): prints a TOML document as canonical JSON for scripts/toml-oracle.py
+        .executableTarget(name: "toml-dump", dependencies: ["EmberUtils"]),
 
         // MARK: tests
         .target(name: "EmberTestSupport", dependencies: ["EmberCore"], path: "Tests/EmberTestSupport"),
         .testTarget(name: "EmberCoreTests", dependencies: ["Ember", "EmberTestSupport", propertyBased]),
         .testTarget(name: "EmberJITTests", dependencies: ["Ember", "EmberTestSupport", propertyBased]),
         .testTarget(name: "EmberProvidersTests", dependencies: ["Ember", "EmberTestSupport"]),
+        .testTarget(name: "EmberUtilsTests", dependencies: ["EmberUtils"]),
         .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
         .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils"]),
         .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils"]),

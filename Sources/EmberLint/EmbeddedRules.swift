@@ -110,10 +110,11 @@ name = "tools"
 modules = ["EmberLint", "EmberMigrate"]
 may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "CSQLite", "third-party"]
 
-# Commands: thin front ends over the tools and the framework.
+# Commands: thin front ends over the tools and the framework (and the dev tools, such as
+# toml-dump for scripts/toml-oracle.py).
 [[layers]]
 name = "commands"
-modules = ["ember-*"]
+modules = ["ember-*", "toml-dump"]
 may-import = ["stdlib", "Foundation", "FoundationNetworking", "Ember*", "third-party"]
 
 """#

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EmberUtils
 
 /// A dotted module pattern: `ember.core` names that module and everything below it;
 /// `*` inside a segment matches any run of characters in that segment (`Ember*`), and a
@@ -116,15 +117,18 @@ public struct RuleSet: Sendable {
     }
 }
 
-/// A configuration problem, named by file, key and line.
+/// A configuration problem, named by file, key and line (and column, for a TOML syntax error).
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var key: String
     public var message: String
+    /// 1-based column, or 0 when the problem is a whole key or value.
+    public var column: Int = 0
 
     public var description: String {
-        key.isEmpty ? "\(file):\(line): \(message)" : "\(file):\(line): '\(key)': \(message)"
+        let place = column > 0 ? "\(file):\(line):\(column)" : "\(file):\(line)"
+        return key.isEmpty ? "\(place): \(message)" : "\(place): '\(key)': \(message)"
     }
 }
 
@@ -166,7 +170,7 @@ public enum RuleSetParser {
 
         for key in table.keys {
             guard let value = table[key] else { continue }
-            let line = table.keyLines[key] ?? value.line
+            let line = table.entry(key)?.line ?? value.line
             switch key {
             case "type-checking-imports":
                 if case .string(let s) = value.kind, let policy = TypeCheckingPolicy(rawValue: s) {
@@ -188,7 +192,7 @@ public enum RuleSetParser {
                     var hasModules = false
                     for k in t.keys {
                         guard let v = t[k] else { continue }
-                        let kl = t.keyLines[k] ?? v.line
+                        let kl = t.entry(k)?.line ?? v.line
                         let full = "layers." + k
                         switch k {
                         case "name":
@@ -223,7 +227,7 @@ public enum RuleSetParser {
                     var importer: ModulePattern?, imported: ModulePattern?, reason = ""
                     for k in t.keys {
                         guard let v = t[k] else { continue }
-                        let kl = t.keyLines[k] ?? v.line
+                        let kl = t.entry(k)?.line ?? v.line
                         let full = "ignore." + k
                         guard case .string(let s) = v.kind else {
                             err(full, kl, t.keys.contains(k) && ["importer", "imported", "reason"].contains(k) ? "expected a string, found a \(v.typeName)" : "unknown key (an ignore has: importer, imported, reason)")
@@ -240,7 +244,7 @@ public enum RuleSetParser {
                         err("ignore", item.line, "an ignore needs 'importer' and 'imported'")
                     }
                     if reason.isEmpty {
-                        err("ignore.reason", t.keyLines["reason"] ?? item.line, "an ignore needs a non-empty reason saying why the import is accepted")
+                        err("ignore.reason", t.entry("reason")?.line ?? item.line, "an ignore needs a non-empty reason saying why the import is accepted")
                     }
                     if let importer, let imported, !reason.isEmpty {
                         rules.ignores.append(ImportIgnore(importer: importer, imported: imported, reason: reason, line: item.line))
@@ -254,14 +258,20 @@ public enum RuleSetParser {
     }
 
     /// Parses a whole file. For a pyproject.toml the rules are `[tool.ember-lint]`; nil
-    /// when the file has no such table.
+    /// when the file has no such table. The whole file must be TOML 1.0 (a syntax error
+    /// anywhere is an error naming line and column), but only the rules are validated: other
+    /// tools' tables may hold any TOML.
     public static func parse(fileText: String, file: String, isPyproject: Bool) -> (RuleSet, [ConfigError])? {
+        parse(fileBytes: Array(fileText.utf8), file: file, isPyproject: isPyproject)
+    }
+
+    public static func parse(fileBytes: [UInt8], file: String, isPyproject: Bool) -> (RuleSet, [ConfigError])? {
         let base = PathText.parent(file)
         let root: TOMLTable
         do {
-            root = try TOMLReader.parse(fileText)
+            root = try TOML.parse(bytes: fileBytes)
         } catch {
-            return (RuleSet(), [ConfigError(file: file, line: error.line, key: "", message: error.message)])
+            return (RuleSet(), [ConfigError(file: file, line: error.line, key: "", message: "not valid TOML: \(error.message)", column: error.column)])
         }
         if isPyproject {
             guard case .table(let tool)? = root["tool"]?.kind, let section = tool["ember-lint"] else { return nil }
@@ -276,7 +286,7 @@ public enum RuleSetParser {
     /// The shipped default: rules/ember-layers.toml, compiled in.
     public static func builtInDefault() -> RuleSet {
         // The embedded file is checked by a test, so it always parses cleanly.
-        let root = (try? TOMLReader.parse(EmbeddedRules.emberLayersTOML)) ?? TOMLTable()
+        let root = (try? TOML.parse(EmbeddedRules.emberLayersTOML)) ?? TOMLTable()
         var (rules, _) = parse(table: root, keyPrefix: "", file: "built-in rules/ember-layers.toml", baseDirectory: "")
         rules.origin = "built-in rules/ember-layers.toml"
         return rules
@@ -292,9 +302,8 @@ public enum ConfigDiscovery {
             guard let data = FileReader.contents(rulesFile) else {
                 return (RuleSet(), [ConfigError(file: rulesFile, line: 0, key: "", message: "cannot read the rules file (check the path given to --rules)")])
             }
-            let text = String(decoding: data, as: UTF8.self)
             let isPyproject = rulesFile.lastPathComponent == "pyproject.toml"
-            if let parsed = RuleSetParser.parse(fileText: text, file: rulesFile, isPyproject: isPyproject) { return parsed }
+            if let parsed = RuleSetParser.parse(fileBytes: data, file: rulesFile, isPyproject: isPyproject) { return parsed }
             return (RuleSet(), [ConfigError(file: rulesFile, line: 1, key: "tool.ember-lint", message: "this pyproject.toml has no [tool.ember-lint] table")])
         }
         var dir = ModuleNaming.absolute(firstPath)
@@ -304,7 +313,7 @@ public enum ConfigDiscovery {
                 let path = ModuleNaming.join(dir, name)
                 guard let data = FileReader.contents(path) else { continue }
                 let display = relativeDisplayPath(path)
-                if let parsed = RuleSetParser.parse(fileText: String(decoding: data, as: UTF8.self), file: display, isPyproject: name == "pyproject.toml") {
+                if let parsed = RuleSetParser.parse(fileBytes: data, file: display, isPyproject: name == "pyproject.toml") {
                     var (rules, errors) = parsed
                     rules.baseDirectory = dir
                     return (rules, errors)

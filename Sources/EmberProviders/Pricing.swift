@@ -1,4 +1,5 @@
 import EmberCore
+import EmberUtils
 import Foundation
 
 /// One model's list price, in US dollars per million tokens.
@@ -91,212 +92,76 @@ public struct PricingFileError: Error, CustomStringConvertible, Sendable, Equata
 
 extension PricingTable {
     /// Reads the pricing file format of rules/model-pricing.toml: `[models."<name>"]`
-    /// tables whose lines are `provider = "..."`, `input = <number>`, `output = <number>` and
-    /// optionally `aliases = ["...", ...]`, with `#` comments. This is the subset of TOML the
-    /// file uses; anything else is reported with its line and column, not guessed at.
+    /// tables with `provider = "..."`, `input = <number>`, `output = <number>` and optionally
+    /// `aliases = ["...", ...]`. The file is read as TOML 1.0 (EmberUtils' reader); a syntax
+    /// error, a key the format does not have or a value of the wrong type is reported with its
+    /// line and column, not guessed at.
     public static func parse(toml text: String, file: String = "model-pricing.toml") throws -> PricingTable {
-        struct Pending {
-            var name: String
-            var line: Int
-            var provider: String?
-            var input: Double?
-            var output: Double?
-            var aliases: [String] = []
+        let root: TOMLTable
+        do {
+            root = try TOML.parse(text)
+        } catch {
+            throw PricingFileError(file: file, line: error.line, column: error.column, message: error.message)
+        }
+        func fail(_ line: Int, _ column: Int, _ message: String) -> PricingFileError {
+            PricingFileError(file: file, line: line, column: column, message: message)
         }
         var done: [ModelPrice] = []
-        var current: Pending?
-        var lineNumber = 0
-
-        func error(_ column: Int, _ message: String) -> PricingFileError {
-            PricingFileError(file: file, line: lineNumber, column: column, message: message)
-        }
-        func finish(_ p: Pending) throws {
-            let here = lineNumber
-            lineNumber = p.line  // a missing key is reported at its table's header
-            defer { lineNumber = here }
-            guard let provider = p.provider else { throw error(1, "model \(p.name) has no provider = \"openai\" or \"anthropic\"") }
-            guard let input = p.input else { throw error(1, "model \(p.name) has no input = <dollars per million prompt tokens>") }
-            guard let output = p.output else { throw error(1, "model \(p.name) has no output = <dollars per million completion tokens>") }
-            done.append(ModelPrice(name: p.name, provider: provider, inputPerMillion: input, outputPerMillion: output, aliases: p.aliases))
-        }
-
-        // Bytes, not Characters: "\r\n" is one Character and would hide the line break.
-        let lines = Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
-        for raw in lines {
-            lineNumber += 1
-            var scanner = LineScanner(Array(raw))
-            scanner.skipSpaces()
-            if scanner.atEndOrComment { continue }
-            if scanner.peek == UInt8(ascii: "[") {
-                scanner.advance()
-                scanner.skipSpaces()
-                let tableColumn = scanner.column
-                guard scanner.consume("models.") else {
-                    throw error(tableColumn, "expected a [models.\"<name>\"] table header")
+        for top in root.entries {
+            guard top.key == "models", case .table(let models) = top.value.kind else {
+                if case .table = top.value.kind {
+                    throw fail(top.line, top.column, "expected a [models.\"<name>\"] table header, found [\(top.key)]")
                 }
-                let name: String
-                if scanner.peek == UInt8(ascii: "\"") {
-                    name = try scanner.string().get(orThrow: { error($0, $1) })
-                } else {
-                    name = scanner.bareKey()
-                    if name.isEmpty { throw error(scanner.column, "expected a model name after [models.") }
-                }
-                scanner.skipSpaces()
-                guard scanner.consume("]") else { throw error(scanner.column, "expected ] to close the table header") }
-                scanner.skipSpaces()
-                guard scanner.atEndOrComment else { throw error(scanner.column, "unexpected text after the table header") }
-                if let p = current { try finish(p) }
-                current = Pending(name: name, line: lineNumber)
-                continue
+                throw fail(top.line, top.column, "key '\(top.key)' appears before any [models.\"<name>\"] header")
             }
-            let keyColumn = scanner.column
-            let key = scanner.bareKey()
-            guard !key.isEmpty else { throw error(keyColumn, "expected key = value or a [models.\"<name>\"] header") }
-            guard current != nil else { throw error(keyColumn, "key '\(key)' appears before any [models.\"<name>\"] header") }
-            scanner.skipSpaces()
-            guard scanner.consume("=") else { throw error(scanner.column, "expected = after '\(key)'") }
-            scanner.skipSpaces()
-            let valueColumn = scanner.column
-            switch key {
-            case "provider":
-                let v = try scanner.string().get(orThrow: { error($0, $1) })
-                guard providers.contains(v) else {
-                    throw error(valueColumn, "provider '\(v)' is unknown; use \(providers.sorted().map { "\"\($0)\"" }.joined(separator: " or "))")
+            for model in models.entries {
+                let name = model.key
+                guard case .table(let t) = model.value.kind else {
+                    let type = model.value.typeName
+                    let article = "aeiou".contains(type.first!) ? "an" : "a"
+                    throw fail(model.line, model.column, "expected a [models.\"<name>\"] table header; '\(name)' is \(article) \(type)")
                 }
-                current!.provider = v
-            case "input", "output":
-                guard let v = scanner.number(), v >= 0 else {
-                    throw error(valueColumn, "\(key) must be a non-negative number of dollars per million tokens")
+                var provider: String?, input: Double?, output: Double?, aliases: [String] = []
+                for entry in t.entries {
+                    let v = entry.value
+                    switch entry.key {
+                    case "provider":
+                        guard case .string(let p) = v.kind else { throw fail(v.line, v.column, "provider must be a \"quoted string\"") }
+                        guard providers.contains(p) else {
+                            throw fail(v.line, v.column, "provider '\(p)' is unknown; use \(providers.sorted().map { "\"\($0)\"" }.joined(separator: " or "))")
+                        }
+                        provider = p
+                    case "input", "output":
+                        let number: Double? = switch v.kind {
+                        case .integer(let n): Double(n)
+                        case .float(let d): d
+                        default: nil
+                        }
+                        guard let number, number >= 0, number.isFinite else {
+                            throw fail(v.line, v.column, "\(entry.key) must be a non-negative number of dollars per million tokens")
+                        }
+                        if entry.key == "input" { input = number } else { output = number }
+                    case "aliases":
+                        guard case .array(let items) = v.kind else { throw fail(v.line, v.column, "aliases must be a list [\"name\", ...]") }
+                        for item in items {
+                            guard case .string(let a) = item.kind else { throw fail(item.line, item.column, "an alias must be a \"quoted string\"") }
+                            aliases.append(a)
+                        }
+                    default:
+                        throw fail(entry.line, entry.column, "unknown key '\(entry.key)'; a model table has provider, input, output and aliases")
+                    }
                 }
-                if key == "input" { current!.input = v } else { current!.output = v }
-            case "aliases":
-                current!.aliases = try scanner.stringArray().get(orThrow: { error($0, $1) })
-            default:
-                throw error(keyColumn, "unknown key '\(key)'; a model table has provider, input, output and aliases")
+                // A missing key is reported at its table's header.
+                guard let provider else { throw fail(model.line, 1, "model \(name) has no provider = \"openai\" or \"anthropic\"") }
+                guard let input else { throw fail(model.line, 1, "model \(name) has no input = <dollars per million prompt tokens>") }
+                guard let output else { throw fail(model.line, 1, "model \(name) has no output = <dollars per million completion tokens>") }
+                done.append(ModelPrice(name: name, provider: provider, inputPerMillion: input, outputPerMillion: output, aliases: aliases))
             }
-            scanner.skipSpaces()
-            guard scanner.atEndOrComment else { throw error(scanner.column, "unexpected text after the value of '\(key)'") }
         }
-        if let p = current { try finish(p) }
         do {
             return try PricingTable(entries: done)
         } catch let e as EmberError {
             throw PricingFileError(file: file, line: 1, column: 1, message: e.description)
-        }
-    }
-}
-
-/// Scans one line of the pricing file as UTF-8 bytes.
-private struct LineScanner {
-    let bytes: [UInt8]
-    var i = 0
-    init(_ bytes: [UInt8]) {
-        // A CRLF file leaves \r at the end of each line.
-        self.bytes = bytes.last == 0x0D ? Array(bytes.dropLast()) : bytes
-    }
-
-    var column: Int { i + 1 }
-    var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
-    var atEndOrComment: Bool { i >= bytes.count || bytes[i] == UInt8(ascii: "#") }
-    mutating func advance() { i += 1 }
-    mutating func skipSpaces() {
-        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
-    }
-    mutating func consume(_ literal: String) -> Bool {
-        let l = Array(literal.utf8)
-        guard i + l.count <= bytes.count, Array(bytes[i..<(i + l.count)]) == l else { return false }
-        i += l.count
-        return true
-    }
-    mutating func bareKey() -> String {
-        let start = i
-        while i < bytes.count {
-            let b = bytes[i]
-            let ok = (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2D
-            if !ok { break }
-            i += 1
-        }
-        return String(decoding: bytes[start..<i], as: UTF8.self)
-    }
-    /// A basic string with \" \\ \n \t escapes.
-    mutating func string() -> ScanResult<String> {
-        guard peek == UInt8(ascii: "\"") else { return .failure(column, "expected a \"quoted string\"") }
-        let open = column
-        i += 1
-        var out: [UInt8] = []
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                i += 1
-                return .success(String(decoding: out, as: UTF8.self))
-            }
-            if b == UInt8(ascii: "\\") {
-                guard i + 1 < bytes.count else { break }
-                switch bytes[i + 1] {
-                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "t"): out.append(0x09)
-                default: return .failure(column, "unsupported escape in a string; use \\\" \\\\ \\n or \\t")
-                }
-                i += 2
-                continue
-            }
-            out.append(b)
-            i += 1
-        }
-        return .failure(open, "string is not closed on this line; add the closing \"")
-    }
-    mutating func stringArray() -> ScanResult<[String]> {
-        guard peek == UInt8(ascii: "[") else { return .failure(column, "expected [\"name\", ...]") }
-        i += 1
-        var out: [String] = []
-        skipSpaces()
-        if peek == UInt8(ascii: "]") { i += 1; return .success(out) }
-        while true {
-            skipSpaces()
-            switch string() {
-            case .success(let s): out.append(s)
-            case .failure(let c, let m): return .failure(c, m)
-            }
-            skipSpaces()
-            if peek == UInt8(ascii: ",") {
-                i += 1
-                skipSpaces()
-                if peek == UInt8(ascii: "]") { i += 1; return .success(out) }  // trailing comma
-                continue
-            }
-            if peek == UInt8(ascii: "]") { i += 1; return .success(out) }
-            return .failure(column, "expected , or ] in the list (lists must fit on one line)")
-        }
-    }
-    /// A decimal integer or float, `_` allowed between digits.
-    mutating func number() -> Double? {
-        let start = i
-        var text: [UInt8] = []
-        while i < bytes.count {
-            let b = bytes[i]
-            let ok = (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
-                || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
-            if !ok { break }
-            if b != UInt8(ascii: "_") { text.append(b) }
-            i += 1
-        }
-        guard i > start, let v = Double(String(decoding: text, as: UTF8.self)), v.isFinite else {
-            i = start
-            return nil
-        }
-        return v
-    }
-}
-
-private enum ScanResult<T> {
-    case success(T)
-    case failure(Int, String)
-    func get(orThrow make: (Int, String) -> PricingFileError) throws -> T {
-        switch self {
-        case .success(let v): return v
-        case .failure(let c, let m): throw make(c, m)
         }
     }
 }

@@ -63,6 +63,32 @@ func write(_ text: String, _ path: String) throws {
         }
     }
 
+    /// Reported by users: a valid pyproject.toml whose other tools' tables hold dates or inf
+    /// made ember-lint exit 2 ("nothing was checked"), with or without [tool.ember-lint].
+    @Test func otherToolsDatesAndInfDoNotStopTheRun() throws {
+        let other = "[project]\nname = \"app\"\n\n[tool.foo]\nwhen = 2024-01-01\nx = inf\n"
+        for ours in ["", "\n[tool.ember-lint]\ncycles = true\n"] {
+            try withScratch { dir in
+                try write(other + ours, dir + "/pyproject.toml")
+                try write("import os\nfrom ember.utils import x\n", dir + "/src/ember/core/a.py")
+                try write("x = 1\n", dir + "/src/ember/utils/x.py")
+                let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
+                #expect(r.code == .clean, "\(ours.isEmpty ? "without" : "with") [tool.ember-lint]: \(r.stdout)\(r.stderr)")
+                #expect(r.stdout.contains("2 files, 2 imports, no violations"))
+            }
+        }
+    }
+
+    @Test func invalidPyprojectExitsTwoNamingLineAndColumn() throws {
+        try withScratch { dir in
+            try write("[project]\nname = \"app\"\n[tool.foo]\nwhen = 2024-01-01\nx = infinity\n", dir + "/pyproject.toml")
+            try write("import os\n", dir + "/src/ember/core/a.py")
+            let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
+            #expect(r.code == .usageOrConfigError)
+            #expect(r.stderr.contains("pyproject.toml:5:8: not valid TOML: expected the end of the line"), "\(r.stderr)")
+        }
+    }
+
     @Test func configuredRulesThirdPartyAndIgnores() throws {
         try withScratch { dir in
             try write("""

@@ -66,9 +66,10 @@ func readText(_ relative: String) throws -> String {
     }
 }
 
+/// The configuration's view of EmberUtils' TOML reader (its own tests: Tests/EmberUtilsTests).
 @Suite struct TOMLReaderTests {
     @Test func readsTablesArraysAndStringsWithLines() throws {
-        let doc = try TOMLReader.parse("""
+        let doc = try TOML.parse("""
             # comment
             a = "x\\ty" # trailing
             [tool.ember-lint]
@@ -88,7 +89,7 @@ func readText(_ relative: String) throws -> String {
         guard case .string(let a)? = doc["a"]?.kind else { Issue.record("a"); return }
         #expect(a == "x\ty")
         guard case .table(let tool)? = doc["tool"]?.kind, case .table(let el)? = tool["ember-lint"]?.kind else { Issue.record("tool"); return }
-        #expect(el.keyLines["cycles"] == 4)
+        #expect(el.entry("cycles")?.line == 4)
         guard case .integer(1000)? = el["n"]?.kind else { Issue.record("n"); return }
         guard case .array(let list)? = el["list"]?.kind else { Issue.record("list"); return }
         #expect(list.map(\.line) == [7, 8])
@@ -101,16 +102,16 @@ func readText(_ relative: String) throws -> String {
     @Test func errorsNameTheLine() {
         let cases: [(String, Int, String)] = [
             ("a = 1\nb = \n", 2, "expected a value"),
-            ("a = 1\na = 2\n", 2, "defined twice"),
-            ("[x]\n[x]\n", 2, "defined twice"),
+            ("a = 1\na = 2\n", 2, "already defined"),
+            ("[x]\n[x]\n", 2, "already defined"),
             ("a = [1,\n2\n", 1, "never closed"),
             ("a = \"open\n", 1, "not closed"),
-            ("a = 1979-05-27\n", 1, "not a value"),
+            ("a = 1979-02-30\n", 1, "does not exist"),
             ("a = 1 b = 2\n", 1, "end of the line"),
         ]
         for (text, line, fragment) in cases {
             do {
-                _ = try TOMLReader.parse(text)
+                _ = try TOML.parse(text)
                 Issue.record("no error for \(text)")
             } catch {
                 #expect(error.line == line, "\(text)")
@@ -162,7 +163,47 @@ func readText(_ relative: String) throws -> String {
 
     @Test func tomlSyntaxErrorIsAConfigError() {
         let (_, errors) = RuleSetParser.parse(fileText: "a = 1\n[oops\n", file: "ember-lint.toml", isPyproject: false)!
-        #expect(errors.count == 1 && errors[0].line == 2 && errors[0].file == "ember-lint.toml")
+        #expect(errors.count == 1 && errors[0].line == 2 && errors[0].column == 6 && errors[0].file == "ember-lint.toml")
+        #expect(errors.first?.description.hasPrefix("ember-lint.toml:2:6: not valid TOML: expected ']'") == true, "\(errors)")
+    }
+
+    /// Reported by users: another tool's table with TOML dates or inf made ember-lint exit 2.
+    static let otherToolTable = """
+        [project]
+        name = "x"
+
+        [tool.foo]
+        when = 2024-01-01
+        at = 1979-05-27T07:32:00Z
+        local = 1979-05-27 07:32:00.5
+        alarm = 07:32:00
+        x = inf
+        y = -nan
+        big = 0xDEAD_BEEF
+        """
+
+    @Test func otherToolsTablesMayHoldAnyTOMLWithoutOurTable() {
+        #expect(RuleSetParser.parse(fileText: Self.otherToolTable, file: "pyproject.toml", isPyproject: true) == nil)
+    }
+
+    @Test func otherToolsTablesMayHoldAnyTOMLBesideOurTable() throws {
+        let text = Self.otherToolTable + "\n[tool.ember-lint]\ncycles = false\n[[tool.ember-lint.layers]]\nname = \"core\"\nmodules = [\"app.core\"]\n"
+        let parsed = try #require(RuleSetParser.parse(fileText: text, file: "pyproject.toml", isPyproject: true))
+        #expect(parsed.1 == [])
+        #expect(parsed.0.layers.map(\.name) == ["core"] && !parsed.0.reportCycles)
+    }
+
+    @Test func ourTableIsStillValidated() throws {
+        let text = Self.otherToolTable + "\n[tool.ember-lint]\ncycles = 2024-01-01\n"
+        let parsed = try #require(RuleSetParser.parse(fileText: text, file: "pyproject.toml", isPyproject: true))
+        #expect(parsed.1.map(\.description) == ["pyproject.toml:13: 'tool.ember-lint.cycles': expected true or false, found a local date"], "\(parsed.1)")
+    }
+
+    @Test func invalidTOMLAnywhereNamesLineAndColumn() throws {
+        let text = Self.otherToolTable + "\nz = 2024-13-01\n"
+        let parsed = try #require(RuleSetParser.parse(fileText: text, file: "pyproject.toml", isPyproject: true))
+        #expect(parsed.1.count == 1 && parsed.1[0].line == 12 && parsed.1[0].column == 5, "\(parsed.1)")
+        #expect(parsed.1[0].description.contains("pyproject.toml:12:5: not valid TOML"), "\(parsed.1)")
     }
 
     @Test func discoveryWalksUpFromTheFirstPath() throws {

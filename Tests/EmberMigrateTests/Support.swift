@@ -71,9 +71,13 @@ enum MigrateFixture {
         return nil
     }
 
-    /// The ember-migrate binary built next to the test bundle.
+    /// The ember-migrate binary built next to the test bundle (any --scratch-path), else in .build.
     static func binary() -> String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
         let candidates = [
+            dir.appendingPathComponent("ember-migrate").path,
             packageRoot.appendingPathComponent(".build/debug/ember-migrate").path,
             packageRoot.appendingPathComponent(".build/x86_64-unknown-linux-gnu/debug/ember-migrate").path,
         ]

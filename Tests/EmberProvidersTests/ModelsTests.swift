@@ -197,7 +197,11 @@ func settings(_ server: LoopbackHTTPServer, strict: Bool = true) -> ModelSetting
             ("input = 1\n", 1, 1, "before any [models"),
             ("[other]\n", 1, 2, "[models.\"<name>\"]"),
             ("[models.\"a\"]\nprovider = \"openai\nx", 2, 12, "not closed"),
-            ("[models.\"a\"]\naliases = [\"b\" \"c\"]\n", 2, 16, "expected , or ]"),
+            ("[models.\"a\"]\naliases = [\"b\" \"c\"]\n", 2, 16, "expected ',' or ']'"),
+            ("[models.\"a\"]\nprovider = \"openai\"\ninput = \"1\"\noutput = 2\n", 3, 9, "non-negative number"),
+            ("[models.\"a\"]\nprovider = \"openai\"\ninput = inf\noutput = 2\n", 3, 9, "non-negative number"),
+            ("[models.\"a\"]\nprovider = \"openai\"\ninput = 1\noutput = 2\n[models.\"a\"]\n", 5, 2, "already defined"),
+            ("[models]\nx = 1\n", 2, 1, "is an integer"),
         ]
         for (text, line, column, fragment) in cases {
             do {
