@@ -23,8 +23,19 @@ public enum MigrationFiles {
     }
 
     /// The `.py` files under `paths` and the leftover temporary files of interrupted writes.
-    public static func collectWithLeftovers(_ paths: [String]) throws(InputError) -> (files: [String], leftovers: [String]) {
+    public static func collectWithLeftovers(_ paths: [String], exclude: [String] = [], base: String? = nil) throws(InputError) -> (files: [String], leftovers: [String]) {
         var leftovers: [String] = []
+        let baseFolder = base.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        /// Excluded: a walked path whose part below the configuration's folder (or below
+        /// the given folder) matches a pattern. A path given by name is always taken.
+        func excluded(_ path: String, root: String) -> Bool {
+            guard !exclude.isEmpty else { return false }
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            var relative = path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
+            if let b = baseFolder, absolute.hasPrefix(b + "/") { relative = String(absolute.dropFirst(b.count + 1)) }
+            while relative.hasPrefix("/") { relative.removeFirst() }
+            return exclude.contains { pathMatches(relative, pattern: $0) }
+        }
         var out: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -33,14 +44,14 @@ public enum MigrationFiles {
             }
             if !isDirectory.boolValue { out.append(path); continue }
             var found: [String] = []
-            walk(path, into: &found, leftovers: &leftovers)
+            walk(path, into: &found, leftovers: &leftovers, skip: { excluded($0, root: path) })
             out += found.sorted()
         }
         var seen: Set<String> = []
         return (out.filter { seen.insert($0).inserted }, leftovers.sorted())
     }
 
-    private static func walk(_ folder: String, into out: inout [String], leftovers: inout [String]) {
+    private static func walk(_ folder: String, into out: inout [String], leftovers: inout [String], skip: (String) -> Bool = { _ in false }) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in entries {
             if isLeftoverTemporary(name) {
@@ -49,12 +60,13 @@ public enum MigrationFiles {
             }
             if name.hasPrefix(".") || name == "__pycache__" { continue }
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            if skip(path) { continue }
             // lstat: a symlinked folder is not followed (a link to a parent would loop).
             var st = stat()
             guard lstat(path, &st) == 0 else { continue }
             let type = st.st_mode & S_IFMT
             if type == S_IFDIR {
-                walk(path, into: &out, leftovers: &leftovers)
+                walk(path, into: &out, leftovers: &leftovers, skip: skip)
             } else if name.hasSuffix(".py") {
                 if type == S_IFLNK {
                     var target = stat()

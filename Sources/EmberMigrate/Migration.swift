@@ -31,6 +31,9 @@ public struct MigrationOptions: Sendable {
     /// Apply rewrites that may change behaviour (`--unsafe`): legacy composition classes
     /// become runtime calls.
     public var unsafe = false
+    /// The rewrites this run makes (`select`/`ignore`); unsafe ones count only with `unsafe`.
+    public var rulesSelected: Set<MigrationRule> = Set(MigrationRule.allCases)
+    public func applies(_ rule: MigrationRule) -> Bool { rulesSelected.contains(rule) && (!rule.isUnsafe || unsafe) }
     public init() {}
 }
 
@@ -122,7 +125,7 @@ struct RunDecisions: Sendable {
     var adapted: [ClassKey: AdaptedClass] = [:]
     /// Some class of the run is converted: `isinstance(x, Operator)` must accept modules.
     var anyConverted = false
-    var unsafe = false
+    var options = MigrationOptions()
 }
 
 /// A file handed to a run: its display path and bytes (or why it could not be read).
@@ -372,7 +375,7 @@ public enum Migration {
                        report: inout [ReportLine], records: inout [ClassRecord]) -> RunDecisions {
         let rules = options.rules
         var decisions = RunDecisions()
-        decisions.unsafe = options.unsafe
+        decisions.options = options
         var allUses: [ClassKey: [ClassUse]] = [:]
         var starImporters: [String: (file: Int, offset: Int)] = [:]
         var attributeReads: Set<String> = []
@@ -417,6 +420,11 @@ public enum Migration {
                 }
                 if let why = keepComment(of: legacy.key.node, in: file) {
                     candidate.keep = (.suppressed, why.isEmpty ? "keep comment without a reason (write: # ember-migrate: keep <reason>)" : "keep comment: \(why)")
+                    candidates.append(candidate)
+                    continue
+                }
+                if !options.applies(.operatorToModule) {
+                    candidate.refusal = Refusal(code: .notSelected, reason: "rule \(MigrationRule.operatorToModule.rawValue) (\(MigrationRule.operatorToModule.name)) is not selected")
                     candidates.append(candidate)
                     continue
                 }
@@ -600,6 +608,8 @@ public enum Migration {
                     report.append(ReportLine(path: file.path, line: line, kind: .renamed,
                                              message: "renamed \(file.moduleName.isEmpty ? "" : file.moduleName + ".")\(className) to \(plan.functionName); code outside this run that uses \(className) must follow"))
                 }
+            } else if let refusal = candidate.refusal, !options.applies(.adapter) {
+                records.append(ClassRecord(path: file.path, line: line, className: className, outcome: .kept, reason: refusal.code.rawValue, detail: refusal.reason))
             } else if let refusal = candidate.refusal {
                 var variable = functionNameFor(className)
                 if variable == className { variable += "_module" }
@@ -715,6 +725,10 @@ public enum Migration {
                 case .module(let m)? where rules.isLegacyModule(m): importRewriter.legacyBoundNames.insert(name)
                 default: break
                 }
+            }
+            if !decisions.options.applies(.unusedImports) {
+                importRewriter.legacyBoundNames = []
+                importRewriter.usedBefore = []
             }
             let importEdits = importRewriter.edits(needed: rewriter.neededTargets, needsFunctools: rewriter.needsFunctools)
             let finalText = try render(stage.source.text, edits: importEdits)

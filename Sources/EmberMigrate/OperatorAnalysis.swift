@@ -4,6 +4,7 @@ import EmberPython
 /// message naming the place.
 enum KeepReason: String, Sendable, CaseIterable {
     case suppressed = "suppressed"
+    case notSelected = "not-selected"
     case legacyFramework = "legacy-framework"
     case classKeywords = "class-keywords"
     case multipleBases = "multiple-bases"
@@ -29,6 +30,7 @@ enum KeepReason: String, Sendable, CaseIterable {
     var family: String {
         switch self {
         case .suppressed: "keep comment"
+        case .notSelected: "rule not selected"
         case .legacyFramework: "legacy framework"
         case .classKeywords, .multipleBases, .typeParameters, .classDecorator: "class machinery"
         case .classBodyStatement, .layout: "class body shape"

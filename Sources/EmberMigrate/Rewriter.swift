@@ -165,7 +165,7 @@ struct FileRewriter {
             guard let plan = decisions.plans[key], plan.functionName != plan.className else { continue }
             for use in uses where use.file == fileIndex { rename(use, plan) }
         }
-        if decisions.anyConverted {
+        if decisions.anyConverted && decisions.options.applies(.isinstanceAcceptsModules) {
             // isinstance(x, Operator) / issubclass(c, Operator): converted modules pass too.
             let target = rules.operatorModuleClass
             for node in scan.operatorTypeChecks {
@@ -174,9 +174,9 @@ struct FileRewriter {
             }
         }
         for call in scan.compositionCalls {
-            if decisions.unsafe {
+            if decisions.options.applies(.compositionToRuntime) {
                 rewriteComposition(call)
-            } else {
+            } else if decisions.options.rulesSelected.contains(.compositionToRuntime) {
                 let line = file.source.lineTable.location(of: tree[call.call].start).line
                 let name = slice(range(tree.children(of: call.call, role: .function)[0]))
                 notes.append(ReportLine(path: file.path, line: line, kind: .unsafe,

@@ -45,11 +45,23 @@ struct EmberMigrateCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
-    @Option(help: "Module function names: keep (class name) or snake (snake_case).")
-    var naming: String = "snake"
+    @Option(help: "Module function names: keep (class name) or snake (snake_case; the default).")
+    var naming: String?
 
-    @Flag(help: "Also apply rewrites that may change behaviour (legacy composition classes to runtime calls).")
+    @Flag(help: "Also apply rewrites that may change behaviour (legacy composition classes to runtime calls, classes whose decorators would receive the module's class).")
     var unsafe = false
+
+    @Option(help: "Configuration file (pyproject.toml with [tool.ember-migrate], or ember-migrate.toml); default: the nearest one at or above the first path.")
+    var config: String?
+
+    @Flag(help: "Ignore every configuration file.")
+    var isolated = false
+
+    @Option(help: "Rewrites to make, by code, prefix or name (e.g. EM101, EM1, ALL); replaces the configuration's selection.")
+    var select: [String] = []
+
+    @Option(help: "Rewrites not to make, by code, prefix or name.")
+    var ignore: [String] = []
 
     @Option(help: "Write the Python module runtime that migrated code imports (ember_runtime) to this path.")
     var emitRuntime: String?
@@ -71,10 +83,40 @@ struct EmberMigrateCommand: ParsableCommand {
 
     func execute() -> Int32 {
         var options = MigrationOptions()
-        guard let style = NamingStyle(rawValue: naming) else {
-            return fail("--naming must be keep or snake, not '\(naming)'")
+        // Configuration: --config, else the nearest file at or above the first path.
+        var configuration = MigrationConfig()
+        if !isolated {
+            do {
+                if let config {
+                    guard let loaded = try MigrationConfig.load(config, requireTable: true) else { return fail("\(config): no [tool.ember-migrate] table") }
+                    configuration = loaded
+                } else if let first = paths.first {
+                    configuration = try MigrationConfig.find(from: first)
+                }
+            } catch {
+                return fail(error.description)
+            }
         }
-        options.naming = style
+        if !select.isEmpty { configuration.select = select }
+        configuration.ignore += ignore
+        for selector in select + ignore where MigrationRule.matching(selector).isEmpty {
+            return fail("'\(selector)' names no rule (rules: \(MigrationRule.allCases.map { "\($0.rawValue) \($0.name)" }.joined(separator: ", ")))")
+        }
+        if let naming {
+            guard let style = NamingStyle(rawValue: naming) else { return fail("--naming must be keep or snake, not '\(naming)'") }
+            options.naming = style
+        } else if let style = configuration.naming {
+            options.naming = style
+        }
+        options.unsafe = unsafe || (configuration.unsafe ?? false)
+        options.rulesSelected = configuration.enabledRules(unsafe: true)
+        if let module = configuration.runtimeModule { options.rules.setRuntimeModule(module) }
+        for file in configuration.extraRules {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                return fail("cannot read rules file \(file) (named by extra-rules in \(configuration.file ?? "the configuration"))")
+            }
+            do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
+        }
         options.computePlan = mode == .plan
         if let jobs {
             guard jobs > 0 else { return fail("--jobs must be at least 1") }
@@ -86,7 +128,6 @@ struct EmberMigrateCommand: ParsableCommand {
             }
             do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
         }
-        options.unsafe = unsafe
         for target in [emitRuntime, emitAdapter].compactMap({ $0 }) {
             do { try MigrationFiles.writeAtomically(Array(runtimeModuleText(rules: options.rules).utf8), to: target) } catch { return fail(error.message) }
         }
@@ -94,7 +135,8 @@ struct EmberMigrateCommand: ParsableCommand {
         guard !paths.isEmpty else { return fail("give at least one file or folder (see --help)") }
         let files: [String]
         let leftovers: [String]
-        do { (files, leftovers) = try MigrationFiles.collectWithLeftovers(paths) } catch { return fail(error.message) }
+        let base = configuration.file.map { ($0 as NSString).deletingLastPathComponent }
+        do { (files, leftovers) = try MigrationFiles.collectWithLeftovers(paths, exclude: configuration.excludePatterns, base: base) } catch { return fail(error.message) }
         // Temporary files of an interrupted --write: a write run removes them, others say so.
         for leftover in leftovers {
             if mode == .write {
@@ -104,6 +146,9 @@ struct EmberMigrateCommand: ParsableCommand {
             } else {
                 FileHandle.standardError.write(Data("note: \(leftover) is the temporary file of an interrupted --write; the next --write removes it\n".utf8))
             }
+        }
+        if files.isEmpty {
+            return fail("no .py files to migrate under \(paths.joined(separator: ", "))" + (configuration.excludePatterns.isEmpty ? "" : " (after the exclude patterns of \(configuration.file ?? "the defaults"))"))
         }
         let loadStart = Date()
         let inputs = MigrationFiles.load(files, roots: paths)

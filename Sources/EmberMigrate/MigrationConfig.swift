@@ -1,0 +1,230 @@
+import EmberUtils
+import Foundation
+
+/// The rewrites ember-migrate can make, selectable like ruff's rules (`select`, `ignore`).
+public enum MigrationRule: String, Sendable, CaseIterable {
+    /// A legacy operator class becomes a module (its importers and uses follow its name).
+    case operatorToModule = "EM101"
+    /// A class that stays a class gets `x = migrate_operator_to_module(X)` beside it.
+    case adapter = "EM102"
+    /// `isinstance(x, Operator)` / `issubclass(c, Operator)` also accept converted modules.
+    case isinstanceAcceptsModules = "EM103"
+    /// Imports the rewrite left unused go.
+    case unusedImports = "EM104"
+    /// `Sequential`/`EnsembleOperator` calls become runtime `chain`/`ensemble` calls (unsafe).
+    case compositionToRuntime = "EM201"
+
+    public var name: String {
+        switch self {
+        case .operatorToModule: "operator-to-module"
+        case .adapter: "adapter-for-kept-class"
+        case .isinstanceAcceptsModules: "isinstance-accepts-modules"
+        case .unusedImports: "unused-legacy-import"
+        case .compositionToRuntime: "composition-to-runtime"
+        }
+    }
+
+    /// Changes behaviour in some programs: applied only with `--unsafe`.
+    public var isUnsafe: Bool { self == .compositionToRuntime }
+
+    /// Rules a selector names: a code, a code prefix (`EM1`, `EM`), a name, or `ALL`.
+    public static func matching(_ selector: String) -> [MigrationRule] {
+        if selector == "ALL" { return allCases }
+        return allCases.filter { $0.rawValue.hasPrefix(selector) || $0.name == selector }
+    }
+}
+
+/// `[tool.ember-migrate]` in pyproject.toml, or the whole of ember-migrate.toml.
+public struct MigrationConfig: Sendable {
+    /// The file it came from (nil: defaults).
+    public var file: String?
+    public var runtimeModule: String?
+    public var naming: NamingStyle?
+    public var unsafe: Bool?
+    /// Glob patterns of paths to leave out; `exclude` replaces the defaults,
+    /// `extend-exclude` adds to them.
+    public var exclude: [String]?
+    public var extendExclude: [String] = []
+    public var select: [String]?
+    public var ignore: [String] = []
+    /// Extra rules files (same format as rules/migrate/legacy.rules), relative to the config.
+    public var extraRules: [String] = []
+
+    public init() {}
+
+    public static let keys = ["runtime-module", "naming", "unsafe", "exclude", "extend-exclude", "select", "ignore", "extra-rules"]
+
+    /// Folders left out unless `exclude` says otherwise (as ruff's defaults).
+    public static let defaultExclude = [".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache",
+                                        ".svn", ".tox", ".venv", "__pypackages__", "__pycache__", "_build", "buck-out", "dist",
+                                        "node_modules", "site-packages", "venv"]
+
+    public var excludePatterns: [String] { (exclude ?? MigrationConfig.defaultExclude) + extendExclude }
+
+    /// The rules a run applies: the selection, minus the ignored ones; unsafe rules only
+    /// when unsafe rewrites are on.
+    public func enabledRules(unsafe: Bool) -> Set<MigrationRule> {
+        var out = Set((select ?? ["ALL"]).flatMap(MigrationRule.matching))
+        for i in ignore { out.subtract(MigrationRule.matching(i)) }
+        if !unsafe { out = out.filter { !$0.isUnsafe } }
+        return out
+    }
+
+    /// The nearest configuration at or above `start` (a file or folder): an
+    /// `ember-migrate.toml`, or a `pyproject.toml` with a `[tool.ember-migrate]` table.
+    public static func find(from start: String) throws(MigrationConfigError) -> MigrationConfig {
+        var folder = URL(fileURLWithPath: start).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            folder.deleteLastPathComponent()
+        }
+        while true {
+            for name in ["ember-migrate.toml", "pyproject.toml"] {
+                let path = folder.appendingPathComponent(name).path
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                if let config = try load(path, requireTable: name == "ember-migrate.toml") { return config }
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { return MigrationConfig() }
+            folder = parent
+        }
+    }
+
+    /// Reads one file. For a pyproject.toml without `[tool.ember-migrate]`, nil (the
+    /// search goes on) unless `requireTable`. Only this tool's table is validated; the
+    /// rest must merely be TOML.
+    public static func load(_ path: String, requireTable: Bool) throws(MigrationConfigError) -> MigrationConfig? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MigrationConfigError(file: path, line: 0, column: 0, message: "cannot read the file; check its permissions")
+        }
+        let document: TOMLTable
+        do { document = try TOML.parse(bytes: Array(data)) } catch {
+            throw MigrationConfigError(file: path, line: error.line, column: error.column, message: "not valid TOML: \(error.message)")
+        }
+        let isPyproject = (path as NSString).lastPathComponent == "pyproject.toml"
+        var table = document
+        var prefix = ""
+        if isPyproject {
+            guard case .table(let tool)? = document["tool"]?.kind, let entry = tool.entry("ember-migrate") else {
+                if requireTable { throw MigrationConfigError(file: path, line: 1, column: 1, message: "this pyproject.toml has no [tool.ember-migrate] table") }
+                return nil
+            }
+            guard case .table(let t) = entry.value.kind else {
+                throw MigrationConfigError(file: path, line: entry.line, column: entry.column, message: "tool.ember-migrate must be a table")
+            }
+            table = t
+            prefix = "tool.ember-migrate."
+        }
+        var config = MigrationConfig()
+        config.file = path
+        for entry in table.entries {
+            let v = entry.value
+            func fail(_ message: String) -> MigrationConfigError {
+                MigrationConfigError(file: path, line: entry.line, column: entry.column, message: "\(prefix)\(entry.key): \(message)")
+            }
+            func string() throws(MigrationConfigError) -> String {
+                guard case .string(let s) = v.kind else { throw fail("expected a string, found \(v.typeName)") }
+                return s
+            }
+            func strings() throws(MigrationConfigError) -> [String] {
+                guard case .array(let items) = v.kind else { throw fail("expected an array of strings, found \(v.typeName)") }
+                var out: [String] = []
+                for item in items {
+                    guard case .string(let s) = item.kind else { throw fail("expected an array of strings, found a \(item.typeName) in it") }
+                    out.append(s)
+                }
+                return out
+            }
+            switch entry.key {
+            case "runtime-module":
+                let s = try string()
+                guard !s.isEmpty, s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ isIdentifier($0) }) else {
+                    throw fail("'\(s)' is not a dotted Python module name")
+                }
+                config.runtimeModule = s
+            case "naming":
+                let s = try string()
+                guard let style = NamingStyle(rawValue: s) else { throw fail("expected \"snake\" or \"keep\", found \"\(s)\"") }
+                config.naming = style
+            case "unsafe":
+                guard case .bool(let b) = v.kind else { throw fail("expected true or false, found \(v.typeName)") }
+                config.unsafe = b
+            case "exclude": config.exclude = try strings()
+            case "extend-exclude": config.extendExclude = try strings()
+            case "select", "ignore":
+                let selectors = try strings()
+                for s in selectors where MigrationRule.matching(s).isEmpty {
+                    throw fail("'\(s)' names no rule (rules: \(MigrationRule.allCases.map { "\($0.rawValue) \($0.name)" }.joined(separator: ", ")))")
+                }
+                if entry.key == "select" { config.select = selectors } else { config.ignore = selectors }
+            case "extra-rules":
+                let folder = (path as NSString).deletingLastPathComponent
+                config.extraRules = try strings().map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+            default:
+                let close = MigrationConfig.keys.min { editDistance($0, entry.key) < editDistance($1, entry.key) } ?? ""
+                throw fail("unknown key (did you mean '\(close)'? keys: \(MigrationConfig.keys.joined(separator: ", ")))")
+            }
+        }
+        return config
+    }
+}
+
+public struct MigrationConfigError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
+}
+
+/// Levenshtein distance (for "did you mean").
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.utf8), b = Array(b.utf8)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var previous = row[0]
+        row[0] = i
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            let current = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = current
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
+}
+
+/// Whether a path matches an exclude pattern, as ruff reads them: a pattern without a `/`
+/// matches any one path component (`build`, `*_pb2.py`); with a `/` it matches the path
+/// relative to the configuration's folder (`tests/fixtures/**`). `*` and `?` stay within a
+/// component, `**` crosses them.
+public func pathMatches(_ relativePath: String, pattern: String) -> Bool {
+    let components = relativePath.split(separator: "/").map(String.init)
+    if !pattern.contains("/") {
+        return components.contains { globMatch(Array($0.utf8)[...], Array(pattern.utf8)[...]) }
+    }
+    var p = pattern
+    while p.hasPrefix("./") { p.removeFirst(2) }
+    if p.hasSuffix("/") { p += "**" }
+    let path = Array(relativePath.utf8)[...]
+    // A pattern naming a folder also covers everything below it.
+    return globMatch(path, Array(p.utf8)[...]) || globMatch(path, Array((p + "/**").utf8)[...])
+}
+
+func globMatch(_ s: ArraySlice<UInt8>, _ p: ArraySlice<UInt8>) -> Bool {
+    guard let first = p.first else { return s.isEmpty }
+    let slash = UInt8(ascii: "/")
+    if first == UInt8(ascii: "*") {
+        let isDouble = p.count >= 2 && p[p.startIndex + 1] == UInt8(ascii: "*")
+        var rest = p.dropFirst(isDouble ? 2 : 1)
+        if isDouble, rest.first == slash, globMatch(s, rest.dropFirst()) { return true }
+        if isDouble && rest.first == slash { rest = rest[...] }
+        var k = s.startIndex
+        while true {
+            if globMatch(s[k...], rest) { return true }
+            if k == s.endIndex || (!isDouble && s[k] == slash) { return false }
+            k += 1
+        }
+    }
+    guard let c = s.first, first == UInt8(ascii: "?") ? c != slash : c == first else { return false }
+    return globMatch(s.dropFirst(), p.dropFirst())
+}
