@@ -492,7 +492,10 @@ public enum Migration {
             let className = plan.className
             let uses = allUses[legacy.key] ?? []
             var clash: String? = nil
-            if plan.functionName != className {
+            if plan.functionName != className, legacy.inModuleScope, file.bindings[className] != .classDef(legacy.key.node) {
+                clash = "the module also assigns \(className) elsewhere (e.g. \(className) = jit(\(className)))"
+            }
+            if clash == nil, plan.functionName != className {
                 if let star = starImporters[file.moduleName] ?? (starReachable.contains(legacy.key) ? starImporters.values.first : nil), starReachable.contains(legacy.key) || starImporters[file.moduleName] != nil {
                     clash = "it is star-imported at \(position(star.file, star.offset)), where a new name would not follow"
                 }
