@@ -17,7 +17,7 @@ extension MigrateTests {
         /// A scratch folder with the stand-in package (its adapter written by --emit-adapter's code).
         func standIn(in scratch: URL) throws -> URL {
             let standIn = scratch.appendingPathComponent("standin")
-            try MigrateFixture.copyTree(MigrateFixture.root.appendingPathComponent("ember-standin"), to: standIn)
+            try MigrateFixture.copyTree(MigrateFixture.root.appendingPathComponent("legacy-ember"), to: standIn)
             try MigrationFiles.writeAtomically(Array(migrationAdapterModule.utf8), to: standIn.appendingPathComponent("ember/adapter.py").path)
             return standIn
         }
