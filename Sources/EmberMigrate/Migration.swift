@@ -650,7 +650,9 @@ public enum Migration {
         if let initNode = plan.initMethod {
             for p in ClassAnalyzer(file: file, rules: MigrationRules()).parameters(of: initNode).dropFirst() {
                 let name = tree.nameText(p.node)
-                if !analyzer.isRebound(name, in: initNode) && plan.renamedAttributes[name] == nil { carried.insert(name) }
+                // A parameter that is also an instance attribute may hold another value by the
+                // end of __init__ (self.x = f(x) became x = f(x)): only the closure or state tells.
+                if !analyzer.isRebound(name, in: initNode) && !plan.instanceAttributes.contains(name) { carried.insert(name) }
             }
         }
         let forwardName = tree.nameText(plan.forward)

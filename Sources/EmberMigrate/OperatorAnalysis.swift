@@ -411,11 +411,34 @@ struct OperatorAnalyzer {
             }
         }
 
+        // A method that binds a name itself would read its own local where `self.x` became
+        // x: such an attribute's local gets another name; a method or class attribute read
+        // must not be captured either.
+        for a in plan.accesses where a.method != plan.initMethod {
+            let bound = namesBound(around: a.node, in: a.method)
+            if case .classAttribute = a.form {
+                if bound.contains(plan.functionName) { return refuse(.nameClash, "\(tree.nameText(a.method)) binds \(plan.functionName), the module's name") }
+                continue
+            }
+            if plan.instanceAttributes.contains(a.attribute) {
+                if bound.contains(a.attribute) && plan.renamedAttributes[a.attribute] == nil {
+                    var fresh = "self_" + a.attribute
+                    let taken = initLocals.union(plan.instanceAttributes).union(methodNames).union(classAttributeNames)
+                    while taken.contains(fresh) || plan.renamedAttributes.values.contains(fresh) || namesUsed(in: classNode).contains(fresh) { fresh = "_" + fresh }
+                    plan.renamedAttributes[a.attribute] = fresh
+                }
+            } else if methodNames.contains(a.attribute) {
+                if bound.contains(a.attribute) { return refuse(.nameClash, "\(tree.nameText(a.method)) binds \(a.attribute), the name of a method it calls through self") }
+            } else if classAttributeNames.contains(a.attribute), bound.contains(plan.functionName) {
+                return refuse(.nameClash, "\(tree.nameText(a.method)) binds \(plan.functionName), the module's name")
+            }
+        }
+
         // __init__ parameters and locals share the factory's scope with the attributes:
         // `self.x = v` becomes `x = v`, so after the first store the name x must mean the
         // attribute only. `self.x = x` then says nothing and goes.
         if let initNode = plan.initMethod {
-            for attribute in plan.instanceAttributes where initLocals.contains(attribute) {
+            for attribute in plan.instanceAttributes where initLocals.contains(attribute) && plan.renamedAttributes[attribute] == nil {
                 var stores: [PythonNodeID] = []
                 for a in plan.accesses where a.method == initNode && a.context == .store && a.attribute == attribute {
                     if let s = innermostStatement(containing: a.node, in: initNode) { stores.append(s) }
@@ -699,6 +722,24 @@ struct OperatorAnalyzer {
         }
         for s in tree.children(of: function, role: .body) { parents = [(function, .body)]; go(s) }
         return found
+    }
+
+    /// Names bound in `method` and in the functions, lambdas and comprehensions inside it
+    /// that hold `node` (its own parameter `self` aside).
+    func namesBound(around node: PythonNodeID, in method: PythonNodeID) -> Set<String> {
+        var out = localNames(of: method, in: tree)
+        if let first = helper.parameters(of: method).first { out.remove(tree.nameText(first.node)) }
+        let start = tree[node].start, end = tree[node].end
+        var stack = tree.children(of: method, role: .body)
+        while let id = stack.popLast() {
+            let n = tree[id]
+            guard n.start <= start && end <= n.end else { continue }
+            if [.functionDef, .asyncFunctionDef, .lambda, .listComp, .setComp, .dictComp, .generatorExp].contains(n.kind) {
+                out.formUnion(localNames(of: id, in: tree))
+            }
+            stack += tree.children(of: id)
+        }
+        return out
     }
 
     /// The innermost statement of `function` that holds `node`.

@@ -149,7 +149,9 @@ extension FileRewriter {
             // The forward header goes with the blank lines above it; a comment after it stays.
             var start = lineStart(of: tree[forward].start)
             while start > colonEnd {
-                let previous = lineStart(of: start - 1)
+                // The line before: skip the whole line break (CRLF is one).
+                let breakLength = start >= 2 && text[start - 1] == 0x0A && text[start - 2] == 0x0D ? 2 : 1
+                let previous = lineStart(of: start - breakLength)
                 guard previous >= colonEnd, text[previous..<start].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0C }) else { break }
                 start = previous
             }

@@ -40,10 +40,15 @@ extension MigrateTests {
 
         @Test func configurableTargetNames() throws {
             var rules = MigrationRules.builtIn()
-            try rules.add(text: "target module ember.api operators.op\n", file: "t.rules")
+            try rules.add(text: "target module my.runtime api.module\n", file: "t.rules")
             let source = "from ember.api.operators import Operator\n\n\nclass A(Operator):\n    def forward(self, *, inputs):\n        return inputs\n"
             let out = String(decoding: try #require(migrateOne(Array(source.utf8), rules: rules).files[0].rewritten), as: UTF8.self)
-            #expect(out == "from ember.api import operators\n\n\n@operators.op\ndef a(*, inputs):\n    return inputs\n")
+            #expect(out == "from my.runtime import api\n\n\n@api.module.operator(\"A\")\ndef a(*, inputs):\n    return inputs\n")
+            // [tool.ember-migrate] runtime-module points every target at another module.
+            var moved = MigrationRules.builtIn()
+            moved.setRuntimeModule("mypkg._ember")
+            let other = String(decoding: try #require(migrateOne(Array(source.utf8), rules: moved).files[0].rewritten), as: UTF8.self)
+            #expect(other.hasPrefix("from mypkg._ember import module\n"))
         }
     }
 }
@@ -139,28 +144,36 @@ extension MigrateTests {
             #expect(after.contains("0 references to legacy modules; nothing refers to the legacy modules any more"))
         }
 
-        @Test func emitAdapterWritesARunnableModule() throws {
-            let folder = try MigrateFixture.scratch("adapter")
+        @Test func emitRuntimeWritesTheRuntimeItsCodeImports() throws {
+            let folder = try MigrateFixture.scratch("runtime")
             defer { try? FileManager.default.removeItem(at: folder) }
-            let path = folder.appendingPathComponent("adapter.py").path
-            let (status, _, _) = try MigrateFixture.run(binary, ["--emit-adapter", path])
+            let path = folder.appendingPathComponent("ember_runtime.py").path
+            let (status, _, _) = try MigrateFixture.run(binary, ["--emit-runtime", path])
             #expect(status == 0)
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(text == migrationAdapterModule)
+            #expect(text == runtimeModuleText(rules: .builtIn()))
+            #expect(text.contains("\nLEGACY_EXCEPTION_MODULES = (\"ember.core.exceptions\",)\n"))
+            // --emit-adapter is the old name: the runtime holds migrate_operator_to_module.
+            let adapter = folder.appendingPathComponent("adapter.py").path
+            _ = try MigrateFixture.run(binary, ["--emit-adapter", adapter])
+            #expect(try String(contentsOfFile: adapter, encoding: .utf8) == text)
             guard let python = MigrateFixture.python3() else { return }
             let script = """
             import functools, sys
             sys.path.insert(0, sys.argv[1])
-            from adapter import migrate_operator_to_module
+            from ember_runtime import migrate_operator_to_module, module
             class Op:
                 def __init__(self, k=1): self.k = k
                 def __call__(self, *, inputs): return inputs * self.k
             m = migrate_operator_to_module(Op)
-            print(m(inputs=2), functools.partial(m, k=3)(inputs=2), migrate_operator_to_module(Op(k=5))(inputs=2))
+            @module.operator("Twice")
+            def twice(*, inputs):
+                return inputs * 2
+            print(m(inputs=2), functools.partial(m, k=3)(inputs=2), migrate_operator_to_module(Op(k=5))(inputs=2), type(twice()).__name__)
             """
             let (pyStatus, out, err) = try MigrateFixture.run(python, ["-c", script, folder.path])
             #expect(pyStatus == 0, "\(err)")
-            #expect(out == "2 6 10\n")
+            #expect(out == "2 6 10 Twice\n")
         }
     }
 }

@@ -3,15 +3,16 @@ import EmberPython
 import Foundation
 import Testing
 
-func migrateOne(_ source: [UInt8], naming: NamingStyle = .snake, rules: MigrationRules = .builtIn()) -> MigrationResult {
+func migrateOne(_ source: [UInt8], naming: NamingStyle = .snake, rules: MigrationRules = .builtIn(), unsafe: Bool = false) -> MigrationResult {
     var options = MigrationOptions()
     options.naming = naming
     options.rules = rules
+    options.unsafe = unsafe
     return Migration.run([InputFile(path: "m.py", moduleName: "m", isPackageInit: false, bytes: .success(source))], options: options)
 }
 
-func migrateOne(_ source: String, naming: NamingStyle = .snake) -> MigrationResult {
-    migrateOne(Array(source.utf8), naming: naming)
+func migrateOne(_ source: String, naming: NamingStyle = .snake, unsafe: Bool = false) -> MigrationResult {
+    migrateOne(Array(source.utf8), naming: naming, unsafe: unsafe)
 }
 
 extension MigrateTests {
@@ -28,7 +29,7 @@ extension MigrateTests {
             #expect(out.hasPrefix("# -*- coding: utf-8 -*-\r\n'''Module.'''\r\nimport os\t# tab before comment   \r\n"))
             #expect(out.hasSuffix(tail))
             #expect(out.contains("X = {'a': \"b\"}   \r\n"))
-            #expect(out.contains("@module\r\ndef up(*, inputs):\r\n\treturn inputs.upper()  # keep\r\n"))
+            #expect(out.contains("@module.operator(\"Up\")\r\ndef up(*, inputs):\r\n\treturn inputs.upper()  # keep\r\n"))
             #expect(!out.contains("\n\n") || !out.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "LF line endings crept into a CRLF file")
         }
 
@@ -41,7 +42,8 @@ extension MigrateTests {
             #expect(file.status == .changed)
             let out = file.rewritten!
             #expect(!out.contains(0xC3), "latin-1 file was written as UTF-8")
-            #expect(out.filter { $0 == 0xE9 }.count == 2)
+            // The legacy class name (in module.operator), the function name and the literal.
+            #expect(out.filter { $0 == 0xE9 }.count == 3)
             let source = try PythonSource(bytes: out)
             #expect(source.encoding == "latin-1")
 
@@ -151,11 +153,16 @@ extension MigrateTests {
             top = Sequential(operators=[len])
 
             """
-            let out = String(decoding: try #require(migrateOne(source).files[0].rewritten), as: UTF8.self)
+            // A legacy composition call stays as it is by default: chain() calls its members
+            // differently, so the rewrite is unsafe.
+            let safe = migrateOne(source)
+            #expect(safe.files[0].status == .unchanged)
+            #expect(safe.report.contains { $0.kind == .unsafe && $0.line == 8 && $0.message.contains("--unsafe") })
+            let out = String(decoding: try #require(migrateOne(source, unsafe: true).files[0].rewritten), as: UTF8.self)
             #expect(out.contains("    return Sequential(operators=[1, 2])\n"))
             #expect(out.contains("top = chain(len)\n"))
             // The scope-blind use count keeps the import (the parameter shadows it): conservative.
-            #expect(out.hasPrefix("from ember.core.non import Sequential\nfrom ember import chain\n"))
+            #expect(out.hasPrefix("from ember.core.non import Sequential\nfrom ember_runtime import chain\n"))
         }
 
         @Test func exitCodesAreDocumentedValues() {
