@@ -1,9 +1,6 @@
 import EmberUtils
 import Foundation
 
-/// The compatibility adapter module, compiled from rules/migrate/adapter.py.
-public let migrationAdapterModule: String = DefaultMigrationRules.adapterModule
-
 /// The Python module runtime (`--emit-runtime`), compiled from python/ember_runtime.py, with
 /// its one configuration line set from the rules (where the legacy exceptions live).
 public func runtimeModuleText(rules: MigrationRules) -> String {
