@@ -215,14 +215,37 @@ public enum Migration {
         let rules = options.rules
         var report: [ReportLine] = []
 
-        // Phase 1: decode and parse every file.
-        let parsed = Slots<Result<IndexedFile, InputError>>(inputs.count)
+        let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
+        func mark(_ what: String) {
+            if profile { FileHandle.standardError.write(Data("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n".utf8)) }
+        }
+        // Phase 0: read every file and skim its imports; only files that can reach legacy
+        // code (and those the skimmer cannot read) are parsed.
         let readBytes = Slots<Result<[UInt8], InputError>>(inputs.count)
+        let skimmed = Slots<ImportPrepass.Facts>(inputs.count)
+        let aliasPrefixes = Array(Set(inputs.flatMap(\.aliasPrefixes)))
+        let moduleNames = inputs.map(\.moduleName)
+        let context = ImportPrepass.Context(moduleNames: moduleNames, rules: rules, aliasPrefixes: aliasPrefixes)
         parallelFor(inputs.count, workers: options.workers) { i in
             let input = inputs[i]
             let bytes = input.diskPath.map { MigrationFiles.read($0) } ?? input.bytes
             readBytes[i] = bytes
-            switch bytes {
+            // Unread or undecodable files count as relevant: the parse phase reports them.
+            guard case .success(let b) = bytes, let source = try? PythonSource(bytes: b, buildLineTable: false) else {
+                skimmed[i] = ImportPrepass.Facts(unknown: true)
+                return
+            }
+            skimmed[i] = context.facts(ImportPrepass.importedModules(text: source.text, moduleName: input.moduleName, isPackageInit: input.isPackageInit))
+        }
+        let relevantInput = ImportPrepass.relevantFiles(moduleNames: moduleNames, facts: (0..<inputs.count).map { skimmed[$0]! }, context: context)
+
+        mark("skimmed; \(relevantInput.filter { $0 }.count) of \(inputs.count) files relevant")
+        // Phase 1: decode and parse the relevant files.
+        let parsed = Slots<Result<IndexedFile, InputError>>(inputs.count)
+        parallelFor(inputs.count, workers: options.workers) { i in
+            let input = inputs[i]
+            guard relevantInput[i] || options.computePlan else { return }
+            switch readBytes[i]! {
             case .failure(let e): parsed[i] = .failure(e)
             case .success(let bytes):
                 do {
@@ -234,7 +257,7 @@ public enum Migration {
                     } else {
                         let file = IndexedFile(path: input.path, moduleName: input.moduleName, isPackageInit: input.isPackageInit,
                                                source: source, tree: tree)
-                        parsed[i] = .success(options.computePlan ? file : file.droppingTree())
+                        parsed[i] = .success(file)
                     }
                 } catch let error as PythonSourceError {
                     parsed[i] = .failure(InputError("cannot decode (\(error.description)); left untouched"))
@@ -247,7 +270,12 @@ public enum Migration {
         var inputIndexOfFile: [Int] = []
         var outcomes: [FileOutcome?] = Array(repeating: nil, count: inputs.count)
         for i in 0..<inputs.count {
-            switch parsed[i]! {
+            guard let result = parsed[i] else {
+                // Nothing in it can reach legacy code: left as it is, unparsed.
+                outcomes[i] = FileOutcome(path: inputs[i].path, status: .unchanged, original: (try? readBytes[i]!.get()) ?? [])
+                continue
+            }
+            switch result {
             case .success(let f):
                 files.append(f)
                 inputIndexOfFile.append(i)
@@ -257,14 +285,9 @@ public enum Migration {
                 outcomes[i] = FileOutcome(path: inputs[i].path, status: .skipped, original: original)
             }
         }
-        let aliasPrefixes = Array(Set(inputs.flatMap(\.aliasPrefixes)))
         let firstResolver = Resolver(files: files, rules: rules, aliasPrefixes: aliasPrefixes)
         let inputOfFile = inputIndexOfFile
 
-        let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
-        func mark(_ what: String) {
-            if profile { FileHandle.standardError.write(Data("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n".utf8)) }
-        }
         mark("parsed")
         // Phase 2: find legacy classes, their uses and composition calls.
         let legacyClasses = Slots<[LegacyClass]>(files.count)
@@ -274,22 +297,11 @@ public enum Migration {
         let legacyClassFiles = Set((0..<files.count).filter { !legacyClasses[$0]!.isEmpty })
         let relevantModules = FileScanner.relevantModules(resolver: firstResolver, legacyClassFiles: legacyClassFiles)
         let legacyClassKeys = Set((0..<files.count).flatMap { legacyClasses[$0]!.map(\.key) })
-        // Files with something to migrate get their tree back (parsed again: same node ids).
-        let relevant = Slots<IndexedFile>(files.count)
-        parallelFor(files.count, workers: options.workers) { i in
-            let file = firstResolver.files[i]
-            let scanner = FileScanner(resolver: firstResolver, file: i, relevantModules: relevantModules, legacyClassKeys: legacyClassKeys)
-            let hasLegacyImports = file.importedModules.contains { rules.isLegacyModule($0) }
-            if !file.hasTree && (!scanner.interesting.isEmpty || !legacyClasses[i]!.isEmpty || hasLegacyImports) {
-                relevant[i] = file.reparsed()
-            }
-        }
-        let resolver = Resolver(files: (0..<files.count).map { relevant[$0] ?? firstResolver.files[$0] }, rules: rules, aliasPrefixes: aliasPrefixes)
-        mark("relevant files parsed again")
+        let resolver = firstResolver
         let scans = Slots<FileScan>(files.count)
         parallelFor(files.count, workers: options.workers) { i in
             var scanner = FileScanner(resolver: resolver, file: i, relevantModules: relevantModules, legacyClassKeys: legacyClassKeys)
-            scans[i] = resolver.files[i].hasTree ? scanner.run(legacyClasses: legacyClasses[i]!) : FileScan(starImports: resolver.files[i].starImports)
+            scans[i] = scanner.run(legacyClasses: legacyClasses[i]!)
         }
 
         mark("scanned")
@@ -702,7 +714,7 @@ public enum Migration {
         let hasLegacyImports = file.importedModules.contains { rules.isLegacyModule(resolver.canonical($0)) }
         // The legacy framework itself is never rewritten, not even its imports.
         if !file.moduleName.isEmpty && rules.isLegacyModule(file.moduleName) { return (unchanged, []) }
-        guard file.hasTree, scan.touchesLegacy || hasLegacyImports else { return (unchanged, []) }
+        guard scan.touchesLegacy || hasLegacyImports else { return (unchanged, []) }
         var rewriter = FileRewriter(resolver: resolver, fileIndex: fileIndex, scan: scan, decisions: decisions)
         rewriter.build()
         var lines = rewriter.notes

@@ -29,16 +29,15 @@ struct ClassSummary: Sendable {
     var localImports: [String: Binding] = [:]
 }
 
-/// One parsed file of the run with its module-level bindings. The tree is dropped after
-/// the first pass for files that turn out to have nothing to migrate (most of a large
-/// tree): keeping every tree costs more than parsing the few relevant files again.
+/// One parsed file of the run with its module-level bindings and syntax tree (only files
+/// that can reach legacy code are parsed: see `ImportPrepass`).
 struct IndexedFile: Sendable {
     let path: String
     /// Dotted module name derived from the package layout (`__init__.py` folders).
     let moduleName: String
     let isPackageInit: Bool
     let source: PythonSource
-    private(set) var tree: PythonSyntaxTree!
+    let tree: PythonSyntaxTree
     let bindings: [String: Binding]
     let classes: [ClassSummary]
     /// Module-level `from M import *`: (absolute module, offset).
@@ -91,21 +90,6 @@ struct IndexedFile: Sendable {
         self.importedModules = modules
     }
 
-    /// The same file without its tree (summaries and source kept).
-    func droppingTree() -> IndexedFile {
-        var copy = self
-        copy.tree = nil
-        return copy
-    }
-
-    /// The same file with its tree parsed again (node ids are the same as the first time).
-    func reparsed() -> IndexedFile {
-        var copy = self
-        copy.tree = PythonParser.parse(source)
-        return copy
-    }
-
-    var hasTree: Bool { tree != nil }
 
     private static func collectClasses(_ tree: PythonSyntaxTree, moduleName: String, isPackageInit: Bool) -> [ClassSummary] {
         let topLevel = Set(tree.children(of: tree.root))
