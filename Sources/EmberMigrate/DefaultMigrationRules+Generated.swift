@@ -89,7 +89,9 @@ Two parts:
   operator (a function) back into a class whose instances behave like the legacy
   ``Operator`` subclass did: the same ``__call__`` contract (input validation,
   output conversion, error wrapping), ``forward``, ``specification``,
-  attribute reads, immutability, and the same exception classes.
+  attributes (read, set and deleted after construction), ``vars()``, equality,
+  hashing, ``repr``, the errors of bad constructor calls, and the same exception
+  classes.
 
 Exception classes: when a module named in ``LEGACY_EXCEPTION_MODULES`` is already
 imported, errors are raised with its ``OperatorExecutionError`` and
@@ -98,8 +100,8 @@ classes keeps working. Otherwise the runtime's own classes below are used; their
 messages are formatted the way the legacy ones are. The legacy package itself is
 never imported.
 
-See python/README.md for the API and the documented differences from the legacy
-classes (equality is identity; ``repr`` shows the constructor arguments).
+See python/README.md for the API and the differences that remain from the legacy
+classes.
 """
 
 import collections
@@ -520,16 +522,82 @@ def _bound_arguments(function, args, kwargs):
     return dict(bound.arguments)
 
 
-def _closure_cells(behaviour):
-    """The behaviour's closure cells by variable name (empty for non-functions)."""
+def _closure_cells(behaviour, factory):
+    """The behaviour's closure cells by variable name, for the factory's own variables.
+
+    A behaviour defined in a factory that is itself nested also closes over the
+    enclosing function's variables; those belong to that function, not to the
+    instance (the legacy method read them the same way), so they are left out.
+    Empty for a behaviour that is not a Python function.
+    """
     code = getattr(behaviour, "__code__", None)
     closure = getattr(behaviour, "__closure__", None)
     if code is None or not closure:
         return {}
-    return dict(zip(code.co_freevars, closure))
+    cells = dict(zip(code.co_freevars, closure))
+    factory_code = getattr(inspect.unwrap(factory), "__code__", None)
+    if factory_code is None:
+        return cells
+    own = set(factory_code.co_cellvars)
+    return {name: cell for name, cell in cells.items() if name in own}
 
 
 _INIT_HINT = "\nEnsure __init__ accepts the correct parameters."
+
+
+def _construct(cls, args, kwargs):
+    """Calls the factory with the constructor's arguments and returns what it made (for
+    a class without ``__init__``, checks that there are none and returns None).
+
+    A ``TypeError`` is reported as the legacy metaclass reported one from ``__init__``:
+    ``Error initializing Name: ...``, raised from it. A call that the legacy
+    ``__init__``'s signature (``cls._ember_init_check``) refuses fails with CPython's
+    error for that ``__init__``: it names ``Name.__init__``, counts ``self``, and
+    refuses a keyword named ``self`` even where the factory takes ``**kwargs``.
+
+    When the factory is a plain function, the check is exact and runs first, as
+    CPython bound the legacy call before running ``__init__``. Otherwise (a wrapped
+    factory, or one with a ``__signature__``) the reported signature may be narrower
+    than what the factory accepts, so the factory runs first and the check only
+    words its ``TypeError``.
+    """
+    check = cls._ember_init_check
+    exact = cls._ember_forward_form or _signature_is_its_own(cls._ember_function)
+    if check is not None and exact:
+        refusal = _refusal(check, args, kwargs)
+        if refusal is not None:
+            raise TypeError(_init_message(cls, refusal)) from refusal
+    if cls._ember_forward_form:
+        return None
+    try:
+        return cls._ember_function(*args, **kwargs)
+    except TypeError as error:
+        failure = error
+    if check is not None and not exact:
+        failure = _refusal(check, args, kwargs) or failure
+    raise TypeError(_init_message(cls, failure)) from failure
+
+
+def _init_message(cls, error):
+    return "Error initializing {}: {}{}".format(cls.__name__, error, _INIT_HINT)
+
+
+def _signature_is_its_own(function):
+    """True for a plain function whose reported signature is that of its own code."""
+    return (
+        isinstance(function, types.FunctionType)
+        and not hasattr(function, "__wrapped__")
+        and not hasattr(function, "__signature__")
+    )
+
+
+def _refusal(check, args, kwargs):
+    """The TypeError that calling ``check(None, *args, **kwargs)`` raises, or None."""
+    try:
+        check(None, *args, **kwargs)
+    except TypeError as error:
+        return error
+    return None
 
 
 class _OperatorModuleType(type):
@@ -552,15 +620,19 @@ class OperatorModule(metaclass=_OperatorModuleType):
     * ``op.forward(inputs=...)`` calls the behaviour directly.
     * ``op.specification`` is the class's specification; without one of its own,
       reading it raises ``OperatorSpecificationError``, as the legacy property did.
-    * Attribute reads find, in this order: ``module.state`` attributes, the
-      behaviour's closure variables (read when accessed), and the constructor's
-      arguments (defaults applied). As with an instance ``__dict__``, these come
-      after data descriptors of the class and before its other attributes; they
-      never replace the runtime's own names (``forward``, ``specification``) or
-      dunder names.
+    * Attribute reads find, in this order: attributes set since construction,
+      ``module.state`` attributes, the factory's variables that the behaviour closes
+      over (read when accessed), and the constructor's arguments (defaults
+      applied). As with an instance ``__dict__``, these come after data descriptors
+      of the class and before its other attributes; only attributes set since
+      construction can hide the runtime's own names (``forward``,
+      ``specification``) or dunder names.
     * Attributes can be set and deleted after construction, as on the legacy
-      instances; setting a closure variable's name changes what the behaviour sees.
-      ``vars(op)`` gives the instance's attributes.
+      instances; setting a closure variable's name changes what the behaviour sees,
+      deleting an attribute removes it from every layer above. ``vars(op)`` gives
+      the instance's attributes (a new dict): with ``module.state``, the state
+      (which also takes every attribute set since); without, the constructor's
+      arguments and the closure variables, then what was set since.
     * Like the legacy operators (dataclasses without fields of their own), instances
       of one class are all equal and all instances hash alike; ``repr`` is
       ``ClassName({})``. ``copy.copy`` and ``copy.deepcopy`` return the instance.
@@ -572,44 +644,31 @@ class OperatorModule(metaclass=_OperatorModuleType):
         "_ember_cells",
         "_ember_arguments",
         "_ember_extra",
+        "__weakref__",
     )
 
     # Set on each generated class by module.operator.
     _ember_function = None
     _ember_forward_form = False
-    # Called with (None, *args, **kwargs) before the factory: a function with the legacy
-    # __init__'s name and signature, so a bad call fails with CPython's own message.
+    # A function with the legacy __init__'s name and signature (called with
+    # (None, *args, **kwargs)): a bad call fails with CPython's own message for it.
     _ember_init_check = None
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, /, *args, **kwargs):  # self=... is a constructor argument, refused as legacy did
         cls = type(self)
         function = cls._ember_function
         if function is None:
             raise TypeError(
                 "{} instances are made by classes from module.operator".format(cls.__name__)
             )
-        # The legacy metaclass reported every TypeError of __init__ this way.
-        check = cls._ember_init_check
-        try:
-            if check is not None:
-                check(None, *args, **kwargs)
-            if cls._ember_forward_form:
-                if args or kwargs:
-                    raise TypeError("{}() takes no arguments".format(cls.__name__))
-                made = function
-            else:
-                made = function(*args, **kwargs)
-        except TypeError as error:
-            raise TypeError(
-                "Error initializing {}: {}{}".format(cls.__name__, error, _INIT_HINT)
-            ) from error
+        made = _construct(cls, args, kwargs)
         if cls._ember_forward_form:
-            behaviour, state, arguments = function, {}, {}
+            behaviour, state, cells, arguments = function, None, {}, {}
         else:
             if isinstance(made, _OperatorState):
                 behaviour, state = made.behaviour, dict(made.attributes)
             elif callable(made):
-                behaviour, state = made, {}
+                behaviour, state = made, None
             else:
                 raise TypeError(
                     "{}: the factory {} must return the behaviour (a callable) or "
@@ -617,11 +676,12 @@ class OperatorModule(metaclass=_OperatorModuleType):
                         cls.__name__, function.__qualname__, made
                     )
                 )
+            cells = _closure_cells(behaviour, function)
             arguments = _bound_arguments(function, args, kwargs)
         object.__setattr__(self, "_ember_behaviour", behaviour)
         object.__setattr__(self, "_ember_state", state)
-        object.__setattr__(self, "_ember_cells", _closure_cells(behaviour))
-        object.__setattr__(self, "_ember_arguments", types.MappingProxyType(arguments))
+        object.__setattr__(self, "_ember_cells", cells)
+        object.__setattr__(self, "_ember_arguments", arguments)
         object.__setattr__(self, "_ember_extra", {})
 
     # -- the legacy contract -------------------------------------------------
@@ -709,58 +769,76 @@ class OperatorModule(metaclass=_OperatorModuleType):
     # -- attributes --------------------------------------------------------
 
     def __getattribute__(self, name):
-        if name not in _OPERATOR_MODULE_NAMES and not (
-            name.startswith("__") and name.endswith("__")
-        ):
-            found = _class_attribute(type(self), name)
-            if found is _MISSING or not _is_data_descriptor(found):
-                present, value = _instance_value(self, name)
-                if present:
-                    return value
+        found = _class_attribute(type(self), name)
+        if found is _MISSING or not _is_data_descriptor(found):
+            present, value = _instance_value(self, name)
+            if present:
+                return value
         return object.__getattribute__(self, name)
 
     def __setattr__(self, name, value):
-        # Legacy operators could be changed after construction; a change is seen by the
+        # Legacy operators could be changed after construction. A change is seen by the
         # behaviour when it closes over the name, as forward saw self.x.
-        if name in _OPERATOR_MODULE_NAMES or name.startswith("_ember_"):
+        if name.startswith("_ember_"):
             raise AttributeError(
-                "cannot set {!r} on {}: it is the module's own".format(name, type(self).__name__)
+                "cannot set {!r} on {}: it is the runtime's own".format(name, type(self).__name__)
             )
-        state = object.__getattribute__(self, "_ember_state")
-        cell = object.__getattribute__(self, "_ember_cells").get(name)
-        if name in state:
-            state[name] = value
-        elif cell is not None:
-            cell.cell_contents = value
-        else:
-            object.__getattribute__(self, "_ember_extra")[name] = value
+        found = _class_attribute(type(self), name)
+        if found is not _MISSING and _is_data_descriptor(found):
+            # A property, for one: its setter runs, or CPython's error for it.
+            object.__setattr__(self, name, value)
+            return
+        if _inferred(name):
+            cell = object.__getattribute__(self, "_ember_cells").get(name)
+            if cell is not None:
+                cell.cell_contents = value
+            state = object.__getattribute__(self, "_ember_state")
+            if state is not None:
+                # With module.state, the state is the instance's __dict__.
+                state[name] = value
+                return
+            if cell is not None:
+                return
+        object.__getattribute__(self, "_ember_extra")[name] = value
 
     def __delattr__(self, name):
-        state = object.__getattribute__(self, "_ember_state")
-        cell = object.__getattribute__(self, "_ember_cells").get(name)
-        extra = object.__getattribute__(self, "_ember_extra")
-        if name in state:
-            del state[name]
-        elif name in extra:
-            del extra[name]
-        elif cell is not None:
-            try:
-                del cell.cell_contents
-            except ValueError:
-                raise AttributeError(name) from None
-        else:
+        if name.startswith("_ember_"):
             raise AttributeError(
-                "{!r} object has no attribute {!r}".format(type(self).__name__, name)
+                "cannot delete {!r} on {}: it is the runtime's own".format(name, type(self).__name__)
             )
+        found = _class_attribute(type(self), name)
+        if found is not _MISSING and _is_data_descriptor(found):
+            object.__delattr__(self, name)
+            return
+        deleted = object.__getattribute__(self, "_ember_extra").pop(name, _MISSING) is not _MISSING
+        if _inferred(name):
+            state = object.__getattribute__(self, "_ember_state")
+            if state is not None and state.pop(name, _MISSING) is not _MISSING:
+                deleted = True
+            cell = object.__getattribute__(self, "_ember_cells").get(name)
+            if cell is not None and _bound(cell):
+                del cell.cell_contents
+                deleted = True
+            arguments = object.__getattribute__(self, "_ember_arguments")
+            if arguments.pop(name, _MISSING) is not _MISSING:
+                deleted = True
+        if not deleted:
+            # CPython's message for deleting an attribute an instance does not have.
+            if sys.version_info >= (3, 11):
+                raise AttributeError(
+                    "{!r} object has no attribute {!r}".format(type(self).__name__, name)
+                )
+            raise AttributeError(name)
 
     @property
     def __dict__(self):
-        """What a legacy instance held in its ``__dict__``: the ``module.state``
-        attributes (or, without them, the behaviour's closure variables and the
-        constructor's arguments) and anything set since, as a new dict."""
+        """What a legacy instance held in its ``__dict__``, as a new dict: the
+        ``module.state`` attributes (without ``module.state``: the constructor's
+        arguments and the factory's variables the behaviour closes over), then
+        what else was set since construction."""
         state = object.__getattribute__(self, "_ember_state")
         out = {}
-        if state:
+        if state is not None:
             out.update(state)
         else:
             out.update(object.__getattribute__(self, "_ember_arguments"))
@@ -774,18 +852,16 @@ class OperatorModule(metaclass=_OperatorModuleType):
 
     def __dir__(self):
         names = set(object.__dir__(self))
-        names.update(object.__getattribute__(self, "_ember_state"))
-        names.update(object.__getattribute__(self, "_ember_cells"))
+        names.update(object.__getattribute__(self, "__dict__"))
         names.update(object.__getattribute__(self, "_ember_arguments"))
-        names.update(object.__getattribute__(self, "_ember_extra"))
+        names.update(object.__getattribute__(self, "_ember_cells"))
         return sorted(names)
 
-    # Legacy operators were dataclasses without fields of their own: every instance of a
-    # class equals every other, all hash alike, and repr shows the (empty) fields.
+    # Legacy operators were dataclasses without fields of their own: an instance equals
+    # every instance of its class and nothing else (not even an object whose __eq__
+    # says otherwise), all instances hash alike, and repr shows the (empty) fields.
     def __eq__(self, other):
-        if not isinstance(other, OperatorModule):
-            return NotImplemented
-        return type(self) is type(other)
+        return isinstance(other, OperatorModule) and type(self) is type(other)
 
     def __hash__(self):
         return hash(())
@@ -804,15 +880,37 @@ class OperatorModule(metaclass=_OperatorModuleType):
 # positional argument but 2 were given".
 OperatorModule.__call__.__qualname__ = "Operator.__call__"
 
-# The runtime's own names (forward, specification, ...): never taken from instance values.
+# The runtime's own names (forward, specification, ...): never taken from the
+# instance's inferred values (module.state, closure variables, constructor arguments).
 _OPERATOR_MODULE_NAMES = frozenset(OperatorModule.__dict__)
 
 
+def _bound(cell):
+    """True when the closure variable has a value."""
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _inferred(name):
+    """True when ``name`` may come from the instance's inferred values."""
+    return name not in _OPERATOR_MODULE_NAMES and not (
+        name.startswith("__") and name.endswith("__")
+    )
+
+
 def _instance_value(instance, name):
-    """(True, value) for a state attribute, closure variable, attribute set since
-    construction, or constructor argument."""
+    """(True, value) for an attribute set since construction, a state attribute, a
+    closure variable, or a constructor argument; (False, None) otherwise."""
+    extra = object.__getattribute__(instance, "_ember_extra")
+    if name in extra:
+        return True, extra[name]
+    if not _inferred(name):
+        return False, None
     state = object.__getattribute__(instance, "_ember_state")
-    if name in state:
+    if state is not None and name in state:
         return True, state[name]
     cell = object.__getattribute__(instance, "_ember_cells").get(name)
     if cell is not None:
@@ -820,27 +918,24 @@ def _instance_value(instance, name):
             return True, cell.cell_contents
         except ValueError:  # the variable is not bound (yet)
             pass
-    extra = object.__getattribute__(instance, "_ember_extra")
-    if name in extra:
-        return True, extra[name]
     arguments = object.__getattribute__(instance, "_ember_arguments")
     if name in arguments:
         return True, arguments[name]
     return False, None
 
 
-def _init_check(factory, class_name):
+def _init_check(factory, class_qualname):
     """A do-nothing function with the signature of the legacy ``__init__`` (``self`` plus
-    the factory's parameters) named ``ClassName.__init__``: calling it with a bad call
+    the factory's parameters) named ``<class qualname>.__init__``: calling it with a bad call
     raises the TypeError CPython raised for the legacy class. Without a factory (the
     class had no ``__init__``), the legacy base's own ``__init__``, which took no
     arguments. None when the factory's signature cannot be read."""
     if factory is None:
-        def check(self):
+        def __init__(self):  # the name CPython 3.9 puts in its messages
             pass
 
-        check.__qualname__ = LEGACY_BASE_INIT
-        return check
+        __init__.__qualname__ = LEGACY_BASE_INIT
+        return __init__
     try:
         parameters = list(inspect.signature(factory).parameters.values())
     except (TypeError, ValueError):
@@ -883,7 +978,7 @@ def _init_check(factory, class_name):
     except SyntaxError:
         return None
     check = namespace["__init__"]
-    check.__qualname__ = class_name + ".__init__"
+    check.__qualname__ = class_qualname + ".__init__"
     return check
 
 
@@ -921,16 +1016,17 @@ def _operator(name, /, **class_attributes):
             raise TypeError("module.operator() decorates a function, got {!r}".format(function))
         forward_form = "inputs" in inspect.signature(function).parameters
         prefix, _, _ = getattr(function, "__qualname__", name).rpartition(".")
+        qualname = prefix + "." + name if prefix else name
         namespace = dict(class_attributes)
         namespace.update(
             __module__=getattr(function, "__module__", None),
-            __qualname__=prefix + "." + name if prefix else name,
+            __qualname__=qualname,
             __doc__=getattr(function, "__doc__", None),
             __slots__=(),
             _ember_function=staticmethod(function),
             _ember_forward_form=forward_form,
             _ember_init_check=staticmethod(
-                _init_check(None if forward_form else function, name)
+                _init_check(None if forward_form else function, qualname)
             ),
         )
         return type(name, (OperatorModule,), namespace)

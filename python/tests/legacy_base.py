@@ -9,9 +9,15 @@ Written for these tests from the behaviour of the legacy snapshot (no code copie
   ``model_fields``, ``as_dict``, dict equality, extra fields forbidden);
 * ``Specification``: ``validate_inputs``, ``validate_output``, ``render_prompt``
   and the template check, as the snapshot does them;
-* ``Operator``: frozen after construction, a constructor ``TypeError`` reported as
-  ``Error initializing <Class>: ...``, the ``specification`` property and the
-  ``__call__`` contract.
+* ``EmberModule`` and ``Operator`` built the way the snapshot builds them: only
+  ``EmberModule`` is made a frozen dataclass (without fields), so ``Operator``
+  subclasses inherit its dataclass machinery without being frozen themselves:
+  their instances can be changed after construction, all instances of one class
+  are equal and hash alike (equality compares the type and the field values, and
+  there are none), ``repr`` is ``ClassName({})``, a class without ``__init__``
+  takes no constructor arguments (``EmberModule.__init__``), and a constructor
+  ``TypeError`` is reported as ``Error initializing <Class>: ...``; then the
+  ``specification`` property and the ``__call__`` contract.
 
 Tests register this module as ``ember.core.exceptions`` to check that the runtime
 then raises these very classes.
@@ -360,12 +366,30 @@ else:
 # ---------------------------------------------------------------------------
 
 
-class _FrozenAfterInit(abc.ABCMeta):
-    """Builds instances mutable during ``__init__``, frozen afterwards."""
+class _EmberModuleMeta(abc.ABCMeta):
+    """Makes a class a frozen dataclass unless it already is one, and builds
+    instances through a mutable subclass.
+
+    Only ``EmberModule`` itself is decorated: its subclasses inherit
+    ``__dataclass_fields__``, so ``dataclasses.is_dataclass`` is already true for
+    them. They have no fields of their own, and the frozen ``__setattr__`` and
+    ``__delattr__`` that ``dataclasses`` generates for ``EmberModule`` refuse only
+    when ``type(self) is EmberModule``: subclass instances can be changed freely.
+    """
+
+    def __new__(mcs, name, bases, namespace, **kwargs):
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        if not dataclasses.is_dataclass(cls):
+            cls = dataclasses.dataclass(frozen=True)(cls)
+        return cls
 
     def __call__(cls, *args, **kwargs):
         initable = type(cls.__name__, (cls,), {"__setattr__": object.__setattr__})
+        initable.__qualname__ = cls.__qualname__
+        initable.__module__ = cls.__module__
         instance = object.__new__(initable)
+        # Every class has an __init__ other than object's: at least the one that
+        # dataclasses wrote for EmberModule, which takes no arguments.
         try:
             initable.__init__(instance, *args, **kwargs)
         except TypeError as error:
@@ -377,15 +401,25 @@ class _FrozenAfterInit(abc.ABCMeta):
         return instance
 
 
-class EmberModule(metaclass=_FrozenAfterInit):
-    def __init__(self):
-        pass
+def _tree(module):
+    """What equality compares: the type and the dataclass field values."""
+    return type(module), [getattr(module, field.name) for field in dataclasses.fields(module)]
 
-    def __setattr__(self, name, value):
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
 
-    def __delattr__(self, name):
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+class EmberModule(metaclass=_EmberModuleMeta):
+    """No fields; ``__init__`` (named ``EmberModule.__init__``), ``__setattr__`` and
+    ``__delattr__`` come from ``dataclasses``. The methods below are kept by it."""
+
+    def __eq__(self, other):
+        if not isinstance(other, EmberModule):
+            return False
+        return _tree(self) == _tree(other)
+
+    def __hash__(self):
+        return hash(tuple(_tree(self)[1]))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({dataclasses.asdict(self)})"
 
 
 class Operator(EmberModule):

@@ -11,6 +11,7 @@ converted instance and require the same outcome.
 """
 
 import dataclasses
+import weakref
 from typing import List, Optional
 
 from ember_runtime import module
@@ -32,21 +33,16 @@ class FakeLM:
 class Scenario:
     """One use of an operator instance.
 
-    mode: "exact" (same result, or same exception type and message), "type"
-    (same exception type only: the message names the class that defines
-    ``__call__``), "prefix" (same type and the message up to its first colon).
+    The outcome (the value returned, or the exception raised: type, message,
+    cause) must be the same on the legacy instance and on the converted one.
     needs_legacy_exceptions: the scenario raises a legacy exception class from
     operator code, so it is meaningful only while the legacy exceptions module is
     loaded under its real name.
-    real_difference: the real snapshot behaves differently here, for the reason
-    given (a documented difference, checked as such).
     """
 
     name: str
     run: object
-    mode: str = "exact"
     needs_legacy_exceptions: bool = False
-    real_difference: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -55,37 +51,87 @@ class Shape:
     make_legacy: object
     make_converted: object
     scenarios: List[Scenario]
-    # Constructor calls that must fail the same way: (args, kwargs) pairs, made on
-    # legacy_class and converted_class.
+    # Constructor calls that must fail the same way, message and cause included:
+    # (args, kwargs) pairs, made on legacy_class and converted_class.
     legacy_class: object = None
     converted_class: object = None
     bad_constructions: List[tuple] = dataclasses.field(default_factory=list)
 
 
-_MUTABLE_REAL = (
-    "the snapshot's Operator subclasses are not dataclasses themselves, so the "
-    "frozen __setattr__/__delattr__ generated for EmberModule lets instances change"
-)
+class AlwaysEqual:
+    """Claims to equal everything (as ``unittest.mock.ANY`` does)."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = None
 
 
 def _attribute_scenarios(names):
     return [Scenario(f"read {name}", lambda op, name=name: getattr(op, name)) for name in names]
 
 
-def _immutability_scenarios(existing):
+def _mutation_scenarios(existing, vars_complete=True):
+    """Instances can be changed after construction: ``existing`` is an attribute that
+    the instance (or its class) has.
+
+    vars_complete: False when the conversion's ``module.state`` lists only some of
+    the legacy instance attributes (ember-migrate lists them all when the program
+    uses ``vars()`` or ``__dict__``), so ``vars(op)`` is not compared for
+    ``existing``.
+    """
+
     def assign(op):
-        op.brand_new = 1
+        op.brand_new = [1]
+        return op.brand_new, "brand_new" in vars(op), op.__dict__["brand_new"]
 
     def reassign(op):
         setattr(op, existing, "changed")
+        if not vars_complete:
+            return getattr(op, existing)
+        return getattr(op, existing), vars(op)[existing]
 
     def delete(op):
         delattr(op, existing)
+        return getattr(op, existing)  # the class attribute, or AttributeError
+
+    def delete_twice(op):
+        delattr(op, existing)
+        delattr(op, existing)
+
+    def reassign_then_delete(op):
+        setattr(op, existing, "changed")
+        delattr(op, existing)
+        return getattr(op, existing, "gone"), vars_complete and existing in vars(op)
+
+    def assign_then_delete(op):
+        op.brand_new = 1
+        del op.brand_new
+        return hasattr(op, "brand_new"), "brand_new" in vars(op)
+
+    def delete_missing(op):
+        del op.not_there
 
     return [
-        Scenario("assign a new attribute", assign, real_difference=_MUTABLE_REAL),
-        Scenario(f"reassign {existing}", reassign, real_difference=_MUTABLE_REAL),
-        Scenario(f"delete {existing}", delete, real_difference=_MUTABLE_REAL),
+        Scenario("assign a new attribute", assign),
+        Scenario(f"reassign {existing}", reassign),
+        Scenario(f"delete {existing}", delete),
+        Scenario(f"delete {existing} twice", delete_twice),
+        Scenario(f"reassign then delete {existing}", reassign_then_delete),
+        Scenario("assign then delete a new attribute", assign_then_delete),
+        Scenario("delete a missing attribute", delete_missing),
+    ]
+
+
+def _instance_scenarios():
+    """What every instance has: a ``__dict__``, weak references, the Operator call rule."""
+    return [
+        Scenario("has a __dict__", lambda op: (hasattr(op, "__dict__"), type(vars(op)).__name__)),
+        Scenario("weak reference", lambda op: weakref.ref(op)() is op),
+        Scenario("positional call", lambda op: op({"x": 1})),
+        Scenario("positional and keyword call", lambda op: op({"x": 1}, inputs={"x": 1})),
+        Scenario("repr", lambda op: (repr(op), str(op), f"{op}", repr([op]))),
+        Scenario("equal to itself", lambda op: (op == op, op != op, hash(op) == hash(()))),
     ]
 
 
@@ -136,6 +182,18 @@ def build_shapes(base):
         """Doubles x."""
         return {"y": inputs.x * 2}
 
+    def _replace_forward(op):
+        op.forward = lambda *, inputs: {"y": -1}
+        return op(inputs={"x": 2}), op.forward(inputs=None), "forward" in vars(op)
+
+    def _replace_specification(op):
+        op.specification = plain_spec
+        return (
+            op(inputs=DoublerIn(x=3)),
+            op.specification is plain_spec,
+            type(op).specification is doubler_spec,
+        )
+
     shapes.append(
         Shape(
             "Doubler",
@@ -154,20 +212,30 @@ def build_shapes(base):
                 Scenario("no inputs", lambda op: op()),
                 Scenario("forward direct", lambda op: op.forward(inputs=DoublerIn(x=5))),
                 Scenario("forward direct error", lambda op: op.forward(inputs={"x": 1})),
-                Scenario("positional call", lambda op: op({"x": 1}), mode="type"),
-                Scenario("positional and keyword call", lambda op: op({"x": 1}, inputs={"x": 1}), mode="type"),
                 Scenario("specification is the class's", lambda op: op.specification is doubler_spec),
                 Scenario("render prompt", lambda op: op.specification.render_prompt(inputs={"x": 3})),
                 Scenario("missing placeholder", lambda op: op.specification.render_prompt(inputs={})),
                 Scenario("class name", lambda op: type(op).__name__),
                 Scenario("class doc", lambda op: type(op).__doc__),
                 Scenario("missing attribute", lambda op: op.not_there),
+                Scenario("no instance attributes", lambda op: (vars(op), op.__dict__)),
+                Scenario("replace forward on the instance", _replace_forward),
+                Scenario("replace the specification on the instance", _replace_specification),
+                Scenario("delete forward", lambda op: delattr(op, "forward")),
+                Scenario("delete the specification", lambda op: delattr(op, "specification")),
             ]
             + _attribute_scenarios(["prompt_template"])
-            + _immutability_scenarios("prompt_template"),
+            + _instance_scenarios()
+            + _mutation_scenarios("prompt_template"),
             legacy_class=Doubler,
             converted_class=doubler,
-            bad_constructions=[((1,), {}), ((), {"x": 1})],
+            bad_constructions=[
+                ((1,), {}),
+                ((), {"x": 1}),
+                ((1,), {"x": 2}),
+                ((), {"inputs": {"x": 1}}),
+                ((), {"self": 1}),
+            ],
         )
     )
 
@@ -231,6 +299,22 @@ def build_shapes(base):
         return module.state(forward, lm_modules=lm_modules)
 
     config = {"num_units": 3, "model_name": "m", "temperature": 0.5}
+
+    def _replace_inner(op):
+        op._ensemble_op = type(op._ensemble_op)(lm_modules=[FakeLM("z", 1.0)])
+        return op(inputs={"query": "q"})
+
+    def _replace_helper(op):
+        op._helper = lambda text: text.strip().upper()
+        return op(inputs={"query": "q"})
+
+    def _reassign_lm_modules(op):
+        op.lm_modules = []
+        return op.lm_modules, op(inputs={"query": "q"})
+
+    def _delete_lm_modules(op):
+        del op.lm_modules
+        return hasattr(op, "lm_modules"), op(inputs={"query": "q"})
     shapes.append(
         Shape(
             "UniformEnsemble",
@@ -246,11 +330,17 @@ def build_shapes(base):
                 Scenario("helper", lambda op: op._helper("  padded  ")),
                 Scenario("inner operator", lambda op: op._ensemble_op(inputs={"query": "i"})),
                 Scenario("class doc", lambda op: type(op).__doc__),
+                Scenario("replace the inner operator, forward sees it", _replace_inner),
+                Scenario("replace the helper, forward sees it", _replace_helper),
+                Scenario("reassign lm_modules (not read by forward)", _reassign_lm_modules),
+                Scenario("delete lm_modules", _delete_lm_modules),
+                Scenario("enclosing variables are not attributes", lambda op: op.uniform_ensemble),
             ]
             + _attribute_scenarios(
                 ["num_units", "model_name", "temperature", "max_tokens", "lm_modules"]
             )
-            + _immutability_scenarios("num_units"),
+            + _instance_scenarios()
+            + _mutation_scenarios("num_units", vars_complete=False),
             legacy_class=UniformEnsemble,
             converted_class=uniform_ensemble,
             bad_constructions=[
@@ -258,6 +348,8 @@ def build_shapes(base):
                 ((), dict(config, extra=1)),
                 ((3, "m", 0.5), {}),
                 ((), {"num_units": 3}),
+                ((), dict(config, num_units=None)),
+                ((), dict(config, self=None)),
             ],
         )
     )
@@ -272,6 +364,9 @@ def build_shapes(base):
     def echo(*, inputs):
         return inputs
 
+    def _set_specification(op):
+        op.specification = plain_spec
+
     shapes.append(
         Shape(
             "Echo (no specification)",
@@ -282,6 +377,8 @@ def build_shapes(base):
                 Scenario("call with keywords", lambda op: op(a=1)),
                 Scenario("read specification", lambda op: op.specification),
                 Scenario("forward direct", lambda op: op.forward(inputs=3)),
+                Scenario("set a specification (a property without a setter)", _set_specification),
+                Scenario("delete the specification (a property without a deleter)", lambda op: delattr(op, "specification")),
             ],
         )
     )
@@ -343,6 +440,11 @@ def build_shapes(base):
             return doubler()(inputs={"x": "not a number"})
         return {"ok": kind}
 
+    def _set_enclosing_name(op):
+        # Sets an attribute; the enclosing variable forward uses stays as it was.
+        op.doubler = None
+        return op.doubler, op(inputs={"kind": "nested"})
+
     shapes.append(
         Shape(
             "Failing",
@@ -360,6 +462,9 @@ def build_shapes(base):
                 Scenario("nested operator error", lambda op: op(inputs={"kind": "nested"})),
                 Scenario("success", lambda op: op(inputs={"kind": "fine"})),
                 Scenario("forward direct raises unwrapped", lambda op: op.forward(inputs={"kind": "value"})),
+                Scenario("enclosing variables are not attributes", lambda op: op.exceptions),
+                Scenario("enclosing variables are not in vars", lambda op: vars(op)),
+                Scenario("setting a name of an enclosing variable", _set_enclosing_name),
             ],
         )
     )
@@ -492,6 +597,31 @@ def build_shapes(base):
         total = factor + offset
         return module.state(forward, history_size=factor * 10)
 
+    def _reassign_factor(op):
+        op.factor = 5
+        return op.factor, op(inputs={"n": 2}), type(op).factor
+
+    def _reassign_total(op):
+        op.total = 100
+        return op(inputs={"n": 2})
+
+    def _delete_factor(op):
+        del op.factor
+        return op.factor
+
+    def _delete_then_set_factor(op):
+        del op.factor
+        op.factor = 7
+        return op(inputs={"n": 1})
+
+    def _reassign_label(op):
+        op.label = "changed"
+        return op.label, type(op).label, vars(op)["label"]
+
+    def _delete_history_size(op):
+        del op.history_size
+        return hasattr(op, "history_size"), "history_size" in vars(op), op(inputs={"n": 1})
+
     shapes.append(
         Shape(
             "Scaler",
@@ -500,11 +630,335 @@ def build_shapes(base):
             [
                 Scenario("call", lambda op: op(inputs={"n": 2})),
                 Scenario("class attribute on the class", lambda op: type(op).factor),
+                Scenario("reassign factor, forward sees it", _reassign_factor),
+                Scenario("reassign total, forward sees it", _reassign_total),
+                Scenario("delete factor: the class attribute shows", _delete_factor),
+                Scenario("delete then set factor, forward sees it", _delete_then_set_factor),
+                Scenario("reassign label (a class attribute only)", _reassign_label),
+                Scenario("delete history_size", _delete_history_size),
             ]
-            + _attribute_scenarios(["factor", "offset", "label", "history_size", "total"]),
+            + _attribute_scenarios(["factor", "offset", "label", "history_size", "total"])
+            + _mutation_scenarios("offset", vars_complete=False),
             legacy_class=Scaler,
             converted_class=scaler,
-            bad_constructions=[((), {}), ((3,), {}), ((), {"factor": 3, "scale": 2})],
+            bad_constructions=[
+                ((), {}),
+                ((3,), {}),
+                ((), {"factor": 3, "scale": 2}),
+                ((), {"factor": "3", "offset": 1}),
+                ((1, 2), {"factor": 3}),
+            ],
+        )
+    )
+
+    # -- a program that uses vars(): every instance attribute in module.state ----
+
+    class Tagged(Operator):
+        specification = plain_spec
+        mode = "class"
+
+        def __init__(self, prefix, *, sep="-", mode="instance"):
+            self.prefix = prefix
+            self.sep = sep
+            self.mode = mode
+
+        def forward(self, *, inputs):
+            return {"text": self.prefix + self.sep + inputs["s"], "mode": self.mode}
+
+    @module.operator("Tagged", specification=plain_spec, mode="class")
+    def tagged(prefix, *, sep="-", mode="instance"):
+        def forward(*, inputs):
+            return {"text": prefix + sep + inputs["s"], "mode": mode}
+
+        return module.state(forward, prefix=prefix, sep=sep, mode=mode)
+
+    def _vars_after_assign(op):
+        op.extra = {"k": 1}
+        return vars(op), list(vars(op))
+
+    def _reassign_prefix(op):
+        op.prefix = "P"
+        return op(inputs={"s": "x"}), vars(op), op.__dict__
+
+    def _reassign_mode(op):
+        op.mode = "changed"
+        return op.mode, type(op).mode, op(inputs={"s": "x"}), vars(op)
+
+    def _delete_mode(op):
+        del op.mode
+        return op.mode, vars(op)
+
+    def _delete_prefix(op):
+        del op.prefix
+        return hasattr(op, "prefix"), vars(op), list(op.__dict__)
+
+    def _delete_then_set_sep(op):
+        del op.sep
+        op.sep = "+"
+        return op(inputs={"s": "x"}), list(vars(op))
+
+    def _vars_is_a_dict_of_the_values(op):
+        values = vars(op)
+        return type(values).__name__, sorted(values), values["prefix"] is op.prefix
+
+    shapes.append(
+        Shape(
+            "Tagged (vars-form conversion)",
+            lambda: Tagged("p", sep=":"),
+            lambda: tagged("p", sep=":"),
+            [
+                Scenario("call", lambda op: op(inputs={"s": "x"})),
+                Scenario("vars", lambda op: vars(op)),
+                Scenario("__dict__", lambda op: op.__dict__),
+                Scenario("vars keys in order", lambda op: list(vars(op))),
+                Scenario("vars is a dict of the values", _vars_is_a_dict_of_the_values),
+                Scenario("vars after assigning a new attribute", _vars_after_assign),
+                Scenario("reassign prefix, forward sees it", _reassign_prefix),
+                Scenario("reassign mode (also a class attribute)", _reassign_mode),
+                Scenario("delete mode: the class attribute shows", _delete_mode),
+                Scenario("delete prefix", _delete_prefix),
+                Scenario("delete then set sep, forward sees it", _delete_then_set_sep),
+            ]
+            + _attribute_scenarios(["prefix", "sep", "mode"])
+            + _instance_scenarios()
+            + _mutation_scenarios("sep"),
+            legacy_class=Tagged,
+            converted_class=tagged,
+            bad_constructions=[
+                ((), {}),
+                (("p", "q"), {}),
+                (("p",), {"prefix": "q"}),
+                (("p",), {"sep": "+", "unknown": 1}),
+                ((), {"self": 1, "prefix": "p"}),
+                ((), {"sep": "+"}),
+            ],
+        )
+    )
+
+    # -- *args, **kwargs and defaults, no module.state ------------------------
+
+    class Collector(Operator):
+        specification = plain_spec
+
+        def __init__(self, first, *rest, scale=2, **options):
+            self.first = first
+            self.rest = rest
+            self.scale = scale
+            self.options = options
+
+        def forward(self, *, inputs):
+            items = [self.first, *self.rest]
+            return {"items": items, "scale": self.scale, "options": self.options, "n": inputs["n"]}
+
+    @module.operator("Collector", specification=plain_spec)
+    def collector(first, *rest, scale=2, **options):
+        def forward(*, inputs):
+            items = [first, *rest]
+            return {"items": items, "scale": scale, "options": options, "n": inputs["n"]}
+
+        return forward
+
+    def _reassign_scale(op):
+        op.scale = 10
+        return op(inputs={"n": 0}), vars(op)
+
+    def _delete_options(op):
+        del op.options
+        return hasattr(op, "options"), vars(op)
+
+    shapes.append(
+        Shape(
+            "Collector (*args, **kwargs)",
+            lambda: Collector(1, 2, 3, scale=4, color="red"),
+            lambda: collector(1, 2, 3, scale=4, color="red"),
+            [
+                Scenario("call", lambda op: op(inputs={"n": 5})),
+                Scenario("vars", lambda op: vars(op)),
+                Scenario("vars keys in order", lambda op: list(vars(op))),
+                Scenario("reassign scale, forward sees it", _reassign_scale),
+                Scenario("delete options", _delete_options),
+            ]
+            + _attribute_scenarios(["first", "rest", "scale", "options"])
+            + _mutation_scenarios("first"),
+            legacy_class=Collector,
+            converted_class=collector,
+            bad_constructions=[
+                ((), {}),
+                ((), {"scale": 3}),
+                ((1,), {"first": 2}),
+                ((), {"self": 1}),
+                ((1,), {"self": 1}),
+            ],
+        )
+    )
+
+    # -- a positional-only parameter with a default after it ----------------------
+
+    class Pair(Operator):
+        specification = plain_spec
+
+        def __init__(self, left, /, right=0):
+            self.left = left
+            self.right = right
+
+        def forward(self, *, inputs):
+            return {"sum": self.left + self.right + inputs["n"]}
+
+    @module.operator("Pair", specification=plain_spec)
+    def pair(left, /, right=0):
+        def forward(*, inputs):
+            return {"sum": left + right + inputs["n"]}
+
+        return forward
+
+    shapes.append(
+        Shape(
+            "Pair (positional-only)",
+            lambda: Pair(1),
+            lambda: pair(1),
+            [
+                Scenario("call", lambda op: op(inputs={"n": 5})),
+                Scenario("vars", lambda op: vars(op)),
+            ]
+            + _attribute_scenarios(["left", "right"]),
+            legacy_class=Pair,
+            converted_class=pair,
+            bad_constructions=[
+                ((), {}),
+                ((), {"left": 1}),
+                ((1, 2, 3), {}),
+                ((1,), {"right": 2, "left": 3}),
+                ((1,), {"up": 2}),
+            ],
+        )
+    )
+
+    # -- __init__ without parameters; a TypeError raised inside __init__ ----------
+
+    class Fixed(Operator):
+        specification = plain_spec
+
+        def __init__(self):
+            self.level = 3
+
+        def forward(self, *, inputs):
+            return {"level": self.level}
+
+    @module.operator("Fixed", specification=plain_spec)
+    def fixed():
+        level = 3
+
+        def forward(*, inputs):
+            return {"level": level}
+
+        return forward
+
+    def _reassign_level(op):
+        op.level = 4
+        return op(inputs={}), vars(op)
+
+    shapes.append(
+        Shape(
+            "Fixed (__init__ without parameters)",
+            Fixed,
+            fixed,
+            [
+                Scenario("call", lambda op: op(inputs={})),
+                Scenario("vars", lambda op: vars(op)),
+                Scenario("reassign level, forward sees it", _reassign_level),
+            ],
+            legacy_class=Fixed,
+            converted_class=fixed,
+            bad_constructions=[((1,), {}), ((), {"level": 3}), ((), {"self": 1})],
+        )
+    )
+
+    class Sized(Operator):
+        specification = plain_spec
+
+        def __init__(self, *, items):
+            self.size = len(items)
+
+        def forward(self, *, inputs):
+            return {"size": self.size}
+
+    @module.operator("Sized", specification=plain_spec)
+    def sized(*, items):
+        size = len(items)
+
+        def forward(*, inputs):
+            return {"size": size}
+
+        return forward
+
+    shapes.append(
+        Shape(
+            "Sized (TypeError inside __init__)",
+            lambda: Sized(items=[1, 2]),
+            lambda: sized(items=[1, 2]),
+            [Scenario("call", lambda op: op(inputs={}))],
+            legacy_class=Sized,
+            converted_class=sized,
+            bad_constructions=[((), {"items": 3}), ((), {"items": None}), ((), {})],
+        )
+    )
+
+    # -- equality, hashing and repr across instances and classes -----------------
+
+    def legacy_instances():
+        return {
+            "doubler": Doubler(),
+            "doubler2": Doubler(),
+            "echo": Echo(),
+            "scaler3": Scaler(factor=3),
+            "scaler4": Scaler(factor=4),
+            "tagged": Tagged("p"),
+        }
+
+    def converted_instances():
+        return {
+            "doubler": doubler(),
+            "doubler2": doubler(),
+            "echo": echo(),
+            "scaler3": scaler(factor=3),
+            "scaler4": scaler(factor=4),
+            "tagged": tagged("p"),
+        }
+
+    def _equal_after_a_change(ops):
+        ops["scaler3"].factor = 9
+        ops["tagged"].prefix = "changed"
+        another_tagged = type(ops["tagged"])("q", sep="+")
+        return ops["scaler3"] == ops["scaler4"], ops["tagged"] == another_tagged
+
+    shapes.append(
+        Shape(
+            "Instances of several classes",
+            legacy_instances,
+            converted_instances,
+            [
+                Scenario("one class, no arguments: equal", lambda ops: (ops["doubler"] == ops["doubler2"], ops["doubler"] != ops["doubler2"])),
+                Scenario("one class, other arguments: equal", lambda ops: (ops["scaler3"] == ops["scaler4"], ops["scaler3"] != ops["scaler4"])),
+                Scenario("two classes: unequal", lambda ops: (ops["doubler"] == ops["echo"], ops["doubler"] != ops["echo"], ops["scaler3"] == ops["tagged"])),
+                Scenario("equal after a change", _equal_after_a_change),
+                Scenario("all hash alike", lambda ops: sorted({hash(op) for op in ops.values()})),
+                Scenario("hash is hash(())", lambda ops: [hash(op) == hash(()) for op in ops.values()]),
+                Scenario("set of two instances of one class", lambda ops: len({ops["doubler"], ops["doubler2"]})),
+                Scenario("set of instances of two classes", lambda ops: len({ops["doubler"], ops["echo"]})),
+                Scenario("set of all", lambda ops: len(set(ops.values()))),
+                Scenario("dict key found through another instance", lambda ops: {ops["scaler3"]: "s"}.get(ops["scaler4"])),
+                Scenario("membership", lambda ops: (ops["doubler2"] in [ops["doubler"]], ops["echo"] in [ops["doubler"]])),
+                Scenario("list index", lambda ops: list(ops.values()).index(ops["scaler4"])),
+                Scenario("list count", lambda ops: list(ops.values()).count(ops["doubler"])),
+                Scenario("compared with other objects", lambda ops: [ops["doubler"] == other for other in (None, 0, "Doubler({})", {}, ())]),
+                Scenario("not equal to other objects", lambda ops: [ops["doubler"] != other for other in (None, 0, "Doubler({})", {}, ())]),
+                Scenario("compared with an object that equals everything", lambda ops: (ops["doubler"] == AlwaysEqual(), ops["doubler"] != AlwaysEqual())),
+                Scenario("an object that equals everything, on the left", lambda ops: AlwaysEqual() == ops["doubler"]),
+                Scenario("__eq__ called directly", lambda ops: (ops["doubler"].__eq__(ops["doubler2"]), ops["doubler"].__eq__(ops["echo"]), ops["doubler"].__eq__(1))),
+                Scenario("ordering is not defined", lambda ops: ops["doubler"] < ops["doubler2"]),
+                Scenario("reprs", lambda ops: [repr(op) for op in ops.values()]),
+                Scenario("repr of the dict", lambda ops: repr(ops)),
+            ],
         )
     )
 
