@@ -165,6 +165,8 @@ struct FileScanner {
     let interesting: [String: Resolved]
     let legacyClassKeys: Set<ClassKey>
     var scopes: [(node: PythonNodeID, locals: Set<String>, isClass: Bool)] = []
+    /// What names imported inside a function resolve to (legacy names only), by scope.
+    var scopeImports: [PythonNodeID: [String: Resolved]] = [:]
     /// Legacy classes bound in a function or class scope of this file: scope -> name -> class.
     var nestedClasses: [PythonNodeID: [String: ClassKey]] = [:]
 
@@ -273,6 +275,20 @@ struct FileScanner {
                 }
             }
             scopes.append((id, localNames(of: id, in: tree), n.kind == .classDef))
+            if n.kind == .functionDef || n.kind == .asyncFunctionDef {
+                let file = resolver.files[self.file]
+                var resolved: [String: Resolved] = [:]
+                for (name, binding) in IndexedFile.functionImports(tree, id, moduleName: file.moduleName, isPackageInit: file.isPackageInit) {
+                    if let r = resolver.resolve(binding: binding, inFile: self.file, depth: 0) {
+                        switch r {
+                        case .legacy: resolved[name] = r
+                        case .runClass(let f, let c) where legacyClassKeys.contains(ClassKey(file: f, node: c)): resolved[name] = r
+                        default: break
+                        }
+                    }
+                }
+                if !resolved.isEmpty { scopeImports[id] = resolved }
+            }
             for (role, c) in tree.roledChildren(of: id) where ![.decorator, .base, .keyword, .returns, .arguments].contains(role) {
                 parents.append((id, role)); visit(c, &parents); parents.removeLast()
             }
@@ -282,6 +298,7 @@ struct FileScanner {
             let name = tree.nameText(id)
             if let scope = bindingScope(of: name) {
                 if let key = nestedClasses[scopes[scope].node]?[name] { record(id, .runClass(file: key.file, node: key.node), parents) }
+                else if let imported = scopeImports[scopes[scope].node]?[name] { record(id, imported, parents) }
             } else if let resolved = interesting[name] {
                 record(id, resolved, parents)
             }
@@ -306,7 +323,7 @@ struct FileScanner {
     }
 
     mutating func recordImportAlias(_ alias: PythonNodeID, _ parents: [(PythonNodeID, PythonRole)]) {
-        guard let (statement, _) = parents.last, tree[statement].kind == .importFrom, parents.count == 2 else { return }
+        guard let (statement, _) = parents.last, tree[statement].kind == .importFrom else { return }
         let module = resolver.files[file].absoluteModule(ofImportFrom: statement)
         let name = tree.identifier(of: alias) ?? ""
         if case .runClass(let f, let c)? = resolver.resolve(module: module, name: name, depth: 0), legacyClassKeys.contains(ClassKey(file: f, node: c)) {

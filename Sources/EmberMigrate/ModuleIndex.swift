@@ -120,7 +120,7 @@ struct IndexedFile: Sendable {
 
     /// `import`/`from ... import` statements anywhere in a function's own body (not in its
     /// nested functions), as bindings.
-    private static func functionImports(_ tree: PythonSyntaxTree, _ function: PythonNodeID, moduleName: String, isPackageInit: Bool) -> [String: Binding] {
+    static func functionImports(_ tree: PythonSyntaxTree, _ function: PythonNodeID, moduleName: String, isPackageInit: Bool) -> [String: Binding] {
         var out: [String: Binding] = [:]
         var stack = tree.children(of: function, role: .body)
         while let s = stack.popLast() {

@@ -144,6 +144,72 @@ extension MigrateTests {
             #expect(after.contains("0 references to legacy modules; nothing refers to the legacy modules any more"))
         }
 
+        /// [tool.ember-migrate]: found above the path, only its own table checked, errors with
+        /// file, line, column and the closest key; excludes, rule selection, --isolated.
+        @Test func configurationIsFoundValidatedAndApplied() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let pyproject = folder.appendingPathComponent("pyproject.toml")
+            // Another tool's table may hold any TOML 1.0 (dates, inf); a typo in ours is exit 2.
+            try Data("[tool.other]\nwhen = 2024-01-01\nx = inf\n\n[tool.ember-migrate]\nnamin = \"keep\"\n".utf8).write(to: pyproject)
+            let (status, _, err) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(status == 2)
+            #expect(err.contains("pyproject.toml:6:1: tool.ember-migrate.namin: unknown key (did you mean 'naming'?"), "\(err)")
+            try Data("[tool.ember-migrate]\nnaming = 42\n".utf8).write(to: pyproject)
+            let (badValue, _, badErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(badValue == 2)
+            #expect(badErr.contains("pyproject.toml:2:1: tool.ember-migrate.naming: expected a string, found integer"), "\(badErr)")
+            // --isolated ignores it.
+            #expect(try MigrateFixture.run(binary, ["--check", "--isolated", folder.path]).0 == 1)
+            // naming and exclude apply; excluding every file is a usage error, not a silent pass.
+            try Data("[tool.other]\nwhen = 2024-01-01\n[tool.ember-migrate]\nnaming = \"keep\"\n".utf8).write(to: pyproject)
+            let (_, diff, _) = try MigrateFixture.run(binary, [folder.path])
+            #expect(diff.contains("+def Up(*, inputs):"))
+            try Data("[tool.ember-migrate]\nexclude = [\"*.py\"]\n".utf8).write(to: pyproject)
+            let (none, _, noneErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(none == 2)
+            #expect(noneErr.contains("no .py files to migrate"))
+            try Data("[tool.ember-migrate]\nextend-exclude = [\"ops.py\"]\n".utf8).write(to: pyproject)
+            #expect(try MigrateFixture.run(binary, ["--check", folder.path]).0 == 0)
+            // Rule selection: without EM101 nothing is converted; an unknown code is exit 2.
+            try FileManager.default.removeItem(at: pyproject)
+            let (_, _, ignored) = try MigrateFixture.run(binary, ["--check", "--ignore", "EM101", "--ignore", "EM102", folder.path])
+            #expect(ignored.contains("0 classes converted, 0 adapted, 1 kept"), "\(ignored)")
+            let (unknown, _, unknownErr) = try MigrateFixture.run(binary, ["--check", "--select", "EM999", folder.path])
+            #expect(unknown == 2)
+            #expect(unknownErr.contains("'EM999' names no rule"))
+        }
+
+        /// The temporary file of an interrupted --write is reported, then removed by the next --write.
+        @Test func leftoverTemporaryFilesAreRemovedByTheNextWrite() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let leftover = folder.appendingPathComponent(".ops.py.ember-migrate-Ab12Cd")
+            try Data("half".utf8).write(to: leftover)
+            let (_, _, checkErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(checkErr.contains("is the temporary file of an interrupted --write"))
+            #expect(FileManager.default.fileExists(atPath: leftover.path))
+            let (status, _, writeErr) = try MigrateFixture.run(binary, ["--write", folder.path])
+            #expect(status == 0)
+            #expect(writeErr.contains("removed \(leftover.path)"))
+            #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        }
+
+        /// --plan names the project's files outside the run that import a renamed class.
+        @Test func planListsImportersOutsideTheRun() throws {
+            let project = try MigrateFixture.scratch("project")
+            defer { try? FileManager.default.removeItem(at: project) }
+            let src = project.appendingPathComponent("pkg")
+            try FileManager.default.createDirectory(at: src, withIntermediateDirectories: true)
+            try Data("[project]\nname = \"p\"\n".utf8).write(to: project.appendingPathComponent("pyproject.toml"))
+            try Data("".utf8).write(to: src.appendingPathComponent("__init__.py"))
+            try Data("from ember.api.operators import Operator\n\n\nclass Up(Operator):\n    def forward(self, *, inputs):\n        return inputs\n".utf8)
+                .write(to: src.appendingPathComponent("ops.py"))
+            try Data("from pkg.ops import Up\n\nprint(Up())\n".utf8).write(to: project.appendingPathComponent("main.py"))
+            let (_, plan, _) = try MigrateFixture.run(binary, ["--plan", src.path], cwd: project)
+            #expect(plan.contains("main.py:1: outside the run: imports pkg.ops.Up, now up"), "\(plan)")
+        }
+
         @Test func emitRuntimeWritesTheRuntimeItsCodeImports() throws {
             let folder = try MigrateFixture.scratch("runtime")
             defer { try? FileManager.default.removeItem(at: folder) }
