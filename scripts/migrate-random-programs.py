@@ -8,7 +8,8 @@ with the legacy stand-in (fixtures/migrate/legacy-ember) as well as with the rea
 legacy package.  It defines input/output models and a specification, then a few
 operator classes drawn from these shapes:
 
-  stored     __init__ storing keyword parameters (defaults, some required)
+  stored     __init__ storing keyword parameters (defaults, some required); forward may
+             also have a local named like one of the attributes
   computed   __init__ computing attributes (lists, conditional defaults, derived text)
   fields     annotated class attributes and no __init__ (constructed without arguments;
              keyword construction attempted and its TypeError printed)
@@ -175,6 +176,11 @@ class Program:
                     else:
                         w.add(f"if not inputs.{tf}:", i + 2)
                     w.add(f'raise {error}("{name} refuses " + repr(inputs.{tf}))', i + 3)
+                if shape == "stored" and rng.random() < 0.35:
+                    # A local named like an attribute: self.x and x are two values.
+                    shadow = params[0][0]
+                    w.add(f"{shadow} = str(inputs.{tf})[:1]", i + 2)
+                    joined += f" + {shadow}"
                 w.add(f"return {self.expr_result(joined)}", i + 2)
         elif shape == "computed":
             w.add("", i + 1)
