@@ -495,7 +495,6 @@ public enum Migration {
         }
         var planOf: [ClassKey: Int] = [:]
         for (i, c) in candidates.enumerated() where c.plan != nil { planOf[c.legacy.key] = i }
-        let inspectsDicts = resolver.files.contains { f in f.inspectsInstanceDicts && !(rules.isLegacyModule(f.moduleName) && !f.moduleName.isEmpty) }
         for i in candidates.indices {
             guard var plan = candidates[i].plan else { continue }
             let legacy = candidates[i].legacy
@@ -540,6 +539,10 @@ public enum Migration {
                     continue
                 }
             }
+            // Where code looks at instance state as a whole (vars(), __dict__) next to the
+            // class or its uses, all of it stays readable.
+            let lookers = Set(uses.map(\.file) + [legacy.key.file])
+            let inspectsDicts = lookers.contains { resolver.files[$0].inspectsInstanceDicts }
             plan.exposedState = inspectsDicts ? plan.instanceAttributes.sorted() : exposedState(plan, file: file, attributeReads: attributeReads)
             candidates[i].plan = plan
         }
@@ -664,7 +667,7 @@ public enum Migration {
                 let name = tree.nameText(p.node)
                 // A parameter that is also an instance attribute may hold another value by the
                 // end of __init__ (self.x = f(x) became x = f(x)): only the closure or state tells.
-                if !analyzer.isRebound(name, in: initNode) && !plan.instanceAttributes.contains(name) { carried.insert(name) }
+                if !analyzer.isRebound(name, in: initNode) && (!plan.instanceAttributes.contains(name) || plan.sameAsLocal.contains(name)) { carried.insert(name) }
             }
         }
         let forwardName = tree.nameText(plan.forward)

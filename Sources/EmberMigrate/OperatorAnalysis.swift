@@ -126,6 +126,9 @@ struct OperatorPlan: Sendable {
     /// Instance attributes whose local has another name (`self_x`), because `__init__` also
     /// uses x for a parameter or local with another value.
     var renamedAttributes: [String: String] = [:]
+    /// Instance attributes only ever set from the local of the same name (`self.x = x`):
+    /// the local is the attribute.
+    var sameAsLocal: Set<String> = []
     /// Why this conversion may change behaviour (applied only with --unsafe).
     var unsafeReasons: [String] = []
 
@@ -463,6 +466,7 @@ struct OperatorAnalyzer {
                     continue
                 }
                 plan.redundantStores.formUnion(exact)
+                if exact.count == stores.count { plan.sameAsLocal.insert(attribute) }
             }
         }
 

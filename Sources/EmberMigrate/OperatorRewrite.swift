@@ -125,8 +125,11 @@ extension FileRewriter {
 
         // The header: `@module.operator("Name", attr=value, ...)` and `def name(<__init__ parameters>):`.
         var header: [Edit.Part] = [.text("@\(decorator).operator(\"\(plan.className)\"")]
+        // A value over several lines moves out one level with the decorator.
+        let levelExtra = bodyIndent.hasPrefix(outerIndent) ? String(bodyIndent.dropFirst(outerIndent.count)) : ""
         for a in plan.classAttributes {
             header += [.text(", \(a.name)="), .source(tree[a.value].start..<tree[a.value].end)]
+            dedent(tree[a.value].start..<tree[a.value].end, keep: outerIndent, extra: levelExtra)
         }
         header.append(.text(")\(nl)\(outerIndent)def \(plan.functionName)("))
         var initBody: Range<Int>? = nil
