@@ -914,7 +914,7 @@ def _reserved_class_attribute(name):
     )
 
 
-def _operator(name, /, **class_attributes):
+def _operator(name, /, *bases, **class_attributes):
     """Makes a legacy-compatible operator class named ``name`` from a converted function.
 
     Used as ``@module.operator("LegacyName", specification=..., other=...)``. The
@@ -923,9 +923,20 @@ def _operator(name, /, **class_attributes):
     arguments; any other function is a factory: constructing the class calls it
     with the constructor's arguments, and it returns the behaviour (or
     ``module.state(behaviour, **attributes)``).
+
+    Positional arguments after the name are the classes of converted base operators
+    (``@module.operator("Mean", base_statistic)`` for ``class Mean(BaseStatistic)``,
+    whose members the codemod copied into the function): instances are instances of
+    them too, and class attributes not given here come from them, as in the legacy
+    class hierarchy.
     """
     if not isinstance(name, str):
         raise TypeError("module.operator() expects the legacy class name first, got {!r}".format(name))
+    for base in bases:
+        if not (isinstance(base, type) and issubclass(base, OperatorModule)):
+            raise TypeError(
+                "module.operator({!r}): a base must be a class made by module.operator, got {!r}".format(name, base)
+            )
     reserved = sorted(key for key in class_attributes if _reserved_class_attribute(key))
     if reserved:
         raise TypeError(
@@ -951,7 +962,7 @@ def _operator(name, /, **class_attributes):
                 _init_check(None if forward_form else function, qualname)
             ),
         )
-        return type(name, (OperatorModule,), namespace)
+        return type(name, tuple(bases) or (OperatorModule,), namespace)
 
     return make_class
 
