@@ -532,6 +532,11 @@ class _OperatorModuleType(type):
         return super().__new__(mcs, name, bases, namespace, **kwargs)
 
 
+# Named like the legacy metaclass: code that prints type(SomeOperator).__name__ sees the
+# same name.
+_OperatorModuleType.__name__ = _OperatorModuleType.__qualname__ = "EmberModuleMeta"
+
+
 class OperatorModule(metaclass=_OperatorModuleType):
     """Base of the classes that ``module.operator`` makes from converted legacy operators.
 

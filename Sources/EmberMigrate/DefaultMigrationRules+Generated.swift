@@ -19,6 +19,11 @@ operator-base ember.operators Operator
 operator-base ember.api.operators Operator
 operator-base ember.api Operator
 #
+# operator-ancestor MODULE NAME   a class every legacy operator is an instance of: isinstance and
+#                                 issubclass checks against it accept converted modules too
+operator-ancestor ember.core.registry.operator.base._module EmberModule
+operator-ancestor ember.core.registry.operator.base EmberModule
+#
 # chain MODULE NAME       MODULE.NAME(operators=[...]) / MODULE.NAME([...]) becomes chain(...)
 chain ember.core.non Sequential
 chain ember.core.non ChainOperator
@@ -608,6 +613,11 @@ class _OperatorModuleType(type):
     def __new__(mcs, name, bases, namespace, **kwargs):
         namespace.setdefault("__slots__", ())
         return super().__new__(mcs, name, bases, namespace, **kwargs)
+
+
+# Named like the legacy metaclass: code that prints type(SomeOperator).__name__ sees the
+# same name.
+_OperatorModuleType.__name__ = _OperatorModuleType.__qualname__ = "EmberModuleMeta"
 
 
 class OperatorModule(metaclass=_OperatorModuleType):

@@ -357,7 +357,7 @@ struct FileScanner {
             return ["getattr", "setattr", "hasattr", "delattr", "vars"].contains(tree.nameText(fn))
         }
         switch resolved {
-        case .legacy(.operatorBase, _):
+        case .legacy(.operatorBase, _), .legacy(.operatorAncestor, _):
             if inTypeCheck() { scan.operatorTypeChecks.append(id) }
         case .legacy(let symbol, _):
             if let (p, role) = parent, tree[p].kind == .call, role == .function {

@@ -416,6 +416,27 @@ public enum Migration {
             var overrides: Set<String> = []
             /// Why the module keeps the class's name (reported if it is converted).
             var keptName: String?
+            /// A run base of the same file and scope to merge with once it is converted.
+            var mergeBase: ClassKey?
+            var mergeTried = false
+        }
+        /// Uses of the class the module class cannot serve: attributes it would not have,
+        /// getattr/setattr on it.
+        func usesRefusal(_ plan: OperatorPlan, _ legacy: LegacyClass) -> Refusal? {
+            let tree: PythonSyntaxTree = resolver.files[legacy.key.file].tree
+            let provided = Set(plan.classAttributes.map(\.name)).union(plan.inherited?.classAttributeNames ?? [])
+                .union(["__name__", "__qualname__", "__doc__", "__module__"])
+            // A decorator (legacy @jit) may set attributes on the class it is given.
+            let decorated = !tree.children(of: legacy.key.node, role: .decorator).isEmpty
+            for use in allUses[legacy.key] ?? [] {
+                if use.kind == .attributeAccess, let attribute = use.attribute, !provided.contains(attribute), !decorated {
+                    return Refusal(code: .classAttributeRead, reason: "\(plan.className).\(attribute) is read at \(position(use.file, use.offset)); the module does not have it")
+                }
+                if use.kind == .dynamicAttribute {
+                    return Refusal(code: .classAttributeRead, reason: "used with getattr/setattr at \(position(use.file, use.offset))")
+                }
+            }
+            return nil
         }
         var candidates: [Candidate] = []
         for (f, scan) in scans.enumerated() {
@@ -443,6 +464,10 @@ public enum Migration {
                 let functionName = options.naming == .snake ? functionNameFor(className) : className
                 if case .runClass(let bf, let bn) = legacy.base {
                     let baseName = resolver.files[bf].tree.nameText(bn)
+                    let baseSummary = resolver.files[bf].classes.first { $0.node == bn }
+                    if bf == legacy.key.file, baseSummary?.scope == legacy.scope {
+                        candidate.mergeBase = ClassKey(file: bf, node: bn)
+                    }
                     if OperatorAnalyzer(file: file, rules: rules).isPlainSubclass(legacy.key.node) {
                         candidate.subclassOf = ClassKey(file: bf, node: bn)
                         for st in tree.children(of: legacy.key.node, role: .body) where tree[st].kind == .assign || tree[st].kind == .annAssign {
@@ -466,19 +491,7 @@ public enum Migration {
                                                                    allowUnsafe: options.unsafe) {
                 case .failure(let r): candidate.refusal = r
                 case .success(let plan):
-                    let provided = Set(plan.classAttributes.map(\.name)).union(["__name__", "__qualname__", "__doc__", "__module__"])
-                    // A decorator (legacy @jit) may set attributes on the class it is given.
-                    let decorated = !tree.children(of: legacy.key.node, role: .decorator).isEmpty
-                    for use in allUses[legacy.key] ?? [] {
-                        if use.kind == .attributeAccess, let attribute = use.attribute, !provided.contains(attribute), !decorated {
-                            candidate.refusal = Refusal(code: .classAttributeRead, reason: "\(className).\(attribute) is read at \(position(use.file, use.offset)); the module does not have it")
-                            break
-                        }
-                        if use.kind == .dynamicAttribute {
-                            candidate.refusal = Refusal(code: .classAttributeRead, reason: "used with getattr/setattr at \(position(use.file, use.offset))")
-                            break
-                        }
-                    }
+                    candidate.refusal = usesRefusal(plan, legacy)
                     if candidate.refusal == nil { candidate.plan = plan }
                 }
                 candidates.append(candidate)
@@ -495,8 +508,10 @@ public enum Migration {
         }
         var planOf: [ClassKey: Int] = [:]
         for (i, c) in candidates.enumerated() where c.plan != nil { planOf[c.legacy.key] = i }
-        for i in candidates.indices {
-            guard var plan = candidates[i].plan else { continue }
+        /// Settles a planned class's name (and its exposed state); `base`: the base it is
+        /// merged with.
+        func settle(_ i: Int, base: (node: PythonNodeID, plan: OperatorPlan)?) {
+            guard var plan = candidates[i].plan else { return }
             let legacy = candidates[i].legacy
             let file = resolver.files[legacy.key.file]
             let tree: PythonSyntaxTree = file.tree
@@ -530,13 +545,14 @@ public enum Migration {
                 same.functionName = className
                 if nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) == nil,
                    case .success(let replanned) = OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: className,
-                                                                                                  inClassBody: tree[legacy.scope].kind == .classDef, allowUnsafe: options.unsafe) {
+                                                                                                  inClassBody: tree[legacy.scope].kind == .classDef, allowUnsafe: options.unsafe,
+                                                                                                  base: base) {
                     plan = replanned
                     candidates[i].keptName = clash
                 } else {
                     candidates[i].plan = nil
                     candidates[i].refusal = Refusal(code: .nameClash, reason: nameConflict(same, legacy: legacy, uses: uses, resolver: resolver, rules: rules, position: position) ?? clash)
-                    continue
+                    return
                 }
             }
             // Where code looks at instance state as a whole (vars(), __dict__) next to the
@@ -545,6 +561,42 @@ public enum Migration {
             let inspectsDicts = lookers.contains { resolver.files[$0].inspectsInstanceDicts }
             plan.exposedState = inspectsDicts ? plan.instanceAttributes.sorted() : exposedState(plan, file: file, attributeReads: attributeReads)
             candidates[i].plan = plan
+        }
+        for i in candidates.indices { settle(i, base: nil) }
+
+        // A subclass that overrides methods, of a converted class of the same file and scope:
+        // merged with its base (the base's members copied in, its class as the new class's base).
+        var mergeIndex: [ClassKey: Int] = [:]
+        for (i, c) in candidates.enumerated() { mergeIndex[c.legacy.key] = i }
+        var merging = true
+        while merging {
+            merging = false
+            for i in candidates.indices where candidates[i].plan == nil && !candidates[i].mergeTried {
+                guard let baseKey = candidates[i].mergeBase, let j = mergeIndex[baseKey], let basePlan = candidates[j].plan else { continue }
+                candidates[i].mergeTried = true
+                merging = true
+                let legacy = candidates[i].legacy
+                let file = resolver.files[legacy.key.file]
+                let tree: PythonSyntaxTree = file.tree
+                let className = tree.nameText(legacy.key.node)
+                let inClassBody = tree[legacy.scope].kind == .classDef
+                let name = options.naming == .snake && !inClassBody ? functionNameFor(className) : className
+                switch OperatorAnalyzer(file: file, rules: rules).plan(classNode: legacy.key.node, key: legacy.key, functionName: name,
+                                                                      inClassBody: tree[legacy.scope].kind == .classDef, allowUnsafe: options.unsafe,
+                                                                      base: (baseKey.node, basePlan)) {
+                case .failure(let r):
+                    candidates[i].refusal = Refusal(code: r.code, reason: r.reason + " (merging it with its base \(basePlan.className))")
+                case .success(let plan):
+                    if let refusal = usesRefusal(plan, legacy) {
+                        candidates[i].refusal = refusal
+                        continue
+                    }
+                    candidates[i].plan = plan
+                    candidates[i].refusal = nil
+                    planOf[legacy.key] = i
+                    settle(i, base: (baseKey.node, basePlan))
+                }
+            }
         }
 
         // A class another run class inherits from stays a class while that one does; a
@@ -577,6 +629,14 @@ public enum Migration {
                     if now { converted.insert(candidates[i].legacy.key) } else { converted.remove(candidates[i].legacy.key) }
                     changed = true
                 }
+            }
+            for i in candidates.indices {
+                guard let inherited = candidates[i].plan?.inherited, let baseKey = candidates[i].mergeBase, !converted.contains(baseKey) else { continue }
+                _ = inherited
+                candidates[i].plan = nil
+                candidates[i].refusal = Refusal(code: .inheritance, reason: "inherits from \(resolver.files[baseKey.file].tree.nameText(baseKey.node)), which stays a class")
+                converted.remove(candidates[i].legacy.key)
+                changed = true
             }
             for i in candidates.indices where candidates[i].plan != nil || candidates[i].subclassConverted {
                 let key = candidates[i].legacy.key
@@ -721,6 +781,10 @@ public enum Migration {
         var rewriter = FileRewriter(resolver: resolver, fileIndex: fileIndex, scan: scan, decisions: decisions)
         rewriter.build()
         var lines = rewriter.notes
+        if let conflict = rewriter.conflicts.first {
+            lines.append(ReportLine(path: file.path, line: 0, kind: .abandoned, message: "abandoned: \(conflict); file left untouched"))
+            return (FileOutcome(path: file.path, status: .skipped, original: bytes), lines)
+        }
         func abandon(_ why: String) -> (FileOutcome, [ReportLine]) {
             lines.append(ReportLine(path: file.path, line: 0, kind: .abandoned, message: "abandoned: \(why); file left untouched"))
             return (FileOutcome(path: file.path, status: .skipped, original: bytes), lines)

@@ -14,6 +14,9 @@ public enum LegacySymbol: Hashable, Sendable {
     case operatorBase
     case chain
     case ensemble
+    /// A class every legacy operator is an instance of (`EmberModule`): isinstance checks
+    /// against it accept converted modules too; subclassing it alone makes no operator.
+    case operatorAncestor
 }
 
 /// A name the rewritten code uses: `from MODULE import FIRST` and the dotted `NAME`
@@ -82,9 +85,9 @@ public struct MigrationRules: Sendable {
                 guard fields.count == n else { throw fail("'\(kind)' expects: \(usage)") }
             }
             switch kind {
-            case "operator-base", "chain", "ensemble":
+            case "operator-base", "chain", "ensemble", "operator-ancestor":
                 try expectCount(3, "\(kind) MODULE NAME")
-                let symbol: LegacySymbol = kind == "operator-base" ? .operatorBase : kind == "chain" ? .chain : .ensemble
+                let symbol: LegacySymbol = kind == "operator-base" ? .operatorBase : kind == "chain" ? .chain : kind == "ensemble" ? .ensemble : .operatorAncestor
                 symbols[QualifiedName(module: fields[1], name: fields[2])] = symbol
             case "import":
                 guard fields.count == 6, fields[3] == "->" else { throw fail("'import' expects: import MODULE NAME -> NEWMODULE NEWNAME") }
@@ -119,7 +122,7 @@ public struct MigrationRules: Sendable {
                 default: throw fail("unknown target role '\(fields[1])' (use module, chain, ensemble, adapter or operator-module)")
                 }
             default:
-                throw fail("unknown entry '\(kind)' (use operator-base, chain, ensemble, import, legacy-module, legacy-exceptions, behaviour-method, spec-attribute, function-decorator or target)")
+                throw fail("unknown entry '\(kind)' (use operator-base, operator-ancestor, chain, ensemble, import, legacy-module, legacy-exceptions, behaviour-method, spec-attribute, function-decorator or target)")
             }
         }
     }

@@ -396,7 +396,7 @@ struct Resolver: Sendable {
         guard depth < 32, let summary = files[file].classes.first(where: { $0.node == node }) else { return nil }
         for case let path? in summary.bases {
             switch resolve(path: path, inFile: file, from: summary) {
-            case .legacy(let symbol, let q)?: return .legacy(symbol, q)
+            case .legacy(let symbol, let q)? where symbol != .operatorAncestor: return .legacy(symbol, q)
             case .runClass(let f, let c)?:
                 if legacyBase(ofClass: c, inFile: f, depth: depth + 1) != nil { return .runClass(file: f, node: c) }
             default: continue

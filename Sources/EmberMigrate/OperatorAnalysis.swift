@@ -1,4 +1,5 @@
 import EmberPython
+import Foundation
 
 /// Why a legacy class is kept as a class: a stable code (the JSON report's `reason`) and a
 /// message naming the place.
@@ -64,7 +65,9 @@ struct MethodInfo: Sendable {
     var selfParameter: PythonNodeID?
     var selfName: String?
     var isStatic: Bool
-    /// Decorator lines to delete (`@staticmethod`).
+    /// `@classmethod`: its first parameter (cls) stands for the class, the module's class.
+    var isClassMethod = false
+    /// Decorator lines to delete (`@staticmethod`, `@classmethod`).
     var decorators: [PythonNodeID]
 }
 
@@ -78,6 +81,8 @@ struct SelfAccess: Sendable {
         case getattr(default: PythonNodeID?)
         /// `type(self).x` or `self.__class__.x`: the class attribute.
         case classAttribute
+        /// `super().m`: the base's own method m (the node is the Attribute).
+        case superMethod
     }
     /// The Attribute node (the call for getattr).
     var node: PythonNodeID
@@ -126,6 +131,11 @@ struct OperatorPlan: Sendable {
     /// Instance attributes whose local has another name (`self_x`), because `__init__` also
     /// uses x for a parameter or local with another value.
     var renamedAttributes: [String: String] = [:]
+    /// A subclass of a converted run class in the same scope: the base's members are
+    /// copied into the function (see `InheritedMembers`).
+    var inherited: InheritedMembers?
+    /// `cls` in class methods (the module's class).
+    var classReferences: [PythonNodeID] = []
     /// Instance attributes only ever set from the local of the same name (`self.x = x`):
     /// the local is the attribute.
     var sameAsLocal: Set<String> = []
@@ -133,6 +143,28 @@ struct OperatorPlan: Sendable {
     var unsafeReasons: [String] = []
 
     func localName(of attribute: String) -> String { renamedAttributes[attribute] ?? attribute }
+}
+
+/// What a subclass takes from its base when both are flattened into one module function:
+/// the base's statements (methods, `__init__`) copied in, its class attributes reached
+/// through the base's module class (a base of the subclass's class).
+struct InheritedMembers: Sendable {
+    var baseClass: PythonNodeID
+    /// The base's module class, as the subclass's code names it.
+    var baseFunctionName: String
+    /// Base methods copied in, in the base's order; an overridden one that `super()` calls
+    /// is copied under another name.
+    var methods: [PythonNodeID] = []
+    var renamedMethods: [PythonNodeID: String] = [:]
+    /// The base's `__init__`, when the subclass has none.
+    var initMethod: PythonNodeID?
+    var classAttributeNames: Set<String> = []
+    /// `super().__init__(...)` in the subclass's `__init__` (a statement of its body): the
+    /// base's `__init__` becomes a nested function returning the attributes it sets.
+    var superInitStatement: PythonNodeID?
+    var baseInit: PythonNodeID?
+    var baseInitName = "base_init"
+    var baseInitAttributes: [String] = []
 }
 
 /// Scope facts about one function-like node (names bound in it, names it reads from outside).
@@ -188,7 +220,10 @@ struct OperatorAnalyzer {
 
     /// `inClassBody`: the class sits in another class's body, where a nested function cannot
     /// see the name it is bound to.
-    func plan(classNode: PythonNodeID, key: ClassKey, functionName: String, inClassBody: Bool, allowUnsafe: Bool = false) -> Result<OperatorPlan, Refusal> {
+    /// `base`: a converted run class of the same file and scope that this class inherits
+    /// from, with its plan; its members are merged in.
+    func plan(classNode: PythonNodeID, key: ClassKey, functionName: String, inClassBody: Bool, allowUnsafe: Bool = false,
+              base: (node: PythonNodeID, plan: OperatorPlan)? = nil) -> Result<OperatorPlan, Refusal> {
         let className = tree.nameText(classNode)
         func refuse(_ code: KeepReason, _ reason: String) -> Result<OperatorPlan, Refusal> { .failure(Refusal(code: code, reason: reason)) }
         if !tree.children(of: classNode, role: .keyword).isEmpty { return refuse(.classKeywords, "class keywords (metaclass=...) need the class") }
@@ -233,8 +268,10 @@ struct OperatorAnalyzer {
                     return refuse(.specialMethod, "defines \(name) (line \(line(n.start))), which the module would not keep")
                 }
                 var isStatic = false
+                var isClassMethod = false
                 for d in decorators {
                     if tree[d].kind == .name && tree.nameText(d) == "staticmethod" { isStatic = true; continue }
+                    if tree[d].kind == .name && tree.nameText(d) == "classmethod" && !inClassBody { isClassMethod = true; continue }
                     return refuse(.methodDecorator, "method \(name) has decorator @\(slice(d)) (line \(line(tree[d].start)))")
                 }
                 if !tree.children(of: s, role: .typeParam).isEmpty { return refuse(.typeParameters, "type parameters on \(name)") }
@@ -243,7 +280,9 @@ struct OperatorAnalyzer {
                     if forward != nil { return refuse(.classBodyStatement, "defines \(name) twice") }
                     forward = s
                 }
-                plan.methods.append(MethodInfo(node: s, name: name, selfParameter: nil, selfName: nil, isStatic: isStatic, decorators: decorators))
+                if isClassMethod && rules.behaviourMethods.contains(name) { return refuse(.methodDecorator, "\(name) is a class method") }
+                plan.methods.append(MethodInfo(node: s, name: name, selfParameter: nil, selfName: nil, isStatic: isStatic,
+                                               isClassMethod: isClassMethod, decorators: decorators))
             case .assign:
                 let targets = tree.children(of: s, role: .target)
                 guard targets.count == 1, tree[targets[0]].kind == .name, let value = tree.children(of: s, role: .value).first else {
@@ -263,6 +302,76 @@ struct OperatorAnalyzer {
                 return refuse(.classBodyStatement, "class body statement at line \(line(n.start)) needs the class")
             }
         }
+        if let base {
+            // The base's methods the subclass does not override, and overridden ones it
+            // reaches with super(); its __init__ when the subclass has none.
+            var inherited = InheritedMembers(baseClass: base.node, baseFunctionName: base.plan.functionName)
+            inherited.classAttributeNames = Set(base.plan.classAttributes.map(\.name)).subtracting(plan.classAttributes.map(\.name))
+                .union(base.plan.inherited?.classAttributeNames ?? [])
+            let own = Set(plan.methods.map(\.name))
+            let superCalled = superCalledMethods(classNode)
+            var taken = Set(plan.methods.map(\.name)).union(base.plan.methods.map(\.name))
+            for m in base.plan.methods {
+                if !own.contains(m.name) {
+                    inherited.methods.append(m.node)
+                    plan.methods.insert(m, at: inherited.methods.count - 1)
+                    if rules.behaviourMethods.contains(m.name), forward == nil { forward = m.node }
+                } else if superCalled.contains(m.name) {
+                    var fresh = "base_" + m.name.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+                    while taken.contains(fresh) { fresh = "_" + fresh }
+                    taken.insert(fresh)
+                    inherited.methods.append(m.node)
+                    inherited.renamedMethods[m.node] = fresh
+                    var renamed = m
+                    renamed.name = fresh
+                    plan.methods.insert(renamed, at: inherited.methods.count - 1)
+                }
+            }
+            if let missing = superCalled.subtracting(base.plan.methods.map(\.name)).sorted().first, missing != "__init__" {
+                return refuse(.superCall, "calls super().\(missing), which \(tree.nameText(base.node)) does not define")
+            }
+            if plan.initMethod == nil, let baseInit = base.plan.initMethod {
+                inherited.initMethod = baseInit
+                plan.initMethod = baseInit
+            } else if let ownInit = plan.initMethod, superCalled.contains("__init__") {
+                // super().__init__(...) as one statement of __init__'s body.
+                let superStatements = tree.children(of: ownInit, role: .body).filter { isSuperInitCall($0) }
+                guard superStatements.count == 1, superInitCallCount(ownInit) == 1 else {
+                    return refuse(.superCall, "__init__ calls super().__init__ other than as one statement of its body")
+                }
+                inherited.superInitStatement = superStatements[0]
+                if let baseInit = base.plan.initMethod {
+                    guard base.plan.setattrStores.isEmpty else {
+                        return refuse(.superCall, "the base's __init__ sets attributes through setattr")
+                    }
+                    let baseMethods = Set(base.plan.methods.map(\.name))
+                    let baseStatements = Set(tree.children(of: baseInit, role: .body))
+                    var attributes: Set<String> = []
+                    for a in base.plan.accesses where a.method == baseInit {
+                        if a.context == .load && baseMethods.contains(a.attribute) {
+                            return refuse(.superCall, "the base's __init__ calls self.\(a.attribute)")
+                        }
+                        guard a.context == .store else { continue }
+                        // Set at its top level, so bound when it returns.
+                        guard let st = innermostStatement(containing: a.node, in: baseInit), baseStatements.contains(st) else {
+                            return refuse(.superCall, "the base's __init__ sets self.\(a.attribute) only on some paths")
+                        }
+                        attributes.insert(a.attribute)
+                    }
+                    var taken = namesUsed(in: classNode).union(namesUsed(in: base.node))
+                    var name = "base_init"
+                    while taken.contains(name) { name = "_" + name }
+                    taken.insert(name)
+                    inherited.baseInit = baseInit
+                    inherited.baseInitName = name
+                    inherited.baseInitAttributes = attributes.sorted()
+                } else if let call = tree.children(of: superStatements[0], role: .value).first,
+                          !(tree.children(of: call, role: .arg).isEmpty && tree.children(of: call, role: .keyword).isEmpty) {
+                    return refuse(.superCall, "__init__ passes arguments to super().__init__, which takes none")
+                }
+            }
+            plan.inherited = inherited
+        }
         guard let forwardNode = forward else {
             return refuse(.noForward, "no \(rules.behaviourMethods.joined(separator: "/")) method")
         }
@@ -275,7 +384,7 @@ struct OperatorAnalyzer {
             if !seen.insert(a.name).inserted { return refuse(.classBodyStatement, "class attribute \(a.name) is set twice") }
         }
         let methodNames = Set(plan.methods.map(\.name))
-        let classAttributeNames = Set(plan.classAttributes.map(\.name))
+        let classAttributeNames = Set(plan.classAttributes.map(\.name)).union(plan.inherited?.classAttributeNames ?? [])
         if let clash = methodNames.intersection(classAttributeNames).first {
             return refuse(.classBodyStatement, "\(clash) is both a method and a class attribute")
         }
@@ -336,6 +445,7 @@ struct OperatorAnalyzer {
         if let initNode = plan.initMethod, let selfName = initSelfName {
             for s in tree.children(of: initNode, role: .body) {
                 if helper.isSuperInit(s) {
+                    if s == plan.inherited?.superInitStatement { continue }
                     guard let call = tree.children(of: s, role: .value).first, tree.children(of: call, role: .arg).isEmpty,
                           tree.children(of: call, role: .keyword).isEmpty else {
                         return refuse(.superCall, "__init__ passes arguments to super().__init__ (line \(line(tree[s].start)))")
@@ -348,8 +458,17 @@ struct OperatorAnalyzer {
                 }
             }
             var setattrCalls = Dictionary(plan.setattrStores.map { ($0.call, $0.value) }, uniquingKeysWith: { a, _ in a })
-            // `super().__init__()` goes: nothing in it is a use of self.
+            // `super().__init__()` goes: nothing in it is a use of self. A merged base's
+            // __init__ call keeps its arguments, which are ordinary expressions.
             for s in plan.superInits { setattrCalls[s] = s }
+            if let st = plan.inherited?.superInitStatement, let call = tree.children(of: st, role: .value).first {
+                for arg in tree.children(of: call, role: .arg) + tree.children(of: call, role: .keyword) {
+                    if let failure = collectAccesses(in: arg, selfName: selfName, skippingCalls: [:], into: &plan.accesses, method: initNode) {
+                        return refuse(failure.0, failure.1)
+                    }
+                }
+                setattrCalls[st] = st
+            }
             if let failure = collectAccesses(in: initNode, selfName: selfName, skippingCalls: setattrCalls, into: &plan.accesses) {
                 return refuse(failure.0, failure.1)
             }
@@ -361,8 +480,45 @@ struct OperatorAnalyzer {
             initLocals = localNames(of: initNode, in: tree)
             initLocals.remove(selfName)
         }
-        for m in plan.methods where !m.isStatic {
-            if let failure = collectAccesses(in: m.node, selfName: m.selfName!, skippingCalls: [:], into: &plan.accesses) {
+        if let baseInit = plan.inherited?.baseInit {
+            let params = helper.parameters(of: baseInit)
+            guard let first = params.first else { return refuse(.selfEscapes, "the base's __init__ has no self parameter") }
+            let baseSelf = tree.nameText(first.node)
+            var skip: [PythonNodeID: PythonNodeID] = [:]
+            for st in tree.children(of: baseInit, role: .body) where helper.isSuperInit(st) { skip[st] = st }
+            if let failure = collectAccesses(in: baseInit, selfName: baseSelf, skippingCalls: skip, into: &plan.accesses) {
+                return refuse(failure.0, failure.1 + " (the base's __init__)")
+            }
+            for a in plan.accesses where a.method == baseInit && a.context == .store { plan.instanceAttributes.insert(a.attribute) }
+            var free = freeNames(of: baseInit, in: tree)
+            free.remove(baseSelf)
+            if let clash = free.intersection(Set(plan.methods.map(\.name)).union(initLocals)).sorted().first {
+                return refuse(.nameClash, "the base's __init__ reads the outer name \(clash), which the module's factory would bind")
+            }
+        }
+        for m in plan.methods where m.isClassMethod {
+            // cls: the module's class (Name nodes not rebound in a nested scope).
+            let clsName = m.selfName!
+            var stack: [PythonNodeID] = tree.children(of: m.node, role: .body)
+            while let id = stack.popLast() {
+                let n = tree[id]
+                if n.kind == .name && tree.nameText(id) == clsName {
+                    plan.classReferences.append(id)
+                    continue
+                }
+                if [.functionDef, .asyncFunctionDef, .lambda, .classDef, .listComp, .setComp, .dictComp, .generatorExp].contains(n.kind),
+                   localNames(of: id, in: tree).contains(clsName) { continue }
+                stack += tree.children(of: id)
+            }
+            if localNames(of: m.node, in: tree).subtracting([clsName]).contains(plan.functionName) {
+                return refuse(.nameClash, "\(m.name) binds \(plan.functionName), the module's name")
+            }
+        }
+        let inheritedMethods = Set(plan.inherited?.methods ?? [])
+        for m in plan.methods where !m.isStatic && !m.isClassMethod {
+            let ownMethod = !inheritedMethods.contains(m.node)
+            if let failure = collectAccesses(in: m.node, selfName: m.selfName!, skippingCalls: [:], allowSuper: plan.inherited != nil && ownMethod,
+                                             into: &plan.accesses) {
                 return refuse(failure.0, failure.1)
             }
         }
@@ -374,6 +530,12 @@ struct OperatorAnalyzer {
         // What each `self.x` stands for.
         for a in plan.accesses {
             let at = line(tree[a.node].start)
+            if case .superMethod = a.form {
+                guard let inherited = plan.inherited, inherited.methods.contains(where: { tree.nameText($0) == a.attribute }) else {
+                    return refuse(.superCall, "calls super().\(a.attribute) (line \(at)), which is not a method of the base")
+                }
+                continue
+            }
             if case .classAttribute = a.form {
                 guard classAttributeNames.contains(a.attribute) || a.attribute == "__name__" || a.attribute == "__qualname__" else {
                     return refuse(.unknownAttribute, "reads type(self).\(a.attribute) (line \(at)), which is not a class attribute")
@@ -385,7 +547,7 @@ struct OperatorAnalyzer {
             switch a.context {
             case .delete:
                 return refuse(.selfEscapes, "deletes self.\(a.attribute) (line \(at))")
-            case .store where a.method != plan.initMethod:
+            case .store where a.method != plan.initMethod && a.method != plan.inherited?.baseInit:
                 guard plan.instanceAttributes.contains(a.attribute) else {
                     return refuse(.stateOutsideInit, "sets self.\(a.attribute) in \(tree.nameText(a.method)) (line \(at)), never in __init__")
                 }
@@ -507,6 +669,36 @@ struct OperatorAnalyzer {
         return .success(plan)
     }
 
+    /// `super().__init__(...)` as a statement.
+    func isSuperInitCall(_ statement: PythonNodeID) -> Bool { helper.isSuperInit(statement) }
+
+    /// How many `super().__init__` calls a function holds.
+    func superInitCallCount(_ function: PythonNodeID) -> Int {
+        var count = 0
+        var stack = [function]
+        while let id = stack.popLast() {
+            if tree[id].kind == .attribute, tree.nameText(id) == "__init__", let value = tree.children(of: id, role: .value).first,
+               tree[value].kind == .call, let fn = tree.children(of: value, role: .function).first, tree[fn].kind == .name,
+               tree.nameText(fn) == "super" { count += 1 }
+            stack += tree.children(of: id)
+        }
+        return count
+    }
+
+    /// Methods a class reaches with `super().m` anywhere in its body.
+    func superCalledMethods(_ classNode: PythonNodeID) -> Set<String> {
+        var out: Set<String> = []
+        var stack = [classNode]
+        while let id = stack.popLast() {
+            if tree[id].kind == .attribute, let value = tree.children(of: id, role: .value).first, tree[value].kind == .call,
+               let fn = tree.children(of: value, role: .function).first, tree[fn].kind == .name, tree.nameText(fn) == "super" {
+                out.insert(tree.nameText(id))
+            }
+            stack += tree.children(of: id)
+        }
+        return out
+    }
+
     /// A subclass whose body holds only a docstring, `pass` and simple class attributes, with
     /// one base, no class keywords and only function decorators (`@jit`).
     func isPlainSubclass(_ classNode: PythonNodeID) -> Bool {
@@ -607,7 +799,9 @@ struct OperatorAnalyzer {
     }
 
     /// Records `self.x` in `method`; returns a refusal when self is used any other way.
-    func collectAccesses(in method: PythonNodeID, selfName: String, skippingCalls: [PythonNodeID: PythonNodeID], into accesses: inout [SelfAccess]) -> (KeepReason, String)? {
+    func collectAccesses(in root: PythonNodeID, selfName: String, skippingCalls: [PythonNodeID: PythonNodeID], allowSuper: Bool = false,
+                         into accesses: inout [SelfAccess], method owner: PythonNodeID? = nil) -> (KeepReason, String)? {
+        let method = owner ?? root
         var failure: (KeepReason, String)? = nil
         var parents: [(PythonNodeID, PythonRole)] = []
         func go(_ id: PythonNodeID, nested: Bool) {
@@ -623,6 +817,14 @@ struct OperatorAnalyzer {
             case .name:
                 let name = tree.nameText(id)
                 if name == "super" {
+                    // super().m(...) in a subclass merged with its base: the base's own m.
+                    if allowSuper, parents.count >= 2, let (call, callRole) = parents.last, callRole == .function, tree[call].kind == .call,
+                       tree.children(of: call, role: .arg).isEmpty, tree.children(of: call, role: .keyword).isEmpty,
+                       case let (attribute, attributeRole) = parents[parents.count - 2], tree[attribute].kind == .attribute, attributeRole == .value {
+                        accesses.append(SelfAccess(node: attribute, form: .superMethod, attribute: tree.nameText(attribute),
+                                                   context: .load, method: method, nested: nested))
+                        return
+                    }
                     failure = (.superCall, "calls super() in \(tree.nameText(method)) (line \(line(n.start)))")
                     return
                 }
@@ -692,7 +894,7 @@ struct OperatorAnalyzer {
                 parents.append((id, role)); go(c, nested: innerNested); parents.removeLast()
             }
         }
-        go(method, nested: false)
+        go(root, nested: false)
         return failure
     }
 

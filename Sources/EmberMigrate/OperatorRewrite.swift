@@ -87,7 +87,7 @@ extension FileRewriter {
     /// other methods, no state).
     func isForwardForm(_ plan: OperatorPlan) -> Bool {
         let classAttributes = Set(plan.classAttributes.map(\.name))
-        return plan.initMethod == nil && plan.methods.count == 1 && plan.nonlocals.isEmpty && plan.exposedState.isEmpty
+        return plan.inherited == nil && plan.initMethod == nil && plan.methods.count == 1 && plan.nonlocals.isEmpty && plan.exposedState.isEmpty
             && plan.accesses.allSatisfy { a in
                 if case .getattr(let d) = a.form, d != nil, !classAttributes.contains(a.attribute) { return true }
                 return classAttributes.contains(a.attribute)
@@ -107,6 +107,13 @@ extension FileRewriter {
         let lastBase = tree.children(of: classNode, role: .base).last.map { tree[$0].end } ?? classStart
         let colonEnd = headerColonEnd(from: lastBase)
         let decorator = rules.moduleDecorator.name
+        // A subclass merged with its base: the base's members are rendered as text from
+        // the base's place in the file, with this class's edits.
+        let inherited = plan.inherited
+        var inheritedNodes = Set(inherited?.methods ?? [])
+        if let i = inherited?.initMethod { inheritedNodes.insert(i) }
+        if let i = inherited?.baseInit { inheritedNodes.insert(i) }
+        let firstEdit = edits.count
 
         // Holes in the class text: (range, replacement parts), in order.
         var holes: [(range: Range<Int>, parts: [Edit.Part])] = []
@@ -121,10 +128,15 @@ extension FileRewriter {
         }
         for a in plan.classAttributes { deleteLines(of: a.statement) }
         for d in plan.declarations where !plan.instanceAttributes.contains(d.name) || plan.renamedAttributes[d.name] != nil { deleteLines(of: d.statement) }
-        for m in plan.methods { for d in m.decorators { deleteLines(of: d) } }
+        for m in plan.methods {
+            for d in m.decorators { if inheritedNodes.contains(m.node) { deleteEdit(lines: d) } else { deleteLines(of: d) } }
+        }
+        // Inherited text, rendered once every edit is known: (where, what).
+        var inheritedParams: Range<Int>? = nil
+        var inheritedInitBody: Range<Int>? = nil
 
         // The header: `@module.operator("Name", attr=value, ...)` and `def name(<__init__ parameters>):`.
-        var header: [Edit.Part] = [.text("@\(decorator).operator(\"\(plan.className)\"")]
+        var header: [Edit.Part] = [.text("@\(decorator).operator(\"\(plan.className)\"" + (inherited.map { ", " + $0.baseFunctionName } ?? ""))]
         // A value over several lines moves out one level with the decorator.
         let levelExtra = bodyIndent.hasPrefix(outerIndent) ? String(bodyIndent.dropFirst(outerIndent.count)) : ""
         for a in plan.classAttributes {
@@ -170,7 +182,10 @@ extension FileRewriter {
         } else if let initNode = plan.initMethod {
             let (paramsStart, close) = parametersAfterFirst(of: initNode)
             let closeStart = tree.tokens[close].start
-            if paramsStart < closeStart { header.append(.source(paramsStart..<closeStart)) }
+            let initIsInherited = inheritedNodes.contains(initNode)
+            if paramsStart < closeStart {
+                if initIsInherited { inheritedParams = paramsStart..<closeStart } else { header.append(.source(paramsStart..<closeStart)) }
+            }
             let initColon = headerColonEnd(from: tree.tokens[close].end)
             let headerEnd = lineBreakEnd(from: initColon)
             var removed: [Edit.Part] = []
@@ -187,7 +202,10 @@ extension FileRewriter {
             let bodyEnd = lineEnd(from: tree[initNode].end)
             dedent(headerEnd..<bodyEnd, keep: initIndent, extra: extra)
             for s in plan.redundantStores.union(plan.superInits) { deleteEdit(lines: s) }
-            if plan.initBodyLast {
+            if initIsInherited {
+                // With the final line break, so that edits deleting the last line render.
+                inheritedInitBody = headerEnd..<lineBreakEnd(from: tree[initNode].end)
+            } else if plan.initBodyLast {
                 holes.append((initLineStart..<lineBreakEnd(from: tree[initNode].end), []))
                 initBody = headerEnd..<bodyEnd
             } else {
@@ -198,7 +216,7 @@ extension FileRewriter {
                                   [.text("\(plan.localName(of: store.name)) = "), .source(tree[store.value].start..<tree[store.value].end)]))
             }
         }
-        if !forwardForm { header.append(.text("):")) }
+        if !forwardForm && inheritedParams == nil { header.append(.text("):")) }
 
         // Methods lose their instance parameter; `self.x` becomes x, a method name, or `name.x`.
         for m in plan.methods where !m.isStatic {
@@ -219,10 +237,63 @@ extension FileRewriter {
                 edits.append(Edit(at..<at, text: "\(indentation(ofLineAt: tree[first].start))nonlocal \(names.map { plan.localName(of: $0) }.joined(separator: ", "))\(nl)"))
             }
         }
+        if let inherited, let baseInit = inherited.baseInit, let statement = inherited.superInitStatement {
+            // The base's __init__ as a nested function returning what it sets; the subclass's
+            // super().__init__(...) takes those values.
+            if tree[baseInit].token >= 0 {
+                let t = tree.tokens[Int(tree[baseInit].token)]
+                edits.append(Edit(t.start..<t.end, text: inherited.baseInitName))
+            }
+            let params = ClassAnalyzer(file: file, rules: rules).parameters(of: baseInit)
+            if let selfNode = params.first?.node {
+                var k = tokenIndex(atOrAfter: tree[selfNode].end) ?? tree.tokens.count
+                var end = tree[selfNode].end
+                if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C {
+                    k += 1
+                    while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
+                    end = k < tree.tokens.count ? tree.tokens[k].start : end
+                }
+                edits.append(Edit(tree[selfNode].start..<end, text: ""))
+            }
+            if let returns = tree.children(of: baseInit, role: .returns).first {
+                // `-> None` no longer says what it returns.
+                let (_, close) = parametersAfterFirst(of: baseInit)
+                edits.append(Edit(tree.tokens[close].end..<tree[returns].end, text: ""))
+            }
+            let names = inherited.baseInitAttributes.map { plan.localName(of: $0) }
+            let lastStatement = tree.children(of: baseInit, role: .body).last!
+            let innerIndent = indentation(ofLineAt: tree[tree.children(of: baseInit, role: .body)[0]].start)
+            let end = lineEnd(from: tree[baseInit].end)
+            if !names.isEmpty {
+                edits.append(Edit(end..<end, text: "\(nl)\(innerIndent)return " + names.joined(separator: ", ") + (names.count == 1 ? "," : "")))
+            }
+            _ = lastStatement
+            if let call = tree.children(of: statement, role: .value).first {
+                let args = tree.children(of: call, role: .arg) + tree.children(of: call, role: .keyword)
+                var parts: [Edit.Part] = [.text((names.isEmpty ? "" : names.joined(separator: ", ") + (names.count == 1 ? "," : "") + " = ") + inherited.baseInitName + "(")]
+                if let first = args.map({ tree[$0].start }).min(), let last = args.map({ tree[$0].end }).max() {
+                    parts.append(.source(first..<last))
+                }
+                parts.append(.text(")"))
+                edits.append(Edit(tree[statement].start..<tree[statement].end, parts))
+            }
+        }
+        for node in plan.classReferences {
+            edits.append(Edit(tree[node].start..<tree[node].end, text: plan.functionName))
+        }
+        for (node, name) in inherited?.renamedMethods ?? [:] where tree[node].token >= 0 {
+            let t = tree.tokens[Int(tree[node].token)]
+            edits.append(Edit(t.start..<t.end, text: name))
+        }
         let methodNames = Set(plan.methods.map(\.name))
-        let classAttributes = Set(plan.classAttributes.map(\.name))
+        let classAttributes = Set(plan.classAttributes.map(\.name)).union(inherited?.classAttributeNames ?? [])
         for a in plan.accesses {
             let range = tree[a.node].start..<tree[a.node].end
+            if case .superMethod = a.form {
+                let node = inherited?.methods.first { tree.nameText($0) == a.attribute }
+                edits.append(Edit(range, text: node.flatMap { inherited?.renamedMethods[$0] } ?? a.attribute))
+                continue
+            }
             if case .classAttribute = a.form {
                 edits.append(Edit(range, text: "\(plan.functionName).\(a.attribute)"))
                 continue
@@ -234,6 +305,43 @@ extension FileRewriter {
             } else if case .getattr(let d?) = a.form {
                 edits.append(Edit(range, [.text("("), .source(tree[d].start..<tree[d].end), .text(")")]))
             }
+        }
+
+        // Edits inside the base's members render the inherited text; they must not touch
+        // the base's own conversion.
+        var inheritedText = ""
+        var inheritedLast = ""
+        if let inherited {
+            let memberRanges = inheritedNodes.map { node -> Range<Int> in
+                let first = tree.children(of: node, role: .decorator).map { tree[$0].start }.min() ?? tree[node].start
+                return lineStart(of: first)..<lineBreakEnd(from: tree[node].end)
+            }
+            let mine = edits[firstEdit...]
+            let inside = mine.filter { e in memberRanges.contains { $0.lowerBound <= e.range.lowerBound && e.range.upperBound <= $0.upperBound } }
+            edits = Array(edits[..<firstEdit]) + mine.filter { e in !memberRanges.contains { $0.lowerBound <= e.range.lowerBound && e.range.upperBound <= $0.upperBound } }
+            let sliceEdits = inside + renameEdits
+            func slice(_ r: Range<Int>) -> String {
+                do { return String(decoding: try renderSlice(r, sliceEdits), as: UTF8.self) } catch {
+                    conflicts.append("the members of \(tree.nameText(inherited.baseClass)) copied into \(plan.functionName): \(error.description)")
+                    return ""
+                }
+            }
+            if let p = inheritedParams { header.append(.text(slice(p) + "):")) }
+            var pieces: [String] = []
+            if let b = inheritedInitBody {
+                var body = slice(b)
+                while body.hasSuffix("\n") || body.hasSuffix("\r") { body.removeLast() }
+                if plan.initBodyLast { inheritedLast = nl + body } else if !body.isEmpty { pieces.append(body + nl) }
+            }
+            for m in inherited.methods + (inherited.baseInit.map { [$0] } ?? []) {
+                let first = tree.children(of: m, role: .decorator).map { tree[$0].start }.min() ?? tree[m].start
+                pieces.append(slice(lineStart(of: first)..<lineBreakEnd(from: tree[m].end)))
+            }
+            inheritedText = nl + pieces.joined(separator: nl)
+            if !inheritedText.hasSuffix(nl) { inheritedText += nl }
+            // After the docstring (or the header line).
+            let at = plan.docstring.map { lineBreakEnd(from: tree[$0].end) } ?? lineBreakEnd(from: colonEnd)
+            holes.append((at..<at, [.text(inheritedText)]))
         }
 
         // The class text with its holes, the moved __init__ body, and the return.
@@ -248,6 +356,7 @@ extension FileRewriter {
         if let initBody {
             parts += [.text(nl), .source(initBody)]
         }
+        if !inheritedLast.isEmpty { parts.append(.text(inheritedLast)) }
         if forwardForm {
             edits.append(Edit(classStart..<classEnd, parts))
             neededTargets.insert(rules.moduleDecorator)
@@ -287,6 +396,19 @@ extension FileRewriter {
     }
 
     func line(of offset: Int) -> Int { file.source.lineTable.location(of: offset).line }
+
+    /// The text of `range` with the edits that lie inside it.
+    func renderSlice(_ range: Range<Int>, _ candidates: [Edit]) throws(EditConflict) -> [UInt8] {
+        let shift = range.lowerBound
+        func moved(_ r: Range<Int>) -> Range<Int> { (r.lowerBound - shift)..<(r.upperBound - shift) }
+        let inside = candidates.filter { range.lowerBound <= $0.range.lowerBound && $0.range.upperBound <= range.upperBound }.map { e in
+            Edit(moved(e.range), e.parts.map { part -> Edit.Part in
+                if case .source(let r) = part { return .source(moved(r)) }
+                return part
+            })
+        }
+        return try render(Array(text[range]), edits: inside)
+    }
 
     /// Deletes the lines of a statement inside copied text (a nested edit).
     mutating func deleteEdit(lines node: PythonNodeID) {

@@ -123,6 +123,10 @@ struct FileRewriter {
     var neededTargets: Set<TargetName> = []
     var needsFunctools = false
     var notes: [ReportLine] = []
+    /// Renames of uses (kept apart: inherited text copied into a subclass renders them).
+    var renameEdits: [Edit] = []
+    /// Edits that could not be put together: the file's rewrite is abandoned.
+    var conflicts: [String] = []
 
     init(resolver: Resolver, fileIndex: Int, scan: FileScan, decisions: RunDecisions) {
         self.resolver = resolver
@@ -154,8 +158,11 @@ struct FileRewriter {
     mutating func build() {
         // Inner classes first: an inner and an outer class can end at the same offset, and
         // the inner adapter line (deeper indentation) must come before the outer one.
+        var merged: [OperatorPlan] = []
         for legacy in scan.legacyClasses.sorted(by: { tree[$0.key.node].start > tree[$1.key.node].start }) {
-            if let plan = decisions.plans[legacy.key] {
+            if let plan = decisions.plans[legacy.key], plan.inherited != nil {
+                merged.append(plan)
+            } else if let plan = decisions.plans[legacy.key] {
                 convertOperator(plan)
             } else if let adapted = decisions.adapted[legacy.key] {
                 addAdapter(legacy, adapted)
@@ -165,6 +172,9 @@ struct FileRewriter {
             guard let plan = decisions.plans[key], plan.functionName != plan.className else { continue }
             for use in uses where use.file == fileIndex { rename(use, plan) }
         }
+        // Subclasses merged with their base go last: they copy the base's members with the
+        // renames inside them.
+        for plan in merged { convertOperator(plan) }
         if decisions.anyConverted && decisions.options.applies(.isinstanceAcceptsModules) {
             // isinstance(x, Operator) / issubclass(c, Operator): converted modules pass too.
             let target = rules.operatorModuleClass
@@ -188,6 +198,8 @@ struct FileRewriter {
     /// A use of a converted class follows its new name: the module is the class's stand-in
     /// everywhere (construction, isinstance, attributes, imports, values).
     mutating func rename(_ use: ClassUse, _ plan: OperatorPlan) {
+        let before = edits.count
+        defer { renameEdits += edits[before...] }
         switch use.kind {
         case .importAlias(let alias):
             let token = tree[alias].token
