@@ -800,6 +800,16 @@ public enum Migration {
                     return abandon("the rewritten file would not parse (\(describe(d, source)))")
                 }
                 stage = IndexedFile(path: file.path, moduleName: file.moduleName, isPackageInit: file.isPackageInit, source: source, tree: tree)
+                // Blank lines the moved and deleted statements left behind, inside the new functions.
+                let tidy = blankLineEdits(stage, decorator: rules.moduleDecorator.name)
+                if !tidy.isEmpty {
+                    let text = try render(stage.source.text, edits: tidy)
+                    let source = try PythonSource(bytes: try file.source.encode(text: text))
+                    let tree = PythonParser.parse(source)
+                    if tree.diagnostics.isEmpty {
+                        stage = IndexedFile(path: file.path, moduleName: file.moduleName, isPackageInit: file.isPackageInit, source: source, tree: tree)
+                    }
+                }
             }
             var importRewriter = ImportRewriter(file: stage, rules: rules)
             importRewriter.usedBefore = ImportRewriter(file: file, rules: rules).usedNames()
@@ -834,6 +844,53 @@ public enum Migration {
         } catch {
             return abandon("\(error)")
         }
+    }
+
+    /// In the functions `module.operator` decorates: no blank line right after the header,
+    /// and no run of blank lines longer than one (outside strings).
+    static func blankLineEdits(_ file: IndexedFile, decorator: String) -> [Edit] {
+        let tree: PythonSyntaxTree = file.tree
+        let text = file.source.text
+        let prefix = Array("\(decorator).operator(".utf8)
+        var strings: [Range<Int>] = []
+        for t in tree.tokens where t.kind == .string || t.kind == .fstringMiddle || t.kind == .fstringStart || t.kind == .fstringEnd {
+            strings.append(t.start..<t.end)
+        }
+        func inString(_ offset: Int) -> Bool {
+            var lo = 0, hi = strings.count
+            while lo < hi { let mid = (lo + hi) / 2; if strings[mid].upperBound <= offset { lo = mid + 1 } else { hi = mid } }
+            return lo < strings.count && strings[lo].lowerBound < offset
+        }
+        let lines = file.source.lineTable.lineStarts
+        func isBlank(_ k: Int) -> Bool {
+            let start = lines[k], end = k + 1 < lines.count ? lines[k + 1] : text.count
+            return text[start..<end].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0C }
+        }
+        var edits: [Edit] = []
+        for (i, n) in tree.nodes.enumerated() where n.kind == .functionDef || n.kind == .asyncFunctionDef {
+            let id = PythonNodeID(i)
+            let decorated = tree.children(of: id, role: .decorator).contains { d in
+                let r = tree[d]
+                return r.end - r.start >= prefix.count && Array(text[r.start..<(r.start + prefix.count)]) == prefix
+            }
+            guard decorated, let firstStatement = tree.children(of: id, role: .body).first else { continue }
+            let headerLine = file.source.lineTable.location(of: tree[firstStatement].start).line - 1  // 1-based line before the body
+            let defLine = file.source.lineTable.location(of: n.start).line
+            let lastLine = file.source.lineTable.location(of: n.end).line
+            var k = defLine  // 0-based index of the line after the def line
+            var previousBlank = true  // right after the header: no blank line at all
+            while k < lastLine && k < lines.count {
+                let blank = isBlank(k) && !inString(lines[k])
+                if blank && (previousBlank || k < headerLine) {
+                    let end = k + 1 < lines.count ? lines[k + 1] : text.count
+                    edits.append(Edit(lines[k]..<end, text: ""))
+                } else {
+                    previousBlank = blank
+                }
+                k += 1
+            }
+        }
+        return edits
     }
 
     static func describe(_ d: PythonDiagnostic, _ source: PythonSource) -> String {
