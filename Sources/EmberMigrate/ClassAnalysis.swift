@@ -93,23 +93,4 @@ struct ClassAnalyzer {
         }
         return nil
     }
-
-    /// Pre-order walk with the parent chain; `body` returns false to skip children.
-    func walkWithParents(_ root: PythonNodeID, skipRoot: Bool, _ body: (PythonNodeID, [(PythonNodeID, PythonRole)]) -> Bool) {
-        var parents: [(PythonNodeID, PythonRole)] = []
-        func go(_ id: PythonNodeID) {
-            guard body(id, parents) else { return }
-            for (role, c) in tree.roledChildren(of: id) {
-                parents.append((id, role)); go(c); parents.removeLast()
-            }
-        }
-        if skipRoot {
-            for (role, c) in tree.roledChildren(of: root) where role != .decorator && role != .returns {
-                parents.append((root, role)); go(c); parents.removeLast()
-            }
-        } else {
-            go(root)
-        }
-    }
-
 }

@@ -2,9 +2,8 @@ import EmberPython
 
 /// How a run class is referred to at one place.
 enum ClassUseKind: Hashable, Sendable {
-    /// `X(...)`; the Call node.
-    case construct(call: PythonNodeID)
-    case constructWithStarArgs
+    /// `X(...)`
+    case construct
     case subclassed(by: PythonNodeID)
     case isinstanceCheck
     case dynamicAttribute
@@ -373,8 +372,7 @@ struct FileScanner {
             if let (p, role) = parent {
                 let pk = tree[p].kind
                 if pk == .call && role == .function {
-                    let starred = tree.children(of: p, role: .arg).contains { tree[$0].kind == .starred }
-                    kind = starred ? .constructWithStarArgs : .construct(call: p)
+                    kind = .construct
                 } else if pk == .classDef && role == .base {
                     kind = .subclassed(by: p)
                 } else if pk == .attribute && role == .value {

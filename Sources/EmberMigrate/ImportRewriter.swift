@@ -33,7 +33,7 @@ struct ImportRewriter {
         return used
     }
 
-    func edits(needed: Set<TargetName>, needsFunctools: Bool) -> [Edit] {
+    func edits(needed: Set<TargetName>) -> [Edit] {
         let nl = newline(of: text)
         let used = usedNames()
         var edits: [Edit] = []
@@ -147,9 +147,6 @@ struct ImportRewriter {
             add(target.module, name)
         }
         var lines: [String] = []
-        if needsFunctools {
-            if case .importModule("functools")? = file.bindings["functools"] {} else { lines.append("import functools") }
-        }
         func fromLine(_ module: String) -> String {
             "from \(module) import \(additions[module]!.sorted().joined(separator: ", "))"
         }

@@ -824,7 +824,7 @@ public enum Migration {
                 importRewriter.legacyBoundNames = []
                 importRewriter.usedBefore = []
             }
-            let importEdits = importRewriter.edits(needed: rewriter.neededTargets, needsFunctools: rewriter.needsFunctools)
+            let importEdits = importRewriter.edits(needed: rewriter.neededTargets)
             let finalText = try render(stage.source.text, edits: importEdits)
             let encoded = try file.source.encode(text: finalText)
             if encoded == bytes { return (unchanged, lines) }

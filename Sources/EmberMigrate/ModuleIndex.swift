@@ -118,6 +118,32 @@ struct IndexedFile: Sendable {
         return out.sorted { tree[$0.node].start < tree[$1.node].start }
     }
 
+    /// The names an `import` or `from ... import` statement binds (`from M import *` binds none).
+    static func importBindings(_ tree: PythonSyntaxTree, _ s: PythonNodeID, moduleName: String, isPackageInit: Bool) -> [(String, Binding)] {
+        let n = tree[s]
+        var out: [(String, Binding)] = []
+        if n.kind == .importFrom {
+            var module: String? = nil
+            if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: s) }
+            let absolute = absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
+            for alias in tree.children(of: s) {
+                let name = tree.identifier(of: alias) ?? ""
+                if name == "*" { continue }
+                let asName = tree.asName(of: alias)
+                out.append((asName ?? name, .importFrom(module: absolute, name: name, aliased: asName != nil)))
+            }
+        } else if n.kind == .import {
+            for alias in tree.children(of: s) {
+                let dotted = tree.identifier(of: alias) ?? ""
+                if let asName = tree.asName(of: alias) { out.append((asName, .importModule(dotted))) } else {
+                    let first = String(dotted.split(separator: ".").first ?? "")
+                    out.append((first, .importModule(first)))
+                }
+            }
+        }
+        return out
+    }
+
     /// `import`/`from ... import` statements anywhere in a function's own body (not in its
     /// nested functions), as bindings.
     static func functionImports(_ tree: PythonSyntaxTree, _ function: PythonNodeID, moduleName: String, isPackageInit: Bool) -> [String: Binding] {
@@ -126,24 +152,8 @@ struct IndexedFile: Sendable {
         while let s = stack.popLast() {
             let n = tree[s]
             switch n.kind {
-            case .importFrom:
-                var module: String? = nil
-                if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: s) }
-                let absolute = absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
-                for alias in tree.children(of: s) {
-                    let name = tree.identifier(of: alias) ?? ""
-                    if name == "*" { continue }
-                    let asName = tree.asName(of: alias)
-                    out[asName ?? name] = .importFrom(module: absolute, name: name, aliased: asName != nil)
-                }
-            case .import:
-                for alias in tree.children(of: s) {
-                    let dotted = tree.identifier(of: alias) ?? ""
-                    if let asName = tree.asName(of: alias) { out[asName] = .importModule(dotted) } else {
-                        let first = String(dotted.split(separator: ".").first ?? "")
-                        out[first] = .importModule(first)
-                    }
-                }
+            case .importFrom, .import:
+                for (name, binding) in importBindings(tree, s, moduleName: moduleName, isPackageInit: isPackageInit) { out[name] = binding }
             case .functionDef, .asyncFunctionDef, .classDef:
                 continue
             default:
@@ -204,26 +214,8 @@ struct IndexedFile: Sendable {
                 switch n.kind {
                 case .classDef: bind(tree.tokenText(n.token), .classDef(s))
                 case .functionDef, .asyncFunctionDef: bind(tree.tokenText(n.token), .other)
-                case .importFrom:
-                    var module: String? = nil
-                    if n.token >= 0, tree.tokens[Int(n.token)].kind == .name { module = tree.identifier(of: s) }
-                    let absolute = absoluteModule(module, level: Int(n.aux), moduleName: moduleName, isPackageInit: isPackageInit)
-                    for alias in tree.children(of: s) {
-                        let name = tree.identifier(of: alias) ?? ""
-                        if name == "*" { continue }
-                        let asName = tree.asName(of: alias)
-                        bind(asName ?? name, .importFrom(module: absolute, name: name, aliased: asName != nil))
-                    }
-                case .import:
-                    for alias in tree.children(of: s) {
-                        let dotted = tree.identifier(of: alias) ?? ""
-                        if let asName = tree.asName(of: alias) {
-                            bind(asName, .importModule(dotted))
-                        } else {
-                            let first = String(dotted.split(separator: ".").first ?? "")
-                            bind(first, .importModule(first))
-                        }
-                    }
+                case .importFrom, .import:
+                    for (name, binding) in importBindings(tree, s, moduleName: moduleName, isPackageInit: isPackageInit) { bind(name, binding) }
                 case .assign:
                     for t in tree.children(of: s, role: .target) { bindTargets(t) }
                 case .annAssign, .augAssign:

@@ -221,15 +221,7 @@ extension FileRewriter {
         // Methods lose their instance parameter; `self.x` becomes x, a method name, or `name.x`.
         for m in plan.methods where !m.isStatic {
             guard let selfNode = m.selfParameter else { continue }
-            var k = tokenIndex(atOrAfter: tree[selfNode].end) ?? tree.tokens.count
-            var end = tree[selfNode].end
-            if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C {
-                k += 1
-                while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
-                end = k < tree.tokens.count ? tree.tokens[k].start : end
-                // `(self, )`: the closing parenthesis stays.
-            }
-            edits.append(Edit(tree[selfNode].start..<end, text: ""))
+            removeParameter(selfNode)
             if let names = plan.nonlocals[m.node] {
                 let statements = tree.children(of: m.node, role: .body)
                 let first = statements.first { !ClassAnalyzer(file: file, rules: rules).isDocstring($0) } ?? statements[0]
@@ -244,16 +236,8 @@ extension FileRewriter {
                 let t = tree.tokens[Int(tree[baseInit].token)]
                 edits.append(Edit(t.start..<t.end, text: inherited.baseInitName))
             }
-            let params = ClassAnalyzer(file: file, rules: rules).parameters(of: baseInit)
-            if let selfNode = params.first?.node {
-                var k = tokenIndex(atOrAfter: tree[selfNode].end) ?? tree.tokens.count
-                var end = tree[selfNode].end
-                if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C {
-                    k += 1
-                    while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
-                    end = k < tree.tokens.count ? tree.tokens[k].start : end
-                }
-                edits.append(Edit(tree[selfNode].start..<end, text: ""))
+            if let selfNode = ClassAnalyzer(file: file, rules: rules).parameters(of: baseInit).first?.node {
+                removeParameter(selfNode)
             }
             if let returns = tree.children(of: baseInit, role: .returns).first {
                 // `-> None` no longer says what it returns.
@@ -408,6 +392,19 @@ extension FileRewriter {
             })
         }
         return try render(Array(text[range]), edits: inside)
+    }
+
+    /// Deletes a function's first parameter (`self`) with the comma and line breaks after it;
+    /// in `(self, )` the closing parenthesis stays.
+    mutating func removeParameter(_ parameter: PythonNodeID) {
+        var k = tokenIndex(atOrAfter: tree[parameter].end) ?? tree.tokens.count
+        var end = tree[parameter].end
+        if k < tree.tokens.count && tree.tokens[k].kind == .op && text[tree.tokens[k].start] == 0x2C {
+            k += 1
+            while k < tree.tokens.count && (tree.tokens[k].kind == .nl || tree.tokens[k].kind == .newline) { k += 1 }
+            end = k < tree.tokens.count ? tree.tokens[k].start : end
+        }
+        edits.append(Edit(tree[parameter].start..<end, text: ""))
     }
 
     /// Deletes the lines of a statement inside copied text (a nested edit).

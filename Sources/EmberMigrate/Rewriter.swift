@@ -121,7 +121,6 @@ struct FileRewriter {
 
     var edits: [Edit] = []
     var neededTargets: Set<TargetName> = []
-    var needsFunctools = false
     var notes: [ReportLine] = []
     /// Renames of uses (kept apart: inherited text copied into a subclass renders them).
     var renameEdits: [Edit] = []
