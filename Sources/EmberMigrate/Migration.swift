@@ -631,8 +631,7 @@ public enum Migration {
                 }
             }
             for i in candidates.indices {
-                guard let inherited = candidates[i].plan?.inherited, let baseKey = candidates[i].mergeBase, !converted.contains(baseKey) else { continue }
-                _ = inherited
+                guard candidates[i].plan?.inherited != nil, let baseKey = candidates[i].mergeBase, !converted.contains(baseKey) else { continue }
                 candidates[i].plan = nil
                 candidates[i].refusal = Refusal(code: .inheritance, reason: "inherits from \(resolver.files[baseKey.file].tree.nameText(baseKey.node)), which stays a class")
                 converted.remove(candidates[i].legacy.key)
@@ -650,7 +649,6 @@ public enum Migration {
                 }
             }
         }
-        _ = index
         for candidate in candidates {
             let legacy = candidate.legacy
             let file = resolver.files[legacy.key.file]

@@ -176,10 +176,8 @@ func freeNames(of scope: PythonNodeID, in tree: PythonSyntaxTree) -> Set<String>
     for (role, c) in tree.roledChildren(of: scope) {
         // Decorators, bases, defaults and annotations belong to the enclosing scope.
         if [.functionDef, .asyncFunctionDef, .classDef, .lambda].contains(kind) && [.decorator, .base, .keyword, .returns, .typeParam].contains(role) { continue }
-        if role == .arguments {
-            for (r, d) in tree.roledChildren(of: c) where r == .defaultValue || r == .kwDefault { _ = d }
-            continue
-        }
+        // Parameters are bound names; their defaults are evaluated outside.
+        if role == .arguments { continue }
         stack.append(c)
     }
     while let id = stack.popLast() {
@@ -433,12 +431,6 @@ struct OperatorAnalyzer {
                 return refuse(.layout, "__init__'s body starts on its header line")
             }
         }
-        for m in plan.methods {
-            if let b = tree.children(of: m.node, role: .body).first, line(tree[b].start) == line(tree[m.node].start), !m.isStatic {
-                // A one-line method is fine unless it needs a nonlocal line (checked below).
-                _ = b
-            }
-        }
 
         // __init__: stores become locals; other uses of self are refused.
         var initLocals: Set<String> = []
@@ -521,10 +513,6 @@ struct OperatorAnalyzer {
                                              into: &plan.accesses) {
                 return refuse(failure.0, failure.1)
             }
-        }
-        for m in plan.methods where m.isStatic {
-            // A static method may still name the class; it never sees an instance.
-            _ = m
         }
 
         // What each `self.x` stands for.

@@ -245,13 +245,11 @@ extension FileRewriter {
                 edits.append(Edit(tree.tokens[close].end..<tree[returns].end, text: ""))
             }
             let names = inherited.baseInitAttributes.map { plan.localName(of: $0) }
-            let lastStatement = tree.children(of: baseInit, role: .body).last!
             let innerIndent = indentation(ofLineAt: tree[tree.children(of: baseInit, role: .body)[0]].start)
             let end = lineEnd(from: tree[baseInit].end)
             if !names.isEmpty {
                 edits.append(Edit(end..<end, text: "\(nl)\(innerIndent)return " + names.joined(separator: ", ") + (names.count == 1 ? "," : "")))
             }
-            _ = lastStatement
             if let call = tree.children(of: statement, role: .value).first {
                 let args = tree.children(of: call, role: .arg) + tree.children(of: call, role: .keyword)
                 var parts: [Edit.Part] = [.text((names.isEmpty ? "" : names.joined(separator: ", ") + (names.count == 1 ? "," : "") + " = ") + inherited.baseInitName + "(")]
