@@ -102,6 +102,10 @@ public struct MigrationSummary: Sendable {
     public var classesAdapted = 0
     /// Classes left exactly as they are (keep comments, the legacy framework itself).
     public var classesKept = 0
+    /// Conversions applied only because of --unsafe.
+    public var classesConvertedUnsafe = 0
+    /// Rewrites --unsafe would add (classes and legacy composition calls).
+    public var unsafeAvailable = 0
     /// Adapted-class reasons by category (the reason text up to its first parenthesis or digit).
     public var adaptedReasons: [String: Int] = [:]
     public var seconds: Double = 0
@@ -337,14 +341,18 @@ public enum Migration {
         }
         for r in records {
             switch r.outcome {
-            case .converted: summary.classesConverted += 1
+            case .converted:
+                summary.classesConverted += 1
+                if r.safety == "unsafe" { summary.classesConvertedUnsafe += 1 }
             case .adapted:
                 summary.classesAdapted += 1
                 let family = r.reason.flatMap(KeepReason.init(rawValue:))?.family ?? r.reason ?? "other"
                 summary.adaptedReasons[family, default: 0] += 1
             case .kept: summary.classesKept += 1
             }
+            if r.outcome != .converted, r.reason == KeepReason.classDecorator.rawValue, !options.unsafe { summary.unsafeAvailable += 1 }
         }
+        summary.unsafeAvailable += report.filter { $0.kind == .unsafe }.count
         summary.seconds = Double(MonotonicClock.nanoseconds() - startTime) / 1e9
         var result = MigrationResult(files: finalOutcomes, report: report.sorted(), plan: plan, summary: summary)
         result.classes = records.sorted()

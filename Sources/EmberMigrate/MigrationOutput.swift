@@ -70,9 +70,11 @@ public struct MigrationOutput: Sendable {
         var line = "\(s.filesScanned) file\(s.filesScanned == 1 ? "" : "s") scanned: \(s.filesChanged) \(verb), \(s.filesUnchanged) unchanged, \(s.filesSkipped) skipped; "
         line += "\(s.classesConverted) class\(s.classesConverted == 1 ? "" : "es") converted, \(s.classesAdapted) adapted"
         if s.classesKept > 0 { line += ", \(s.classesKept) kept" }
+        if s.classesConvertedUnsafe > 0 { line += " (\(s.classesConvertedUnsafe) converted unsafely)" }
         if !s.adaptedReasons.isEmpty {
             line += " (" + s.adaptedReasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
+        if s.unsafeAvailable > 0 { line += "; \(s.unsafeAvailable) more rewrite\(s.unsafeAvailable == 1 ? "" : "s") with --unsafe" }
         if showTime { line += String(format: "; %.2f s", s.seconds) }
         return line
     }
@@ -81,7 +83,7 @@ public struct MigrationOutput: Sendable {
         let s = result.summary
         var out = "{\"mode\":\(jsonString(mode)),\"exitCode\":\(exitCode.rawValue),\"summary\":{"
         out += "\"filesScanned\":\(s.filesScanned),\"filesChanged\":\(s.filesChanged),\"filesUnchanged\":\(s.filesUnchanged),\"filesSkipped\":\(s.filesSkipped),"
-        out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"classesKept\":\(s.classesKept),\"adaptedReasons\":{"
+        out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"classesKept\":\(s.classesKept),\"classesConvertedUnsafe\":\(s.classesConvertedUnsafe),\"unsafeAvailable\":\(s.unsafeAvailable),\"adaptedReasons\":{"
         out += s.adaptedReasons.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",")
         out += "}"
         if showTime { out += ",\"seconds\":\(String(format: "%.3f", s.seconds))" }
