@@ -87,7 +87,10 @@ extension FileRewriter {
     /// other methods, no state).
     func isForwardForm(_ plan: OperatorPlan) -> Bool {
         let classAttributes = Set(plan.classAttributes.map(\.name))
-        return plan.inherited == nil && plan.initMethod == nil && plan.methods.count == 1 && plan.nonlocals.isEmpty && plan.exposedState.isEmpty
+        // A one-line forward (`def forward(self, *, inputs): return x`) keeps its own def.
+        let body = tree.children(of: plan.forward, role: .body)
+        let oneLine = body.first.map { line(of: tree[$0].start) == line(of: tree[plan.forward].start) } ?? true
+        return !oneLine && plan.inherited == nil && plan.initMethod == nil && plan.methods.count == 1 && plan.nonlocals.isEmpty && plan.exposedState.isEmpty
             && plan.accesses.allSatisfy { a in
                 if case .getattr(let d) = a.form, d != nil, !classAttributes.contains(a.attribute) { return true }
                 return classAttributes.contains(a.attribute)
