@@ -103,7 +103,7 @@ public struct FolderMarkers: OptionSet, Sendable {
     }
 
     /// The markers of a folder, by asking for each file (for folders above the given paths).
-    static func probe(_ folder: String) -> FolderMarkers {
+    public static func probe(_ folder: String) -> FolderMarkers {
         var out: FolderMarkers = []
         for (name, marker) in names where access(ProjectPath.join(folder, name), F_OK) == 0 { out.insert(marker) }
         return out

@@ -15,8 +15,9 @@ import Darwin
 ///    (so each package of a workspace is named below its own root): `ROOT/src` when it is a
 ///    folder that is not itself a package (src layout), and ROOT (climbing out of
 ///    `__init__.py` packages);
-/// 3. else detected from each given path: `PATH/src` when it exists (src layout), the
-///    folder above PATH's packages when PATH is a package, else PATH.
+/// 3. else detected from each given path as in a project root (`PATH/src` and PATH, or the
+///    folder above PATH's packages when PATH is a package); for a file, the folder above
+///    its packages.
 /// The longest root that holds the file wins; a file under none is named by its file name.
 ///
 /// Swift: the target, the folder under the last `Sources/` or `Tests/` of the path (else
@@ -44,15 +45,9 @@ public enum ModuleNaming {
         for p in paths {
             let abs = ProjectPath.absolute(p, cwd: cwd)
             if ProjectPath.isDirectory(abs) {
-                if ProjectPath.isDirectory(abs + "/src") && !ProjectPath.exists(abs + "/__init__.py") {
-                    roots.append(abs + "/src")
-                } else if ProjectPath.exists(abs + "/__init__.py") {
-                    var dir = abs
-                    while dir != "/" && ProjectPath.exists(dir + "/__init__.py") { dir = ProjectPath.parent(dir) }
-                    roots.append(dir)
-                } else {
-                    roots.append(abs)
-                }
+                // As in a project root: PATH/src (src layout) and PATH, or the folder above
+                // PATH's packages.
+                roots += detectedRoots(projectRoot: abs)
             } else {
                 var dir = ProjectPath.parent(abs)
                 while dir != "/" && ProjectPath.exists(dir + "/__init__.py") { dir = ProjectPath.parent(dir) }
