@@ -185,7 +185,6 @@ public final class ProjectDiscovery: @unchecked Sendable {
         cwd = ProjectPath.currentDirectory()
         fallbackRoots = ModuleNaming.fallbackRoots(paths: paths, cwd: cwd)
         if let fixed = options.fixedConfiguration { _ = addConfiguration(fixed) }
-        var byFolder: [String: Int] = [:]
         for (k, path) in paths.enumerated() {
             let absolute = ProjectPath.absolute(path, cwd: cwd)
             var st = stat()
@@ -195,7 +194,7 @@ public final class ProjectDiscovery: @unchecked Sendable {
                 continue
             }
             let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
-            starts.append((absolute, prepareContext(above: absolute, byFolder: &byFolder), isDirectory))
+            starts.append((absolute, prepareContext(above: absolute, isDirectory: isDirectory), isDirectory))
             if k == 0 { firstConfiguration = starts[0].context.configuration }
         }
     }
@@ -203,10 +202,11 @@ public final class ProjectDiscovery: @unchecked Sendable {
     /// The context a given path starts in: the configuration, project root, Swift package
     /// and `.gitignore` files of the folders above it (the path's own folder is read by the
     /// walk when it is a folder).
-    private func prepareContext(above absolute: String, byFolder: inout [String: Int]) -> Context {
+    private func prepareContext(above absolute: String, isDirectory: Bool) -> Context {
         var context = Context()
         var ancestors: [(String, FolderMarkers)] = []
-        var folder = ProjectPath.parent(absolute)
+        // A folder's own configuration is read now too (the walk finds it again by folder).
+        var folder = isDirectory ? absolute : ProjectPath.parent(absolute)
         var repositoryRoot: String?
         while !folder.isEmpty {
             let markers = FolderMarkers.probe(folder)
@@ -220,10 +220,10 @@ public final class ProjectDiscovery: @unchecked Sendable {
             if context.projectRoot == nil && !markers.intersection(.projectRoot).isEmpty { context.projectRoot = folder }
             if markers.contains(.packageSwift) { context.inSwiftPackage = true; if !swiftPackageRoots.contains(folder) { swiftPackageRoots.append(folder) } }
             if context.configuration < 0 && options.fixedConfiguration == nil && !markers.intersection(.projectRoot).isEmpty {
-                if let known = byFolder[folder] { context.configuration = known }
+                if let known = configurationByFolder[folder] { context.configuration = known }
                 else if let loader, let config = loader(folder, markers) {
-                    byFolder[folder] = configurations.count
                     context.configuration = addConfiguration(config)
+                    configurationByFolder[folder] = context.configuration
                 }
             }
         }
@@ -238,10 +238,10 @@ public final class ProjectDiscovery: @unchecked Sendable {
         }
         // .gitignore files from the repository root down (only inside a repository).
         if let repositoryRoot, context.respectGitignore {
-            if let text = SourceFileReader.contents(repositoryRoot + "/.git/info/exclude") {
+            if !(isDirectory && repositoryRoot == absolute), let text = SourceFileReader.contents(repositoryRoot + "/.git/info/exclude") {
                 context.ignores.files.append(GitIgnoreFile(base: repositoryRoot, text: text))
             }
-            for (folder, markers) in ancestors.reversed() where markers.contains(.gitignore) {
+            for (folder, markers) in ancestors.reversed() where markers.contains(.gitignore) && !(isDirectory && folder == absolute) {
                 if let text = SourceFileReader.contents(ProjectPath.join(folder, ".gitignore")) {
                     context.ignores.files.append(GitIgnoreFile(base: folder, text: text))
                 }

@@ -1,3 +1,4 @@
+import EmberProject
 import EmberUtils
 import Foundation
 import Testing
@@ -318,11 +319,11 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
     }
 
     @Test func parentFoldersAsNSStringGaveThem() {
-        #expect(PathText.parent("a/b/c.toml") == "a/b")
-        #expect(PathText.parent("/a") == "/")
-        #expect(PathText.parent("c.toml") == "")
-        #expect(PathText.parent("a/b/") == "a")
-        #expect(PathText.parent("/") == "/")
+        #expect(ProjectPath.parent("a/b/c.toml") == "a/b")
+        #expect(ProjectPath.parent("/a") == "/")
+        #expect(ProjectPath.parent("c.toml") == "")
+        #expect(ProjectPath.parent("a/b/") == "a")
+        #expect(ProjectPath.parent("/") == "/")
     }
 }
 
