@@ -30,8 +30,17 @@ enum ProjectChecks {
             var roots: [String] = []
             var swiftFolders: [String] = []
             if let configuration {
-                roots = configuration.absoluteSourceRoots ?? ModuleNaming.detectedRoots(projectRoot: configuration.folder)
                 swiftFolders = [configuration.folder + "/Sources", configuration.folder + "/Tests"]
+            }
+            // The roots its files were named below (a typo is looked for there on disk too).
+            var seenRoots: Set<String> = []
+            for i in pythonFiles {
+                let f = files[i]
+                if let root = ModuleNaming.root(ofAbsolutePath: ProjectPath.absolute(f.path), module: f.module, isPackage: f.isPackage),
+                   seenRoots.insert(root).inserted { roots.append(root) }
+            }
+            if roots.isEmpty, let configuration {
+                roots = configuration.absoluteSourceRoots ?? ModuleNaming.detectedRoots(projectRoot: configuration.folder)
             }
             for file in files.indices where ruleIndex[file] == r && files[file].language == .swift {
                 let parts = ProjectPath.absolute(files[file].path).split(separator: "/")

@@ -419,6 +419,7 @@ public final class ProjectDiscovery: @unchecked Sendable {
                         continue
                     }
                     if type == UInt8(DT_DIR) && count == 4 && memcmp(name, ".git", 4) == 0 { markers.insert(.git) }
+                    if count == 8 && memcmp(name, "setup.py", 8) == 0 { markers.insert(.setupPy) }
                     if type != UInt8(DT_REG) && type != UInt8(DT_DIR) {
                         // A symlink (or an unknown type) may be a marker too.
                         let marker = FolderMarkers.of(name, count)
