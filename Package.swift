@@ -35,13 +35,16 @@ let package = Package(
 
         // MARK: tools
         .target(name: "EmberPython", dependencies: ["EmberUtils"]),
-        .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", argumentParser]),
-        .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils"]),
+        // The project model both tools share: file discovery, excludes, .gitignore, module
+        // naming, relative imports, the parallel map over files.
+        .target(name: "EmberProject", dependencies: ["EmberUtils"]),
+        .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", "EmberProject", argumentParser]),
+        .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils", "EmberProject"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
         // The tools suite measures EmberPython and EmberLint in-process.
-        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberLint", "EmberMigrate"]),
+        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate"]),
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
@@ -62,8 +65,9 @@ let package = Package(
         .testTarget(name: "EmberProvidersTests", dependencies: ["Ember", "EmberTestSupport"]),
         .testTarget(name: "EmberUtilsTests", dependencies: ["EmberUtils"]),
         .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
-        .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils"]),
-        .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils"]),
+        .testTarget(name: "EmberProjectTests", dependencies: ["EmberProject"]),
+        .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils", "EmberProject"]),
+        .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils", "EmberProject"]),
         .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils", "CSQLite", "EmberTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import EmberProject
 import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -65,20 +66,6 @@ struct PositionMap: Sendable {
 }
 
 /// What identifies a file's content without reading it.
-struct FileStamp: Hashable, Sendable {
-    var size: Int64
-    var mtimeSeconds: Int64
-    var mtimeNanoseconds: Int64
-    var inode: UInt64
-
-    static func of(_ path: String) -> FileStamp? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return FileStamp(size: Int64(st.st_size), mtimeSeconds: Int64(st.st_mtim.tv_sec),
-                         mtimeNanoseconds: Int64(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino))
-    }
-}
-
 /// Per-file analysis results kept between runs in `.ember-lint-cache/`, keyed by path and
 /// stamp (size, modification time, inode). The facts do not depend on the rules, so a
 /// rules change needs no invalidation; a new ember-lint version starts afresh.
@@ -92,7 +79,7 @@ struct AnalysisCache: Sendable {
 
     static func load(directory: String) -> AnalysisCache {
         var cache = AnalysisCache(directory: directory)
-        guard let data = FileReader.contents(cache.file) else { return cache }
+        guard let data = SourceFileReader.contents(cache.file) else { return cache }
         var r = BinaryReader(bytes: data)
         do {
             guard try r.string() == formatVersion else { return cache }
@@ -286,7 +273,7 @@ extension FileAnalysis {
     }
 
     static func read(_ r: inout BinaryReader, path: String) throws -> FileAnalysis {
-        var a = FileAnalysis(file: FoundFile(path: path, language: try r.bool() ? .python : .swift))
+        var a = FileAnalysis(file: ProjectFile(path: path, language: try r.bool() ? .python : .swift))
         a.initLogicChecked = try r.bool()
         a.positions = try PositionMap.read(&r)
         if try r.bool() { a.failure = (try r.string(), try r.int()) }

@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import EmberProject
 import FoundationEssentials
 #else
 import Foundation
@@ -29,7 +30,7 @@ public struct Baseline: Codable, Sendable, Equatable {
     }
 
     public static func load(_ path: String) throws(ConfigError) -> Baseline {
-        guard let bytes = FileReader.contents(path) else {
+        guard let bytes = SourceFileReader.contents(path) else {
             throw ConfigError(file: path, line: 0, key: "", message: "cannot read the baseline file (create it with --write-baseline \(path))")
         }
         do {

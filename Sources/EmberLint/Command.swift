@@ -1,3 +1,4 @@
+import EmberProject
 import ArgumentParser
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -192,11 +193,18 @@ public enum EmberLintCLI {
             return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: --jobs must be at least 1\n")
         }
         let paths = command.paths.isEmpty ? ["."] : command.paths
-        let (rules, configErrors) = ConfigDiscovery.load(rulesFile: command.rules, firstPath: paths[0])
+        // The project model: every path, each file's module and configuration.
+        let project = LintProject(paths: paths, rulesFile: command.rules)
+        if !project.discovery.missingPaths.isEmpty {
+            let text = project.discovery.missingPaths.map { "ember-lint: \($0): no such file or directory\n" }.joined()
+            return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: check the paths given; nothing was checked\n")
+        }
+        let configErrors = project.errors
         if !configErrors.isEmpty {
             let text = configErrors.map { "ember-lint: configuration error: \($0)\n" }.joined()
             return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: fix the configuration above; nothing was checked\n")
         }
+        let rules = project.firstRules
         var loadedBaseline: Baseline?
         if let path = command.baseline {
             do { loadedBaseline = try Baseline.load(path) } catch {
@@ -204,6 +212,7 @@ public enum EmberLintCLI {
             }
         }
         var options = LintOptions(paths: paths, rules: rules)
+        options.project = project
         options.explain = command.explain
         if let jobs = command.jobs { options.jobs = jobs }
         options.keepMemoryAtExit = keepMemoryAtExit
@@ -212,7 +221,7 @@ public enum EmberLintCLI {
             // Unchanged files (same size, modification time and inode) reuse last run's facts.
             if let dir = command.cacheDir {
                 options.cacheDirectory = dir
-            } else if command.rules == nil, !rules.baseDirectory.isEmpty {
+            } else if command.rules == nil, project.discovery.firstConfiguration >= 0, !rules.baseDirectory.isEmpty {
                 options.cacheDirectory = rules.baseDirectory + "/.ember-lint-cache"
             } else {
                 options.cacheDirectory = ".ember-lint-cache"
@@ -220,6 +229,15 @@ public enum EmberLintCLI {
             if command.checkSyntax { options.cacheDirectory! += "/syntax" }
         }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
+        // No vacuous pass: configuration that matches nothing, or a run that read no file.
+        if !report.configurationErrors.isEmpty {
+            let text = report.configurationErrors.map { "ember-lint: configuration error: \($0)\n" }.joined()
+            return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: fix the configuration above; the run's findings cannot be trusted\n")
+        }
+        if report.fileCount == 0 {
+            let problems = report.diagnostics.map { "ember-lint: \($0.path): \($0.message)\n" }.joined()
+            return Result(code: .usageOrConfigError, stdout: "", stderr: problems + "ember-lint: no Python or Swift file to check under \(paths.joined(separator: ", ")) (after the exclude patterns and .gitignore); 0 files checked\n")
+        }
         if command.graph {
             return Result(code: .clean, stdout: Renderer.graph(report), stderr: "")
         }

@@ -98,17 +98,24 @@ name = "python-tools"
 modules = ["EmberPython"]
 may-import = ["stdlib", "Foundation", "EmberUtils"]
 
+# The project model both tools share (file discovery, excludes, .gitignore, module naming,
+# relative imports, the parallel map over files): below the tools, above EmberUtils only.
+[[layers]]
+name = "project-model"
+modules = ["EmberProject"]
+may-import = ["stdlib", "Foundation", "EmberUtils"]
+
 # ember-bench measures the other tools in-process (its tools suite), so it may import
 # EmberLint and EmberMigrate; it is still free of EmberModels/FoundationNetworking.
 [[layers]]
 name = "bench"
 modules = ["EmberBench"]
-may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberLint", "EmberMigrate", "CSQLite", "third-party"]
+may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate", "CSQLite", "third-party"]
 
 [[layers]]
 name = "tools"
 modules = ["EmberLint", "EmberMigrate"]
-may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "CSQLite", "third-party"]
+may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberProject", "CSQLite", "third-party"]
 
 # Commands: thin front ends over the tools and the framework (and the dev tools, such as
 # toml-dump for scripts/toml-oracle.py).

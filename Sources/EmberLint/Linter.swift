@@ -1,3 +1,4 @@
+import EmberProject
 import Dispatch
 import EmberUtils
 import Synchronization
@@ -38,6 +39,9 @@ public struct LintOptions: Sendable {
     /// Leave the run's working data to the process's exit instead of freeing it (a
     /// command that exits right after printing the report).
     public var keepMemoryAtExit = false
+    /// The project model of the run: its files, their modules and configurations. nil:
+    /// `rules` governs every file (a project is made from the paths).
+    public var project: LintProject?
 
     public init(paths: [String], rules: RuleSet) {
         self.paths = paths
@@ -56,6 +60,9 @@ public struct LintReport: Sendable {
     public var elapsedSeconds: Double
     public var suppressedCount: Int = 0
     public var baselinedCount: Int = 0
+    /// Configuration problems found by the run itself: a layer pattern, `[[ignore]]`
+    /// importer or source root that matches nothing (nothing can be trusted: exit 2).
+    public var configurationErrors: [ConfigError] = []
 
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
@@ -115,7 +122,7 @@ typealias FileAnalysisCacheEntry = (FileStamp, FileAnalysis)
 /// the files in path order and the module index they make.
 struct RunPlan: Sendable {
     /// The files in path order; a path reached twice is kept once.
-    let found: [FoundFile]
+    let found: [ProjectFile]
     /// rank[i]: where walked file i goes in `found` (-1: a second copy of a path).
     let rank: [Int]
     let index: PythonModuleIndex
@@ -124,9 +131,9 @@ struct RunPlan: Sendable {
     /// Reports are ordered by path: files in path order let every later step keep that
     /// order by concatenating per-file results. The module index (what `from x import y`
     /// resolves against) holds every module found, read or not.
-    init(walked: [FoundFile], names: [(String, Bool)]) {
+    init(walked: [ProjectFile]) {
         var rank = [Int](repeating: -1, count: walked.count)
-        var found: [FoundFile] = []
+        var found: [ProjectFile] = []
         found.reserveCapacity(walked.count)
         var pythonModules: Set<String> = []
         var swiftModules: Set<String> = []
@@ -134,7 +141,7 @@ struct RunPlan: Sendable {
         for i in StringOrder.permutation(walked.map(\.path)) where found.last?.path != walked[i].path {
             rank[i] = found.count
             found.append(walked[i])
-            if walked[i].language == .python { pythonModules.insert(names[i].0) } else { swiftModules.insert(names[i].0) }
+            if walked[i].language == .python { pythonModules.insert(walked[i].module) } else { swiftModules.insert(walked[i].module) }
         }
         self.found = found
         self.rank = rank
@@ -151,28 +158,23 @@ final class FileFeed: Sendable {
         var cache: AnalysisCache?
         var cacheLoading = false
         var cacheLoaded = false
-        var files: [FoundFile] = []
-        /// Each file's module and whether it is a package's `__init__.py`.
-        var names: [(String, Bool)] = []
+        var files: [ProjectFile] = []
         var plan: RunPlan?
         /// The analyses in path order, placed by the workers once the plan exists.
         var analyses: ResultSlots<FileAnalysis>?
         var next = 0
         var walkDone = false
-        var problems: [WalkProblem] = []
+        var problems: [DiscoveryProblem] = []
         var results: [(Int, FileAnalysis)] = []
     }
     private let state = Mutex(State())
 
-    func add(_ batch: [FoundFile], names: [(String, Bool)]) {
-        state.withLock {
-            $0.files.append(contentsOf: batch)
-            $0.names.append(contentsOf: names)
-        }
+    func add(_ batch: [ProjectFile]) {
+        state.withLock { $0.files.append(contentsOf: batch) }
     }
 
-    /// Once the walk is over: the files and their modules as walked.
-    func walked() -> (files: [FoundFile], names: [(String, Bool)]) { state.withLock { ($0.files, $0.names) } }
+    /// Once the walk is over: the files (named) as walked.
+    func walked() -> [ProjectFile] { state.withLock { $0.files } }
 
     func setPlan(_ plan: RunPlan) {
         let slots = ResultSlots<FileAnalysis>(count: plan.found.count)
@@ -212,17 +214,17 @@ final class FileFeed: Sendable {
         }
     }
 
-    func finish(_ problems: [WalkProblem]) { state.withLock { $0.walkDone = true; $0.problems = problems } }
+    func finish(_ problems: [DiscoveryProblem]) { state.withLock { $0.walkDone = true; $0.problems = problems } }
 
     /// Up to `chunk` files not yet taken, with the index of the first; nil once the walk
     /// is over and every file is taken. Waits while the walk may still find more.
-    func claim(_ chunk: Int) -> (Int, [FoundFile], [(String, Bool)])? {
+    func claim(_ chunk: Int) -> (Int, [ProjectFile])? {
         while true {
-            let claimed: (Int, [FoundFile], [(String, Bool)])?? = state.withLock { s in
+            let claimed: (Int, [ProjectFile])?? = state.withLock { s in
                 if s.next < s.files.count {
                     let start = s.next, end = min(s.files.count, start + chunk)
                     s.next = end
-                    return .some((start, Array(s.files[start..<end]), Array(s.names[start..<end])))
+                    return .some((start, Array(s.files[start..<end])))
                 }
                 return s.walkDone ? .some(nil) : nil
             }
@@ -235,7 +237,7 @@ final class FileFeed: Sendable {
     func deposit(_ done: [(Int, FileAnalysis)]) { state.withLock { $0.results.append(contentsOf: done) } }
 
     /// The plan, the walk's problems, and the analyses in path order.
-    func take() -> (plan: RunPlan?, problems: [WalkProblem], analyses: ResultSlots<FileAnalysis>?) {
+    func take() -> (plan: RunPlan?, problems: [DiscoveryProblem], analyses: ResultSlots<FileAnalysis>?) {
         state.withLock { s in
             // Files analysed before the plan existed are placed now.
             if let plan = s.plan, let slots = s.analyses {
@@ -271,7 +273,7 @@ extension Linter {
 
 /// Per-file work product of the parallel phase.
 struct FileAnalysis: Sendable {
-    var file: FoundFile
+    var file: ProjectFile
     var module: String = ""
     var isPackage = false
     /// Positions of every offset a finding can point at (the line table itself is dropped).
@@ -343,7 +345,8 @@ public struct Linter: Sendable {
         var diagnostics: [Diagnostic] = []
         var importCount = 0
         var suppressions: [Suppression]?
-        /// Indices into `rules.ignores` that silenced one of this file's imports.
+        /// The ignores that silenced one of this file's imports: rule set << 32 | index
+        /// into its `ignores`.
         var usedIgnores: [Int] = []
     }
 
@@ -357,28 +360,30 @@ public struct Linter: Sendable {
             Linter.note("ember-lint profile: \(name) \(Double(now - mark) / 1e6) ms")
             mark = now
         }
-        let rules = options.rules
-        let naming = ModuleNaming(paths: options.paths, rules: rules)
+        let project = options.project ?? LintProject(paths: options.paths, fixedRules: options.rules)
         let extractor = pythonExtractor
         // Parallel: one worker walks, feeding files to the others as it finds them, then
         // analyses too; the first other worker to start loads the cache meanwhile. Each file
         // is read, scanned and its facts kept.
         let feed = FileFeed(cacheDirectory: options.cacheDirectory)
-        let analyse: @Sendable (FoundFile, (String, Bool), FileAnalysisCacheEntry?) -> FileAnalysis = { file, name, entry in
+        let analyse: @Sendable (ProjectFile, FileAnalysisCacheEntry?) -> FileAnalysis = { file, entry in
             // Only a governed package's __init__.py is read statement by statement (for
             // EL003); any other is read like an ordinary module.
-            let checkInit = name.1 && rules.initExportsOnly && Linter.isGoverned(name.0, rules: rules)
-            return Linter.analyse(file, module: name, checkInitLogic: checkInit, extractor: extractor, cached: entry)
+            var checkInit = false
+            if file.isPackage {
+                let rules = project.rules(for: file)
+                checkInit = rules.initExportsOnly && Linter.isGoverned(file.module, rules: rules)
+            }
+            return Linter.analyse(file, module: (file.module, file.isPackage), checkInitLogic: checkInit, extractor: extractor, cached: entry)
         }
         // Module names come from paths alone: each file is named as it is found. Once the
         // walk is over, the walking worker puts the files in path order and builds the
         // module index while the others analyse.
         let walk: @Sendable () -> Void = {
-            let (_, problems) = FileWalker.walk(options.paths) { batch in feed.add(batch, names: batch.map { naming.module(of: $0) }) }
+            let (_, problems, _) = project.discovery.walk { batch in feed.add(batch) }
             feed.finish(problems)
             if profile { Linter.note("ember-lint profile: walk done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
-            let (files, names) = feed.walked()
-            feed.setPlan(RunPlan(walked: files, names: names))
+            feed.setPlan(RunPlan(walked: feed.walked()))
             if profile { Linter.note("ember-lint profile: plan done at \(Double(MonotonicClock.nanoseconds() - started) / 1e6) ms") }
         }
         // Each worker analyses files as the walk hands them out. An analysis goes straight
@@ -387,10 +392,10 @@ public struct Linter: Sendable {
             let cached = feed.cachedEntries()
             var early: [(Int, FileAnalysis)] = []
             var placement: (rank: [Int], slots: ResultSlots<FileAnalysis>)?
-            while let (start, batch, names) = feed.claim(chunk) {
+            while let (start, batch) = feed.claim(chunk) {
                 if placement == nil { placement = feed.placement() }
                 for k in batch.indices {
-                    let a = analyse(batch[k], names[k], cached[batch[k].path])
+                    let a = analyse(batch[k], cached[batch[k].path])
                     if let (rank, slots) = placement {
                         if rank[start + k] >= 0 { slots.set(rank[start + k], a) }
                     } else {
@@ -404,7 +409,7 @@ public struct Linter: Sendable {
             walk()
             work(64)
         } else {
-            DispatchQueue.concurrentPerform(iterations: options.jobs) { worker in
+            ProjectParallel.run(workers: options.jobs) { worker in
                 if worker == 0 { walk() }
                 // Small chunks: big files do not leave a core idle at the end.
                 work(4)
@@ -423,27 +428,25 @@ public struct Linter: Sendable {
         }
         let index = plan.index, swiftModules = plan.swiftModules
         let numbering = index.table
-        let checker = LayerChecker(rules: rules)
+        // Every configuration the run read, then the built-in rules (Python, Swift).
+        let ruleSets = project.ruleSets + [project.defaultRules, project.swiftRules]
+        let checkers = ruleSets.map { LayerChecker(rules: $0) }
+        let ruleIndex: [Int] = found.map { project.ruleIndex(of: $0, configurations: ruleSets.count - 2) }
+        let firstIndex = project.discovery.firstConfiguration >= 0 ? project.discovery.firstConfiguration : ruleSets.count - 2
         phase("order")
 
         // Parallel: resolve and check every file's imports.
         let outcomes = ResultSlots<FileOutcome>(count: found.count)
         let resolve: @Sendable (Int) -> Void = { [self] i in
             analyses.read(i) { a in
-                outcomes.set(i, outcome(of: a, index: index, swiftModules: swiftModules, checker: checker, numbering: numbering))
+                let r = ruleIndex[i]
+                outcomes.set(i, outcome(of: a, index: index, swiftModules: swiftModules, rules: ruleSets[r], ruleIndex: r, checker: checkers[r], numbering: numbering))
             }
         }
         if options.jobs <= 1 || found.count < 64 {
             for i in 0..<found.count { resolve(i) }
         } else {
-            let next = AtomicCounter()
-            DispatchQueue.concurrentPerform(iterations: options.jobs) { _ in
-                while true {
-                    let begin = next.add(32)
-                    guard begin < found.count else { return }
-                    for i in begin..<min(found.count, begin + 32) { resolve(i) }
-                }
-            }
+            ProjectParallel.forEach(found.count, workers: options.jobs, chunk: 32, resolve)
         }
         phase("resolve")
 
@@ -486,20 +489,33 @@ public struct Linter: Sendable {
                 usedIgnores.formUnion(o.usedIgnores)
             }
         }
-        for (i, ignore) in rules.ignores.enumerated() where !usedIgnores.contains(i) {
-            diagnostics.append(Diagnostic(code: .unusedSuppression, path: rules.origin, startOffset: 0, endOffset: 0, line: ignore.line, column: 1,
-                                          message: "ignore for \(ignore.importer) -> \(ignore.imported) matches no import; remove it"))
+        let usedRuleSets = Set(ruleIndex)
+        for r in usedRuleSets.sorted() {
+            for (i, ignore) in ruleSets[r].ignores.enumerated() where !usedIgnores.contains(r << 32 | i) {
+                diagnostics.append(Diagnostic(code: .unusedSuppression, path: ruleSets[r].origin, startOffset: 0, endOffset: 0, line: ignore.line, column: 1,
+                                              message: "ignore for \(ignore.importer) -> \(ignore.imported) matches no import; remove it"))
+            }
         }
+        let configurationErrors = ProjectChecks.unmatched(ruleSets: ruleSets, used: usedRuleSets, files: found, ruleIndex: ruleIndex,
+                                                          modules: numbering.names, configurations: project.discovery.configurations)
         phase("collect")
 
         graphBuilt.wait()
         let graph = graphBox.get(0)!
         phase("graph-build")
-        if rules.reportCycles {
-            diagnostics.append(contentsOf: graph.cycleDiagnostics())
+        let cyclesOff = Set(usedRuleSets.filter { !ruleSets[$0].reportCycles })
+        if cyclesOff.count < usedRuleSets.count {
+            var cycles = graph.cycleDiagnostics()
+            if !cyclesOff.isEmpty {
+                // A cycle is reported when the configuration of its first file asks for it.
+                var ruleOfPath: [String: Int] = [:]
+                for i in found.indices { ruleOfPath[found[i].path] = ruleIndex[i] }
+                cycles.removeAll { cyclesOff.contains(ruleOfPath[$0.path] ?? firstIndex) }
+            }
+            diagnostics.append(contentsOf: cycles)
         }
         if options.explain {
-            diagnostics.append(contentsOf: graph.indirectViolations(checker: checker))
+            diagnostics.append(contentsOf: graph.indirectViolations(checker: checkers[firstIndex]))
         }
         phase("graph")
 
@@ -539,6 +555,7 @@ public struct Linter: Sendable {
         let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
         var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edgeLists: edgeLists, elapsedSeconds: elapsed)
         report.suppressedCount = suppressed
+        report.configurationErrors = project.errors + configurationErrors
         if options.keepMemoryAtExit {
             // A command that exits right after printing need not free every string and
             // array one by one: hand them to the process's end instead.
@@ -549,8 +566,8 @@ public struct Linter: Sendable {
 
     /// The edges and findings of one analysed file: imports resolved against the module
     /// index, classified, and checked against the layers. Runs on worker threads.
-    func outcome(of f: FileAnalysis, index: PythonModuleIndex, swiftModules: Set<String>, checker: LayerChecker,
-                 numbering: ModuleTable) -> FileOutcome {
+    func outcome(of f: FileAnalysis, index: PythonModuleIndex, swiftModules: Set<String>, rules: RuleSet, ruleIndex: Int,
+                 checker: LayerChecker, numbering: ModuleTable) -> FileOutcome {
         var out = FileOutcome()
         let path = f.file.path
         // The rules are read in place: a copy per file would retain each of their arrays,
@@ -581,7 +598,7 @@ public struct Linter: Sendable {
             }
             for statement in py.imports {
                 out.importCount += 1
-                if statement.typeChecking && options.rules.typeChecking == .ignored { continue }
+                if statement.typeChecking && rules.typeChecking == .ignored { continue }
                 let resolved = index.forEachTarget(statement, importer: f.module, importerIsPackage: f.isPackage) { target, number, offset, end in
                     // `pkg.__init__` is the package itself. A module importing itself
                     // stays in the graph (as in grimp); cycles and layers ignore it.
@@ -608,7 +625,7 @@ public struct Linter: Sendable {
                                                   message: "\(f.module) imports a module whose name is computed at run time; ember-lint cannot check it",
                                                   importer: f.module))
             }
-            if f.isPackage && options.rules.initExportsOnly && Linter.isGoverned(f.module, rules: options.rules) {
+            if f.isPackage && rules.initExportsOnly && Linter.isGoverned(f.module, rules: rules) {
                 for logic in py.initLogic {
                     let (l, c) = position(logic.offset)
                     out.diagnostics.append(Diagnostic(code: .initLogic, path: path, startOffset: logic.offset, endOffset: logic.end, line: l, column: c,
@@ -636,8 +653,8 @@ public struct Linter: Sendable {
         guard let importerLayer = checker.layer(of: f.module) else { return out }
         for e in out.edges {
             guard let verdict = checker.check(e, importerLayer: importerLayer) else { continue }
-            if let ignoreIndex = options.rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
-                out.usedIgnores.append(ignoreIndex)
+            if let ignoreIndex = rules.ignores.firstIndex(where: { $0.importer.matches(e.importer) && $0.imported.matches(e.imported) }) {
+                out.usedIgnores.append(ruleIndex << 32 | ignoreIndex)
                 continue
             }
             var notes: [String] = []
@@ -657,7 +674,7 @@ public struct Linter: Sendable {
         return rules.layers.contains { $0.modules.contains { $0.text.hasPrefix(prefix) } }
     }
 
-    static func analyse(_ file: FoundFile, module name: (String, Bool), checkInitLogic: Bool, extractor: (any PythonImportExtractor)?,
+    static func analyse(_ file: ProjectFile, module name: (String, Bool), checkInitLogic: Bool, extractor: (any PythonImportExtractor)?,
                         cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
         let (module, isPackage) = name
         // Without a cache entry the stamp comes from reading the file (one fstat of the open
@@ -679,7 +696,7 @@ public struct Linter: Sendable {
         a.module = module
         a.isPackage = isPackage
         let bytes: [UInt8]
-        switch FileReader.read(withStamp: file.path) {
+        switch SourceFileReader.read(withStamp: file.path) {
         case .failure(let problem):
             a.failure = (problem.reason, 0)
             return a  // not cached: the next run tries again

@@ -1,3 +1,4 @@
+import EmberProject
 import EmberUtils
 #if canImport(Glibc)
 import Glibc

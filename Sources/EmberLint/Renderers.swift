@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import EmberProject
 import FoundationEssentials
 #else
 import Foundation

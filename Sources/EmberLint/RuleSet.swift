@@ -1,9 +1,11 @@
 #if canImport(FoundationEssentials)
+import EmberProject
 import FoundationEssentials
 #else
 import Foundation
 #endif
 import EmberUtils
+import Synchronization
 
 /// A dotted module pattern: `ember.core` names that module and everything below it;
 /// `*` inside a segment matches any run of characters in that segment (`Ember*`), and a
@@ -71,6 +73,8 @@ public struct Layer: Sendable, Hashable {
     public var mayImport: [ImportPermission]
     /// Exceptions to `may-import` (e.g. `may-import = ["*"]`, `may-not-import = ["app.web"]`); they win.
     public var mayNotImport: [ModulePattern] = []
+    /// Where the layer's table starts in its file (0: not from a file).
+    public var line = 0
 }
 
 /// One configured exception: an import the rules forbid but the project accepts, with why.
@@ -98,6 +102,13 @@ public struct RuleSet: Sendable {
     public var initExportsOnly = true
     /// Source roots relative to `baseDirectory` (empty: detect).
     public var sourceRoots: [String] = []
+    public var sourceRootsLine = 0
+    /// File discovery (the project model's): nil exclude means the default list.
+    public var exclude: [String]?
+    public var extendExclude: [String] = []
+    public var respectGitignore = true
+    /// Built in (the Ember guide's or the Swift package's rules), not a project's file.
+    public var isBuiltIn = false
     /// Where the rules came from, for messages ("built-in ember-layers.toml", a path).
     public var origin: String = ""
     public var baseDirectory: String = ""
@@ -133,7 +144,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 public enum RuleSetParser {
-    static let topKeys: Set<String> = ["layers", "ignore", "type-checking-imports", "cycles", "init-exports-only", "source-roots"]
+    static let topKeys: Set<String> = ["layers", "ignore", "type-checking-imports", "cycles", "init-exports-only", "source-roots",
+                                       "exclude", "extend-exclude", "respect-gitignore"]
 
     /// Parses a rules table (the document root of ember-lint.toml, or `[tool.ember-lint]`).
     /// Collects every problem instead of stopping at the first.
@@ -178,17 +190,22 @@ public enum RuleSetParser {
                 } else {
                     err(key, line, "expected \"counted\" or \"ignored\"")
                 }
-            case "cycles", "init-exports-only":
+            case "cycles", "init-exports-only", "respect-gitignore":
                 guard case .bool(let b) = value.kind else { err(key, line, "expected true or false, found a \(value.typeName)"); continue }
-                if key == "cycles" { rules.reportCycles = b } else { rules.initExportsOnly = b }
+                if key == "cycles" { rules.reportCycles = b } else if key == "respect-gitignore" { rules.respectGitignore = b } else { rules.initExportsOnly = b }
             case "source-roots":
-                if let items = strings(value, key) { rules.sourceRoots = items.map(\.0) }
+                if let items = strings(value, key) { rules.sourceRoots = items.map(\.0); rules.sourceRootsLine = line }
+            case "exclude", "extend-exclude":
+                if let items = strings(value, key) {
+                    if key == "exclude" { rules.exclude = items.map(\.0) } else { rules.extendExclude = items.map(\.0) }
+                }
             case "layers":
                 guard case .array(let items) = value.kind else { err(key, line, "expected [[layers]] tables, found a \(value.typeName)"); continue }
                 var seen: Set<String> = []
                 for item in items {
                     guard case .table(let t) = item.kind else { err(key, item.line, "expected a table, found a \(item.typeName)"); continue }
                     var layer = Layer(name: "", modules: [], mayImport: [])
+                    layer.line = item.line
                     var hasModules = false
                     for k in t.keys {
                         guard let v = t[k] else { continue }
@@ -266,7 +283,7 @@ public enum RuleSetParser {
     }
 
     public static func parse(fileBytes: [UInt8], file: String, isPyproject: Bool) -> (RuleSet, [ConfigError])? {
-        let base = PathText.parent(file)
+        let base = ProjectPath.parent(file)
         let root: TOMLTable
         do {
             root = try TOML.parse(bytes: fileBytes)
@@ -289,61 +306,127 @@ public enum RuleSetParser {
         let root = (try? TOML.parse(EmbeddedRules.emberLayersTOML)) ?? TOMLTable()
         var (rules, _) = parse(table: root, keyPrefix: "", file: "built-in rules/ember-layers.toml", baseDirectory: "")
         rules.origin = "built-in rules/ember-layers.toml"
+        rules.isBuiltIn = true
+        return rules
+    }
+
+    /// The Swift package's layers (rules/swift-package.toml, compiled in): the rules of a
+    /// Swift file inside a Swift package that configures nothing.
+    public static func builtInSwiftPackage() -> RuleSet {
+        let root = (try? TOML.parse(EmbeddedRules.swiftPackageTOML)) ?? TOMLTable()
+        var (rules, _) = parse(table: root, keyPrefix: "", file: "built-in rules/swift-package.toml", baseDirectory: "")
+        rules.origin = "built-in rules/swift-package.toml"
+        rules.isBuiltIn = true
         return rules
     }
 }
 
-/// Finds the configuration for a run: `--rules FILE`, else `[tool.ember-lint]` in a
-/// pyproject.toml or an ember-lint.toml in the first path's folder or above, else the
-/// built-in Ember rules.
-public enum ConfigDiscovery {
-    public static func load(rulesFile: String?, firstPath: String) -> (RuleSet, [ConfigError]) {
-        if let rulesFile {
-            guard let data = FileReader.contents(rulesFile) else {
-                return (RuleSet(), [ConfigError(file: rulesFile, line: 0, key: "", message: "cannot read the rules file (check the path given to --rules)")])
-            }
-            let isPyproject = rulesFile.lastPathComponent == "pyproject.toml"
-            if let parsed = RuleSetParser.parse(fileBytes: data, file: rulesFile, isPyproject: isPyproject) { return parsed }
-            return (RuleSet(), [ConfigError(file: rulesFile, line: 1, key: "tool.ember-lint", message: "this pyproject.toml has no [tool.ember-lint] table")])
-        }
-        var dir = ModuleNaming.absolute(firstPath)
-        if !ModuleNaming.isDirectory(dir) { dir = PathText.parent(dir) }
-        while true {
-            for name in ["ember-lint.toml", "pyproject.toml"] {
-                let path = ModuleNaming.join(dir, name)
-                guard let data = FileReader.contents(path) else { continue }
-                let display = relativeDisplayPath(path)
-                if let parsed = RuleSetParser.parse(fileBytes: data, file: display, isPyproject: name == "pyproject.toml") {
-                    var (rules, errors) = parsed
-                    rules.baseDirectory = dir
-                    return (rules, errors)
-                }
-            }
-            let parent = PathText.parent(dir)
-            if parent == dir || parent.isEmpty { break }
-            dir = parent
-        }
-        return (RuleSetParser.builtInDefault(), [])
+/// The configurations of a run, on the project model (`ProjectDiscovery`): `--rules FILE`
+/// for every file, else for each file the nearest `ember-lint.toml`, or `pyproject.toml`
+/// with a `[tool.ember-lint]` table, at or above it (each package of a workspace may have
+/// its own), else the built-in rules: the Swift package's (`rules/swift-package.toml`) for
+/// a Swift file with a `Package.swift` above it, the Ember guide's for the rest.
+public final class LintProject: @unchecked Sendable {
+    public let discovery: ProjectDiscovery
+    private let registry: Registry
+    /// For files without a configuration.
+    public let defaultRules: RuleSet
+    public let swiftRules: RuleSet
+
+    final class Registry: @unchecked Sendable {
+        let lock = Mutex<(rules: [RuleSet], errors: [ConfigError])>(([], []))
     }
 
-    static func relativeDisplayPath(_ path: String) -> String {
-        let cwd = ModuleNaming.currentDirectory()
-        if path.hasPrefix(cwd + "/") { return String(path.dropFirst(cwd.count + 1)) }
-        return path
+    /// `rulesFile`: `--rules`. Configuration files are read as the discovery reaches them:
+    /// those above the given paths now, the others during the walk.
+    public init(paths: [String], rulesFile: String?, defaultRules: RuleSet = RuleSetParser.builtInDefault()) {
+        let registry = Registry()
+        self.registry = registry
+        self.defaultRules = defaultRules
+        swiftRules = RuleSetParser.builtInSwiftPackage()
+        var options = DiscoveryOptions()
+        if let rulesFile {
+            var (rules, errors) = LintProject.load(rulesFile: rulesFile)
+            if rules.baseDirectory.isEmpty { rules.baseDirectory = "." }
+            registry.lock.withLock { $0.rules.append(rules); $0.errors += errors }
+            options.fixedConfiguration = LintProject.configuration(rules, folder: ProjectPath.absolute(rules.baseDirectory), file: rulesFile)
+            discovery = ProjectDiscovery(paths: paths, options: options, loader: nil)
+        } else {
+            discovery = ProjectDiscovery(paths: paths, options: options) { folder, markers in
+                for (name, marker) in [("ember-lint.toml", FolderMarkers.emberLintToml), ("pyproject.toml", .pyproject)] where markers.contains(marker) {
+                    let path = ProjectPath.join(folder, name)
+                    guard let data = SourceFileReader.contents(path) else { continue }
+                    let display = ProjectPath.display(path)
+                    guard case (var rules, let errors)? = RuleSetParser.parse(fileBytes: data, file: display, isPyproject: marker == .pyproject) else { continue }
+                    rules.baseDirectory = folder
+                    registry.lock.withLock { $0.rules.append(rules); $0.errors += errors }
+                    return LintProject.configuration(rules, folder: folder, file: display)
+                }
+                return nil
+            }
+        }
+    }
+
+    /// One rule set for every file (the library's `LintOptions` without a project).
+    public init(paths: [String], fixedRules: RuleSet) {
+        let registry = Registry()
+        self.registry = registry
+        defaultRules = fixedRules
+        swiftRules = fixedRules
+        registry.lock.withLock { $0.rules.append(fixedRules) }
+        var options = DiscoveryOptions()
+        let folder = ProjectPath.absolute(fixedRules.baseDirectory.isEmpty ? "." : fixedRules.baseDirectory)
+        options.fixedConfiguration = LintProject.configuration(fixedRules, folder: folder, file: fixedRules.origin)
+        discovery = ProjectDiscovery(paths: paths, options: options, loader: nil)
+    }
+
+    /// The rules of one file (while the walk may still be adding configurations).
+    func rules(for file: ProjectFile) -> RuleSet {
+        if file.configuration >= 0 { return registry.lock.withLock { $0.rules[Int(file.configuration)] } }
+        return file.language == .swift && file.inSwiftPackage ? swiftRules : defaultRules
+    }
+
+    /// Where a file's rules are in `ruleSets + [defaultRules, swiftRules]` (`configurations`:
+    /// the count of `ruleSets`).
+    func ruleIndex(of file: ProjectFile, configurations: Int) -> Int {
+        if file.configuration >= 0 { return Int(file.configuration) }
+        return file.language == .swift && file.inSwiftPackage ? configurations + 1 : configurations
+    }
+
+    /// The rules a `ProjectConfiguration` of this run stands for.
+    static func configuration(_ rules: RuleSet, folder: String, file: String) -> ProjectConfiguration {
+        var c = ProjectConfiguration(folder: folder, file: file)
+        c.sourceRoots = rules.sourceRoots.isEmpty ? nil : rules.sourceRoots
+        c.exclude = rules.exclude
+        c.extendExclude = rules.extendExclude
+        c.respectGitignore = rules.respectGitignore
+        return c
+    }
+
+    /// Every configuration read so far, in the discovery's order.
+    public var ruleSets: [RuleSet] { registry.lock.withLock { $0.rules } }
+    public var errors: [ConfigError] { registry.lock.withLock { $0.errors } }
+
+    /// The rules of the first path: its configuration, else the built-in ones.
+    public var firstRules: RuleSet {
+        let k = discovery.firstConfiguration
+        return k >= 0 ? ruleSets[k] : defaultRules
+    }
+
+    static func load(rulesFile: String) -> (RuleSet, [ConfigError]) {
+        guard let data = SourceFileReader.contents(rulesFile) else {
+            return (RuleSet(), [ConfigError(file: rulesFile, line: 0, key: "", message: "cannot read the rules file (check the path given to --rules)")])
+        }
+        let isPyproject = ProjectPath.lastComponent(rulesFile) == "pyproject.toml"
+        if let parsed = RuleSetParser.parse(fileBytes: data, file: rulesFile, isPyproject: isPyproject) { return parsed }
+        return (RuleSet(), [ConfigError(file: rulesFile, line: 1, key: "tool.ember-lint", message: "this pyproject.toml has no [tool.ember-lint] table")])
     }
 }
 
-/// Path text operations (what NSString offered), on `/`-separated paths.
-enum PathText {
-    /// The folder part: "a/b/c" -> "a/b", "/a" -> "/", "a" -> "" (as NSString's
-    /// deletingLastPathComponent).
-    static func parent(_ path: String) -> String {
-        var p = Substring(path)
-        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
-        guard let slash = p.lastIndex(of: "/") else { return "" }
-        if slash == p.startIndex { return "/" }
-        var head = p[..<slash]
-        while head.count > 1 && head.hasSuffix("/") { head = head.dropLast() }
-        return String(head)
+/// Compatibility: the configuration of one path, as the project model finds it.
+public enum ConfigDiscovery {
+    public static func load(rulesFile: String?, firstPath: String) -> (RuleSet, [ConfigError]) {
+        let project = LintProject(paths: [firstPath], rulesFile: rulesFile)
+        return (project.firstRules, project.errors)
     }
 }

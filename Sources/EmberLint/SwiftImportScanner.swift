@@ -1,3 +1,4 @@
+import EmberProject
 import EmberUtils
 
 extension LineTable: LineTableLike {}

@@ -1,3 +1,4 @@
+import EmberProject
 import EmberPython
 import EmberUtils
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import EmberProject
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -5,14 +6,22 @@ import Glibc
 import Darwin
 #endif
 
+/// The files of a run, as the project model (`EmberProject`) finds and names them.
+public struct MigrationDiscovery: Sendable {
+    /// The `.py` files, in the order of the given paths, each path's files by path.
+    public var inputs: [InputFile] = []
+    /// Temporary files of interrupted `--write` runs.
+    public var leftovers: [String] = []
+    /// Folders and files the walk could not use (symlink loops, unreadable folders, ...).
+    public var problems: [DiscoveryProblem] = []
+    /// Configuration files that could not be read or are invalid.
+    public var configurationErrors: [MigrationConfigError] = []
+    /// The configuration at or above the first path (nil: none).
+    public var firstConfiguration: MigrationConfig?
+}
+
 /// Finding, reading and atomically writing the files of a run.
 public enum MigrationFiles {
-    /// `.py` files under `paths` (files given directly are taken as they are), sorted;
-    /// hidden folders and `__pycache__` are skipped. Throws for a path that does not exist.
-    public static func collect(_ paths: [String]) throws(InputError) -> [String] {
-        try collectWithLeftovers(paths).files
-    }
-
     /// `.NAME.ember-migrate-XXXXXX`: the temporary file of a `--write` that was interrupted
     /// before its rename.
     public static func isLeftoverTemporary(_ name: String) -> Bool {
@@ -22,151 +31,93 @@ public enum MigrationFiles {
         return suffix.count == 6 && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && name.distance(from: name.startIndex, to: range.lowerBound) > 1
     }
 
-    /// The `.py` files under `paths` and the leftover temporary files of interrupted writes.
-    public static func collectWithLeftovers(_ paths: [String], exclude: [String] = [], base: String? = nil) throws(InputError) -> (files: [String], leftovers: [String]) {
-        var leftovers: [String] = []
-        // Patterns without a '/' match one component: the entry's name (its folders were
-        // checked on the way down). The others match the path below the configuration's
-        // folder (or the given folder).
-        let componentPatterns = exclude.filter { !$0.contains("/") }.map { Array($0.utf8)[...] }
-        let pathPatterns = exclude.filter { $0.contains("/") }
-        let baseFolder = base.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        func excluded(_ path: String, name: String, root: String, rootFromBase: String) -> Bool {
-            let nameBytes = Array(name.utf8)[...]
-            if componentPatterns.contains(where: { globMatch(nameBytes, $0) }) { return true }
-            guard !pathPatterns.isEmpty else { return false }
-            var relative = String(path.dropFirst(root.count))
-            while relative.hasPrefix("/") { relative.removeFirst() }
-            if !rootFromBase.isEmpty { relative = rootFromBase + "/" + relative }
-            return pathPatterns.contains { pathMatches(relative, pattern: $0) }
-        }
-        var out: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw InputError("\(path): no such file or directory")
+    final class ConfigurationBox: @unchecked Sendable {
+        var configurations: [MigrationConfig] = []
+        var errors: [MigrationConfigError] = []
+    }
+
+    /// Walks `paths` with the project model: `.py` files (excludes, `.gitignore`, symlink
+    /// policy and module names as ember-lint has them), each governed by the nearest
+    /// `ember-migrate.toml` or `[tool.ember-migrate]` (`fixed`: one configuration for all;
+    /// `isolated`: none). Throws for a path that does not exist.
+    public static func discover(_ paths: [String], isolated: Bool = false, fixed: MigrationConfig? = nil) throws(InputError) -> MigrationDiscovery {
+        var options = DiscoveryOptions()
+        options.languages = [.python]
+        options.notice = { isLeftoverTemporary($0) }
+        let box = ConfigurationBox()
+        if let fixed { options.fixedConfiguration = fixed.projectConfiguration }
+        let loader: ConfigurationLoader? = isolated || fixed != nil ? nil : { folder, markers in
+            for (name, marker) in [("ember-migrate.toml", FolderMarkers.emberMigrateToml), ("pyproject.toml", .pyproject)] where markers.contains(marker) {
+                do {
+                    if let config = try MigrationConfig.load(ProjectPath.join(folder, name), requireTable: marker == .emberMigrateToml) {
+                        box.configurations.append(config)
+                        return config.projectConfiguration
+                    }
+                } catch let error as MigrationConfigError {
+                    box.errors.append(error)
+                    return nil
+                } catch {
+                    return nil
+                }
             }
-            if !isDirectory.boolValue { out.append(path); continue }
-            var found: [String] = []
-            var rootFromBase = ""
-            let absoluteRoot = URL(fileURLWithPath: path).standardizedFileURL.path
-            if let b = baseFolder, absoluteRoot.hasPrefix(b + "/") { rootFromBase = String(absoluteRoot.dropFirst(b.count + 1)) }
-            walk(path, into: &found, leftovers: &leftovers, skip: { excluded($0, name: $1, root: path, rootFromBase: rootFromBase) })
-            out += found.sorted()
+            return nil
         }
+        let discovery = ProjectDiscovery(paths: paths, options: options, loader: loader)
+        if let missing = discovery.missingPaths.first { throw InputError("\(missing): no such file or directory") }
+        let (files, problems, noticed) = discovery.walk()
+        var out = MigrationDiscovery()
+        out.problems = problems.sorted { $0.path < $1.path }
+        out.leftovers = noticed.sorted()
+        out.configurationErrors = box.errors
+        if let fixed { out.firstConfiguration = fixed }
+        else if discovery.firstConfiguration >= 0 { out.firstConfiguration = box.configurations[discovery.firstConfiguration] }
+        // Each given path's files together, in path order (a file reached twice once).
+        let groupOf: (ProjectFile) -> Int = { file in
+            paths.firstIndex { file.path == $0 || file.path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") || $0 == "." } ?? paths.count
+        }
+        let ordered = files.map { (groupOf($0), $0) }.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.path < $1.1.path }
         var seen: Set<String> = []
-        return (out.filter { seen.insert($0).inserted }, leftovers.sorted())
+        let anchors = paths.map { ProjectPath.absolute($0, cwd: discovery.cwd) } + [discovery.cwd]
+        for (_, file) in ordered where seen.insert(file.path).inserted {
+            out.inputs.append(input(file, anchors: anchors, cwd: discovery.cwd))
+        }
+        return out
     }
 
-    private static func walk(_ folder: String, into out: inout [String], leftovers: inout [String], skip: (String, String) -> Bool = { _, _ in false }) {
-        // opendir/readdir with d_type: FileManager's listing and a stat per entry cost
-        // more than the rest of a run over a large tree.
-        guard let dir = opendir(folder) else { return }
-        var subfolders: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            if isLeftoverTemporary(name) {
-                leftovers.append(folder.hasSuffix("/") ? folder + name : folder + "/" + name)
-                continue
-            }
-            if name.hasPrefix(".") || name == "__pycache__" { continue }
-            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-            var type = entry.pointee.d_type
-            if type == UInt8(DT_UNKNOWN) {
-                var st = stat()
-                guard lstat(path, &st) == 0 else { continue }
-                let mode = st.st_mode & S_IFMT
-                type = mode == S_IFDIR ? UInt8(DT_DIR) : mode == S_IFLNK ? UInt8(DT_LNK) : mode == S_IFREG ? UInt8(DT_REG) : 0
-            }
-            // A symlinked folder is not followed (a link to a parent would loop).
-            if type == UInt8(DT_DIR) {
-                if !skip(path, name) { subfolders.append(path) }
-            } else if name.hasSuffix(".py") && (type == UInt8(DT_REG) || type == UInt8(DT_LNK)) {
-                if type == UInt8(DT_LNK) {
-                    var target = stat()
-                    guard stat(path, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG else { continue }
-                }
-                if !skip(path, name) { out.append(path) }
-            }
+    /// A discovered file as the run takes it: its module name (empty when a component is
+    /// not an identifier) and the folder names above its root that imports may put before
+    /// it (`src` for `src.ember.core`).
+    static func input(_ file: ProjectFile, anchors: [String], cwd: String) -> InputFile {
+        let valid = !file.module.isEmpty && file.module.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isIdentifier($0) }
+        var input = InputFile(path: file.path, moduleName: valid ? file.module : "", isPackageInit: file.isPackage, diskPath: file.path)
+        if valid, let root = ModuleNaming.root(ofAbsolutePath: ProjectPath.absolute(file.path, cwd: cwd), module: file.module, isPackage: file.isPackage) {
+            input.aliasPrefixes = ModuleNaming.aliasPrefixes(root: root, anchors: anchors)
         }
-        closedir(dir)
-        for sub in subfolders { walk(sub, into: &out, leftovers: &leftovers, skip: skip) }
+        return input
     }
 
-    /// Reads every file, with its dotted module name from the `__init__.py` layout, and the
-    /// folder names above its package root that code may also import it through (a tree
-    /// whose code says `src.ember.core` for the package `ember` in `src/`): the folders
-    /// between the root and a given folder or the working directory.
-    public static func load(_ paths: [String], roots givenRoots: [String] = []) -> [InputFile] {
-        var packageCache: [String: Bool] = [:]
-        func isPackage(_ folder: String) -> Bool {
-            if let v = packageCache[folder] { return v }
-            let v = access(folder + "/__init__.py", F_OK) == 0
-            packageCache[folder] = v
-            return v
-        }
-        let cwd = FileManager.default.currentDirectoryPath
-        func absoluteParts(_ path: String) -> [Substring] {
-            // Plain string work: URL normalisation costs more than reading a small file.
-            var parts: [Substring] = []
-            for part in ((path.hasPrefix("/") ? "" : cwd + "/") + path).split(separator: "/") {
-                if part == "." { continue }
-                if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-                parts.append(part)
-            }
-            return parts
-        }
-        let roots = (givenRoots + [cwd]).map { absoluteParts($0) }
-        return paths.map { path in
-            var parts = absoluteParts(path)
-            let fileName = parts.popLast().map(String.init) ?? path
-            let stem = String(fileName.dropLast(fileName.hasSuffix(".py") ? 3 : 0))
-            let isInit = stem == "__init__"
-            var components: [String] = isInit ? [] : [stem]
-            while !parts.isEmpty && isPackage("/" + parts.joined(separator: "/")) {
-                components.insert(String(parts.removeLast()), at: 0)
-            }
-            let valid = components.allSatisfy { isIdentifier($0) }
-            var file = InputFile(path: path, moduleName: valid ? components.joined(separator: ".") : "", isPackageInit: isInit, diskPath: path)
-            // Namespace folders above the package root, up to the highest root that holds it.
-            let depth = roots.filter { $0.count < parts.count && Array(parts.prefix($0.count)) == $0 }.map(\.count).min()
-            if valid, let depth {
-                var prefix: [String] = []
-                var k = parts.count
-                while k > depth, isIdentifier(parts[k - 1]) {
-                    prefix.insert(String(parts[k - 1]), at: 0)
-                    file.aliasPrefixes.append(prefix.joined(separator: "."))
-                    k -= 1
-                }
-            }
-            return file
-        }
+    /// The given files (or folders), read by the run itself, named by the project model.
+    public static func load(_ paths: [String]) -> [InputFile] {
+        (try? discover(paths, isolated: true).inputs) ?? []
     }
 
     /// The project's other `.py` files: those under the project root (the nearest folder
     /// above the first path holding pyproject.toml, setup.py, setup.cfg or .git) that the run
     /// does not cover. nil when there is no such root.
-    public static func projectFilesOutside(run: [String], paths: [String]) -> [String]? {
+    public static func projectFilesOutside(run: [String], paths: [String]) -> [InputFile]? {
         guard let first = paths.first else { return nil }
-        var folder = URL(fileURLWithPath: first).standardizedFileURL
-        if !folder.hasDirectoryPath && !((try? folder.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory ?? false) { folder.deleteLastPathComponent() }
-        var root: URL? = nil
-        var candidate = folder
-        while true {
-            if ["pyproject.toml", "setup.py", "setup.cfg", ".git"].contains(where: { FileManager.default.fileExists(atPath: candidate.appendingPathComponent($0).path) }) {
-                root = candidate
-                break
-            }
-            let parent = candidate.deletingLastPathComponent()
-            if parent.path == candidate.path { break }
-            candidate = parent
+        var folder = ProjectPath.absolute(first)
+        if !ProjectPath.isDirectory(folder) { folder = ProjectPath.parent(folder) }
+        var root: String?
+        while !folder.isEmpty {
+            if !FolderMarkers.probe(folder).intersection([.pyproject, .setupPy, .setupCfg, .git]).isEmpty { root = folder; break }
+            if folder == "/" { break }
+            folder = ProjectPath.parent(folder)
         }
-        guard let root, let all = try? collect([root.path]) else { return nil }
-        let covered = Set(run.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-        return all.filter { !covered.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) }
+        guard let root, let all = try? discover([root]).inputs else { return nil }
+        let cwd = ProjectPath.currentDirectory()
+        let covered = Set(run.map { ProjectPath.absolute($0, cwd: cwd) })
+        return all.filter { !covered.contains(ProjectPath.absolute($0.path, cwd: cwd)) }
     }
 
     public static func read(_ path: String) -> Result<[UInt8], InputError> {

@@ -1,3 +1,4 @@
+import EmberProject
 import EmberUtils
 import Foundation
 
@@ -45,6 +46,9 @@ public struct MigrationConfig: Sendable {
     /// `extend-exclude` adds to them.
     public var exclude: [String]?
     public var extendExclude: [String] = []
+    public var respectGitignore = true
+    /// Where module names start (relative to the configuration's folder); nil: detected.
+    public var sourceRoots: [String]?
     public var select: [String]?
     public var ignore: [String] = []
     /// Extra rules files (same format as rules/migrate/legacy.rules), relative to the config.
@@ -52,14 +56,24 @@ public struct MigrationConfig: Sendable {
 
     public init() {}
 
-    public static let keys = ["runtime-module", "naming", "unsafe", "exclude", "extend-exclude", "select", "ignore", "extra-rules"]
+    public static let keys = ["runtime-module", "naming", "unsafe", "exclude", "extend-exclude", "respect-gitignore", "source-roots",
+                              "select", "ignore", "extra-rules"]
 
-    /// Folders left out unless `exclude` says otherwise (as ruff's defaults).
-    public static let defaultExclude = [".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache",
-                                        ".svn", ".tox", ".venv", "__pypackages__", "__pycache__", "_build", "buck-out", "dist",
-                                        "node_modules", "site-packages", "venv"]
+    /// Folders left out unless `exclude` says otherwise: the project model's defaults.
+    public static var defaultExclude: [String] { ExcludePatterns.defaults }
 
     public var excludePatterns: [String] { (exclude ?? MigrationConfig.defaultExclude) + extendExclude }
+
+    /// What the project model needs from this configuration.
+    public var projectConfiguration: ProjectConfiguration {
+        let path = file ?? "."
+        var c = ProjectConfiguration(folder: ProjectPath.absolute(ProjectPath.parent(path).isEmpty ? "." : ProjectPath.parent(path)), file: path)
+        c.exclude = exclude
+        c.extendExclude = extendExclude
+        c.respectGitignore = respectGitignore
+        c.sourceRoots = sourceRoots
+        return c
+    }
 
     /// The rules a run applies: the selection, minus the ignored ones; unsafe rules only
     /// when unsafe rewrites are on.
@@ -73,21 +87,9 @@ public struct MigrationConfig: Sendable {
     /// The nearest configuration at or above `start` (a file or folder): an
     /// `ember-migrate.toml`, or a `pyproject.toml` with a `[tool.ember-migrate]` table.
     public static func find(from start: String) throws(MigrationConfigError) -> MigrationConfig {
-        var folder = URL(fileURLWithPath: start).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
-            folder.deleteLastPathComponent()
-        }
-        while true {
-            for name in ["ember-migrate.toml", "pyproject.toml"] {
-                let path = folder.appendingPathComponent(name).path
-                guard FileManager.default.fileExists(atPath: path) else { continue }
-                if let config = try load(path, requireTable: name == "ember-migrate.toml") { return config }
-            }
-            let parent = folder.deletingLastPathComponent()
-            if parent.path == folder.path { return MigrationConfig() }
-            folder = parent
-        }
+        guard let found = try? MigrationFiles.discover([start]) else { return MigrationConfig() }
+        if let error = found.configurationErrors.first { throw error }
+        return found.firstConfiguration ?? MigrationConfig()
     }
 
     /// Reads one file. For a pyproject.toml without `[tool.ember-migrate]`, nil (the
@@ -151,6 +153,10 @@ public struct MigrationConfig: Sendable {
                 config.unsafe = b
             case "exclude": config.exclude = try strings()
             case "extend-exclude": config.extendExclude = try strings()
+            case "source-roots": config.sourceRoots = try strings()
+            case "respect-gitignore":
+                guard case .bool(let b) = v.kind else { throw fail("expected true or false, found \(v.typeName)") }
+                config.respectGitignore = b
             case "select", "ignore":
                 let selectors = try strings()
                 for s in selectors where MigrationRule.matching(s).isEmpty {
@@ -177,54 +183,3 @@ public struct MigrationConfigError: Error, Sendable, CustomStringConvertible {
     public var description: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
 }
 
-/// Levenshtein distance (for "did you mean").
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8), b = Array(b.utf8)
-    var row = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var previous = row[0]
-        row[0] = i
-        for j in 1...max(b.count, 1) where !b.isEmpty {
-            let current = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-            previous = current
-        }
-    }
-    return a.isEmpty ? b.count : row[b.count]
-}
-
-/// Whether a path matches an exclude pattern, as ruff reads them: a pattern without a `/`
-/// matches any one path component (`build`, `*_pb2.py`); with a `/` it matches the path
-/// relative to the configuration's folder (`tests/fixtures/**`). `*` and `?` stay within a
-/// component, `**` crosses them.
-public func pathMatches(_ relativePath: String, pattern: String) -> Bool {
-    let components = relativePath.split(separator: "/").map(String.init)
-    if !pattern.contains("/") {
-        return components.contains { globMatch(Array($0.utf8)[...], Array(pattern.utf8)[...]) }
-    }
-    var p = pattern
-    while p.hasPrefix("./") { p.removeFirst(2) }
-    if p.hasSuffix("/") { p += "**" }
-    let path = Array(relativePath.utf8)[...]
-    // A pattern naming a folder also covers everything below it.
-    return globMatch(path, Array(p.utf8)[...]) || globMatch(path, Array((p + "/**").utf8)[...])
-}
-
-func globMatch(_ s: ArraySlice<UInt8>, _ p: ArraySlice<UInt8>) -> Bool {
-    guard let first = p.first else { return s.isEmpty }
-    let slash = UInt8(ascii: "/")
-    if first == UInt8(ascii: "*") {
-        let isDouble = p.count >= 2 && p[p.startIndex + 1] == UInt8(ascii: "*")
-        var rest = p.dropFirst(isDouble ? 2 : 1)
-        if isDouble, rest.first == slash, globMatch(s, rest.dropFirst()) { return true }
-        if isDouble && rest.first == slash { rest = rest[...] }
-        var k = s.startIndex
-        while true {
-            if globMatch(s[k...], rest) { return true }
-            if k == s.endIndex || (!isDouble && s[k] == slash) { return false }
-            k += 1
-        }
-    }
-    guard let c = s.first, first == UInt8(ascii: "?") ? c != slash : c == first else { return false }
-    return globMatch(s.dropFirst(), p.dropFirst())
-}

@@ -1,3 +1,4 @@
+import EmberProject
 import EmberPython
 
 /// What a module-level name is bound to, as far as the migration cares.
@@ -178,12 +179,9 @@ struct IndexedFile: Sendable {
 
     /// Absolute module of a (possibly relative) `from` import.
     static func absoluteModule(_ module: String?, level: Int, moduleName: String, isPackageInit: Bool) -> String {
-        guard level > 0 else { return module ?? "" }
-        var package = moduleName.split(separator: ".").map(String.init)
-        if !isPackageInit && !package.isEmpty { package.removeLast() }
-        for _ in 1..<level where !package.isEmpty { package.removeLast() }
-        if let module, !module.isEmpty { package.append(module) }
-        return package.joined(separator: ".")
+        // The project model's resolution; one that climbs above the top package keeps
+        // only the name after the dots.
+        RelativeImport.resolve(module, level: level, importer: moduleName, importerIsPackage: isPackageInit) ?? (module ?? "")
     }
 
     func absoluteModule(ofImportFrom node: PythonNodeID) -> String {

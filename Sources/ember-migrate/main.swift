@@ -83,20 +83,26 @@ struct EmberMigrateCommand: ParsableCommand {
 
     func execute() -> Int32 {
         var options = MigrationOptions()
-        // Configuration: --config, else the nearest file at or above the first path.
+        // Configuration: --config for every file, else for each file the nearest one at or
+        // above it (the project model reads them as it finds the files); the run's options
+        // come from the first path's.
         var configuration = MigrationConfig()
-        if !isolated {
+        var fixed: MigrationConfig?
+        if !isolated, let config {
             do {
-                if let config {
-                    guard let loaded = try MigrationConfig.load(config, requireTable: true) else { return fail("\(config): no [tool.ember-migrate] table") }
-                    configuration = loaded
-                } else if let first = paths.first {
-                    configuration = try MigrationConfig.find(from: first)
-                }
+                guard let loaded = try MigrationConfig.load(config, requireTable: true) else { return fail("\(config): no [tool.ember-migrate] table") }
+                fixed = loaded
             } catch {
                 return fail(error.description)
             }
         }
+        var discovered: MigrationDiscovery?
+        let collectStart = Date()
+        if !paths.isEmpty {
+            do { discovered = try MigrationFiles.discover(paths, isolated: isolated, fixed: fixed) } catch { return fail(error.message) }
+            if let error = discovered!.configurationErrors.first { return fail(error.description) }
+        }
+        if let first = fixed ?? discovered?.firstConfiguration { configuration = first }
         if !select.isEmpty { configuration.select = select }
         configuration.ignore += ignore
         for selector in select + ignore where MigrationRule.matching(selector).isEmpty {
@@ -133,11 +139,12 @@ struct EmberMigrateCommand: ParsableCommand {
         }
         if paths.isEmpty && (emitRuntime != nil || emitAdapter != nil) { return MigrateExitCode.success.rawValue }
         guard !paths.isEmpty else { return fail("give at least one file or folder (see --help)") }
-        let collectStart = Date()
-        let files: [String]
-        let leftovers: [String]
-        let base = configuration.file.map { ($0 as NSString).deletingLastPathComponent }
-        do { (files, leftovers) = try MigrationFiles.collectWithLeftovers(paths, exclude: configuration.excludePatterns, base: base) } catch { return fail(error.message) }
+        let found = discovered!
+        let files = found.inputs.map(\.path)
+        let leftovers = found.leftovers
+        for problem in found.problems {
+            FileHandle.standardError.write(Data("note: \(problem.path): \(problem.reason); not read\n".utf8))
+        }
         // Temporary files of an interrupted --write: a write run removes them, others say so.
         for leftover in leftovers {
             if mode == .write {
@@ -152,13 +159,13 @@ struct EmberMigrateCommand: ParsableCommand {
             return fail("no .py files to migrate under \(paths.joined(separator: ", "))" + (configuration.excludePatterns.isEmpty ? "" : " (after the exclude patterns of \(configuration.file ?? "the defaults"))"))
         }
         let loadStart = Date()
-        let inputs = MigrationFiles.load(files, roots: paths)
+        let inputs = found.inputs
         if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
             FileHandle.standardError.write(Data("profile: found \(files.count) files in \(Int(loadStart.timeIntervalSince(collectStart) * 1000)) ms, named them in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n".utf8))
         }
         var result = Migration.run(inputs, options: options)
         if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
-            result.plan += Migration.outsideImporters(of: result, files: MigrationFiles.load(outside, roots: paths))
+            result.plan += Migration.outsideImporters(of: result, files: outside)
         }
         var writeFailures: [String] = []
         if mode == .write {

@@ -1,3 +1,4 @@
+import EmberProject
 import Foundation
 import Testing
 @testable import EmberLint

@@ -1,3 +1,4 @@
+import EmberProject
 import Foundation
 import Testing
 @testable import EmberLint
@@ -154,7 +155,7 @@ func readText(_ relative: String) throws -> String {
             "15 tool.ember-lint.ignore.reason",
         ])
         #expect(errors.allSatisfy { $0.file == "pyproject.toml" })
-        #expect(errors[1].description == "pyproject.toml:6: 'tool.ember-lint.colour': unknown key (known: cycles, ignore, init-exports-only, layers, source-roots, type-checking-imports)")
+        #expect(errors[1].description == "pyproject.toml:6: 'tool.ember-lint.colour': unknown key (known: cycles, exclude, extend-exclude, ignore, init-exports-only, layers, respect-gitignore, source-roots, type-checking-imports)")
     }
 
     @Test func pyprojectWithoutSectionIsNotAConfig() {

@@ -1,5 +1,6 @@
 import EmberPython
 import EmberUtils
+import EmberProject
 import Foundation
 import Testing
 @testable import EmberLint

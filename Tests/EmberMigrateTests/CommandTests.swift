@@ -114,8 +114,30 @@ extension MigrateTests {
                 try Data("def broken(:\n".utf8).write(to: folder.appendingPathComponent(hidden + "/bad.py"))
             }
             try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("loop").path, withDestinationPath: folder.path)
-            let files = try MigrationFiles.collect([folder.path])
-            #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent } == ["ops.py", "plain.py"])
+            let found = try MigrationFiles.discover([folder.path])
+            #expect(found.inputs.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["ops.py", "plain.py"])
+            // The loop is reported, not followed.
+            #expect(found.problems.contains { $0.path.hasSuffix("/loop") && $0.reason.contains("symlink loop") })
+        }
+
+        /// The project model's discovery: .gitignore respected, a package named `build` kept,
+        /// a mistyped path refused.
+        @Test func discoveryRespectsGitignoreAndKeepsPackagesNamedLikeBuildFolders() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(".git"), withIntermediateDirectories: true)
+            try Data("ignored/\n".utf8).write(to: folder.appendingPathComponent(".gitignore"))
+            for path in ["ignored/x.py", "tool/build/__init__.py", "tool/__init__.py", "build/lib/y.py"] {
+                let url = folder.appendingPathComponent(path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data("x = 1\n".utf8).write(to: url)
+            }
+            let found = try MigrationFiles.discover([folder.path])
+            let names = found.inputs.map { String($0.path.dropFirst(folder.path.count + 1)) }
+            #expect(names == ["ops.py", "plain.py", "tool/__init__.py", "tool/build/__init__.py"], "\(names)")
+            #expect(found.inputs.first { $0.path.hasSuffix("tool/build/__init__.py") }?.moduleName == "tool.build")
+            let (status, _, err) = try MigrateFixture.run(binary, ["--check", folder.path + "/scr"])
+            #expect(status == 2 && err.contains("no such file or directory"))
         }
 
         @Test func jsonFormatCarriesSummaryAndReport() throws {

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// The project model's parallel map over files: `workers` threads of their own (with the
+/// stack size asked for: deeply nested Python makes tree walks recurse), each calling
+/// `body(worker)`; returns when all are done. Worker 0 runs on the calling thread.
+public enum ProjectParallel {
+    public static var defaultWorkers: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    public static func run(workers: Int, stackSize: Int = 0, _ body: @escaping @Sendable (Int) -> Void) {
+        let count = max(1, workers)
+        guard count > 1 else { body(0); return }
+        final class Job: @unchecked Sendable {
+            let body: @Sendable (Int) -> Void
+            let worker: Int
+            init(_ body: @escaping @Sendable (Int) -> Void, _ worker: Int) { self.body = body; self.worker = worker }
+        }
+        var threads: [pthread_t] = []
+        for w in 1..<count {
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            if stackSize > 0 { pthread_attr_setstacksize(&attributes, stackSize) }
+            let job = Unmanaged.passRetained(Job(body, w)).toOpaque()
+            var thread = pthread_t()
+            let made = pthread_create(&thread, &attributes, { raw in
+                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                job.body(job.worker)
+                return nil
+            }, job)
+            pthread_attr_destroy(&attributes)
+            if made == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release(); body(w) }
+        }
+        if stackSize > 0 {
+            // The calling thread's stack may be small: worker 0 gets a thread too.
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            pthread_attr_setstacksize(&attributes, stackSize)
+            let job = Unmanaged.passRetained(Job(body, 0)).toOpaque()
+            var thread = pthread_t()
+            let made = pthread_create(&thread, &attributes, { raw in
+                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+                job.body(job.worker)
+                return nil
+            }, job)
+            pthread_attr_destroy(&attributes)
+            if made == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release(); body(0) }
+        } else {
+            body(0)
+        }
+        for t in threads { pthread_join(t, nil) }
+    }
+
+    /// Calls `body(i)` for every index in `0..<count`, spread over `workers` threads that
+    /// take `chunk` indices at a time.
+    public static func forEach(_ count: Int, workers: Int, chunk: Int = 1, stackSize: Int = 0, _ body: @escaping @Sendable (Int) -> Void) {
+        guard count > 0 else { return }
+        let next = IndexCounter()
+        run(workers: min(workers, (count + chunk - 1) / chunk), stackSize: stackSize) { _ in
+            while true {
+                let begin = next.take(chunk)
+                guard begin < count else { return }
+                for i in begin..<min(count, begin + chunk) { body(i) }
+            }
+        }
+    }
+}
+
+/// Hands out indices to worker threads.
+public final class IndexCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    public init() {}
+    /// Adds `n` and returns the value before.
+    public func take(_ n: Int) -> Int { value.wrappingAdd(n, ordering: .relaxed).oldValue }
+}
