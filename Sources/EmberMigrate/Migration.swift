@@ -1,4 +1,5 @@
 import EmberPython
+import EmberProject
 import EmberUtils
 import Foundation
 
@@ -164,31 +165,10 @@ public struct InputError: Error, Sendable {
     public init(_ message: String) { self.message = message }
 }
 
-/// Runs `body(i)` for every index on `workers` threads with large stacks (deeply nested
-/// Python makes the tree walks recurse).
+/// Runs `body(i)` for every index on `workers` threads (the project model's parallel map)
+/// with large stacks: deeply nested Python makes the tree walks recurse.
 func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Counter: @unchecked Sendable {
-        let lock = NSLock()
-        var next = 0
-        func take() -> Int { lock.lock(); defer { lock.unlock() }; let v = next; next += 1; return v }
-    }
-    let counter = Counter()
-    let threads = max(1, min(workers, count))
-    let group = DispatchGroup()
-    for _ in 0..<threads {
-        group.enter()
-        let thread = Thread {
-            while true {
-                let i = counter.take()
-                if i >= count { break }
-                body(i)
-            }
-            group.leave()
-        }
-        thread.stackSize = 64 << 20
-        thread.start()
-    }
-    group.wait()
+    ProjectParallel.forEach(count, workers: max(1, workers), stackSize: 64 << 20, body)
 }
 
 /// Results written by index from worker threads. Each index is written by one thread and
