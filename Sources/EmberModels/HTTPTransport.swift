@@ -170,6 +170,8 @@ final class Exchange: @unchecked Sendable {
         var failure: TransportFailure?
         /// The whole answer arrived.
         var complete = false
+        var timerQueue: DispatchQueue?
+        var timerStart: UInt64 = 0
     }
     private let state = Mutex(State())
 
@@ -220,13 +222,18 @@ final class Exchange: @unchecked Sendable {
     // MARK: called by the session delegate (its serial operation queue)
 
     func receive(head: HTTPHead) {
-        let go = state.withLock { s -> Bool in
-            guard !s.finished else { return false }
+        let now = MonotonicClock.nanoseconds()
+        let (go, timer) = state.withLock { s -> (Bool, (DispatchQueue, UInt64)?) in
+            guard !s.finished else { return (false, nil) }
+            let first = !s.headSeen
             s.headSeen = true
-            s.lastActivity = MonotonicClock.nanoseconds()
-            return true
+            s.lastActivity = now
+            if first, deadline.idle != nil, let q = s.timerQueue { return (true, (q, s.timerStart)) }
+            return (true, nil)
         }
         if go { continuation.yield(.head(head)) }
+        // Streaming: from the head on, the idle limit rules; check it from now.
+        if let (queue, start) = timer, let idle = deadline.idle { schedule(queue: queue, at: now &+ idle, start: start) }
     }
 
     func receive(data: Data) {
@@ -298,6 +305,10 @@ final class Exchange: @unchecked Sendable {
     /// longer than `idle` ends the exchange.
     func armTimer(queue: DispatchQueue) {
         let start = MonotonicClock.nanoseconds()
+        state.withLock { s in
+            s.timerQueue = queue
+            s.timerStart = start
+        }
         schedule(queue: queue, at: start &+ deadline.total, start: start)
     }
 
