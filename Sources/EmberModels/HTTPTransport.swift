@@ -195,8 +195,9 @@ final class Exchange: @unchecked Sendable {
 
     // MARK: called on the control queue
 
-    /// Creates and resumes the URLSession task, unless the exchange already ended.
-    func start(on session: URLSession, delegate: SessionDelegate) {
+    /// Creates and resumes the URLSession task, unless the exchange already ended, and arms
+    /// the deadline from that moment.
+    func start(on session: URLSession, delegate: SessionDelegate, timers: DispatchQueue) {
         let proceed = state.withLock { s -> Bool in
             if s.finished {
                 s.released = true
@@ -215,6 +216,7 @@ final class Exchange: @unchecked Sendable {
             s.lastActivity = MonotonicClock.nanoseconds()
             return s.finished
         }
+        if !cancelNow { armTimer(queue: timers) }
         task.resume()
         if cancelNow { task.cancel() }
     }
@@ -426,6 +428,8 @@ public final class HTTPTransport: Sendable {
     let control = DispatchQueue(label: "ember.http.control")
     /// Deadline timers.
     let timers = DispatchQueue(label: "ember.http.timers")
+    /// Under the session's delegate queue.
+    private let delegateDispatchQueue = DispatchQueue(label: "ember.http.delegate")
     private let limiters = Mutex<[String: ConnectionLimiter]>([:])
 
     public init(maxConnectionsPerHost: Int = HTTPProviderOptions.defaultMaxConnectionsPerHost) {
@@ -445,6 +449,9 @@ public final class HTTPTransport: Sendable {
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         queue.name = "ember.http.delegate"
+        // A serial queue of our own under it: an OperationQueue otherwise runs on the global
+        // queues, whose few threads (one per core) anything else in the process can keep busy.
+        queue.underlyingQueue = delegateDispatchQueue  // held by self: the property is unowned
         self.delegate = delegate
         session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
         delegate.transport = self
@@ -497,14 +504,11 @@ public final class HTTPTransport: Sendable {
         let limiter = limiter(for: url)
         try await limiter.acquire(deadline: overall, timers: timers)
         let exchange = Exchange(request: request, transport: self, limiter: limiter, deadline: deadline)
-        if Task.isCancelled {
-            exchange.fail(.cancelled)
-        } else {
-            exchange.armTimer(queue: timers)
-        }
+        if Task.isCancelled { exchange.fail(.cancelled) }
         let session = self.session
         let delegate = self.delegate
-        control.async { exchange.start(on: session, delegate: delegate) }
+        let timers = self.timers
+        control.async { exchange.start(on: session, delegate: delegate, timers: timers) }
         return exchange
     }
 

@@ -101,6 +101,10 @@ import Testing
     }
 
     @Test func theOverallDeadlineBoundsAttemptsAndWaits() async throws {
+        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.theOverallDeadlineBoundsAttemptsAndWaitsOnDedicatedThreads() }
+    }
+
+    func theOverallDeadlineBoundsAttemptsAndWaitsOnDedicatedThreads() async throws {
         // A slow server: the attempt is cut at the overall deadline, reported as such.
         let slow = try LoopbackHTTPServer(responses: [.json(200, openAISuccess, delay: 5)])
         defer { slow.stop() }
@@ -137,7 +141,7 @@ import Testing
             return .json(200, openAISuccess)
         }
         defer { server.stop() }
-        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(SleepLog()))
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(SleepLog(), attempts: 1))
         let reply = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "where?"))
         #expect(reply.text == "Paris is the capital.")
         let requests = server.requests
@@ -183,8 +187,10 @@ import Testing
     @Test func aRedirectLoopEnds() async throws {
         let server = try LoopbackHTTPServer(responses: [ScriptedResponse(status: 307, headers: [("Location", "/v1/chat/completions")])])
         defer { server.stop() }
-        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(SleepLog()))
-        await #expect(throws: EmberError.self) { try await p.complete(ModelRequest(model: "m", prompt: "x")) }
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(SleepLog(), attempts: 1))
+        await #expect(throws: EmberError.http(provider: "openai", model: "m", status: 310, message: "more than 5 redirects")) {
+            try await p.complete(ModelRequest(model: "m", prompt: "x"))
+        }
         #expect(server.requests.count == 5)
     }
 }
