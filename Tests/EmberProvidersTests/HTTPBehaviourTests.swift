@@ -91,6 +91,23 @@ import Testing
         }
     }
 
+    /// FoundationNetworking answers a 401 with `WWW-Authenticate` by asking for credentials
+    /// (without a delegate it would wait forever): the call still ends with the 401.
+    @Test func unauthorizedWithAChallengeIsAnAuthenticationError() async throws {
+        let server = try LoopbackHTTPServer(responses: [
+            .json(401, #"{"error":{"message":"invalid key"}}"#, headers: [("WWW-Authenticate", #"Basic realm="api""#)])
+        ])
+        defer { server.stop() }
+        let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: HTTPProviderOptions(timeout: .seconds(20), retry: .none))
+        let t0 = loopbackNow()
+        await #expect(throws: EmberError.authentication(provider: "openai", model: "m", status: 401, message: "invalid key")) {
+            try await p.complete(ModelRequest(model: "m", prompt: "x"))
+        }
+        #expect(Double(loopbackNow() - t0) / 1e9 < 10)
+        #expect(server.requests.count == 1)
+        for _ in 0..<1000 where p.transport.activeRequests > 0 { try await Task.sleep(nanoseconds: 1_000_000) }
+    }
+
     @Test func theUserAgentNamesThisLibraryAndItsVersion() async throws {
         let server = try LoopbackHTTPServer(responses: [.json(200, openAISuccess)])
         defer { server.stop() }

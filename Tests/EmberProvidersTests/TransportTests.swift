@@ -33,6 +33,21 @@ final class WatchdogBox<T: Sendable>: Sendable {
     }
 }
 
+/// Per-phase durations of the stress rounds: to the error, to the server drained, to the
+/// transport idle.
+final class PhaseLog: Sendable {
+    private let values = Mutex<[[UInt64]]>([[], [], []])
+    func add(_ xs: [UInt64]) { values.withLock { v in for (i, x) in xs.enumerated() { v[i].append(x) } } }
+    var summary: String {
+        let v = values.withLock { $0 }
+        let names = ["error", "server drained", "transport idle"]
+        return zip(names, v).map { name, xs in
+            let s = xs.sorted()
+            return String(format: "%@ p50 %.1f ms p99 %.1f ms max %.1f ms", name, percentile(s, 0.5) / 1e6, percentile(s, 0.99) / 1e6, Double(s.last ?? 0) / 1e6)
+        }.joined(separator: "; ")
+    }
+}
+
 final class LatencyLog: Sendable {
     private let values = Mutex<[UInt64]>([])
     func add(_ xs: [UInt64]) { values.withLock { $0 += xs } }
@@ -73,8 +88,10 @@ final class InFlightHighWater: Sendable {
     /// answers after 50 ms). The first error must cancel the rest, the round must end, and
     /// every request still in flight must be closed.
     static func round(
-        _ server: LoopbackHTTPServer, _ models: Models, transport: HTTPTransport, round: Int, tinyTimeout: Bool
+        _ server: LoopbackHTTPServer, _ models: Models, transport: HTTPTransport, round: Int, tinyTimeout: Bool,
+        phases: PhaseLog? = nil
     ) async -> String? {
+        let t0 = loopbackNow()
         let prompts = (0..<40).map { i in i == (round * 7) % 40 ? "fail \(round)" : "ok \(round) \(i)" }
         let before = server.statistics
         let model = models.instance("openai/gpt-4o").module()
@@ -91,8 +108,10 @@ final class InFlightHighWater: Sendable {
             }
         case .failure(let e): return "round \(round): unexpected error \(e)"
         }
+        let t1 = loopbackNow()
         // Every request the server had in flight was closed by the client.
         let drained = await server.wait(timeout: 10) { $0.inFlight == 0 }
+        let t2 = loopbackNow()
         if !drained { return "round \(round): \(server.statistics.inFlight) requests still open at the server after 10 s" }
         var idle = false
         for _ in 0..<10_000 {
@@ -100,6 +119,7 @@ final class InFlightHighWater: Sendable {
             try? await Task.sleep(nanoseconds: 1_000_000)
         }
         if !idle { return "round \(round): \(transport.activeRequests) URLSession tasks still running after 10 s" }
+        phases?.add([t1 - t0, t2 - t1, loopbackNow() - t2])
         let after = server.statistics
         if !tinyTimeout && after.answered - before.answered != 1 {
             return "round \(round): \(after.answered - before.answered) answers completed, expected only the 401"
@@ -147,6 +167,7 @@ final class InFlightHighWater: Sendable {
         var problems: [String] = []
         let start = loopbackNow()
         var latencies: [UInt64] = []
+        let phases = PhaseLog()
         for r in 0..<rounds {
             let t0 = loopbackNow()
             if r % 4 == 3 {
@@ -162,7 +183,7 @@ final class InFlightHighWater: Sendable {
                     if case EmberError.timeout = e {} else { problems.append("round \(r): expected .timeout, got \(e)") }
                 }
                 if !(await server.wait(timeout: 10) { $0.inFlight == 0 }) { problems.append("round \(r): requests left open") }
-            } else if let p = await Self.round(server, models, transport: transport, round: r, tinyTimeout: false) {
+            } else if let p = await Self.round(server, models, transport: transport, round: r, tinyTimeout: false, phases: phases) {
                 problems.append(p)
             }
             latencies.append(loopbackNow() - t0)
@@ -175,6 +196,7 @@ final class InFlightHighWater: Sendable {
                 format: "cancellation stress: %d rounds of vmap over 40 calls in %.1f s (round p50 %.1f ms, p99 %.1f ms, max %.1f ms), %d hangs or failures; server: %d requests closed by the client, %d answered, %d in flight",
                 rounds, seconds, percentile(sorted, 0.5) / 1e6, percentile(sorted, 0.99) / 1e6, Double(sorted.last ?? 0) / 1e6,
                 problems.count, server.statistics.closedByClient, server.statistics.answered, server.statistics.inFlight))
+        print("cancellation stress phases (401 rounds): \(phases.summary)")
         #expect(problems.isEmpty, "\(problems)")
     }
 
