@@ -76,7 +76,7 @@ public final class ModelRegistry: Sendable {
     /// Adds a provider prefix (`"local"` routes `local/<m>`); replaces an earlier one.
     public func register(prefix: String, factory: @escaping Factory) {
         factories.withLock { $0[prefix] = factory }
-        routes.withLock { $0.removeAll() }  // a new prefix may change how names route
+        routes.withLock { $0 = RouteTable() }  // a new prefix may change how names route
     }
 
     /// Everything a call needs about a model name, resolved once per name: routing,
@@ -87,14 +87,27 @@ public final class ModelRegistry: Sendable {
         let price: ModelPrice?
         let selfPricing: Bool
     }
-    private let routes = Mutex<[String: Route]>([:])
+    /// The routes by name, and the last one used: a program calling one model over and over
+    /// (the common case) compares two short strings instead of hashing one.
+    private struct RouteTable {
+        var byName: [String: Route] = [:]
+        var lastName = ""
+        var last: Route?
+    }
+    private let routes = Mutex(RouteTable())
 
     func route(for name: String) throws -> Route {
-        if let r = routes.withLock({ $0[name] }) { return r }
+        if let r = routes.withLock({ t -> Route? in
+            if let last = t.last, t.lastName == name { return last }
+            guard let r = t.byName[name] else { return nil }
+            t.lastName = name
+            t.last = r
+            return r
+        }) { return r }
         let resolved = try resolve(name)
         let provider = try provider(for: resolved)
         let r = Route(resolved: resolved, provider: provider, price: price(for: resolved), selfPricing: provider is any SelfPricingProvider)
-        routes.withLock { $0[name] = r }
+        routes.withLock { $0.byName[name] = r }
         return r
     }
 
@@ -266,6 +279,7 @@ public final class Models: Sendable {
     }
 
     /// The route for a name, with the strict-pricing check done before anything is sent.
+    @inline(__always)
     private func checkedRoute(_ model: String) throws -> ModelRegistry.Route {
         let route = try registry.route(for: model)
         if route.price == nil, registry.settings.strictPricing, !route.selfPricing {
@@ -323,6 +337,7 @@ public final class Models: Sendable {
     }
 
     /// The reply priced: a cost the provider reports wins, else the table, else 0 (`.unpriced`).
+    @inline(__always)
     static func response(_ reply: ProviderReply, route: ModelRegistry.Route, start: UInt64) -> ModelResponse {
         let latency = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- start))
         let cost: Double
