@@ -263,15 +263,22 @@ final class InFlightHighWater: Sendable {
         let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL)  // default options
         #expect(p.transport.maxConnectionsPerHost == HTTPProviderOptions.defaultMaxConnectionsPerHost)
         #expect(HTTPProviderOptions.defaultMaxConnectionsPerHost >= 64)
-        let start = loopbackNow()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<200 { group.addTask { _ = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "\(i)")) } }
-            try await group.waitForAll()
+        // Wall-clock time on a shared machine: up to 3 tries, the best must be under 2 s (and
+        // the server must have had all 200 at once, which no load can fake).
+        var tries: [Double] = []
+        for _ in 0..<3 {
+            let start = loopbackNow()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 { group.addTask { _ = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "\(i)")) } }
+                try await group.waitForAll()
+            }
+            tries.append(Double(loopbackNow() - start) / 1e9)
+            if tries.last! < 2.0 { break }
         }
-        let seconds = Double(loopbackNow() - start) / 1e9
-        print(String(format: "pool: 200 concurrent calls of 1 s each took %.2f s (server saw %d at once)", seconds, high.max))
+        let seconds = tries.min()!
+        print(String(format: "pool: 200 concurrent calls of 1 s each took %.2f s (server saw %d at once; tries: %@)", seconds, high.max, tries.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
         #expect(seconds < 2.0)
-        #expect(high.max > 64, "more than 64 requests were in flight at once")
+        #expect(high.max >= 200, "all 200 requests were in flight at once")
     }
 
     @Test func queueTimeIsNotChargedToTheTimeoutAndThePoolBoundsConnections() async throws {
@@ -287,19 +294,19 @@ final class InFlightHighWater: Sendable {
         }
         holder.withLock { $0 = server }
         defer { server.stop() }
-        // 2 connections, 6 calls of 0.5 s, each with a 1.2 s timeout: the last pair waits 1 s
-        // for a connection and still has its whole 1.2 s once its request starts.
+        // 2 connections, 10 calls of 0.5 s, each with a 1.5 s timeout: the last pair waits 2 s
+        // for a connection and still has its whole 1.5 s once its request starts.
         let transport = HTTPTransport(maxConnectionsPerHost: 2)
         let p = try OpenAIProvider(
             apiKey: secretKey, baseURL: server.baseURL,
-            options: HTTPProviderOptions(timeout: .milliseconds(1200), retry: .none, transport: transport))
+            options: HTTPProviderOptions(timeout: .milliseconds(1500), retry: .none, transport: transport))
         let start = loopbackNow()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<6 { group.addTask { _ = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "\(i)")) } }
+            for i in 0..<10 { group.addTask { _ = try await p.complete(ModelRequest(model: "gpt-4o", prompt: "\(i)")) } }
             try await group.waitForAll()
         }
         let seconds = Double(loopbackNow() - start) / 1e9
-        #expect(seconds >= 1.45, "three waves of 0.5 s")
+        #expect(seconds >= 2.45, "five waves of 0.5 s")
         #expect(high.max <= 2, "never more than 2 requests in flight, saw \(high.max)")
     }
 
