@@ -270,6 +270,7 @@ import Testing
                 }
             }
         }
+        print("redaction: \(checked) errors from bodies echoing the key at offsets 0-340 (4 forms), longest run of key characters in any rendering: \(worst)")
         #expect(checked == 4 * 341)
         #expect(cases.withLock { $0.isEmpty }, "key runs of 8+ characters in: \(cases.withLock { $0.prefix(10) })")
         #expect(worst < 8, "longest run of key characters in any error text: \(worst)")
