@@ -211,13 +211,14 @@ final class Exchange: @unchecked Sendable {
         }
         let task = session.dataTask(with: request)
         delegate.register(task.taskIdentifier, self)
+        armTimer(queue: timers)
+        task.resume()
+        // Published only once resumed: whoever sees it may cancel it, from any queue.
         let cancelNow = state.withLock { s -> Bool in
             s.task = task
             s.lastActivity = MonotonicClock.nanoseconds()
             return s.finished
         }
-        if !cancelNow { armTimer(queue: timers) }
-        task.resume()
         if cancelNow { task.cancel() }
     }
 
@@ -300,7 +301,8 @@ final class Exchange: @unchecked Sendable {
         }
         guard case .some(let t) = task else { return }
         continuation.finish(throwing: failure)
-        if let t { transport.control.async { t.cancel() } }
+        // A task seen here was resumed; the one not yet published is cancelled by `start`.
+        if let t { transport.cancels.async { t.cancel() } }
     }
 
     /// Arms the deadline timer: `total` from now; with `idle`, after the head each silence
@@ -399,7 +401,7 @@ final class SessionDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendab
             e.receive(head: Self.head(of: http))
             e.endStream(error: nil)
         }
-        let control = transport?.control ?? DispatchQueue.global()
+        let control = transport?.cancels ?? DispatchQueue.global()
         let handler = UncheckedSendable(completionHandler)
         control.async { handler.value(.cancelAuthenticationChallenge, nil) }
     }
@@ -424,8 +426,11 @@ public final class HTTPTransport: Sendable {
     public let maxConnectionsPerHost: Int
     let session: URLSession
     let delegate: SessionDelegate
-    /// Creates, resumes and cancels URLSession tasks; nothing else runs here.
+    /// Creates and resumes URLSession tasks (and cancels one that ended before it was resumed).
     let control = DispatchQueue(label: "ember.http.control")
+    /// Cancels resumed tasks (`URLSessionTask.cancel` waits for the session's queue): apart
+    /// from `control`, so cancelling many calls does not hold up new ones.
+    let cancels = DispatchQueue(label: "ember.http.cancel")
     /// Deadline timers.
     let timers = DispatchQueue(label: "ember.http.timers")
     /// Under the session's delegate queue.

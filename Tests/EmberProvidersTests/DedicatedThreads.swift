@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A task executor on threads of its own. Timing tests run on it (`withTaskExecutorPreference`),
 /// so CPU-bound suites running in parallel in the same process, which can hold every thread
@@ -40,5 +41,24 @@ final class DedicatedThreadsExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    static let shared = DedicatedThreadsExecutor(threads: 4)
+    static let shared = DedicatedThreadsExecutor(threads: 8)
+}
+
+/// `@Suite(.onDedicatedThreads)`: every test of the suite runs with `DedicatedThreadsExecutor`
+/// as its task executor preference (its child tasks too; unstructured tasks must ask for it).
+/// The HTTP tests have deadlines; in `swift test --parallel`, other packages' CPU-bound
+/// suites can hold Swift's two cooperative threads for seconds, and a deadline would then
+/// measure them.
+struct DedicatedThreadsTrait: TestTrait, SuiteTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await function() }
+    }
+}
+
+extension Trait where Self == DedicatedThreadsTrait {
+    static var onDedicatedThreads: Self { Self() }
 }

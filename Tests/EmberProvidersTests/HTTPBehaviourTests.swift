@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Retries the way the vendors' SDKs do them, request ids, User-Agent, redirects.
-@Suite struct RetryBehaviourTests {
+@Suite(.onDedicatedThreads) struct RetryBehaviourTests {
     func provider(_ server: LoopbackHTTPServer, _ log: SleepLog, attempts: Int = 3, random: (@Sendable () -> Double)? = nil) throws -> OpenAIProvider {
         var policy = ProviderRetryPolicy(maxAttempts: attempts, sleep: log.sleeper)
         if let random { policy.random = random }
@@ -118,10 +118,6 @@ import Testing
     }
 
     @Test func theOverallDeadlineBoundsAttemptsAndWaits() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.theOverallDeadlineBoundsAttemptsAndWaitsOnDedicatedThreads() }
-    }
-
-    func theOverallDeadlineBoundsAttemptsAndWaitsOnDedicatedThreads() async throws {
         // A slow server: the attempt is cut at the overall deadline, reported as such.
         let slow = try LoopbackHTTPServer(responses: [.json(200, openAISuccess, delay: 5)])
         defer { slow.stop() }
@@ -148,7 +144,7 @@ import Testing
     }
 }
 
-@Suite struct RedirectTests {
+@Suite(.onDedicatedThreads) struct RedirectTests {
     @Test(arguments: [307, 308])
     func sameOriginTemporaryAndPermanentRedirectsKeepMethodBodyAndHeaders(status: Int) async throws {
         let server = try LoopbackHTTPServer { request, _ in
@@ -212,7 +208,7 @@ import Testing
     }
 }
 
-@Suite struct RedactionPropertyTests {
+@Suite(.onDedicatedThreads) struct RedactionPropertyTests {
     static let key = "sk-proj-Q7mZ3xK9pL2vN8cR4tY6wB1dF5hJ0gS"
 
     /// Every error text a user can print.

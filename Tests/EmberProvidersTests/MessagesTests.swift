@@ -23,7 +23,7 @@ func canonical(_ object: Any) -> String {
     String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
 }
 
-@Suite struct MessagesAndToolsTests {
+@Suite(.onDedicatedThreads) struct MessagesAndToolsTests {
     @Test func openAISendsEveryTurnWithItsRole() async throws {
         let server = try LoopbackHTTPServer(responses: [.json(200, openAISuccess)])
         defer { server.stop() }

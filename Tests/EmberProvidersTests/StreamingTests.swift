@@ -105,7 +105,7 @@ func collect(_ stream: ProviderStream) async throws -> (deltas: [String], reply:
     return (deltas, reply)
 }
 
-@Suite struct ProviderStreamingTests {
+@Suite(.onDedicatedThreads) struct ProviderStreamingTests {
     @Test func openAIStreamsDeltasThenUsageFromTheFinalChunk() async throws {
         let body =
             ": keep-alive\n\n" + WireStreams.openAIChunk("") + WireStreams.openAIChunk("Par") + ": ping\r\n\r\n"
@@ -160,10 +160,6 @@ func collect(_ stream: ProviderStream) async throws -> (deltas: [String], reply:
     }
 
     @Test func midStreamErrorsSurfaceAsEmberErrors() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.midStreamErrorsSurfaceAsEmberErrorsOnDedicatedThreads() }
-    }
-
-    func midStreamErrorsSurfaceAsEmberErrorsOnDedicatedThreads() async throws {
         // Anthropic's error event.
         let overloaded = try LoopbackHTTPServer(responses: [
             .eventStream([
@@ -221,10 +217,6 @@ func collect(_ stream: ProviderStream) async throws -> (deltas: [String], reply:
     /// The server sends one delta, then would wait 10 s: cancelling the consumer closes the
     /// connection; the server sees it within 50 ms.
     @Test func cancellingTheStreamClosesTheConnectionWithinFiftyMilliseconds() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.cancellingTheStreamClosesTheConnectionWithinFiftyMillisecondsOnDedicatedThreads() }
-    }
-
-    func cancellingTheStreamClosesTheConnectionWithinFiftyMillisecondsOnDedicatedThreads() async throws {
         let server = try LoopbackHTTPServer(responses: [
             .eventStream([BodyPiece(WireStreams.openAIChunk("first")), BodyPiece(WireStreams.openAIChunk("never"), delay: 10)])
         ])
@@ -257,10 +249,6 @@ func collect(_ stream: ProviderStream) async throws -> (deltas: [String], reply:
     }
 
     @Test func leavingTheLoopEarlyClosesTheConnection() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.leavingTheLoopEarlyClosesTheConnectionOnDedicatedThreads() }
-    }
-
-    func leavingTheLoopEarlyClosesTheConnectionOnDedicatedThreads() async throws {
         let server = try LoopbackHTTPServer(responses: [
             .eventStream([BodyPiece(WireStreams.openAIChunk("first")), BodyPiece(WireStreams.openAIChunk("later"), delay: 10)])
         ])

@@ -10,10 +10,10 @@ func withWatchdog<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () a
     let box = WatchdogBox<T>()
     return await withCheckedContinuation { (c: CheckedContinuation<Result<T, any Error>?, Never>) in
         box.state.withLock { $0.0 = c }
-        let work = Task {
+        let work = Task(executorPreference: DedicatedThreadsExecutor.shared) {
             do { box.finish(.success(try await body())) } catch { box.finish(.failure(error)) }
         }
-        Task {
+        Task(executorPreference: DedicatedThreadsExecutor.shared) {
             try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
             box.finish(nil)
             work.cancel()
@@ -82,7 +82,7 @@ final class InFlightHighWater: Sendable {
     }
 }
 
-@Suite(.serialized) struct CancellationStressTests {
+@Suite(.serialized, .onDedicatedThreads) struct CancellationStressTests {
     /// One round: `vmap` over 40 calls; one call is refused with 401 once the 39 others are in
     /// flight (or, with `tinyTimeout`, every call has a 0–5 ms deadline against a server that
     /// answers after 50 ms). The first error must cancel the rest, the round must end, and
@@ -154,10 +154,6 @@ final class InFlightHighWater: Sendable {
     /// CI runs a few rounds; `EMBER_STRESS_ROUNDS=1000 swift test --filter CancellationStressTests`
     /// runs the full proof (scripts/models-stress.sh).
     @Test func firstErrorCancelsTheRestWithoutHangsAndClosesEveryRequest() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.firstErrorCancelsTheRestWithoutHangsAndClosesEveryRequestOnDedicatedThreads() }
-    }
-
-    func firstErrorCancelsTheRestWithoutHangsAndClosesEveryRequestOnDedicatedThreads() async throws {
         let rounds = environmentInt("EMBER_STRESS_ROUNDS", default: 12)
         let server = try Self.makeServer()
         defer { server.stop() }
@@ -222,10 +218,6 @@ final class InFlightHighWater: Sendable {
     }
 
     @Test func cancellingManyCallsInFlightReturnsAtOnce() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.cancellingManyCallsInFlightReturnsAtOnceOnDedicatedThreads() }
-    }
-
-    func cancellingManyCallsInFlightReturnsAtOnceOnDedicatedThreads() async throws {
         let server = try LoopbackHTTPServer(record: false) { _, _ in .json(200, openAISuccess, delay: 30) }
         defer { server.stop() }
         let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: HTTPProviderOptions(retry: .none))
@@ -246,12 +238,8 @@ final class InFlightHighWater: Sendable {
     }
 }
 
-@Suite struct ConnectionPoolTests {
+@Suite(.onDedicatedThreads) struct ConnectionPoolTests {
     @Test func twoHundredConcurrentOneSecondCallsTakeUnderTwoSecondsWithTheDefaultPool() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.twoHundredConcurrentOneSecondCallsTakeUnderTwoSecondsWithTheDefaultPoolOnDedicatedThreads() }
-    }
-
-    func twoHundredConcurrentOneSecondCallsTakeUnderTwoSecondsWithTheDefaultPoolOnDedicatedThreads() async throws {
         let high = InFlightHighWater()
         let holder = Mutex<LoopbackHTTPServer?>(nil)
         let server = try LoopbackHTTPServer(record: false) { _, _ in
@@ -282,17 +270,11 @@ final class InFlightHighWater: Sendable {
     }
 
     @Test func queueTimeIsNotChargedToTheTimeoutAndThePoolBoundsConnections() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.queueTimeIsNotChargedToTheTimeoutAndThePoolBoundsConnectionsOnDedicatedThreads() }
-    }
-
-    func queueTimeIsNotChargedToTheTimeoutAndThePoolBoundsConnectionsOnDedicatedThreads() async throws {
-        let high = InFlightHighWater()
-        let holder = Mutex<LoopbackHTTPServer?>(nil)
+        let arrivals = LatencyLog()
         let server = try LoopbackHTTPServer(record: false) { _, _ in
-            if let s = holder.withLock({ $0 }) { high.note(s.statistics.inFlight) }
+            arrivals.add([loopbackNow()])
             return .json(200, openAISuccess, delay: 0.5)
         }
-        holder.withLock { $0 = server }
         defer { server.stop() }
         // 2 connections, 10 calls of 0.5 s, each with a 1.5 s timeout: the last pair waits 2 s
         // for a connection and still has its whole 1.5 s once its request starts.
@@ -307,14 +289,14 @@ final class InFlightHighWater: Sendable {
         }
         let seconds = Double(loopbackNow() - start) / 1e9
         #expect(seconds >= 2.45, "five waves of 0.5 s")
-        #expect(high.max <= 2, "never more than 2 requests in flight, saw \(high.max)")
+        // Each request keeps the server busy for [arrival, arrival + 0.5 s): never more than
+        // 2 such windows overlap.
+        let a = arrivals.all.sorted()
+        let overlap = a.map { t in a.filter { $0 <= t && t < $0 + 500_000_000 }.count }.max() ?? 0
+        #expect(a.count == 10 && overlap <= 2, "at most 2 requests in flight, saw \(overlap)")
     }
 
     @Test func waitingForAConnectionIsBoundedByTheOverallDeadline() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.waitingForAConnectionIsBoundedByTheOverallDeadlineOnDedicatedThreads() }
-    }
-
-    func waitingForAConnectionIsBoundedByTheOverallDeadlineOnDedicatedThreads() async throws {
         let server = try LoopbackHTTPServer(record: false) { _, _ in .json(200, openAISuccess, delay: 3) }
         defer { server.stop() }
         let transport = HTTPTransport(maxConnectionsPerHost: 1)
@@ -350,10 +332,6 @@ final class InFlightHighWater: Sendable {
 
     /// CI makes 1,000 calls; `EMBER_LOAD_CALLS=10000` gives the figures in docs/jit-and-models.md.
     @Test func throughputAndLatencyWithSixtyFourConnections() async throws {
-        try await withTaskExecutorPreference(DedicatedThreadsExecutor.shared) { try await self.throughputAndLatencyWithSixtyFourConnectionsOnDedicatedThreads() }
-    }
-
-    func throughputAndLatencyWithSixtyFourConnectionsOnDedicatedThreads() async throws {
         let calls = environmentInt("EMBER_LOAD_CALLS", default: 1_000)
         let server = try LoopbackHTTPServer(keepAlive: true, record: false) { _, _ in .json(200, openAISuccess) }
         defer { server.stop() }
