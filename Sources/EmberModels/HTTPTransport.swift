@@ -12,12 +12,13 @@ import FoundationNetworking
 // swift-corelibs-foundation's `data(for:)` resumes its continuation on the session's queue
 // while a canceller, inside Swift's task cancellation (holding the task's status lock), calls
 // `URLSessionTask.cancel()`, which waits for that queue: each waits for the other. Here no
-// Swift concurrency code ever waits for the session: tasks are created, resumed and cancelled
-// on one serial queue of our own (`control`), always asynchronously; the session reports to a
-// delegate on its own serial operation queue; the delegate only hands events to an
-// `AsyncThrowingStream` (whose continuation never waits). Deadlines are timers on another queue
-// of ours. A URLSessionTask is cancelled only after it was resumed, on the queue that resumed
-// it, which also rules out the registry races FoundationNetworking crashes on.
+// Swift concurrency code ever waits for the session: tasks are created and resumed on a serial
+// queue of our own (`control`), always asynchronously, and cancelled on another (`cancels`),
+// only once resumed (a task is published to cancellers after `resume()` returns; one that
+// ended before is cancelled by `control` itself), which also rules out the registry races
+// FoundationNetworking crashes on. The session reports to a delegate on a serial queue of
+// ours; the delegate only hands events to an `AsyncThrowingStream` (whose continuation never
+// waits). Deadlines are timers on a third queue of ours.
 
 /// The status line and headers of an HTTP answer.
 struct HTTPHead: Sendable {
