@@ -76,7 +76,7 @@ public final class ModelRegistry: Sendable {
     /// Adds a provider prefix (`"local"` routes `local/<m>`); replaces an earlier one.
     public func register(prefix: String, factory: @escaping Factory) {
         factories.withLock { $0[prefix] = factory }
-        routes.withLock { $0.removeAll() }  // a new prefix may change how names route
+        routes.withLock { $0 = RouteTable() }  // a new prefix may change how names route
     }
 
     /// Everything a call needs about a model name, resolved once per name: routing,
@@ -87,14 +87,27 @@ public final class ModelRegistry: Sendable {
         let price: ModelPrice?
         let selfPricing: Bool
     }
-    private let routes = Mutex<[String: Route]>([:])
+    /// The routes by name, and the last one used: a program calling one model over and over
+    /// (the common case) compares two short strings instead of hashing one.
+    private struct RouteTable {
+        var byName: [String: Route] = [:]
+        var lastName = ""
+        var last: Route?
+    }
+    private let routes = Mutex(RouteTable())
 
     func route(for name: String) throws -> Route {
-        if let r = routes.withLock({ $0[name] }) { return r }
+        if let r = routes.withLock({ t -> Route? in
+            if let last = t.last, t.lastName == name { return last }
+            guard let r = t.byName[name] else { return nil }
+            t.lastName = name
+            t.last = r
+            return r
+        }) { return r }
         let resolved = try resolve(name)
         let provider = try provider(for: resolved)
         let r = Route(resolved: resolved, provider: provider, price: price(for: resolved), selfPricing: provider is any SelfPricingProvider)
-        routes.withLock { $0[name] = r }
+        routes.withLock { $0.byName[name] = r }
         return r
     }
 
@@ -175,19 +188,25 @@ public struct ModelParameters: Sendable, Equatable {
     public var temperature: Double?
     public var maxTokens: Int?
     public var stop: [String]?
+    /// Tools the model may call.
+    public var tools: [ToolDefinition]?
 
-    public init(system: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, stop: [String]? = nil) {
+    public init(
+        system: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, stop: [String]? = nil,
+        tools: [ToolDefinition]? = nil
+    ) {
         self.system = system
         self.temperature = temperature
         self.maxTokens = maxTokens
         self.stop = stop
+        self.tools = tools
     }
 
     /// `overrides`' set values over these.
     public func merged(with overrides: ModelParameters) -> ModelParameters {
         ModelParameters(
             system: overrides.system ?? system, temperature: overrides.temperature ?? temperature,
-            maxTokens: overrides.maxTokens ?? maxTokens, stop: overrides.stop ?? stop)
+            maxTokens: overrides.maxTokens ?? maxTokens, stop: overrides.stop ?? stop, tools: overrides.tools ?? tools)
     }
 
     /// Deterministic only at temperature exactly 0: unset means the provider's default
@@ -209,49 +228,131 @@ public final class Models: Sendable {
 
     public func callAsFunction(
         _ model: String, _ prompt: String, temperature: Double? = nil, system: String? = nil,
-        maxTokens: Int? = nil, stop: [String]? = nil
+        maxTokens: Int? = nil, stop: [String]? = nil, tools: [ToolDefinition]? = nil
     ) async throws -> ModelResponse {
         try await call(
-            model, prompt, ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop))
+            model, prompt,
+            ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools))
+    }
+
+    /// A conversation: system, user, assistant and tool turns, in order.
+    public func callAsFunction(
+        _ model: String, messages: [ChatMessage], temperature: Double? = nil, system: String? = nil,
+        maxTokens: Int? = nil, stop: [String]? = nil, tools: [ToolDefinition]? = nil
+    ) async throws -> ModelResponse {
+        try await call(
+            model, messages: messages,
+            ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools))
+    }
+
+    /// The answer as it is written: `.text` deltas, then `.completed` with the whole
+    /// `ModelResponse` (usage, cost, latency). The request is sent when iteration starts;
+    /// cancelling the iterating task, or leaving the loop early, closes the connection.
+    /// Providers that cannot stream answer with one delta.
+    public func stream(
+        _ model: String, _ prompt: String, temperature: Double? = nil, system: String? = nil,
+        maxTokens: Int? = nil, stop: [String]? = nil, tools: [ToolDefinition]? = nil
+    ) -> ModelResponseStream {
+        stream(
+            model, messages: [.user(prompt)],
+            ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools))
+    }
+
+    /// A conversation, streamed.
+    public func stream(
+        _ model: String, messages: [ChatMessage], temperature: Double? = nil, system: String? = nil,
+        maxTokens: Int? = nil, stop: [String]? = nil, tools: [ToolDefinition]? = nil
+    ) -> ModelResponseStream {
+        stream(
+            model, messages: messages,
+            ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools))
     }
 
     /// A model with bound defaults; call-time parameters override them.
     public func instance(
         _ model: String, temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
-        stop: [String]? = nil
+        stop: [String]? = nil, tools: [ToolDefinition]? = nil
     ) -> ModelInstance {
         ModelInstance(
             models: self, model: model,
-            defaults: ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop))
+            defaults: ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools))
+    }
+
+    /// The route for a name, with the strict-pricing check done before anything is sent.
+    @inline(__always)
+    private func checkedRoute(_ model: String) throws -> ModelRegistry.Route {
+        let route = try registry.route(for: model)
+        if route.price == nil, registry.settings.strictPricing, !route.selfPricing {
+            throw EmberError.unknownModel(
+                name: model,
+                hint: "no price for \(route.resolved.id) in the pricing table; add it to rules/model-pricing.toml "
+                    + "(and regenerate), or use ModelSettings(strictPricing: false) to record its cost as 0")
+        }
+        return route
     }
 
     func call(_ model: String, _ prompt: String, _ p: ModelParameters) async throws -> ModelResponse {
-        let route = try registry.route(for: model)
-        let (resolved, provider, price) = (route.resolved, route.provider, route.price)
-        if price == nil, registry.settings.strictPricing, !route.selfPricing {
-            throw EmberError.unknownModel(
-                name: model,
-                hint: "no price for \(resolved.id) in the pricing table; add it to rules/model-pricing.toml "
-                    + "(and regenerate), or use ModelSettings(strictPricing: false) to record its cost as 0")
-        }
+        let route = try checkedRoute(model)
         let request = ModelRequest(
-            model: resolved.model, prompt: prompt, system: p.system, temperature: p.temperature,
-            maxTokens: p.maxTokens, stopSequences: p.stop ?? [])
+            model: route.resolved.model, prompt: prompt, system: p.system, temperature: p.temperature,
+            maxTokens: p.maxTokens, stopSequences: p.stop ?? [], tools: p.tools ?? [])
         let start = MonotonicClock.nanoseconds()
-        let reply = try await provider.complete(request)
+        let reply = try await route.provider.complete(request)
+        return Self.response(reply, route: route, start: start)
+    }
+
+    func call(_ model: String, messages: [ChatMessage], _ p: ModelParameters) async throws -> ModelResponse {
+        let route = try checkedRoute(model)
+        let request = ModelRequest(
+            model: route.resolved.model, messages: messages, system: p.system, temperature: p.temperature,
+            maxTokens: p.maxTokens, stopSequences: p.stop ?? [], tools: p.tools ?? [])
+        let start = MonotonicClock.nanoseconds()
+        let reply = try await route.provider.complete(request)
+        return Self.response(reply, route: route, start: start)
+    }
+
+    func stream(_ model: String, messages: [ChatMessage], _ p: ModelParameters) -> ModelResponseStream {
+        let models = self
+        return ModelResponseStream {
+            var inner: ProviderStream.AsyncIterator?
+            var route: ModelRegistry.Route?
+            var start: UInt64 = 0
+            return {
+                if inner == nil {
+                    let r = try models.checkedRoute(model)
+                    let request = ModelRequest(
+                        model: r.resolved.model, messages: messages, system: p.system, temperature: p.temperature,
+                        maxTokens: p.maxTokens, stopSequences: p.stop ?? [], tools: p.tools ?? [])
+                    route = r
+                    start = MonotonicClock.nanoseconds()
+                    inner = r.provider.streamed(request).makeAsyncIterator()
+                }
+                switch try await inner!.next() {
+                case .text(let t)?: return .text(t)
+                case .completed(let reply)?: return .completed(Self.response(reply, route: route!, start: start))
+                case nil: return nil
+                }
+            }
+        }
+    }
+
+    /// The reply priced: a cost the provider reports wins, else the table, else 0 (`.unpriced`).
+    @inline(__always)
+    static func response(_ reply: ProviderReply, route: ModelRegistry.Route, start: UInt64) -> ModelResponse {
         let latency = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() &- start))
         let cost: Double
         let source: CostSource
         if let reported = reply.reportedCost {
             (cost, source) = (reported, .provider)
-        } else if let price {
+        } else if let price = route.price {
             (cost, source) = (price.cost(of: reply.usage), .pricingTable)
         } else {
             (cost, source) = (0, .unpriced)
         }
         return ModelResponse(
             text: reply.text, usage: reply.usage, cost: cost, costSource: source, latency: latency,
-            model: resolved.model, provider: resolved.provider)
+            model: route.resolved.model, provider: route.resolved.provider, toolCalls: reply.toolCalls,
+            finishReason: reply.finishReason)
     }
 }
 
@@ -263,11 +364,42 @@ public struct ModelInstance: Sendable {
 
     public func callAsFunction(
         _ prompt: String, temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
-        stop: [String]? = nil
+        stop: [String]? = nil, tools: [ToolDefinition]? = nil
     ) async throws -> ModelResponse {
         try await models.call(
             model, prompt,
-            defaults.merged(with: ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop)))
+            defaults.merged(
+                with: ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools)))
+    }
+
+    /// A conversation with the instance's defaults.
+    public func callAsFunction(
+        messages: [ChatMessage], temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
+        stop: [String]? = nil, tools: [ToolDefinition]? = nil
+    ) async throws -> ModelResponse {
+        try await models.call(
+            model, messages: messages,
+            defaults.merged(
+                with: ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools)))
+    }
+
+    /// The answer streamed (see `Models.stream`).
+    public func stream(
+        _ prompt: String, temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
+        stop: [String]? = nil, tools: [ToolDefinition]? = nil
+    ) -> ModelResponseStream {
+        stream(messages: [.user(prompt)], temperature: temperature, system: system, maxTokens: maxTokens, stop: stop, tools: tools)
+    }
+
+    /// A conversation streamed.
+    public func stream(
+        messages: [ChatMessage], temperature: Double? = nil, system: String? = nil, maxTokens: Int? = nil,
+        stop: [String]? = nil, tools: [ToolDefinition]? = nil
+    ) -> ModelResponseStream {
+        models.stream(
+            model, messages: messages,
+            defaults.merged(
+                with: ModelParameters(system: system, temperature: temperature, maxTokens: maxTokens, stop: stop, tools: tools)))
     }
 
     /// `.deterministic` only at temperature 0 (see `ModelParameters.determinism`).

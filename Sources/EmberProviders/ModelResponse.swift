@@ -1,6 +1,6 @@
 import EmberCore
 
-/// What `models(...)` answers.
+/// What `models(...)` answers (and, streamed, the last event of `models.stream(...)`).
 public struct ModelResponse: Sendable, Equatable {
     public var text: String
     /// Prompt, completion and total tokens; zeros when the provider reported none.
@@ -15,10 +15,14 @@ public struct ModelResponse: Sendable, Equatable {
     public var model: String
     /// `"openai"`, `"anthropic"`, `"offline"`, or a registered provider's name.
     public var provider: String
+    /// The tools the model called, in order (empty when it called none).
+    public var toolCalls: [ToolCall]
+    /// Why the model stopped, in the provider's words, when it says.
+    public var finishReason: String?
 
     public init(
         text: String, usage: TokenUsage, cost: Double, costSource: CostSource, latency: Duration,
-        model: String, provider: String
+        model: String, provider: String, toolCalls: [ToolCall] = [], finishReason: String? = nil
     ) {
         self.text = text
         self.usage = usage
@@ -27,6 +31,8 @@ public struct ModelResponse: Sendable, Equatable {
         self.latency = latency
         self.model = model
         self.provider = provider
+        self.toolCalls = toolCalls
+        self.finishReason = finishReason
     }
 }
 
@@ -44,3 +50,6 @@ public enum CostSource: String, Sendable, Equatable, Codable {
 public protocol SelfPricingProvider: ModelProvider {}
 
 extension OfflineProvider: SelfPricingProvider {}
+
+/// What `models.stream(...)` yields: text deltas, then the `ModelResponse` with usage and cost.
+public typealias ModelResponseStream = ModelEventStream<ModelResponse>

@@ -38,7 +38,7 @@ func renderings(_ error: any Error) -> [String] {
     return [String(describing: error), String(reflecting: error), error.localizedDescription, "\(error)", dumped]
 }
 
-@Suite struct OpenAIProviderTests {
+@Suite(.onDedicatedThreads) struct OpenAIProviderTests {
     @Test func successSendsTheWireFormatAndParsesTextAndUsage() async throws {
         let server = try LoopbackHTTPServer(responses: [.json(200, openAISuccess)])
         defer { server.stop() }
@@ -180,7 +180,7 @@ func renderings(_ error: any Error) -> [String] {
         defer { server.stop() }
         let log = SleepLog()
         let p = try OpenAIProvider(apiKey: secretKey, baseURL: server.baseURL, options: options(log))
-        let call = Task { try await p.complete(ModelRequest(model: "gpt-4o", prompt: "x")) }
+        let call = Task(executorPreference: DedicatedThreadsExecutor.shared) { try await p.complete(ModelRequest(model: "gpt-4o", prompt: "x")) }
         while server.requests.isEmpty { try await Task.sleep(nanoseconds: 1_000_000) }
         let start = MonotonicClock.nanoseconds()
         call.cancel()
@@ -260,7 +260,7 @@ func renderings(_ error: any Error) -> [String] {
     }
 }
 
-@Suite struct AnthropicProviderTests {
+@Suite(.onDedicatedThreads) struct AnthropicProviderTests {
     @Test func successSendsTheWireFormatAndParsesTextAndUsage() async throws {
         let server = try LoopbackHTTPServer(responses: [.json(200, anthropicSuccess)])
         defer { server.stop() }
@@ -336,7 +336,7 @@ func renderings(_ error: any Error) -> [String] {
     }
 }
 
-@Suite struct KeyRedactionTests {
+@Suite(.onDedicatedThreads) struct KeyRedactionTests {
     /// Every failure mode, with a server that echoes the key back in its error bodies: the
     /// key appears in no rendering of any error, nor of the providers themselves.
     @Test func theKeyNeverAppearsInAnyErrorOrDescription() async throws {

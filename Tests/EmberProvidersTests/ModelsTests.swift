@@ -20,7 +20,7 @@ func settings(_ server: LoopbackHTTPServer, strict: Bool = true) -> ModelSetting
         strictPricing: strict)
 }
 
-@Suite struct ModelsTests {
+@Suite(.onDedicatedThreads) struct ModelsTests {
     @Test func gpt4CostsSixCentsForAThousandPromptAndFiveHundredCompletionTokens() async throws {
         let server = try LoopbackHTTPServer(responses: [.json(200, openAIBody(text: "hello", prompt: 1000, completion: 500))])
         defer { server.stop() }
