@@ -56,6 +56,9 @@ public struct LintReport: Sendable {
     public var elapsedSeconds: Double
     public var suppressedCount: Int = 0
     public var baselinedCount: Int = 0
+    /// The folder finding identities are relative to (see `ProjectRoot`): baselines and
+    /// SARIF fingerprints.
+    public var projectRoot: String = ProjectRoot.workingDirectory()
 
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
@@ -539,6 +542,7 @@ public struct Linter: Sendable {
         let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
         var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edgeLists: edgeLists, elapsedSeconds: elapsed)
         report.suppressedCount = suppressed
+        report.projectRoot = ProjectRoot.locate(rules: rules, firstPath: options.paths.first ?? ".")
         if options.keepMemoryAtExit {
             // A command that exits right after printing need not free every string and
             // array one by one: hand them to the process's end instead.
