@@ -63,8 +63,35 @@ enum StackGuard {
     @inline(never)
     static func currentAddress() -> UInt {
         var marker: UInt8 = 0
-        return withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        let address = withUnsafeMutablePointer(to: &marker) { UnsafeMutableRawPointer($0) }
+        // Under AddressSanitizer with detect_stack_use_after_return (the default on Linux
+        // since LLVM 15) a local whose address is taken lives in a "fake stack" on the heap:
+        // its real frame is asked of the sanitizer's runtime.
+        if let sanitizer = fakeStack, let real = sanitizer.realFrame(sanitizer.current(), address, nil, nil) {
+            return UInt(bitPattern: real)
+        }
+        return UInt(bitPattern: address)
     }
+
+    private typealias CurrentFakeStack = @convention(c) () -> UnsafeMutableRawPointer?
+    private typealias AddressInFakeStack = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?,
+                                                          UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                                          UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> UnsafeMutableRawPointer?
+
+    /// AddressSanitizer's fake-stack functions when the process has them (a sanitized
+    /// build, such as scripts/fuzz/), else nil.
+    private static let fakeStack: (current: CurrentFakeStack, realFrame: AddressInFakeStack)? = {
+        #if os(Linux)
+        let everywhere: UnsafeMutableRawPointer? = nil  // RTLD_DEFAULT
+        #elseif canImport(Darwin)
+        let everywhere = UnsafeMutableRawPointer(bitPattern: -2)  // RTLD_DEFAULT
+        #else
+        return nil
+        #endif
+        guard let current = dlsym(everywhere, "__asan_get_current_fake_stack"),
+              let real = dlsym(everywhere, "__asan_addr_is_in_fake_stack") else { return nil }
+        return (unsafeBitCast(current, to: CurrentFakeStack.self), unsafeBitCast(real, to: AddressInFakeStack.self))
+    }()
 
     /// Whether this thread's stack is used down to `limit` (0: unknown, never).
     @inline(__always)
