@@ -396,52 +396,68 @@ struct Parser {
 
     enum TargetContext { case assign, augmented, annotated, delete, forTarget, with }
 
-    /// CPython's "cannot assign to ..." checks (parser-level ones only).
+    /// CPython's "cannot assign to ..." checks (parser-level ones only), in pre-order
+    /// without recursion: a target nests as deep as its brackets (the tokenizer's limit of
+    /// 200 is only a diagnostic; the parse goes on), and this runs after the parse of the
+    /// target, whose stack checks do not cover it.
     mutating func checkTarget(_ id: PythonNodeID, context: TargetContext) throws(ParseFailure) {
-        let n = nodes[Int(id)]
-        switch n.kind {
-        case .name: return
-        case .constant where context != .delete && ["None", "True", "False"].contains(where: { tokenEquals(n, $0) }):
-            throw ParseFailure(message: "cannot assign to \(String(decoding: UnsafeBufferPointer(rebasing: text[n.start..<n.end]), as: UTF8.self))", offset: n.start)
-        case .attribute, .subscript: return
-        case .tuple, .list:
-            if context == .augmented || context == .annotated {
-                throw ParseFailure(message: "'\(n.kind == .tuple ? "tuple" : "list")' is an illegal expression for \(context == .augmented ? "augmented assignment" : "annotated assignment")", offset: n.start)
-            }
-            for k in Int(n.childStart)..<Int(n.childStart + n.childCount) { try checkTarget(childIDs[k], context: context) }
-        case .starred:
-            if context == .augmented || context == .annotated || context == .delete {
-                throw ParseFailure(message: "cannot use starred expression here", offset: n.start)
-            }
-            try checkTarget(childIDs[Int(n.childStart)], context: context)
-        default:
-            let what: String
+        var pending: [PythonNodeID] = []
+        var next: PythonNodeID? = id
+        while let current = next ?? pending.popLast() {
+            next = nil
+            let n = nodes[Int(current)]
             switch n.kind {
-            case .call: what = "function call"
-            case .constant: what = "literal"
-            case .compare: what = "comparison"
-            case .binOp, .boolOp, .unaryOp: what = "expression"
-            case .lambda: what = "lambda"
-            case .ifExp: what = "conditional expression"
-            case .namedExpr: what = "named expression"
-            case .yield, .yieldFrom: what = "yield expression"
-            case .await: what = "await expression"
-            case .generatorExp: what = "generator expression"
-            case .listComp: what = "list comprehension"
-            case .dictComp: what = "dict comprehension"
-            case .setComp: what = "set comprehension"
-            case .dict: what = "dict literal"
-            case .set: what = "set display"
-            case .joinedStr: what = "f-string expression"
-            default: what = "expression"
+            case .name: continue
+            case .constant where context != .delete && ["None", "True", "False"].contains(where: { tokenEquals(n, $0) }):
+                throw ParseFailure(message: "cannot assign to \(String(decoding: UnsafeBufferPointer(rebasing: text[n.start..<n.end]), as: UTF8.self))", offset: n.start)
+            case .attribute, .subscript: continue
+            case .tuple, .list:
+                if context == .augmented || context == .annotated {
+                    throw ParseFailure(message: "'\(n.kind == .tuple ? "tuple" : "list")' is an illegal expression for \(context == .augmented ? "augmented assignment" : "annotated assignment")", offset: n.start)
+                }
+                var k = Int(n.childStart + n.childCount) - 1
+                while k >= Int(n.childStart) {
+                    pending.append(childIDs[k])
+                    k -= 1
+                }
+            case .starred:
+                if context == .augmented || context == .annotated || context == .delete {
+                    throw ParseFailure(message: "cannot use starred expression here", offset: n.start)
+                }
+                next = childIDs[Int(n.childStart)]
+            default:
+                throw targetFailure(n, context: context)
             }
-            switch context {
-            case .delete: throw ParseFailure(message: "cannot delete \(what)", offset: n.start)
-            case .augmented: throw ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
-            case .annotated: throw ParseFailure(message: "illegal target for annotation", offset: n.start)
-            case .assign: throw ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
-            case .forTarget, .with: throw ParseFailure(message: "cannot assign to \(what)", offset: n.start)
-            }
+        }
+    }
+
+    func targetFailure(_ n: PythonNode, context: TargetContext) -> ParseFailure {
+        let what: String
+        switch n.kind {
+        case .call: what = "function call"
+        case .constant: what = "literal"
+        case .compare: what = "comparison"
+        case .binOp, .boolOp, .unaryOp: what = "expression"
+        case .lambda: what = "lambda"
+        case .ifExp: what = "conditional expression"
+        case .namedExpr: what = "named expression"
+        case .yield, .yieldFrom: what = "yield expression"
+        case .await: what = "await expression"
+        case .generatorExp: what = "generator expression"
+        case .listComp: what = "list comprehension"
+        case .dictComp: what = "dict comprehension"
+        case .setComp: what = "set comprehension"
+        case .dict: what = "dict literal"
+        case .set: what = "set display"
+        case .joinedStr: what = "f-string expression"
+        default: what = "expression"
+        }
+        switch context {
+        case .delete: return ParseFailure(message: "cannot delete \(what)", offset: n.start)
+        case .augmented: return ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
+        case .annotated: return ParseFailure(message: "illegal target for annotation", offset: n.start)
+        case .assign: return ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
+        case .forTarget, .with: return ParseFailure(message: "cannot assign to \(what)", offset: n.start)
         }
     }
 

@@ -112,16 +112,24 @@ func firstProblem(_ code: String, pep701: Bool = false, maxDepth: Int? = nil) ->
         #expect(firstProblem(specs) != "")
     }
 
+    /// fixtures/python/fuzz/*.py, and the invalid fixtures from fuzz-nesting finds and the
+    /// issue (invalid/fuzz_nesting_*.py, invalid/deep_*.py; their goldens hold CPython's
+    /// message, checked by ParserTests).
     static var fuzzFixtures: [String] {
-        let dir = Fixture.root.appendingPathComponent("fuzz").path
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".py") }.sorted()
+        func names(_ folder: String, _ prefixes: [String]) -> [String] {
+            let dir = Fixture.root.appendingPathComponent(folder).path
+            return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+                .filter { name in name.hasSuffix(".py") && (prefixes.isEmpty || prefixes.contains { name.hasPrefix($0) }) }
+                .map { folder + "/" + $0 }
+        }
+        return (names("fuzz", []) + names("invalid", ["fuzz_nesting_", "deep_"])).sorted()
     }
 
     /// Programs from fuzz-nesting (scripts/fuzz/) and nestings deeper than CPython goes: a
     /// diagnostic, never a crash, on the main thread and on small threads, in both modes.
     @Test(arguments: fuzzFixtures)
     func fuzzFixturesParse(_ name: String) throws {
-        let bytes = try Fixture.bytes("fuzz/" + name)
+        let bytes = try Fixture.bytes(name)
         let source = try PythonSource(bytes: bytes)
         for pep701 in [false, true] {
             let tree = PythonParser.parse(source, options: .init(pep701FStrings: pep701))
