@@ -107,9 +107,9 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         // Resolved like `from .c import`: against the importing module's package.
         let index = PythonModuleIndex(modules: ["top.mid.low", "top.mid.c", "top.d"])
         let facts = try pythonFacts(source)
-        let c = facts.imports.first { $0.module == "c" }!
+        let c = try #require(facts.imports.first { $0.module == "c" })
         #expect(index.resolve(c, importer: "top.mid.low", importerIsPackage: false)?.map(\.module) == ["top.mid.c"])
-        let d = facts.imports.first { $0.module == "d" }!
+        let d = try #require(facts.imports.first { $0.module == "d" })
         #expect(index.resolve(d, importer: "top.mid.low", importerIsPackage: false)?.map(\.module) == ["top.d"])
     }
 
