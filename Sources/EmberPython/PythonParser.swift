@@ -1486,12 +1486,18 @@ struct Parser {
                 push(value, .value)
                 value = make(.attribute, start, mark, token: attr)
             case .lpar:
+                // A call's and a subscript's brackets are levels too (`x[*x[*...` nests
+                // through parseSlice and parseStarExpression, not parseExpression).
+                try enter()
+                defer { depth -= 1 }
                 let mark = scratch.count
                 push(value, .function)
                 advance()
                 if !(try parseCallArguments(positionalRole: .arg)) { try expect(.rpar, ")") }
                 value = make(.call, start, mark, order: [.function, .arg, .keyword])
             case .lsqb:
+                try enter()
+                defer { depth -= 1 }
                 let mark = scratch.count
                 push(value, .value)
                 advance()

@@ -42,6 +42,8 @@ func firstProblem(_ code: String, pep701: Bool = false, maxDepth: Int? = nil) ->
         "x = " + String(repeating: "{*", count: n) + "1" + String(repeating: "}", count: n) + "\n",
         "x = " + String(repeating: "{**", count: n) + "{}" + String(repeating: "}", count: n) + "\n",
         "x = " + String(repeating: "[i for i in ", count: n) + "y" + String(repeating: "]", count: n) + "\n",
+        // Found by fuzz-nesting: a subscript's bracket was not a level either.
+        "x = " + String(repeating: "x[*", count: n) + "1" + String(repeating: "]", count: n) + "\n",
     ]
 
     @Test(arguments: issueForms.indices)

@@ -25,6 +25,9 @@ invalid = {
     "deep_set_star": "x = " + "{*" * N + "1" + "}" * N + "\n",
     "deep_dict_unpack": "x = " + "{**" * N + "{}" + "}" * N + "\n",
     "deep_list_comprehension": "x = " + "[i for i in " * N + "y" + "]" * N + "\n",
+    # Found by fuzz-nesting (x[*x[*...): a subscript's bracket was not a level either.
+    "deep_subscript_star": "x = " + "x[*" * N + "1" + "]" * N + "\n",
+    "deep_call_star": "x = " + "f(*" * N + "1" + ")" * N + "\n",
 }
 for name, text in invalid.items():
     write(f"invalid/{name}.py", "import os\n" + text)
