@@ -150,8 +150,10 @@ private struct Walker {
     /// `elif`/`else`/`except`/`finally` clauses follow it.
     var lastOwnerWasLogic: [Int: Bool] = [:]
     /// Aliases known from the start (an earlier pass) and those bound so far.
-    var aliases = ImportlibAliases()
-    var boundAliases = ImportlibAliases()
+    var aliases = ImportlibAliases() { didSet { hasFunctionAliases = !aliases.functions.isEmpty || !boundAliases.functions.isEmpty } }
+    var boundAliases = ImportlibAliases() { didSet { hasFunctionAliases = !aliases.functions.isEmpty || !boundAliases.functions.isEmpty } }
+    /// Whether any name is bound to import_module (most files: none), read per name token.
+    var hasFunctionAliases = false
     /// In an `__init__.py`: the dotted names bound to importlib.metadata's `version`
     /// (`version`, `metadata.version`, `importlib.metadata.version`, an alias), for
     /// `__version__ = version("pkg")`.
@@ -267,7 +269,7 @@ private struct Walker {
 
     /// A name bound to importlib.import_module (rare: checked only when the file binds one).
     @inline(__always) func isFunctionAlias(_ t: PythonToken) -> Bool {
-        guard !aliases.functions.isEmpty || !boundAliases.functions.isEmpty else { return false }
+        guard hasFunctionAliases else { return false }
         let name = string(t)
         return aliases.functions.contains(name) || boundAliases.functions.contains(name)
     }
