@@ -187,15 +187,17 @@ struct Parser {
 
     /// One more level of nesting: throws "too deeply nested" past `maxDepth`, or when the
     /// thread's stack is nearly used up (see StackGuard).
-    @inline(__always)
+    @inline(never)  // one call per level; inlined, it grew every level's frames by 100-300 bytes
     mutating func enter() throws(ParseFailure) {
         depth += 1
-        if depth > maxDepth || StackGuard.exhausted(stackLimit) { throw tooDeep() }
+        if depth > maxDepth || StackGuard.exhausted(stackLimit) { try tooDeep() }
     }
 
+    /// Throws "too deeply nested", made out of line: the error is built in this frame, not
+    /// in each caller's (every level's frame is on the stack once per level).
     @inline(never)
-    func tooDeep() -> ParseFailure {
-        ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
+    func tooDeep() throws(ParseFailure) {
+        throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
     }
 
     // MARK: - node building
