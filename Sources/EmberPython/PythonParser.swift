@@ -6,9 +6,9 @@ import EmberUtils
 /// (`Options.maxDepth`), so hostile input gets a diagnostic instead of a stack overflow.
 public enum PythonParser {
     public struct Options: Sendable {
-        /// Maximum nesting, in levels: each bracket, unary operator, `not`, `await`,
-        /// lambda, conditional expression, `**`, starred item, comprehension, f-string
-        /// field, pattern and block is one level while the parser is inside it, and the
+        /// Maximum nesting, in levels: each bracket (display, call, subscript), unary
+        /// operator, `not`, lambda, conditional expression, `**`, f-string field, pattern,
+        /// starred target and block is one level while the parser is inside it, and the
         /// finished tree may be no deeper either (so a left-associative chain such as
         /// `a + b + ...`, `a.b.c...` or `f()()...`, which the parser reads in a loop,
         /// counts one level per link). The default, 3,000, accepts everything CPython 3.11
@@ -1198,10 +1198,11 @@ struct Parser {
     /// expression: disjunction ['if' disjunction 'else' expression] | lambdef
     /// A chain `a if b else c if d else e` (each conditional the `else` of the one before)
     /// is read in a loop and built inside out: a level each, no stack.
+    ///
+    /// No level of its own: an expression nests only through a bracket, a lambda, an
+    /// f-string field or the chains read in loops, each of which is a level (so the check
+    /// runs once per nesting, not once per expression).
     mutating func parseExpression() throws(ParseFailure) -> PythonNodeID {
-        let outer = depth
-        try enter()
-        defer { depth = outer }
         if code == .kwLambda { return try parseLambda() }
         let start = startOffset
         let body = try parseDisjunction()
@@ -1213,6 +1214,8 @@ struct Parser {
     /// on the stack once per nested bracket).
     @inline(never)
     mutating func parseConditional(start: Int, body: PythonNodeID) throws(ParseFailure) -> PythonNodeID {
+        let outer = depth
+        defer { depth = outer }
         var start = start, body = body
         var links: [(start: Int, body: PythonNodeID, test: PythonNodeID)] = []
         var last: PythonNodeID
@@ -1238,6 +1241,8 @@ struct Parser {
     }
 
     mutating func parseLambda() throws(ParseFailure) -> PythonNodeID {
+        try enter()  // `lambda: lambda: ...` nests without brackets
+        defer { depth -= 1 }
         let start = startOffset
         let mark = scratch.count
         advance()
