@@ -5,8 +5,9 @@ For every .py file of TREE that CPython 3.11 can decode and parse, the expected 
 computed from ast.parse with ember-lint's documented resolution (docs/ember-lint.md):
 `import a.b` -> a.b; `from x import y` -> x.y when that is a module or package of the
 tree, else x; `from x import *` -> x; relative imports against the importing module's
-package; `importlib.import_module("lit")` / `__import__("lit")` -> lit; `pkg.__init__`
--> pkg. Source root: TREE. Compared as sets of (importer, imported, line of the
+package; `importlib.import_module("lit")` / `__import__("lit")` -> lit (also through the
+file's aliases of importlib and import_module, and with `name=`; `import_module(".x",
+__package__)` is relative, `import_module(".x", "a.b")` is a.b.x); `pkg.__init__` -> pkg. Source root: TREE. Compared as sets of (importer, imported, line of the
 statement) after mapping ember-lint's lines to the statement's first line.
 Files CPython cannot decode or parse are left out (ember-lint reports them instead).
 Usage: python3 scripts/compare-imports-with-ast.py TREE [--ember-lint BINARY | --graph-json FILE]
@@ -66,6 +67,72 @@ for path, (module, is_package) in files.items():
         expected.add((module, target, stmt.lineno))
         for line in range(stmt.lineno, getattr(stmt, "end_lineno", stmt.lineno) + 1):
             statement_line[(module, line)] = stmt.lineno
+    # Names this file gives importlib (`import importlib as il`) and import_module
+    # (`from importlib import import_module as im`).
+    module_aliases, function_aliases = {"importlib"}, set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Import):
+            module_aliases |= {a.asname for a in n.names if a.name == "importlib" and a.asname}
+        elif isinstance(n, ast.ImportFrom) and not n.level and n.module == "importlib":
+            function_aliases |= {a.asname for a in n.names if a.name == "import_module" and a.asname and a.asname != "import_module"}
+    def plain_name(value, leading_dots=False):
+        rest = value.lstrip(".") if leading_dots else value
+        if leading_dots and value and not rest:
+            return True
+        return bool(rest) and rest.isascii() and all(c.isalnum() or c in "._" for c in rest) \
+            and not rest.startswith(".") and not rest.endswith(".")
+    def dynamic_target(n):
+        """The module a dynamic import call imports, as ember-lint resolves it, or None."""
+        f = n.func
+        if isinstance(f, ast.Attribute):
+            name, owner = f.attr, f.value
+            owner_ok = (isinstance(owner, ast.Name) and owner.id in module_aliases) or (
+                isinstance(owner, ast.Attribute) and owner.attr in module_aliases)
+            if name != "import_module" or not owner_ok:
+                return None
+        elif isinstance(f, ast.Name):
+            name = "import_module" if f.id in function_aliases else f.id
+            if name not in ("import_module", "__import__"):
+                return None
+        else:
+            return None
+        positional = []
+        for a in n.args:
+            if isinstance(a, ast.Starred):
+                break
+            positional.append(a)
+        keywords = {k.arg: k.value for k in n.keywords if k.arg}
+        if not positional and n.args:
+            return None  # unpacked arguments first: unknown
+        name_arg = positional[0] if positional else keywords.get("name")
+        package_arg = (positional[1] if len(positional) > 1 else keywords.get("package")) if name == "import_module" else None
+        if not (isinstance(name_arg, ast.Constant) and isinstance(name_arg.value, str)):
+            return None
+        value = name_arg.value
+        if not plain_name(value, leading_dots=name == "import_module"):
+            return None
+        dots = len(value) - len(value.lstrip("."))
+        if not dots:
+            return value
+        rest = value[dots:]
+        if isinstance(package_arg, ast.Name) and package_arg.id == "__package__" or (
+                isinstance(package_arg, ast.Attribute) and package_arg.attr == "parent"
+                and isinstance(package_arg.value, ast.Name) and package_arg.value.id == "__spec__"):
+            parts = module.split(".")
+            if not is_package:
+                parts = parts[:-1]
+            up = dots - 1
+            if up > len(parts) - 1 or not parts:
+                return None  # above the top-level package: an error, not an edge
+            base = ".".join(parts[: len(parts) - up])
+            return base + "." + rest if rest else base
+        if isinstance(package_arg, ast.Constant) and isinstance(package_arg.value, str) and plain_name(package_arg.value):
+            parts = package_arg.value.split(".")
+            if dots - 1 >= len(parts):
+                return None
+            base = ".".join(parts[: len(parts) - (dots - 1)])
+            return base + "." + rest if rest else base
+        return None
     for n in ast.walk(node):
         if isinstance(n, ast.Import):
             for alias in n.names:
@@ -90,17 +157,11 @@ for path, (module, is_package) in files.items():
                 elif not added_base:
                     add(base, n)
                     added_base = True
-        elif isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str):
-            f = n.func
-            name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else None)
+        elif isinstance(n, ast.Call):
             # `importlib.import_module`, also reached as an attribute (`self.importlib.import_module`).
-            owner = f.value if isinstance(f, ast.Attribute) else None
-            owner_ok = owner is None or (isinstance(owner, ast.Name) and owner.id == "importlib") or (
-                isinstance(owner, ast.Attribute) and owner.attr == "importlib")
-            value = n.args[0].value
-            if name in ("import_module", "__import__") and owner_ok and value and all(
-                    c.isalnum() or c in "._" for c in value) and value.isascii() and not value.startswith(".") and not value.endswith("."):
-                add(value, n)
+            target = dynamic_target(n)
+            if target:
+                add(target, n)
 
 if args.graph_json:
     with open(args.graph_json) as f:

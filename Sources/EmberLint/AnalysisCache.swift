@@ -71,7 +71,7 @@ struct PositionMap: Sendable {
 /// rules change needs no invalidation; a new ember-lint version starts afresh.
 /// A damaged or foreign cache file is ignored, and the cache is replaced atomically.
 struct AnalysisCache: Sendable {
-    static let formatVersion = "ember-lint-cache 2 " + Renderer.toolVersion
+    static let formatVersion = "ember-lint-cache 3 " + Renderer.toolVersion
     let directory: String
     var entries: [String: (FileStamp, FileAnalysis)] = [:]
 

@@ -5,51 +5,150 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Today's findings, recorded so that only new ones fail a run. Entries are matched by
-/// code, file and message (which names the modules), not by line, so that edits above a
-/// known violation do not turn it into a new one; each entry absorbs one finding.
-public struct Baseline: Codable, Sendable, Equatable {
+/// Today's findings, recorded so that only new ones fail a run.
+///
+/// Version 2 (written since findings have identities): each entry is a `FindingIdentity`
+/// (code, path relative to the project root, importer, imported, occurrence) plus the
+/// message for the reader, which is not compared. A baseline therefore survives rule edits
+/// that do not change the finding (a module added to a layer's `may-import` rewords every
+/// message of that layer), edits above a known violation (lines are not compared), other
+/// spellings of the paths, and runs from a subfolder. Each entry absorbs one finding.
+///
+/// Version 1 files (entries of code, path as typed and message) are still read, and
+/// matched as before: by code, path as typed and message text. Rewrite them with
+/// `--write-baseline FILE` to match by identity.
+public struct Baseline: Sendable, Equatable {
     public struct Entry: Codable, Sendable, Hashable, Comparable {
         public var code: String
         public var path: String
+        public var importer: String
+        public var imported: String
+        public var occurrence: Int
+        /// For the reader only: the finding's message when it was recorded.
         public var message: String
-        public static func < (a: Entry, b: Entry) -> Bool { (a.path, a.code, a.message) < (b.path, b.code, b.message) }
+
+        public var identity: FindingIdentity {
+            FindingIdentity(code: code, path: path, importer: importer, imported: imported, occurrence: occurrence)
+        }
+
+        public static func < (a: Entry, b: Entry) -> Bool { a.identity < b.identity }
     }
 
-    public var version = 1
-    public var entries: [Entry]
+    /// A version 1 entry: matched by code, path as it was displayed, and message.
+    public struct LegacyEntry: Codable, Sendable, Hashable, Comparable {
+        public var code: String
+        public var path: String
+        public var message: String
+        public static func < (a: LegacyEntry, b: LegacyEntry) -> Bool { (a.path, a.code, a.message) < (b.path, b.code, b.message) }
+    }
 
-    public init(diagnostics: [Diagnostic]) {
-        entries = diagnostics.map { Entry(code: $0.code.rawValue, path: $0.path, message: $0.message) }.sorted()
+    public static let currentVersion = 2
+    public var version = Baseline.currentVersion
+    public var entries: [Entry] = []
+    /// Entries of a version 1 file (then `entries` is empty).
+    public var legacyEntries: [LegacyEntry] = []
+
+    /// The baseline of `diagnostics` (the report's findings, in report order).
+    public init(diagnostics: [Diagnostic], projectRoot: String, workingDirectory: String = ProjectRoot.workingDirectory()) {
+        let identities = FindingIdentity.assign(diagnostics, projectRoot: projectRoot, workingDirectory: workingDirectory)
+        entries = zip(diagnostics, identities).map { d, id in
+            Entry(code: id.code, path: id.path, importer: id.importer, imported: id.imported, occurrence: id.occurrence, message: d.message)
+        }.sorted()
+    }
+
+    init(version: Int, entries: [Entry], legacyEntries: [LegacyEntry]) {
+        self.version = version
+        self.entries = entries
+        self.legacyEntries = legacyEntries
+    }
+
+    private struct File: Codable {
+        var version: Int
+        var entries: [Entry]
+    }
+
+    private struct LegacyFile: Codable {
+        var version: Int
+        var entries: [LegacyEntry]
+    }
+
+    private struct VersionOnly: Decodable {
+        var version: Int
     }
 
     public func encoded() -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return ((try? e.encode(self)) ?? Data()) + Data("\n".utf8)
+        let data = version == 1 ? try? e.encode(LegacyFile(version: 1, entries: legacyEntries)) : try? e.encode(File(version: version, entries: entries))
+        return (data ?? Data()) + Data("\n".utf8)
     }
 
+    /// Reads a baseline file of version 2, or 1 (see the type's notes).
     public static func load(_ path: String) throws(ConfigError) -> Baseline {
         guard let bytes = SourceFileReader.contents(path) else {
             throw ConfigError(file: path, line: 0, key: "", message: "cannot read the baseline file (create it with --write-baseline \(path))")
         }
+        let data = Data(bytes)
+        let regenerate = "regenerate it with: ember-lint --write-baseline \(path) PATHS"
+        let version: Int
         do {
-            return try JSONDecoder().decode(Baseline.self, from: Data(bytes))
+            version = try JSONDecoder().decode(VersionOnly.self, from: data).version
         } catch {
-            throw ConfigError(file: path, line: 0, key: "", message: "not an ember-lint baseline: \(error)")
+            throw ConfigError(file: path, line: 0, key: "", message: "not an ember-lint baseline (\(error)); \(regenerate)")
+        }
+        do {
+            switch version {
+            case 1:
+                let file = try JSONDecoder().decode(LegacyFile.self, from: data)
+                return Baseline(version: 1, entries: [], legacyEntries: file.entries)
+            case 2:
+                let file = try JSONDecoder().decode(File.self, from: data)
+                return Baseline(version: 2, entries: file.entries, legacyEntries: [])
+            default:
+                throw ConfigError(file: path, line: 0, key: "",
+                                  message: "baseline version \(version) is not one this ember-lint reads (1 or 2); \(regenerate)")
+            }
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: path, line: 0, key: "", message: "not an ember-lint baseline of version \(version) (\(error)); \(regenerate)")
         }
     }
 
+    /// A note for stderr when the file is of an older version, else nil.
+    public func upgradeNote(path: String) -> String? {
+        guard version < Baseline.currentVersion else { return nil }
+        return "ember-lint: \(path) is a version \(version) baseline, matched by message text: a rule edit that rewords a message, "
+            + "another spelling of a path or a run from another folder brings its findings back; "
+            + "rewrite it with --write-baseline \(path) to match findings by identity\n"
+    }
+
     /// Removes the findings the baseline holds; returns the rest and how many were removed.
-    public func filter(_ diagnostics: [Diagnostic]) -> ([Diagnostic], Int) {
-        var remaining: [Entry: Int] = [:]
-        for e in entries { remaining[e, default: 0] += 1 }
+    /// `diagnostics` are the report's findings in report order (occurrences count in it).
+    public func filter(_ diagnostics: [Diagnostic], projectRoot: String,
+                       workingDirectory: String = ProjectRoot.workingDirectory()) -> ([Diagnostic], Int) {
         var kept: [Diagnostic] = []
         var removed = 0
-        for d in diagnostics {
-            let key = Entry(code: d.code.rawValue, path: d.path, message: d.message)
-            if let n = remaining[key], n > 0 {
-                remaining[key] = n - 1
+        if version == 1 {
+            var remaining: [LegacyEntry: Int] = [:]
+            for e in legacyEntries { remaining[e, default: 0] += 1 }
+            for d in diagnostics {
+                let key = LegacyEntry(code: d.code.rawValue, path: d.path, message: d.message)
+                if let n = remaining[key], n > 0 {
+                    remaining[key] = n - 1
+                    removed += 1
+                } else {
+                    kept.append(d)
+                }
+            }
+            return (kept, removed)
+        }
+        var remaining: [FindingIdentity: Int] = [:]
+        for e in entries { remaining[e.identity, default: 0] += 1 }
+        let identities = FindingIdentity.assign(diagnostics, projectRoot: projectRoot, workingDirectory: workingDirectory)
+        for (d, id) in zip(diagnostics, identities) {
+            if let n = remaining[id], n > 0 {
+                remaining[id] = n - 1
                 removed += 1
             } else {
                 kept.append(d)

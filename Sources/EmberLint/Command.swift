@@ -243,18 +243,20 @@ public enum EmberLintCLI {
         }
         if let path = command.writeBaseline {
             do {
-                try Baseline(diagnostics: report.diagnostics).write(to: path)
+                try Baseline(diagnostics: report.diagnostics, projectRoot: report.projectRoot).write(to: path)
             } catch {
                 return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: cannot write the baseline \(path): \(error)\n")
             }
             return Result(code: .clean, stdout: "ember-lint: recorded \(report.diagnostics.count) finding\(report.diagnostics.count == 1 ? "" : "s") in \(path)\n", stderr: "")
         }
-        if let loadedBaseline {
-            let (kept, removed) = loadedBaseline.filter(report.diagnostics)
+        var notes = ""
+        if let loadedBaseline, let path = command.baseline {
+            let (kept, removed) = loadedBaseline.filter(report.diagnostics, projectRoot: report.projectRoot)
             report.diagnostics = kept
             report.baselinedCount = removed
+            notes += loadedBaseline.upgradeNote(path: path) ?? ""
         }
         let code: LintExitCode = report.errorCount > 0 ? .violations : .clean
-        return Result(code: code, stdout: Renderer.render(report, format: format), stderr: "")
+        return Result(code: code, stdout: Renderer.render(report, format: format), stderr: notes)
     }
 }

@@ -63,6 +63,9 @@ public struct LintReport: Sendable {
     /// Configuration problems found by the run itself: a layer pattern, `[[ignore]]`
     /// importer or source root that matches nothing (nothing can be trusted: exit 2).
     public var configurationErrors: [ConfigError] = []
+    /// The folder finding identities are relative to (see `ProjectRoot`): baselines and
+    /// SARIF fingerprints.
+    public var projectRoot: String = ProjectRoot.workingDirectory()
 
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
@@ -556,6 +559,7 @@ public struct Linter: Sendable {
         var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edgeLists: edgeLists, elapsedSeconds: elapsed)
         report.suppressedCount = suppressed
         report.configurationErrors = project.errors + configurationErrors
+        report.projectRoot = ProjectRoot.locate(rules: options.rules, firstPath: options.paths.first ?? ".")
         if options.keepMemoryAtExit {
             // A command that exits right after printing need not free every string and
             // array one by one: hand them to the process's end instead.

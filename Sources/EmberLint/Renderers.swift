@@ -129,7 +129,8 @@ public enum Renderer {
                 "defaultConfiguration": ["level": .string(code.defaultSeverity == .error ? "error" : "warning")],
             ]
         }
-        let results: [JSONValue] = report.diagnostics.map { d in
+        let identities = FindingIdentity.assign(report.diagnostics, projectRoot: report.projectRoot)
+        let results: [JSONValue] = zip(report.diagnostics, identities).map { d, identity in
             var text = d.message
             if !d.notes.isEmpty { text += "\n" + d.notes.joined(separator: "\n") }
             // The span's end is given in bytes only: a span (a def header, say) may cross lines.
@@ -142,9 +143,9 @@ public enum Renderer {
                 "message": ["text": .string(text)],
                 "locations": [["physicalLocation": ["artifactLocation": ["uri": .string(sarifURI(d.path))], "region": region]]],
             ]
-            var fingerprint = "\(d.code.rawValue)|\(d.path)|\(d.message)"
-            if let importer = d.importer, let imported = d.imported { fingerprint = "\(d.code.rawValue)|\(importer)|\(imported)" }
-            result["partialFingerprints"] = ["emberLint/v1": .string(fingerprint)]
+            // The finding's identity: unique in the run, and the same from run to run
+            // whatever the path's spelling, the working folder or the message's wording.
+            result["partialFingerprints"] = ["emberLint/v2": .string(identity.fingerprint)]
             return .object(result)
         }
         let doc: JSONValue = [

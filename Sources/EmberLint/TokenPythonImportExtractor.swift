@@ -58,14 +58,19 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } catch {
             return .failure(PythonFileFailure(message: "cannot decode: \(error.message)", offset: error.offset))
         }
+        var aliases = ImportlibAliases()
         if skimming {
             if let tokens = PythonImportSkimmer.skim(text: source.text, filter: Self.skimFilter) {
                 // No line table: the few positions findings need are counted from the text
                 // (imports sit mostly near the top).
                 var facts = PythonFileFacts(lines: FileLines(text: source.text))
                 facts.encoding = source.encoding
-                walk(tokens, text: source.text, lines: facts.lines, isPackageInit: false, into: &facts)
-                return .success(facts)
+                let found = walk(tokens, text: source.text, lines: facts.lines, isPackageInit: false, aliases: aliases, into: &facts)
+                // A file that renames importlib or import_module (rare) is read again in
+                // full: calls through an alias (`im("x")`) name neither function, so the
+                // skimmer left their lines out.
+                if found.isEmpty { return .success(facts) }
+                aliases = found
             }
         }
         var facts = PythonFileFacts(lines: FileLines(text: source.text))
@@ -79,17 +84,44 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }
-        walk(tokenized.tokens, text: source.text, lines: facts.lines, isPackageInit: isPackageInit, into: &facts)
+        let initial = facts
+        let found = walk(tokenized.tokens, text: source.text, lines: facts.lines, isPackageInit: isPackageInit, aliases: aliases, into: &facts)
+        if !found.isSubset(of: aliases) {
+            // An alias bound after a call through it (in a function above the import, say):
+            // walk again, every alias known from the start.
+            facts = initial
+            _ = walk(tokenized.tokens, text: source.text, lines: facts.lines, isPackageInit: isPackageInit, aliases: aliases.union(found), into: &facts)
+        }
         return .success(facts)
     }
 
-    private func walk(_ tokens: [PythonToken], text: [UInt8], lines: FileLines, isPackageInit: Bool, into facts: inout PythonFileFacts) {
+    /// Walks `tokens` into `facts`, knowing `aliases` from the start; returns the aliases
+    /// the file binds.
+    private func walk(_ tokens: [PythonToken], text: [UInt8], lines: FileLines, isPackageInit: Bool, aliases: ImportlibAliases,
+                      into facts: inout PythonFileFacts) -> ImportlibAliases {
         text.withUnsafeBufferPointer { text in
             tokens.withUnsafeBufferPointer { tokens in
                 var walker = Walker(text: text, tokens: tokens, lines: lines, isInit: isPackageInit)
+                walker.aliases = aliases
                 walker.run(into: &facts)
+                return walker.boundAliases
             }
         }
+    }
+}
+
+/// Other names a file gives importlib and its import_module, so that calls through them
+/// are followed like `importlib.import_module(...)`.
+struct ImportlibAliases: Equatable {
+    /// Names bound to the importlib module (`import importlib as il`).
+    var modules: Set<String> = []
+    /// Names bound to importlib.import_module (`from importlib import import_module as im`).
+    var functions: Set<String> = []
+
+    var isEmpty: Bool { modules.isEmpty && functions.isEmpty }
+    func isSubset(of other: ImportlibAliases) -> Bool { modules.isSubset(of: other.modules) && functions.isSubset(of: other.functions) }
+    func union(_ other: ImportlibAliases) -> ImportlibAliases {
+        ImportlibAliases(modules: modules.union(other.modules), functions: functions.union(other.functions))
     }
 }
 
@@ -118,6 +150,15 @@ private struct Walker {
     /// ordinary `if`, a loop) rather than a container (`if TYPE_CHECKING`, `try`); its
     /// `elif`/`else`/`except`/`finally` clauses follow it.
     var lastOwnerWasLogic: [Int: Bool] = [:]
+    /// Aliases known from the start (an earlier pass) and those bound so far.
+    var aliases = ImportlibAliases() { didSet { hasFunctionAliases = !aliases.functions.isEmpty || !boundAliases.functions.isEmpty } }
+    var boundAliases = ImportlibAliases() { didSet { hasFunctionAliases = !aliases.functions.isEmpty || !boundAliases.functions.isEmpty } }
+    /// Whether any name is bound to import_module (most files: none), read per name token.
+    var hasFunctionAliases = false
+    /// In an `__init__.py`: the dotted names bound to importlib.metadata's `version`
+    /// (`version`, `metadata.version`, `importlib.metadata.version`, an alias), for
+    /// `__version__ = version("pkg")`.
+    var versionFunctions: Set<String> = []
 
     init(text: UnsafeBufferPointer<UInt8>, tokens: UnsafeBufferPointer<PythonToken>, lines: FileLines, isInit: Bool) {
         self.text = text
@@ -191,7 +232,7 @@ private struct Walker {
                 if !needsLook {
                     while k < count, tokens[k].kind != .newline, tokens[k].kind != .endmarker {
                         let u = tokens[k]
-                        if u.kind == .name, isDynamicImportName(u) { needsLook = true; break }
+                        if u.kind == .name, isDynamicImportName(u) || isFunctionAlias(u) { needsLook = true; break }
                         if u.kind == .comment { comment(u, into: &facts) }
                         k += 1
                     }
@@ -215,7 +256,7 @@ private struct Walker {
                 while k < count, tokens[k].kind != .newline, tokens[k].kind != .endmarker {
                     let u = tokens[k]
                     if u.kind == .comment { comment(u, into: &facts) } else if u.kind != .nl {
-                        if u.kind == .name, !sawDynamic, isDynamicImportName(u) { sawDynamic = true }
+                        if u.kind == .name, !sawDynamic, isDynamicImportName(u) || isFunctionAlias(u) { sawDynamic = true }
                         line.append(u)
                     }
                     k += 1
@@ -225,6 +266,21 @@ private struct Walker {
                 mayHaveDynamicImports = false
             }
         }
+    }
+
+    /// A name bound to importlib.import_module (rare: checked only when the file binds one).
+    @inline(__always) func isFunctionAlias(_ t: PythonToken) -> Bool {
+        guard hasFunctionAliases else { return false }
+        let name = string(t)
+        return aliases.functions.contains(name) || boundAliases.functions.contains(name)
+    }
+
+    func isModuleAlias(_ t: PythonToken) -> Bool {
+        guard t.kind == .name else { return false }
+        if isName(t, "importlib") { return true }
+        guard !aliases.modules.isEmpty || !boundAliases.modules.isEmpty else { return false }
+        let name = string(t)
+        return aliases.modules.contains(name) || boundAliases.modules.contains(name)
     }
 
     /// `import_module` or `__import__`, compared by length first.
@@ -481,7 +537,12 @@ private struct Walker {
             }
             facts.imports.append(PythonImportStatement(level: 0, module: name, offset: start, end: end, names: nil, typeChecking: typeChecking))
             i = next
-            if i < s.endIndex, isName(s[i], "as") { i += 2 }
+            var alias: String?
+            if i < s.endIndex, isName(s[i], "as") {
+                if i + 1 < s.endIndex, s[i + 1].kind == .name { alias = string(s[i + 1]) }
+                i += 2
+            }
+            if name.utf8.first == UInt8(ascii: "i") { noteImport(of: name, as: alias) }
             if i < s.endIndex, isOp(s[i], ",") { i += 1; continue }
             return
         }
@@ -514,10 +575,17 @@ private struct Walker {
             names.append(ImportedName(name: "*", offset: s[i].start, end: s[i].end))
         } else {
             if i < s.endIndex, isOp(s[i], "(") { i += 1 }
+            // Only from-imports of importlib (and importlib_metadata) bind names the walker follows.
+            let tracked = level == 0 && module.utf8.first == UInt8(ascii: "i") && module.hasPrefix("importlib")
             while i < s.endIndex, s[i].kind == .name {
                 names.append(ImportedName(name: string(s[i]), offset: s[i].start, end: s[i].end))
                 i += 1
-                if i < s.endIndex, isName(s[i], "as") { i += 2 }
+                var alias: String?
+                if i < s.endIndex, isName(s[i], "as") {
+                    if i + 1 < s.endIndex, s[i + 1].kind == .name { alias = string(s[i + 1]) }
+                    i += 2
+                }
+                if tracked { noteFromImport(module, names[names.count - 1].name, as: alias) }
                 if i < s.endIndex, isOp(s[i], ",") { i += 1 }
             }
             if names.isEmpty {
@@ -528,32 +596,153 @@ private struct Walker {
         facts.imports.append(PythonImportStatement(level: level, module: module, offset: start, end: end, names: names, typeChecking: typeChecking))
     }
 
-    /// `importlib.import_module(...)`, `import_module(...)`, `__import__(...)`: a literal
-    /// argument becomes a dynamic import edge; anything else is reported as unresolvable.
+    /// `import importlib [as il]`, `import importlib.metadata [as md]`, `import importlib_metadata [as m]`.
+    mutating func noteImport(of module: String, as alias: String?) {
+        switch module {
+        case "importlib":
+            if let alias { boundAliases.modules.insert(alias) }
+            if isInit && alias == nil { versionFunctions.insert("importlib.metadata.version") }
+        case "importlib.metadata":
+            if isInit { versionFunctions.insert(alias.map { $0 + ".version" } ?? "importlib.metadata.version") }
+        case "importlib_metadata":
+            if isInit { versionFunctions.insert((alias ?? "importlib_metadata") + ".version") }
+        default:
+            break
+        }
+    }
+
+    /// `from importlib import import_module as im`, `from importlib import metadata [as md]`,
+    /// `from importlib.metadata import version [as v]` (and importlib_metadata's).
+    mutating func noteFromImport(_ module: String, _ name: String, as alias: String?) {
+        switch (module, name) {
+        case ("importlib", "import_module"):
+            if let alias, alias != "import_module" { boundAliases.functions.insert(alias) }
+        case ("importlib", "metadata"):
+            if isInit { versionFunctions.insert((alias ?? "metadata") + ".version") }
+        case ("importlib.metadata", "version"), ("importlib_metadata", "version"):
+            if isInit { versionFunctions.insert(alias ?? "version") }
+        default:
+            break
+        }
+    }
+
+    /// `importlib.import_module(...)`, `import_module(...)`, `__import__(...)`, and calls
+    /// through the file's aliases of importlib and import_module: a literal name becomes a
+    /// dynamic import edge (a relative one, `import_module(".x", __package__)`, resolved
+    /// like `from .x import`), anything else is reported as unresolvable. Names may be
+    /// given by keyword (`name=`, `package=`).
     mutating func dynamicImports(_ s: ArraySlice<PythonToken>, typeChecking: Bool, into facts: inout PythonFileFacts) {
         var i = s.startIndex
         while i + 1 < s.endIndex {
             defer { i += 1 }
             let t = s[i]
-            guard t.kind == .name, isName(t, "import_module") || isName(t, "__import__"), isOp(s[i + 1], "(") else { continue }
+            guard t.kind == .name, isOp(s[i + 1], "(") else { continue }
+            let isDunderImport = isName(t, "__import__")
+            var isImportModule = isName(t, "import_module")
+            var startOffset = t.start
             if i > s.startIndex, isOp(s[i - 1], ".") {
-                // Only importlib.import_module; obj.import_module is someone else's method.
-                guard i - 2 >= s.startIndex, isName(s[i - 2], "importlib"), isName(t, "import_module") else { continue }
+                // Only importlib.import_module (importlib or an alias of it);
+                // obj.import_module is someone else's method.
+                guard isImportModule, i - 2 >= s.startIndex, isModuleAlias(s[i - 2]) else { continue }
+                startOffset = s[i - 2].start
+            } else if !isImportModule && !isDunderImport {
+                guard isFunctionAlias(t) else { continue }
+                isImportModule = true
             }
-            let startOffset = (i - 2 >= s.startIndex && isOp(s[i - 1], ".")) ? s[i - 2].start : t.start
-            let close = i + 3 < s.endIndex ? s[i + 3] : nil
-            if i + 2 < s.endIndex, s[i + 2].kind == .string, let close, isOp(close, ")") || isOp(close, ","),
-               let name = literalModuleName(s[i + 2]) {
-                facts.imports.append(PythonImportStatement(level: 0, module: name, offset: s[i + 2].start, end: s[i + 2].end,
+            switch callTarget(s, open: i + 1, takesPackage: isImportModule) {
+            case .absolute(let name, let token):
+                facts.imports.append(PythonImportStatement(level: 0, module: name, offset: token.start, end: token.end,
                                                            names: nil, typeChecking: typeChecking, dynamic: true))
-            } else {
+            case .relative(let level, let name, let token):
+                facts.imports.append(PythonImportStatement(level: level, module: name, offset: token.start, end: token.end,
+                                                           names: nil, typeChecking: typeChecking, dynamic: true))
+            case .computed:
                 facts.computedDynamicImports.append((startOffset, t.end))
             }
         }
     }
 
-    /// The module name in a plain string literal, if it is a dotted identifier path.
-    func literalModuleName(_ t: PythonToken) -> String? {
+    enum CallTarget {
+        case absolute(String, PythonToken)
+        case relative(level: Int, String, PythonToken)
+        case computed
+    }
+
+    /// What a dynamic import call whose '(' is at `open` imports: its name argument (first
+    /// positional, or `name=`) when it is one string literal; for import_module, with a
+    /// leading dot, relative to its package argument (second positional, or `package=`)
+    /// when that is `__package__`, `__spec__.parent` or a literal.
+    func callTarget(_ s: ArraySlice<PythonToken>, open: Int, takesPackage: Bool) -> CallTarget {
+        // The arguments: token ranges between top-level commas, up to the closing ')'.
+        var arguments: [Range<Int>] = []
+        var depth = 0
+        var argumentStart = open + 1
+        var k = open + 1
+        var closed = false
+        while k < s.endIndex {
+            let u = s[k]
+            if u.kind == .op, u.end - u.start == 1 {
+                switch text[u.start] {
+                case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+                case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    if depth == 0 {
+                        if k > argumentStart { arguments.append(argumentStart..<k) }
+                        closed = true
+                    }
+                    depth -= 1
+                case UInt8(ascii: ",") where depth == 0:
+                    arguments.append(argumentStart..<k)
+                    argumentStart = k + 1
+                default: break
+                }
+            }
+            if closed { break }
+            k += 1
+        }
+        guard closed else { return .computed }
+        var name: Range<Int>?, package: Range<Int>?
+        var positional = 0
+        for a in arguments {
+            if a.count >= 2, s[a.lowerBound].kind == .name, isOp(s[a.lowerBound + 1], "=") {
+                let value = (a.lowerBound + 2)..<a.upperBound
+                if isName(s[a.lowerBound], "name") { name = value } else if isName(s[a.lowerBound], "package") { package = value }
+                continue
+            }
+            if s[a.lowerBound].kind == .op, isOp(s[a.lowerBound], "*") || isOp(s[a.lowerBound], "**") {
+                // Unpacked arguments: whatever comes after is unknown.
+                if name == nil { return .computed }
+                break
+            }
+            if positional == 0 { name = a } else if positional == 1 { package = a }
+            positional += 1
+        }
+        guard let name, name.count == 1, s[name.lowerBound].kind == .string, let literal = literalModuleName(s[name.lowerBound], allowLeadingDots: takesPackage) else {
+            return .computed
+        }
+        let token = s[name.lowerBound]
+        let dots = literal.utf8.prefix { $0 == UInt8(ascii: ".") }.count
+        if dots == 0 { return .absolute(literal, token) }
+        let rest = String(literal.utf8.dropFirst(dots))!
+        guard takesPackage, let package else { return .computed }  // Python: TypeError without a package
+        if package.count == 1, isName(s[package.lowerBound], "__package__") { return .relative(level: dots, rest, token) }
+        if package.count == 3, isName(s[package.lowerBound], "__spec__"), isOp(s[package.lowerBound + 1], "."),
+           isName(s[package.lowerBound + 2], "parent") {
+            return .relative(level: dots, rest, token)
+        }
+        if package.count == 1, s[package.lowerBound].kind == .string,
+           let base = literalModuleName(s[package.lowerBound], allowLeadingDots: false) {
+            // importlib's resolve_name: drop dots - 1 names from the package.
+            var parts = base.split(separator: ".")
+            guard dots - 1 < parts.count else { return .computed }
+            parts.removeLast(dots - 1)
+            return .absolute(parts.joined(separator: ".") + (rest.isEmpty ? "" : "." + rest), token)
+        }
+        return .computed
+    }
+
+    /// The module name in a plain string literal, if it is a dotted identifier path (after
+    /// leading dots, when `allowLeadingDots`: a relative name).
+    func literalModuleName(_ t: PythonToken, allowLeadingDots: Bool = false) -> String? {
         var b = Array(bytes(t))
         while let c = b.first, c != UInt8(ascii: "'") && c != UInt8(ascii: "\"") {
             let lower = c | 0x20
@@ -565,7 +754,10 @@ private struct Walker {
         let q = (b.count >= 6 && b[1] == quote && b[2] == quote) ? 3 : 1
         guard b.count >= 2 * q else { return nil }
         let inner = b[q..<(b.count - q)]
-        guard !inner.isEmpty, inner.first != UInt8(ascii: "."), inner.last != UInt8(ascii: ".") else { return nil }
+        let dots = allowLeadingDots ? inner.prefix { $0 == UInt8(ascii: ".") }.count : 0
+        let name = inner.dropFirst(dots)
+        if dots > 0 && name.isEmpty { return String(decoding: inner, as: UTF8.self) }  // "..": the package itself
+        guard !name.isEmpty, name.first != UInt8(ascii: "."), name.last != UInt8(ascii: ".") else { return nil }
         for c in inner {
             let ok = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2E
             if !ok { return nil }
@@ -575,20 +767,32 @@ private struct Walker {
 
     static let logicKeywords: Set<String> = ["lambda", "await", "yield", "if", "for", "while", "not", "and", "or", "in", "is",
                                              "assert", "raise", "global", "nonlocal", "return", "print", "exec"]
-    static let allowedOps: Set<String> = [".", ",", "[", "]", "(", ")", "|", "+", "=", ":", "+=", "{", "}", "-"]
+    static let allowedOps: Set<String> = [".", ",", "[", "]", "(", ")", "|", "+", "=", ":", "+=", "{", "}", "-", "..."]
 
     /// Nil when a top-level statement of an __init__.py only exports; else what it is.
+    /// Allowed: a docstring, `pass`, `del`, `...`; an assignment or annotated assignment
+    /// (`name: type = value`, `name: type`) whose value and annotation are literals (`...`
+    /// included), names, dotted names, subscripts of those (aliases such as
+    /// `Alias = dict[str, X]`) or lists, tuples, sets and dicts of them; and
+    /// `__version__ = version("dist")` through importlib.metadata (see `versionFunctions`).
     func initLogicKind(_ s: ArraySlice<PythonToken>) -> String? {
         let first = s[s.startIndex]
         if s.allSatisfy({ $0.kind == .string }) { return nil }  // docstring
         if isName(first, "pass") || isName(first, "del") { return nil }
         if isOp(first, "@") { return nil }  // decorator: the def/class below is reported
-        // An assignment: targets = value, with a value that is a literal, a name or a
-        // dotted name (an alias), a subscript alias, or a list/tuple of those.
-        guard let eq = s.firstIndex(where: { isOp($0, "=") || isOp($0, "+=") }) else {
+        if s.count == 1, isOp(first, "...") { return nil }  // `...` alone does nothing, as pass
+        guard s.contains(where: { isOp($0, "=") || isOp($0, "+=") }) else {
+            // An annotation without a value (`name: type`) declares a name.
+            if s.count >= 3, first.kind == .name, isOp(s[s.startIndex + 1], ":"), valueLogic(s) == nil { return nil }
             return s.contains(where: { isOp($0, "(") }) ? "a call" : "an expression statement"
         }
-        _ = eq
+        if isVersionFromMetadata(s) { return nil }
+        return valueLogic(s)
+    }
+
+    /// Nil when every token of an assignment is a literal, a name or punctuation of a
+    /// display, subscript or annotation; else what computes a value.
+    func valueLogic(_ s: ArraySlice<PythonToken>) -> String? {
         var previous: PythonToken?
         for t in s {
             if t.kind == .fstringStart { return "an assignment that computes a value" }
@@ -603,5 +807,32 @@ private struct Walker {
             previous = t
         }
         return nil
+    }
+
+    /// `__version__ = version("dist")` or `__version__: str = ...` with importlib.metadata's
+    /// `version` as the file imported it (`version`, `metadata.version`,
+    /// `importlib.metadata.version`, `importlib_metadata.version`, an alias), and one
+    /// argument: a plain string literal, `__name__` or `__package__`.
+    func isVersionFromMetadata(_ s: ArraySlice<PythonToken>) -> Bool {
+        guard !versionFunctions.isEmpty, isName(s[s.startIndex], "__version__") else { return false }
+        var k = s.startIndex + 1
+        if k < s.endIndex, isOp(s[k], ":") {
+            guard let (_, _, _, next) = dotted(s, k + 1) else { return false }
+            k = next
+        }
+        guard k < s.endIndex, isOp(s[k], "=") else { return false }
+        guard let (callee, _, _, next) = dotted(s, k + 1), versionFunctions.contains(callee) else { return false }
+        k = next
+        guard k + 3 == s.endIndex, isOp(s[k], "("), isOp(s[k + 2], ")") else { return false }
+        let argument = s[k + 1]
+        if argument.kind == .string {
+            // A plain literal: no f- or b- prefix.
+            for b in bytes(argument) {
+                if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") { return true }
+                guard b | 0x20 == UInt8(ascii: "r") || b | 0x20 == UInt8(ascii: "u") else { return false }
+            }
+            return false
+        }
+        return isName(argument, "__name__") || isName(argument, "__package__")
     }
 }

@@ -302,8 +302,19 @@ extension Parser {
         let mark = scratch.count
         advance()
         if code == .rbrace { throw failure("f-string: valid expression required before '}'") }
-        let value = code == .kwYield ? try parseYield() : try parseStarExpressions()
-        push(value, .value)
+        push(try parseSplitFieldValue(), .value)
+        return try parseSplitFieldRest(start: start, mark: mark)
+    }
+
+    // The field's parts in frames of their own: parseSplitField is on the stack once per
+    // nested f-string.
+    @inline(never)
+    mutating func parseSplitFieldValue() throws(ParseFailure) -> PythonNodeID {
+        code == .kwYield ? try parseYield() : try parseStarExpressions()
+    }
+
+    @inline(never)
+    mutating func parseSplitFieldRest(start: Int, mark: Int) throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
         var debug: Range<Int>? = nil
         if code == .equal {
             debug = (start + 1)..<toks[i].end

@@ -3,6 +3,13 @@
 /// As in 3.12, a replacement field is ordinary code: it may contain strings with the
 /// same quote as the enclosing f-string, nested f-strings, line breaks and comments.
 extension TokenScanner {
+    /// f-strings nested in f-strings: CPython 3.12 stops at 150 levels (149 nested ones
+    /// parse) with "too many nested f-strings".
+    static let maxFStringNesting = 149
+    /// Format specs nested in format specs (`{x:{y:{z}}}`): CPython's parser rejects more
+    /// than two; the tokenizer stops recursing far beyond that.
+    static let maxFormatSpecNesting = 200
+
     func isFString(_ start: Int, _ quoteAt: Int) -> Bool {
         var k = start
         while k < quoteAt {
@@ -60,6 +67,12 @@ extension TokenScanner {
             }
             if c == 0x7B {
                 if !inSpec && k + 1 < n && p[k + 1] == 0x7B { k += 2; continue }
+                if inSpec && (formatSpecNesting >= TokenScanner.maxFormatSpecNesting || stackExhausted()) {
+                    // No deeper: the brace stays literal text of the spec (after a diagnostic).
+                    diagnose("f-string: expressions nested too deeply", k)
+                    k += 1
+                    continue
+                }
                 flush(&self, k)
                 add(.op, k, k + 1)
                 k = scanReplacementField(k + 1, raw: raw, quote: quote, triple: triple)
@@ -121,7 +134,9 @@ extension TokenScanner {
                 return pos + 1
             case 0x3A where level == 0:
                 add(.op, pos, pos + 1)
+                formatSpecNesting += 1
                 let (k, ok) = scanFStringMiddle(pos + 1, raw: raw, quote: quote, triple: triple, inSpec: true)
+                formatSpecNesting -= 1
                 if ok {
                     add(.op, k, k + 1)
                     return k + 1

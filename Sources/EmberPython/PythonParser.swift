@@ -6,16 +6,23 @@ import EmberUtils
 /// (`Options.maxDepth`), so hostile input gets a diagnostic instead of a stack overflow.
 public enum PythonParser {
     public struct Options: Sendable {
-        /// Maximum nesting of expressions, unary operators, lambdas and blocks combined
-        /// (brackets alone stop at CPython's 200 in the tokenizer). Bounded so that deep
-        /// input is a diagnostic, not a stack overflow.
+        /// Maximum nesting, in levels: each bracket (display, call, subscript), unary
+        /// operator, `not`, lambda, conditional expression, `**`, f-string field, pattern,
+        /// starred target and block is one level while the parser is inside it, and the
+        /// finished tree may be no deeper either (so a left-associative chain such as
+        /// `a + b + ...`, `a.b.c...` or `f()()...`, which the parser reads in a loop,
+        /// counts one level per link). The default, 3,000, accepts everything CPython 3.11
+        /// accepts (its AST stops at about 2,985 levels; 3.12 about 2,994; 3.13 goes further
+        /// for some forms). Whatever the limit, the parser also stops before its thread's
+        /// stack runs out (see `StackGuard`), so deep input is a diagnostic
+        /// "too deeply nested", never a crash.
         public var maxDepth: Int
         /// Python 3.12 f-strings (PEP 701: same quotes and any code inside replacement
         /// fields), tokenized in the split form. The tree then gives f-string parts 3.12-style
         /// spans (a literal run spans its text, a field spans '{' to '}'). Default: 3.11,
         /// exactly what CPython 3.11's `ast.parse` accepts and reports.
         public var pep701FStrings: Bool
-        public init(maxDepth: Int = 1000, pep701FStrings: Bool = false) {
+        public init(maxDepth: Int = 3000, pep701FStrings: Bool = false) {
             self.maxDepth = maxDepth
             self.pep701FStrings = pep701FStrings
         }
@@ -37,6 +44,12 @@ public enum PythonParser {
                 failure = error
             }
             let root = parser.makeModule(topLevel)
+            // Chains read in a loop (`a + b + ...`, `a.b.c`, `f()()`) nest the tree without
+            // nesting the parse: the finished tree is measured too, so that whoever walks it
+            // recursively meets no deeper tree than the limit.
+            if failure == nil, let offset = parser.firstNodeDeeperThan(options.maxDepth, root: root) {
+                failure = ParseFailure(message: "too deeply nested (more than \(options.maxDepth) levels)", offset: offset)
+            }
             var diagnostics = tokenized.diagnostics
             if let failure {
                 // CPython reports whichever problem it meets first in token order; a parse
@@ -91,7 +104,7 @@ struct Parser {
     var depth = 0
     let maxDepth: Int
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
-    var stackLimit: UInt?
+    let stackLimit = StackGuard.limitForCurrentThread()
 
     init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
         self.text = text
@@ -146,6 +159,7 @@ struct Parser {
         throw failure("expected '\(what)'")
     }
 
+    @inline(never)  // kept out of the callers' frames (recursion depth is stack-bound)
     func failure(_ message: String = "invalid syntax") -> ParseFailure {
         var t = toks[i]
         if t.start == text.count && t.start > 0 {
@@ -171,13 +185,19 @@ struct Parser {
         return true
     }
 
+    /// One more level of nesting: throws "too deeply nested" past `maxDepth`, or when the
+    /// thread's stack is nearly used up (see StackGuard).
+    @inline(never)  // one call per level; inlined, it grew every level's frames by 100-300 bytes
     mutating func enter() throws(ParseFailure) {
         depth += 1
-        // Shallow parses never ask for the stack bounds (reading them costs a syscall on Linux).
-        if depth > 64 && stackLimit == nil { stackLimit = StackGuard.limitForCurrentThread() ?? 0 }
-        if depth > maxDepth || (depth > 64 && stackLimit! != 0 && StackGuard.currentAddress() < stackLimit!) {
-            throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
-        }
+        if depth > maxDepth || StackGuard.exhausted(stackLimit) { try tooDeep() }
+    }
+
+    /// Throws "too deeply nested", made out of line: the error is built in this frame, not
+    /// in each caller's (every level's frame is on the stack once per level).
+    @inline(never)
+    func tooDeep() throws(ParseFailure) {
+        throw ParseFailure(message: "too deeply nested (more than \(depth - 1) levels)", offset: toks[i].start)
     }
 
     // MARK: - node building
@@ -378,52 +398,68 @@ struct Parser {
 
     enum TargetContext { case assign, augmented, annotated, delete, forTarget, with }
 
-    /// CPython's "cannot assign to ..." checks (parser-level ones only).
+    /// CPython's "cannot assign to ..." checks (parser-level ones only), in pre-order
+    /// without recursion: a target nests as deep as its brackets (the tokenizer's limit of
+    /// 200 is only a diagnostic; the parse goes on), and this runs after the parse of the
+    /// target, whose stack checks do not cover it.
     mutating func checkTarget(_ id: PythonNodeID, context: TargetContext) throws(ParseFailure) {
-        let n = nodes[Int(id)]
-        switch n.kind {
-        case .name: return
-        case .constant where context != .delete && ["None", "True", "False"].contains(where: { tokenEquals(n, $0) }):
-            throw ParseFailure(message: "cannot assign to \(String(decoding: UnsafeBufferPointer(rebasing: text[n.start..<n.end]), as: UTF8.self))", offset: n.start)
-        case .attribute, .subscript: return
-        case .tuple, .list:
-            if context == .augmented || context == .annotated {
-                throw ParseFailure(message: "'\(n.kind == .tuple ? "tuple" : "list")' is an illegal expression for \(context == .augmented ? "augmented assignment" : "annotated assignment")", offset: n.start)
-            }
-            for k in Int(n.childStart)..<Int(n.childStart + n.childCount) { try checkTarget(childIDs[k], context: context) }
-        case .starred:
-            if context == .augmented || context == .annotated || context == .delete {
-                throw ParseFailure(message: "cannot use starred expression here", offset: n.start)
-            }
-            try checkTarget(childIDs[Int(n.childStart)], context: context)
-        default:
-            let what: String
+        var pending: [PythonNodeID] = []
+        var next: PythonNodeID? = id
+        while let current = next ?? pending.popLast() {
+            next = nil
+            let n = nodes[Int(current)]
             switch n.kind {
-            case .call: what = "function call"
-            case .constant: what = "literal"
-            case .compare: what = "comparison"
-            case .binOp, .boolOp, .unaryOp: what = "expression"
-            case .lambda: what = "lambda"
-            case .ifExp: what = "conditional expression"
-            case .namedExpr: what = "named expression"
-            case .yield, .yieldFrom: what = "yield expression"
-            case .await: what = "await expression"
-            case .generatorExp: what = "generator expression"
-            case .listComp: what = "list comprehension"
-            case .dictComp: what = "dict comprehension"
-            case .setComp: what = "set comprehension"
-            case .dict: what = "dict literal"
-            case .set: what = "set display"
-            case .joinedStr: what = "f-string expression"
-            default: what = "expression"
+            case .name: continue
+            case .constant where context != .delete && ["None", "True", "False"].contains(where: { tokenEquals(n, $0) }):
+                throw ParseFailure(message: "cannot assign to \(String(decoding: UnsafeBufferPointer(rebasing: text[n.start..<n.end]), as: UTF8.self))", offset: n.start)
+            case .attribute, .subscript: continue
+            case .tuple, .list:
+                if context == .augmented || context == .annotated {
+                    throw ParseFailure(message: "'\(n.kind == .tuple ? "tuple" : "list")' is an illegal expression for \(context == .augmented ? "augmented assignment" : "annotated assignment")", offset: n.start)
+                }
+                var k = Int(n.childStart + n.childCount) - 1
+                while k >= Int(n.childStart) {
+                    pending.append(childIDs[k])
+                    k -= 1
+                }
+            case .starred:
+                if context == .augmented || context == .annotated || context == .delete {
+                    throw ParseFailure(message: "cannot use starred expression here", offset: n.start)
+                }
+                next = childIDs[Int(n.childStart)]
+            default:
+                throw targetFailure(n, context: context)
             }
-            switch context {
-            case .delete: throw ParseFailure(message: "cannot delete \(what)", offset: n.start)
-            case .augmented: throw ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
-            case .annotated: throw ParseFailure(message: "illegal target for annotation", offset: n.start)
-            case .assign: throw ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
-            case .forTarget, .with: throw ParseFailure(message: "cannot assign to \(what)", offset: n.start)
-            }
+        }
+    }
+
+    func targetFailure(_ n: PythonNode, context: TargetContext) -> ParseFailure {
+        let what: String
+        switch n.kind {
+        case .call: what = "function call"
+        case .constant: what = "literal"
+        case .compare: what = "comparison"
+        case .binOp, .boolOp, .unaryOp: what = "expression"
+        case .lambda: what = "lambda"
+        case .ifExp: what = "conditional expression"
+        case .namedExpr: what = "named expression"
+        case .yield, .yieldFrom: what = "yield expression"
+        case .await: what = "await expression"
+        case .generatorExp: what = "generator expression"
+        case .listComp: what = "list comprehension"
+        case .dictComp: what = "dict comprehension"
+        case .setComp: what = "set comprehension"
+        case .dict: what = "dict literal"
+        case .set: what = "set display"
+        case .joinedStr: what = "f-string expression"
+        default: what = "expression"
+        }
+        switch context {
+        case .delete: return ParseFailure(message: "cannot delete \(what)", offset: n.start)
+        case .augmented: return ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
+        case .annotated: return ParseFailure(message: "illegal target for annotation", offset: n.start)
+        case .assign: return ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
+        case .forTarget, .with: return ParseFailure(message: "cannot assign to \(what)", offset: n.start)
         }
     }
 
@@ -918,74 +954,92 @@ struct Parser {
             try expectName()
             return make(.matchStar, start, mark, aux: isUnderscore(nameToken) ? 0 : nameToken)
         case .lpar, .lsqb:
-            let closing: TokenCode = code == .lpar ? .rpar : .rsqb
-            let isParen = code == .lpar
-            advance()
-            if accept(closing) { return make(.matchSequence, start, mark) }
-            let first = try parseAsPattern()
-            if isParen && code == .rpar {
-                advance()
-                return first  // a group: the pattern keeps its own span
-            }
-            push(first, .pattern)
-            while accept(.comma) {
-                if code == closing { break }
-                push(try parseAsPattern(), .pattern)
-            }
-            try expect(closing, isParen ? ")" : "]")
-            return make(.matchSequence, start, mark)
+            return try parseSequencePattern(start: start, mark: mark)
         case .lbrace:
-            advance()
-            var rest: Int32 = 0
-            while code != .rbrace {
-                if accept(.doubleStar) {
-                    rest = toks[i].index
-                    if code == .name && isUnderscore(rest) { throw failure() }
-                    try expectName()
-                    if code == .comma && peek(1) != .rbrace { throw failure() }  // a `**rest` not last: CPython says "invalid syntax"
-                } else {
-                    if code == .string { push(try parseStrings(), .key) }
-                    else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
-                    else if code == .kwNone || code == .kwTrue || code == .kwFalse { push(leaf(.constant, toks[i]), .key); advance() }
-                    else if code == .name { push(try parseDottedValue(), .key) }
-                    else { throw failure() }
-                    try expect(.colon, ":")
-                    push(try parseAsPattern(), .pattern)
-                }
-                if !accept(.comma) { break }
-            }
-            try expect(.rbrace, "}")
-            return make(.matchMapping, start, mark, aux: rest, order: [.key, .pattern])
+            return try parseMappingPattern(start: start, mark: mark)
         case .name:
             let nameToken = toks[i].index
             if peek(1) != .dot && peek(1) != .lpar {
                 advance()
                 return make(.matchAs, start, mark, aux: isUnderscore(nameToken) ? 0 : nameToken)
             }
-            let value = try parseDottedValue()
-            if accept(.lpar) {
-                push(value, .cls)
-                var sawKeyword = false
-                while code != .rpar {
-                    if code == .name && peek(1) == .equal {
-                        advance()
-                        advance()
-                        push(try parseAsPattern(), .kwdPattern)
-                        sawKeyword = true
-                    } else {
-                        if sawKeyword { throw failure("positional patterns follow keyword patterns") }
-                        push(try parseAsPattern(), .pattern)
-                    }
-                    if !accept(.comma) { break }
-                }
-                try expect(.rpar, ")")
-                return make(.matchClass, start, mark, order: [.cls, .pattern, .kwdPattern])
-            }
-            push(value, .value)
-            return make(.matchValue, start, mark)
+            return try parseValueOrClassPattern(start: start, mark: mark)
         default:
             throw failure()
         }
+    }
+
+    // The bigger cases of a closed pattern, each in its own frame: parseClosedPattern is
+    // on the stack once per nested pattern.
+
+    @inline(never)
+    mutating func parseSequencePattern(start: Int, mark: Int) throws(ParseFailure) -> PythonNodeID {
+        let closing: TokenCode = code == .lpar ? .rpar : .rsqb
+        let isParen = code == .lpar
+        advance()
+        if accept(closing) { return make(.matchSequence, start, mark) }
+        let first = try parseAsPattern()
+        if isParen && code == .rpar {
+            advance()
+            return first  // a group: the pattern keeps its own span
+        }
+        push(first, .pattern)
+        while accept(.comma) {
+            if code == closing { break }
+            push(try parseAsPattern(), .pattern)
+        }
+        try expect(closing, isParen ? ")" : "]")
+        return make(.matchSequence, start, mark)
+    }
+
+    @inline(never)
+    mutating func parseMappingPattern(start: Int, mark: Int) throws(ParseFailure) -> PythonNodeID {
+        advance()
+        var rest: Int32 = 0
+        while code != .rbrace {
+            if accept(.doubleStar) {
+                rest = toks[i].index
+                if code == .name && isUnderscore(rest) { throw failure() }
+                try expectName()
+                if code == .comma && peek(1) != .rbrace { throw failure() }  // a `**rest` not last: CPython says "invalid syntax"
+            } else {
+                if code == .string { push(try parseStrings(), .key) }
+                else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
+                else if code == .kwNone || code == .kwTrue || code == .kwFalse { push(leaf(.constant, toks[i]), .key); advance() }
+                else if code == .name { push(try parseDottedValue(), .key) }
+                else { throw failure() }
+                try expect(.colon, ":")
+                push(try parseAsPattern(), .pattern)
+            }
+            if !accept(.comma) { break }
+        }
+        try expect(.rbrace, "}")
+        return make(.matchMapping, start, mark, aux: rest, order: [.key, .pattern])
+    }
+
+    @inline(never)
+    mutating func parseValueOrClassPattern(start: Int, mark: Int) throws(ParseFailure) -> PythonNodeID {
+        let value = try parseDottedValue()
+        if accept(.lpar) {
+            push(value, .cls)
+            var sawKeyword = false
+            while code != .rpar {
+                if code == .name && peek(1) == .equal {
+                    advance()
+                    advance()
+                    push(try parseAsPattern(), .kwdPattern)
+                    sawKeyword = true
+                } else {
+                    if sawKeyword { throw failure("positional patterns follow keyword patterns") }
+                    push(try parseAsPattern(), .pattern)
+                }
+                if !accept(.comma) { break }
+            }
+            try expect(.rpar, ")")
+            return make(.matchClass, start, mark, order: [.cls, .pattern, .kwdPattern])
+        }
+        push(value, .value)
+        return make(.matchValue, start, mark)
     }
 
     /// Whether the token `tokenIndex` (the current or the previous one) is `_`.
@@ -1142,23 +1196,53 @@ struct Parser {
     }
 
     /// expression: disjunction ['if' disjunction 'else' expression] | lambdef
+    /// A chain `a if b else c if d else e` (each conditional the `else` of the one before)
+    /// is read in a loop and built inside out: a level each, no stack.
+    ///
+    /// No level of its own: an expression nests only through a bracket, a lambda, an
+    /// f-string field or the chains read in loops, each of which is a level (so the check
+    /// runs once per nesting, not once per expression).
     mutating func parseExpression() throws(ParseFailure) -> PythonNodeID {
-        try enter()
-        defer { depth -= 1 }
         if code == .kwLambda { return try parseLambda() }
         let start = startOffset
         let body = try parseDisjunction()
         guard code == .kwIf else { return body }
-        advance()
-        let mark = scratch.count
-        push(body, .body)
-        push(try parseDisjunction(), .test)
-        guard accept(.kwElse) else { throw failure("expected 'else' after 'if' expression") }
-        push(try parseExpression(), .orelse)
-        return make(.ifExp, start, mark, order: [.test, .body, .orelse])
+        return try parseConditional(start: start, body: body)
+    }
+
+    /// The rest of `body if test else ...` (kept out of parseExpression's frame, which is
+    /// on the stack once per nested bracket).
+    @inline(never)
+    mutating func parseConditional(start: Int, body: PythonNodeID) throws(ParseFailure) -> PythonNodeID {
+        let outer = depth
+        defer { depth = outer }
+        var start = start, body = body
+        var links: [(start: Int, body: PythonNodeID, test: PythonNodeID)] = []
+        var last: PythonNodeID
+        while true {
+            advance()
+            let test = try parseDisjunction()
+            guard accept(.kwElse) else { throw failure("expected 'else' after 'if' expression") }
+            links.append((start, body, test))
+            try enter()
+            if code == .kwLambda { last = try parseLambda(); break }
+            start = startOffset
+            body = try parseDisjunction()
+            guard code == .kwIf else { last = body; break }
+        }
+        for link in links.reversed() {
+            let mark = scratch.count
+            push(link.body, .body)
+            push(link.test, .test)
+            push(last, .orelse)
+            last = make(.ifExp, link.start, mark, order: [.test, .body, .orelse])
+        }
+        return last
     }
 
     mutating func parseLambda() throws(ParseFailure) -> PythonNodeID {
+        try enter()  // `lambda: lambda: ...` nests without brackets
+        defer { depth -= 1 }
         let start = startOffset
         let mark = scratch.count
         advance()
@@ -1168,9 +1252,42 @@ struct Parser {
         return make(.lambda, start, mark)
     }
 
-    mutating func parseDisjunction() throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
-        let first = try parseConjunction()
+    /// Whether the current token starts a leading operand: a primary (name, literal,
+    /// bracket), `await`, or a unary operator.
+    var startsLeadingOperand: Bool {
+        switch code {
+        case .name, .number, .string, .fstringStart, .lpar, .lsqb, .lbrace, .ellipsis, .kwNone, .kwTrue, .kwFalse,
+             .kwAwait, .plus, .minus, .tilde:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The first operand of an expression (a primary, an await or a unary factor), read
+    /// before the operator levels are entered: a bracket nested in a bracket then recurses
+    /// through a few frames (parseExpression, parseDisjunction, parsePrimary, the display)
+    /// instead of one per precedence level, so CPython's 200 nested brackets fit in a
+    /// 512 KB thread stack. The levels then go on from the operand (`first` below).
+    @inline(never)
+    mutating func parseLeadingOperand() throws(ParseFailure) -> PythonNodeID {
+        switch code {
+        case .plus, .minus, .tilde: return try parseFactorOnly()
+        case .kwAwait: return try parseAwaitPrimary()
+        default: return try parsePrimary()
+        }
+    }
+
+    /// disjunction; `first`, when given (>= 0), is its leading operand, already read from
+    /// `firstStart` (see parseLeadingOperand). So for the other levels below.
+    mutating func parseDisjunction(_ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        var firstOperand = first, firstStart = firstStart
+        if firstOperand < 0 && startsLeadingOperand {
+            firstStart = startOffset
+            firstOperand = try parseLeadingOperand()
+        }
+        let start = firstOperand >= 0 ? firstStart : startOffset
+        let first = try parseConjunction(firstOperand, firstStart)
         guard code == .kwOr else { return first }
         let op = toks[i].index
         let mark = scratch.count
@@ -1179,9 +1296,9 @@ struct Parser {
         return make(.boolOp, start, mark, token: op)
     }
 
-    mutating func parseConjunction() throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
-        let first = try parseInversion()
+    mutating func parseConjunction(_ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        let start = first >= 0 ? firstStart : startOffset
+        let first = try parseInversion(first, firstStart)
         guard code == .kwAnd else { return first }
         let op = toks[i].index
         let mark = scratch.count
@@ -1190,23 +1307,34 @@ struct Parser {
         return make(.boolOp, start, mark, token: op)
     }
 
-    mutating func parseInversion() throws(ParseFailure) -> PythonNodeID {
-        if code == .kwNot {
+    /// `not not ... x`: in a loop, like the other unary operators.
+    mutating func parseInversion(_ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        guard first < 0 && code == .kwNot else { return try parseComparison(first, firstStart) }
+        let first = i
+        let outer = depth
+        while code == .kwNot {
             try enter()
-            defer { depth -= 1 }
-            let start = startOffset
-            let op = toks[i].index
             advance()
-            let mark = scratch.count
-            push(try parseInversion(), .operand)
-            return make(.unaryOp, start, mark, token: op)
         }
-        return try parseComparison()
+        let last = i
+        defer { depth = outer }
+        var operand = try parseComparison()
+        for k in stride(from: last - 1, through: first, by: -1) {
+            let mark = scratch.count
+            push(operand, .operand)
+            operand = make(.unaryOp, toks[k].start, mark, token: toks[k].index)
+        }
+        return operand
     }
 
-    mutating func parseComparison() throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
-        let first = try parseBitOr()
+    mutating func parseComparison(_ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        var firstOperand = first, firstStart = firstStart
+        if firstOperand < 0 && startsLeadingOperand {
+            firstStart = startOffset
+            firstOperand = try parseLeadingOperand()
+        }
+        let start = firstOperand >= 0 ? firstStart : startOffset
+        let first = try parseBinary(0, firstOperand, firstStart)
         var mark = -1
         while true {
             switch code {
@@ -1244,9 +1372,9 @@ struct Parser {
 
     /// bitwise_or down to term by precedence climbing (left-associative); one call per
     /// operand instead of one per precedence level.
-    mutating func parseBinary(_ minLevel: Int) throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
-        var left = try parseFactorOnly()
+    mutating func parseBinary(_ minLevel: Int, _ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        let start = first >= 0 ? firstStart : startOffset
+        var left = try parseFactorOnly(first, firstStart)
         while true {
             let level = binaryLevel(code)
             guard level >= minLevel else { return left }
@@ -1260,46 +1388,95 @@ struct Parser {
         }
     }
 
-    mutating func parseBitOr() throws(ParseFailure) -> PythonNodeID { try parseBinary(0) }
+    mutating func parseBitOr() throws(ParseFailure) -> PythonNodeID {
+        guard startsLeadingOperand else { return try parseBinary(0) }
+        let start = startOffset
+        let first = try parseLeadingOperand()
+        return try parseBinary(0, first, start)
+    }
 
     /// factor: ('+'|'-'|'~') factor | power
-    mutating func parseFactorOnly() throws(ParseFailure) -> PythonNodeID {
-        if code == .plus || code == .minus || code == .tilde {
+    /// A run of unary operators is read in a loop and built inside out: each is a level
+    /// of nesting, but none takes stack (CPython accepts about 3,000 of them).
+    mutating func parseFactorOnly(_ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        guard first < 0 && (code == .plus || code == .minus || code == .tilde) else { return try parsePower(first, firstStart) }
+        let first = i
+        let outer = depth
+        while code == .plus || code == .minus || code == .tilde {
             try enter()
-            defer { depth -= 1 }
-            let start = startOffset
-            let op = toks[i].index
             advance()
-            let mark = scratch.count
-            push(try parseFactorOnly(), .operand)
-            return make(.unaryOp, start, mark, token: op)
         }
-        return try parsePower()
+        let last = i
+        defer { depth = outer }
+        var operand = try parsePower()
+        for k in stride(from: last - 1, through: first, by: -1) {
+            let mark = scratch.count
+            push(operand, .operand)
+            operand = make(.unaryOp, toks[k].start, mark, token: toks[k].index)
+        }
+        return operand
     }
 
     /// power: await_primary ['**' factor]
-    mutating func parsePower() throws(ParseFailure) -> PythonNodeID {
-        let start = startOffset
+    mutating func parsePower(_ first: PythonNodeID = -1, _ firstStart: Int = 0) throws(ParseFailure) -> PythonNodeID {
+        let start = first >= 0 ? firstStart : startOffset
         var base: PythonNodeID
-        if code == .kwAwait {
-            advance()
-            let mark = scratch.count
-            push(try parsePrimary(), .value)
-            base = make(.await, start, mark)
+        if first >= 0 {
+            base = first
+        } else if code == .kwAwait {
+            base = try parseAwaitPrimary()
         } else {
             base = try parsePrimary()
         }
-        if code == .doubleStar {
+        guard code == .doubleStar else { return base }
+        return try parsePowerChain(start: start, base: base)
+    }
+
+    /// `a ** -b ** c ...` (right-associative, each right operand a factor: unary
+    /// operators, then the next power), read in a loop and built inside out.
+    @inline(never)
+    mutating func parsePowerChain(start: Int, base: PythonNodeID) throws(ParseFailure) -> PythonNodeID {
+        var base = base
+        let outer = depth
+        defer { depth = outer }
+        // Per link: where its base starts, the base, its `**` token, and the toks range of
+        // the unary operators before the next base.
+        var links: [(start: Int, base: PythonNodeID, op: Int32, unary: Range<Int>)] = []
+        var linkStart = start
+        while code == .doubleStar {
             try enter()
-            defer { depth -= 1 }
             let op = toks[i].index
             advance()
+            let unaryStart = i
+            while code == .plus || code == .minus || code == .tilde {
+                try enter()
+                advance()
+            }
+            links.append((linkStart, base, op, unaryStart..<i))
+            linkStart = startOffset
+            base = code == .kwAwait ? try parseAwaitPrimary() : try parsePrimary()
+        }
+        for link in links.reversed() {
+            for k in link.unary.reversed() {
+                let mark = scratch.count
+                push(base, .operand)
+                base = make(.unaryOp, toks[k].start, mark, token: toks[k].index)
+            }
             let mark = scratch.count
-            push(base, .left)
-            push(try parseFactorOnly(), .right)
-            base = make(.binOp, start, mark, token: op)
+            push(link.base, .left)
+            push(base, .right)
+            base = make(.binOp, link.start, mark, token: link.op)
         }
         return base
+    }
+
+    /// await_primary: 'await' primary
+    mutating func parseAwaitPrimary() throws(ParseFailure) -> PythonNodeID {
+        let start = startOffset
+        advance()
+        let mark = scratch.count
+        push(try parsePrimary(), .value)
+        return make(.await, start, mark)
     }
 
     /// primary: atom ('.' NAME | '(' args ')' | '[' slices ']' | genexp)*
@@ -1316,12 +1493,18 @@ struct Parser {
                 push(value, .value)
                 value = make(.attribute, start, mark, token: attr)
             case .lpar:
+                // A call's and a subscript's brackets are levels too (`x[*x[*...` nests
+                // through parseSlice and parseStarExpression, not parseExpression).
+                try enter()
+                defer { depth -= 1 }
                 let mark = scratch.count
                 push(value, .function)
                 advance()
                 if !(try parseCallArguments(positionalRole: .arg)) { try expect(.rpar, ")") }
                 value = make(.call, start, mark, order: [.function, .arg, .keyword])
             case .lsqb:
+                try enter()
+                defer { depth -= 1 }
                 let mark = scratch.count
                 push(value, .value)
                 advance()
@@ -1501,6 +1684,8 @@ struct Parser {
     }
 
     mutating func parseParenthesized() throws(ParseFailure) -> PythonNodeID {
+        try enter()  // a bracket: every display and call nests through here or parseExpression
+        defer { depth -= 1 }
         let start = startOffset
         advance()
         if accept(.rpar) { return make(.tuple, start, scratch.count) }
@@ -1531,6 +1716,8 @@ struct Parser {
     }
 
     mutating func parseList() throws(ParseFailure) -> PythonNodeID {
+        try enter()  // a bracket: every display and call nests through here or parseExpression
+        defer { depth -= 1 }
         let start = startOffset
         advance()
         let mark = scratch.count
@@ -1549,6 +1736,8 @@ struct Parser {
     }
 
     mutating func parseDictOrSet() throws(ParseFailure) -> PythonNodeID {
+        try enter()  // a bracket: every display and call nests through here or parseExpression
+        defer { depth -= 1 }
         let start = startOffset
         advance()
         let mark = scratch.count
@@ -1633,5 +1822,49 @@ struct Parser {
         }
         try expect(closing, closing == .rpar ? ")" : closing == .rsqb ? "]" : "}")
         return make(kind, start, mark)
+    }
+}
+
+extension Parser {
+    /// Where the finished tree first goes deeper than `limit` levels below the module (the
+    /// start of the first node too deep, on the deepest path), or nil. Children are made
+    /// before their parents, so one pass in creation order gives every node's height.
+    func firstNodeDeeperThan(_ limit: Int, root: PythonNodeID) -> Int? {
+        // Levels below the module: the module is level 0, so the tree is `height - 1` deep.
+        // A tree that has fewer nodes than the limit cannot be too deep.
+        guard nodes.count > limit else { return nil }
+        var height = [Int32](repeating: 1, count: nodes.count)
+        height.withUnsafeMutableBufferPointer { h in
+            nodes.withUnsafeBufferPointer { nodes in
+                childIDs.withUnsafeBufferPointer { children in
+                    for n in 0..<nodes.count {
+                        let node = nodes[n]
+                        var most: Int32 = 0
+                        var k = Int(node.childStart)
+                        let end = k + Int(node.childCount)
+                        while k < end {
+                            let c = Int(children[k])
+                            if c < n, h[c] > most { most = h[c] }
+                            k += 1
+                        }
+                        h[n] = most + 1
+                    }
+                }
+            }
+        }
+        guard Int(height[Int(root)]) - 1 > limit else { return nil }
+        // Down the deepest path to the first node below the limit.
+        var node = Int(root)
+        for _ in 0..<(limit + 1) {
+            let n = nodes[node]
+            var next = -1
+            for k in Int(n.childStart)..<Int(n.childStart + n.childCount) {
+                let c = Int(childIDs[k])
+                if c < node, next < 0 || height[c] > height[next] { next = c }
+            }
+            guard next >= 0 else { break }
+            node = next
+        }
+        return nodes[node].start
     }
 }

@@ -98,6 +98,19 @@ struct TokenScanner {
     /// no INDENT/DEDENT tokens.
     var indentationMakesNoTokens = false
     var lastContinuation = 0
+    /// f-strings (3.12 form) open around the current position, and format specs open
+    /// inside fields: both are scanned recursively, so both are bounded (see
+    /// `maxFStringNesting`, `maxFormatSpecNesting`).
+    var fstringNesting = 0
+    var formatSpecNesting = 0
+    /// The thread's stack limit (see StackGuard), read at the first nested f-string.
+    var stackLimit: UInt?
+    /// Whether one more nested f-string or format spec would come too near the end of the
+    /// thread's stack (a debug build on a small thread).
+    mutating func stackExhausted() -> Bool {
+        if stackLimit == nil { stackLimit = StackGuard.limitForCurrentThread() }
+        return StackGuard.exhausted(stackLimit!)
+    }
 
     /// `reserveTokens`: initial capacity (default: enough for the whole text).
     init(_ p: UnsafeBufferPointer<UInt8>, options: PythonTokenizer.Options, reserveTokens: Int? = nil) {
@@ -281,7 +294,18 @@ struct TokenScanner {
     // MARK: - strings
 
     mutating func scanString(start: Int, quoteAt: Int) {
-        if options.splitFStrings && isFString(start, quoteAt), scanFStringSplit(start: start, quoteAt: quoteAt) { return }
+        if options.splitFStrings && isFString(start, quoteAt) {
+            if fstringNesting >= TokenScanner.maxFStringNesting {
+                // CPython 3.12's limit (MAXFSTRINGLEVEL); the rest is read as a plain string.
+                diagnose("too many nested f-strings", start)
+            } else if stackExhausted() {
+                diagnose("too deeply nested", start)
+            } else {
+                fstringNesting += 1
+                defer { fstringNesting -= 1 }
+                if scanFStringSplit(start: start, quoteAt: quoteAt) { return }
+            }
+        }
         let q = p[quoteAt]
         if quoteAt + 2 < n && p[quoteAt + 1] == q && p[quoteAt + 2] == q {
             var i = quoteAt + 3

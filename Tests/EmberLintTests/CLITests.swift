@@ -304,6 +304,38 @@ func write(_ text: String, _ path: String) throws {
     }
 }
 
+@Suite struct DeepNestingTests {
+    /// The issue: 10,000 nested `*[` (and the other forms) killed `--check-syntax` with
+    /// SIGSEGV and no finding was printed for any file. Each is now an EL101 at its line,
+    /// and the other files are still checked.
+    @Test func checkSyntaxReportsEveryFileWhateverItsNesting() throws {
+        try withScratch { dir in
+            let n = 10_000
+            let forms = [
+                "star_list": String(repeating: "*[", count: n) + "1" + String(repeating: "]", count: n) + ",",
+                "star_paren": String(repeating: "*(", count: n) + "1" + String(repeating: ",)", count: n) + ",",
+                "set_star": String(repeating: "{*", count: n) + "1" + String(repeating: "}", count: n),
+                "dict_unpack": String(repeating: "{**", count: n) + "{}" + String(repeating: "}", count: n),
+                "list_comprehension": String(repeating: "[i for i in ", count: n) + "y" + String(repeating: "]", count: n),
+                "unary": String(repeating: "-", count: 20_000) + "1",
+            ]
+            for (name, expression) in forms {
+                try write("import os\nx = " + expression + "\n", dir + "/src/ember/core/\(name).py")
+            }
+            try write("import numpy\n", dir + "/src/ember/core/plain.py")
+            for jobs in ["1", "2"] {
+                let r = EmberLintCLI.run(["--no-cache", "--check-syntax", "--jobs", jobs, dir])
+                #expect(r.code == .violations)
+                for name in forms.keys where name != "unary" {
+                    #expect(r.stdout.contains("\(name).py:2:") && r.stdout.contains("EL101 too many nested parentheses"), "\(name): \(r.stdout.prefix(2000))")
+                }
+                #expect(r.stdout.contains("unary.py:2:3005: EL101 too deeply nested (more than 3000 levels)"), "\(r.stdout.prefix(2000))")
+                #expect(r.stdout.contains("plain.py:1:8: EL002 ember.core.plain imports numpy"))
+            }
+        }
+    }
+}
+
 @Suite struct LayerRuleTests {
     @Test func mayNotImportWinsOverAWildcard() throws {
         try withScratch { dir in

@@ -74,6 +74,46 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         #expect(facts.computedDynamicImports.count == 2)
     }
 
+    /// Calls through a file's aliases of importlib and import_module are followed, names
+    /// given by keyword are read, and relative names with a known package are resolved.
+    @Test func dynamicImportsThroughAliasesKeywordsAndPackages() throws {
+        let source = """
+            import importlib as il
+            from importlib import import_module as im
+            def early():
+                return late("p.early")  # bound below
+            a = il.import_module("p.a")
+            b = im("p.b")
+            c = importlib.import_module(".c", __package__)
+            d = importlib.import_module(name="..d", package=__spec__.parent)
+            e = importlib.import_module(name="p.e")
+            f = im("..f", "top.mid.low")
+            g = im(".", __package__)
+            h = importlib.import_module(".h")
+            i = im(name)
+            j = importlib.import_module(".j", __name__)
+            k = obj.im("not.followed")
+            l = im(*args)
+            m = __import__(name="p.m")
+            from importlib import import_module as late
+            """
+        for skim in [true, false] {
+            let facts = try TokenPythonImportExtractor(skim: skim).extract(Array(source.utf8), isPackageInit: false).get()
+            #expect(facts.imports.filter(\.dynamic).map(describe) == [
+                "p.early [dyn]", "p.a [dyn]", "p.b [dyn]", ".c [dyn]", "..d [dyn]", "p.e [dyn]", "top.mid.f [dyn]", ". [dyn]", "p.m [dyn]",
+            ], "skim \(skim)")
+            // `.h` without a package, a computed name, `__name__` as the package, unpacked arguments.
+            #expect(facts.computedDynamicImports.count == 4, "skim \(skim)")
+        }
+        // Resolved like `from .c import`: against the importing module's package.
+        let index = PythonModuleIndex(modules: ["top.mid.low", "top.mid.c", "top.d"])
+        let facts = try pythonFacts(source)
+        let c = try #require(facts.imports.first { $0.module == "c" })
+        #expect(index.resolve(c, importer: "top.mid.low", importerIsPackage: false)?.map(\.module) == ["top.mid.c"])
+        let d = try #require(facts.imports.first { $0.module == "d" })
+        #expect(index.resolve(d, importer: "top.mid.low", importerIsPackage: false)?.map(\.module) == ["top.d"])
+    }
+
     @Test func stringsAndCommentsAreNotImports() throws {
         let facts = try pythonFacts("""
             '''
@@ -119,6 +159,50 @@ extension PythonFileFailure: CustomStringConvertible { public var description: S
         ])
         let lines = facts.initLogic.map { facts.lineTable.location(of: $0.offset).line }
         #expect(lines == [14, 16, 18, 20, 21, 22, 26])
+    }
+
+    /// `...`, annotations with literal values, and `__version__` from importlib.metadata
+    /// are exports, not logic (Ember's api/datasets/__init__.py:13 was reported).
+    @Test func initExportsMayUseEllipsisAnnotationsAndTheMetadataVersion() throws {
+        let allowed = try pythonFacts("""
+            \"\"\"Datasets.\"\"\"
+            from importlib.metadata import PackageNotFoundError, version
+            import importlib.metadata
+            import importlib_metadata as backport
+            from importlib import metadata as md
+            from importlib.metadata import version as dist_version
+            DATASETS: tuple[str, ...] = ("mmlu", "gsm8k")
+            Placeholder = ...
+            Shape = tuple[int, ...]
+            count: int
+            default: "Registry | None" = None
+            limits: dict[str, int] = {"a": 1, "b": -2}
+            ...
+            __version__ = importlib.metadata.version("ember-ai")
+            __version__: str = md.version(__name__)
+            __version__ = backport.version('ember-ai')
+            __version__ = dist_version(__package__)
+            try:
+                __version__ = version("ember-ai")
+            except PackageNotFoundError:
+                __version__ = "0+unknown"
+            """, isInit: true)
+        #expect(allowed.initLogic.map(\.what) == [], "\(allowed.initLogic)")
+        let flagged = try pythonFacts("""
+            from importlib.metadata import version
+            from mypkg import release
+            A: tuple[str, ...] = make()
+            B: int = 1 if x else 2
+            C = version("ember-ai")
+            __version__ = version(name)
+            __version__ = version(f"ember-{x}")
+            __version__ = release("ember-ai")
+            __version__ = version("a", "b")
+            D: f(x)
+            """, isInit: true)
+        #expect(flagged.initLogic.map(\.what) == [
+            "a call", "an assignment that computes a value", "a call", "a call", "a call", "a call", "a call", "a call",
+        ])
     }
 
     @Test func suppressionComments() throws {

@@ -66,6 +66,8 @@ import Testing
         "if x:", "elif y:", "else:", "try:", "except ImportError:", "finally:", "def f(a=(1, 2)):", "class C(B):",
         "async def g():", "with open(p) as f:", "for i in r:", "while True:", "match x:", "case 1:", "match = 3",
         "importlib.import_module('p.q')", "import_module(name)", "__import__(\"z\")", "x = TYPE_CHECKING",
+        "from importlib import import_module as im", "im('a.b')", "import importlib as il", "il.import_module('.x', __package__)",
+        "importlib.import_module(name='n.m')",
         "'''doc\nstill doc'''", "\"\"\"a \\\"\"\" b\"\"\"", "r'\\'", "b'x'", "f'{a}'", "rb\"q\"", "u'é'", "'unterminated",
         "\"\"\"never closed", "x = (", ")", "]", "{", "[1,\n 2]", "y = \\\n  3", "\\", "# ember-lint: ignore[EL001] why",
         "# plain comment", "0x", "012", "1if x else y", "1abc", ".5", "x...", "a.b.c", "!=", "!", "$", "`", "é = 1",

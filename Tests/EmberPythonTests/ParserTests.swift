@@ -72,7 +72,7 @@ private func fixtureNames(_ folder: String) -> [String] {
 
     @Test func deepNestingIsADiagnosticNotACrash() throws {
         let depth = 100_000
-        let tooDeep = "too deeply nested (more than 1000 levels)"  // the default maxDepth
+        let tooDeep = "too deeply nested (more than 3000 levels)"  // the default maxDepth
         let cases: [(String, String)] = [
             (String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth), "too many nested parentheses"),
             (String(repeating: "[", count: depth), "too many nested parentheses"),
@@ -85,11 +85,13 @@ private func fixtureNames(_ folder: String) -> [String] {
         ]
         for (code, message) in cases {
             let tree = try parse(code + "\n")
-            #expect(tree.diagnostics.first?.message == message, "\(code.prefix(20))")
+            // Lambdas recurse: a debug build's thread stack may end before the level limit.
+            let got = tree.diagnostics.first?.message ?? ""
+            #expect(got == message || (message == tooDeep && code.hasPrefix("f =") && got.hasPrefix("too deeply nested")), "\(code.prefix(20))")
         }
-        // Within the limits everything parses: 200 brackets (CPython's limit), 900 unary operators.
+        // Within the limits everything parses: 200 brackets (CPython's limit), 2,900 unary operators.
         #expect(try parse(String(repeating: "(", count: 200) + "1" + String(repeating: ")", count: 200) + "\n").diagnostics.isEmpty)
-        #expect(try parse("x = " + String(repeating: "-", count: 900) + "1\n").diagnostics.isEmpty)
+        #expect(try parse("x = " + String(repeating: "-", count: 2900) + "1\n").diagnostics.isEmpty)
     }
 
     @Test func deepIndentationIsADiagnostic() throws {

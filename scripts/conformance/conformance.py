@@ -140,14 +140,15 @@ def canonical_ast(tree, skip_fstring_parts=False):
     skip_fstring_parts drops JoinedStr, FormattedValue and the literal Constants directly in
     a JoinedStr (for --pep701, where those spans follow 3.12)."""
     out = []
-    def visit(node, parent):
+    # Without recursion: trees nest as deep as CPython allows (about 3,000 levels).
+    stack = [(tree, None)]
+    while stack:
+        node, parent = stack.pop()
         skip = skip_fstring_parts and (isinstance(node, (ast.JoinedStr, ast.FormattedValue))
                                        or isinstance(node, ast.Constant) and isinstance(parent, ast.JoinedStr))
         if isinstance(node, (ast.stmt, ast.expr)) and not skip:
             out.append(f"{type(node).__name__} {node.lineno}:{node.col_offset}-{node.end_lineno}:{node.end_col_offset}")
-        for child in ast.iter_child_nodes(node):
-            visit(child, node)
-    visit(tree, None)
+        stack.extend((child, node) for child in reversed(list(ast.iter_child_nodes(node))))
     return out
 
 
