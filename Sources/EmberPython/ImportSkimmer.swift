@@ -359,6 +359,7 @@ extension TokenScanner {
         var lineTokens = 0
         var keptComments = 0
         var inLine = false
+        let policy = SkimLinePolicy(filter: filter)
         // Where code needs a look, as a bit map of the whole text (SIMD), and where an
         // anywhere-name's bytes occur, found in the same pass.
         let maps = SkimMaps(count: n)
@@ -373,16 +374,10 @@ extension TokenScanner {
             if !diagnostics.isEmpty { return }  // the caller falls back; stop early
             let lineStart = pos
             if parenDepth == 0 && !continued {
-                var (q, column, altColumn) = Self.measureIndentation(p, from: pos)
+                let (q, column, altColumn) = Self.measureIndentation(p, from: pos)
                 if q == n { break lineLoop }
-                let b = p[q]
-                if b == HASH || b == LF || b == CR {
-                    if b == HASH {
-                        let e = fastEndOfComment(q)
-                        if filter.containsMarker(p, q, e) { add(.comment, q, e) }
-                        q = e
-                    }
-                    pos = afterNewline(q)
+                if let next = blankLine(at: q, policy) {
+                    pos = next
                     continue lineLoop
                 }
                 // The same level as the line before (most lines): indentation() would do nothing.
@@ -426,45 +421,21 @@ extension TokenScanner {
             } else {
                 continued = false
             }
-            while true {
-                whitespaceStart = pos
-                while pos < n && (p[pos] == SPACE || p[pos] == TAB || p[pos] == FF) { pos += 1 }
-                guard pos < n else { break lineLoop }
-                let b = p[pos]
-                switch b {
-                case LF, CR:
-                    let e = afterNewline(pos)
-                    if parenDepth > 0 {
-                        pos = e  // NL: nobody reads it
-                        continue lineLoop
-                    }
-                    if keepLine(from: lineTokens, filter) {
-                        add(.newline, pos, e)
-                    } else {
-                        dropLine(from: lineTokens, keptComments: keptComments)
-                    }
-                    pos = e
-                    inLine = false
-                    continue lineLoop
-                case HASH:
-                    let e = endOfComment(pos)
-                    if filter.containsMarker(p, pos, e) {
-                        add(.comment, pos, e)
-                        keptComments += 1
-                    }
-                    pos = e
-                case BACKSLASH:
-                    if pos + 1 < n && (p[pos + 1] == LF || p[pos + 1] == CR) {
-                        lastContinuation = pos
-                        pos = afterNewline(pos + 1)
-                        continued = true
-                        continue lineLoop
-                    }
-                    diagnose("unexpected character after line continuation character", pos)
-                    return
-                default:
-                    scanToken(b)
+            // The rest of the physical line, scanned as the tokenizer's `run()` does.
+            switch scanRestOfLine(policy, keptComments: &keptComments) {
+            case .lineBreak(let at, let end):
+                pos = end
+                if parenDepth > 0 { continue lineLoop }  // NL: nobody reads it
+                if keepLine(from: lineTokens, filter) {
+                    add(.newline, at, end)
+                } else {
+                    dropLine(from: lineTokens, keptComments: keptComments)
                 }
+                inLine = false
+            case .continuation:
+                continue lineLoop
+            case .endOfText:
+                break lineLoop
             }
         }
         // The last line has no line break: finish() gives it its NEWLINE when it is kept.
@@ -621,7 +592,7 @@ extension TokenScanner {
                 i = e
                 last = e - 1
             case HASH:
-                let e = fastEndOfComment(i)
+                let e = endOfComment(i)
                 if filter.containsMarker(p, i, e) { add(.comment, i, e) }
                 i = e
             case LF, CR:
@@ -657,19 +628,6 @@ extension TokenScanner {
             }
         }
         return depth == 0 ? SkippedLine(end: n, newlineAt: n, lastSignificant: last) : nil
-    }
-
-    /// `endOfComment`, 16 bytes at a time.
-    @inline(__always) func fastEndOfComment(_ start: Int) -> Int {
-        var e = start
-        let base = p.baseAddress!
-        while e + 16 <= n {
-            let k = SkimBytes.firstLineBreak(base + e)
-            e += k
-            if k < 16 { return e }
-        }
-        while e < n && p[e] != LF && p[e] != CR { e += 1 }
-        return e
     }
 
     /// End of the decimal integer at `at` (a digit) when it is plainly one the tokenizer
@@ -865,13 +823,8 @@ extension TokenScanner {
                     // Blank and comment lines as `skimRun` takes them, then the next line.
                     var next = afterNewline(i)
                     var (q, column, altColumn) = Self.measureIndentation(p, from: next)
-                    while q < n && (p[q] == HASH || p[q] == LF || p[q] == CR) {
-                        if p[q] == HASH {
-                            let e = fastEndOfComment(q)
-                            if filter.containsMarker(p, q, e) { add(.comment, q, e) }
-                            q = e
-                        }
-                        next = afterNewline(q)
+                    while q < n, let after = blankLine(at: q, SkimLinePolicy(filter: filter)) {
+                        next = after
                         (q, column, altColumn) = Self.measureIndentation(p, from: next)
                     }
                     guard q < n else { return SkippedLine(end: next, newlineAt: i, lastSignificant: last) }
@@ -899,7 +852,7 @@ extension TokenScanner {
                 if b == LF { continue }
                 resume = afterNewline(i)
             case HASH:
-                let e = fastEndOfComment(i)
+                let e = endOfComment(i)
                 if filter.containsMarker(p, i, e) { add(.comment, i, e) }
                 commentAt = i
                 resume = e
@@ -926,20 +879,6 @@ extension TokenScanner {
         guard depth == 0, let last = lastSignificant(before: commentAt >= 0 ? commentAt : n, from: start) else { return nil }
         if lineIsHeader && p[last] != 0x3A { return nil }
         return SkippedLine(end: n, newlineAt: n, lastSignificant: last)
-    }
-
-    /// Where the first byte that is not a blank (space, TAB, FF) comes at or after `from`,
-    /// and the indentation columns up to it (tabs to multiples of 8; all bytes as 1).
-    @inline(__always) static func measureIndentation(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Int, Int) {
-        let n = p.count
-        var column = 0, altColumn = 0, q = from
-        // Spaces 16 at a time (indentation is mostly spaces); tabs and form feeds below.
-        while q + 16 <= n {
-            let spaces = SkimBytes.leadingSpaces(p.baseAddress! + q)
-            column &+= spaces; altColumn &+= spaces; q &+= spaces
-            if spaces < 16 { break }
-        }
-        return continueIndentation(p, at: q, column: column, altColumn: altColumn)
     }
 
     /// The last byte before `end` that is not a blank, when it belongs to a token on the
@@ -1175,5 +1114,14 @@ enum SkimBytes {
     @inline(__always) static func any(_ lanes: Bytes) -> Bool {
         let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
         return halves[0] | halves[1] != 0
+    }
+}
+
+/// The skimmer's line tokens: comments holding the filter's marker, no NL.
+struct SkimLinePolicy: LineTokenPolicy {
+    let filter: CompiledFilter
+    @inline(__always) var makesNL: Bool { false }
+    @inline(__always) func keepsComment(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        filter.containsMarker(p, start, end)
     }
 }

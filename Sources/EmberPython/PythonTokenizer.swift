@@ -132,8 +132,16 @@ struct TokenScanner {
         if detectedAt != nil || openedAt != nil { needsLineNumbers = true }
     }
 
+    /// Where the comment at `start` ends (its line break or the end of the text), 16
+    /// bytes at a time.
     @inline(__always) func endOfComment(_ start: Int) -> Int {
         var e = start
+        let base = p.baseAddress!
+        while e + 16 <= n {
+            let k = SkimBytes.firstLineBreak(base + e)
+            e += k
+            if k < 16 { return e }
+        }
         while e < n && p[e] != LF && p[e] != CR { e += 1 }
         return e
     }
@@ -143,6 +151,20 @@ struct TokenScanner {
         guard q < n else { return q }
         if p[q] == CR && q + 1 < n && p[q + 1] == LF { return q + 2 }
         return q + 1
+    }
+
+    /// Where the first byte that is not a blank (space, TAB, FF) comes at or after `from`,
+    /// and the indentation columns up to it (tabs to multiples of 8; all bytes as 1).
+    @inline(__always) static func measureIndentation(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Int, Int) {
+        let n = p.count
+        var column = 0, altColumn = 0, q = from
+        // Spaces 16 at a time (indentation is mostly spaces); tabs and form feeds below.
+        while q + 16 <= n {
+            let spaces = SkimBytes.leadingSpaces(p.baseAddress! + q)
+            column &+= spaces; altColumn &+= spaces; q &+= spaces
+            if spaces < 16 { break }
+        }
+        return continueIndentation(p, at: q, column: column, altColumn: altColumn)
     }
 
     /// Indentation from `at` on, given the columns so far: where the first byte that is
@@ -162,22 +184,19 @@ struct TokenScanner {
         return (q, column, altColumn)
     }
 
+    /// The line loop: indentation, blank and comment-only lines, then the rest of each
+    /// physical line (`scanRestOfLine`). The import skimmer's `skimRun` is this loop with a
+    /// keep-or-drop decision per logical line; both scan through the same functions.
     mutating func run() {
+        let policy = EveryLineToken()
+        var comments = 0
         lineLoop: while pos < n {
             let lineStart = pos
             if parenDepth == 0 && !continued {
-                var (q, column, altColumn) = TokenScanner.continueIndentation(p, at: pos, column: 0, altColumn: 0)
+                let (q, column, altColumn) = TokenScanner.measureIndentation(p, from: pos)
                 if q == n { break lineLoop }  // whitespace-only last line (tokenize.py stops here)
-                let b = p[q]
-                if b == HASH || b == LF || b == CR {  // comment-only or blank line: no indentation
-                    if b == HASH {
-                        let e = endOfComment(q)
-                        add(.comment, q, e)
-                        q = e
-                    }
-                    let e = afterNewline(q)
-                    add(.nl, q, e)
-                    pos = e
+                if let next = blankLine(at: q, policy) {  // no indentation
+                    pos = next
                     continue lineLoop
                 }
                 indentation(column: column, altColumn: altColumn, lineStart: lineStart, at: q)
@@ -186,42 +205,75 @@ struct TokenScanner {
                 continued = false
             }
             // The rest of the physical line (strings may carry us over further lines).
-            while true {
-                whitespaceStart = pos
-                while pos < n && (p[pos] == SPACE || p[pos] == TAB || p[pos] == FF) { pos += 1 }
-                guard pos < n else { break lineLoop }
-                let b = p[pos]
-                switch b {
-                case LF, CR:
-                    let e = afterNewline(pos)
-                    add(parenDepth > 0 ? .nl : .newline, pos, e)
-                    pos = e
-                    continue lineLoop
-                case HASH:
-                    let e = endOfComment(pos)
-                    add(.comment, pos, e)
-                    pos = e
-                case BACKSLASH:
-                    if pos + 1 < n && (p[pos + 1] == LF || p[pos + 1] == CR) {
-                        lastContinuation = pos
-                        pos = afterNewline(pos + 1)
-                        continued = true
-                        continue lineLoop
-                    }
-                    if pos + 1 >= n {
-                        diagnose("unexpected EOF while parsing", pos)
-                    } else {
-                        diagnose("unexpected character after line continuation character", pos)
-                    }
-                    whitespaceErrors()
-                    add(.errorToken, pos, pos + 1)
-                    pos += 1
-                default:
-                    scanToken(b)
-                }
+            switch scanRestOfLine(policy, keptComments: &comments) {
+            case .lineBreak(let at, let end):
+                add(parenDepth > 0 ? .nl : .newline, at, end)
+                pos = end
+            case .continuation:
+                continue lineLoop
+            case .endOfText:
+                break lineLoop
             }
         }
         finish()
+    }
+
+    /// A blank or comment-only line whose indentation ends at `q`: its comment (when the
+    /// policy keeps it) and NL (when it makes them), and the offset after its line break.
+    /// Nil when the line holds code.
+    @inline(__always) mutating func blankLine<P: LineTokenPolicy>(at q: Int, _ policy: P) -> Int? {
+        var q = q
+        let b = p[q]
+        guard b == HASH || b == LF || b == CR else { return nil }
+        if b == HASH {
+            let e = endOfComment(q)
+            if policy.keepsComment(p, q, e) { add(.comment, q, e) }
+            q = e
+        }
+        let e = afterNewline(q)
+        if policy.makesNL { add(.nl, q, e) }
+        return e
+    }
+
+    /// Tokens from `pos` to the end of the physical line: code tokens (a string may carry
+    /// over further lines), comments the policy keeps (counted in `keptComments`), and a
+    /// backslash continuation. Stops at the line break (not consumed), after a
+    /// continuation's line break (`continued` set), or at the end of the text.
+    @inline(__always) mutating func scanRestOfLine<P: LineTokenPolicy>(_ policy: P, keptComments: inout Int) -> PhysicalLineEnd {
+        while true {
+            whitespaceStart = pos
+            while pos < n && (p[pos] == SPACE || p[pos] == TAB || p[pos] == FF) { pos += 1 }
+            guard pos < n else { return .endOfText }
+            let b = p[pos]
+            switch b {
+            case LF, CR:
+                return .lineBreak(at: pos, end: afterNewline(pos))
+            case HASH:
+                let e = endOfComment(pos)
+                if policy.keepsComment(p, pos, e) {
+                    add(.comment, pos, e)
+                    keptComments += 1
+                }
+                pos = e
+            case BACKSLASH:
+                if pos + 1 < n && (p[pos + 1] == LF || p[pos + 1] == CR) {
+                    lastContinuation = pos
+                    pos = afterNewline(pos + 1)
+                    continued = true
+                    return .continuation
+                }
+                if pos + 1 >= n {
+                    diagnose("unexpected EOF while parsing", pos)
+                } else {
+                    diagnose("unexpected character after line continuation character", pos)
+                }
+                whitespaceErrors()
+                add(.errorToken, pos, pos + 1)
+                pos += 1
+            default:
+                scanToken(b)
+            }
+        }
     }
 
     /// The token at `pos`, whose first byte `b` starts no line break, comment or
@@ -570,4 +622,26 @@ extension PythonTokenizer {
         guard let scalar = Unicode.Scalar(s) else { return false }
         return scalar.properties.isXIDContinue
     }
+}
+
+/// Which tokens beyond the code tokens the line loop makes: the tokenizer makes them all;
+/// the import skimmer keeps only comments holding its marker and makes no NL.
+protocol LineTokenPolicy {
+    var makesNL: Bool { get }
+    func keepsComment(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool
+}
+
+/// The tokenizer's policy: every comment and NL is a token.
+struct EveryLineToken: LineTokenPolicy {
+    @inline(__always) var makesNL: Bool { true }
+    @inline(__always) func keepsComment(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool { true }
+}
+
+/// How `scanRestOfLine` stopped.
+enum PhysicalLineEnd {
+    /// At a line break (from `at` to `end`), not consumed.
+    case lineBreak(at: Int, end: Int)
+    /// After a backslash continuation's line break.
+    case continuation
+    case endOfText
 }
