@@ -53,9 +53,6 @@ public enum PythonTokenizer {
     }
 }
 
-private let SPACE: UInt8 = 0x20, TAB: UInt8 = 0x09, FF: UInt8 = 0x0C, LF: UInt8 = 0x0A, CR: UInt8 = 0x0D
-private let HASH: UInt8 = 0x23, BACKSLASH: UInt8 = 0x5C, QUOTE1: UInt8 = 0x27, QUOTE2: UInt8 = 0x22
-
 @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
 @inline(__always) private func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- 0x61 < 6 }
 @inline(__always) private func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 }
