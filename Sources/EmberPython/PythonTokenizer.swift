@@ -89,7 +89,7 @@ struct TokenScanner {
     var whitespaceStart = 0
     /// `nameContinueTable`, read once: a global's lazy-init check in the hot loop is costly.
     let nameTable: UnsafeBufferPointer<UInt8> = nameContinueTable
-    /// `skimByteFlags` (ImportSkimmer.swift), read once for the same reason.
+    /// `skimByteFlags` (SkimLineSkip.swift), read once for the same reason.
     let skimFlags: UnsafePointer<UInt8> = skimByteFlags
     /// The import skimmer without block structure: `indentation` checks levels but adds
     /// no INDENT/DEDENT tokens.
