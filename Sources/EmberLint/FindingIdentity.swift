@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import EmberProject
 
 /// What makes one finding the same finding from run to run, whatever the wording of its
 /// message (which names the layer's `may-import` list), however its path was spelt on the
@@ -80,14 +76,14 @@ public struct FindingIdentity: Hashable, Sendable, Comparable, Codable {
 public enum ProjectRoot {
     public static func locate(rules: RuleSet, firstPath: String, workingDirectory cwd: String = workingDirectory()) -> String {
         if !rules.origin.isEmpty && !rules.origin.hasPrefix("built-in ") {
-            return absolute(rules.baseDirectory.isEmpty ? "." : rules.baseDirectory, workingDirectory: cwd)
+            return ProjectPath.absolute(rules.baseDirectory.isEmpty ? "." : rules.baseDirectory, cwd: cwd)
         }
-        var dir = absolute(firstPath, workingDirectory: cwd)
-        if !isDirectory(dir) { dir = parent(dir) }
+        var dir = ProjectPath.absolute(firstPath, cwd: cwd)
+        if !ProjectPath.isDirectory(dir) { dir = ProjectPath.parent(dir) }
         while true {
-            if exists(dir == "/" ? "/pyproject.toml" : dir + "/pyproject.toml") || exists(dir == "/" ? "/.git" : dir + "/.git") { return dir }
-            let up = parent(dir)
-            if up == dir { break }
+            if ProjectPath.exists(ProjectPath.join(dir, "pyproject.toml")) || ProjectPath.exists(ProjectPath.join(dir, ".git")) { return dir }
+            let up = ProjectPath.parent(dir)
+            if up == dir || up.isEmpty { break }
             dir = up
         }
         return cwd
@@ -97,49 +93,8 @@ public enum ProjectRoot {
     /// `..` where it lies outside. A path that is not a file's (the built-in rules) is kept.
     public static func relativePath(of path: String, root: String, workingDirectory cwd: String) -> String {
         if path.hasPrefix("built-in ") { return path }
-        let target = components(absolute(path, workingDirectory: cwd))
-        let base = components(root)
-        var common = 0
-        while common < target.count && common < base.count && target[common] == base[common] { common += 1 }
-        let ups = [String](repeating: "..", count: base.count - common)
-        let rest = ups + target[common...]
-        return rest.isEmpty ? "." : rest.joined(separator: "/")
+        return ProjectPath.relative(ProjectPath.absolute(path, cwd: cwd), from: root)
     }
 
-    /// An absolute, normalised path: `.` and empty parts dropped, `..` applied.
-    public static func absolute(_ path: String, workingDirectory cwd: String) -> String {
-        let full = path.hasPrefix("/") ? path : cwd + "/" + path
-        return "/" + components(full).joined(separator: "/")
-    }
-
-    static func components(_ path: String) -> [String] {
-        var parts: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." {
-                if !parts.isEmpty { parts.removeLast() }
-                continue
-            }
-            parts.append(String(part))
-        }
-        return parts
-    }
-
-    static func parent(_ path: String) -> String {
-        let parts = components(path)
-        return parts.count <= 1 ? "/" : "/" + parts.dropLast().joined(separator: "/")
-    }
-
-    public static func workingDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
+    public static func workingDirectory() -> String { ProjectPath.currentDirectory() }
 }

@@ -76,6 +76,17 @@ public enum ProjectPath {
         return String(path.utf8.dropFirst(prefix.utf8.count))!
     }
 
+    /// `path` relative to `base` (both absolute), with `..` where it lies outside; "."
+    /// for `base` itself. Compared by components, so repeated and trailing `/` do not count.
+    public static func relative(_ path: String, from base: String) -> String {
+        let target = path.split(separator: "/")
+        let root = base.split(separator: "/")
+        var common = 0
+        while common < target.count && common < root.count && target[common] == root[common] { common += 1 }
+        let parts = [Substring](repeating: "..", count: root.count - common) + target[common...]
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
     /// A path for messages: below the working directory when it is, else as given.
     public static func display(_ path: String) -> String {
         relative(path, to: currentDirectory()).map { $0.isEmpty ? "." : $0 } ?? path

@@ -74,3 +74,14 @@ import Testing
         #expect(modules == ["alpha.core.x", "tests.test_x", "beta", "beta.y", "setup"])
     }
 }
+
+@Suite struct PathTests {
+    @Test func relativePathsClimbWithDotDot() {
+        #expect(ProjectPath.relative("/p/src/a.py", from: "/p") == "src/a.py")
+        #expect(ProjectPath.relative("/p/src/", from: "/p//") == "src")
+        #expect(ProjectPath.relative("/p", from: "/p") == ".")
+        #expect(ProjectPath.relative("/q/Sources/x.swift", from: "/p/rules") == "../../q/Sources/x.swift")
+        #expect(ProjectPath.relative("/a", from: "/") == "a")
+        #expect(ProjectPath.absolute("./src/../lib/", cwd: "/p") == "/p/lib")
+    }
+}
