@@ -159,26 +159,6 @@ public final class PythonModuleIndex: Sendable {
         }
     }
 
-    /// The absolute package a relative import of `level` dots starts from, or nil when it
-    /// climbs above the top-level package.
-    public static func base(of module: String, isPackage: Bool, level: Int) -> String? {
-        // Drop the module's last name (a module, not a package, is inside its parent),
-        // then `level - 1` more, on the bytes: each drop cuts at the last dot left.
-        let utf8 = module.utf8
-        guard !utf8.isEmpty else { return nil }
-        var end = utf8.endIndex
-        var drops = (isPackage ? 0 : 1) + level - 1
-        while drops > 0 {
-            guard let dot = utf8[utf8.startIndex..<end].lastIndex(of: UInt8(ascii: ".")) else {
-                // Dropping the last remaining name leaves nothing: above the top package.
-                return nil
-            }
-            end = dot
-            drops -= 1
-        }
-        return end == utf8.endIndex ? module : String(module[..<end])
-    }
-
     /// The modules one statement imports. `from x import y` gives `x.y` when that is a
     /// module of the tree, else `x`; a star import gives `x`. Nil when a relative import
     /// climbs above the top-level package.
@@ -196,7 +176,7 @@ public final class PythonModuleIndex: Sendable {
                        _ body: (_ module: String, _ number: Int32, _ offset: Int, _ end: Int) -> Void) -> Bool {
         var base = statement.module
         if statement.level > 0 {
-            guard let package = PythonModuleIndex.base(of: importer, isPackage: importerIsPackage, level: statement.level) else { return false }
+            guard let package = RelativeImport.base(of: importer, isPackage: importerIsPackage, level: statement.level) else { return false }
             base = statement.module.isEmpty ? package : package + "." + statement.module
         }
         guard let names = statement.names else {
