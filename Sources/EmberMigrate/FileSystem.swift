@@ -120,25 +120,12 @@ public enum MigrationFiles {
         return all.filter { !covered.contains(ProjectPath.absolute($0.path, cwd: cwd)) }
     }
 
+    /// A file's bytes, read by the project model's reader.
     public static func read(_ path: String) -> Result<[UInt8], InputError> {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return .failure(InputError("cannot read: \(String(cString: strerror(errno))); check its permissions")) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return .failure(InputError("cannot read: \(String(cString: strerror(errno)))")) }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        var got = 0
-        while got < out.count {
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(InputError("cannot read: \(String(cString: strerror(errno)))"))
-            }
-            if n == 0 { break }
-            got += n
+        switch SourceFileReader.read(withStamp: path) {
+        case .success(let read): return .success(read.bytes)
+        case .failure(let problem): return .failure(InputError(problem.reason + (problem.reason.hasPrefix("cannot read") ? "; check its permissions" : "")))
         }
-        if got < out.count { out.removeLast(out.count - got) }
-        return .success(out)
     }
 
     /// Replaces `path` with `bytes` atomically: a temporary file in the same folder, written,
