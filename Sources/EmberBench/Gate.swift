@@ -47,7 +47,7 @@ public struct GatePolicy: Sendable, Codable, Equatable {
             case .fdr: "Benjamini–Hochberg q < \(format(alpha)) over all benchmarks"
             case .none: "p < \(format(alpha)) per benchmark (no correction)"
             }
-        return "ratio > \(format(threshold)) and \(adj) (t-test on per-process means, run-to-run spread included)"
+        return "ratio > \(format(threshold)) and \(adj) (one-sided t-test on per-process means, run-to-run spread included)"
     }
 }
 
@@ -94,7 +94,8 @@ public struct BenchmarkComparison: Sendable, Codable, Equatable {
     /// (1 − α) interval of the ratio, not adjusted for the number of benchmarks.
     public var ciLower: Double?
     public var ciUpper: Double?
-    /// Two-sided p-value of "no change" and its adjusted value over the compare.
+    /// One-sided p-value in the direction of the observed change ("slower" for a ratio
+    /// that is worse, "faster" otherwise) and its adjusted value over the compare.
     public var pValue: Double?
     public var pAdjusted: Double?
     /// Degrees of freedom of the t-test (Satterthwaite; moderated variances).
@@ -362,7 +363,10 @@ public enum Gate {
             ? Distributions.fitVariancePrior(pending.map(\.runVariance), df: pending.map(\.runDF)) : .none
         let withinCap = pending.reduce(0) { $0 + $1.withinDF }
         let runCap = pending.reduce(0) { $0 + $1.runDF }
-        var pValues: [Double] = []
+        // One-sided p-values: only a regression fails a build, so the family-wise error
+        // that matters is over "slower" claims; improvements are adjusted on their own.
+        var pWorse: [Double] = []
+        var pBetter: [Double] = []
         var tested: [(Pending, Double, Double)] = []  // pending, standard error, df
         for p in pending {
             var (vp, dfp) = (p.withinVariance, p.withinDF)
@@ -399,10 +403,12 @@ public enum Gate {
                 spread = "process (run spread unknown)"
             }
             rows[p.index].spread = spread
+            let worseDifference = rows[p.index].direction == .lowerIsBetter ? p.difference : -p.difference
             guard se2 > 0, se2.isFinite, df >= 1 else {
                 if se2 == 0 && df >= 1 {
                     // Identical processes on each side (a deterministic count): the change is exact.
-                    pValues.append(p.difference == 0 ? 1 : 0)
+                    pWorse.append(worseDifference > 0 ? 0 : 1)
+                    pBetter.append(worseDifference < 0 ? 0 : 1)
                     tested.append((p, 0, df))
                     continue
                 }
@@ -411,30 +417,33 @@ public enum Gate {
                 continue
             }
             let se = se2.squareRoot()
-            let t = p.difference / se
-            let pTwo = min(1, 2 * Distributions.studentTSurvival(abs(t), df: df))
-            pValues.append(pTwo)
+            let worse = Distributions.studentTSurvival(worseDifference / se, df: df)
+            pWorse.append(worse)
+            pBetter.append(1 - worse)
             tested.append((p, se, df))
         }
-        let adjusted: [Double] =
+        func adjust(_ p: [Double]) -> [Double] {
             switch policy.correction {
-            case .holm: Distributions.holm(pValues)
-            case .fdr: Distributions.benjaminiHochberg(pValues)
-            case .none: pValues
+            case .holm: Distributions.holm(p)
+            case .fdr: Distributions.benjaminiHochberg(p)
+            case .none: p
             }
+        }
+        let worseAdjusted = adjust(pWorse)
+        let betterAdjusted = adjust(pBetter)
         for (k, (p, se, df)) in tested.enumerated() {
             var row = rows[p.index]
-            row.pValue = pValues[k]
-            row.pAdjusted = adjusted[k]
+            let worse = row.direction == .lowerIsBetter ? p.difference : -p.difference
+            row.pValue = worse >= 0 ? pWorse[k] : pBetter[k]
+            row.pAdjusted = worse >= 0 ? worseAdjusted[k] : betterAdjusted[k]
             row.degreesOfFreedom = df.isFinite ? df : nil
             let q = Distributions.studentTQuantileUpper(policy.alpha / 2, df: df)
             row.ciLower = Foundation.exp(p.difference - q * se)
             row.ciUpper = Foundation.exp(p.difference + q * se)
-            let worse = row.direction == .lowerIsBetter ? p.difference : -p.difference
             let limit = Foundation.log(row.threshold)
-            if adjusted[k] < policy.alpha && worse > limit {
+            if worseAdjusted[k] < policy.alpha && worse > limit {
                 row.verdict = .regression
-            } else if adjusted[k] < policy.alpha && worse < -limit {
+            } else if betterAdjusted[k] < policy.alpha && worse < -limit {
                 row.verdict = .improvement
             }
             rows[p.index] = row

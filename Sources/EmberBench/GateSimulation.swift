@@ -116,14 +116,14 @@ public enum GateSimulation {
         public var markdown: String {
             let ratios = rows.first?.detection.map(\.ratio) ?? []
             var out = "Gate simulation: \(rows.first?.setting.benchmarks ?? 0) benchmarks per compare, "
-            out += "\(rows.first?.setting.samplesPerProcess ?? 0) samples per process, \(rows.first?.setting.processes ?? 0) processes per run; "
+            out += "\(rows.first?.setting.samplesPerProcess ?? 0) samples per process; "
             out += "\(aaTrials) A/A compares and \(detectionTrials) compares per slowdown (one benchmark slowed) per row.\n"
             out += "Rule: \(policy.summary).\n\n"
-            out += "| body | baseline | between-process σ | A/A: compares failed | "
+            out += "| body | baseline | processes per run | between-process σ | A/A: compares failed | "
             out += ratios.map { String(format: "%.1f× caught", $0) }.joined(separator: " | ") + " |\n"
-            out += "|---|---|---:|---:|" + String(repeating: "---:|", count: ratios.count) + "\n"
+            out += "|---|---|---:|---:|---:|" + String(repeating: "---:|", count: ratios.count) + "\n"
             for r in rows {
-                out += "| \(r.setting.body.name) | \(r.setting.mode.label) | \(String(format: "%.2f", r.setting.between)) | "
+                out += "| \(r.setting.body.name) | \(r.setting.mode.label) | \(r.setting.processes) | \(String(format: "%.2f", r.setting.between)) | "
                 out += String(format: "%.1f%%", r.aaFailureRate * 100) + " | "
                 out += r.detection.map { String(format: "%.1f%%", $0.rate * 100) }.joined(separator: " | ") + " |\n"
             }
@@ -148,7 +148,8 @@ public enum GateSimulation {
     }
 
     /// The issue's grid: noisy and bimodal bodies, between-process σ 0.05 and 0.10,
-    /// stored history (5 runs) and same-job A/B, 5 processes of 50 samples.
+    /// stored history (5 runs) and same-job A/B, 5 processes of 50 samples per run (and
+    /// same-job A/B with 10, ab's default).
     public static func run(
         aaTrials: Int = 500, detectionTrials: Int = 300, ratios: [Double] = [1.1, 1.2, 1.3], benchmarks: Int = 200,
         samplesPerProcess: Int = 50, processes: Int = 5, policy: GatePolicy = GatePolicy(), seed: UInt64 = 2026,
@@ -156,13 +157,15 @@ public enum GateSimulation {
     ) -> Table {
         var rows: [Row] = []
         var index: UInt64 = 0
-        for mode in [Mode.stored(runs: 5), .sameJob] {
+        // The gate against stored history, and same-job A/B with as many processes per
+        // side and with twice as many (ab's default).
+        for (mode, count) in [(Mode.stored(runs: 5), processes), (.sameJob, processes), (.sameJob, 2 * processes)] {
             for body in [Body.noisy, .bimodal] {
                 for between in [0.05, 0.10] {
                     index += 1
                     let s = Setting(
                         body: body, mode: mode, between: between, benchmarks: benchmarks, samplesPerProcess: samplesPerProcess,
-                        processes: processes)
+                        processes: count)
                     progress?("\(mode.label), \(body.name), σ \(between)")
                     rows.append(
                         evaluate(

@@ -292,8 +292,9 @@ final class JSONStream {
 
     func readNumber() throws -> Double {
         _ = try peek()
-        let start = position
+        // numberEnd may refill (moving the buffer): read `position` after it.
         let stop = try numberEnd()
+        let start = position
         if stop == start { throw fail("expected a value") }
         let p = buffer
         var i = start

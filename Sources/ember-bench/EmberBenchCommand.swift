@@ -382,7 +382,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("command-b"), help: "Candidate command line (with --interleave).") var commandB: String?
     @Option(name: .customLong("build-a"), help: "Baseline ember-bench build (with --interleave).") var buildA: String?
     @Option(name: .customLong("build-b"), help: "Candidate ember-bench build (with --interleave).") var buildB: String?
-    @Option(help: "Processes per side with --build-a/--build-b.") var processes = 5
+    @Option(help: "Processes per side with --build-a/--build-b.") var processes = 10
     @Option(name: [.customLong("samples"), .customLong("iterations")], help: "Samples per benchmark per process with --build-a/--build-b.")
     var samples = 50
     @Option(help: "Runs per command with --command-a/--command-b.") var runs = 20
@@ -465,7 +465,7 @@ struct ABSettings {
     var baseCommand: String?
     var headCommand: String?
     var filters: [String] = []
-    var processes = 5
+    var processes = 10
     var samples = 50
     var runs = 20
     var warmup = 1
@@ -555,7 +555,8 @@ struct ABCommand: AsyncParsableCommand {
     @Option(name: .customLong("head-command"), help: "Head command line.") var headCommand: String?
     @Option(name: .customLong("filter"), help: "Only benchmarks whose name contains this (repeatable).")
     var filters: [String] = []
-    @Option(help: "Worker processes per side.") var processes = 5
+    @Option(help: "Worker processes per side (10: the gate's detection needs them, see docs/ember-bench.md).")
+    var processes = 10
     @Option(name: [.customLong("samples"), .customLong("iterations")], help: "Samples per benchmark per process (at most).")
     var samples = 50
     @Option(help: "Runs per side for commands (each a fresh process).") var runs = 20

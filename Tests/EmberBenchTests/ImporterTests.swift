@@ -108,8 +108,8 @@ import Testing
         // Strings, escapes and numbers cut at every position of a 1 MiB chunk boundary:
         // a document padded so its interesting part straddles the first refill.
         let tail = #"{"command": "a \"quoted\" \u00e9 name", "times": [0.011171145, 1.5e-3, 2E+0, 0.015228680000000001]}"#
-        for pad in stride(from: 0, to: 120, by: 7) {
-            let lead = String(repeating: " ", count: JSONStream.chunk - 40 + pad)
+        for pad in stride(from: 0, to: 120, by: 3) {
+            let lead = String(repeating: " ", count: JSONStream.chunk - 110 + pad)
             let json = "{\"results\": [" + lead + tail + "]}"
             let url = temporaryDirectory().appendingPathComponent("c.json")
             try Data(json.utf8).write(to: url)
