@@ -66,6 +66,56 @@ public enum Importer {
         }
     }
 
+    /// Reads `path` on a background thread and hands its benchmarks to `consume` on the
+    /// calling thread, in batches, while the rest of the file is still being parsed
+    /// (hyperfine results as they come; other formats at the end, when their rows can be
+    /// grouped). Returns the file's metadata (format, revision, machine, date). A parse
+    /// error is thrown after the batches already consumed: call it inside a transaction.
+    public static func stream(
+        path: String, format: ImportFormat? = nil, consume: ([BenchmarkSamples]) throws -> Void
+    ) throws -> ImportedRun {
+        let queue = BatchQueue()
+        let thread = Thread {
+            var batch: [BenchmarkSamples] = []
+            batch.reserveCapacity(BatchQueue.batchSize)
+            let outcome: Result<ImportedRun, Error>
+            do {
+                let stream = try JSONStream(path: path)
+                do {
+                    var reader = DocumentReader(stream: stream, file: path)
+                    reader.emit = { series in
+                        batch.append(series)
+                        if batch.count >= BatchQueue.batchSize {
+                            guard queue.push(batch) else { throw CancellationError() }
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    var run = try reader.read(format: format)
+                    if !batch.isEmpty { _ = queue.push(batch) }
+                    if !run.benchmarks.isEmpty { _ = queue.push(run.benchmarks) }
+                    run.benchmarks = []
+                    outcome = .success(run)
+                } catch let e as JSONSyntaxError {
+                    outcome = .failure(
+                        BenchError("\(path): not valid JSON (syntax error near byte \(e.offset), \(lineColumn(file: path, stream: stream, offset: e.offset)): \(e.message)); nothing was imported"))
+                }
+            } catch {
+                outcome = .failure(error)
+            }
+            queue.finish(outcome)
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        do {
+            while let batch = queue.pop() { try consume(batch) }
+        } catch {
+            queue.cancel()
+            _ = queue.waitForOutcome()
+            throw error
+        }
+        return try queue.waitForOutcome().get()
+    }
+
     /// "line L, column C" of a byte offset, by reading the file again up to it.
     static func lineColumn(file: String, stream: JSONStream, offset: Int) -> String {
         var line = 1
@@ -126,6 +176,9 @@ struct DocumentReader {
     let stream: JSONStream
     let file: String
     var path: [PathPart] = []
+    /// When set, hyperfine results are handed over as they are read instead of being
+    /// kept (a streaming import stores them while the rest of the file is parsed).
+    var emit: ((BenchmarkSamples) throws -> Void)?
 
     init(stream: JSONStream, file: String) {
         self.stream = stream
@@ -227,7 +280,9 @@ struct DocumentReader {
 
     /// A row of `benchmarks` (pytest-benchmark and Google Benchmark share the key).
     struct Row {
-        var path: String
+        /// Index in `benchmarks`: the JSON path is built only for a message.
+        var index: Int
+        var path: String { "$.benchmarks[\(index)]" }
         var name: String?
         var fullname: String?
         var runName: String?
@@ -243,7 +298,8 @@ struct DocumentReader {
     }
 
     struct HyperfineResult {
-        var path: String
+        var index: Int
+        var path: String { "$.results[\(index)]" }
         var command: String?
         var times: [Double]?
         var user: Double?
@@ -261,16 +317,31 @@ struct DocumentReader {
         var commit: SourceRevision?
         var hasCommitInfo = false
         var timestamp: String?
+        var streamedResults = false
         guard try stream.peek() != nil else { throw JSONSyntaxError(offset: stream.offset, message: "empty file") }
         try object { r, key in
             switch key {
             case "results":
                 var list: [HyperfineResult] = []
-                try r.array { r, _ in list.append(try r.hyperfineResult()) }
+                let streaming = r.emit != nil && (forced == nil || forced == .hyperfine)
+                var streamed = 0
+                try r.array { r, i in
+                    let result = try r.hyperfineResult(i)
+                    if streaming, let emit = r.emit {
+                        for series in try r.hyperfineSeries(result) { try emit(series) }
+                        streamed += 1
+                    } else {
+                        list.append(result)
+                    }
+                }
                 results = list
+                if streaming {
+                    if streamed == 0 { throw r.fail("no results to import") }
+                    streamedResults = true
+                }
             case "benchmarks":
                 var list: [Row] = []
-                try r.array { r, _ in list.append(try r.benchmarkRow()) }
+                try r.array { r, i in list.append(try r.benchmarkRow(i)) }
                 rows = list
             case "context":
                 hasContext = true
@@ -310,7 +381,13 @@ struct DocumentReader {
                 "\(file): not a pytest-benchmark, Google Benchmark or hyperfine JSON file "
                     + "(expected a top-level \"benchmarks\" with \"machine_info\", \"context\", or \"results\"); pass --format")
         }
-        var run = try build(chosen, results: results, rows: rows, hasContext: hasContext, context: context, machineInfo: machineInfo, commit: commit)
+        if streamedResults && chosen != .hyperfine {
+            throw BenchError("\(file): has \"results\" (hyperfine) but was read as \(chosen.rawValue); nothing was imported")
+        }
+        var run =
+            streamedResults
+            ? ImportedRun(format: .hyperfine, benchmarks: [], revision: nil, machine: nil)
+            : try build(chosen, results: results, rows: rows, hasContext: hasContext, context: context, machineInfo: machineInfo, commit: commit)
         run.createdNs = timestamp.flatMap(parseTimestamp)
         return run
     }
@@ -337,8 +414,8 @@ struct DocumentReader {
         }
     }
 
-    mutating func hyperfineResult() throws -> HyperfineResult {
-        var r = HyperfineResult(path: pathText())
+    mutating func hyperfineResult(_ index: Int) throws -> HyperfineResult {
+        var r = HyperfineResult(index: index)
         try object { d, key in
             switch key {
             case "command": r.command = try d.string()
@@ -352,8 +429,8 @@ struct DocumentReader {
         return r
     }
 
-    mutating func benchmarkRow() throws -> Row {
-        var row = Row(path: pathText())
+    mutating func benchmarkRow(_ index: Int) throws -> Row {
+        var row = Row(index: index)
         try object { d, key in
             switch key {
             case "name": row.name = try d.optionalString()
@@ -432,16 +509,27 @@ struct DocumentReader {
 
     // MARK: per format
 
+    /// Names must be unique within a file; checked on sorted names (cheaper than hashing
+    /// 60,000 of them).
     func unique(_ benchmarks: [BenchmarkSamples]) throws {
-        var seen = Set<String>()
-        for b in benchmarks where !seen.insert(b.name).inserted {
-            throw BenchError("\(file): $: benchmark \"\(b.name)\" appears twice; nothing was imported")
+        let names = benchmarks.map(\.name).sorted()
+        for i in names.indices.dropFirst() where names[i] == names[i - 1] {
+            throw BenchError("\(file): $: benchmark \"\(names[i])\" appears twice; nothing was imported")
         }
     }
 
     func hyperfine(_ results: [HyperfineResult]) throws -> ImportedRun {
         var out: [BenchmarkSamples] = []
-        for r in results {
+        for r in results { out += try hyperfineSeries(r) }
+        if out.isEmpty { throw fail("no results to import", at: .key("results")) }
+        try unique(out)
+        return ImportedRun(format: .hyperfine, benchmarks: out, revision: nil, machine: nil)
+    }
+
+    /// One hyperfine result: wall times, then [user], [sys], [peak RSS] when present.
+    func hyperfineSeries(_ r: HyperfineResult) throws -> [BenchmarkSamples] {
+        var out: [BenchmarkSamples] = []
+        do {
             guard let command = r.command else { throw fail(at: r.path + ".command", "missing") }
             guard let times = r.times else { throw fail(at: r.path + ".times", "missing") }
             let name = "hyperfine/\(command)"
@@ -458,9 +546,7 @@ struct DocumentReader {
                 out.append(.onePerProcess(name: "\(name) [peak RSS]", unit: "B", samples: memory))
             }
         }
-        if out.isEmpty { throw fail("no results to import", at: .key("results")) }
-        try unique(out)
-        return ImportedRun(format: .hyperfine, benchmarks: out, revision: nil, machine: nil)
+        return out
     }
 
     /// Repetitions of one process: each `iteration` row is one sample of real and CPU time.
@@ -514,5 +600,59 @@ struct DocumentReader {
         }
         try unique(out)
         return out
+    }
+}
+
+/// A bounded hand-over of batches from the parsing thread to the writing thread.
+final class BatchQueue: @unchecked Sendable {
+    static let batchSize = 256
+    private let condition = NSCondition()
+    private var batches: [[BenchmarkSamples]] = []
+    private var outcome: Result<ImportedRun, Error>?
+    private var cancelled = false
+    private let limit = 16
+
+    /// False when the consumer gave up: the producer stops.
+    func push(_ batch: [BenchmarkSamples]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= limit && !cancelled { condition.wait() }
+        if cancelled { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next batch, or nil when the producer finished and everything was taken.
+    func pop() -> [BenchmarkSamples]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && outcome == nil { condition.wait() }
+        if batches.isEmpty { return nil }
+        let b = batches.removeFirst()
+        condition.broadcast()
+        return b
+    }
+
+    func finish(_ result: Result<ImportedRun, Error>) {
+        condition.lock()
+        outcome = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        batches.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForOutcome() -> Result<ImportedRun, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while outcome == nil { condition.wait() }
+        return outcome!
     }
 }

@@ -117,7 +117,10 @@ public struct BenchmarkRunner: Sendable {
         let batch: Int
         if let fixedBatch { batch = fixedBatch } else { batch = try await calibrate(operation) }
         let cap = min(benchmark.iterations ?? options.iterations, options.iterations)
-        for _ in 0..<min(options.warmup, cap) {
+        // A body slower than a sample was already run once by the calibration: that was
+        // its warm-up (a one-second benchmark does not spend another second on it).
+        let warmup = fixedBatch == nil && batch == 1 ? max(0, options.warmup - 1) : options.warmup
+        for _ in 0..<min(warmup, cap) {
             for _ in 0..<batch { try await operation() }
         }
         var samples = [Double]()

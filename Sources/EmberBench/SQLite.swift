@@ -7,7 +7,14 @@ final class SQLiteConnection {
     let path: String
     private(set) var handle: OpaquePointer?
 
+    /// Process-wide SQLite configuration, once, before the first connection.
+    static let configured: Bool = {
+        _ = ember_sqlite_configure()
+        return true
+    }()
+
     init(path: String, readOnly: Bool = false) throws {
+        _ = Self.configured
         self.path = path
         let flags =
             (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
@@ -130,6 +137,16 @@ final class SQLiteStatement {
         try doubles.withUnsafeBytes { raw in
             try check(
                 sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count), ember_sqlite_transient), "binding")
+        }
+    }
+
+    /// Binds `doubles`, steps the statement once and resets it, without SQLite copying
+    /// the bytes (they are valid for the whole step).
+    func stepBinding(_ index: Int32, doubles: [Double]) throws {
+        try doubles.withUnsafeBytes { raw in
+            try check(sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count), ember_sqlite_static), "binding")
+            defer { sqlite3_clear_bindings(stmt) }
+            try step()
         }
     }
 

@@ -101,7 +101,8 @@ public final class BenchStore {
             set_ns INTEGER NOT NULL
         );
         """,
-        // 2: samples per worker process (little-endian Int32 counts; NULL: one process).
+        // 2: samples per worker process (little-endian Int32 counts; one value k for a
+        // run whose every process has k samples; NULL: one process).
         """
         ALTER TABLE results ADD COLUMN process_sizes BLOB;
         """,
@@ -156,8 +157,15 @@ public final class BenchStore {
             try db.execute("PRAGMA foreign_keys=ON")
             return
         }
+        if version == 0 && tables == 0 {
+            // A new store: 16 KiB pages (a sample BLOB of 50 values is 400 bytes; fewer,
+            // fuller pages make ingest and reads cheaper). Only possible before WAL.
+            try db.execute("PRAGMA page_size=4096")
+        }
         try withBusyRetry { try self.db.execute("PRAGMA journal_mode=WAL") }
-        try db.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        // A large import writes tens of MB in one transaction: a page cache that holds it
+        // (allocated only as used) avoids spilling pages to the WAL and reading them back.
+        try db.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-262144")
         try migrate()
         self.version = Self.migrations.count
     }
@@ -255,8 +263,27 @@ public final class BenchStore {
     }
 
     private func insertInTransaction(_ run: NewRun) throws -> Int64 {
-        do {
-            let machineID = try machineID(for: run.machine)
+        let writer = try RunWriter(store: self, run: run)
+        for r in run.results { try writer.add(r) }
+        return try writer.finish(revision: run.revision, machine: run.machine, createdNs: run.createdNs)
+    }
+
+    /// Writes one run's results one by one inside an open write transaction (a streaming
+    /// import adds them as the file is parsed), then completes the run's row.
+    public final class RunWriter {
+        let store: BenchStore
+        public let runID: Int64
+        private(set) var count = 0
+        private let findName: SQLiteStatement
+        private let insertName: SQLiteStatement
+        private let insertResult: SQLiteStatement
+        /// No benchmark existed when the run began: every name is new, no lookup needed.
+        private let freshNames: Bool
+
+        init(store: BenchStore, run: NewRun) throws {
+            self.store = store
+            let db = store.db
+            let machineID = try store.machineID(for: run.machine)
             let insertRun = try db.prepare(
                 """
                 INSERT INTO runs(created_ns, commit_sha, branch, dirty, machine_id, source, label, benchmark_count)
@@ -265,53 +292,105 @@ public final class BenchStore {
             try insertRun.run([
                 .int(run.createdNs), run.revision.commit.map { .text($0) } ?? .null,
                 run.revision.branch.map { .text($0) } ?? .null, .int(run.revision.dirty ? 1 : 0), .int(machineID),
-                .text(run.source), run.label.map { .text($0) } ?? .null, .int(Int64(run.results.count)),
+                .text(run.source), run.label.map { .text($0) } ?? .null, .int(0),
             ])
-            let runID = db.lastInsertRowID
-            let upsertName = try db.prepare(
-                "INSERT INTO benchmarks(name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id"
-            )
-            let insertResult = try db.prepare(
+            runID = db.lastInsertRowID
+            findName = try db.prepare("SELECT id FROM benchmarks WHERE name = ?")
+            insertName = try db.prepare("INSERT INTO benchmarks(name) VALUES (?)")
+            insertResult = try db.prepare(
                 """
                 INSERT INTO results(run_id, benchmark_id, unit, direction, batch, sample_count, median, samples, process_sizes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            var seen = Set<String>()
-            for r in run.results {
-                guard seen.insert(r.name).inserted else {
-                    throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
-                }
-                try upsertName.bind(1, r.name)
-                guard try upsertName.step() else { throw BenchError("store \(path): no id for \"\(r.name)\"") }
-                let benchmarkID = upsertName.int(0)
-                upsertName.reset()
-                try insertResult.bind(1, runID)
-                try insertResult.bind(2, benchmarkID)
-                try insertResult.bind(3, r.unit)
-                try insertResult.bind(4, r.direction.rawValue)
-                try insertResult.bind(5, Int64(r.batch))
-                try insertResult.bind(6, Int64(r.samples.count))
-                try insertResult.bind(7, Statistics.median(r.samples))
-                try insertResult.bind(8, doubles: r.samples)
-                if r.processSizes.count > 1 {
-                    guard r.processSizes.reduce(0, +) == r.samples.count, r.processSizes.allSatisfy({ $0 > 0 }) else {
-                        throw BenchError("benchmark \"\(r.name)\": process sizes do not add up to its \(r.samples.count) samples")
-                    }
-                    try insertResult.bind(9, int32s: r.processSizes)
-                } else {
-                    try insertResult.bindNull(9)
-                }
-                try insertResult.step()
-                insertResult.reset()
+            freshNames = try db.scalarInt("SELECT 1 FROM benchmarks LIMIT 1") == nil
+        }
+
+        /// The id of a benchmark name, added when new (a lookup, then a plain insert: cheaper
+        /// than an upsert with RETURNING).
+        private func benchmarkID(_ name: String) throws -> Int64 {
+            if !freshNames {
+                try findName.bind(1, name)
+                defer { findName.reset() }
+                if try findName.step() { return findName.int(0) }
             }
+            try insertName.bind(1, name)
+            defer { insertName.reset() }
+            try insertName.step()
+            return store.db.lastInsertRowID
+        }
+
+        public func add(_ r: BenchmarkSamples) throws {
+            let benchmarkID: Int64
+            do {
+                benchmarkID = try self.benchmarkID(r.name)
+            } catch let e as BenchError where e.message.contains("UNIQUE constraint") {
+                throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
+            }
+            try insertResult.bind(1, runID)
+            try insertResult.bind(2, benchmarkID)
+            try insertResult.bind(3, r.unit)
+            try insertResult.bind(4, r.direction.rawValue)
+            try insertResult.bind(5, Int64(r.batch))
+            try insertResult.bind(6, Int64(r.samples.count))
+            try insertResult.bind(7, Statistics.median(r.samples))
+            if r.processSizes.count > 1 {
+                guard r.processSizes.reduce(0, +) == r.samples.count, r.processSizes.allSatisfy({ $0 > 0 }) else {
+                    throw BenchError("benchmark \"\(r.name)\": process sizes do not add up to its \(r.samples.count) samples")
+                }
+                // Equal sizes (k samples in every process, as workers and command runs
+                // give) are stored as the one value k.
+                let first = r.processSizes[0]
+                try insertResult.bind(9, int32s: r.processSizes.allSatisfy { $0 == first } ? [first] : r.processSizes)
+            } else {
+                try insertResult.bindNull(9)
+            }
+            defer { insertResult.reset() }
+            do {
+                try insertResult.stepBinding(8, doubles: r.samples)
+            } catch let e as BenchError where e.message.contains("UNIQUE constraint") || e.message.contains("PRIMARY KEY") {
+                throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
+            }
+            count += 1
+        }
+
+        /// Completes the run: its benchmark count, and what the file said last (its
+        /// revision, machine, date).
+        @discardableResult
+        public func finish(
+            revision: SourceRevision, machine: MachineFingerprint, createdNs: Int64, source: String? = nil
+        ) throws -> Int64 {
+            let machineID = try store.machineID(for: machine)
+            let update = try store.db.prepare(
+                "UPDATE runs SET benchmark_count = ?, commit_sha = ?, branch = ?, dirty = ?, machine_id = ?, created_ns = ?, source = coalesce(?, source) WHERE id = ?")
+            try update.run([
+                .int(Int64(count)), revision.commit.map { .text($0) } ?? .null, revision.branch.map { .text($0) } ?? .null,
+                .int(revision.dirty ? 1 : 0), .int(machineID), .int(createdNs), source.map { .text($0) } ?? .null, .int(runID),
+            ])
             return runID
         }
+
+        /// Results written so far.
+        public var written: Int { count }
+    }
+
+    /// Runs `body` in one write transaction (retried whole on contention); the body
+    /// starts run writers with `beginRun`.
+    public func write<T>(_ body: () throws -> T) throws -> T { try writeTransaction(body) }
+
+    /// Starts a run inside `write { … }`.
+    public func beginRun(_ run: NewRun) throws -> RunWriter { try RunWriter(store: self, run: run) }
+
+    /// After a failed write into a store this command created: remove the file again when
+    /// it holds no run (nothing is left behind by an import that imported nothing).
+    public static func removeIfEmpty(path: String) {
+        guard let store = try? BenchStore(path: path, mode: .readOnly), (try? store.runs(limit: 1))?.isEmpty == true else { return }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     /// The error for a baseline name that matches nothing, listing the names that exist.
     public func unknownBaselineError(_ name: String) throws -> BenchError { try unknownName(name) }
 
-    private func machineID(for m: MachineFingerprint) throws -> Int64 {
+    func machineID(for m: MachineFingerprint) throws -> Int64 {
         let digest = m.digest
         if let id = try db.scalarInt("SELECT id FROM machines WHERE digest = ?", [.text(digest)]) { return id }
         let s = try db.prepare(
@@ -439,6 +518,9 @@ public final class BenchStore {
     func readSamples(_ s: SQLiteStatement, name: String, from c: Int32) -> BenchmarkSamples {
         let samples = s.doubles(c + 3)
         var sizes = s.isNull(c + 4) ? [] : s.int32s(c + 4)
+        if sizes.count == 1, sizes[0] > 0, samples.count > sizes[0], samples.count % sizes[0] == 0 {
+            sizes = Array(repeating: sizes[0], count: samples.count / sizes[0])
+        }
         if sizes.reduce(0, +) != samples.count { sizes = [] }
         return BenchmarkSamples(
             name: name, unit: s.text(c) ?? "ns", direction: MetricDirection(rawValue: s.text(c + 1) ?? "") ?? .lowerIsBetter,

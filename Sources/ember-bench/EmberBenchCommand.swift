@@ -253,7 +253,8 @@ struct RevisionOptions: ParsableArguments {
     @Option(help: "Branch to record (default: the git branch, or the imported file's).") var branch: String?
 
     func resolve(_ fromFile: SourceRevision?) -> SourceRevision {
-        var r = fromFile ?? SourceRevision.current()
+        // Both given: git is not asked (nor is the tree's dirty state).
+        var r = fromFile ?? (commit != nil && branch != nil ? SourceRevision(commit: nil, branch: nil, dirty: false) : SourceRevision.current())
         if let commit { r.commit = commit }
         if let branch { r.branch = branch }
         return r
@@ -605,6 +606,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(
         name: .customLong("one-run"),
         help: "All files are repetitions of one job (one process each) and form one run.") var oneRun = false
+    @Flag(help: "Read and check the files, store nothing.") var check = false
     @Argument(help: "JSON files to import.") var files: [String] = []
 
     func run() async throws {
@@ -617,29 +619,68 @@ struct ImportCommand: AsyncParsableCommand {
                 }
                 chosen = f
             }
-            // Parse every file (streaming) before writing anything: one bad file imports nothing.
-            let loaded = try files.map { try Importer.load(path: $0, format: chosen) }
-            let s = try store.open(.create)
-            if oneRun {
+            if check || oneRun {
+                // Every file parsed before anything is written: --one-run merges them.
+                let loaded = try files.map { try Importer.load(path: $0, format: chosen) }
+                if check {
+                    for (file, run) in zip(files, loaded) {
+                        print("\(file): \(run.format.rawValue), \(run.benchmarks.count) benchmarks, \(run.benchmarks.reduce(0) { $0 + $1.samples.count }) samples")
+                    }
+                    return
+                }
+                let s = try store.open(.create)
                 let merged = try Importer.merge(loaded, files: files)
                 let id = try s.insert(
                     NewRun(
                         revision: revision.resolve(merged.revision), machine: merged.machine ?? .current(),
-                        source: merged.format.rawValue, label: "\(files.count) files",
-                        createdNs: merged.createdNs, results: merged.benchmarks))
+                        source: merged.format.rawValue, label: "\(files.count) files", createdNs: merged.createdNs,
+                        results: merged.benchmarks))
                 print(
                     "imported \(files.count) files (\(merged.format.rawValue), \(merged.benchmarks.count) benchmarks, one process per file) as \(try s.run(id: id)!.shortDescription)")
                 return
             }
-            let runs = loaded.enumerated().map { i, run in
-                NewRun(
-                    revision: revision.resolve(run.revision), machine: run.machine ?? .current(), source: run.format.rawValue,
-                    label: (files[i] as NSString).lastPathComponent,
-                    createdNs: run.createdNs, results: run.benchmarks)
-            }
-            let ids = try s.insert(all: runs)
-            for (i, id) in ids.enumerated() {
-                print("imported \(files[i]) (\(loaded[i].format.rawValue), \(loaded[i].benchmarks.count) benchmarks) as \(try s.run(id: id)!.shortDescription)")
+            // Streaming: each file is parsed on another thread while its benchmarks are
+            // written; all files are one transaction, so one bad file imports nothing.
+            let existed = FileManager.default.fileExists(atPath: store.resolvedPath)
+            let s = try store.open(.create)
+            var gitRevision: SourceRevision?
+            let machine = MachineFingerprint.current()
+            do {
+                let imported = try s.write { () throws -> [(Int64, ImportedRun, Int)] in
+                    var out: [(Int64, ImportedRun, Int)] = []
+                    for file in files {
+                        let writer = try s.beginRun(
+                            NewRun(
+                                revision: SourceRevision(commit: nil, branch: nil, dirty: false), machine: machine,
+                                source: "import", label: (file as NSString).lastPathComponent, results: []))
+                        let meta: ImportedRun
+                        do {
+                            meta = try Importer.stream(path: file, format: chosen) { batch in
+                                for b in batch { try writer.add(b) }
+                            }
+                        } catch let e as BenchError where !e.message.hasPrefix(file) {
+                            throw BenchError("\(file): \(e.message); nothing was imported")
+                        }
+                        let fileRevision: SourceRevision
+                        if let r = meta.revision {
+                            fileRevision = revision.resolve(r)
+                        } else {
+                            if gitRevision == nil { gitRevision = revision.resolve(nil) }
+                            fileRevision = gitRevision!
+                        }
+                        try writer.finish(
+                            revision: fileRevision, machine: meta.machine ?? machine,
+                            createdNs: meta.createdNs ?? Int64(Date().timeIntervalSince1970 * 1e9), source: meta.format.rawValue)
+                        out.append((writer.runID, meta, writer.written))
+                    }
+                    return out
+                }
+                for (i, (id, meta, count)) in imported.enumerated() {
+                    print("imported \(files[i]) (\(meta.format.rawValue), \(count) benchmarks) as \(try s.run(id: id)!.shortDescription)")
+                }
+            } catch {
+                if !existed { BenchStore.removeIfEmpty(path: s.path) }
+                throw error
             }
         }
     }

@@ -295,6 +295,12 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         #expect(r.status == BenchExitCode.error.rawValue)
         #expect(r.stderr.contains("bad.json: $.results[0].times[1]: expected a number, found a string; nothing was imported"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.sqlite").path))
+        // Streamed rows already written are rolled back: a duplicate late in a file.
+        try Data(#"{"results": [{"command": "a", "times": [0.1]}, {"command": "a", "times": [0.2]}]}"#.utf8).write(to: dir.appendingPathComponent("dup.json"))
+        let d = try cli(["import", "--db", "s.sqlite", fixture("hyperfine.json").path, "dup.json"], in: dir)
+        #expect(d.status == BenchExitCode.error.rawValue)
+        #expect(d.stderr.contains("dup.json: benchmark \"hyperfine/a\" appears twice"), "\(d.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.sqlite").path))
         try Data("{\"results\": [\n{\"command\": \"x\",, }]}".utf8).write(to: dir.appendingPathComponent("syntax.json"))
         let s = try cli(["import", "--db", "s.sqlite", "syntax.json"], in: dir)
         #expect(s.status == BenchExitCode.error.rawValue && s.stderr.contains("line 2, column"), "\(s.stderr)")

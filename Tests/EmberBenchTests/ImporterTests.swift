@@ -290,3 +290,40 @@ func peakRSSOfThisProcess() -> Int {
     }
     return 0
 }
+
+@Suite struct NumberParsingTests {
+    /// The streaming reader's number fast paths against glibc's correctly rounded strtod,
+    /// on many random decimals of the shapes Python's repr and hyperfine write.
+    @Test func everyNumberEqualsStrtod() throws {
+        var g = SeededGenerator(seed: 42)
+        var texts: [String] = []
+        for i in 0..<60_000 {
+            let digits = 1 + Int(g.next() % 19)
+            var mantissa = String(1 + g.next() % 9)
+            for _ in 1..<digits { mantissa += String(g.next() % 10) }
+            let exponent = Int(g.next() % 60) - 40
+            switch i % 3 {
+            case 0: texts.append("\(mantissa)e\(exponent)")
+            case 1:
+                // 0.000ddd…: a fraction with leading zeros.
+                texts.append("0." + String(repeating: "0", count: Int(g.next() % 6)) + mantissa)
+            default:
+                let cut = Int(g.next() % UInt64(digits))
+                let a = mantissa.prefix(cut)
+                texts.append((a.isEmpty ? "0" : String(a)) + "." + mantissa.dropFirst(cut))
+            }
+        }
+        let json = "[" + texts.joined(separator: ",") + "]"
+        let stream = JSONStream(bytes: Array(json.utf8))
+        try stream.beginArray()
+        var first = true
+        var k = 0
+        while try stream.nextElement(first: &first) {
+            let got = try stream.readNumber()
+            let expected = strtod(texts[k], nil)
+            #expect(got.bitPattern == expected.bitPattern, "\(texts[k]): \(got) vs strtod \(expected)")
+            k += 1
+        }
+        #expect(k == texts.count)
+    }
+}

@@ -175,6 +175,13 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(back["x"]?.processSizes == [3, 2])
         #expect(back["x"]?.processes().map(Array.init) == [[1, 2, 3], [4, 5]])
         #expect(back["y"]?.processCount == 1)
+        // Equal process sizes are stored as one value and read back whole.
+        let uniform = BenchmarkSamples(name: "u", samples: Array(repeating: 1, count: 15), processSizes: [5, 5, 5])
+        let u = try store.insert(newRun([uniform]))
+        #expect(try store.samples(runID: u)["u"]?.processSizes == [5, 5, 5])
+        let each = BenchmarkSamples.onePerProcess(name: "e", samples: [1, 2, 3, 4])
+        let e = try store.insert(newRun([each]))
+        #expect(try store.samples(runID: e)["e"]?.processSizes == [1, 1, 1, 1])
         #expect(throws: BenchError.self) {
             try store.insert(newRun([BenchmarkSamples(name: "z", samples: [1, 2, 3], processSizes: [1, 1])]))
         }
