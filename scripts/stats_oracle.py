@@ -89,13 +89,15 @@ def two_sample(b, c, seed):
 
 
 def iqm_log(x):
-    """Mean of the middle half of log(x) (all of them below 4 values), as the gate does."""
+    """A process's location as the gate takes it: the mean of the 10th to 50th percentile
+    of log(x) (all of them below 4 values)."""
     v = np.sort(np.log(np.asarray(x, dtype=float)))
     n = len(v)
     if n < 4:
         return float(np.mean(v))
-    cut = n // 4
-    return float(np.mean(v[cut:n - cut]))
+    lo = n // 10
+    hi = max(lo + 1, (n + 1) // 2)
+    return float(np.mean(v[lo:hi]))
 
 
 def holm(p):
@@ -154,7 +156,10 @@ def distributions(rng):
     uc = [iqm_log(x) for x in procs_c]
     # One-sided, in the direction of the observed change, as the gate reports it.
     tt = stats.ttest_ind(uc, ub, equal_var=True, alternative="greater" if np.mean(uc) > np.mean(ub) else "less")
+    f_cases = [{"f": f, "d1": a, "d2": b, "survival": float(stats.f.sf(f, a, b))}
+               for f, a, b in [(1.0, 4, 30), (3.5, 8, 12), (10.0, 2, 50), (0.3, 20, 20), (6.0, 40, 10000)]]
     return {
+        "fDist": f_cases,
         "studentT": t_cases,
         "gamma": gamma_cases,
         "pValues": p,

@@ -74,6 +74,24 @@ public enum Distributions {
         return h
     }
 
+    /// P(F > f) for an F distribution with d1 and d2 degrees of freedom.
+    public static func fSurvival(_ f: Double, d1: Double, d2: Double) -> Double {
+        if !(f > 0) { return 1 }
+        let x = d2 / (d2 + d1 * f)
+        return regularizedIncompleteBeta(a: d2 / 2, b: d1 / 2, x: x)
+    }
+
+    /// The f with P(F > f) = p, by bisection on the log scale.
+    public static func fQuantileUpper(_ p: Double, d1: Double, d2: Double) -> Double {
+        var lo = -20.0
+        var hi = 20.0
+        for _ in 0..<100 {
+            let mid = (lo + hi) / 2
+            if fSurvival(Foundation.exp(mid), d1: d1, d2: d2) > p { lo = mid } else { hi = mid }
+        }
+        return Foundation.exp((lo + hi) / 2)
+    }
+
     // MARK: digamma, trigamma
 
     /// ψ(x), x > 0: recurrence up to x ≥ 10, then the asymptotic series.
@@ -175,6 +193,18 @@ public enum Distributions {
 
         /// (d0·s0² + d·s²) / (d0 + d) and its degrees of freedom d0 + d, capped at
         /// `dfCap` (the pooled df of all benchmarks, as limma caps it).
+        /// `moderate`, except for a variance far above the prior (beyond its 99.9th
+        /// percentile under the prior: F test with df and d0 degrees of freedom), which
+        /// stands on its own: a benchmark much noisier than the others is not made to
+        /// look as quiet as they are (in the spirit of limma's robust option).
+        public func moderateUnlessOutlying(_ s2: Double, df: Double, dfCap: Double) -> (variance: Double, df: Double) {
+            if degreesOfFreedom > 0 && variance > 0 && df >= 1 && s2 > variance {
+                let d0 = min(degreesOfFreedom, 1e4)
+                if s2 / variance > Distributions.fQuantileUpper(0.001, d1: df, d2: d0) { return (s2, df) }
+            }
+            return moderate(s2, df: df, dfCap: dfCap)
+        }
+
         public func moderate(_ s2: Double, df: Double, dfCap: Double) -> (variance: Double, df: Double) {
             if degreesOfFreedom <= 0 || !(variance > 0) { return (s2, df) }
             if degreesOfFreedom.isInfinite { return (variance, max(df, dfCap)) }

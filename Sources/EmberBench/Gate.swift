@@ -86,7 +86,7 @@ public struct BenchmarkComparison: Sendable, Codable, Equatable {
     public var candidateProcesses: Int
     /// Stored runs behind the baseline (1 for a run, K for a branch, 1 for same-job A/B).
     public var baselineRuns: Int
-    /// The side's centre: the geometric mean of its per-process interquartile means.
+    /// The side's centre: the geometric mean of its per-process locations.
     public var baselineCenter: Double?
     public var candidateCenter: Double?
     /// candidateCenter / baselineCenter: the estimate the decision uses.
@@ -140,6 +140,9 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var policy: String
     public var comparisons: [BenchmarkComparison]
     public var singleValues: [SingleValue]
+    /// Candidate over baseline of the machine probe (stored history only): how much the
+    /// machine itself moved; every benchmark's tolerance is widened by it.
+    public var machineRatio: Double?
     /// Set when there is nothing to compare against or the machines differ.
     public var problem: String?
     public var outcome: GateOutcome
@@ -154,6 +157,7 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         self.policy = policy
         self.comparisons = comparisons
         self.singleValues = singleValues
+        self.machineRatio = nil
         self.problem = problem
         self.outcome = outcome ?? Self.outcome(of: comparisons, allowInsufficient: allowInsufficient)
     }
@@ -200,40 +204,73 @@ func isAuxiliaryMetric(_ name: String) -> Bool { name.hasSuffix("]") && name.con
 /// "The gate" for the model and its assumptions.
 public enum Gate {
     /// One run of one benchmark reduced to what the test needs: each process's location
-    /// on the log scale (interquartile mean of log samples).
+    /// on the log scale (`processLocation` of its log samples).
     struct RunLocations {
+        /// The locations of the processes kept (the mean is theirs).
         var units: [Double]
         var mean: Double
+        /// Sum of squares of *all* processes' locations around their mean: a process set
+        /// aside as interfered with still says how widely this benchmark's processes
+        /// scatter (an interference-prone benchmark gets a wider tolerance).
         var withinSS: Double
+        var allCount: Int
+        /// Processes set aside as interfered with (see init).
+        var setAside = 0
         var count: Int { units.count }
 
         init(_ s: BenchmarkSamples, shift: Double) {
             var units: [Double] = []
             units.reserveCapacity(s.processCount)
             var scratch: [Double] = []
+            // Oriented so that slower is larger: a throughput (higher is better) is
+            // negated, its faster half is its upper half.
+            let sign = s.direction == .lowerIsBetter ? 1.0 : -1.0
             for p in s.processes() where !p.isEmpty {
                 scratch.removeAll(keepingCapacity: true)
-                for x in p { scratch.append(Foundation.log(x + shift)) }
-                units.append(Gate.interquartileMean(&scratch))
+                for x in p { scratch.append(sign * Foundation.log(x + shift)) }
+                units.append(sign * Gate.processLocation(&scratch))
+            }
+            // A process far slower than the run's others was interfered with (placed next
+            // to a busy neighbour, most of its samples preempted): interference only ever
+            // slows. Set aside processes more than 3 spreads above the run's median
+            // (spread: 1.4826·MAD of the locations, at least log 1.1): under the noise
+            // model that is one process in several hundred; at least half always stay.
+            allCount = units.count
+            let allMean = units.isEmpty ? .nan : units.reduce(0, +) / Double(units.count)
+            var allSS = 0.0
+            for u in units { allSS += (u - allMean) * (u - allMean) }
+            withinSS = allSS
+            if units.count >= 3 {
+                let median = Statistics.median(units)
+                let mad = Statistics.median(units.map { abs($0 - median) })
+                let limit = 3 * max(1.4826 * mad, Foundation.log(1.1))
+                let kept = units.filter { sign * ($0 - median) <= limit }
+                setAside = units.count - kept.count
+                units = kept
             }
             self.units = units
-            let m = units.isEmpty ? .nan : units.reduce(0, +) / Double(units.count)
-            mean = m
-            var ss = 0.0
-            for u in units { ss += (u - m) * (u - m) }
-            withinSS = ss
+            mean = units.isEmpty ? .nan : units.reduce(0, +) / Double(units.count)
         }
     }
 
-    /// Mean of the middle half of the values (all of them below 4); reorders `values`.
-    static func interquartileMean(_ values: inout [Double]) -> Double {
+    /// A process's location: the mean of its faster half without the fastest tenth (the
+    /// 10th to 50th percentile; all values below 4); reorders `values`.
+    ///
+    /// Why the faster half: each sample is a calibrated batch of many calls, so a change
+    /// in the code moves every sample, while what the machine adds (preemption, a
+    /// neighbour's burst, an interrupt) only ever makes samples slower. Under a loaded
+    /// machine more than a quarter of a process's samples can be hit (an interquartile
+    /// mean then moves, the median nearly); the faster half stays put until half are.
+    /// The fastest tenth is left out so one lucky sample cannot pull it.
+    static func processLocation(_ values: inout [Double]) -> Double {
         let n = values.count
         if n < 4 { return values.reduce(0, +) / Double(n) }
         values.sort()
-        let cut = n / 4
+        let lo = n / 10
+        let hi = max(lo + 1, (n + 1) / 2)
         var sum = 0.0
-        for i in cut..<(n - cut) { sum += values[i] }
-        return sum / Double(n - 2 * cut)
+        for i in lo..<hi { sum += values[i] }
+        return sum / Double(hi - lo)
     }
 
     /// Logs need positive values; a series with zeros (a sys time of 0) is shifted by
@@ -266,7 +303,19 @@ public enum Gate {
     public static func compare(
         candidate: [String: BenchmarkSamples], baseline: BaselineData, policy: GatePolicy, candidateLabel: String
     ) -> ComparisonReport {
-        let names = Set(baseline.runs.flatMap(\.keys)).union(candidate.keys).sorted()
+        let probe = BenchmarkRegistry.machineProbeName
+        let names = Set(baseline.runs.flatMap(\.keys)).union(candidate.keys).filter { $0 != probe }.sorted()
+        // The machine term: how far the code-independent probe moved between the
+        // baseline runs and the candidate (stored history only: in one job it cancels).
+        var machineShift: Double?
+        if !baseline.sameJob, let c = candidate[probe], c.processCount >= 2 {
+            let b = baseline.runs.compactMap { $0[probe] }.filter { $0.processCount >= 2 }
+            if !b.isEmpty {
+                let cm = RunLocations(c, shift: 0).mean
+                let bm = b.reduce(0) { $0 + RunLocations($1, shift: 0).mean } / Double(b.count)
+                if cm.isFinite && bm.isFinite { machineShift = cm - bm }
+            }
+        }
         var rows: [BenchmarkComparison] = []
         var singles: [SingleValue] = []
         var pending: [Pending] = []
@@ -304,15 +353,22 @@ public enum Gate {
             let bl = bRuns.map { RunLocations($0, shift: shift) }
             let sl = spreadRuns.map { RunLocations($0, shift: shift) }
             let baselineMean = bl.reduce(0) { $0 + $1.mean } / Double(bl.count)
+            let asideC = cl.setAside
+            let asideB = bl.reduce(0) { $0 + $1.setAside }
+            if asideC + asideB > 0 {
+                row.note =
+                    "processes set aside as interfered with (far slower than the rest of their run): "
+                    + "candidate \(asideC), baseline \(asideB)"
+            }
             row.baselineCenter = Foundation.exp(baselineMean) - shift
             row.candidateCenter = Foundation.exp(cl.mean) - shift
             row.ratio = Foundation.exp(cl.mean - baselineMean)
             // Within-run spread of process locations, pooled over every run at hand.
             var withinSS = cl.withinSS
-            var withinDF = Double(cl.count - 1)
+            var withinDF = Double(cl.allCount - 1)
             for r in bl + sl {
                 withinSS += r.withinSS
-                withinDF += Double(r.count - 1)
+                withinDF += Double(r.allCount - 1)
             }
             // Run-to-run spread of run means: the baseline runs and the history behind them.
             var runVariance = 0.0
@@ -346,15 +402,19 @@ public enum Gate {
                     runVariance: runVariance, runDF: runDF, inverseProcesses: inverseProcesses, a: a, b: b))
             rows.append(row)
         }
-        decide(&rows, pending, policy: policy, sameJob: baseline.sameJob)
-        return ComparisonReport(
+        decide(&rows, pending, policy: policy, sameJob: baseline.sameJob, machineVariance: machineShift.map { $0 * $0 } ?? 0)
+        var report = ComparisonReport(
             baselineLabel: baseline.label, candidateLabel: candidateLabel, policy: policy.summary, comparisons: rows,
             singleValues: singles, allowInsufficient: policy.allowInsufficient)
+        report.machineRatio = machineShift.map { Foundation.exp($0) }
+        return report
     }
 
     /// Moderates the variances across benchmarks, runs the t-tests, adjusts the p-values
     /// and sets the verdicts.
-    static func decide(_ rows: inout [BenchmarkComparison], _ pending: [Pending], policy: GatePolicy, sameJob: Bool) {
+    static func decide(
+        _ rows: inout [BenchmarkComparison], _ pending: [Pending], policy: GatePolicy, sameJob: Bool, machineVariance: Double = 0
+    ) {
         let withinPrior =
             policy.moderateVariances
             ? Distributions.fitVariancePrior(pending.map(\.withinVariance), df: pending.map(\.withinDF)) : .none
@@ -371,7 +431,7 @@ public enum Gate {
         for p in pending {
             var (vp, dfp) = (p.withinVariance, p.withinDF)
             if dfp >= 1 {
-                (vp, dfp) = withinPrior.moderate(vp, df: dfp, dfCap: withinCap)
+                (vp, dfp) = withinPrior.moderateUnlessOutlying(vp, df: dfp, dfCap: withinCap)
             } else {
                 (vp, dfp) = (0, 0)
             }
@@ -383,7 +443,7 @@ public enum Gate {
                 df = dfp
                 spread = "process"
             } else if p.runDF >= 1 {
-                let (vm, dfm) = runPrior.moderate(p.runVariance, df: p.runDF, dfCap: runCap)
+                let (vm, dfm) = runPrior.moderateUnlessOutlying(p.runVariance, df: p.runDF, dfCap: runCap)
                 // τ_run² = Var(run mean) − τ_process² · mean(1/P); never below zero.
                 let tau2 = vm - p.inverseProcesses * vp
                 if tau2 > 0 {
@@ -402,6 +462,8 @@ public enum Gate {
                 df = dfp
                 spread = "process (run spread unknown)"
             }
+            // The machine moved by as much as the probe did: any benchmark may have too.
+            se2 += machineVariance
             rows[p.index].spread = spread
             let worseDifference = rows[p.index].direction == .lowerIsBetter ? p.difference : -p.difference
             guard se2 > 0, se2.isFinite, df >= 1 else {

@@ -122,6 +122,14 @@ extension ComparisonReport {
 
     var notes: [(String, String)] { comparisons.compactMap { c in c.note.map { (c.name, $0) } } }
 
+    /// The machine probe's move, when the compare had one.
+    var machineText: String? {
+        guard let r = machineRatio else { return nil }
+        let pct = (r - 1) * 100
+        let moved = abs(pct) < 0.05 ? "unchanged" : String(format: "%.1f%% %@", abs(pct), pct > 0 ? "slower" : "faster")
+        return "probe \(moved) than the baseline runs; every tolerance widened by that (same-job `ember-bench ab` cancels it)"
+    }
+
     var outcomeLine: String {
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         var parts = [plural(regressions.count, "regression"), plural(improvements.count, "improvement")]
@@ -141,6 +149,7 @@ extension ComparisonReport {
 
     public var tableText: String {
         var out = "baseline:  \(baselineLabel)\ncandidate: \(candidateLabel)\nrule:      \(policy)\n"
+        if let m = machineText { out += "machine:   \(m)\n" }
         if let problem { out += "\(outcome.rawValue): \(problem)\n" }
         if !comparisons.isEmpty {
             out += "\n"
@@ -179,6 +188,7 @@ extension ComparisonReport {
         var out = "### \(icon) ember-bench: \(outcome.rawValue)\n\n"
         out += "- baseline: \(escapeMarkdown(baselineLabel))\n- candidate: \(escapeMarkdown(candidateLabel))\n"
         out += "- rule: \(escapeMarkdown(policy))\n"
+        if let m = machineText { out += "- machine: \(escapeMarkdown(m))\n" }
         if let problem { out += "- **\(outcome.rawValue)**: \(escapeMarkdown(problem))\n" }
         if !comparisons.isEmpty {
             out += "\n| benchmark | baseline | candidate | ratio | \(intervalHeader) | p (adj.) | processes | verdict |\n"

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What `ember-bench worker` prints on stdout: the raw samples of one process.
 public struct WorkerReport: Codable, Sendable {
     public var protocolVersion: Int
@@ -24,10 +28,14 @@ public enum Worker {
 
     public static func run(names: [String], options: RunnerOptions, batches: [String: Int]) async throws -> WorkerReport {
         let all = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: [])
-        let byName = Dictionary(all.map { ($0.name, $0.benchmark) }, uniquingKeysWith: { a, _ in a })
+        var byName = Dictionary(all.map { ($0.name, $0.benchmark) }, uniquingKeysWith: { a, _ in a })
+        byName[BenchmarkRegistry.machineProbeName] = BenchmarkRegistry.machineProbe
         let runner = BenchmarkRunner(options: options, slowdowns: try BenchmarkRunner.slowdownsFromEnvironment())
         var out: [BenchmarkSamples] = []
+        let parent = getppid()
         for name in names {
+            // A worker whose gate was killed stops instead of measuring on for nobody.
+            if getppid() != parent { throw BenchError("worker: the parent process is gone") }
             guard let benchmark = byName[name] else { throw BenchError("worker: no benchmark named \(name)") }
             do {
                 out.append(try await runner.measure(benchmark, fullName: name, batch: batches[name]))
@@ -145,8 +153,10 @@ extension Workflow {
     /// Measures `names` in `processes` fresh worker processes of one build; the first
     /// worker calibrates the inner loops, the others reuse its counts.
     public static func measureInWorkers(
-        _ names: [String], pool: WorkerPool, processes: Int, progress: ProgressLine
+        _ names: [String], pool: WorkerPool, processes: Int, probe: Bool = true, progress: ProgressLine
     ) throws -> [BenchmarkSamples] {
+        // The machine probe first in every process (see BenchmarkRegistry.machineProbe).
+        let names = probe ? [BenchmarkRegistry.machineProbeName] + names : names
         var merged: [String: BenchmarkSamples] = [:]
         var batches: [String: Int] = [:]
         for p in 0..<processes {

@@ -259,3 +259,72 @@ func sameJob(_ base: BenchmarkSamples, _ head: BenchmarkSamples, policy: GatePol
         #expect(ChangePointDetector.detect([1, 1]).isEmpty)
     }
 }
+
+@Suite struct InterferenceTests {
+    /// Samples hit by the machine (preempted) are only ever slower: for a time, larger;
+    /// for a throughput, smaller. Up to half of a process's samples may be hit.
+    @Test func aProcessLocationIgnoresTheSlowHalfInTheRightDirection() {
+        let clean = lognormal(40, scale: 100, sigma: 0.01, seed: 3)
+        var hitTime = clean
+        var hitRate = clean
+        for i in stride(from: 0, to: 40, by: 2) {
+            hitTime[i] *= 5  // a time: preempted samples are larger
+            hitRate[i] /= 5  // a throughput: preempted samples are smaller
+        }
+        for (values, direction) in [(hitTime, MetricDirection.lowerIsBetter), (hitRate, .higherIsBetter)] {
+            let s = BenchmarkSamples(name: "x", direction: direction, samples: values)
+            let center = ChangePointDetector.runCenter(s)
+            #expect(abs(center / 100 - 1) < 0.02, "\(direction): \(center)")
+        }
+    }
+
+    @Test func anInterferedProcessIsSetAsideInTheRightDirection() {
+        for direction in [MetricDirection.lowerIsBetter, .higherIsBetter] {
+            func run(_ seed: UInt64, slowProcess: Bool) -> BenchmarkSamples {
+                var r = processRun(processes: 5, scale: 1000, between: 0.02, seed: seed)
+                r.direction = direction
+                if slowProcess {
+                    // The last process ran next to a busy neighbour: 3× slower throughout.
+                    for i in (r.samples.count - 30)..<r.samples.count {
+                        r.samples[i] = direction == .lowerIsBetter ? r.samples[i] * 3 : r.samples[i] / 3
+                    }
+                }
+                return r
+            }
+            let v = sameJob(run(1, slowProcess: false), run(2, slowProcess: true))
+            #expect(v.verdict == .unchanged, "\(direction)")
+            #expect(v.note?.contains("candidate 1, baseline 0") == true, "\(direction): \(v.note ?? "no note")")
+            #expect(abs(v.ratio! - 1) < 0.05)
+        }
+    }
+}
+
+@Suite struct MachineProbeTests {
+    func runs(scale: Double, probe: Double, seed: UInt64) -> [String: BenchmarkSamples] {
+        var b = processRun("b", processes: 5, scale: scale, between: 0.01, seed: seed)
+        b.name = "b"
+        var p = processRun(BenchmarkRegistry.machineProbeName, processes: 5, scale: probe, between: 0.01, seed: seed &+ 99)
+        p.name = BenchmarkRegistry.machineProbeName
+        return ["b": b, BenchmarkRegistry.machineProbeName: p]
+    }
+
+    @Test func whenTheMachineItselfIsSlowerTheToleranceWidens() {
+        let history = (0..<5).map { runs(scale: 1000, probe: 100, seed: UInt64($0)) }
+        // Everything 1.3× slower, the probe too: the machine, not the code.
+        let loaded = runs(scale: 1300, probe: 130, seed: 50)
+        let r = Gate.compare(candidate: loaded, baseline: BaselineData(runs: history, label: "h"), policy: GatePolicy(), candidateLabel: "c")
+        #expect(r.comparisons.map(\.name) == ["b"], "the probe is not a verdict row")
+        #expect(abs(r.machineRatio! - 1.3) < 0.03)
+        #expect(r.comparisons[0].verdict == .unchanged)
+        #expect(r.tableText.contains("machine:   probe 30"))
+        // The same slowdown with the probe unchanged: the code.
+        let slow = runs(scale: 1300, probe: 100, seed: 51)
+        let s = Gate.compare(candidate: slow, baseline: BaselineData(runs: history, label: "h"), policy: GatePolicy(), candidateLabel: "c")
+        #expect(s.comparisons[0].verdict == .regression)
+        // In one job the probe is not used (drift cancels there).
+        let same = Gate.compare(
+            candidate: loaded, baseline: BaselineData(runs: [history[0]], label: "ab", sameJob: true), policy: GatePolicy(),
+            candidateLabel: "c")
+        #expect(same.machineRatio == nil)
+    }
+}

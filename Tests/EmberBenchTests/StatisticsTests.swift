@@ -31,6 +31,7 @@ struct Oracle: Decodable {
     }
     struct Dist: Decodable {
         struct TCase: Decodable { var t: Double; var df: Double; var survival: Double }
+        struct FCase: Decodable { var f: Double; var d1: Double; var d2: Double; var survival: Double }
         struct GammaCase: Decodable { var x: Double; var digamma: Double; var trigamma: Double; var tetragamma: Double }
         struct Prior: Decodable {
             var s2: [Double]
@@ -55,6 +56,7 @@ struct Oracle: Decodable {
             var pValue: Double
             var df: Double
         }
+        var fDist: [FCase]
         var studentT: [TCase]
         var gamma: [GammaCase]
         var pValues: [Double]
@@ -204,6 +206,20 @@ struct Oracle: Decodable {
             let q = Distributions.studentTQuantileUpper(p, df: df)
             #expect(close(Distributions.studentTSurvival(q, df: df), p, 1e-8))
         }
+    }
+
+    @Test func fSurvivalMatchesScipy() {
+        for c in d.fDist {
+            #expect(close(Distributions.fSurvival(c.f, d1: c.d1, d2: c.d2), c.survival, 1e-8), "F(\(c.d1), \(c.d2)) at \(c.f)")
+            let q = Distributions.fQuantileUpper(c.survival, d1: c.d1, d2: c.d2)
+            #expect(close(q, c.f, 1e-6))
+        }
+    }
+
+    @Test func aVarianceFarAboveThePriorIsNotModerated() {
+        let prior = Distributions.VariancePrior(variance: 0.01, degreesOfFreedom: 50)
+        #expect(prior.moderateUnlessOutlying(0.012, df: 8, dfCap: 500).variance < 0.012)
+        #expect(prior.moderateUnlessOutlying(0.2, df: 8, dfCap: 500) == (0.2, 8))
     }
 
     @Test func polygammaMatchesScipy() {
