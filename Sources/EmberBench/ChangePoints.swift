@@ -120,7 +120,7 @@ public enum ChangePointDetector {
     }
 
     /// The centre of one run of one benchmark (geometric mean of its per-process
-    /// interquartile means), the value the history and its change points use.
+    /// locations), the value the history and its change points use.
     public static func runCenter(_ s: BenchmarkSamples) -> Double {
         guard !s.samples.isEmpty, s.samples.allSatisfy({ $0 > 0 }) else { return Statistics.median(s.samples) }
         return Foundation.exp(Gate.RunLocations(s, shift: 0).mean)

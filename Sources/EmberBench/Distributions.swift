@@ -16,18 +16,36 @@ public enum Distributions {
         return t >= 0 ? tail : 1 - tail
     }
 
-    /// The t value with P(T > t) = p (0 < p < 1), by bisection on the survival function
-    /// (used only for confidence intervals, never in a hot loop).
+    /// The t value with P(T > t) = p (0 < p < 1): Newton's method from the normal
+    /// quantile, bisection when a step leaves the bracket.
     public static func studentTQuantileUpper(_ p: Double, df: Double) -> Double {
-        if !(p > 0 && p < 1) { return .nan }
-        var lo = -1e3
-        var hi = 1e3
-        for _ in 0..<200 {
-            let mid = (lo + hi) / 2
-            if studentTSurvival(mid, df: df) > p { lo = mid } else { hi = mid }
-            if hi - lo < 1e-12 * max(1, abs(mid)) { break }
+        if !(p > 0 && p < 1) || !(df > 0) { return .nan }
+        var lo = -1e4
+        var hi = 1e4
+        // Start: the normal quantile (by bisection on erfc, cheap).
+        var zlo = -40.0
+        var zhi = 40.0
+        for _ in 0..<80 {
+            let mid = (zlo + zhi) / 2
+            if Statistics.normalSurvival(mid) > p { zlo = mid } else { zhi = mid }
         }
-        return (lo + hi) / 2
+        var t = (zlo + zhi) / 2
+        if df.isInfinite || df > 1e7 { return t }
+        let logNorm = lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(df * Double.pi)
+        for _ in 0..<100 {
+            let f = studentTSurvival(t, df: df) - p
+            if f > 0 { lo = max(lo, t) } else { hi = min(hi, t) }
+            if abs(f) < 1e-15 * max(p, 1e-300) || hi - lo < 1e-13 * max(1, abs(t)) { break }
+            let density = exp(logNorm - (df + 1) / 2 * log1p(t * t / df))
+            var next = t + f / density
+            if !(next > lo && next < hi) || !next.isFinite { next = (lo + hi) / 2 }
+            if abs(next - t) < 1e-14 * max(1, abs(t)) {
+                t = next
+                break
+            }
+            t = next
+        }
+        return t
     }
 
     /// I_x(a, b), the regularized incomplete beta function (Lentz's continued fraction).
@@ -200,7 +218,7 @@ public enum Distributions {
         public func moderateUnlessOutlying(_ s2: Double, df: Double, dfCap: Double) -> (variance: Double, df: Double) {
             if degreesOfFreedom > 0 && variance > 0 && df >= 1 && s2 > variance {
                 let d0 = min(degreesOfFreedom, 1e4)
-                if s2 / variance > Distributions.fQuantileUpper(0.001, d1: df, d2: d0) { return (s2, df) }
+                if Distributions.fSurvival(s2 / variance, d1: df, d2: d0) < 0.001 { return (s2, df) }
             }
             return moderate(s2, df: df, dfCap: dfCap)
         }

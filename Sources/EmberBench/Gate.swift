@@ -28,7 +28,7 @@ public struct GatePolicy: Sendable, Codable, Equatable {
     /// Per-benchmark thresholds; the key is the exact benchmark name.
     public var thresholdOverrides: [String: Double] = [:]
     /// The error rate over all benchmarks of one compare (with `correction`).
-    public var alpha: Double = 0.05
+    public var alpha: Double = 0.01
     public var correction: MultipleTestingCorrection = .holm
     /// Borrow variance across the benchmarks of a compare (empirical-Bayes prior).
     public var moderateVariances = true
@@ -493,13 +493,21 @@ public enum Gate {
         }
         let worseAdjusted = adjust(pWorse)
         let betterAdjusted = adjust(pBetter)
+        // Many rows share a df (moderated and capped): one quantile each.
+        var quantiles: [UInt64: Double] = [:]
         for (k, (p, se, df)) in tested.enumerated() {
             var row = rows[p.index]
             let worse = row.direction == .lowerIsBetter ? p.difference : -p.difference
             row.pValue = worse >= 0 ? pWorse[k] : pBetter[k]
             row.pAdjusted = worse >= 0 ? worseAdjusted[k] : betterAdjusted[k]
             row.degreesOfFreedom = df.isFinite ? df : nil
-            let q = Distributions.studentTQuantileUpper(policy.alpha / 2, df: df)
+            let q: Double
+            if let cached = quantiles[df.bitPattern] {
+                q = cached
+            } else {
+                q = Distributions.studentTQuantileUpper(policy.alpha / 2, df: df)
+                quantiles[df.bitPattern] = q
+            }
             row.ciLower = Foundation.exp(p.difference - q * se)
             row.ciUpper = Foundation.exp(p.difference + q * se)
             let limit = Foundation.log(row.threshold)

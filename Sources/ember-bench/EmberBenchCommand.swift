@@ -171,7 +171,7 @@ struct GateOptions: ParsableArguments {
     @Option(
         name: .customLong("threshold-for"),
         help: "Per-benchmark threshold, NAME=RATIO (repeatable).") var thresholdOverrides: [String] = []
-    @Option(help: "Error rate over all benchmarks of a compare.") var alpha = 0.05
+    @Option(help: "Error rate over all benchmarks of a compare (Holm: the chance that an unchanged compare fails).") var alpha = 0.01
     @Option(help: "Multiple-testing correction: holm (family-wise), fdr (Benjamini–Hochberg) or none.")
     var correction = "holm"
     @Option(help: "A branch baseline is its last K matching runs.") var last = 5

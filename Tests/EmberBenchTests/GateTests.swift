@@ -162,9 +162,11 @@ func sameJob(_ base: BenchmarkSamples, _ head: BenchmarkSamples, policy: GatePol
         var none = GatePolicy()
         none.correction = .none
         none.threshold = 1.01
+        none.alpha = 0.05
         let raw = Gate.compare(candidate: cand, baseline: BaselineData(runs: [base], label: "b", sameJob: true), policy: none, candidateLabel: "c")
         var holm = GatePolicy()
         holm.threshold = 1.01
+        holm.alpha = 0.05
         let corrected = Gate.compare(candidate: cand, baseline: BaselineData(runs: [base], label: "b", sameJob: true), policy: holm, candidateLabel: "c")
         #expect(raw.comparisons.filter { $0.verdict != .unchanged }.count >= 3, "uncorrected, 5% of 200 change by chance")
         #expect(corrected.comparisons.allSatisfy { $0.verdict == .unchanged })
