@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "ember-lint", targets: ["ember-lint"]),
         .executable(name: "ember-migrate", targets: ["ember-migrate"]),
         .executable(name: "ember-bench", targets: ["ember-bench"]),
+        // Started by ember-bench for each run of an external command (see its main.c).
+        .executable(name: "ember-bench-spawn", targets: ["ember-bench-spawn"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
         .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
         .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
@@ -50,6 +52,7 @@ let package = Package(
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
         .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", argumentParser]),
         .executableTarget(name: "ember-bench", dependencies: ["EmberBench", argumentParser]),
+        .executableTarget(name: "ember-bench-spawn"),
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
         .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),

@@ -21,3 +21,19 @@ with open(os.path.join(here, "pytest-benchmark-candidate.json"), "w") as f:
     json.dump(doc, f, indent=4)
     f.write("\n")
 print("wrote pytest-benchmark-candidate.json")
+
+# Repetitions: the same job run five times (five pytest processes), for `import --one-run`.
+# Each file gets its own deterministic per-process offset (-2% .. +2%), the kind of
+# run-to-run spread the gate models; base from the real file, candidate from the derived one.
+os.makedirs(os.path.join(here, "pytest-reps"), exist_ok=True)
+offsets = [1.0, 1.02, 0.985, 1.01, 0.98]
+for prefix, source in [("base", "pytest-benchmark.json"), ("candidate", "pytest-benchmark-candidate.json")]:
+    for k, off in enumerate(offsets, start=1):
+        with open(os.path.join(here, source)) as f:
+            rep = json.load(f)
+        for b in rep["benchmarks"]:
+            b["stats"]["data"] = [round(x * off, 12) for x in b["stats"]["data"]]
+        with open(os.path.join(here, "pytest-reps", "%s-%d.json" % (prefix, k)), "w") as f:
+            json.dump(rep, f, indent=1)
+            f.write("\n")
+print("wrote pytest-reps/{base,candidate}-{1..5}.json")

@@ -88,6 +88,95 @@ def two_sample(b, c, seed):
     }
 
 
+def iqm_log(x):
+    """A process's location as the gate takes it: the mean of the 10th to 50th percentile
+    of log(x) (all of them below 4 values)."""
+    v = np.sort(np.log(np.asarray(x, dtype=float)))
+    n = len(v)
+    if n < 4:
+        return float(np.mean(v))
+    lo = n // 10
+    hi = max(lo + 1, (n + 1) // 2)
+    return float(np.mean(v[lo:hi]))
+
+
+def holm(p):
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    out = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return [float(v) for v in out]
+
+
+def fit_f_dist(s2, df):
+    """limma's fitFDist (moment estimation on log s^2), without covariates."""
+    from scipy.special import digamma, polygamma
+    s2 = np.asarray(s2, dtype=float)
+    df = np.asarray(df, dtype=float)
+    z = np.log(s2)
+    e = z - digamma(df / 2) + np.log(df / 2)
+    emean = np.mean(e)
+    evar = np.sum((e - emean) ** 2) / (len(e) - 1) - np.mean(polygamma(1, df / 2))
+    if evar <= 0:
+        return {"priorVariance": float(np.exp(emean)), "priorDF": "inf"}
+    # trigamma inverse by bracketing root search (independent of the Swift Newton steps)
+    from scipy.optimize import brentq
+    x = brentq(lambda t: polygamma(1, t) - evar, 1e-8, 1e8)
+    d0 = 2 * x
+    return {"priorVariance": float(np.exp(emean + digamma(d0 / 2) - np.log(d0 / 2))), "priorDF": float(d0)}
+
+
+def distributions(rng):
+    from scipy.special import digamma, polygamma
+    t_cases = []
+    for t, df in [(0.0, 3), (1.5, 2), (2.2, 8), (-1.3, 5), (3.9, 23.7), (6.0, 4), (2.5, 1000), (4.5, 1.5), (10.0, 60)]:
+        t_cases.append({"t": t, "df": df, "survival": float(stats.t.sf(t, df))})
+    gamma_cases = []
+    for x in [0.05, 0.5, 1.0, 2.5, 7.0, 40.0, 1234.5]:
+        gamma_cases.append({"x": x, "digamma": float(digamma(x)), "trigamma": float(polygamma(1, x)),
+                            "tetragamma": float(polygamma(2, x))})
+    p = [float(v) for v in np.round(rng.uniform(0, 0.2, 12) ** 2, 6)]
+    p[3] = 0.0001
+    bh = [float(v) for v in stats.false_discovery_control(p, method="bh")]
+    # A moderate spread of variances: prior df finite.
+    s2 = [float(v) for v in np.round(0.01 * rng.chisquare(6, 40) / 6 * np.exp(rng.normal(0, 0.5, 40)), 8)]
+    df = [float(d) for d in rng.integers(3, 12, size=40)]
+    # Equal true variances: the moment estimate says the prior is (nearly) exact.
+    s2_equal = [float(v) for v in np.round(0.02 * rng.chisquare(8, 60) / 8, 8)]
+    df_equal = [8.0] * 60
+    # A same-job comparison with the prior off equals scipy's pooled two-sample t-test on
+    # per-process interquartile means of log samples.
+    procs_b = [list(np.round(np.exp(rng.normal(0.02 * k, 0.01)) * rng.lognormal(np.log(100), 0.1, 20), 4)) for k in range(5)]
+    procs_c = [list(np.round(1.08 * np.exp(rng.normal(0, 0.01)) * rng.lognormal(np.log(100), 0.1, 20), 4)) for _ in range(4)]
+    ub = [iqm_log(x) for x in procs_b]
+    uc = [iqm_log(x) for x in procs_c]
+    # One-sided, in the direction of the observed change, as the gate reports it.
+    tt = stats.ttest_ind(uc, ub, equal_var=True, alternative="greater" if np.mean(uc) > np.mean(ub) else "less")
+    f_cases = [{"f": f, "d1": a, "d2": b, "survival": float(stats.f.sf(f, a, b))}
+               for f, a, b in [(1.0, 4, 30), (3.5, 8, 12), (10.0, 2, 50), (0.3, 20, 20), (6.0, 40, 10000)]]
+    return {
+        "fDist": f_cases,
+        "studentT": t_cases,
+        "gamma": gamma_cases,
+        "pValues": p,
+        "holm": holm(p),
+        "bh": bh,
+        "prior": {"s2": s2, "df": df, **fit_f_dist(s2, df)},
+        "priorEqual": {"s2": s2_equal, "df": df_equal, **fit_f_dist(s2_equal, df_equal)},
+        "sameJob": {
+            "baseline": [[float(v) for v in x] for x in procs_b],
+            "candidate": [[float(v) for v in x] for x in procs_c],
+            "ratio": float(np.exp(np.mean(uc) - np.mean(ub))),
+            "pValue": float(tt.pvalue),
+            "df": len(ub) + len(uc) - 2,
+        },
+    }
+
+
 def main():
     rng = np.random.default_rng(20261126)
     samples = {
@@ -141,7 +230,9 @@ def main():
         "upper": float(hi),
     }
 
+    out_dist = distributions(rng)
     out = {
+        "distributions": out_dist,
         "generator": "scripts/stats_oracle.py (numpy %s, scipy %s)" % (np.__version__, __import__("scipy").__version__),
         "samples": {k: [float(v) for v in x] for k, x in samples.items()},
         "summaries": summaries,

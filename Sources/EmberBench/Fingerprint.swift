@@ -117,29 +117,46 @@ public struct SourceRevision: Sendable, Codable, Equatable {
     }
 
     /// Reads git in `directory`; CI variables (GITHUB_HEAD_REF, GITHUB_REF_NAME) name the
-    /// branch when the checkout is detached.
+    /// branch when the checkout is detached. Two git calls, spawned directly.
     public static func current(directory: String = FileManager.default.currentDirectoryPath) -> SourceRevision {
         let env = ProcessInfo.processInfo.environment
-        let commit = git(["rev-parse", "HEAD"], in: directory)
-        var branch = git(["rev-parse", "--abbrev-ref", "HEAD"], in: directory)
+        let heads = git(["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], in: directory)?.split(separator: "\n").map(String.init) ?? []
+        let commit = heads.count == 2 ? heads[0] : nil
+        var branch = heads.count == 2 ? heads[1] : nil
         if branch == nil || branch == "HEAD" {
             branch = env["GITHUB_HEAD_REF"].flatMap { $0.isEmpty ? nil : $0 } ?? env["GITHUB_REF_NAME"]
         }
-        let status = git(["status", "--porcelain", "--untracked-files=no"], in: directory)
+        let status = commit == nil ? nil : git(["status", "--porcelain", "--untracked-files=no"], in: directory)
         return SourceRevision(commit: commit, branch: branch, dirty: !(status ?? "").isEmpty)
     }
 
+    /// `git -C directory args…`'s stdout, or nil when git is missing or fails.
     static func git(_ args: [String], in directory: String) -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", directory] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        var out: [Int32] = [-1, -1]
+        guard cloexecPipe(&out) else { return nil }
+        posix_spawn_file_actions_adddup2(&fileActions, out[1], 1)
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ["git", "-C", directory] + args
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, "git", &fileActions, nil, cArgs, environ)
+        close(out[1])
+        defer { close(out[0]) }
+        guard rc == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(out[0], &buffer, buffer.count)
+            if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { return nil }
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -1,12 +1,14 @@
 import EmberUtils
 import Foundation
 
-/// Gate-quality simulation: how often each rule flags a regression on synthetic noisy
-/// timings, with no change (A/A: false positives) and with a true 1.3× slowdown
-/// (detection). Deterministic for a seed.
+/// Gate-quality simulation at the level CI sees it: one compare over many benchmarks,
+/// each measured in several processes, each process with its own offset (frequency,
+/// neighbours, layout), a compare failing when any benchmark is flagged. Measures how
+/// often an unchanged build fails (A/A) and how often a slowed benchmark is caught.
+/// Deterministic for a seed; runs the real `Gate.compare` on raw samples.
 public enum GateSimulation {
-    /// A synthetic timing distribution (unit median ≈ 1).
-    public struct NoiseModel: Sendable {
+    /// A synthetic timing distribution inside one process (unit median ≈ 1).
+    public struct Body: Sendable {
         public var name: String
         /// Log-normal body σ.
         public var sigma: Double
@@ -15,112 +17,164 @@ public enum GateSimulation {
         /// Fraction of samples multiplied by U(1.5, 3).
         public var outlierRate: Double
 
-        public static let noisy = NoiseModel(name: "noisy (log-normal σ 0.15, 5% outliers ×1.5–3)", sigma: 0.15, secondMode: 1, outlierRate: 0.05)
-        public static let veryNoisy = NoiseModel(name: "very noisy (log-normal σ 0.20, 5% outliers ×1.5–3)", sigma: 0.20, secondMode: 1, outlierRate: 0.05)
-        public static let bimodal = NoiseModel(name: "bimodal (modes 1.0 / 1.3 at ½ each, σ 0.05, 5% outliers)", sigma: 0.05, secondMode: 1.3, outlierRate: 0.05)
+        public static let noisy = Body(name: "noisy (log-normal σ 0.15, 5% outliers ×1.5–3)", sigma: 0.15, secondMode: 1, outlierRate: 0.05)
+        public static let bimodal = Body(name: "bimodal (modes 1.0 / 1.3 at ½, σ 0.05, 5% outliers)", sigma: 0.05, secondMode: 1.3, outlierRate: 0.05)
 
-        func sample(_ n: Int, scale: Double, _ g: inout SeededGenerator) -> [Double] {
-            (0..<n).map { _ in
+        func sample(_ n: Int, scale: Double, into out: inout [Double], _ g: inout SeededGenerator) {
+            for _ in 0..<n {
                 var x = Foundation.exp(sigma * normal(&g))
                 if secondMode != 1 && unit(&g) < 0.5 { x *= secondMode }
                 if unit(&g) < outlierRate { x *= 1.5 + 1.5 * unit(&g) }
-                return scale * x
+                out.append(scale * x)
             }
         }
     }
 
-    /// A decision rule under test: true when it would fail the build.
-    public struct Rule: Sendable {
-        public var name: String
-        public var flags: @Sendable (_ baseline: [Double], _ candidate: [Double], _ seed: UInt64) -> Bool
-    }
+    /// How the baseline is obtained.
+    public enum Mode: Sendable, Equatable {
+        /// `--compare` against stored history: the candidate's processes against the
+        /// last `runs` stored runs of the baseline branch (each with as many processes).
+        case stored(runs: Int)
+        /// `ember-bench ab`: base and head processes alternate in one job.
+        case sameJob
 
-    public static func rules(resamples: Int) -> [Rule] {
-        func policy(_ e: RatioEstimator, _ t: SignificanceTest) -> GatePolicy {
-            var p = GatePolicy()
-            p.estimator = e
-            p.test = t
-            p.bootstrapResamples = resamples
-            return p
-        }
-        let medianBoot = policy(.median, .bootstrap)
-        let medianMW = policy(.median, .mannWhitney)
-        let hlMW = policy(.hodgesLehmann, .mannWhitney)
-        let hlBoot = policy(.hodgesLehmann, .bootstrap)
-        func gate(_ p: GatePolicy) -> @Sendable ([Double], [Double], UInt64) -> Bool {
-            { b, c, seed in
-                Gate.compare(name: "sim", unit: "ns", direction: .lowerIsBetter, baseline: b, candidate: c, policy: p, seed: seed)
-                    .verdict == .regression
+        public var label: String {
+            switch self {
+            case .stored(let k): "stored history (last \(k) runs)"
+            case .sameJob: "same-job A/B"
             }
         }
-        return [
-            Rule(name: "guide's bare rule: IQR filter, median ratio > 1.2") { b, c, _ in
-                Statistics.median(Statistics.iqrFiltered(c)) / Statistics.median(Statistics.iqrFiltered(b)) > 1.2
-            },
-            Rule(name: "median ratio > 1.2 and 99% bootstrap LB > 1", flags: gate(medianBoot)),
-            Rule(name: "median ratio > 1.2 and Mann–Whitney p < 0.01", flags: gate(medianMW)),
-            Rule(name: "HL ratio > 1.2 and 99% bootstrap LB > 1", flags: gate(hlBoot)),
-            Rule(name: "HL ratio > 1.2 and Mann–Whitney p < 0.01 (default)", flags: gate(hlMW)),
-        ]
     }
 
-    public struct Cell: Sendable {
-        public var model: String
-        public var samplesPerSide: Int
-        public var trueRatio: Double
-        /// Flag rate per rule, then the default rule with re-run-to-confirm.
-        public var rates: [Double]
+    public struct Setting: Sendable {
+        public var body: Body
+        public var mode: Mode
+        /// σ of the per-process log-normal offset.
+        public var between: Double
+        public var benchmarks = 200
+        public var samplesPerProcess = 50
+        public var processes = 5
+
+        public init(body: Body, mode: Mode, between: Double, benchmarks: Int = 200, samplesPerProcess: Int = 50, processes: Int = 5) {
+            self.body = body
+            self.mode = mode
+            self.between = between
+            self.benchmarks = benchmarks
+            self.samplesPerProcess = samplesPerProcess
+            self.processes = processes
+        }
+    }
+
+    /// One compare call: benchmark 0 is slowed by `ratio` (1 = A/A). Returns whether the
+    /// compare failed (any regression) and whether benchmark 0 was flagged.
+    public static func compareCall(
+        _ s: Setting, ratio: Double, policy: GatePolicy, names: [String], _ g: inout SeededGenerator
+    ) -> (failed: Bool, caught: Bool) {
+        func run(slowdown: Double) -> [String: BenchmarkSamples] {
+            var out: [String: BenchmarkSamples] = [:]
+            out.reserveCapacity(s.benchmarks)
+            for i in 0..<s.benchmarks {
+                var samples: [Double] = []
+                samples.reserveCapacity(s.samplesPerProcess * s.processes)
+                for _ in 0..<s.processes {
+                    let offset = Foundation.exp(s.between * normal(&g))
+                    s.body.sample(s.samplesPerProcess, scale: offset * (i == 0 ? slowdown : 1), into: &samples, &g)
+                }
+                out[names[i]] = BenchmarkSamples(
+                    name: names[i], samples: samples, processSizes: Array(repeating: s.samplesPerProcess, count: s.processes))
+            }
+            return out
+        }
+        let baselineRuns: [[String: BenchmarkSamples]]
+        switch s.mode {
+        case .stored(let k): baselineRuns = (0..<k).map { _ in run(slowdown: 1) }
+        case .sameJob: baselineRuns = [run(slowdown: 1)]
+        }
+        let candidate = run(slowdown: ratio)
+        let report = Gate.compare(
+            candidate: candidate, baseline: BaselineData(runs: baselineRuns, label: "sim", sameJob: s.mode == .sameJob),
+            policy: policy, candidateLabel: "sim")
+        let failed = report.outcome == .regression
+        let caught = report.comparisons.first { $0.name == names[0] }?.verdict == .regression
+        return (failed, caught)
+    }
+
+    public struct Row: Sendable {
+        public var setting: Setting
+        /// Share of A/A compares that failed.
+        public var aaFailureRate: Double
+        /// Per slowdown: share of compares that flagged the slowed benchmark.
+        public var detection: [(ratio: Double, rate: Double)]
     }
 
     public struct Table: Sendable {
-        public var ruleNames: [String]
-        public var cells: [Cell]
-        public var trials: Int
+        public var rows: [Row]
+        public var aaTrials: Int
+        public var detectionTrials: Int
+        public var policy: GatePolicy
 
         public var markdown: String {
-            var out = "Gate-quality simulation: \(trials) trials per cell; flag rate per rule.\n"
-            out += "A/A rows are false-positive rates (target ≤ 0.5%); 1.3× rows are detection rates (target ≥ 95% noisy, ≥ 90% bimodal).\n\n"
-            out += "| model | N | true ratio | " + ruleNames.joined(separator: " | ") + " |\n"
-            out += "|---|---:|---:|" + String(repeating: "---:|", count: ruleNames.count) + "\n"
-            for c in cells {
-                out += "| \(c.model) | \(c.samplesPerSide) | \(c.trueRatio == 1 ? "1.0 (A/A)" : String(format: "%.1f×", c.trueRatio)) | "
-                out += c.rates.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " | ") + " |\n"
+            let ratios = rows.first?.detection.map(\.ratio) ?? []
+            var out = "Gate simulation: \(rows.first?.setting.benchmarks ?? 0) benchmarks per compare, "
+            out += "\(rows.first?.setting.samplesPerProcess ?? 0) samples per process; "
+            out += "\(aaTrials) A/A compares and \(detectionTrials) compares per slowdown (one benchmark slowed) per row.\n"
+            out += "Rule: \(policy.summary).\n\n"
+            out += "| body | baseline | processes per run | between-process σ | A/A: compares failed | "
+            out += ratios.map { String(format: "%.1f× caught", $0) }.joined(separator: " | ") + " |\n"
+            out += "|---|---|---:|---:|---:|" + String(repeating: "---:|", count: ratios.count) + "\n"
+            for r in rows {
+                out += "| \(r.setting.body.name) | \(r.setting.mode.label) | \(r.setting.processes) | \(String(format: "%.2f", r.setting.between)) | "
+                out += String(format: "%.1f%%", r.aaFailureRate * 100) + " | "
+                out += r.detection.map { String(format: "%.1f%%", $0.rate * 100) }.joined(separator: " | ") + " |\n"
             }
             return out
         }
     }
 
-    /// Runs every (model, N, ratio) cell the issue names, plus the guide's N = 20 A/A cell.
+    public static func evaluate(
+        _ s: Setting, aaTrials: Int, detectionTrials: Int, ratios: [Double], policy: GatePolicy, seed: UInt64
+    ) -> Row {
+        let names = (0..<s.benchmarks).map { String(format: "sim/b%03d", $0) }
+        var g = SeededGenerator(seed: seed)
+        var failures = 0
+        for _ in 0..<aaTrials where compareCall(s, ratio: 1, policy: policy, names: names, &g).failed { failures += 1 }
+        var detection: [(Double, Double)] = []
+        for r in ratios {
+            var caught = 0
+            for _ in 0..<detectionTrials where compareCall(s, ratio: r, policy: policy, names: names, &g).caught { caught += 1 }
+            detection.append((r, Double(caught) / Double(max(detectionTrials, 1))))
+        }
+        return Row(setting: s, aaFailureRate: Double(failures) / Double(max(aaTrials, 1)), detection: detection)
+    }
+
+    /// The issue's grid: noisy and bimodal bodies, between-process σ 0.05 and 0.10,
+    /// stored history (5 runs) and same-job A/B, 5 processes of 50 samples per run (and
+    /// same-job A/B with 10, ab's default).
     public static func run(
-        trials: Int = 2000, samplesPerSide: Int = 50, resamples: Int = 1000, seed: UInt64 = 2026, defaultRuleOnly: Bool = false
+        aaTrials: Int = 500, detectionTrials: Int = 300, ratios: [Double] = [1.1, 1.2, 1.3], benchmarks: Int = 200,
+        samplesPerProcess: Int = 50, processes: Int = 5, policy: GatePolicy = GatePolicy(), seed: UInt64 = 2026,
+        progress: ((String) -> Void)? = nil
     ) -> Table {
-        let all = rules(resamples: resamples)
-        let rules = defaultRuleOnly ? [all.last!] : all
-        let confirmRule = rules.last!
-        var cells: [Cell] = []
-        let plan: [(NoiseModel, Int, Double)] = [
-            (.noisy, samplesPerSide, 1.0), (.noisy, samplesPerSide, 1.3),
-            (.veryNoisy, samplesPerSide, 1.0), (.veryNoisy, samplesPerSide, 1.3),
-            (.bimodal, 20, 1.0), (.bimodal, samplesPerSide, 1.0), (.bimodal, samplesPerSide, 1.3),
-        ]
-        for (index, (model, n, ratio)) in plan.enumerated() {
-            var counts = [Int](repeating: 0, count: rules.count + 1)
-            var g = SeededGenerator(seed: seed &+ UInt64(index) &* 0x9E37)
-            for t in 0..<trials {
-                let b = model.sample(n, scale: 1, &g)
-                let c = model.sample(n, scale: ratio, &g)
-                let trialSeed = seed ^ UInt64(t) &* 0x5851_F42D
-                for (i, rule) in rules.enumerated() where rule.flags(b, c, trialSeed) { counts[i] += 1 }
-                // Re-run-to-confirm: a flag must hold on a fresh candidate measurement.
-                if confirmRule.flags(b, c, trialSeed) {
-                    let again = model.sample(n, scale: ratio, &g)
-                    if confirmRule.flags(b, again, trialSeed &+ 1) { counts[rules.count] += 1 }
+        var rows: [Row] = []
+        var index: UInt64 = 0
+        // The gate against stored history, and same-job A/B with as many processes per
+        // side and with twice as many (ab's default).
+        for (mode, count) in [(Mode.stored(runs: 5), processes), (.sameJob, processes), (.sameJob, 2 * processes)] {
+            for body in [Body.noisy, .bimodal] {
+                for between in [0.05, 0.10] {
+                    index += 1
+                    let s = Setting(
+                        body: body, mode: mode, between: between, benchmarks: benchmarks, samplesPerProcess: samplesPerProcess,
+                        processes: count)
+                    progress?("\(mode.label), \(body.name), σ \(between)")
+                    rows.append(
+                        evaluate(
+                            s, aaTrials: aaTrials, detectionTrials: detectionTrials, ratios: ratios, policy: policy,
+                            seed: seed &+ index &* 0x9E37_79B9))
                 }
             }
-            cells.append(
-                Cell(model: model.name, samplesPerSide: n, trueRatio: ratio, rates: counts.map { Double($0) / Double(trials) }))
         }
-        return Table(ruleNames: rules.map(\.name) + ["default + re-run to confirm"], cells: cells, trials: trials)
+        return Table(rows: rows, aaTrials: aaTrials, detectionTrials: detectionTrials, policy: policy)
     }
 }
 

@@ -2,51 +2,64 @@ import Foundation
 
 /// The self-contained HTML report: inline CSS and SVG, no script, no network.
 public enum HTMLReport {
-    public static func build(store: BenchStore, lastRuns: Int, baseline: BaselineSpec, filters: [String] = []) throws -> String {
+    public static func build(
+        store: BenchStore, lastRuns: Int, baseline: BaselineSpec, isDefaultBaseline: Bool = false, policy: GatePolicy = GatePolicy(),
+        filters: [String] = []
+    ) throws -> String {
         var names = try store.benchmarkNames()
         if !filters.isEmpty { names = names.filter { n in filters.contains { n.contains($0) } } }
         guard let latest = try store.runs(limit: 1).first else {
-            throw BenchError("\(store.path) has no runs yet; nothing to report", exitCode: .noBaseline)
+            throw BenchError("\(store.path) has no runs yet; nothing to report")
         }
-        let resolution = try store.resolveBaseline(baseline, machineDigest: latest.machineDigest, excludingRun: latest.id)
-        var baselineRunIDs = Set<Int64>()
-        if case .named(let n) = baseline, let r = try store.baseline(named: n) { baselineRunIDs.insert(r.id) }
-        if case .run(let id) = baseline { baselineRunIDs.insert(id) }
+        let resolution = try store.resolveBaseline(
+            baseline, machineDigest: latest.machineDigest, excludingRun: latest.id, isDefault: isDefaultBaseline)
         let latestSamples = try store.samples(runID: latest.id)
         var report: ComparisonReport?
-        if case .found(let samples, _) = resolution {
+        // The runs the verdict compared with: the ones the charts mark as baseline.
+        var baselineRunIDs = Set<Int64>()
+        if case .found(var data) = resolution {
+            data.runs = data.runs.map { $0.filter { names.contains($0.key) } }
+            baselineRunIDs = Set(data.runIDs)
             report = Gate.compare(
-                baseline: samples, candidate: latestSamples.filter { names.contains($0.key) }, policy: GatePolicy(),
-                baselineLabel: "", candidateLabel: "")
+                candidate: latestSamples.filter { names.contains($0.key) }, baseline: data, policy: policy,
+                candidateLabel: latest.shortDescription)
         }
         var verdicts: [String: BenchmarkComparison] = [:]
         for c in report?.comparisons ?? [] { verdicts[c.name] = c }
 
-        let markedBaselines = baselineRunIDs.union(try store.baselines().map(\.run.id))
         var sections: [String] = []
         var rows: [String] = []
+        var stepCount = 0
         for (i, name) in names.enumerated() {
             let history = try store.history(benchmark: name, limit: lastRuns)
             if history.isEmpty { continue }
+            let centers = history.map { ChangePointDetector.runCenter($0.samples) }
+            let steps = ChangePointDetector.detect(centers, runIDs: history.map(\.run.id))
+            stepCount += steps.count
             let verdict = verdicts[name]
             let cls = verdict?.verdict == .regression ? "regression" : verdict?.verdict == .improvement ? "improvement" : ""
             let last = SampleStatistics(samples: history.last!.samples.samples)
             let unit = history.last!.samples.unit
+            let stepText = steps.last.map { "\(signedPercent($0.ratio)) at run \($0.runID.map(String.init) ?? "?")" } ?? "–"
             rows.append(
-                "<tr class=\"\(cls)\"><td><a href=\"#b\(i)\">\(esc(name))</a></td><td>\(esc(formatQuantity(last.median, unit: unit)))</td>"
-                    + "<td>\(esc(ratioText(verdict?.ratio)))</td><td>\(esc(verdict?.verdict.rawValue ?? "no baseline"))</td></tr>")
+                "<tr class=\"\(cls)\"><td><a href=\"#b\(i)\">\(esc(name))</a></td><td>\(esc(formatQuantity(centers.last!, unit: unit)))</td>"
+                    + "<td>\(esc(ratioText(verdict?.ratio)))</td><td>\(esc(verdict?.verdict.rawValue ?? "no baseline"))</td>"
+                    + "<td>\(esc(stepText))</td></tr>")
+            let stepList = steps.map { s in
+                "\(signedPercent(s.ratio)) from run \(s.runID.map(String.init) ?? "?") (\(esc(formatQuantity(s.before, unit: unit))) → \(esc(formatQuantity(s.after, unit: unit))))"
+            }
             sections.append(
                 """
                 <section id="b\(i)" class="card \(cls)">
                 <h2>\(esc(name)) <span class="badge \(cls)">\(esc(verdict?.verdict.rawValue ?? "no baseline"))</span></h2>
-                <p class="meta">latest median \(esc(formatQuantity(last.median, unit: unit))) · p95 \(esc(formatQuantity(last.p95, unit: unit))) · \(last.count) samples · \(last.outlierCount) outliers\(verdict?.ratio.map { " · ratio vs baseline " + String(format: "%.3f×", $0) } ?? "")</p>
-                \(chart(history, baselineRunIDs: markedBaselines, highlightLast: cls == "regression"))
+                <p class="meta">latest \(esc(formatQuantity(centers.last!, unit: unit))) · p95 \(esc(formatQuantity(last.p95, unit: unit))) · \(last.count) samples in \(history.last!.samples.processCount) process\(history.last!.samples.processCount == 1 ? "" : "es")\(verdict?.ratio.map { " · ratio vs baseline " + String(format: "%.3f×", $0) } ?? "")\(stepList.isEmpty ? "" : "<br>change points: " + stepList.joined(separator: "; "))</p>
+                \(chart(history, centers: centers, steps: steps, baselineRunIDs: baselineRunIDs, highlightLast: cls == "regression"))
                 </section>
                 """)
         }
         let baselineText: String
         switch resolution {
-        case .found(_, let label): baselineText = label
+        case .found(let data): baselineText = data.label
         case .noBaseline(let why), .incomparable(let why): baselineText = why
         }
         let regressions = report?.regressions.count ?? 0
@@ -72,10 +85,10 @@ public enum HTMLReport {
             .legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin:0 4px 0 12px}
             </style></head><body>
             <h1>ember-bench report</h1>
-            <p class="meta">latest: \(esc(latest.shortDescription)) · \(esc(latest.machine.summary))<br>baseline: \(esc(baselineText))<br>rule: \(esc(GatePolicy().summary))</p>
-            <div class="summary"><strong>\(regressions) regression\(regressions == 1 ? "" : "s")</strong> in \(names.count) benchmarks
-            <span class="legend"><i style="background:#1f5fbf"></i>median <i style="background:#bcd3f5;height:10px"></i>q1–q3 <i style="background:#e08a00"></i>baseline run <i style="background:#d32f2f"></i>regression</span>
-            <table><thead><tr><th>benchmark</th><th>latest median</th><th>ratio</th><th>verdict</th></tr></thead><tbody>
+            <p class="meta">latest: \(esc(latest.shortDescription)) · \(esc(dateText(latest.createdNs))) · \(esc(latest.machine.summary))<br>baseline: \(esc(baselineText))<br>rule: \(esc(policy.summary))</p>
+            <div class="summary"><strong>\(regressions) regression\(regressions == 1 ? "" : "s")</strong> in \(names.count) benchmarks · \(stepCount) change point\(stepCount == 1 ? "" : "s") in their histories
+            <span class="legend"><i style="background:#1f5fbf"></i>run centre <i style="background:#bcd3f5;height:10px"></i>q1–q3 <i style="background:#e08a00"></i>baseline runs of the verdict <i style="background:#7b1fa2"></i>change point <i style="background:#d32f2f"></i>regression</span>
+            <table><thead><tr><th>benchmark</th><th>latest</th><th>ratio</th><th>verdict</th><th>last change point</th></tr></thead><tbody>
             \(rows.joined(separator: "\n"))
             </tbody></table></div>
             <div class="grid">
@@ -86,59 +99,80 @@ public enum HTMLReport {
             """
     }
 
-    /// A trend chart: median per run, q1–q3 band, baseline runs marked.
-    static func chart(_ history: [(run: RunRecord, samples: BenchmarkSamples)], baselineRunIDs: Set<Int64>, highlightLast: Bool) -> String {
+    static func signedPercent(_ ratio: Double) -> String {
+        let p = (ratio - 1) * 100
+        return (p >= 0 ? "+" : "−") + String(format: "%.1f%%", abs(p))
+    }
+
+    /// "2026-12-01" in UTC.
+    static func dateText(_ ns: Int64) -> String {
+        var t = time_t(ns / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+    }
+
+    /// A trend chart: run centre per run, q1–q3 band, the verdict's baseline runs marked,
+    /// change points as vertical lines, commits and dates on the x axis.
+    static func chart(
+        _ history: [(run: RunRecord, samples: BenchmarkSamples)], centers: [Double], steps: [ChangePoint],
+        baselineRunIDs: Set<Int64>, highlightLast: Bool
+    ) -> String {
         let width = 540.0
-        let height = 200.0
+        let height = 222.0
         let left = 70.0
         let right = 14.0
-        let top = 12.0
-        let bottom = 34.0
+        let top = 14.0
+        let bottom = 50.0
         let stats = history.map { SampleStatistics(samples: $0.samples.samples) }
         let unit = history.last!.samples.unit
-        var lo = stats.map(\.q1).min() ?? 0
-        var hi = stats.map(\.q3).max() ?? 1
-        lo = min(lo, stats.map(\.median).min() ?? lo)
-        hi = max(hi, stats.map(\.median).max() ?? hi)
+        var lo = min(stats.map(\.q1).min() ?? 0, centers.min() ?? 0)
+        var hi = max(stats.map(\.q3).max() ?? 1, centers.max() ?? 1)
         if hi <= lo { hi = lo + max(abs(lo) * 0.1, 1) }
         let pad = (hi - lo) * 0.12
         lo = max(0, lo - pad)
         hi += pad
         let n = stats.count
-        func x(_ i: Int) -> Double { n == 1 ? left + (width - left - right) / 2 : left + Double(i) * (width - left - right) / Double(n - 1) }
+        func x(_ i: Double) -> Double { n == 1 ? left + (width - left - right) / 2 : left + i * (width - left - right) / Double(n - 1) }
         func y(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * (height - top - bottom) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\">"
-        // Grid and y labels.
         for k in 0...3 {
             let v = lo + (hi - lo) * Double(k) / 3
             let yy = y(v)
             svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(yy))\" y2=\"\(f(yy))\" stroke=\"#e5e7eb\"/>"
             svg += "<text x=\"\(f(left - 6))\" y=\"\(f(yy + 4))\" font-size=\"11\" text-anchor=\"end\" fill=\"#5a6270\">\(esc(formatQuantity(v, unit: unit)))</text>"
         }
-        // Band q1..q3.
         if n > 1 {
-            let upper = (0..<n).map { "\(f(x($0))),\(f(y(stats[$0].q3)))" }
-            let lower = (0..<n).reversed().map { "\(f(x($0))),\(f(y(stats[$0].q1)))" }
+            let upper = (0..<n).map { "\(f(x(Double($0)))),\(f(y(stats[$0].q3)))" }
+            let lower = (0..<n).reversed().map { "\(f(x(Double($0)))),\(f(y(stats[$0].q1)))" }
             svg += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"#bcd3f5\" opacity=\"0.7\"/>"
-            svg += "<polyline points=\"\((0..<n).map { "\(f(x($0))),\(f(y(stats[$0].median)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2\"/>"
+            svg += "<polyline points=\"\((0..<n).map { "\(f(x(Double($0)))),\(f(y(centers[$0])))" }.joined(separator: " "))\" fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"2\"/>"
+        }
+        for s in steps where s.index > 0 && s.index < n {
+            let xx = x(Double(s.index) - 0.5)
+            svg += "<line class=\"change-point\" x1=\"\(f(xx))\" x2=\"\(f(xx))\" y1=\"\(f(top))\" y2=\"\(f(height - bottom))\" stroke=\"#7b1fa2\" stroke-dasharray=\"4 3\"/>"
+            svg += "<text x=\"\(f(xx + 3))\" y=\"\(f(top + 10))\" font-size=\"11\" fill=\"#7b1fa2\">\(signedPercent(s.ratio))</text>"
         }
         for (i, entry) in history.enumerated() {
             let isBaseline = baselineRunIDs.contains(entry.run.id)
             let isLastRegression = highlightLast && i == n - 1
-            if isBaseline {
-                svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(stats[i].median)))\" y2=\"\(f(y(stats[i].median)))\" stroke=\"#e08a00\" stroke-dasharray=\"5 4\"/>"
-                svg += "<text x=\"\(f(x(i)))\" y=\"\(f(y(stats[i].median) - 8))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#b36b00\">baseline</text>"
-            }
             let color = isLastRegression ? "#d32f2f" : isBaseline ? "#e08a00" : "#1f5fbf"
             let r = isLastRegression || isBaseline ? 5.5 : 3.5
-            svg += "<circle cx=\"\(f(x(i)))\" cy=\"\(f(y(stats[i].median)))\" r=\"\(r)\" fill=\"\(color)\"><title>run \(entry.run.id) \(esc(entry.run.revision.commit.map { String($0.prefix(10)) } ?? "")): median \(esc(formatQuantity(stats[i].median, unit: unit)))</title></circle>"
+            let commit = entry.run.revision.commit.map { String($0.prefix(10)) } ?? "no commit"
+            svg += "<circle cx=\"\(f(x(Double(i))))\" cy=\"\(f(y(centers[i])))\" r=\"\(r)\" fill=\"\(color)\"\(isBaseline ? " class=\"baseline-run\"" : "")><title>run \(entry.run.id) · \(esc(commit)) · \(dateText(entry.run.createdNs))\(isBaseline ? " · baseline" : ""): \(esc(formatQuantity(centers[i], unit: unit)))</title></circle>"
         }
-        // X labels: run ids, thinned to at most ~10.
-        let step = max(1, n / 10)
+        if let first = history.firstIndex(where: { baselineRunIDs.contains($0.run.id) }) {
+            svg += "<text x=\"\(f(x(Double(first))))\" y=\"\(f(y(centers[first]) - 9))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#b36b00\">baseline</text>"
+        }
+        // X axis: commit over date, thinned to at most ~6 labels.
+        let step = max(1, (n + 5) / 6)
         for i in stride(from: 0, to: n, by: step) {
-            svg += "<text x=\"\(f(x(i)))\" y=\"\(f(height - bottom + 16))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6270\">\(history[i].run.id)</text>"
+            let run = history[i].run
+            let commit = run.revision.commit.map { String($0.prefix(7)) } ?? "run \(run.id)"
+            svg += "<text x=\"\(f(x(Double(i))))\" y=\"\(f(height - bottom + 15))\" font-size=\"10.5\" text-anchor=\"middle\" fill=\"#5a6270\" font-family=\"ui-monospace,monospace\">\(esc(commit))</text>"
+            svg += "<text x=\"\(f(x(Double(i))))\" y=\"\(f(height - bottom + 28))\" font-size=\"10.5\" text-anchor=\"middle\" fill=\"#5a6270\">\(dateText(run.createdNs))</text>"
         }
-        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(height - 4))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6270\">run</text>"
+        svg += "<text x=\"\(f((left + width - right) / 2))\" y=\"\(f(height - 4))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5a6270\">commit · date (UTC)</text>"
         svg += "</svg>"
         return svg
     }

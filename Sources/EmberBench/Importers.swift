@@ -8,6 +8,24 @@ public struct ImportedRun: Sendable {
     public var revision: SourceRevision?
     /// From the file when it describes its machine; otherwise this machine.
     public var machine: MachineFingerprint?
+    /// When the file says it ran (pytest-benchmark's datetime, Google Benchmark's
+    /// context.date), in ns since the epoch; nil: the time of the import.
+    public var createdNs: Int64? = nil
+}
+
+/// "2026-11-26T19:23:28.123456" (UTC when no zone is given) or with a zone offset.
+func parseTimestamp(_ text: String) -> Int64? {
+    var t = text
+    var fraction = 0.0
+    if let dot = t.firstIndex(of: "."), let r = t[dot...].firstIndex(where: { !($0 == "." || $0.isNumber) }) ?? Optional(t.endIndex) {
+        fraction = Double("0" + t[dot..<r]) ?? 0
+        t.removeSubrange(dot..<r)
+    }
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    if let d = f.date(from: t) { return Int64((d.timeIntervalSince1970 + fraction) * 1e9) }
+    if let d = f.date(from: t + "Z") { return Int64((d.timeIntervalSince1970 + fraction) * 1e9) }
+    return nil
 }
 
 public enum ImportFormat: String, Sendable, CaseIterable {
@@ -16,402 +34,625 @@ public enum ImportFormat: String, Sendable, CaseIterable {
     case hyperfine
 }
 
-/// JSONSerialization gives booleans as NSNumber of C type "c"; JSON numbers never are.
-func isBoolean(_ n: NSNumber) -> Bool { n.objCType.pointee == 0x63 && n.objCType[1] == 0 }  // "c"
-
-/// Walks a parsed JSON document keeping the JSON path, so every complaint names the
-/// exact place: `$.benchmarks[3].stats.data[7]`.
-struct JSONCursor {
-    let value: Any
-    let path: String
-    let file: String
-
-    func fail(_ what: String) -> BenchError {
-        BenchError("\(file): \(path): \(what); nothing was imported")
+/// Reads pytest-benchmark, Google Benchmark and hyperfine JSON with a streaming reader
+/// (`JSONStream`): the file is read in chunks and only the samples and a few fields are
+/// kept. Every problem names the file and the JSON path (`$.benchmarks[3].stats.data[7]`)
+/// or, for a syntax error, the line and column; a file with a problem imports nothing.
+///
+/// What one file is:
+/// - pytest-benchmark: one pytest process; `stats.data` are seconds per operation.
+/// - Google Benchmark: one process; each `iteration` row (a repetition) is one sample of
+///   `real_time`, and of `cpu_time` as the sibling series `NAME [cpu]`.
+/// - hyperfine: every time is a run of the command in its own process; the mean user
+///   and system times of the file are `CMD [user]` and `CMD [sys]` (one value per file),
+///   `memory_usage_byte` (newer hyperfine) is `CMD [peak RSS]`.
+public enum Importer {
+    public static func load(path: String, format: ImportFormat? = nil) throws -> ImportedRun {
+        let stream = try JSONStream(path: path)
+        return try parse(stream, file: path, format: format)
     }
 
-    func kind(_ v: Any) -> String {
-        switch v {
-        case is NSNull: "null"
-        case let n as NSNumber: isBoolean(n) ? "a boolean" : "a number"
-        case is String: "a string"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        default: "an unknown value"
+    /// The same for bytes in memory (tests).
+    public static func load(bytes: [UInt8], name: String, format: ImportFormat? = nil) throws -> ImportedRun {
+        try parse(JSONStream(bytes: bytes), file: name, format: format)
+    }
+
+    static func parse(_ stream: JSONStream, file: String, format: ImportFormat?) throws -> ImportedRun {
+        do {
+            var reader = DocumentReader(stream: stream, file: file)
+            return try reader.read(format: format)
+        } catch let e as JSONSyntaxError {
+            throw BenchError("\(file): not valid JSON (syntax error near byte \(e.offset), \(lineColumn(file: file, stream: stream, offset: e.offset)): \(e.message)); nothing was imported")
         }
     }
 
-    func object() throws -> [String: Any] {
-        guard let o = value as? [String: Any] else { throw fail("expected an object, found \(kind(value))") }
-        return o
-    }
-
-    func field(_ key: String) throws -> JSONCursor {
-        let o = try object()
-        guard let v = o[key] else { throw JSONCursor(value: o, path: "\(path).\(key)", file: file).fail("missing") }
-        return JSONCursor(value: v, path: "\(path).\(key)", file: file)
-    }
-
-    func optionalField(_ key: String) throws -> JSONCursor? {
-        let o = try object()
-        guard let v = o[key], !(v is NSNull) else { return nil }
-        return JSONCursor(value: v, path: "\(path).\(key)", file: file)
-    }
-
-    func array() throws -> [JSONCursor] {
-        guard let a = value as? [Any] else { throw fail("expected an array, found \(kind(value))") }
-        return a.enumerated().map { JSONCursor(value: $1, path: "\(path)[\($0)]", file: file) }
-    }
-
-    func string() throws -> String {
-        guard let s = value as? String else { throw fail("expected a string, found \(kind(value))") }
-        return s
-    }
-
-    func number() throws -> Double {
-        guard let n = value as? NSNumber, !isBoolean(n) else {
-            throw fail("expected a number, found \(kind(value))")
+    /// Reads `path` on a background thread and hands its benchmarks to `consume` on the
+    /// calling thread, in batches, while the rest of the file is still being parsed
+    /// (hyperfine results as they come; other formats at the end, when their rows can be
+    /// grouped). Returns the file's metadata (format, revision, machine, date). A parse
+    /// error is thrown after the batches already consumed: call it inside a transaction.
+    public static func stream(
+        path: String, format: ImportFormat? = nil, consume: ([BenchmarkSamples]) throws -> Void
+    ) throws -> ImportedRun {
+        let queue = BatchQueue()
+        let thread = Thread {
+            var batch: [BenchmarkSamples] = []
+            batch.reserveCapacity(BatchQueue.batchSize)
+            let outcome: Result<ImportedRun, Error>
+            do {
+                let stream = try JSONStream(path: path)
+                do {
+                    var reader = DocumentReader(stream: stream, file: path)
+                    reader.emit = { series in
+                        batch.append(series)
+                        if batch.count >= BatchQueue.batchSize {
+                            guard queue.push(batch) else { throw CancellationError() }
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    var run = try reader.read(format: format)
+                    if !batch.isEmpty { _ = queue.push(batch) }
+                    if !run.benchmarks.isEmpty { _ = queue.push(run.benchmarks) }
+                    run.benchmarks = []
+                    outcome = .success(run)
+                } catch let e as JSONSyntaxError {
+                    outcome = .failure(
+                        BenchError("\(path): not valid JSON (syntax error near byte \(e.offset), \(lineColumn(file: path, stream: stream, offset: e.offset)): \(e.message)); nothing was imported"))
+                }
+            } catch {
+                outcome = .failure(error)
+            }
+            queue.finish(outcome)
         }
-        let d = n.doubleValue
-        guard d.isFinite else { throw fail("expected a finite number, found \(d)") }
-        return d
-    }
-
-    func bool() throws -> Bool {
-        guard let n = value as? NSNumber, isBoolean(n) else {
-            throw fail("expected a boolean, found \(kind(value))")
+        thread.stackSize = 8 << 20
+        thread.start()
+        do {
+            while let batch = queue.pop() { try consume(batch) }
+        } catch {
+            queue.cancel()
+            _ = queue.waitForOutcome()
+            throw error
         }
-        return n.boolValue
+        return try queue.waitForOutcome().get()
     }
 
-    /// A non-empty array of non-negative finite numbers. The hot path of every import:
-    /// element cursors (and their path strings) are made only to report an error.
-    func samples() throws -> [Double] {
-        guard let raw = value as? [Any] else { throw fail("expected an array, found \(kind(value))") }
-        if raw.isEmpty { throw fail("no samples (empty array)") }
-        var out = [Double]()
-        out.reserveCapacity(raw.count)
-        for (i, v) in raw.enumerated() {
-            if let n = v as? NSNumber, !isBoolean(n) {
-                let x = n.doubleValue
-                if x.isFinite && x >= 0 {
-                    out.append(x)
-                    continue
+    /// "line L, column C" of a byte offset, by reading the file again up to it.
+    static func lineColumn(file: String, stream: JSONStream, offset: Int) -> String {
+        var line = 1
+        var column = 1
+        guard let handle = FileHandle(forReadingAtPath: file) else { return "offset \(offset)" }
+        defer { try? handle.close() }
+        var remaining = offset
+        while remaining > 0 {
+            let data = handle.readData(ofLength: min(remaining, 1 << 20))
+            if data.isEmpty { break }
+            for b in data {
+                if b == 0x0A {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
                 }
             }
-            let item = JSONCursor(value: v, path: "\(path)[\(i)]", file: file)
-            let x = try item.number()
-            throw item.fail("a time cannot be negative (\(x))")
+            remaining -= data.count
         }
-        return out
+        return "line \(line), column \(column)"
+    }
+
+    /// Several files of one format as one run: each file's processes are appended (a
+    /// pytest or Google Benchmark file is one process, a hyperfine time is one).
+    public static func merge(_ runs: [ImportedRun], files: [String]) throws -> ImportedRun {
+        guard let first = runs.first else { throw BenchError("no files to import") }
+        for (i, r) in runs.enumerated() where r.format != first.format {
+            throw BenchError("--one-run: \(files[i]) is \(r.format.rawValue), \(files[0]) is \(first.format.rawValue); one run needs one format")
+        }
+        var order: [String] = []
+        var merged: [String: BenchmarkSamples] = [:]
+        for run in runs {
+            for b in run.benchmarks {
+                if merged[b.name] == nil {
+                    order.append(b.name)
+                    merged[b.name] = BenchmarkSamples(name: b.name, unit: b.unit, direction: b.direction, samples: [], batch: b.batch)
+                }
+                for p in b.processes() { merged[b.name]!.appendProcess(Array(p)) }
+            }
+        }
+        return ImportedRun(
+            format: first.format, benchmarks: order.map { merged[$0]! }, revision: runs.lazy.compactMap(\.revision).first,
+            machine: first.machine, createdNs: first.createdNs)
     }
 }
 
-public enum Importer {
-    /// Reads `path`, detecting the format unless given. Throws before returning anything
-    /// if any part of the file is malformed.
-    public static func load(path: String, format: ImportFormat? = nil) throws -> ImportedRun {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw BenchError("cannot read \(path): \(error.localizedDescription)")
-        }
-        // Well-formed files take the typed JSONDecoder path (3.5× faster on large files);
-        // anything it does not accept goes through the path-tracking reader below, which
-        // either names the exact problem or (for shapes the typed path is strict about)
-        // imports the file itself.
-        if let fast = FastImport.decode(data, format: format) { return fast }
-        return try loadChecked(path: path, data: data, format: format)
+/// A location in the document, built into a string only for a message.
+enum PathPart {
+    case key(String)
+    case index(Int)
+}
+
+/// Walks one document. Values of a known field with a wrong type are reported at once;
+/// checks that depend on the format (known only once the top-level keys are seen) run
+/// at the end on the typed rows, which remember their paths.
+struct DocumentReader {
+    let stream: JSONStream
+    let file: String
+    var path: [PathPart] = []
+    /// When set, hyperfine results are handed over as they are read instead of being
+    /// kept (a streaming import stores them while the rest of the file is parsed).
+    var emit: ((BenchmarkSamples) throws -> Void)?
+
+    init(stream: JSONStream, file: String) {
+        self.stream = stream
+        self.file = file
     }
 
-    /// The path-tracking reader: slower, and the source of every error message.
-    static func loadChecked(path: String, data: Data, format: ImportFormat?) throws -> ImportedRun {
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            throw BenchError("\(path): not valid JSON (\(describeJSONError(error, data: data))); nothing was imported")
+    func pathText(_ extra: PathPart? = nil) -> String {
+        var s = "$"
+        for p in path + (extra.map { [$0] } ?? []) {
+            switch p {
+            case .key(let k): s += "." + k
+            case .index(let i): s += "[\(i)]"
+            }
         }
-        let root = JSONCursor(value: parsed, path: "$", file: path)
-        let object = try root.object()
+        return s
+    }
+
+    func fail(_ what: String, at extra: PathPart? = nil) -> BenchError {
+        BenchError("\(file): \(pathText(extra)): \(what); nothing was imported")
+    }
+
+    func fail(at savedPath: String, _ what: String) -> BenchError {
+        BenchError("\(file): \(savedPath): \(what); nothing was imported")
+    }
+
+    // MARK: typed values at the current path
+
+    mutating func object(_ body: (inout DocumentReader, String) throws -> Void) throws {
+        guard try stream.peek() == UInt8(ascii: "{") else { throw fail("expected an object, found \(try stream.kindOfNext())") }
+        try stream.beginObject()
+        var first = true
+        while let key = try stream.nextKey(first: &first) {
+            path.append(.key(key))
+            try body(&self, key)
+            path.removeLast()
+        }
+    }
+
+    mutating func array(_ body: (inout DocumentReader, Int) throws -> Void) throws {
+        guard try stream.peek() == UInt8(ascii: "[") else { throw fail("expected an array, found \(try stream.kindOfNext())") }
+        try stream.beginArray()
+        var first = true
+        var i = 0
+        while try stream.nextElement(first: &first) {
+            path.append(.index(i))
+            try body(&self, i)
+            path.removeLast()
+            i += 1
+        }
+    }
+
+    func string() throws -> String {
+        guard try stream.peek() == UInt8(ascii: "\"") else { throw fail("expected a string, found \(try stream.kindOfNext())") }
+        return try stream.readString()
+    }
+
+    /// A string, or nil for null.
+    func optionalString() throws -> String? { try stream.readNull() ? nil : string() }
+
+    func number() throws -> Double {
+        guard let b = try stream.peek(), b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) else {
+            throw fail("expected a number, found \(try stream.kindOfNext())")
+        }
+        let x = try stream.readNumber()
+        guard x.isFinite else { throw fail("expected a finite number, found \(x)") }
+        return x
+    }
+
+    func optionalNumber() throws -> Double? { try stream.readNull() ? nil : number() }
+
+    func bool() throws -> Bool {
+        guard let v = try stream.readBool() else { throw fail("expected a boolean, found \(try stream.kindOfNext())") }
+        return v
+    }
+
+    func optionalBool() throws -> Bool? { try stream.readNull() ? nil : bool() }
+
+    /// A non-empty array of non-negative finite numbers: the hot path of every import.
+    func samples() throws -> [Double] {
+        guard try stream.peek() == UInt8(ascii: "[") else { throw fail("expected an array, found \(try stream.kindOfNext())") }
+        try stream.beginArray()
+        var out: [Double] = []
+        out.reserveCapacity(64)
+        var first = true
+        while try stream.nextElement(first: &first) {
+            guard let b = try stream.peek(), b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) else {
+                throw fail("expected a number, found \(try stream.kindOfNext())", at: .index(out.count))
+            }
+            let x = try stream.readNumber()
+            guard x.isFinite else { throw fail("expected a finite number, found \(x)", at: .index(out.count)) }
+            guard x >= 0 else { throw fail("a time cannot be negative (\(x))", at: .index(out.count)) }
+            out.append(x)
+        }
+        if out.isEmpty { throw fail("no samples (empty array)") }
+        return out
+    }
+
+    // MARK: the document
+
+    /// A row of `benchmarks` (pytest-benchmark and Google Benchmark share the key).
+    struct Row {
+        /// Index in `benchmarks`: the JSON path is built only for a message.
+        var index: Int
+        var path: String { "$.benchmarks[\(index)]" }
+        var name: String?
+        var fullname: String?
+        var runName: String?
+        var runType: String?
+        var errorOccurred: Bool?
+        var realTime: Double?
+        var cpuTime: Double?
+        var timeUnit: String?
+        var iterations: Double?
+        var hasStats = false
+        var data: [Double]?
+        var statsIterations: Double?
+    }
+
+    struct HyperfineResult {
+        var index: Int
+        var path: String { "$.results[\(index)]" }
+        var command: String?
+        var times: [Double]?
+        var user: Double?
+        var system: Double?
+        var memory: [Double]?
+    }
+
+    mutating func read(format forced: ImportFormat?) throws -> ImportedRun {
+        var results: [HyperfineResult]?
+        var rows: [Row]?
+        var hasContext = false
+        var context: (host: String?, cpus: Double?, build: String?) = (nil, nil, nil)
+        var machineInfo: MachineFingerprint?
+        var hasMachineInfo = false
+        var commit: SourceRevision?
+        var hasCommitInfo = false
+        var timestamp: String?
+        var streamedResults = false
+        guard try stream.peek() != nil else { throw JSONSyntaxError(offset: stream.offset, message: "empty file") }
+        try object { r, key in
+            switch key {
+            case "results":
+                var list: [HyperfineResult] = []
+                let streaming = r.emit != nil && (forced == nil || forced == .hyperfine)
+                var streamed = 0
+                try r.array { r, i in
+                    let result = try r.hyperfineResult(i)
+                    if streaming, let emit = r.emit {
+                        for series in try r.hyperfineSeries(result) { try emit(series) }
+                        streamed += 1
+                    } else {
+                        list.append(result)
+                    }
+                }
+                results = list
+                if streaming {
+                    if streamed == 0 { throw r.fail("no results to import") }
+                    streamedResults = true
+                }
+            case "benchmarks":
+                var list: [Row] = []
+                try r.array { r, i in list.append(try r.benchmarkRow(i)) }
+                rows = list
+            case "context":
+                hasContext = true
+                try r.object { r, k in
+                    switch k {
+                    case "host_name": context.host = try r.optionalString()
+                    case "num_cpus": context.cpus = try r.optionalNumber()
+                    case "library_build_type": context.build = try r.optionalString()
+                    case "date": timestamp = try r.optionalString()
+                    default: try r.stream.skipValue()
+                    }
+                }
+            case "machine_info":
+                hasMachineInfo = true
+                machineInfo = try r.pytestMachine()
+            case "commit_info":
+                hasCommitInfo = true
+                commit = try r.pytestCommit()
+            case "datetime":
+                timestamp = try r.optionalString()
+            default:
+                try r.stream.skipValue()
+            }
+        }
+        try stream.expectEnd()
         let chosen: ImportFormat
-        if let format {
-            chosen = format
-        } else if object["results"] != nil {
+        if let forced {
+            chosen = forced
+        } else if results != nil {
             chosen = .hyperfine
-        } else if object["context"] != nil {
+        } else if hasContext {
             chosen = .googleBenchmark
-        } else if object["benchmarks"] != nil && (object["machine_info"] != nil || object["commit_info"] != nil) {
+        } else if rows != nil && (hasMachineInfo || hasCommitInfo) {
             chosen = .pytestBenchmark
         } else {
             throw BenchError(
-                "\(path): not a pytest-benchmark, Google Benchmark or hyperfine JSON file "
+                "\(file): not a pytest-benchmark, Google Benchmark or hyperfine JSON file "
                     + "(expected a top-level \"benchmarks\" with \"machine_info\", \"context\", or \"results\"); pass --format")
         }
+        if streamedResults && chosen != .hyperfine {
+            throw BenchError("\(file): has \"results\" (hyperfine) but was read as \(chosen.rawValue); nothing was imported")
+        }
+        var run =
+            streamedResults
+            ? ImportedRun(format: .hyperfine, benchmarks: [], revision: nil, machine: nil)
+            : try build(chosen, results: results, rows: rows, hasContext: hasContext, context: context, machineInfo: machineInfo, commit: commit)
+        run.createdNs = timestamp.flatMap(parseTimestamp)
+        return run
+    }
+
+    func build(
+        _ chosen: ImportFormat, results: [HyperfineResult]?, rows: [Row]?, hasContext: Bool,
+        context: (host: String?, cpus: Double?, build: String?), machineInfo: MachineFingerprint?, commit: SourceRevision?
+    ) throws -> ImportedRun {
         switch chosen {
-        case .pytestBenchmark: return try pytest(root)
-        case .googleBenchmark: return try google(root)
-        case .hyperfine: return try hyperfine(root)
+        case .hyperfine:
+            guard let results else { throw fail("missing", at: .key("results")) }
+            return try hyperfine(results)
+        case .googleBenchmark:
+            guard let rows else { throw fail("missing", at: .key("benchmarks")) }
+            let machine =
+                hasContext
+                ? MachineFingerprint(
+                    cpuModel: context.host ?? "unknown", cpuCount: Int(context.cpus ?? 0), memoryBytes: 0, os: "unknown",
+                    kernel: "unknown", toolchain: "google-benchmark", buildConfig: context.build ?? "unknown") : nil
+            return ImportedRun(format: .googleBenchmark, benchmarks: try google(rows), revision: nil, machine: machine)
+        case .pytestBenchmark:
+            guard let rows else { throw fail("missing", at: .key("benchmarks")) }
+            return ImportedRun(format: .pytestBenchmark, benchmarks: try pytest(rows), revision: commit, machine: machineInfo)
         }
     }
 
-    static func describeJSONError(_ error: Error, data: Data) -> String {
-        let ns = error as NSError
-        var index = ns.userInfo["NSJSONSerializationErrorIndex"] as? Int
-        let debug = ns.userInfo[NSDebugDescriptionErrorKey] as? String
-        if index == nil, let debug, let r = debug.range(of: "character ") {
-            // corelibs-foundation says "... around character 30."
-            index = Int(debug[r.upperBound...].prefix { $0.isNumber })
-        }
-        if let index {
-            let bytes = [UInt8](data.prefix(index))
-            let line = bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
-            let column = index - (bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-            return "syntax error near byte \(index), line \(line), column \(column)"
-                + (debug.map { ": \($0)" } ?? "")
-        }
-        return debug ?? ns.localizedDescription
-    }
-
-    static func checkUnique(_ benchmarks: [BenchmarkSamples], _ root: JSONCursor) throws {
-        var seen = Set<String>()
-        for b in benchmarks where !seen.insert(b.name).inserted {
-            throw root.fail("benchmark \"\(b.name)\" appears twice")
-        }
-    }
-
-    /// pytest-benchmark `--benchmark-json`: `benchmarks[].stats.data` are seconds per
-    /// operation; `iterations` operations were timed together per round.
-    static func pytest(_ root: JSONCursor) throws -> ImportedRun {
-        var out: [BenchmarkSamples] = []
-        for b in try root.field("benchmarks").array() {
-            let name = try (b.optionalField("fullname") ?? b.field("name")).string()
-            let stats = try b.field("stats")
-            guard let dataField = try stats.optionalField("data") else {
-                throw stats.fail("no raw samples (\"data\"); run pytest with --benchmark-json (it keeps them)")
+    mutating func hyperfineResult(_ index: Int) throws -> HyperfineResult {
+        var r = HyperfineResult(index: index)
+        try object { d, key in
+            switch key {
+            case "command": r.command = try d.string()
+            case "times": r.times = try d.stream.readNull() ? nil : d.samples()
+            case "user": r.user = try d.optionalNumber()
+            case "system": r.system = try d.optionalNumber()
+            case "memory_usage_byte": r.memory = try d.stream.readNull() ? nil : d.samples()
+            default: try d.stream.skipValue()
             }
-            let seconds = try dataField.samples()
-            let iterations = try stats.optionalField("iterations").map { Int(try $0.number()) } ?? 1
-            out.append(
-                BenchmarkSamples(
-                    name: "pytest/\(name)", unit: "ns", samples: seconds.map { $0 * 1e9 }, batch: max(iterations, 1)))
         }
-        try checkUnique(out, root)
-        var revision: SourceRevision?
-        if let commit = try root.optionalField("commit_info") {
-            revision = SourceRevision(
-                commit: try commit.optionalField("id")?.string(), branch: try commit.optionalField("branch")?.string(),
-                dirty: try commit.optionalField("dirty")?.bool() ?? false)
-        }
-        var machine: MachineFingerprint?
-        if let info = try root.optionalField("machine_info") {
-            let cpu = try info.optionalField("cpu")
-            machine = MachineFingerprint(
-                cpuModel: try cpu?.optionalField("brand_raw")?.string() ?? info.optionalField("processor")?.string() ?? "unknown",
-                cpuCount: Int(try cpu?.optionalField("count")?.number() ?? 0), memoryBytes: 0,
-                os: try info.optionalField("system")?.string() ?? "unknown",
-                kernel: try info.optionalField("release")?.string() ?? "unknown",
-                toolchain: "\(try info.optionalField("python_implementation")?.string() ?? "Python") \(try info.optionalField("python_version")?.string() ?? "")",
-                buildConfig: "pytest-benchmark")
-        }
-        return ImportedRun(format: .pytestBenchmark, benchmarks: out, revision: revision, machine: machine)
+        return r
     }
 
-    /// Google Benchmark `--benchmark_format=json`: each `run_type: iteration` row is one
-    /// repetition; its real_time (per iteration, in `time_unit`) is one sample.
-    /// Aggregate rows (mean, median, stddev) are skipped: they are not samples.
-    static func google(_ root: JSONCursor) throws -> ImportedRun {
+    mutating func benchmarkRow(_ index: Int) throws -> Row {
+        var row = Row(index: index)
+        try object { d, key in
+            switch key {
+            case "name": row.name = try d.optionalString()
+            case "fullname": row.fullname = try d.optionalString()
+            case "run_name": row.runName = try d.optionalString()
+            case "run_type": row.runType = try d.optionalString()
+            case "error_occurred": row.errorOccurred = try d.optionalBool()
+            case "real_time": row.realTime = try d.optionalNumber()
+            case "cpu_time": row.cpuTime = try d.optionalNumber()
+            case "time_unit": row.timeUnit = try d.optionalString()
+            case "iterations": row.iterations = try d.optionalNumber()
+            case "stats":
+                if try d.stream.readNull() { return }
+                row.hasStats = true
+                try d.object { s, k in
+                    switch k {
+                    case "data": row.data = try s.stream.readNull() ? nil : s.samples()
+                    case "iterations": row.statsIterations = try s.optionalNumber()
+                    default: try s.stream.skipValue()
+                    }
+                }
+            default: try d.stream.skipValue()
+            }
+        }
+        return row
+    }
+
+    mutating func pytestMachine() throws -> MachineFingerprint? {
+        if try stream.readNull() { return nil }
+        var cpuModel: String?
+        var cpuCount: Double?
+        var processor: String?
+        var system: String?
+        var release: String?
+        var implementation: String?
+        var version: String?
+        try object { d, key in
+            switch key {
+            case "cpu":
+                if try d.stream.readNull() { return }
+                try d.object { c, k in
+                    switch k {
+                    case "brand_raw": cpuModel = try c.optionalString()
+                    case "count": cpuCount = try c.optionalNumber()
+                    default: try c.stream.skipValue()
+                    }
+                }
+            case "processor": processor = try d.optionalString()
+            case "system": system = try d.optionalString()
+            case "release": release = try d.optionalString()
+            case "python_implementation": implementation = try d.optionalString()
+            case "python_version": version = try d.optionalString()
+            default: try d.stream.skipValue()
+            }
+        }
+        return MachineFingerprint(
+            cpuModel: cpuModel ?? processor ?? "unknown", cpuCount: Int(cpuCount ?? 0), memoryBytes: 0, os: system ?? "unknown",
+            kernel: release ?? "unknown", toolchain: "\(implementation ?? "Python") \(version ?? "")", buildConfig: "pytest-benchmark")
+    }
+
+    mutating func pytestCommit() throws -> SourceRevision? {
+        if try stream.readNull() { return nil }
+        var id: String?
+        var branch: String?
+        var dirty: Bool?
+        try object { d, key in
+            switch key {
+            case "id": id = try d.optionalString()
+            case "branch": branch = try d.optionalString()
+            case "dirty": dirty = try d.optionalBool()
+            default: try d.stream.skipValue()
+            }
+        }
+        return SourceRevision(commit: id, branch: branch, dirty: dirty ?? false)
+    }
+
+    // MARK: per format
+
+    /// Names must be unique within a file; checked on sorted names (cheaper than hashing
+    /// 60,000 of them).
+    func unique(_ benchmarks: [BenchmarkSamples]) throws {
+        let names = benchmarks.map(\.name).sorted()
+        for i in names.indices.dropFirst() where names[i] == names[i - 1] {
+            throw BenchError("\(file): $: benchmark \"\(names[i])\" appears twice; nothing was imported")
+        }
+    }
+
+    func hyperfine(_ results: [HyperfineResult]) throws -> ImportedRun {
+        var out: [BenchmarkSamples] = []
+        for r in results { out += try hyperfineSeries(r) }
+        if out.isEmpty { throw fail("no results to import", at: .key("results")) }
+        try unique(out)
+        return ImportedRun(format: .hyperfine, benchmarks: out, revision: nil, machine: nil)
+    }
+
+    /// One hyperfine result: wall times, then [user], [sys], [peak RSS] when present.
+    func hyperfineSeries(_ r: HyperfineResult) throws -> [BenchmarkSamples] {
+        var out: [BenchmarkSamples] = []
+        do {
+            guard let command = r.command else { throw fail(at: r.path + ".command", "missing") }
+            guard let times = r.times else { throw fail(at: r.path + ".times", "missing") }
+            let name = "hyperfine/\(command)"
+            out.append(.onePerProcess(name: name, unit: "ns", samples: times.map { $0 * 1e9 }))
+            if let user = r.user {
+                guard user >= 0 else { throw fail(at: r.path + ".user", "a time cannot be negative (\(user))") }
+                out.append(BenchmarkSamples(name: "\(name) [user]", unit: "ns", samples: [user * 1e9]))
+            }
+            if let system = r.system {
+                guard system >= 0 else { throw fail(at: r.path + ".system", "a time cannot be negative (\(system))") }
+                out.append(BenchmarkSamples(name: "\(name) [sys]", unit: "ns", samples: [system * 1e9]))
+            }
+            if let memory = r.memory {
+                out.append(.onePerProcess(name: "\(name) [peak RSS]", unit: "B", samples: memory))
+            }
+        }
+        return out
+    }
+
+    /// Repetitions of one process: each `iteration` row is one sample of real and CPU time.
+    func google(_ rows: [Row]) throws -> [BenchmarkSamples] {
         var order: [String] = []
-        var samples: [String: [Double]] = [:]
+        var real: [String: [Double]] = [:]
+        var cpu: [String: [Double]] = [:]
         var batches: [String: Int] = [:]
-        for row in try root.field("benchmarks").array() {
-            let runType = try row.optionalField("run_type")?.string() ?? "iteration"
+        for row in rows {
+            let runType = row.runType ?? "iteration"
             if runType != "iteration" { continue }
-            if let error = try row.optionalField("error_occurred"), try error.bool() { continue }
-            let name = try (row.optionalField("run_name") ?? row.field("name")).string()
-            let time = try row.field("real_time").number()
-            let unitField = try row.optionalField("time_unit")
+            if row.errorOccurred == true { continue }
+            guard let name = row.runName ?? row.name else { throw fail(at: row.path + ".name", "missing") }
+            guard let time = row.realTime else { throw fail(at: row.path + ".real_time", "missing") }
             let scale: Double
-            switch try unitField?.string() ?? "ns" {
+            switch row.timeUnit ?? "ns" {
             case "ns": scale = 1
             case "us": scale = 1e3
             case "ms": scale = 1e6
             case "s": scale = 1e9
-            case let other: throw unitField!.fail("unknown time unit \"\(other)\" (expected ns, us, ms or s)")
+            case let other: throw fail(at: row.path + ".time_unit", "unknown time unit \"\(other)\" (expected ns, us, ms or s)")
             }
+            guard time >= 0 else { throw fail(at: row.path + ".real_time", "a time cannot be negative (\(time))") }
             let key = "gbench/\(name)"
-            if samples[key] == nil { order.append(key) }
-            samples[key, default: []].append(time * scale)
-            batches[key] = Int(try row.optionalField("iterations")?.number() ?? 1)
+            if real[key] == nil { order.append(key) }
+            real[key, default: []].append(time * scale)
+            if let c = row.cpuTime, c >= 0 { cpu[key, default: []].append(c * scale) }
+            batches[key] = max(1, Int(row.iterations ?? 1))
         }
-        if order.isEmpty { throw try root.field("benchmarks").fail("no iteration rows to import") }
-        let out = order.map { BenchmarkSamples(name: $0, unit: "ns", samples: samples[$0]!, batch: max(batches[$0] ?? 1, 1)) }
-        var machine: MachineFingerprint?
-        if let context = try root.optionalField("context") {
-            machine = MachineFingerprint(
-                cpuModel: try context.optionalField("host_name")?.string() ?? "unknown",
-                cpuCount: Int(try context.optionalField("num_cpus")?.number() ?? 0), memoryBytes: 0,
-                os: "unknown", kernel: "unknown", toolchain: "google-benchmark",
-                buildConfig: try context.optionalField("library_build_type")?.string() ?? "unknown")
+        if order.isEmpty { throw fail("no iteration rows to import", at: .key("benchmarks")) }
+        var out: [BenchmarkSamples] = []
+        for key in order {
+            out.append(BenchmarkSamples(name: key, unit: "ns", samples: real[key]!, batch: batches[key] ?? 1))
+            if let c = cpu[key], c.count == real[key]!.count {
+                out.append(BenchmarkSamples(name: "\(key) [cpu]", unit: "ns", samples: c, batch: batches[key] ?? 1))
+            }
         }
-        return ImportedRun(format: .googleBenchmark, benchmarks: out, revision: nil, machine: machine)
+        return out
     }
 
-    /// hyperfine `--export-json`: `results[].times` are seconds per run of the command.
-    static func hyperfine(_ root: JSONCursor) throws -> ImportedRun {
+    func pytest(_ rows: [Row]) throws -> [BenchmarkSamples] {
         var out: [BenchmarkSamples] = []
-        for r in try root.field("results").array() {
-            let command = try r.field("command").string()
-            let times = try r.field("times").samples()
-            out.append(BenchmarkSamples(name: "hyperfine/\(command)", unit: "ns", samples: times.map { $0 * 1e9 }))
-            if let user = try r.optionalField("user"), let system = try r.optionalField("system") {
-                // hyperfine stores only the mean user/system time; keep them as one-sample series.
-                out.append(BenchmarkSamples(name: "hyperfine/\(command) [user mean]", unit: "ns", samples: [try user.number() * 1e9]))
-                out.append(BenchmarkSamples(name: "hyperfine/\(command) [sys mean]", unit: "ns", samples: [try system.number() * 1e9]))
+        for row in rows {
+            guard let name = row.fullname ?? row.name else { throw fail(at: row.path + ".name", "missing") }
+            guard row.hasStats else { throw fail(at: row.path + ".stats", "missing") }
+            guard let data = row.data else {
+                throw fail(at: row.path + ".stats", "no raw samples (\"data\"); run pytest with --benchmark-json (it keeps them)")
             }
+            let iterations = max(1, Int(row.statsIterations ?? 1))
+            out.append(BenchmarkSamples(name: "pytest/\(name)", unit: "ns", samples: data.map { $0 * 1e9 }, batch: iterations))
         }
-        if out.isEmpty { throw try root.field("results").fail("no results to import") }
-        try checkUnique(out, root)
-        return ImportedRun(format: .hyperfine, benchmarks: out, revision: nil, machine: nil)
+        try unique(out)
+        return out
     }
 }
 
-/// The typed happy path of the importers. Returns nil whenever anything is off; the
-/// caller then runs the path-tracking reader, which reports the problem precisely.
-enum FastImport {
-    struct TopLevel: Decodable {
-        var results: [HyperfineResult]?
-        var context: GoogleContext?
-        var benchmarks: [BenchmarkRow]?
-        var machine_info: PytestMachine?
-        var commit_info: PytestCommit?
-    }
-    struct HyperfineResult: Decodable {
-        var command: String
-        var times: [Double]
-        var user: Double?
-        var system: Double?
-    }
-    struct GoogleContext: Decodable {
-        var host_name: String?
-        var num_cpus: Double?
-        var library_build_type: String?
-    }
-    /// A row of either pytest-benchmark or Google Benchmark.
-    struct BenchmarkRow: Decodable {
-        var name: String?
-        var fullname: String?
-        var stats: PytestStats?
-        var run_name: String?
-        var run_type: String?
-        var error_occurred: Bool?
-        var real_time: Double?
-        var time_unit: String?
-        var iterations: Double?
-    }
-    struct PytestStats: Decodable {
-        var data: [Double]?
-        var iterations: Double?
-    }
-    struct PytestCPU: Decodable {
-        var brand_raw: String?
-        var count: Double?
-    }
-    struct PytestMachine: Decodable {
-        var cpu: PytestCPU?
-        var processor: String?
-        var system: String?
-        var release: String?
-        var python_implementation: String?
-        var python_version: String?
-    }
-    struct PytestCommit: Decodable {
-        var id: String?
-        var branch: String?
-        var dirty: Bool?
+/// A bounded hand-over of batches from the parsing thread to the writing thread.
+final class BatchQueue: @unchecked Sendable {
+    static let batchSize = 256
+    private let condition = NSCondition()
+    private var batches: [[BenchmarkSamples]] = []
+    private var outcome: Result<ImportedRun, Error>?
+    private var cancelled = false
+    private let limit = 16
+
+    /// False when the consumer gave up: the producer stops.
+    func push(_ batch: [BenchmarkSamples]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= limit && !cancelled { condition.wait() }
+        if cancelled { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
     }
 
-    static func validSamples(_ xs: [Double]) -> Bool { !xs.isEmpty && xs.allSatisfy { $0.isFinite && $0 >= 0 } }
+    /// The next batch, or nil when the producer finished and everything was taken.
+    func pop() -> [BenchmarkSamples]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && outcome == nil { condition.wait() }
+        if batches.isEmpty { return nil }
+        let b = batches.removeFirst()
+        condition.broadcast()
+        return b
+    }
 
-    static func unique(_ b: [BenchmarkSamples]) -> Bool { Set(b.map(\.name)).count == b.count }
+    func finish(_ result: Result<ImportedRun, Error>) {
+        condition.lock()
+        outcome = result
+        condition.broadcast()
+        condition.unlock()
+    }
 
-    static func decode(_ data: Data, format: ImportFormat?) -> ImportedRun? {
-        guard let top = try? JSONDecoder().decode(TopLevel.self, from: data) else { return nil }
-        let chosen: ImportFormat
-        if let format {
-            chosen = format
-        } else if top.results != nil {
-            chosen = .hyperfine
-        } else if top.context != nil {
-            chosen = .googleBenchmark
-        } else if top.benchmarks != nil && (top.machine_info != nil || top.commit_info != nil) {
-            chosen = .pytestBenchmark
-        } else {
-            return nil
-        }
-        switch chosen {
-        case .hyperfine:
-            guard let results = top.results, !results.isEmpty else { return nil }
-            var out: [BenchmarkSamples] = []
-            for r in results {
-                guard validSamples(r.times) else { return nil }
-                out.append(BenchmarkSamples(name: "hyperfine/\(r.command)", unit: "ns", samples: r.times.map { $0 * 1e9 }))
-                if let user = r.user, let system = r.system {
-                    out.append(BenchmarkSamples(name: "hyperfine/\(r.command) [user mean]", unit: "ns", samples: [user * 1e9]))
-                    out.append(BenchmarkSamples(name: "hyperfine/\(r.command) [sys mean]", unit: "ns", samples: [system * 1e9]))
-                }
-            }
-            guard unique(out) else { return nil }
-            return ImportedRun(format: .hyperfine, benchmarks: out, revision: nil, machine: nil)
-        case .googleBenchmark:
-            guard let rows = top.benchmarks else { return nil }
-            var order: [String] = []
-            var samples: [String: [Double]] = [:]
-            var batches: [String: Int] = [:]
-            for row in rows {
-                if (row.run_type ?? "iteration") != "iteration" { continue }
-                if row.error_occurred == true { continue }
-                guard let name = row.run_name ?? row.name, let time = row.real_time, time.isFinite else { return nil }
-                let scale: Double
-                switch row.time_unit ?? "ns" {
-                case "ns": scale = 1
-                case "us": scale = 1e3
-                case "ms": scale = 1e6
-                case "s": scale = 1e9
-                default: return nil
-                }
-                let key = "gbench/\(name)"
-                if samples[key] == nil { order.append(key) }
-                samples[key, default: []].append(time * scale)
-                batches[key] = Int(row.iterations ?? 1)
-            }
-            if order.isEmpty { return nil }
-            let out = order.map { BenchmarkSamples(name: $0, unit: "ns", samples: samples[$0]!, batch: max(batches[$0] ?? 1, 1)) }
-            let machine = top.context.map {
-                MachineFingerprint(
-                    cpuModel: $0.host_name ?? "unknown", cpuCount: Int($0.num_cpus ?? 0), memoryBytes: 0, os: "unknown",
-                    kernel: "unknown", toolchain: "google-benchmark", buildConfig: $0.library_build_type ?? "unknown")
-            }
-            return ImportedRun(format: .googleBenchmark, benchmarks: out, revision: nil, machine: machine)
-        case .pytestBenchmark:
-            guard let rows = top.benchmarks else { return nil }
-            var out: [BenchmarkSamples] = []
-            for row in rows {
-                guard let name = row.fullname ?? row.name, let data = row.stats?.data, validSamples(data) else { return nil }
-                let iterations = Int(row.stats?.iterations ?? 1)
-                out.append(BenchmarkSamples(name: "pytest/\(name)", unit: "ns", samples: data.map { $0 * 1e9 }, batch: max(iterations, 1)))
-            }
-            guard unique(out) else { return nil }
-            let revision = top.commit_info.map { SourceRevision(commit: $0.id, branch: $0.branch, dirty: $0.dirty ?? false) }
-            let machine = top.machine_info.map { info in
-                MachineFingerprint(
-                    cpuModel: info.cpu?.brand_raw ?? info.processor ?? "unknown", cpuCount: Int(info.cpu?.count ?? 0),
-                    memoryBytes: 0, os: info.system ?? "unknown", kernel: info.release ?? "unknown",
-                    toolchain: "\(info.python_implementation ?? "Python") \(info.python_version ?? "")",
-                    buildConfig: "pytest-benchmark")
-            }
-            return ImportedRun(format: .pytestBenchmark, benchmarks: out, revision: revision, machine: machine)
-        }
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        batches.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForOutcome() -> Result<ImportedRun, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while outcome == nil { condition.wait() }
+        return outcome!
     }
 }

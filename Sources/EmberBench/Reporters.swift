@@ -96,46 +96,83 @@ extension ComparisonReport {
         }
     }
 
-    func verdictText(_ c: BenchmarkComparison) -> String {
-        var v = c.verdict.rawValue
-        if c.confirmed == true { v += " (confirmed)" }
-        if c.confirmed == false { v += " (not confirmed)" }
-        return v
+    func verdictText(_ c: BenchmarkComparison) -> String { c.verdict.rawValue }
+
+    func centerText(_ value: Double?, _ c: BenchmarkComparison) -> String {
+        value.map { formatQuantity($0, unit: c.unit) } ?? "–"
     }
 
-    func significanceCell(_ c: BenchmarkComparison) -> String {
-        switch c.test {
-        case .mannWhitney: pText(c.pValue)
-        case .bootstrap:
-            if let lo = c.ciLower, let hi = c.ciUpper { "[\(fixed(lo, 3)), \(fixed(hi, 3))]" } else { "–" }
+    func intervalText(_ c: BenchmarkComparison) -> String {
+        guard let lo = c.ciLower, let hi = c.ciUpper, lo.isFinite, hi.isFinite else { return "–" }
+        return "\(fixed(lo, 3))–\(fixed(hi, 3))"
+    }
+
+    func processesText(_ c: BenchmarkComparison) -> String {
+        "\(c.candidateProcesses) / \(c.baselineProcesses)"
+    }
+
+    /// The level of the intervals, from the policy line ("… p < 0.05 …").
+    var intervalHeader: String {
+        if let r = policy.range(of: " < ") {
+            let rest = policy[r.upperBound...].prefix { $0.isNumber || $0 == "." }
+            if let a = Double(rest), a > 0, a < 1 { return "\(format((1 - a) * 100))% CI" }
         }
+        return "CI"
     }
 
-    var significanceHeader: String { comparisons.first?.test == .bootstrap ? "99% CI" : "p (MW)" }
+    var notes: [(String, String)] { comparisons.compactMap { c in c.note.map { (c.name, $0) } } }
+
+    /// The machine probe's move, when the compare had one.
+    var machineText: String? {
+        guard let r = machineRatio else { return nil }
+        let pct = (r - 1) * 100
+        let moved = abs(pct) < 0.05 ? "unchanged" : String(format: "%.1f%% %@", abs(pct), pct > 0 ? "slower" : "faster")
+        return "probe \(moved) than the baseline runs; every tolerance widened by that (same-job `ember-bench ab` cancels it)"
+    }
 
     var outcomeLine: String {
-        let counts =
-            "\(regressions.count) regression\(regressions.count == 1 ? "" : "s"), "
-            + "\(improvements.count) improvement\(improvements.count == 1 ? "" : "s"), "
-            + "\(comparisons.count) benchmark\(comparisons.count == 1 ? "" : "s")"
-        return "\(counts): \(outcome.rawValue.uppercased()) (exit \(outcome.exitCode.rawValue))"
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        var parts = [plural(regressions.count, "regression"), plural(improvements.count, "improvement")]
+        if !insufficient.isEmpty { parts.append("\(insufficient.count) insufficient") }
+        parts.append(plural(comparisons.count, "benchmark"))
+        return "\(parts.joined(separator: ", ")): \(outcome.rawValue.uppercased()) (exit \(outcome.exitCode.rawValue))"
+    }
+
+    static let header = ["benchmark", "baseline", "candidate", "ratio"]
+
+    func cells(_ c: BenchmarkComparison) -> [String] {
+        [
+            centerText(c.baselineCenter ?? c.baseline?.median, c), centerText(c.candidateCenter ?? c.candidate?.median, c),
+            ratioText(c.ratio), intervalText(c), pText(c.pAdjusted), processesText(c),
+        ]
     }
 
     public var tableText: String {
         var out = "baseline:  \(baselineLabel)\ncandidate: \(candidateLabel)\nrule:      \(policy)\n"
+        if let m = machineText { out += "machine:   \(m)\n" }
         if let problem { out += "\(outcome.rawValue): \(problem)\n" }
         if !comparisons.isEmpty {
             out += "\n"
             let rows = comparisons.map { c in
-                [
-                    c.name, c.baseline.map { formatQuantity($0.median, unit: c.unit) } ?? "–",
-                    c.candidate.map { formatQuantity($0.median, unit: c.unit) } ?? "–",
-                    ratioText(c.medianRatio), ratioText(c.hodgesLehmannRatio), significanceCell(c),
-                    (c.verdict == .regression ? "▲ " : c.verdict == .improvement ? "▼ " : "") + verdictText(c),
-                ]
+                [c.name] + cells(c)
+                    + [(c.verdict == .regression ? "▲ " : c.verdict == .improvement ? "▼ " : "") + verdictText(c)]
             }
             out += renderTable(
-                ["benchmark", "baseline", "candidate", "median ratio", "HL ratio", significanceHeader, "verdict"], rows)
+                Self.header + [intervalHeader, "p (adj.)", "processes", "verdict"], rows)
+        }
+        if !singleValues.isEmpty {
+            out += "\nsingle values (one per side, shown without a verdict):\n"
+            out += renderTable(
+                ["metric", "baseline", "candidate", "ratio"],
+                singleValues.map { v in
+                    [
+                        v.name, v.baseline.map { formatQuantity($0, unit: v.unit) } ?? "–",
+                        v.candidate.map { formatQuantity($0, unit: v.unit) } ?? "–", ratioText(v.ratio),
+                    ]
+                })
+        }
+        if !notes.isEmpty {
+            out += "\n" + notes.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
         }
         out += "\n" + outcomeLine + "\n"
         return out
@@ -150,20 +187,28 @@ extension ComparisonReport {
             }
         var out = "### \(icon) ember-bench: \(outcome.rawValue)\n\n"
         out += "- baseline: \(escapeMarkdown(baselineLabel))\n- candidate: \(escapeMarkdown(candidateLabel))\n"
-        out += "- rule: \(policy)\n"
+        out += "- rule: \(escapeMarkdown(policy))\n"
+        if let m = machineText { out += "- machine: \(escapeMarkdown(m))\n" }
         if let problem { out += "- **\(outcome.rawValue)**: \(escapeMarkdown(problem))\n" }
         if !comparisons.isEmpty {
-            out += "\n| benchmark | baseline | candidate | median ratio | HL ratio | \(significanceHeader) | verdict |\n"
-            out += "|---|---:|---:|---:|---:|---:|---|\n"
+            out += "\n| benchmark | baseline | candidate | ratio | \(intervalHeader) | p (adj.) | processes | verdict |\n"
+            out += "|---|---:|---:|---:|---:|---:|---:|---|\n"
             for c in comparisons {
                 let verdict = verdictText(c)
                 let v = c.verdict == .regression || c.verdict == .improvement ? "**\(verdict)**" : verdict
-                out +=
-                    "| `\(c.name.replacingOccurrences(of: "`", with: "'"))` | "
-                    + "\(c.baseline.map { formatQuantity($0.median, unit: c.unit) } ?? "–") | "
-                    + "\(c.candidate.map { formatQuantity($0.median, unit: c.unit) } ?? "–") | "
-                    + "\(ratioText(c.medianRatio)) | \(ratioText(c.hodgesLehmannRatio)) | \(significanceCell(c)) | \(v) |\n"
+                out += "| \(markdownCode(c.name)) | " + cells(c).map(escapeMarkdown).joined(separator: " | ") + " | \(v) |\n"
             }
+        }
+        if !singleValues.isEmpty {
+            out += "\nSingle values (one per side, no verdict):\n\n| metric | baseline | candidate | ratio |\n|---|---:|---:|---:|\n"
+            for v in singleValues {
+                out +=
+                    "| \(markdownCode(v.name)) | \(escapeMarkdown(v.baseline.map { formatQuantity($0, unit: v.unit) } ?? "–")) | "
+                    + "\(escapeMarkdown(v.candidate.map { formatQuantity($0, unit: v.unit) } ?? "–")) | \(ratioText(v.ratio)) |\n"
+            }
+        }
+        if !notes.isEmpty {
+            out += "\n" + notes.map { "- \(markdownCode($0.0)): \(escapeMarkdown($0.1))" }.joined(separator: "\n") + "\n"
         }
         out += "\n\(outcomeLine)\n"
         return out
@@ -185,18 +230,20 @@ extension ComparisonReport {
 
     public var junitText: String {
         let failures = regressions.count
-        let errors = (outcome == .noBaseline || outcome == .incomparable || outcome == .error) ? 1 : 0
+        let insufficientErrors = outcome == .pass ? 0 : insufficient.count
+        let setupError = (outcome == .noBaseline || outcome == .incomparable || outcome == .error) ? 1 : 0
+        let errors = setupError + insufficientErrors
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out +=
-            "<testsuites name=\"ember-bench\" tests=\"\(comparisons.count + errors)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+            "<testsuites name=\"ember-bench\" tests=\"\(comparisons.count + setupError)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
         out +=
-            "  <testsuite name=\"ember-bench\" tests=\"\(comparisons.count + errors)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+            "  <testsuite name=\"ember-bench\" tests=\"\(comparisons.count + setupError)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
         out += "    <properties>\n"
         out += "      <property name=\"baseline\" value=\"\(xml(baselineLabel))\"/>\n"
         out += "      <property name=\"candidate\" value=\"\(xml(candidateLabel))\"/>\n"
         out += "      <property name=\"rule\" value=\"\(xml(policy))\"/>\n"
         out += "    </properties>\n"
-        if errors == 1 {
+        if setupError == 1 {
             out += "    <testcase classname=\"ember-bench\" name=\"baseline\">\n"
             out += "      <error message=\"\(xml(outcome.rawValue))\">\(xml(problem ?? ""))</error>\n"
             out += "    </testcase>\n"
@@ -204,12 +251,14 @@ extension ComparisonReport {
         for c in comparisons {
             let (suite, name) = splitName(c.name)
             let detail =
-                "median \(c.baseline.map { formatQuantity($0.median, unit: c.unit) } ?? "–") → "
-                + "\(c.candidate.map { formatQuantity($0.median, unit: c.unit) } ?? "–"), "
-                + "ratio \(ratioText(c.ratio)) (threshold \(format(c.threshold))), \(significanceHeader) \(significanceCell(c))"
+                "\(centerText(c.baselineCenter, c)) → \(centerText(c.candidateCenter, c)), "
+                + "ratio \(ratioText(c.ratio)) (threshold \(format(c.threshold))), \(intervalHeader) \(intervalText(c)), "
+                + "adjusted p \(pText(c.pAdjusted)), processes \(processesText(c))" + (c.note.map { "; \($0)" } ?? "")
             out += "    <testcase classname=\"\(xml(suite))\" name=\"\(xml(name))\">\n"
             if c.verdict == .regression {
                 out += "      <failure message=\"regression: \(xml(detail))\">\(xml(detail))</failure>\n"
+            } else if c.verdict == .insufficient && outcome != .pass {
+                out += "      <error message=\"insufficient data\">\(xml(detail))</error>\n"
             } else {
                 out += "      <system-out>\(xml(c.verdict.rawValue + ": " + detail))</system-out>\n"
             }
@@ -220,6 +269,19 @@ extension ComparisonReport {
     }
 }
 
+extension SingleValue {
+    public var ratio: Double? {
+        guard let b = baseline, let c = candidate, b != 0 else { return nil }
+        return c / b
+    }
+}
+
+/// A name as inline code in a Markdown table cell: backticks cannot be escaped inside a
+/// code span, so they become ', and | is escaped (GitHub tables split on it even there).
+func markdownCode(_ s: String) -> String {
+    "`" + s.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|") + "`"
+}
+
 func splitName(_ name: String) -> (String, String) {
     if let slash = name.firstIndex(of: "/") {
         return (String(name[..<slash]), String(name[name.index(after: slash)...]))
@@ -227,8 +289,19 @@ func splitName(_ name: String) -> (String, String) {
     return ("ember-bench", name)
 }
 
+/// Text in Markdown: | (which splits table cells) and the characters that start
+/// emphasis, code or links are escaped; line breaks become spaces.
 func escapeMarkdown(_ s: String) -> String {
-    s.replacingOccurrences(of: "|", with: "\\|")
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    for ch in s {
+        switch ch {
+        case "|", "\\", "`", "*", "_", "[", "]", "<", ">": out.append("\\"); out.append(ch)
+        case "\n", "\r", "\r\n": out.append(" ")
+        default: out.append(ch)
+        }
+    }
+    return out
 }
 
 func xml(_ s: String) -> String {
@@ -261,6 +334,14 @@ public struct RunSummary: Sendable, Codable {
         self.benchmarks = benchmarks
     }
 
+    /// "250 in 5 processes, × 1024 calls each".
+    func sampleText(_ b: BenchmarkSamples, _ s: SampleStatistics) -> String {
+        var t = String(s.count)
+        if b.processCount > 1 { t += " in \(b.processCount) processes" }
+        if b.batch > 1 { t += " × \(b.batch)" }
+        return t
+    }
+
     public func render(_ format: OutputFormat) -> String {
         switch format {
         case .json:
@@ -269,6 +350,7 @@ public struct RunSummary: Sendable, Codable {
                 var unit: String
                 var direction: MetricDirection
                 var batch: Int
+                var processes: Int
                 var statistics: SampleStatistics
             }
             struct Doc: Encodable {
@@ -279,7 +361,9 @@ public struct RunSummary: Sendable, Codable {
             let doc = Doc(
                 label: label, runID: runID,
                 benchmarks: benchmarks.map {
-                    Row(name: $0.name, unit: $0.unit, direction: $0.direction, batch: $0.batch, statistics: SampleStatistics(samples: $0.samples))
+                    Row(
+                        name: $0.name, unit: $0.unit, direction: $0.direction, batch: $0.batch, processes: $0.processCount,
+                        statistics: SampleStatistics(samples: $0.samples))
                 })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -293,8 +377,8 @@ public struct RunSummary: Sendable, Codable {
             for b in benchmarks {
                 let s = SampleStatistics(samples: b.samples)
                 out +=
-                    "| `\(b.name)` | \(formatQuantity(s.median, unit: b.unit)) | \(formatQuantity(s.filteredMean, unit: b.unit)) ± \(formatQuantity(s.filteredStdev, unit: b.unit)) | "
-                    + "\(formatQuantity(s.p95, unit: b.unit)) | \(formatQuantity(s.p99, unit: b.unit)) | \(s.outlierCount) | \(s.count)\(b.batch > 1 ? " × \(b.batch)" : "") |\n"
+                    "| \(markdownCode(b.name)) | \(formatQuantity(s.median, unit: b.unit)) | \(formatQuantity(s.filteredMean, unit: b.unit)) ± \(formatQuantity(s.filteredStdev, unit: b.unit)) | "
+                    + "\(formatQuantity(s.p95, unit: b.unit)) | \(formatQuantity(s.p99, unit: b.unit)) | \(s.outlierCount) | \(sampleText(b, s)) |\n"
             }
             return out
         case .table, .junit:
@@ -304,7 +388,7 @@ public struct RunSummary: Sendable, Codable {
                     b.name, formatQuantity(s.median, unit: b.unit),
                     "\(formatQuantity(s.filteredMean, unit: b.unit)) ± \(formatQuantity(s.filteredStdev, unit: b.unit))",
                     formatQuantity(s.p95, unit: b.unit), formatQuantity(s.p99, unit: b.unit), String(s.outlierCount),
-                    "\(s.count)\(b.batch > 1 ? " × \(b.batch)" : "")",
+                    sampleText(b, s),
                 ]
             }
             return "\(label)\n\n"

@@ -7,7 +7,14 @@ final class SQLiteConnection {
     let path: String
     private(set) var handle: OpaquePointer?
 
+    /// Process-wide SQLite configuration, once, before the first connection.
+    static let configured: Bool = {
+        _ = ember_sqlite_configure()
+        return true
+    }()
+
     init(path: String, readOnly: Bool = false) throws {
+        _ = Self.configured
         self.path = path
         let flags =
             (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
@@ -131,6 +138,38 @@ final class SQLiteStatement {
             try check(
                 sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count), ember_sqlite_transient), "binding")
         }
+    }
+
+    /// Binds `doubles`, steps the statement once and resets it, without SQLite copying
+    /// the bytes (they are valid for the whole step).
+    func stepBinding(_ index: Int32, doubles: [Double]) throws {
+        try doubles.withUnsafeBytes { raw in
+            try check(sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count), ember_sqlite_static), "binding")
+            defer { sqlite3_clear_bindings(stmt) }
+            try step()
+        }
+    }
+
+    /// Binds little-endian Int32 values as one BLOB.
+    func bind(_ index: Int32, int32s: [Int]) throws {
+        let values = int32s.map { Int32(clamping: $0).littleEndian }
+        try values.withUnsafeBytes { raw in
+            try check(
+                sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count), ember_sqlite_transient), "binding")
+        }
+    }
+
+    func bindNull(_ index: Int32) throws { try check(sqlite3_bind_null(stmt, index), "binding") }
+
+    /// A BLOB column decoded as little-endian Int32 values.
+    func int32s(_ col: Int32) -> [Int] {
+        let bytes = Int(sqlite3_column_bytes(stmt, col))
+        guard bytes >= 4, let p = sqlite3_column_blob(stmt, col) else { return [] }
+        let count = bytes / 4
+        var out = [Int]()
+        out.reserveCapacity(count)
+        for i in 0..<count { out.append(Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))) }
+        return out
     }
 
     /// True while a row is available; false when done.

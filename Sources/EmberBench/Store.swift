@@ -32,13 +32,13 @@ public struct NewRun: Sendable {
 
     public init(
         revision: SourceRevision, machine: MachineFingerprint, source: String, label: String? = nil,
-        createdNs: Int64 = Int64(WallClock.nanosecondsSinceEpoch()), results: [BenchmarkSamples]
+        createdNs: Int64? = nil, results: [BenchmarkSamples]
     ) {
         self.revision = revision
         self.machine = machine
         self.source = source
         self.label = label
-        self.createdNs = createdNs
+        self.createdNs = createdNs ?? Int64(WallClock.nanosecondsSinceEpoch())
         self.results = results
     }
 }
@@ -100,23 +100,93 @@ public final class BenchStore {
             run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
             set_ns INTEGER NOT NULL
         );
+        """,
+        // 2: samples per worker process (little-endian Int32 counts; one value k for a
+        // run whose every process has k samples; NULL: one process).
         """
+        ALTER TABLE results ADD COLUMN process_sizes BLOB;
+        """,
     ]
 
     /// 'EMBR': marks a file as an ember-bench store.
     static let applicationID: Int64 = 0x454D_4252
 
+    /// How a command opens the store.
+    public enum OpenMode: Sendable {
+        /// Create the file if it does not exist, migrate it (run, import, --compare).
+        case create
+        /// The file must exist already; migrate it (baseline set/remove).
+        case readWrite
+        /// The file must exist; nothing is created, migrated or written (history,
+        /// compare, report, baseline list).
+        case readOnly
+    }
+
     public let path: String
     let db: SQLiteConnection
+    /// The schema version of the file as opened (reads adapt to older stores).
+    private(set) var version = 0
 
-    /// Opens (creating if needed) and migrates the store at `path`.
-    public init(path: String) throws {
+    /// Opens the store at `path`. Whatever the mode, a file that is not an ember-bench
+    /// store (another application's database, a newer schema, not SQLite at all) is
+    /// refused before anything is written to it.
+    public init(path: String, mode: OpenMode = .create) throws {
         self.path = path
-        db = try SQLiteConnection(path: path)
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if isDirectory.boolValue { throw BenchError("\(path) is a directory; --db takes a store file") }
+        if !exists && mode != .create {
+            throw BenchError(
+                "no store at \(path); check --db (or $EMBER_BENCH_DB); `ember-bench run` or `ember-bench import` creates one")
+        }
+        db = try SQLiteConnection(path: path, readOnly: mode == .readOnly)
         sqlite3_busy_timeout(db.handle, 15_000)
+        // Read-only checks first: nothing may touch a file that is not ours.
+        let (version, appID, tables) = try withBusyRetry {
+            (
+                Int(try self.db.scalarInt("PRAGMA user_version") ?? 0), try self.db.scalarInt("PRAGMA application_id") ?? 0,
+                try self.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+            )
+        }
+        try Self.checkOwnership(path: path, version: version, appID: appID, tables: tables)
+        if mode == .readOnly {
+            if version == 0 {
+                throw BenchError("\(path) is empty, not an ember-bench store yet; `ember-bench run` or `ember-bench import` fills it")
+            }
+            self.version = version
+            try db.execute("PRAGMA foreign_keys=ON")
+            return
+        }
+        if version == 0 && tables == 0 {
+            // A new store: 16 KiB pages (a sample BLOB of 50 values is 400 bytes; fewer,
+            // fuller pages make ingest and reads cheaper). Only possible before WAL.
+            try db.execute("PRAGMA page_size=4096")
+        }
         try withBusyRetry { try self.db.execute("PRAGMA journal_mode=WAL") }
-        try db.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        // A large import writes tens of MB in one transaction: a page cache that holds it
+        // (allocated only as used) avoids spilling pages to the WAL and reading them back.
+        try db.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-262144; PRAGMA mmap_size=268435456")
         try migrate()
+        self.version = Self.migrations.count
+    }
+
+    /// Refuses another application's database and a newer schema.
+    static func checkOwnership(path: String, version: Int, appID: Int64, tables: Int64) throws {
+        if appID != 0 && appID != applicationID {
+            throw BenchError(
+                "\(path) is an SQLite database of another application (application_id \(appID)); "
+                    + "point --db at an ember-bench store or a new file (the file was not changed)")
+        }
+        if version == 0 && tables > 0 {
+            throw BenchError(
+                "\(path) is an SQLite database but not an ember-bench store (it has \(tables) other tables); "
+                    + "point --db at an ember-bench store or a new file (the file was not changed)")
+        }
+        if version > migrations.count {
+            throw BenchError(
+                "\(path) has store schema version \(version), but this ember-bench knows versions up to "
+                    + "\(migrations.count); use a newer ember-bench (the store was not changed)")
+        }
     }
 
     public var schemaVersion: Int {
@@ -137,26 +207,11 @@ public final class BenchStore {
     }
 
     private func applyPendingMigrations() throws {
+        // Again inside the write lock: another process may have migrated meanwhile.
         let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
         let appID = try db.scalarInt("PRAGMA application_id") ?? 0
-        if version > Self.migrations.count {
-            throw BenchError(
-                "\(path) has store schema version \(version), but this ember-bench knows versions up to "
-                    + "\(Self.migrations.count); use a newer ember-bench (the store was not changed)")
-        }
-        if appID != 0 && appID != Self.applicationID {
-            throw BenchError(
-                "\(path) is an SQLite database of another application (application_id \(appID)); "
-                    + "point --db at an ember-bench store or a new file")
-        }
-        if version == 0 {
-            let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
-            if tables > 0 {
-                throw BenchError(
-                    "\(path) is an SQLite database but not an ember-bench store (it has \(tables) other tables); "
-                        + "point --db at an ember-bench store or a new file")
-            }
-        }
+        let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+        try Self.checkOwnership(path: path, version: version, appID: appID, tables: tables)
         for index in version..<Self.migrations.count {
             try db.execute(Self.migrations[index])
             try db.execute("PRAGMA user_version = \(index + 1)")
@@ -198,8 +253,37 @@ public final class BenchStore {
     /// Writes a run and all its results atomically; returns the run id.
     @discardableResult
     public func insert(_ run: NewRun) throws -> Int64 {
-        try writeTransaction {
-            let machineID = try machineID(for: run.machine)
+        try writeTransaction { try insertInTransaction(run) }
+    }
+
+    /// Writes several runs in one transaction: all or none.
+    @discardableResult
+    public func insert(all runs: [NewRun]) throws -> [Int64] {
+        try writeTransaction { try runs.map { try insertInTransaction($0) } }
+    }
+
+    private func insertInTransaction(_ run: NewRun) throws -> Int64 {
+        let writer = try RunWriter(store: self, run: run)
+        for r in run.results { try writer.add(r) }
+        return try writer.finish(revision: run.revision, machine: run.machine, createdNs: run.createdNs)
+    }
+
+    /// Writes one run's results one by one inside an open write transaction (a streaming
+    /// import adds them as the file is parsed), then completes the run's row.
+    public final class RunWriter {
+        let store: BenchStore
+        public let runID: Int64
+        private(set) var count = 0
+        private let findName: SQLiteStatement
+        private let insertName: SQLiteStatement
+        private let insertResult: SQLiteStatement
+        /// No benchmark existed when the run began: every name is new, no lookup needed.
+        private let freshNames: Bool
+
+        init(store: BenchStore, run: NewRun) throws {
+            self.store = store
+            let db = store.db
+            let machineID = try store.machineID(for: run.machine)
             let insertRun = try db.prepare(
                 """
                 INSERT INTO runs(created_ns, commit_sha, branch, dirty, machine_id, source, label, benchmark_count)
@@ -208,42 +292,111 @@ public final class BenchStore {
             try insertRun.run([
                 .int(run.createdNs), run.revision.commit.map { .text($0) } ?? .null,
                 run.revision.branch.map { .text($0) } ?? .null, .int(run.revision.dirty ? 1 : 0), .int(machineID),
-                .text(run.source), run.label.map { .text($0) } ?? .null, .int(Int64(run.results.count)),
+                .text(run.source), run.label.map { .text($0) } ?? .null, .int(0),
             ])
-            let runID = db.lastInsertRowID
-            let upsertName = try db.prepare(
-                "INSERT INTO benchmarks(name) VALUES (?) ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id"
-            )
-            let insertResult = try db.prepare(
+            runID = db.lastInsertRowID
+            findName = try db.prepare("SELECT id FROM benchmarks WHERE name = ?")
+            insertName = try db.prepare("INSERT INTO benchmarks(name) VALUES (?)")
+            insertResult = try db.prepare(
                 """
-                INSERT INTO results(run_id, benchmark_id, unit, direction, batch, sample_count, median, samples)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO results(run_id, benchmark_id, unit, direction, batch, sample_count, median, samples, process_sizes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            var seen = Set<String>()
-            for r in run.results {
-                guard seen.insert(r.name).inserted else {
-                    throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
-                }
-                try upsertName.bind(1, r.name)
-                guard try upsertName.step() else { throw BenchError("store \(path): no id for \"\(r.name)\"") }
-                let benchmarkID = upsertName.int(0)
-                upsertName.reset()
-                try insertResult.bind(1, runID)
-                try insertResult.bind(2, benchmarkID)
-                try insertResult.bind(3, r.unit)
-                try insertResult.bind(4, r.direction.rawValue)
-                try insertResult.bind(5, Int64(r.batch))
-                try insertResult.bind(6, Int64(r.samples.count))
-                try insertResult.bind(7, Statistics.median(r.samples))
-                try insertResult.bind(8, doubles: r.samples)
-                try insertResult.step()
-                insertResult.reset()
+            freshNames = try db.scalarInt("SELECT 1 FROM benchmarks LIMIT 1") == nil
+        }
+
+        /// The id of a benchmark name, added when new (a lookup, then a plain insert: cheaper
+        /// than an upsert with RETURNING).
+        private func benchmarkID(_ name: String) throws -> Int64 {
+            if !freshNames {
+                try findName.bind(1, name)
+                defer { findName.reset() }
+                if try findName.step() { return findName.int(0) }
             }
+            try insertName.bind(1, name)
+            defer { insertName.reset() }
+            try insertName.step()
+            return store.db.lastInsertRowID
+        }
+
+        public func add(_ r: BenchmarkSamples) throws {
+            let benchmarkID: Int64
+            do {
+                benchmarkID = try self.benchmarkID(r.name)
+            } catch let e as BenchError where e.message.contains("UNIQUE constraint") {
+                throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
+            }
+            try insertResult.bind(1, runID)
+            try insertResult.bind(2, benchmarkID)
+            try insertResult.bind(3, r.unit)
+            try insertResult.bind(4, r.direction.rawValue)
+            try insertResult.bind(5, Int64(r.batch))
+            try insertResult.bind(6, Int64(r.samples.count))
+            try insertResult.bind(7, Statistics.median(r.samples))
+            if r.processSizes.count > 1 {
+                guard r.processSizes.reduce(0, +) == r.samples.count, r.processSizes.allSatisfy({ $0 > 0 }) else {
+                    throw BenchError("benchmark \"\(r.name)\": process sizes do not add up to its \(r.samples.count) samples")
+                }
+                // Equal sizes (k samples in every process, as workers and command runs
+                // give) are stored as the one value k.
+                let first = r.processSizes[0]
+                try insertResult.bind(9, int32s: r.processSizes.allSatisfy { $0 == first } ? [first] : r.processSizes)
+            } else {
+                try insertResult.bindNull(9)
+            }
+            defer { insertResult.reset() }
+            do {
+                try insertResult.stepBinding(8, doubles: r.samples)
+            } catch let e as BenchError where e.message.contains("UNIQUE constraint") || e.message.contains("PRIMARY KEY") {
+                throw BenchError("benchmark \"\(r.name)\" appears twice in one run; names must be unique")
+            }
+            count += 1
+        }
+
+        /// Completes the run: its benchmark count, and what the file said last (its
+        /// revision, machine, date).
+        @discardableResult
+        public func finish(
+            revision: SourceRevision, machine: MachineFingerprint, createdNs: Int64, source: String? = nil
+        ) throws -> Int64 {
+            let machineID = try store.machineID(for: machine)
+            let update = try store.db.prepare(
+                "UPDATE runs SET benchmark_count = ?, commit_sha = ?, branch = ?, dirty = ?, machine_id = ?, created_ns = ?, source = coalesce(?, source) WHERE id = ?")
+            try update.run([
+                .int(Int64(count)), revision.commit.map { .text($0) } ?? .null, revision.branch.map { .text($0) } ?? .null,
+                .int(revision.dirty ? 1 : 0), .int(machineID), .int(createdNs), source.map { .text($0) } ?? .null, .int(runID),
+            ])
             return runID
         }
+
+        /// Results written so far.
+        public var written: Int { count }
     }
 
-    private func machineID(for m: MachineFingerprint) throws -> Int64 {
+    /// Runs `body` in one write transaction (retried whole on contention); the body
+    /// starts run writers with `beginRun`. Foreign-key checks are off meanwhile: a run
+    /// writer inserts only the ids it just made or looked up (two index lookups less per
+    /// result of a large import).
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        try db.execute("PRAGMA foreign_keys=OFF")
+        defer { try? db.execute("PRAGMA foreign_keys=ON") }
+        return try writeTransaction(body)
+    }
+
+    /// Starts a run inside `write { … }`.
+    public func beginRun(_ run: NewRun) throws -> RunWriter { try RunWriter(store: self, run: run) }
+
+    /// After a failed write into a store this command created: remove the file again when
+    /// it holds no run (nothing is left behind by an import that imported nothing).
+    public static func removeIfEmpty(path: String) {
+        guard let store = try? BenchStore(path: path, mode: .readOnly), (try? store.runs(limit: 1))?.isEmpty == true else { return }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// The error for a baseline name that matches nothing, listing the names that exist.
+    public func unknownBaselineError(_ name: String) throws -> BenchError { try unknownName(name) }
+
+    func machineID(for m: MachineFingerprint) throws -> Int64 {
         let digest = m.digest
         if let id = try db.scalarInt("SELECT id FROM machines WHERE digest = ?", [.text(digest)]) { return id }
         let s = try db.prepare(
@@ -260,6 +413,7 @@ public final class BenchStore {
 
     /// Names `runID` as baseline `name` (replacing an earlier one of that name).
     public func setBaseline(_ name: String, runID: Int64) throws {
+        try BaselineSpec.validateName(name)
         try writeTransaction {
             guard try run(id: runID) != nil else { throw BenchError("no run \(runID) in \(path); see `ember-bench history`") }
             let s = try db.prepare(
@@ -351,25 +505,39 @@ public final class BenchStore {
     public func samples(runID: Int64) throws -> [String: BenchmarkSamples] {
         let s = try db.prepare(
             """
-            SELECT b.name, r.unit, r.direction, r.batch, r.samples
+            SELECT b.name, r.unit, r.direction, r.batch, r.samples, \(processSizesColumn)
             FROM results r JOIN benchmarks b ON b.id = r.benchmark_id WHERE r.run_id = ?
             """)
         try s.bind(1, runID)
         var out: [String: BenchmarkSamples] = [:]
         while try s.step() {
             let name = s.text(0) ?? ""
-            out[name] = BenchmarkSamples(
-                name: name, unit: s.text(1) ?? "ns", direction: MetricDirection(rawValue: s.text(2) ?? "") ?? .lowerIsBetter,
-                samples: s.doubles(4), batch: Int(s.int(3)))
+            out[name] = readSamples(s, name: name, from: 1)
         }
         return out
+    }
+
+    /// `process_sizes`, or NULL on a version-1 store opened read-only.
+    var processSizesColumn: String { version >= 2 ? "r.process_sizes" : "NULL" }
+
+    /// unit, direction, batch, samples, process_sizes from column `from` on.
+    func readSamples(_ s: SQLiteStatement, name: String, from c: Int32) -> BenchmarkSamples {
+        let samples = s.doubles(c + 3)
+        var sizes = s.isNull(c + 4) ? [] : s.int32s(c + 4)
+        if sizes.count == 1, sizes[0] > 0, samples.count > sizes[0], samples.count % sizes[0] == 0 {
+            sizes = Array(repeating: sizes[0], count: samples.count / sizes[0])
+        }
+        if sizes.reduce(0, +) != samples.count { sizes = [] }
+        return BenchmarkSamples(
+            name: name, unit: s.text(c) ?? "ns", direction: MetricDirection(rawValue: s.text(c + 1) ?? "") ?? .lowerIsBetter,
+            samples: samples, batch: Int(s.int(c + 2)), processSizes: sizes)
     }
 
     /// One benchmark across runs, oldest first.
     public func history(benchmark name: String, limit: Int = 1_000) throws -> [(run: RunRecord, samples: BenchmarkSamples)] {
         let s = try db.prepare(
             """
-            SELECT r.run_id, r.unit, r.direction, r.batch, r.samples
+            SELECT r.run_id, r.unit, r.direction, r.batch, r.samples, \(processSizesColumn)
             FROM results r JOIN benchmarks b ON b.id = r.benchmark_id
             WHERE b.name = ? ORDER BY r.run_id DESC LIMIT ?
             """)
@@ -377,19 +545,20 @@ public final class BenchStore {
         try s.bind(2, Int64(limit))
         var rows: [(Int64, BenchmarkSamples)] = []
         while try s.step() {
-            rows.append(
-                (
-                    s.int(0),
-                    BenchmarkSamples(
-                        name: name, unit: s.text(1) ?? "ns",
-                        direction: MetricDirection(rawValue: s.text(2) ?? "") ?? .lowerIsBetter, samples: s.doubles(4),
-                        batch: Int(s.int(3)))
-                ))
+            rows.append((s.int(0), readSamples(s, name: name, from: 1)))
         }
         var out: [(run: RunRecord, samples: BenchmarkSamples)] = []
         for (id, samples) in rows.reversed() {
             if let run = try run(id: id) { out.append((run, samples)) }
         }
+        return out
+    }
+
+    /// Branches that have runs, sorted.
+    public func branchNames() throws -> [String] {
+        let s = try db.prepare("SELECT DISTINCT branch FROM runs WHERE branch IS NOT NULL ORDER BY branch")
+        var out: [String] = []
+        while try s.step() { out.append(s.text(0) ?? "") }
         return out
     }
 

@@ -5,6 +5,20 @@ import EmberProviders
 /// Every suite `ember-bench run` knows. Adding a suite is one entry here plus its
 /// definition (e.g. `.jit`, `.tokenize`, `.lint`, `.migrate` in their own files).
 public enum BenchmarkRegistry {
+    /// A fixed workload that does not depend on the code under test (FNV-1a over 8 KiB),
+    /// measured in every worker process next to the suites and stored as
+    /// `machine/probe`: it shows how much the machine itself moved between runs (see the
+    /// gate's machine term). Not in `suites`: never selected, listed or gated.
+    public static let machineProbeName = "machine/probe"
+    public static let machineProbe = Benchmark("probe") {
+        let bytes = (0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        return {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+            if h == 42 { print("") }  // keeps the loop
+        }
+    }
+
     public static let suites: [BenchmarkSuite] = [
         .moduleCore,
         .metrics,
@@ -56,8 +70,8 @@ extension BenchmarkSuite {
                 return { _ = try await cached("warm key") }
             },
             // The vmap figure: 10,000 calls of a 10 ms module, 100 in flight; the
-            // ideal is 1.0 s per operation. Five samples: each one takes a second.
-            Benchmark("vmap-10k-sleep-10ms", iterations: 5) {
+            // ideal is 1.0 s per operation. Two samples per process: each takes a second.
+            Benchmark("vmap-10k-sleep-10ms", iterations: 2) {
                 setMetricsRecording(false)
                 let nap = module("nap") { (x: Int) -> Int in
                     try await Task.sleep(for: .milliseconds(10))

@@ -1,28 +1,13 @@
+import EmberUtils
 import Foundation
 
 /// The steps behind the commands, kept here (not in the executable) so tests drive them.
 public enum Workflow {
-    /// Measures the selected registered benchmarks.
-    public static func measureSuites(
-        _ selected: [(name: String, benchmark: Benchmark)], options: RunnerOptions, progress: ProgressLine
-    ) async throws -> [BenchmarkSamples] {
-        let runner = BenchmarkRunner(options: options)
-        var out: [BenchmarkSamples] = []
-        for (i, entry) in selected.enumerated() {
-            progress.update(i, of: selected.count, entry.name)
-            out.append(try await runner.measure(entry.benchmark, fullName: entry.name))
-        }
-        progress.finish()
-        return out
-    }
-
-    /// Compares a candidate against stored baseline samples, then re-measures each
-    /// flagged benchmark once with `remeasure` (when given): a flag that does not hold
-    /// on the second measurement is reported as "not confirmed" and does not fail.
+    /// Compares a candidate with a resolved baseline. There is no re-measure step: the
+    /// evidence is the processes and the history, decided once.
     public static func gate(
-        candidate: [String: BenchmarkSamples], baseline: BaselineResolution, policy: GatePolicy,
-        candidateLabel: String, remeasure: ((String) async throws -> BenchmarkSamples?)? = nil
-    ) async throws -> ComparisonReport {
+        candidate: [String: BenchmarkSamples], baseline: BaselineResolution, policy: GatePolicy, candidateLabel: String
+    ) -> ComparisonReport {
         switch baseline {
         case .noBaseline(let why):
             return ComparisonReport(
@@ -32,30 +17,26 @@ public enum Workflow {
             return ComparisonReport(
                 baselineLabel: "none", candidateLabel: candidateLabel, policy: policy.summary, comparisons: [],
                 problem: why, outcome: .incomparable)
-        case .found(let samples, let label):
-            var report = Gate.compare(
-                baseline: samples, candidate: candidate, policy: policy, baselineLabel: label,
-                candidateLabel: candidateLabel)
-            if let remeasure {
-                for (i, row) in report.comparisons.enumerated()
-                where row.verdict == .regression || row.verdict == .improvement {
-                    guard let again = try await remeasure(row.name) else { continue }
-                    let second = Gate.compare(
-                        name: row.name, unit: row.unit, direction: row.direction, baseline: samples[row.name]?.samples,
-                        candidate: again.samples, policy: policy)
-                    var updated = row
-                    if second.verdict == row.verdict {
-                        updated.confirmed = true
-                    } else {
-                        updated.confirmed = false
-                        updated.verdict = .unchanged
-                        updated.note = "flagged \(row.verdict.rawValue) did not hold when measured again (ratio \(ratioText(second.ratio)))"
-                    }
-                    report.comparisons[i] = updated
-                }
-                report.outcome = report.comparisons.contains { $0.verdict == .regression } ? .regression : .pass
+        case .found(let data):
+            return Gate.compare(candidate: candidate, baseline: data, policy: policy, candidateLabel: candidateLabel)
+        }
+    }
+
+    /// A synthetic run for scale measurements: log-normal samples around a per-benchmark
+    /// level, each process with its own small offset.
+    public static func syntheticRun(benchmarks: Int, processes: Int, samplesPerProcess: Int, seed: UInt64) -> [BenchmarkSamples] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<benchmarks).map { i in
+            let level = 1_000 + Double(i % 997) * 10
+            var samples: [Double] = []
+            samples.reserveCapacity(processes * samplesPerProcess)
+            for _ in 0..<processes {
+                let offset = Foundation.exp(0.03 * normal(&g))
+                for _ in 0..<samplesPerProcess { samples.append(level * offset * Foundation.exp(0.1 * normal(&g))) }
             }
-            return report
+            return BenchmarkSamples(
+                name: "synthetic/benchmark-\(i)", samples: samples,
+                processSizes: processes > 1 ? Array(repeating: samplesPerProcess, count: processes) : [])
         }
     }
 

@@ -13,6 +13,11 @@ import Glibc
 enum Entry {
     static func main() async {
         var args = Array(CommandLine.arguments.dropFirst())
+        // The external-command helper runs before anything else touches memory: its
+        // size when it forks is the floor of the command's peak RSS.
+        if args.first == "__measure-child" {
+            ExternalCommand.helperMain(Array(args.dropFirst(args.count > 1 && args[1] == "--" ? 2 : 1)))
+        }
         let subcommands = Set(EmberBenchCommand.configuration.subcommands.map { $0._commandName })
         let beforeTerminator = args.prefix { $0 != "--" }
         if let first = args.first, !subcommands.contains(first), let i = beforeTerminator.firstIndex(of: "--compare") {
@@ -21,7 +26,26 @@ enum Entry {
         } else if args.first == "--compare" {
             args[0] = "gate"
         }
-        await EmberBenchCommand.main(args)
+        do {
+            var command = try EmberBenchCommand.parseAsRoot(args)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // One contract for the three tools: a usage error exits 2 (never 64).
+            let code = EmberBenchCommand.exitCode(for: error)
+            let message = EmberBenchCommand.fullMessage(for: error)
+            if !message.isEmpty {
+                if code.isSuccess {
+                    print(message)
+                } else {
+                    FileHandle.standardError.write(Data((message + "\n").utf8))
+                }
+            }
+            exit(code.rawValue == 64 ? BenchExitCode.error.rawValue : code.rawValue)
+        }
     }
 }
 
@@ -30,72 +54,51 @@ struct EmberBenchCommand: AsyncParsableCommand {
         commandName: "ember-bench",
         abstract: "Benchmark runner, SQLite baseline store and regression gate.",
         usage: """
-            ember-bench --compare [--db <db>] [--baseline <spec>] [--filter <name>] [--format <format>] ...
+            ember-bench --compare [--db <db>] [--baseline <spec>] [--filter <name>] [--processes <n>] [--format <format>] ...
+            ember-bench ab --base <ember-bench build> --head <ember-bench build> [options]
             ember-bench <subcommand>
             """,
         discussion: """
-            `ember-bench --compare` is the one-line CI gate: it runs the registered suites, stores the run, \
-            compares it with the baseline (default: the last 5 runs on branch main from this machine), \
-            re-measures flagged benchmarks once, and exits non-zero on a confirmed regression. \
-            `ember-bench gate --help` lists its options.
+            `ember-bench --compare` is the one-line gate against stored history: it runs the registered suites \
+            in fresh worker processes, stores the run, and compares it with the baseline (default: the baseline \
+            named main, else the last 5 runs on branch main from this machine). `ember-bench ab` measures two \
+            builds (or two commands) in alternating processes in one job: the recommended CI gate. \
+            `ember-bench gate --help` and `ember-bench ab --help` list the options.
 
-            Exit codes: 0 pass, 1 regression (or JIT rule rejected), 2 error, 3 no baseline, \
-            4 incomparable (no baseline from a matching machine), 64 usage error.
+            Exit codes: 0 pass, 1 regression (or JIT rule rejected), 2 error (usage, setup, input, store), \
+            3 no baseline yet, 4 incomparable (no baseline from a matching machine), 5 insufficient data.
             """,
+        version: "ember-bench 2",
         subcommands: [
-            RunCommand.self, CompareCommand.self, ImportCommand.self, BaselineCommand.self, HistoryCommand.self,
-            ReportCommand.self, GateCommand.self, MeasureStoreCommand.self, SimulateGateCommand.self,
+            RunCommand.self, CompareCommand.self, ABCommand.self, ImportCommand.self, BaselineCommand.self,
+            HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self, SimulateGateCommand.self,
+            SyntheticStoreCommand.self,
         ])
 }
 
-struct GateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "gate", abstract: "Run the suites, store the run and gate it (what `ember-bench --compare` runs).")
-
-    @OptionGroup var store: StoreOptions
-    @OptionGroup var selection: SelectionOptions
-    @OptionGroup var gate: GateOptions
-    @OptionGroup var output: OutputOptions
-    @OptionGroup var revision: RevisionOptions
-
-    func run() async throws {
-        try await guarded {
-            let benchStore = try store.open()
-            let selected = try selection.selected()
-            let candidate = try await Workflow.measureSuites(
-                selected, options: selection.runnerOptions, progress: output.progress)
-            let machine = MachineFingerprint.current()
-            let runID = try benchStore.insert(
-                NewRun(revision: revision.resolve(nil), machine: machine, source: "ember-bench", results: candidate))
-            let resolution = try benchStore.resolveBaseline(
-                try gate.spec(), machineDigest: machine.digest, lastK: gate.last, excludingRun: runID,
-                ignoreMachine: gate.ignoreMachine)
-            let byName = Dictionary(uniqueKeysWithValues: candidate.map { ($0.name, $0) })
-            let runner = BenchmarkRunner(options: selection.runnerOptions)
-            let remeasure: ((String) async throws -> BenchmarkSamples?)? =
-                gate.noConfirm
-                ? nil
-                : { name in
-                    guard let entry = selected.first(where: { $0.name == name }) else { return nil }
-                    return try await runner.measure(entry.benchmark, fullName: name)
-                }
-            let report = try await Workflow.gate(
-                candidate: byName, baseline: resolution, policy: try gate.policy(),
-                candidateLabel: try benchStore.run(id: runID)!.shortDescription, remeasure: remeasure)
-            try output.emit(report)
-            throw ExitCode(report.outcome.exitCode.rawValue)
-        }
-    }
-}
-
-/// Runs `body`, turning a BenchError into a message on stderr and its exit code.
+/// Runs `body`, turning an error into a message on stderr and its exit code: a
+/// BenchError carries its code; anything else unexpected is an error (2), never the
+/// regression code.
 func guarded(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as BenchError {
         FileHandle.standardError.write(Data("ember-bench: error: \(e.message)\n".utf8))
         throw ExitCode(e.exitCode.rawValue)
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CleanExit {
+        throw e
+    } catch {
+        FileHandle.standardError.write(Data("ember-bench: error: \(error)\n".utf8))
+        throw ExitCode(BenchExitCode.error.rawValue)
     }
+}
+
+/// This executable, for worker processes and the external-command helper.
+func selfExecutable() throws -> String {
+    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return exe }
+    throw BenchError("cannot find this executable (/proc/self/exe) to start worker processes")
 }
 
 // MARK: option groups
@@ -106,44 +109,79 @@ struct StoreOptions: ParsableArguments {
 
     var resolvedPath: String { path ?? ProcessInfo.processInfo.environment["EMBER_BENCH_DB"] ?? "ember-bench.sqlite" }
 
-    func open() throws -> BenchStore { try BenchStore(path: resolvedPath) }
+    func open(_ mode: BenchStore.OpenMode) throws -> BenchStore { try BenchStore(path: resolvedPath, mode: mode) }
 }
 
-struct SelectionOptions: ParsableArguments {
-    @Option(name: .customLong("filter"), help: "Run only benchmarks whose name contains this (repeatable).")
+struct MeasureOptions: ParsableArguments {
+    @Option(name: .customLong("filter"), help: "Only benchmarks whose name contains this (repeatable).")
     var filters: [String] = []
-    @Option(help: "Timed samples per benchmark.") var iterations = 50
-    @Option(help: "Untimed warm-up calls per benchmark.") var warmup = 5
+    @Option(name: [.customLong("samples"), .customLong("iterations")], help: "Timed samples per benchmark per process (at most).")
+    var samples = 50
+    @Option(help: "Untimed samples per benchmark per process, after calibration.") var warmup = 1
+    @Option(help: "Fresh worker processes per benchmark (each is one observation of the run-to-run spread).")
+    var processes = 5
+    @Option(name: .customLong("min-sample-time"), help: "Calibrate each sample to at least this many milliseconds.")
+    var minSampleTime = 1.0
+    @Option(name: .customLong("max-process-time"), help: "Time budget in milliseconds per benchmark per process.")
+    var maxProcessTime = 300.0
 
-    var runnerOptions: RunnerOptions { RunnerOptions(iterations: iterations, warmup: warmup) }
+    func validated() throws -> RunnerOptions {
+        guard samples >= 1 else { throw BenchError("--samples must be at least 1") }
+        guard warmup >= 0 else { throw BenchError("--warmup cannot be negative") }
+        guard processes >= 1 else { throw BenchError("--processes must be at least 1") }
+        guard minSampleTime >= 0, minSampleTime <= 10_000 else { throw BenchError("--min-sample-time: 0 to 10000 ms") }
+        guard maxProcessTime > 0 else { throw BenchError("--max-process-time must be positive") }
+        var o = RunnerOptions(iterations: samples, warmup: warmup)
+        o.minimumSampleNs = UInt64(minSampleTime * 1e6)
+        o.maximumProcessNs = UInt64(maxProcessTime * 1e6)
+        o.minimumIterations = min(o.minimumIterations, samples)
+        return o
+    }
 
     func selected() throws -> [(name: String, benchmark: Benchmark)] {
-        guard iterations >= 1 else { throw BenchError("--iterations must be at least 1", exitCode: .usage) }
         let s = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: filters)
         if s.isEmpty {
             let all = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: []).map(\.name)
-            throw BenchError(
-                "no benchmark matches --filter \(filters.joined(separator: ", ")); known: \(all.joined(separator: ", "))",
-                exitCode: .usage)
+            throw BenchError("no benchmark matches --filter \(filters.joined(separator: ", ")); known: \(all.joined(separator: ", "))")
         }
         return s
+    }
+
+    /// Checks the options and sets every selected benchmark up once in this process:
+    /// a setup error (missing fixtures) exits 2 before anything is measured or stored.
+    func prepare() async throws -> (options: RunnerOptions, names: [String]) {
+        let options = try validated()
+        let selected = try selected()
+        _ = try BenchmarkRunner.slowdownsFromEnvironment()
+        try await Workflow.preflight(selected)
+        return (options, selected.map(\.name))
+    }
+
+    /// `processes` fresh worker processes of this executable.
+    func measure(_ prepared: (options: RunnerOptions, names: [String]), progress: ProgressLine) throws -> [BenchmarkSamples] {
+        let pool = WorkerPool(executable: try selfExecutable(), options: prepared.options)
+        return try Workflow.measureInWorkers(prepared.names, pool: pool, processes: processes, progress: progress)
     }
 }
 
 struct GateOptions: ParsableArguments {
-    @Option(help: "Baseline: a name, run:ID, commit:SHA or branch:NAME.") var baseline = "branch:main"
+    @Option(help: "Baseline: a name (set with `baseline set`, else a branch), name:N, branch:B, commit:SHA or run:ID (default: main).")
+    var baseline: String?
     @Option(help: "Ratio beyond which a significant change counts.") var threshold = 1.2
     @Option(
         name: .customLong("threshold-for"),
         help: "Per-benchmark threshold, NAME=RATIO (repeatable).") var thresholdOverrides: [String] = []
-    @Option(help: "Ratio estimate: hodges-lehmann or median.") var estimator = "hodges-lehmann"
-    @Option(help: "Significance test: mann-whitney or bootstrap.") var test = "mann-whitney"
-    @Option(help: "Confidence of the significance test.") var confidence = 0.99
-    @Option(help: "Use the median of the last K matching runs of a branch baseline.") var last = 5
+    @Option(help: "Error rate over all benchmarks of a compare (Holm: the chance that an unchanged compare fails).") var alpha = 0.01
+    @Option(help: "Multiple-testing correction: holm (family-wise), fdr (Benjamini–Hochberg) or none.")
+    var correction = "holm"
+    @Option(help: "A branch baseline is its last K matching runs.") var last = 5
+    @Option(help: "Runs of the baseline's branch used for the run-to-run spread.") var history = 10
     @Flag(help: "Compare with runs from another machine fingerprint too.") var ignoreMachine = false
-    @Flag(help: "Do not re-measure flagged benchmarks before failing.") var noConfirm = false
+    @Flag(help: "Too little data to decide is a pass (exit 0) instead of exit 5.") var allowInsufficient = false
 
-    func spec() throws -> BaselineSpec { try BaselineSpec.parse(baseline) }
+    func spec() throws -> (spec: BaselineSpec, isDefault: Bool) {
+        (try BaselineSpec.parse(baseline ?? BaselineSpec.defaultText), baseline == nil)
+    }
 
     func validate() throws {
         do {
@@ -154,26 +192,22 @@ struct GateOptions: ParsableArguments {
 
     func policy() throws -> GatePolicy {
         var p = GatePolicy()
-        guard threshold > 1 else { throw BenchError("--threshold must be above 1 (e.g. 1.2), got \(threshold)", exitCode: .usage) }
+        guard threshold > 1 else { throw BenchError("--threshold must be above 1 (e.g. 1.2), got \(threshold)") }
         p.threshold = threshold
         for item in thresholdOverrides {
             guard let eq = item.lastIndex(of: "="), let value = Double(item[item.index(after: eq)...]), value > 1 else {
-                throw BenchError("--threshold-for \"\(item)\": expected NAME=RATIO with RATIO above 1", exitCode: .usage)
+                throw BenchError("--threshold-for \"\(item)\": expected NAME=RATIO with RATIO above 1")
             }
             p.thresholdOverrides[String(item[..<eq])] = value
         }
-        guard let e = RatioEstimator(rawValue: estimator) else {
-            throw BenchError("--estimator \(estimator): expected hodges-lehmann or median", exitCode: .usage)
+        guard alpha > 0 && alpha < 0.5 else { throw BenchError("--alpha must be between 0 and 0.5, got \(alpha)") }
+        guard let c = MultipleTestingCorrection(rawValue: correction) else {
+            throw BenchError("--correction \(correction): expected holm, fdr or none")
         }
-        guard let t = SignificanceTest(rawValue: test) else {
-            throw BenchError("--test \(test): expected mann-whitney or bootstrap", exitCode: .usage)
-        }
-        guard confidence > 0.5 && confidence < 1 else {
-            throw BenchError("--confidence must be between 0.5 and 1, got \(confidence)", exitCode: .usage)
-        }
-        p.estimator = e
-        p.test = t
-        p.confidence = confidence
+        guard last >= 1, history >= 0 else { throw BenchError("--last must be at least 1 and --history not negative") }
+        p.alpha = alpha
+        p.correction = c
+        p.allowInsufficient = allowInsufficient
         return p
     }
 }
@@ -193,7 +227,7 @@ struct OutputOptions: ParsableArguments {
 
     func outputFormat() throws -> OutputFormat {
         guard let f = OutputFormat(rawValue: format) else {
-            throw BenchError("--format \(format): expected table, markdown, json or junit", exitCode: .usage)
+            throw BenchError("--format \(format): expected table, markdown, json or junit")
         }
         return f
     }
@@ -219,10 +253,48 @@ struct RevisionOptions: ParsableArguments {
     @Option(help: "Branch to record (default: the git branch, or the imported file's).") var branch: String?
 
     func resolve(_ fromFile: SourceRevision?) -> SourceRevision {
-        var r = fromFile ?? SourceRevision.current()
+        // Both given: git is not asked (nor is the tree's dirty state).
+        var r = fromFile ?? (commit != nil && branch != nil ? SourceRevision(commit: nil, branch: nil, dirty: false) : SourceRevision.current())
         if let commit { r.commit = commit }
         if let branch { r.branch = branch }
         return r
+    }
+}
+
+// MARK: gate (--compare)
+
+struct GateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate", abstract: "Run the suites in worker processes, store the run and gate it against stored history (what `ember-bench --compare` runs).")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var measure: MeasureOptions
+    @OptionGroup var gate: GateOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var revision: RevisionOptions
+
+    func run() async throws {
+        try await guarded {
+            let policy = try gate.policy()
+            let (spec, isDefault) = try gate.spec()
+            // Setup, then the store, then measuring: a bad fixture folder or a file that
+            // is not a store fails before anything is measured.
+            let prepared = try await measure.prepare()
+            let benchStore = try store.open(.create)
+            let candidate = try measure.measure(prepared, progress: output.progress)
+            let machine = MachineFingerprint.current()
+            let runID = try benchStore.insert(
+                NewRun(revision: revision.resolve(nil), machine: machine, source: "ember-bench", results: candidate))
+            let resolution = try benchStore.resolveBaseline(
+                spec, machineDigest: machine.digest, lastK: gate.last, history: gate.history, excludingRun: runID,
+                ignoreMachine: gate.ignoreMachine, isDefault: isDefault)
+            let byName = Dictionary(candidate.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let report = Workflow.gate(
+                candidate: byName, baseline: resolution, policy: policy,
+                candidateLabel: try benchStore.run(id: runID)!.shortDescription)
+            try output.emit(report)
+            throw ExitCode(report.outcome.exitCode.rawValue)
+        }
     }
 }
 
@@ -230,46 +302,47 @@ struct RevisionOptions: ParsableArguments {
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the registered suites, or time a command given after --, and store the run.")
+        commandName: "run", abstract: "Run the registered suites in worker processes, or time a command given after --, and store the run.")
 
     @OptionGroup var store: StoreOptions
-    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var measure: MeasureOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var revision: RevisionOptions
     @Flag(help: "Print the results without storing them.") var noStore = false
     @Flag(help: "Let the external command's output through.") var showOutput = false
     @Flag(help: "Accept a non-zero exit status of the external command.") var ignoreFailure = false
+    @Option(help: "Runs of the external command (each is a fresh process).") var runs = 20
     @Option(help: "Benchmark name for the external command.") var name: String?
     @Flag(help: "List the registered benchmarks and exit.") var list = false
-    @Flag(help: "Print every raw sample as JSON (what `compare --interleave --build-a/--build-b` reads).")
-    var rawJSON = false
+    @Flag(help: "Print every raw sample as JSON.") var rawJSON = false
     @Argument(parsing: .postTerminator, help: "A command to time instead of the suites.") var command: [String] = []
 
     func run() async throws {
         try await guarded {
             if list {
-                for entry in BenchmarkSelection.select(BenchmarkRegistry.suites, filters: selection.filters) {
+                for entry in BenchmarkSelection.select(BenchmarkRegistry.suites, filters: measure.filters) {
                     print(entry.name)
                 }
                 return
             }
             let format = try output.outputFormat()
+            let prepared = command.isEmpty ? try await measure.prepare() : nil
+            // Open (or create) the store before measuring: a bad --db fails at once.
+            let s = noStore ? nil : try store.open(.create)
             let results: [BenchmarkSamples]
             let source: String
-            if command.isEmpty {
-                results = try await Workflow.measureSuites(
-                    try selection.selected(), options: selection.runnerOptions, progress: output.progress)
+            if let prepared {
+                results = try measure.measure(prepared, progress: output.progress)
                 source = "ember-bench"
             } else {
+                guard runs >= 1 else { throw BenchError("--runs must be at least 1") }
                 results = try ExternalCommand(arguments: command, showOutput: showOutput).measure(
-                    runs: selection.iterations, warmup: selection.warmup, ignoreFailure: ignoreFailure, name: name,
-                    progress: output.progress)
+                    runs: runs, warmup: measure.warmup, ignoreFailure: ignoreFailure, name: name, progress: output.progress)
                 source = "command"
             }
             var runID: Int64?
             var label = "not stored"
-            if !noStore {
-                let s = try store.open()
+            if let s {
                 let id = try s.insert(
                     NewRun(revision: revision.resolve(nil), machine: .current(), source: source, results: results))
                 runID = id
@@ -293,7 +366,7 @@ struct RunCommand: AsyncParsableCommand {
 struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Gate a stored candidate run against a baseline, or two commands measured interleaved.")
+        abstract: "Gate a stored candidate run against a baseline (read-only), or two builds/commands measured in one job (--interleave: see `ab`).")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var gate: GateOptions
@@ -303,27 +376,38 @@ struct CompareCommand: AsyncParsableCommand {
     var kind = "regression"
     @Option(name: .customLong("filter"), help: "Only benchmarks whose name contains this (repeatable).")
     var filters: [String] = []
-    @Flag(help: "Measure --command-a (baseline) and --command-b (candidate) alternately, ABAB…, in this job.")
+    @Flag(help: "Same-job A/B, as `ember-bench ab`: --build-a/--build-b or --command-a/--command-b.")
     var interleave = false
     @Option(name: .customLong("command-a"), help: "Baseline command line (with --interleave; run by /bin/sh -c).")
     var commandA: String?
     @Option(name: .customLong("command-b"), help: "Candidate command line (with --interleave).") var commandB: String?
-    @Option(name: .customLong("build-a"), help: "Baseline ember-bench binary (with --interleave): its suites are measured.")
-    var buildA: String?
-    @Option(name: .customLong("build-b"), help: "Candidate ember-bench binary (with --interleave).") var buildB: String?
-    @Option(help: "A/B rounds with --build-a/--build-b.") var rounds = 5
-    @Option(help: "Samples per benchmark per round with --build-a/--build-b.") var iterations = 10
-    @Option(help: "Runs per command with --interleave.") var runs = 30
-    @Option(help: "Warm-up runs per command with --interleave.") var warmup = 2
+    @Option(name: .customLong("build-a"), help: "Baseline ember-bench build (with --interleave).") var buildA: String?
+    @Option(name: .customLong("build-b"), help: "Candidate ember-bench build (with --interleave).") var buildB: String?
+    @Option(help: "Processes per side with --build-a/--build-b.") var processes = 10
+    @Option(name: [.customLong("samples"), .customLong("iterations")], help: "Samples per benchmark per process with --build-a/--build-b.")
+    var samples = 50
+    @Option(help: "Runs per command with --command-a/--command-b.") var runs = 20
+    @Option(help: "Warm-up per command or per process.") var warmup = 1
     @Flag(help: "Accept non-zero exit statuses of the interleaved commands.") var ignoreFailure = false
 
     func run() async throws {
         try await guarded {
             if interleave {
-                try await runInterleaved()
+                var ab = ABSettings()
+                ab.base = buildA
+                ab.head = buildB
+                ab.baseCommand = commandA
+                ab.headCommand = commandB
+                ab.filters = filters
+                ab.processes = processes
+                ab.samples = samples
+                ab.runs = runs
+                ab.warmup = warmup
+                ab.ignoreFailure = ignoreFailure
+                try await ab.run(gate: gate, output: output, storePath: nil)
                 return
             }
-            let s = try store.open()
+            let s = try store.open(.readOnly)
             let candidateRun: RunRecord
             if candidate == "latest" {
                 guard let latest = try s.runs(limit: 1).first else {
@@ -331,26 +415,29 @@ struct CompareCommand: AsyncParsableCommand {
                 }
                 candidateRun = latest
             } else {
-                guard let id = Int64(candidate.hasPrefix("run:") ? String(candidate.dropFirst(4)) : candidate),
-                    let r = try s.run(id: id)
-                else {
+                guard let id = Int64(candidate.hasPrefix("run:") ? String(candidate.dropFirst(4)) : candidate) else {
+                    throw BenchError("--candidate \(candidate): expected a run id or latest")
+                }
+                guard let r = try s.run(id: id) else {
                     throw BenchError("no run \(candidate) in \(s.path); `ember-bench history` lists runs")
                 }
                 candidateRun = r
             }
-            var candidateSamples = try s.samples(runID: candidateRun.id)
-            if !filters.isEmpty { candidateSamples = candidateSamples.filter { n, _ in filters.contains { n.contains($0) } } }
-            let resolution = try s.resolveBaseline(
-                try gate.spec(), machineDigest: candidateRun.machineDigest, lastK: gate.last, excludingRun: candidateRun.id,
-                ignoreMachine: gate.ignoreMachine)
+            func keep(_ n: String) -> Bool { filters.isEmpty || filters.contains { n.contains($0) } }
+            let candidateSamples = try s.samples(runID: candidateRun.id).filter { keep($0.key) }
+            let (spec, isDefault) = try gate.spec()
+            var resolution = try s.resolveBaseline(
+                spec, machineDigest: candidateRun.machineDigest, lastK: gate.last, history: gate.history,
+                excludingRun: candidateRun.id, ignoreMachine: gate.ignoreMachine, isDefault: isDefault)
+            if case .found(var data) = resolution {
+                data.runs = data.runs.map { $0.filter { keep($0.key) } }
+                data.spread = data.spread.map { $0.filter { keep($0.key) } }
+                resolution = .found(data)
+            }
             switch kind {
             case "regression":
-                var res = resolution
-                if case .found(let samples, let label) = resolution, !filters.isEmpty {
-                    res = .found(samples: samples.filter { n, _ in filters.contains { n.contains($0) } }, label: label)
-                }
-                let report = try await Workflow.gate(
-                    candidate: candidateSamples, baseline: res, policy: try gate.policy(),
+                let report = Workflow.gate(
+                    candidate: candidateSamples, baseline: resolution, policy: try gate.policy(),
                     candidateLabel: candidateRun.shortDescription)
                 try output.emit(report)
                 throw ExitCode(report.outcome.exitCode.rawValue)
@@ -358,66 +445,151 @@ struct CompareCommand: AsyncParsableCommand {
                 switch resolution {
                 case .noBaseline(let why): throw BenchError(why, exitCode: .noBaseline)
                 case .incomparable(let why): throw BenchError(why, exitCode: .incomparable)
-                case .found(let samples, let label):
-                    let speedups = Workflow.speedups(baseline: samples, candidate: candidateSamples)
+                case .found(let data):
+                    let speedups = Workflow.speedups(baseline: data.runs[0], candidate: candidateSamples)
                     let rule = JITAcceptance.evaluate(speedups: speedups.map(\.1))
-                    try output.emit { rule.render($0, speedups: speedups, baselineLabel: label, candidateLabel: candidateRun.shortDescription) }
+                    try output.emit { rule.render($0, speedups: speedups, baselineLabel: data.label, candidateLabel: candidateRun.shortDescription) }
                     throw ExitCode(rule.accepted ? BenchExitCode.pass.rawValue : BenchExitCode.regression.rawValue)
                 }
             default:
-                throw BenchError("--kind \(kind): expected regression or jit", exitCode: .usage)
+                throw BenchError("--kind \(kind): expected regression or jit")
             }
         }
     }
+}
 
-    func runInterleavedBuilds(_ a: String, _ b: String) async throws {
-        guard rounds >= 1, iterations >= 1 else { throw BenchError("--rounds and --iterations must be at least 1", exitCode: .usage) }
-        let builds = InterleavedBuilds(binaryA: a, binaryB: b, rounds: rounds, iterations: iterations, warmup: warmup, filters: filters)
-        let (sa, sb) = try builds.measure(progress: output.progress)
-        let report = try await Workflow.gate(
-            candidate: sb, baseline: .found(samples: sa, label: "A: \(a) (interleaved ABAB, \(rounds) rounds × \(iterations) samples)"),
-            policy: try gate.policy(), candidateLabel: "B: \(b)",
-            remeasure: gate.noConfirm
-                ? nil
-                : { name in
-                    let again = InterleavedBuilds(binaryA: a, binaryB: b, rounds: rounds, iterations: iterations, warmup: warmup, filters: [name])
-                    return try again.measure().b[name]
-                })
+// MARK: ab (same-job A/B)
+
+struct ABSettings {
+    var base: String?
+    var head: String?
+    var baseCommand: String?
+    var headCommand: String?
+    var filters: [String] = []
+    var processes = 10
+    var samples = 50
+    var runs = 20
+    var warmup = 1
+    var minSampleTime = 1.0
+    var maxProcessTime = 300.0
+    var ignoreFailure = false
+
+    func run(gate: GateOptions, output: OutputOptions, storePath: String?, revision: RevisionOptions? = nil) async throws {
+        let policy = try gate.policy()
+        // Open the store for the head run before measuring: a bad --db fails at once.
+        let store = try storePath.map { try BenchStore(path: $0, mode: .create) }
+        let baseSide: [String: BenchmarkSamples]
+        let headSide: [String: BenchmarkSamples]
+        let baseLabel: String
+        let headLabel: String
+        let source: String
+        if let base, let head {
+            guard baseCommand == nil && headCommand == nil else {
+                throw BenchError("give two builds (--base/--head) or two commands (--base-command/--head-command), not both")
+            }
+            guard processes >= 2 else { throw BenchError("--processes must be at least 2 per side for a same-job A/B") }
+            var options = RunnerOptions(iterations: samples, warmup: warmup)
+            guard samples >= 1, warmup >= 0 else { throw BenchError("--samples must be at least 1 and --warmup not negative") }
+            options.minimumSampleNs = UInt64(minSampleTime * 1e6)
+            options.maximumProcessNs = UInt64(maxProcessTime * 1e6)
+            options.minimumIterations = min(options.minimumIterations, samples)
+            for path in [base, head] where !FileManager.default.isExecutableFile(atPath: path) {
+                throw BenchError("\(path) is not an executable; give the path of an ember-bench build")
+            }
+            (baseSide, headSide) = try Workflow.measureAB(
+                base: WorkerPool(executable: base, options: options), head: WorkerPool(executable: head, options: options),
+                filters: filters, processes: processes, progress: output.progress)
+            baseLabel = "base \(base) (same job, \(processes) processes alternating with head)"
+            headLabel = "head \(head)"
+            source = "ember-bench ab"
+        } else if let a = baseCommand, let b = headCommand {
+            guard base == nil && head == nil else {
+                throw BenchError("give two builds (--base/--head) or two commands (--base-command/--head-command), not both")
+            }
+            guard runs >= 2 else { throw BenchError("--runs must be at least 2 per side") }
+            let (ma, mb) = try ExternalCommand.interleave(
+                .shell(a), .shell(b), runs: runs, warmup: warmup, ignoreFailure: ignoreFailure, progress: output.progress)
+            func byName(_ ms: [CommandMeasurement]) -> [String: BenchmarkSamples] {
+                Dictionary(ExternalCommand.samples(name: "command", ms).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+            }
+            baseSide = byName(ma)
+            headSide = byName(mb)
+            baseLabel = "A: \(a) (same job, \(runs) runs alternating with B)"
+            headLabel = "B: \(b)"
+            source = "command ab"
+        } else {
+            throw BenchError(
+                "same-job A/B needs two ember-bench builds (--base and --head; compare --interleave: --build-a/--build-b) "
+                    + "or two commands (--base-command and --head-command; compare --interleave: --command-a/--command-b)")
+        }
+        var candidateLabel = headLabel
+        if let store {
+            let id = try store.insert(
+                NewRun(
+                    revision: (revision ?? RevisionOptions()).resolve(nil), machine: .current(), source: source,
+                    label: "head of a same-job A/B", results: headSide.keys.sorted().map { headSide[$0]! }))
+            candidateLabel += "; stored as \(try store.run(id: id)!.shortDescription) in \(store.path)"
+        }
+        let report = Gate.compare(
+            candidate: headSide, baseline: BaselineData(runs: [baseSide], label: baseLabel, sameJob: true), policy: policy,
+            candidateLabel: candidateLabel)
         try output.emit(report)
         throw ExitCode(report.outcome.exitCode.rawValue)
     }
+}
 
-    func runInterleaved() async throws {
-        if let a = buildA, let b = buildB {
-            try await runInterleavedBuilds(a, b)
-            return
+struct ABCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ab",
+        abstract: "Same-job A/B: measure a base and a head build (or two commands) in alternating processes and gate head against base.",
+        discussion: """
+            The recommended CI gate: both builds run in the same job, worker processes alternating \
+            (base, head, head, base, …), so whatever slows the machine during the job slows both sides. \
+            With --db the head run is also stored, for `history` and `report` trends (keep the store \
+            between jobs as an artifact or cache).
+            """)
+
+    @Option(help: "The base ember-bench build (e.g. the merge base's .build/release/ember-bench).") var base: String?
+    @Option(help: "The head ember-bench build.") var head: String?
+    @Option(name: .customLong("base-command"), help: "Base command line (run by /bin/sh -c), instead of builds.")
+    var baseCommand: String?
+    @Option(name: .customLong("head-command"), help: "Head command line.") var headCommand: String?
+    @Option(name: .customLong("filter"), help: "Only benchmarks whose name contains this (repeatable).")
+    var filters: [String] = []
+    @Option(help: "Worker processes per side (10: the gate's detection needs them, see docs/ember-bench.md).")
+    var processes = 10
+    @Option(name: [.customLong("samples"), .customLong("iterations")], help: "Samples per benchmark per process (at most).")
+    var samples = 50
+    @Option(help: "Runs per side for commands (each a fresh process).") var runs = 20
+    @Option(help: "Warm-up samples per benchmark per process, or warm-up runs per command.") var warmup = 1
+    @Option(name: .customLong("min-sample-time"), help: "Calibrate each sample to at least this many milliseconds.")
+    var minSampleTime = 1.0
+    @Option(name: .customLong("max-process-time"), help: "Time budget in milliseconds per benchmark per process.")
+    var maxProcessTime = 300.0
+    @Flag(help: "Accept non-zero exit statuses of the commands.") var ignoreFailure = false
+    @Option(name: .customLong("db"), help: "Also store the head run in this store (for trends).") var db: String?
+    @OptionGroup var gate: GateOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var revision: RevisionOptions
+
+    func run() async throws {
+        try await guarded {
+            var ab = ABSettings()
+            ab.base = base
+            ab.head = head
+            ab.baseCommand = baseCommand
+            ab.headCommand = headCommand
+            ab.filters = filters
+            ab.processes = processes
+            ab.samples = samples
+            ab.runs = runs
+            ab.warmup = warmup
+            ab.minSampleTime = minSampleTime
+            ab.maxProcessTime = maxProcessTime
+            ab.ignoreFailure = ignoreFailure
+            if gate.baseline != nil { throw BenchError("ab compares head with base; --baseline does not apply") }
+            try await ab.run(gate: gate, output: output, storePath: db, revision: revision)
         }
-        guard let a = commandA, let b = commandB else {
-            throw BenchError(
-                "--interleave needs --command-a and --command-b (two commands) or --build-a and --build-b (two ember-bench builds)",
-                exitCode: .usage)
-        }
-        guard runs >= 1 else { throw BenchError("--runs must be at least 1", exitCode: .usage) }
-        let cmdA = ExternalCommand.shell(a)
-        let cmdB = ExternalCommand.shell(b)
-        let (ma, mb) = try ExternalCommand.interleave(
-            cmdA, cmdB, runs: runs, warmup: warmup, ignoreFailure: ignoreFailure, progress: output.progress)
-        let name = "command"
-        let base = [name: BenchmarkSamples(name: name, samples: ma.map(\.wallNs))]
-        let cand = [name: BenchmarkSamples(name: name, samples: mb.map(\.wallNs))]
-        let policy = try gate.policy()
-        let report = try await Workflow.gate(
-            candidate: cand, baseline: .found(samples: base, label: "A: \(a) (interleaved ABAB, \(runs) runs each)"),
-            policy: policy, candidateLabel: "B: \(b)",
-            remeasure: gate.noConfirm
-                ? nil
-                : { _ in
-                    let (_, again) = try ExternalCommand.interleave(
-                        cmdA, cmdB, runs: runs, warmup: 0, ignoreFailure: ignoreFailure)
-                    return BenchmarkSamples(name: name, samples: again.map(\.wallNs))
-                })
-        try output.emit(report)
-        throw ExitCode(report.outcome.exitCode.rawValue)
     }
 }
 
@@ -426,32 +598,89 @@ struct CompareCommand: AsyncParsableCommand {
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Store pytest-benchmark, Google Benchmark or hyperfine JSON files as runs (each file one run).")
+        abstract: "Store pytest-benchmark, Google Benchmark or hyperfine JSON files as runs (each file one run, or all one run with --one-run).")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var revision: RevisionOptions
     @Option(help: "pytest-benchmark, google-benchmark or hyperfine (default: detected).") var format: String?
-    @Argument(help: "JSON files to import.") var files: [String]
+    @Flag(
+        name: .customLong("one-run"),
+        help: "All files are repetitions of one job (one process each) and form one run.") var oneRun = false
+    @Flag(help: "Read and check the files, store nothing.") var check = false
+    @Argument(help: "JSON files to import.") var files: [String] = []
 
     func run() async throws {
         try await guarded {
-            guard !files.isEmpty else { throw BenchError("give at least one JSON file to import", exitCode: .usage) }
+            guard !files.isEmpty else { throw BenchError("give at least one JSON file to import") }
             var chosen: ImportFormat?
             if let format {
                 guard let f = ImportFormat(rawValue: format) else {
-                    throw BenchError("--format \(format): expected pytest-benchmark, google-benchmark or hyperfine", exitCode: .usage)
+                    throw BenchError("--format \(format): expected pytest-benchmark, google-benchmark or hyperfine")
                 }
                 chosen = f
             }
-            // Parse every file before writing anything: one bad file imports nothing.
-            let loaded = try files.map { try Importer.load(path: $0, format: chosen) }
-            let s = try store.open()
-            for (file, run) in zip(files, loaded) {
+            if check || oneRun {
+                // Every file parsed before anything is written: --one-run merges them.
+                let loaded = try files.map { try Importer.load(path: $0, format: chosen) }
+                if check {
+                    for (file, run) in zip(files, loaded) {
+                        print("\(file): \(run.format.rawValue), \(run.benchmarks.count) benchmarks, \(run.benchmarks.reduce(0) { $0 + $1.samples.count }) samples")
+                    }
+                    return
+                }
+                let s = try store.open(.create)
+                let merged = try Importer.merge(loaded, files: files)
                 let id = try s.insert(
                     NewRun(
-                        revision: revision.resolve(run.revision), machine: run.machine ?? .current(),
-                        source: run.format.rawValue, label: (file as NSString).lastPathComponent, results: run.benchmarks))
-                print("imported \(file) (\(run.format.rawValue), \(run.benchmarks.count) benchmarks) as \(try s.run(id: id)!.shortDescription)")
+                        revision: revision.resolve(merged.revision), machine: merged.machine ?? .current(),
+                        source: merged.format.rawValue, label: "\(files.count) files", createdNs: merged.createdNs,
+                        results: merged.benchmarks))
+                print(
+                    "imported \(files.count) files (\(merged.format.rawValue), \(merged.benchmarks.count) benchmarks, one process per file) as \(try s.run(id: id)!.shortDescription)")
+                return
+            }
+            // Streaming: each file is parsed on another thread while its benchmarks are
+            // written; all files are one transaction, so one bad file imports nothing.
+            let existed = FileManager.default.fileExists(atPath: store.resolvedPath)
+            let s = try store.open(.create)
+            var gitRevision: SourceRevision?
+            let machine = MachineFingerprint.current()
+            do {
+                let imported = try s.write { () throws -> [(Int64, ImportedRun, Int)] in
+                    var out: [(Int64, ImportedRun, Int)] = []
+                    for file in files {
+                        let writer = try s.beginRun(
+                            NewRun(
+                                revision: SourceRevision(commit: nil, branch: nil, dirty: false), machine: machine,
+                                source: "import", label: (file as NSString).lastPathComponent, results: []))
+                        let meta: ImportedRun
+                        do {
+                            meta = try Importer.stream(path: file, format: chosen) { batch in
+                                for b in batch { try writer.add(b) }
+                            }
+                        } catch let e as BenchError where !e.message.hasPrefix(file) {
+                            throw BenchError("\(file): \(e.message); nothing was imported")
+                        }
+                        let fileRevision: SourceRevision
+                        if let r = meta.revision {
+                            fileRevision = revision.resolve(r)
+                        } else {
+                            if gitRevision == nil { gitRevision = revision.resolve(nil) }
+                            fileRevision = gitRevision!
+                        }
+                        try writer.finish(
+                            revision: fileRevision, machine: meta.machine ?? machine,
+                            createdNs: meta.createdNs ?? Int64(Date().timeIntervalSince1970 * 1e9), source: meta.format.rawValue)
+                        out.append((writer.runID, meta, writer.written))
+                    }
+                    return out
+                }
+                for (i, (id, meta, count)) in imported.enumerated() {
+                    print("imported \(files[i]) (\(meta.format.rawValue), \(count) benchmarks) as \(try s.run(id: id)!.shortDescription)")
+                }
+            } catch {
+                if !existed { BenchStore.removeIfEmpty(path: s.path) }
+                throw error
             }
         }
     }
@@ -461,7 +690,7 @@ struct ImportCommand: AsyncParsableCommand {
 
 struct BaselineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "baseline", abstract: "Name runs as baselines.",
+        commandName: "baseline", abstract: "Name runs as baselines (`--baseline NAME` then compares with them).",
         subcommands: [Set.self, List.self, Remove.self])
 
     struct Set: AsyncParsableCommand {
@@ -472,19 +701,22 @@ struct BaselineCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                let s = try store.open()
+                try BaselineSpec.validateName(name)
+                let s = try store.open(.readWrite)
                 let id: Int64
                 if run == "latest" {
                     guard let latest = try s.runs(limit: 1).first else {
-                        throw BenchError("\(s.path) has no runs yet; nothing to name", exitCode: .noBaseline)
+                        throw BenchError("\(s.path) has no runs yet; nothing to name")
                     }
                     id = latest.id
                 } else {
-                    guard let parsed = Int64(run) else { throw BenchError("--run \(run): expected a run id or latest", exitCode: .usage) }
+                    guard let parsed = Int64(run.hasPrefix("run:") ? String(run.dropFirst(4)) : run) else {
+                        throw BenchError("--run \(run): expected a run id or latest")
+                    }
                     id = parsed
                 }
                 try s.setBaseline(name, runID: id)
-                print("baseline \"\(name)\" = \(try s.run(id: id)!.shortDescription)")
+                print("baseline \(name) = \(try s.run(id: id)!.shortDescription)")
             }
         }
     }
@@ -494,7 +726,7 @@ struct BaselineCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         func run() async throws {
             try await guarded {
-                for (name, run) in try store.open().baselines() { print("\(name)\t\(run.shortDescription)") }
+                for (name, run) in try store.open(.readOnly).baselines() { print("\(name)\t\(run.shortDescription)") }
             }
         }
     }
@@ -505,7 +737,8 @@ struct BaselineCommand: AsyncParsableCommand {
         @Argument var name: String
         func run() async throws {
             try await guarded {
-                if try !store.open().removeBaseline(name) { throw BenchError("no baseline named \"\(name)\"") }
+                let s = try store.open(.readWrite)
+                if try !s.removeBaseline(name) { throw try s.unknownBaselineError(name) }
             }
         }
     }
@@ -515,23 +748,26 @@ struct BaselineCommand: AsyncParsableCommand {
 
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "One benchmark across runs (without NAME: list runs).")
+        commandName: "history", abstract: "One benchmark across runs with its change points (without NAME: list runs). Read-only.")
     @OptionGroup var store: StoreOptions
     @Argument(help: "Benchmark name.") var name: String?
     @Option(help: "At most this many runs.") var limit = 50
     @Option(help: "table or json.") var format = "table"
+    @Option(name: .customLong("min-step"), help: "Smallest step (ratio) marked as a change point.") var minStep = 1.02
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
+            guard format == "table" || format == "json" else { throw BenchError("--format \(format): expected table or json") }
+            guard minStep > 1 else { throw BenchError("--min-step must be above 1, e.g. 1.02") }
+            let s = try store.open(.readOnly)
             guard let name else {
                 let rows = try s.runs(limit: limit).map { r in
                     [
-                        String(r.id), r.revision.commit.map { String($0.prefix(10)) } ?? "–", r.revision.branch ?? "–",
-                        r.source, String(r.benchmarkCount), String(r.machineDigest.prefix(8)),
+                        String(r.id), HistoryText.date(r.createdNs), r.revision.commit.map { String($0.prefix(10)) } ?? "–",
+                        r.revision.branch ?? "–", r.source, String(r.benchmarkCount), String(r.machineDigest.prefix(8)),
                     ]
                 }
-                print(HistoryText.table(["run", "commit", "branch", "source", "benchmarks", "machine"], rows), terminator: "")
+                print(HistoryText.table(["run", "date", "commit", "branch", "source", "benchmarks", "machine"], rows), terminator: "")
                 return
             }
             let history = try s.history(benchmark: name, limit: limit)
@@ -543,7 +779,8 @@ struct HistoryCommand: AsyncParsableCommand {
                         + (near.isEmpty ? "" : "; did you mean: \(near.joined(separator: ", "))"))
             }
             let baselines = try s.baselines()
-            FileHandle.standardOutput.write(Data(HistoryText.render(name: name, history: history, baselines: baselines, json: format == "json").utf8))
+            FileHandle.standardOutput.write(
+                Data(HistoryText.render(name: name, history: history, baselines: baselines, json: format == "json", minimumStep: minStep).utf8))
         }
     }
 }
@@ -552,18 +789,20 @@ struct HistoryCommand: AsyncParsableCommand {
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Write a self-contained HTML page with a trend chart per benchmark.")
+        commandName: "report", abstract: "Write a self-contained HTML page with a trend chart and change points per benchmark. Read-only.")
     @OptionGroup var store: StoreOptions
     @Option(help: "Output file.") var html: String
     @Option(help: "Runs per benchmark to chart.") var last = 30
-    @Option(help: "Baseline to mark and compare the latest run with.") var baseline = "branch:main"
+    @Option(help: "Baseline the latest run is compared with and marked (default: main).") var baseline: String?
     @Option(name: .customLong("filter"), help: "Only benchmarks whose name contains this (repeatable).")
     var filters: [String] = []
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
-            let page = try HTMLReport.build(store: s, lastRuns: last, baseline: try BaselineSpec.parse(baseline), filters: filters)
+            let s = try store.open(.readOnly)
+            let page = try HTMLReport.build(
+                store: s, lastRuns: last, baseline: try BaselineSpec.parse(baseline ?? BaselineSpec.defaultText),
+                isDefaultBaseline: baseline == nil, filters: filters)
             do {
                 try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
             } catch {
@@ -574,24 +813,42 @@ struct ReportCommand: AsyncParsableCommand {
     }
 }
 
-// MARK: measurement helpers (hidden)
+// MARK: hidden helpers
 
-struct MeasureStoreCommand: AsyncParsableCommand {
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "measure-store",
-        abstract: "Measure ingest and compare speed of the two sample layouts (BLOB per benchmark vs row per sample).",
+        commandName: "worker", abstract: "Measure benchmarks once in this process and print the samples as JSON (started by the gate).",
         shouldDisplay: false)
-    @Option(help: "Directory for the scratch databases.") var directory = NSTemporaryDirectory()
-    @Option(help: "Benchmarks in the ingest run.") var ingestBenchmarks = 20_000
-    @Option(help: "Benchmarks in the compare runs.") var compareBenchmarks = 10_000
-    @Option(help: "Samples per benchmark.") var samples = 50
+    @Flag(help: "Print the registered benchmark names as JSON.") var list = false
+    @Option(name: .customLong("benchmark"), help: "A benchmark to measure (repeatable), in order.") var benchmarks: [String] = []
+    @Option(name: .customLong("batch"), help: "NAME=CALLS: reuse an inner-loop count.") var batches: [String] = []
+    @Option var samples = 50
+    @Option var warmup = 1
+    @Option(name: .customLong("min-sample-ns")) var minSampleNs: UInt64 = 1_000_000
+    @Option(name: .customLong("max-process-ns")) var maxProcessNs: UInt64 = 300_000_000
 
     func run() async throws {
         try await guarded {
-            let results = try StoreLayoutMeasurement.run(
-                directory: directory, ingestBenchmarks: ingestBenchmarks, compareBenchmarks: compareBenchmarks,
-                samplesPerBenchmark: samples)
-            print(results)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            if list {
+                let names = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: []).map(\.name)
+                FileHandle.standardOutput.write(try encoder.encode(names))
+                return
+            }
+            var fixed: [String: Int] = [:]
+            for item in batches {
+                guard let eq = item.lastIndex(of: "="), let k = Int(item[item.index(after: eq)...]), k >= 1 else {
+                    throw BenchError("--batch \(item): expected NAME=CALLS")
+                }
+                fixed[String(item[..<eq])] = k
+            }
+            var options = RunnerOptions(iterations: samples, warmup: warmup)
+            options.minimumSampleNs = minSampleNs
+            options.maximumProcessNs = maxProcessNs
+            options.minimumIterations = min(options.minimumIterations, samples)
+            let report = try await Worker.run(names: benchmarks, options: options, batches: fixed)
+            FileHandle.standardOutput.write(try encoder.encode(report))
         }
     }
 }
@@ -599,15 +856,49 @@ struct MeasureStoreCommand: AsyncParsableCommand {
 struct SimulateGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate-gate",
-        abstract: "Gate-quality simulation: false positives and detection rate, rule by rule.", shouldDisplay: false)
-    @Option(help: "Trials per cell.") var trials = 2000
-    @Option(help: "Samples per side.") var samples = 50
-    @Option(help: "Bootstrap resamples per trial.") var resamples = 1000
+        abstract: "Gate-quality simulation: A/A failure rate and detection per compare of many benchmarks.", shouldDisplay: false)
+    @Option(help: "A/A compares per row.") var aaTrials = 500
+    @Option(help: "Compares per slowdown per row.") var detectionTrials = 300
+    @Option(help: "Benchmarks per compare.") var benchmarks = 200
+    @Option(help: "Samples per process.") var samples = 50
+    @Option(help: "Processes per run.") var processes = 5
     @Option(help: "Seed.") var seed: UInt64 = 2026
+    @OptionGroup var gate: GateOptions
 
     func run() async throws {
-        let table = GateSimulation.run(trials: trials, samplesPerSide: samples, resamples: resamples, seed: seed)
-        print(table.markdown)
+        try await guarded {
+            let table = GateSimulation.run(
+                aaTrials: aaTrials, detectionTrials: detectionTrials, benchmarks: benchmarks, samplesPerProcess: samples,
+                processes: processes, policy: try gate.policy(), seed: seed,
+                progress: { FileHandle.standardError.write(Data("simulating \($0)\n".utf8)) })
+            print(table.markdown)
+        }
+    }
+}
+
+struct SyntheticStoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth-store", abstract: "Write synthetic runs into a store (for scale measurements).", shouldDisplay: false)
+    @OptionGroup var store: StoreOptions
+    @Option var runs = 2
+    @Option var benchmarks = 10_000
+    @Option var processes = 5
+    @Option(help: "Samples per process.") var samples = 10
+    @Option var seed: UInt64 = 7
+
+    func run() async throws {
+        try await guarded {
+            let s = try store.open(.create)
+            for r in 0..<runs {
+                let results = Workflow.syntheticRun(
+                    benchmarks: benchmarks, processes: processes, samplesPerProcess: samples, seed: seed &+ UInt64(r))
+                let id = try s.insert(
+                    NewRun(
+                        revision: SourceRevision(commit: String(format: "%040x", r + 1), branch: "main", dirty: false),
+                        machine: .current(), source: "synthetic", results: results))
+                print("run \(id): \(benchmarks) benchmarks × \(processes) processes × \(samples) samples")
+            }
+        }
     }
 }
 
@@ -623,37 +914,66 @@ enum HistoryText {
             .joined(separator: "\n") + "\n"
     }
 
+    static func date(_ ns: Int64) -> String {
+        var t = time_t(ns / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02d %02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min))
+    }
+
     static func render(
         name: String, history: [(run: RunRecord, samples: BenchmarkSamples)], baselines: [(name: String, run: RunRecord)],
-        json: Bool
+        json: Bool, minimumStep: Double
     ) -> String {
-        let rows = history.map { entry -> [String] in
-            let st = SampleStatistics(samples: entry.samples.samples)
-            let u = entry.samples.unit
-            let marks = baselines.filter { $0.run.id == entry.run.id }.map { "baseline \($0.name)" }
-            return [
-                String(entry.run.id), entry.run.revision.commit.map { String($0.prefix(10)) } ?? "–",
-                entry.run.revision.branch ?? "–", formatQuantity(st.median, unit: u), formatQuantity(st.p95, unit: u),
-                formatQuantity(st.p99, unit: u), String(st.count), String(st.outlierCount), marks.joined(separator: ", "),
-            ]
-        }
+        let centers = history.map { ChangePointDetector.runCenter($0.samples) }
+        let steps = ChangePointDetector.detect(centers, runIDs: history.map(\.run.id), minimumStep: minimumStep)
+        let stepAt = Dictionary(steps.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         if json {
             struct Row: Encodable {
                 var run: Int64
+                var date: String
                 var commit: String?
                 var branch: String?
                 var unit: String
+                var center: Double
+                var processes: Int
                 var statistics: SampleStatistics
+                var changePoint: ChangePoint?
+            }
+            struct Doc: Encodable {
+                var benchmark: String
+                var runs: [Row]
+                var changePoints: [ChangePoint]
             }
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let doc = history.map {
-                Row(run: $0.run.id, commit: $0.run.revision.commit, branch: $0.run.revision.branch, unit: $0.samples.unit,
-                    statistics: SampleStatistics(samples: $0.samples.samples))
+            let rows = history.enumerated().map { i, e in
+                Row(
+                    run: e.run.id, date: date(e.run.createdNs), commit: e.run.revision.commit, branch: e.run.revision.branch,
+                    unit: e.samples.unit, center: centers[i], processes: e.samples.processCount,
+                    statistics: SampleStatistics(samples: e.samples.samples), changePoint: stepAt[i])
             }
-            return String(decoding: try! enc.encode(doc), as: UTF8.self) + "\n"
+            return String(decoding: try! enc.encode(Doc(benchmark: name, runs: rows, changePoints: steps)), as: UTF8.self) + "\n"
         }
-        return "\(name)\n\n" + table(["run", "commit", "branch", "median", "p95", "p99", "n", "outliers", "note"], rows)
+        let rows = history.enumerated().map { i, entry -> [String] in
+            let st = SampleStatistics(samples: entry.samples.samples)
+            let u = entry.samples.unit
+            var marks = baselines.filter { $0.run.id == entry.run.id }.map { "baseline \($0.name)" }
+            if let s = stepAt[i] {
+                let pct = (s.ratio - 1) * 100
+                marks.insert((pct >= 0 ? "▲ change point +" : "▼ change point −") + String(format: "%.1f%%", abs(pct)), at: 0)
+            }
+            return [
+                String(entry.run.id), date(entry.run.createdNs), entry.run.revision.commit.map { String($0.prefix(10)) } ?? "–",
+                entry.run.revision.branch ?? "–", formatQuantity(centers[i], unit: u), formatQuantity(st.p95, unit: u),
+                String(st.count), String(entry.samples.processCount), marks.joined(separator: ", "),
+            ]
+        }
+        var out = "\(name)\n\n" + table(["run", "date", "commit", "branch", "centre", "p95", "n", "processes", "note"], rows)
+        out += steps.isEmpty ? "\nno change points (steps of at least \(minimumStepText(minimumStep)))\n" : "\n\(steps.count) change point\(steps.count == 1 ? "" : "s")\n"
+        return out
     }
+
+    static func minimumStepText(_ s: Double) -> String { String(format: "%.0f%%", (s - 1) * 100) }
 }

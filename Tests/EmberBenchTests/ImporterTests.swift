@@ -25,46 +25,98 @@ import Testing
         #expect(run.machine?.cpuCount ?? 0 > 0)
     }
 
-    @Test func googleBenchmarkRealFileKeepsIterationRowsOnly() throws {
+    @Test func googleBenchmarkRealFileKeepsIterationRowsAndCPUTime() throws {
         let run = try Importer.load(path: fixture("google-benchmark.json").path)
         #expect(run.format == .googleBenchmark)
-        #expect(run.benchmarks.map(\.name) == ["gbench/BM_SortVector/64", "gbench/BM_SortVector/1024", "gbench/BM_Accumulate"])
+        #expect(run.benchmarks.map(\.name) == [
+            "gbench/BM_SortVector/64", "gbench/BM_SortVector/64 [cpu]", "gbench/BM_SortVector/1024",
+            "gbench/BM_SortVector/1024 [cpu]", "gbench/BM_Accumulate", "gbench/BM_Accumulate [cpu]",
+        ])
         #expect(run.benchmarks.allSatisfy { $0.samples.count == 12 })
         #expect(run.benchmarks.allSatisfy { $0.batch > 1 })
+        // One file is one process: its repetitions ran in it.
+        #expect(run.benchmarks.allSatisfy { $0.processCount == 1 })
+        #expect(run.benchmarks[1].samples[0] == 1.4973833761612968e+02)
     }
 
     @Test func importedValuesEqualPythonsParse() throws {
         // python3 -c "import json; d=json.load(open('fixtures/bench/hyperfine.json')); print(repr(d['results'][0]['times'][1]*1e9))"
         let run = try Importer.load(path: fixture("hyperfine.json").path)
         #expect(run.benchmarks[0].samples[1] == 15228680.000000002)
-        #expect(run.benchmarks[3].samples[0] == 889401.0000000001)
+        let t = run.benchmarks.first { $0.name == "hyperfine/true" }!
+        #expect(t.samples[0] == 889401.0000000001)
     }
 
     @Test func hyperfineRealFile() throws {
         let run = try Importer.load(path: fixture("hyperfine.json").path)
         #expect(run.format == .hyperfine)
+        #expect(run.benchmarks.map(\.name) == [
+            "hyperfine/sleep 0.01", "hyperfine/sleep 0.01 [user]", "hyperfine/sleep 0.01 [sys]",
+            "hyperfine/true", "hyperfine/true [user]", "hyperfine/true [sys]",
+        ])
         let wall = run.benchmarks.filter { !$0.name.contains("[") }
-        #expect(wall.map(\.name) == ["hyperfine/sleep 0.01", "hyperfine/true"])
-        #expect(wall.allSatisfy { $0.samples.count == 12 })
+        #expect(wall.allSatisfy { $0.samples.count == 12 && $0.processCount == 12 }, "every hyperfine run is its own process")
         #expect(Statistics.median(wall[0].samples) > 9e6)  // sleep 0.01 takes ≥ 10 ms
+        #expect(run.benchmarks[1].samples == [0.0009924999999999997 * 1e9])
+    }
+
+    @Test func hyperfineMemoryPerRunIsPeakRSS() throws {
+        let json = #"{"results": [{"command": "x", "times": [0.1, 0.2], "user": 0.01, "system": 0.0, "memory_usage_byte": [1700000, 1800000], "exit_codes": [0, 0]}]}"#
+        let run = try Importer.load(bytes: Array(json.utf8), name: "m.json")
+        let rss = try #require(run.benchmarks.first { $0.name == "hyperfine/x [peak RSS]" })
+        #expect(rss.unit == "B" && rss.samples == [1_700_000, 1_800_000] && rss.processCount == 2)
+    }
+
+    @Test func severalFilesFormOneRunOneProcessEach() throws {
+        let a = try Importer.load(path: fixture("pytest-benchmark.json").path)
+        let b = try Importer.load(path: fixture("pytest-benchmark.json").path)
+        let h = try Importer.load(path: fixture("hyperfine.json").path)
+        let merged = try Importer.merge([a, b], files: ["a", "b"])
+        #expect(merged.benchmarks.count == 3)
+        #expect(merged.benchmarks.allSatisfy { $0.processSizes == [25, 25] })
+        let hh = try Importer.merge([h, h, h], files: ["1", "2", "3"])
+        let user = try #require(hh.benchmarks.first { $0.name == "hyperfine/true [user]" })
+        #expect(user.processSizes == [1, 1, 1], "the mean user time of each file is one observation")
+        #expect(hh.benchmarks.first { $0.name == "hyperfine/true" }?.processCount == 36)
+        #expect(throws: BenchError.self) { try Importer.merge([a, h], files: ["a", "h"]) }
     }
 
     @Test(arguments: ["pytest-benchmark.json", "pytest-benchmark-candidate.json", "google-benchmark.json", "hyperfine.json"])
-    func typedFastPathEqualsThePathTrackingReader(_ name: String) throws {
-        let data = try Data(contentsOf: fixture(name))
-        let fast = try #require(FastImport.decode(data, format: nil), "the fast path must accept the real file \(name)")
-        let checked = try Importer.loadChecked(path: name, data: data, format: nil)
-        #expect(fast.format == checked.format)
-        // JSONSerialization (the checked path) can be off by one ulp after its Decimal
-        // detour; JSONDecoder parses exactly as Python does. Names, units, batches equal.
-        #expect(fast.benchmarks.map(\.name) == checked.benchmarks.map(\.name))
-        #expect(fast.benchmarks.map(\.batch) == checked.benchmarks.map(\.batch))
-        for (f, c) in zip(fast.benchmarks, checked.benchmarks) {
-            #expect(f.samples.count == c.samples.count)
-            for (x, y) in zip(f.samples, c.samples) { #expect(close(x, y, 1e-12), "\(f.name): \(x) vs \(y)") }
+    func streamingReaderEqualsFoundationsParse(_ name: String) throws {
+        // An independent parse of the same file: names and every value agree.
+        let run = try Importer.load(path: fixture(name).path)
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture(name))) as! [String: Any]
+        var expected: [Double] = []
+        if let results = doc["results"] as? [[String: Any]] {
+            for r in results { expected += (r["times"] as! [Double]).map { $0 * 1e9 } }
+            let got = run.benchmarks.filter { !$0.name.contains("[") }.flatMap(\.samples)
+            #expect(zip(got, expected).allSatisfy { close($0, $1, 1e-12) } && got.count == expected.count)
+        } else if doc["context"] != nil {
+            let rows = (doc["benchmarks"] as! [[String: Any]]).filter { ($0["run_type"] as? String) == "iteration" }
+            expected = rows.map { $0["real_time"] as! Double }
+            let got = run.benchmarks.filter { !$0.name.contains("[") }.flatMap(\.samples)
+            #expect(got.count == expected.count && zip(got, expected).allSatisfy { close($0, $1, 1e-12) })
+        } else {
+            for (row, b) in zip(doc["benchmarks"] as! [[String: Any]], run.benchmarks) {
+                let data = ((row["stats"] as! [String: Any])["data"] as! [Double]).map { $0 * 1e9 }
+                #expect(zip(data, b.samples).allSatisfy { close($0, $1, 1e-12) } && data.count == b.samples.count)
+            }
         }
-        #expect(fast.revision == checked.revision)
-        #expect(fast.machine == checked.machine)
+    }
+
+    @Test func chunkBoundariesDoNotMatter() throws {
+        // Strings, escapes and numbers cut at every position of a 1 MiB chunk boundary:
+        // a document padded so its interesting part straddles the first refill.
+        let tail = #"{"command": "a \"quoted\" \u00e9 name", "times": [0.011171145, 1.5e-3, 2E+0, 0.015228680000000001]}"#
+        for pad in stride(from: 0, to: 120, by: 3) {
+            let lead = String(repeating: " ", count: JSONStream.chunk - 110 + pad)
+            let json = "{\"results\": [" + lead + tail + "]}"
+            let url = temporaryDirectory().appendingPathComponent("c.json")
+            try Data(json.utf8).write(to: url)
+            let run = try Importer.load(path: url.path)
+            #expect(run.benchmarks[0].name == "hyperfine/a \"quoted\" é name", "pad \(pad)")
+            #expect(run.benchmarks[0].samples == [0.011171145 * 1e9, 1.5e-3 * 1e9, 2e9, 0.015228680000000001 * 1e9], "pad \(pad)")
+        }
     }
 
     func failure(_ json: String, format: ImportFormat? = nil) -> String {
@@ -102,7 +154,9 @@ import Testing
 @Suite struct RunnerTests {
     @Test func subMicrosecondBodiesAreBatchedAndEverySampleKept() async throws {
         let b = Benchmark("noop") { { } }
-        let samples = try await BenchmarkRunner(options: RunnerOptions(iterations: 17, warmup: 2)).measure(b, fullName: "t/noop")
+        var o = RunnerOptions(iterations: 17, warmup: 2)
+        o.minimumSampleNs = 20_000
+        let samples = try await BenchmarkRunner(options: o).measure(b, fullName: "t/noop")
         #expect(samples.samples.count == 17)
         #expect(samples.batch > 1)
         #expect(samples.name == "t/noop")
@@ -131,8 +185,28 @@ import Testing
         #expect(some.map(\.name) == ["core/chain-10", "core/cache-hit", "metrics/cache-hit"])
     }
 
+    @Test func aSlowdownRunsTheBodyThatMuchMoreOften() async throws {
+        let counter = CallCounter()
+        let b = Benchmark("count") { { counter.add() } }
+        var o = RunnerOptions(iterations: 4, warmup: 0)
+        o.minimumSampleNs = 0
+        _ = try await BenchmarkRunner(options: o, slowdowns: ["t/count": 1.5]).measure(b, fullName: "t/count", batch: 10)
+        #expect(counter.value == 60, "4 samples × 10 calls × 1.5")
+    }
+
+    @Test func slowBodiesGetFewerSamplesWithinTheProcessBudget() async throws {
+        let b = Benchmark("sleep") { { try await Task.sleep(nanoseconds: 2_000_000) } }
+        var o = RunnerOptions(iterations: 50, warmup: 0)
+        o.maximumProcessNs = 10_000_000
+        o.minimumIterations = 3
+        let s = try await BenchmarkRunner(options: o).measure(b, fullName: "t/sleep")
+        #expect(s.samples.count >= 3 && s.samples.count < 50)
+    }
+
     @Test func everyRegisteredBenchmarkRuns() async throws {
-        let runner = BenchmarkRunner(options: RunnerOptions(iterations: 2, warmup: 0))
+        var options = RunnerOptions(iterations: 2, warmup: 0)
+        options.minimumSampleNs = 10_000
+        let runner = BenchmarkRunner(options: options)
         // Benchmarks switch the process-wide metrics recorder; hold it like other tests do.
         try await ExclusiveMetrics.with(enabled: false) {
             for entry in BenchmarkSelection.select(BenchmarkRegistry.suites, filters: []) {
@@ -142,17 +216,28 @@ import Testing
         }
     }
 
-    @Test func externalCommandReportsWallUserSysAndPeakRSS() throws {
-        let results = try ExternalCommand(arguments: ["/bin/sh", "-c", "head -c 3000000 /dev/zero | wc -c"]).measure(runs: 3, warmup: 1)
+    @Test func externalCommandReportsWallUserSysAndTheCommandsOwnPeakRSS() throws {
+        // Without the helper (library use) no peak RSS is recorded: it would be ours.
+        let plain = try ExternalCommand(arguments: ["/bin/true"], helper: nil).measure(runs: 2, warmup: 0)
+        #expect(plain.map(\.name) == ["command//bin/true", "command//bin/true [user]", "command//bin/true [sys]"])
+        // Through the ember-bench binary as helper: the command's own peak, far below
+        // this test process's.
+        let results = try ExternalCommand(
+            arguments: ["/bin/sh", "-c", "head -c 3000000 /dev/zero | wc -c"], helper: emberBenchBinary
+        ).measure(runs: 3, warmup: 1)
         #expect(results.map(\.name).count == 4)
-        #expect(results[0].samples.count == 3 && results[0].samples.allSatisfy { $0 > 0 })
+        #expect(results[0].samples.count == 3 && results[0].processCount == 3 && results[0].samples.allSatisfy { $0 > 0 })
         #expect(results[3].unit == "B" && results[3].samples.allSatisfy { $0 > 100_000 })
+        let ours = Double(ProcessInfo.processInfo.physicalMemory > 0 ? peakRSSOfThisProcess() : 0)
+        #expect(results[3].samples.allSatisfy { $0 < ours }, "\(results[3].samples) vs ours \(ours)")
     }
 
     @Test func failingOrMissingCommandIsAnError() {
-        #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/bin/false"]).measure(runs: 1, warmup: 0) }
-        #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/no/such/program"]).measure(runs: 1, warmup: 0) }
-        #expect(throws: Never.self) { try ExternalCommand(arguments: ["/bin/false"]).measure(runs: 1, warmup: 0, ignoreFailure: true) }
+        for helper in [nil, emberBenchBinary] {
+            #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/bin/false"], helper: helper).measure(runs: 1, warmup: 0) }
+            #expect(throws: BenchError.self) { try ExternalCommand(arguments: ["/no/such/program"], helper: helper).measure(runs: 1, warmup: 0) }
+            #expect(throws: Never.self) { try ExternalCommand(arguments: ["/bin/false"], helper: helper).measure(runs: 1, warmup: 0, ignoreFailure: true) }
+        }
     }
 }
 
@@ -187,5 +272,58 @@ import Testing
         }
         #expect(imported + rejected == 150)
         #expect(rejected > 0)
+    }
+}
+
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// VmHWM of this test process, in bytes.
+func peakRSSOfThisProcess() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+    return 0
+}
+
+@Suite struct NumberParsingTests {
+    /// The streaming reader's number fast paths against glibc's correctly rounded strtod,
+    /// on many random decimals of the shapes Python's repr and hyperfine write.
+    @Test func everyNumberEqualsStrtod() throws {
+        var g = SeededGenerator(seed: 42)
+        var texts: [String] = []
+        for i in 0..<60_000 {
+            let digits = 1 + Int(g.next() % 19)
+            var mantissa = String(1 + g.next() % 9)
+            for _ in 1..<digits { mantissa += String(g.next() % 10) }
+            let exponent = Int(g.next() % 60) - 40
+            switch i % 3 {
+            case 0: texts.append("\(mantissa)e\(exponent)")
+            case 1:
+                // 0.000ddd…: a fraction with leading zeros.
+                texts.append("0." + String(repeating: "0", count: Int(g.next() % 6)) + mantissa)
+            default:
+                let cut = Int(g.next() % UInt64(digits))
+                let a = mantissa.prefix(cut)
+                texts.append((a.isEmpty ? "0" : String(a)) + "." + mantissa.dropFirst(cut))
+            }
+        }
+        let json = "[" + texts.joined(separator: ",") + "]"
+        let stream = JSONStream(bytes: Array(json.utf8))
+        try stream.beginArray()
+        var first = true
+        var k = 0
+        while try stream.nextElement(first: &first) {
+            let got = try stream.readNumber()
+            let expected = strtod(texts[k], nil)
+            #expect(got.bitPattern == expected.bitPattern, "\(texts[k]): \(got) vs strtod \(expected)")
+            k += 1
+        }
+        #expect(k == texts.count)
     }
 }

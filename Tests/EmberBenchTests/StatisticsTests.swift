@@ -29,10 +29,48 @@ struct Oracle: Decodable {
         var lower: Double
         var upper: Double
     }
+    struct Dist: Decodable {
+        struct TCase: Decodable { var t: Double; var df: Double; var survival: Double }
+        struct FCase: Decodable { var f: Double; var d1: Double; var d2: Double; var survival: Double }
+        struct GammaCase: Decodable { var x: Double; var digamma: Double; var trigamma: Double; var tetragamma: Double }
+        struct Prior: Decodable {
+            var s2: [Double]
+            var df: [Double]
+            var priorVariance: Double
+            /// A number, or the string "inf".
+            var priorDF: Double
+
+            enum CodingKeys: String, CodingKey { case s2, df, priorVariance, priorDF }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                s2 = try c.decode([Double].self, forKey: .s2)
+                df = try c.decode([Double].self, forKey: .df)
+                priorVariance = try c.decode(Double.self, forKey: .priorVariance)
+                priorDF = (try? c.decode(Double.self, forKey: .priorDF)) ?? .infinity
+            }
+        }
+        struct SameJob: Decodable {
+            var baseline: [[Double]]
+            var candidate: [[Double]]
+            var ratio: Double
+            var pValue: Double
+            var df: Double
+        }
+        var fDist: [FCase]
+        var studentT: [TCase]
+        var gamma: [GammaCase]
+        var pValues: [Double]
+        var holm: [Double]
+        var bh: [Double]
+        var prior: Prior
+        var priorEqual: Prior
+        var sameJob: SameJob
+    }
     var samples: [String: [Double]]
     var summaries: [String: SampleStatistics]
     var twoSample: [TwoSample]
     var jit: JIT
+    var distributions: Dist
 
     static let loaded: Oracle = {
         let data = try! Data(contentsOf: fixture("stats_expected.json"))
@@ -151,5 +189,82 @@ struct Oracle: Decodable {
         #expect(sig(12.34) == "12.3")
         #expect(sig(1.234) == "1.23")
         #expect(sig(0) == "0")
+    }
+}
+
+/// The gate's distribution functions against scipy (scripts/stats_oracle.py).
+@Suite struct DistributionTests {
+    let d = Oracle.loaded.distributions
+
+    @Test func studentTSurvivalMatchesScipy() {
+        for c in d.studentT {
+            let got = Distributions.studentTSurvival(c.t, df: c.df)
+            #expect(close(got, c.survival, 1e-9), "t \(c.t) df \(c.df): \(got) vs \(c.survival)")
+        }
+        // The quantile inverts the survival function.
+        for (p, df) in [(0.025, 4.0), (0.00025, 60), (0.1, 1.5)] {
+            let q = Distributions.studentTQuantileUpper(p, df: df)
+            #expect(close(Distributions.studentTSurvival(q, df: df), p, 1e-8))
+        }
+    }
+
+    @Test func fSurvivalMatchesScipy() {
+        for c in d.fDist {
+            #expect(close(Distributions.fSurvival(c.f, d1: c.d1, d2: c.d2), c.survival, 1e-8), "F(\(c.d1), \(c.d2)) at \(c.f)")
+            let q = Distributions.fQuantileUpper(c.survival, d1: c.d1, d2: c.d2)
+            #expect(close(q, c.f, 1e-6))
+        }
+    }
+
+    @Test func aVarianceFarAboveThePriorIsNotModerated() {
+        let prior = Distributions.VariancePrior(variance: 0.01, degreesOfFreedom: 50)
+        #expect(prior.moderateUnlessOutlying(0.012, df: 8, dfCap: 500).variance < 0.012)
+        #expect(prior.moderateUnlessOutlying(0.2, df: 8, dfCap: 500) == (0.2, 8))
+    }
+
+    @Test func polygammaMatchesScipy() {
+        for c in d.gamma {
+            #expect(close(Distributions.digamma(c.x), c.digamma, 1e-10), "ψ(\(c.x))")
+            #expect(close(Distributions.trigamma(c.x), c.trigamma, 1e-10), "ψ′(\(c.x))")
+            #expect(close(Distributions.tetragamma(c.x), c.tetragamma, 1e-9), "ψ″(\(c.x))")
+            #expect(close(Distributions.trigammaInverse(c.trigamma), c.x, 1e-7), "ψ′⁻¹ at \(c.x)")
+        }
+    }
+
+    @Test func multipleTestingAdjustmentsMatch() {
+        let holm = Distributions.holm(d.pValues)
+        let bh = Distributions.benjaminiHochberg(d.pValues)
+        for i in d.pValues.indices {
+            #expect(close(holm[i], d.holm[i], 1e-12), "Holm \(i)")
+            #expect(close(bh[i], d.bh[i], 1e-12), "BH \(i) vs scipy.stats.false_discovery_control")
+        }
+    }
+
+    @Test func variancePriorMatchesLimmasMomentFit() {
+        let fit = Distributions.fitVariancePrior(d.prior.s2, df: d.prior.df)
+        #expect(close(fit.degreesOfFreedom, d.prior.priorDF, 1e-6), "d0 \(fit.degreesOfFreedom) vs \(d.prior.priorDF)")
+        #expect(close(fit.variance, d.prior.priorVariance, 1e-6))
+        let equal = Distributions.fitVariancePrior(d.priorEqual.s2, df: d.priorEqual.df)
+        #expect(equal.degreesOfFreedom == d.priorEqual.priorDF)
+        #expect(close(equal.variance, d.priorEqual.priorVariance, 1e-9))
+        // Too few variances: no prior.
+        #expect(Distributions.fitVariancePrior([0.1, 0.2], df: [4, 4]) == .none)
+    }
+
+    @Test func sameJobTestWithoutThePriorIsScipysPooledTTestOnProcessMeans() {
+        let sj = d.sameJob
+        func run(_ processes: [[Double]]) -> BenchmarkSamples {
+            BenchmarkSamples(name: "x", samples: processes.flatMap { $0 }, processSizes: processes.map(\.count))
+        }
+        var policy = GatePolicy()
+        policy.moderateVariances = false
+        let report = Gate.compare(
+            candidate: ["x": run(sj.candidate)], baseline: BaselineData(runs: [["x": run(sj.baseline)]], label: "b", sameJob: true),
+            policy: policy, candidateLabel: "c")
+        let row = report.comparisons[0]
+        #expect(close(row.ratio!, sj.ratio, 1e-12))
+        #expect(close(row.pValue!, sj.pValue, 1e-9), "\(row.pValue!) vs scipy \(sj.pValue)")
+        #expect(row.degreesOfFreedom == sj.df)
+        #expect(row.spread == "process")
     }
 }

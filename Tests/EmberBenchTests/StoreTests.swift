@@ -59,27 +59,29 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(try store.runs().isEmpty)
     }
 
-    @Test func newerSchemaIsRefusedAndTheFileIsUntouched() throws {
+    @Test(arguments: [BenchStore.OpenMode.create, .readWrite, .readOnly])
+    func newerSchemaIsRefusedAndTheFileIsUntouched(_ mode: BenchStore.OpenMode) throws {
         let path = temporaryDirectory().appendingPathComponent("s.sqlite").path
         do {
             let store = try BenchStore(path: path)
             try store.insert(newRun([series("a", median: 1)]))
         }
-        // Simulate a store written by a future ember-bench.
+        // A store written by a future ember-bench, in rollback-journal mode.
         var db: OpaquePointer?
         sqlite3_open(path, &db)
-        sqlite3_exec(db, "PRAGMA user_version = 99; PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; PRAGMA user_version = 99", nil, nil, nil)
         sqlite3_close(db)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         do {
-            _ = try BenchStore(path: path)
+            _ = try BenchStore(path: path, mode: mode)
             Issue.record("a newer schema must be refused")
         } catch let e as BenchError {
             #expect(e.message.contains(path))
             #expect(e.message.contains("schema version 99"))
             #expect(e.message.contains("newer ember-bench"))
         }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "not a byte changed (the journal mode neither)")
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
     }
 
     @Test func nonSQLiteFileGivesAClearErrorNamingIt() throws {
@@ -117,17 +119,71 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         }
     }
 
-    @Test func foreignSQLiteDatabaseIsRefused() throws {
-        let path = temporaryDirectory().appendingPathComponent("other.sqlite").path
+    @Test(arguments: [BenchStore.OpenMode.create, .readWrite, .readOnly])
+    func foreignSQLiteDatabaseIsRefusedBeforeAnythingIsWritten(_ mode: BenchStore.OpenMode) throws {
+        for appID in [0, 0x1234] {
+            let path = temporaryDirectory().appendingPathComponent("other.sqlite").path
+            var db: OpaquePointer?
+            sqlite3_open(path, &db)
+            sqlite3_exec(db, "PRAGMA application_id = \(appID); CREATE TABLE customers(id INTEGER PRIMARY KEY)", nil, nil, nil)
+            sqlite3_close(db)
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect {
+                _ = try BenchStore(path: path, mode: mode)
+            } throws: { error in
+                let message = (error as? BenchError)?.message ?? ""
+                return message.contains(path) && (message.contains("not an ember-bench store") || message.contains("another application"))
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the foreign file was changed (journal mode?)")
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+    }
+
+    @Test func readOnlyOpeningNeverCreatesOrMigrates() throws {
+        let dir = temporaryDirectory()
+        let missing = dir.appendingPathComponent("typo.sqlite").path
+        #expect(throws: BenchError.self) { _ = try BenchStore(path: missing, mode: .readOnly) }
+        #expect(throws: BenchError.self) { _ = try BenchStore(path: missing, mode: .readWrite) }
+        #expect(!FileManager.default.fileExists(atPath: missing))
+        // A version-1 store is read as it is, not migrated.
+        let old = dir.appendingPathComponent("v1.sqlite").path
         var db: OpaquePointer?
-        sqlite3_open(path, &db)
-        sqlite3_exec(db, "CREATE TABLE customers(id INTEGER PRIMARY KEY)", nil, nil, nil)
+        sqlite3_open(old, &db)
+        sqlite3_exec(db, BenchStore.migrations[0] + "; PRAGMA user_version = 1; PRAGMA application_id = 1162691154;", nil, nil, nil)
+        sqlite3_exec(
+            db,
+            """
+            INSERT INTO machines VALUES (1, 'd', 'cpu', 1, 1, 'os', 'k', 't', 'b');
+            INSERT INTO runs VALUES (1, 1, 'c', 'main', 0, 1, 'test', NULL, 1);
+            INSERT INTO benchmarks VALUES (1, 'x');
+            INSERT INTO results VALUES (1, 1, 'ns', 'lower', 1, 1, 5.0, x'0000000000001440');
+            """, nil, nil, nil)
         sqlite3_close(db)
-        #expect {
-            _ = try BenchStore(path: path)
-        } throws: { error in
-            let message = (error as? BenchError)?.message ?? ""
-            return message.contains(path) && message.contains("not an ember-bench store")
+        let before = try Data(contentsOf: URL(fileURLWithPath: old))
+        let store = try BenchStore(path: old, mode: .readOnly)
+        #expect(try store.schemaVersion == 1)
+        #expect(try store.samples(runID: 1)["x"]?.samples == [5.0])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: old)) == before)
+    }
+
+    @Test func processSizesRoundTrip() throws {
+        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+        var b = BenchmarkSamples(name: "x", samples: [1, 2, 3], batch: 4)
+        b.appendProcess([4, 5])
+        let id = try store.insert(newRun([b, BenchmarkSamples(name: "y", samples: [1, 2])]))
+        let back = try store.samples(runID: id)
+        #expect(back["x"]?.processSizes == [3, 2])
+        #expect(back["x"]?.processes().map(Array.init) == [[1, 2, 3], [4, 5]])
+        #expect(back["y"]?.processCount == 1)
+        // Equal process sizes are stored as one value and read back whole.
+        let uniform = BenchmarkSamples(name: "u", samples: Array(repeating: 1, count: 15), processSizes: [5, 5, 5])
+        let u = try store.insert(newRun([uniform]))
+        #expect(try store.samples(runID: u)["u"]?.processSizes == [5, 5, 5])
+        let each = BenchmarkSamples.onePerProcess(name: "e", samples: [1, 2, 3, 4])
+        let e = try store.insert(newRun([each]))
+        #expect(try store.samples(runID: e)["e"]?.processSizes == [1, 1, 1, 1])
+        #expect(throws: BenchError.self) {
+            try store.insert(newRun([BenchmarkSamples(name: "z", samples: [1, 2, 3], processSizes: [1, 1])]))
         }
     }
 
@@ -170,25 +226,66 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
 }
 
 @Suite struct BaselineResolutionTests {
-    @Test func namedCommitAndRunSpecsResolve() throws {
+    func found(_ r: BaselineResolution) -> BaselineData? {
+        if case .found(let d) = r { return d }
+        return nil
+    }
+
+    @Test func namedCommitRunAndBareSpecsResolve() throws {
         let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
         let r1 = try store.insert(newRun([series("x", median: 10)], commit: "abc123"))
         try store.setBaseline("release", runID: r1)
-        for spec in [BaselineSpec.named("release"), .commit("abc"), .run(r1)] {
-            guard case .found(let samples, _) = try store.resolveBaseline(spec, machineDigest: testMachine.digest) else {
+        for spec in [BaselineSpec.named("release"), .auto("release"), .commit("abc"), .run(r1), .auto("main"), .branch("main")] {
+            guard let data = found(try store.resolveBaseline(spec, machineDigest: testMachine.digest)) else {
                 Issue.record("\(spec) did not resolve")
                 continue
             }
-            #expect(samples["x"] != nil)
-        }
-        guard case .noBaseline = try store.resolveBaseline(.named("nope"), machineDigest: testMachine.digest) else {
-            Issue.record("a missing name is no-baseline")
-            return
+            #expect(data.runs[0]["x"] != nil)
+            #expect(data.runIDs == [r1])
         }
         guard case .noBaseline = try store.resolveBaseline(.commit("fff"), machineDigest: testMachine.digest) else {
             Issue.record("a missing commit is no-baseline")
             return
         }
+        guard case .noBaseline = try store.resolveBaseline(.branch("feature"), machineDigest: testMachine.digest) else {
+            Issue.record("a branch without runs is no-baseline (a first run)")
+            return
+        }
+    }
+
+    @Test func anUnknownNameIsAnErrorListingTheNamesUnlessItIsTheDefault() throws {
+        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+        let r = try store.insert(newRun([series("x", median: 10)], branch: "feature"))
+        try store.setBaseline("release", runID: r)
+        for spec in [BaselineSpec.auto("nosuch"), .named("nosuch")] {
+            do {
+                _ = try store.resolveBaseline(spec, machineDigest: testMachine.digest)
+                Issue.record("\(spec) must be an error")
+            } catch let e as BenchError {
+                #expect(e.exitCode == .error)
+                #expect(e.message.contains("unknown baseline \"nosuch\""))
+                #expect(e.message.contains("baseline names: release"))
+                #expect(e.message.contains("branches with runs: feature"))
+            }
+        }
+        guard case .noBaseline = try store.resolveBaseline(.auto("main"), machineDigest: testMachine.digest, isDefault: true) else {
+            Issue.record("the default baseline with nothing behind it is a first run")
+            return
+        }
+        #expect(throws: BenchError.self) { try BaselineSpec.parse("run:x") }
+        #expect(throws: BenchError.self) { try store.setBaseline("a:b", runID: r) }
+    }
+
+    @Test func aNameWinsOverABranchOfTheSameName() throws {
+        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+        let named = try store.insert(newRun([series("x", median: 10)], branch: "feature"))
+        _ = try store.insert(newRun([series("x", median: 20)], branch: "main"))
+        try store.setBaseline("main", runID: named)
+        let data = try #require(found(try store.resolveBaseline(.auto("main"), machineDigest: testMachine.digest, isDefault: true)))
+        #expect(data.runIDs == [named])
+        #expect(data.label.contains("baseline main"))
+        let branch = try #require(found(try store.resolveBaseline(.branch("main"), machineDigest: testMachine.digest)))
+        #expect(branch.runIDs != [named])
     }
 
     @Test func anotherMachinesRunIsIncomparableUnlessIgnored() throws {
@@ -204,26 +301,21 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
             Issue.record("branch runs from other machines only: incomparable")
             return
         }
-        guard case .found = try store.resolveBaseline(.named("main"), machineDigest: testMachine.digest, ignoreMachine: true) else {
-            Issue.record("--ignore-machine must allow it")
-            return
-        }
+        #expect(found(try store.resolveBaseline(.named("main"), machineDigest: testMachine.digest, ignoreMachine: true)) != nil)
     }
 
-    @Test func branchBaselineIsTheMedianOfTheLastKMatchingRuns() throws {
+    @Test func branchBaselineIsTheLastKMatchingRunsAndTheSpreadGoesFurtherBack() throws {
         let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
-        // Oldest first: 100 (outside K), then 10, 50, 30, 20, 40 on this machine, 1 on another machine.
-        for m in [100.0, 10, 50, 30, 20, 40] { try store.insert(newRun([series("x", median: m)])) }
+        var ids: [Int64] = []
+        for m in [100.0, 10, 50, 30, 20, 40] { ids.append(try store.insert(newRun([series("x", median: m)]))) }
         try store.insert(newRun([series("x", median: 1)], machine: otherMachine))
         try store.insert(newRun([series("x", median: 7)], branch: "feature"))
-        guard case .found(let samples, let label) = try store.resolveBaseline(.branch("main"), machineDigest: testMachine.digest, lastK: 5)
-        else {
-            Issue.record("must resolve")
-            return
-        }
-        // Last five matching: 10, 50, 30, 20, 40 → median 30.
-        #expect(abs(Statistics.median(samples["x"]!.samples) - 30) < 1e-9)
-        #expect(label.contains("median of last 5 runs"))
+        let data = try #require(found(try store.resolveBaseline(.branch("main"), machineDigest: testMachine.digest, lastK: 5, history: 10)))
+        #expect(data.runIDs == Array(ids.suffix(5).reversed()))
+        #expect(data.spread.count == 1, "the sixth run (median 100) only informs the spread")
+        #expect(data.label.contains("last 5 runs"))
+        let single = try #require(found(try store.resolveBaseline(.run(ids[3]), machineDigest: testMachine.digest, history: 3)))
+        #expect(single.runs.count == 1 && single.spread.count == 2)
     }
 }
 
@@ -231,7 +323,7 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
     /// FNV-1a of each shipped migration's SQL. A shipped migration is never edited: a
     /// schema change is a new migration appended to `BenchStore.migrations`, and a new
     /// hash appended here.
-    static let shipped: [UInt64] = [0x84359aadb88b4bc2]
+    static let shipped: [UInt64] = [0x84359aadb88b4bc2, 0xe94eb9e2cc4749c9]
 
     @Test func shippedMigrationsAreUnchanged() {
         #expect(BenchStore.migrations.count >= Self.shipped.count)
