@@ -77,10 +77,17 @@ expect_run() {
     (cd "$work/project" && hook "$@") >"$work/last.out" 2>&1 || code=$?
     if [ "$code" = "$want" ] && { [ -z "$pattern" ] || grep -Eq "$pattern" "$work/last.out"; }; then
         ok "$what (exit $code)"
+        [ -z "$pattern" ] || grep -Em1 "$pattern" "$work/last.out" | cut -c1-160 | sed 's/^/    | /'
     else
         bad "$what: exit $code, expected $want${pattern:+ with output matching /$pattern/}"
         sed 's/^/    /' "$work/last.out" | tail -40
     fi
+}
+
+# also_in_last PATTERN DESCRIPTION: the last command's output holds PATTERN as well.
+also_in_last() {
+    if grep -Eq "$1" "$work/last.out"; then ok "$2"; grep -Em1 "$1" "$work/last.out" | cut -c1-160 | sed 's/^/    | /'
+    else bad "$2: no line matches /$1/"; fi
 }
 
 phase "a Python project using the hooks"
@@ -151,7 +158,8 @@ else
 fi
 
 phase "hooks repository: ember-lint and ember-migrate"
-expect_run 0 "ember-lint.*Passed" "clean tree: both hooks pass" "$work/tools/bin/pre-commit" run --all-files
+expect_run 0 "ember-lint.*Passed" "clean tree: the ember-lint hook passes" "$work/tools/bin/pre-commit" run --all-files
+also_in_last "ember-migrate.*Passed" "clean tree: the ember-migrate hook passes"
 printf 'from shop.api.routes import post_order  # the domain reaching up into the API\n' >> "$p/shop/domain/order.py"
 expect_run 1 "EL001.*shop\.domain\.order imports shop\.api\.routes" "layer violation: the ember-lint hook fails and names it" "$work/tools/bin/pre-commit" run ember-lint --all-files
 expect_run 0 "" "pre-commit install (git hook)" "$work/tools/bin/pre-commit" install
@@ -165,7 +173,8 @@ cp fixtures/migrate/programs/p01_spec_dict_inputs.py "$p/legacy/word_count.py"
 expect_run 1 "would change: \./legacy/word_count\.py|would change: legacy/word_count\.py" "legacy operator code: the ember-migrate hook fails" "$work/tools/bin/pre-commit" run ember-migrate --all-files
 expect_run 0 "" "ember-migrate --write legacy/ (the hook environment's binary)" "$installed/ember-migrate" --write legacy/
 expect_run 0 "ember-migrate.*Passed" "migrated: the ember-migrate hook passes" "$work/tools/bin/pre-commit" run ember-migrate --all-files
-expect_run 0 "" "git commit of the migrated code passes both hooks" git commit -a -q -m "legacy: migrated"
+expect_run 0 "ember-lint.*Passed" "git commit of the migrated code: the ember-lint hook passes" git commit -a -q -m "legacy: migrated"
+also_in_last "ember-migrate.*Passed" "git commit of the migrated code: the ember-migrate hook passes"
 git -C "$p" log --oneline | sed 's/^/    /'
 
 phase "repo: local with additional_dependencies"
