@@ -180,6 +180,28 @@ def build(version: str, bin_dir: str, out_dir: str, readme_path: str, license_pa
     return target
 
 
+def verify(path: str) -> None:
+    """Reads the written wheel back: every entry listed in RECORD once with the right hash
+    and size, the binaries executable."""
+    with zipfile.ZipFile(path) as wheel:
+        names = [i.filename for i in wheel.infolist()]
+        record_name = next(n for n in names if n.endswith(".dist-info/RECORD"))
+        rows = [line.split(",") for line in wheel.read(record_name).decode().splitlines()]
+        listed = {row[0]: row for row in rows}
+        if len(listed) != len(rows) or set(listed) != set(names):
+            sys.exit(f"build-wheel: RECORD and the archive disagree: {sorted(set(listed) ^ set(names))}")
+        for name in names:
+            if name == record_name:
+                continue
+            data = wheel.read(name)
+            _, digest, size = listed[name]
+            if digest != record_hash(data) or int(size) != len(data):
+                sys.exit(f"build-wheel: {name}: RECORD says {digest} {size}, the archive holds {record_hash(data)} {len(data)}")
+            mode = wheel.getinfo(name).external_attr >> 16
+            if "/scripts/" in name and not mode & 0o111:
+                sys.exit(f"build-wheel: {name} is not executable in the archive")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", required=True)
@@ -188,7 +210,9 @@ def main() -> None:
     parser.add_argument("--readme", help="long description (Markdown)")
     parser.add_argument("--license", help="license file to ship in the .dist-info folder")
     args = parser.parse_args()
-    print(build(args.version, args.bin_dir, args.out, args.readme, args.license))
+    path = build(args.version, args.bin_dir, args.out, args.readme, args.license)
+    verify(path)
+    print(path)
 
 
 if __name__ == "__main__":
