@@ -38,7 +38,9 @@ public enum MigrateIO {
             if n == 0 { break }
             bytes.append(contentsOf: chunk[..<n])
         }
-        return String(validating: bytes, as: UTF8.self)
+        // String(validating:as:) needs macOS 15; decoding repairs, so compare the bytes back.
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.utf8.elementsEqual(bytes) ? text : nil
     }
 }
 
