@@ -1,5 +1,9 @@
 import EmberProject
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -26,7 +30,7 @@ public enum MigrationFiles {
     /// before its rename.
     public static func isLeftoverTemporary(_ name: String) -> Bool {
         let marker = ".ember-migrate-"
-        guard name.hasPrefix("."), let range = name.range(of: marker, options: .backwards) else { return false }
+        guard name.hasPrefix("."), let range = name.byteRange(of: marker, last: true) else { return false }
         let suffix = name[range.upperBound...]
         return suffix.count == 6 && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && name.distance(from: name.startIndex, to: range.lowerBound) > 1
     }

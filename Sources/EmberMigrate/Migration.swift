@@ -1,7 +1,11 @@
 import EmberPython
 import EmberProject
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Process exit codes of ember-migrate (documented in --help and the README).
 public enum MigrateExitCode: Int32, Sendable, CaseIterable {
@@ -201,7 +205,7 @@ public enum Migration {
 
         let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
         func mark(_ what: String) {
-            if profile { FileHandle.standardError.write(Data("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n".utf8)) }
+            if profile { MigrateIO.write("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n", to: 2) }
         }
         // Phase 0: read every file and skim its imports; only files that can reach legacy
         // code (and those the skimmer cannot read) are parsed.
@@ -352,10 +356,10 @@ public enum Migration {
             let line = lines.location(of: t.start).line
             guard line == classLine || line == firstLine - 1 || (line >= firstLine && line <= classLine) else { continue }
             let comment = String(decoding: file.source.text[t.start..<t.end], as: UTF8.self)
-            guard let range = comment.range(of: "ember-migrate:") else { continue }
-            let rest = comment[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard let range = comment.byteRange(of: "ember-migrate:") else { continue }
+            let rest = comment[range.upperBound...].trimmingSpaces()
             guard rest == "keep" || rest.hasPrefix("keep ") else { continue }
-            return String(rest.dropFirst(4)).trimmingCharacters(in: .whitespaces)
+            return rest.dropFirst(4).trimmingSpaces()
         }
         return nil
     }

@@ -1,6 +1,10 @@
 import EmberProject
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The rewrites ember-migrate can make, selectable like ruff's rules (`select`, `ignore`).
 public enum MigrationRule: String, Sendable, CaseIterable {
@@ -103,7 +107,7 @@ public struct MigrationConfig: Sendable {
         do { document = try TOML.parse(bytes: Array(data)) } catch {
             throw MigrationConfigError(file: path, line: error.line, column: error.column, message: "not valid TOML: \(error.message)")
         }
-        let isPyproject = (path as NSString).lastPathComponent == "pyproject.toml"
+        let isPyproject = ProjectPath.lastComponent(path) == "pyproject.toml"
         var table = document
         var prefix = ""
         if isPyproject {
@@ -164,8 +168,8 @@ public struct MigrationConfig: Sendable {
                 }
                 if entry.key == "select" { config.select = selectors } else { config.ignore = selectors }
             case "extra-rules":
-                let folder = (path as NSString).deletingLastPathComponent
-                config.extraRules = try strings().map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+                let folder = ProjectPath.parent(path)
+                config.extraRules = try strings().map { $0.hasPrefix("/") ? $0 : ProjectPath.join(folder, $0) }
             default:
                 let close = MigrationConfig.keys.min { editDistance($0, entry.key) < editDistance($1, entry.key) } ?? ""
                 throw fail("unknown key (did you mean '\(close)'? keys: \(MigrationConfig.keys.joined(separator: ", ")))")

@@ -1,5 +1,9 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The Python module runtime (`--emit-runtime`), compiled from python/ember_runtime.py, with
 /// its one configuration line set from the rules (where the legacy exceptions live).
@@ -75,7 +79,7 @@ public struct MigrationOutput: Sendable {
             line += " (" + s.adaptedReasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
         if s.unsafeAvailable > 0 { line += "; \(s.unsafeAvailable) more rewrite\(s.unsafeAvailable == 1 ? "" : "s") with --unsafe" }
-        if showTime { line += String(format: "; %.2f s", s.seconds) }
+        if showTime { line += "; " + String.fixed(s.seconds, digits: 2) + " s" }
         return line
     }
 
@@ -86,7 +90,7 @@ public struct MigrationOutput: Sendable {
         out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"classesKept\":\(s.classesKept),\"classesConvertedUnsafe\":\(s.classesConvertedUnsafe),\"unsafeAvailable\":\(s.unsafeAvailable),\"adaptedReasons\":{"
         out += s.adaptedReasons.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",")
         out += "}"
-        if showTime { out += ",\"seconds\":\(String(format: "%.3f", s.seconds))" }
+        if showTime { out += ",\"seconds\":\(String.fixed(s.seconds, digits: 3))" }
         out += "},\"report\":["
         out += result.report.map { r in
             "{\"path\":\(jsonString(r.path)),\"line\":\(r.line),\"kind\":\(jsonString(r.kind.rawValue)),\"message\":\(jsonString(r.message))}"

@@ -1,5 +1,9 @@
 import EmberPython
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Why a legacy class is kept as a class: a stable code (the JSON report's `reason`) and a
 /// message naming the place.
@@ -315,7 +319,7 @@ struct OperatorAnalyzer {
                     plan.methods.insert(m, at: inherited.methods.count - 1)
                     if rules.behaviourMethods.contains(m.name), forward == nil { forward = m.node }
                 } else if superCalled.contains(m.name) {
-                    var fresh = "base_" + m.name.trimmingCharacters(in: CharacterSet(charactersIn: "_"))
+                    var fresh = "base_" + m.name.trimmed { $0 == "_" }
                     while taken.contains(fresh) { fresh = "_" + fresh }
                     taken.insert(fresh)
                     inherited.methods.append(m.node)

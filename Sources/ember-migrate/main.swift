@@ -1,7 +1,16 @@
 // ember-migrate: rewrites legacy class-based Ember operators into module functions.
 import ArgumentParser
 import EmberMigrate
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct EmberMigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -77,7 +86,7 @@ struct EmberMigrateCommand: ParsableCommand {
     }
 
     func fail(_ message: String) -> Int32 {
-        FileHandle.standardError.write(Data("ember-migrate: error: \(message)\n".utf8))
+        MigrateIO.write("ember-migrate: error: \(message)\n", to: 2)
         return MigrateExitCode.usageError.rawValue
     }
 
@@ -118,7 +127,7 @@ struct EmberMigrateCommand: ParsableCommand {
         options.rulesSelected = configuration.enabledRules(unsafe: true)
         if let module = configuration.runtimeModule { options.rules.setRuntimeModule(module) }
         for file in configuration.extraRules {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            guard let text = MigrateIO.readUTF8(file) else {
                 return fail("cannot read rules file \(file) (named by extra-rules in \(configuration.file ?? "the configuration"))")
             }
             do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
@@ -129,7 +138,7 @@ struct EmberMigrateCommand: ParsableCommand {
             options.workers = jobs
         }
         for file in rules {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            guard let text = MigrateIO.readUTF8(file) else {
                 return fail("cannot read rules file \(file)")
             }
             do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
@@ -143,16 +152,16 @@ struct EmberMigrateCommand: ParsableCommand {
         let files = found.inputs.map(\.path)
         let leftovers = found.leftovers
         for problem in found.problems {
-            FileHandle.standardError.write(Data("note: \(problem.path): \(problem.reason); not read\n".utf8))
+            MigrateIO.write("note: \(problem.path): \(problem.reason); not read\n", to: 2)
         }
         // Temporary files of an interrupted --write: a write run removes them, others say so.
         for leftover in leftovers {
             if mode == .write {
                 if unlink(leftover) == 0 {
-                    FileHandle.standardError.write(Data("removed \(leftover): the temporary file of an interrupted --write\n".utf8))
+                    MigrateIO.write("removed \(leftover): the temporary file of an interrupted --write\n", to: 2)
                 }
             } else {
-                FileHandle.standardError.write(Data("note: \(leftover) is the temporary file of an interrupted --write; the next --write removes it\n".utf8))
+                MigrateIO.write("note: \(leftover) is the temporary file of an interrupted --write; the next --write removes it\n", to: 2)
             }
         }
         if files.isEmpty {
@@ -161,7 +170,7 @@ struct EmberMigrateCommand: ParsableCommand {
         let loadStart = Date()
         let inputs = found.inputs
         if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
-            FileHandle.standardError.write(Data("profile: found \(files.count) files in \(Int(loadStart.timeIntervalSince(collectStart) * 1000)) ms, named them in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n".utf8))
+            MigrateIO.write("profile: found \(files.count) files in \(Int(loadStart.timeIntervalSince(collectStart) * 1000)) ms, named them in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n", to: 2)
         }
         var result = Migration.run(inputs, options: options)
         if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
@@ -176,10 +185,10 @@ struct EmberMigrateCommand: ParsableCommand {
         let output = MigrationOutput(result: result, mode: mode.rawValue, writeFailures: writeFailures)
         switch format {
         case .text:
-            FileHandle.standardOutput.write(Data(output.standardOutputText().utf8))
-            FileHandle.standardError.write(Data(output.reportText().utf8))
+            MigrateIO.write(output.standardOutputText(), to: 1)
+            MigrateIO.write(output.reportText(), to: 2)
         case .json:
-            FileHandle.standardOutput.write(Data(output.json().utf8))
+            MigrateIO.write(output.json(), to: 1)
         }
         return output.exitCode.rawValue
     }
@@ -197,6 +206,6 @@ do {
         print(message)
         exit(MigrateExitCode.success.rawValue)
     }
-    FileHandle.standardError.write(Data("ember-migrate: \(message)\n".utf8))
+    MigrateIO.write("ember-migrate: \(message)\n", to: 2)
     exit(MigrateExitCode.usageError.rawValue)
 }
