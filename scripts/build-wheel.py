@@ -24,7 +24,7 @@ import sys
 import time
 import zipfile
 
-TOOLS = ("ember-lint", "ember-migrate", "ember-bench")
+TOOLS = ("ember-lint", "ember-migrate", "ember-bench", "ember-bench-spawn")
 NAME = "ember-tools"
 DIST = "ember_tools"
 PLATFORMS = ("manylinux_2_17_x86_64", "manylinux2014_x86_64", "musllinux_1_1_x86_64")

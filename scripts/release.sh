@@ -41,6 +41,10 @@ out="$(cd "$out" && pwd)"
 mkdir -p "$scratch"
 scratch="$(cd "$scratch" && pwd)"
 tools=(ember-lint ember-migrate ember-bench)
+# ember-bench starts external commands through this C helper (it measures the command's own
+# peak RSS); it ships next to ember-bench, built with the C compiler alone (no Swift runtime).
+helper=ember-bench-spawn
+shipped=("${tools[@]}" "$helper")
 started=$(date +%s)
 phase() { echo; echo "== $* ($(( $(date +%s) - started )) s)"; }
 die() { echo "release.sh: error: $*" >&2; exit 1; }
@@ -84,8 +88,10 @@ if [ "$skip_build" = 0 ]; then
     done
 fi
 bin_path="$(swift build "${build_flags[@]}" --show-bin-path)"
+mkdir -p "$bin_path"
+cc -O2 -static -o "$bin_path/$helper" Sources/$helper/main.c || die "the static build of $helper failed"
 
-for tool in "${tools[@]}"; do
+for tool in "${shipped[@]}"; do
     binary="$bin_path/$tool"
     [ -x "$binary" ] || die "$binary is missing (run without --skip-build)"
     headers="$(readelf -lW "$binary")"
@@ -134,6 +140,11 @@ expect 1 "$out/ember-migrate" --check fixtures/migrate/programs
 expect 0 "$out/ember-migrate" --check "$work/empty/empty.py"
 (cd "$work/empty" && expect 0 "$out/ember-lint" lint)
 expect 0 "$out/ember-bench" history --db "$work/empty/store.sqlite"
+# ember-bench finds its helper next to itself: a command's peak RSS is the command's own.
+env -i PATH="$clean_path" "$out/ember-bench" run --no-store --runs 3 --name cmd/sleep -- sleep 0.01 > "$work/rss.out" 2>&1 \
+    || { cat "$work/rss.out" >&2; die "ember-bench run -- sleep 0.01 failed"; }
+grep -F "[peak RSS]" "$work/rss.out" | grep -Eq ' [0-9.]+ (KiB|MiB)' || { cat "$work/rss.out" >&2; die "no peak RSS recorded"; }
+echo "ok: $(grep -F '[peak RSS]' "$work/rss.out" | tr -s ' ')"
 
 # Nothing from the host but the kernel: a root holding only the binaries, their inputs and
 # /proc (the Swift runtime reads /proc/self/exe at start; without /proc it aborts with
@@ -142,7 +153,7 @@ chroot_bin="$(command -v chroot || true)"
 if [ "$(id -u)" = 0 ] && [ -n "$chroot_bin" ]; then
     jail="$work/jail"
     mkdir -p "$jail/p/ember/utils" "$jail/proc"
-    cp "$out"/ember-lint "$out"/ember-migrate "$out"/ember-bench "$jail/"
+    cp "$out"/ember-lint "$out"/ember-migrate "$out"/ember-bench "$out/$helper" "$jail/"
     : > "$jail/p/ember/utils/__init__.py"
     : > "$jail/p/empty.py"
     if mount --bind /proc "$jail/proc" 2>/dev/null; then
@@ -175,7 +186,7 @@ phase "the wheel in a fresh venv, no Swift toolchain on PATH"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q --disable-pip-version-check --no-index "$wheel"
 clean_path="$work/venv/bin:/usr/bin:/bin"
-for tool in "${tools[@]}"; do
+for tool in "${shipped[@]}"; do
     found="$(env -i PATH="$clean_path" sh -c "command -v $tool")"
     [ "$found" = "$work/venv/bin/$tool" ] || die "$tool resolves to '$found', not the venv's"
     cmp -s "$found" "$out/$tool" || die "the installed $tool differs from the built one"
@@ -203,7 +214,7 @@ echo "$hooks_repo (tag v$version)"
 
 # ---------------------------------------------------------------------------------------
 phase "checksums"
-(cd "$out" && sha256sum "${tools[@]}" "$(basename "$wheel")" > SHA256SUMS && sha256sum -c --quiet SHA256SUMS)
+(cd "$out" && sha256sum "${shipped[@]}" "$(basename "$wheel")" > SHA256SUMS && sha256sum -c --quiet SHA256SUMS)
 cat "$out/SHA256SUMS"
 
 # ---------------------------------------------------------------------------------------

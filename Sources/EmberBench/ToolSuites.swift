@@ -1,5 +1,6 @@
 import EmberLint
 import EmberMigrate
+import EmberProject
 import EmberPython
 import Foundation
 
@@ -59,18 +60,20 @@ enum ToolInputs {
         ProcessInfo.processInfo.environment["EMBER_BENCH_FIXTURES"] ?? FileManager.default.currentDirectoryPath + "/fixtures"
     }
 
-    /// `.py` files under a folder, sorted (the same order on every run).
-    static func pythonFiles(_ folder: String) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
-        return walker.compactMap { ($0 as? String).flatMap { $0.hasSuffix(".py") ? folder + "/" + $0 : nil } }.sorted()
+    /// `.py` files under a folder as the project model finds them (ember-lint's and
+    /// ember-migrate's view: excludes, `.gitignore`, symlink policy), sorted by path so
+    /// every run measures the same order.
+    static func pythonFiles(_ folder: String) -> [ProjectFile] {
+        var options = DiscoveryOptions()
+        options.languages = [.python]
+        return ProjectDiscovery(paths: [folder], options: options, loader: nil).walk().files.sorted { $0.path < $1.path }
     }
 
     static let pythonFolders = ["python", "lint"]
     static let lintFolders = ["lint/layered", "lint/namespace"]
 
     static func bytes(of folders: [String]) -> Int {
-        folders.flatMap { pythonFiles(fixturesRoot + "/" + $0) }
-            .reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+        folders.flatMap { pythonFiles(fixturesRoot + "/" + $0) }.reduce(0) { $0 + Int(($1.stamp ?? FileStamp.of($1.path))?.size ?? 0) }
     }
 
     /// Bytes per operation: the decoded fixture text; at least 1 so a missing folder
@@ -87,9 +90,9 @@ enum ToolInputs {
             }
             // Files that cannot be read (a dangling-link fixture) or decoded (the invalid
             // encoding fixtures) are left out: the tokenizer never sees them.
-            for path in files {
-                guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { continue }
-                if let source = try? PythonSource(bytes: Array(data)) { out.append(source) }
+            for file in files {
+                guard let bytes = SourceFileReader.contents(file.path) else { continue }
+                if let source = try? PythonSource(bytes: bytes) { out.append(source) }
             }
         }
         return .success(out)
@@ -106,7 +109,7 @@ enum ToolInputs {
         guard !files.isEmpty else {
             throw Problem(message: "no legacy programs in \(fixturesRoot)/migrate/programs; run ember-bench from the package root or set EMBER_BENCH_FIXTURES")
         }
-        return MigrationFiles.load(files)
+        return MigrationFiles.load(files.map(\.path))
     }
 
     static func lintTrees() throws -> [String] {
