@@ -16,8 +16,6 @@ let package = Package(
         // Started by ember-bench for each run of an external command (see its main.c).
         .executable(name: "ember-bench-spawn", targets: ["ember-bench-spawn"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
-        .executable(name: "ember-jit-acceptance", targets: ["ember-jit-acceptance"]),
-        .executable(name: "ember-models-overhead", targets: ["ember-models-overhead"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
@@ -40,7 +38,9 @@ let package = Package(
         // The project model both tools share: file discovery, excludes, .gitignore, module
         // naming, relative imports, the parallel map over files.
         .target(name: "EmberProject", dependencies: ["EmberUtils"]),
-        .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", "EmberProject", argumentParser]),
+        // The command-line contract the three tools share (docs/cli.md).
+        .target(name: "EmberCommandLine", dependencies: ["EmberUtils", argumentParser]),
+        .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", "EmberProject", "EmberCommandLine", argumentParser]),
         .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils", "EmberProject"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
@@ -49,16 +49,21 @@ let package = Package(
         .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate"]),
 
         // MARK: commands
-        .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
-        .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", argumentParser]),
-        .executableTarget(name: "ember-bench", dependencies: ["EmberBench", argumentParser]),
+        .executableTarget(name: "ember-lint", dependencies: ["EmberLint", "EmberCommandLine"]),
+        .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", "EmberCommandLine", argumentParser]),
+        .executableTarget(name: "ember-bench", dependencies: ["EmberBench", "EmberCommandLine", argumentParser]),
         .executableTarget(name: "ember-bench-spawn"),
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
+
+        // MARK: development tools: not products, not released (`swift run NAME` builds them)
+        // the JIT acceptance measurement and the models() overhead figure (docs/jit-and-models.md)
         .executableTarget(name: "ember-jit-acceptance", dependencies: ["Ember"]),
         .executableTarget(name: "ember-models-overhead", dependencies: ["Ember"]),
-        // dev tool (not shipped): dumps EmberPython tokens/trees as JSON for scripts/conformance
+        // the gate simulation and synthetic stores behind docs/ember-bench.md's figures
+        .executableTarget(name: "ember-bench-lab", dependencies: ["EmberBench", "EmberCommandLine", "EmberUtils", argumentParser]),
+        // EmberPython tokens/trees as JSON for scripts/conformance
         .executableTarget(name: "ember-python-dump", dependencies: ["EmberPython", "EmberUtils"]),
-        // dev tool (not shipped): prints a TOML document as canonical JSON for scripts/toml-oracle.py
+        // a TOML document as canonical JSON for scripts/toml-oracle.py
         .executableTarget(name: "toml-dump", dependencies: ["EmberUtils"]),
 
         // MARK: tests

@@ -196,7 +196,7 @@ public struct ExternalCommand: Sendable {
     /// `ignoreFailure` (as hyperfine's `-i`).
     public func measure(
         runs: Int, warmup: Int, ignoreFailure: Bool = false, name: String? = nil,
-        progress: ProgressLine = ProgressLine(enabled: false)
+        progress: ProgressLine = .off
     ) throws -> [BenchmarkSamples] {
         var measurements: [CommandMeasurement] = []
         for i in 0..<(warmup + runs) {
@@ -230,7 +230,7 @@ public struct ExternalCommand: Sendable {
     /// Runs `a` and `b` alternately (A B, B A, A B, …) so machine drift hits both equally.
     public static func interleave(
         _ a: ExternalCommand, _ b: ExternalCommand, runs: Int, warmup: Int, ignoreFailure: Bool = false,
-        progress: ProgressLine = ProgressLine(enabled: false)
+        progress: ProgressLine = .off
     ) throws -> (a: [CommandMeasurement], b: [CommandMeasurement]) {
         var ma: [CommandMeasurement] = []
         var mb: [CommandMeasurement] = []

@@ -121,10 +121,10 @@ public struct SingleValue: Sendable, Codable, Equatable {
 public enum GateOutcome: String, Sendable, Codable {
     case pass, regression, noBaseline = "no-baseline", incomparable, insufficient, error
 
-    public var exitCode: BenchExitCode {
+    public var exitCode: ToolExit {
         switch self {
-        case .pass: .pass
-        case .regression: .regression
+        case .pass: .success
+        case .regression: .failure
         case .noBaseline: .noBaseline
         case .incomparable: .incomparable
         case .insufficient: .insufficient

@@ -210,25 +210,3 @@ public enum BenchmarkSelection {
     }
 }
 
-/// A progress line on a terminal; silent when stderr is not a TTY or CI is set.
-public struct ProgressLine: Sendable {
-    public let enabled: Bool
-
-    public init(enabled: Bool? = nil) {
-        self.enabled =
-            enabled ?? (isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil)
-    }
-
-    public func update(_ index: Int, of total: Int, _ name: String) {
-        guard enabled else { return }
-        let width = 24
-        let filled = total == 0 ? width : width * index / total
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(bar) \(index)/\(total) \(name)".utf8))
-    }
-
-    public func finish() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-    }
-}

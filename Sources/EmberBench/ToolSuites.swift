@@ -36,7 +36,7 @@ extension BenchmarkSuite {
                 return {
                     for tree in trees {
                         let result = EmberLintCLI.run(["--no-cache", "--jobs", "1", tree])
-                        guard result.code != .usageOrConfigError else { throw ToolInputs.Problem(message: "ember-lint \(tree): \(result.stderr)") }
+                        guard result.code != .error else { throw ToolInputs.Problem(message: "ember-lint \(tree): \(result.stderr)") }
                     }
                 }
             },

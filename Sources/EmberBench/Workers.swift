@@ -1,3 +1,4 @@
+import EmberUtils
 import Foundation
 
 #if canImport(Glibc)

@@ -118,7 +118,7 @@ public struct Baseline: Sendable, Equatable {
     /// A note for stderr when the file is of an older version, else nil.
     public func upgradeNote(path: String) -> String? {
         guard version < Baseline.currentVersion else { return nil }
-        return "ember-lint: \(path) is a version \(version) baseline, matched by message text: a rule edit that rewords a message, "
+        return "ember-lint: warning: \(path) is a version \(version) baseline, matched by message text: a rule edit that rewords a message, "
             + "another spelling of a path or a run from another folder brings its findings back; "
             + "rewrite it with --write-baseline \(path) to match findings by identity\n"
     }

@@ -1,5 +1,8 @@
-import EmberProject
 import ArgumentParser
+import EmberCommandLine
+import EmberProject
+import EmberUtils
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -18,20 +21,22 @@ public struct EmberLintCommand: ParsableCommand {
         commandName: "ember-lint",
         abstract: "Checks the import layers of Python and Swift sources.",
         discussion: """
-            Rules: --rules FILE, else [tool.ember-lint] in pyproject.toml or ember-lint.toml \
-            found by walking up from the first path, else the Ember guide's layers \
+            Rules: --config FILE, else [tool.ember-lint] in pyproject.toml or ember-lint.toml \
+            found by walking up from each path, else the Ember guide's layers \
             (rules/ember-layers.toml, built in).
             Exit codes: 0 clean (warnings allowed), 1 violations or unreadable files, \
-            2 usage or configuration error.
+            2 usage, configuration or input error (nothing was checked).
             Suppress one finding with a comment on its line (or alone on the line above): \
             `# ember-lint: ignore[EL001] reason` in Python, `// ember-lint: ignore[EL001] reason` in Swift.
-            """
+            """,
+        version: ToolCommandLine.versionText("ember-lint")
     )
 
     @Argument(help: "Files or folders to check.")
     public var paths: [String] = ["."]
 
-    @Option(name: .long, help: "Rules file (TOML; a pyproject.toml uses [tool.ember-lint]).")
+    @Option(name: [.customLong("config"), .customLong("rules")],
+            help: ArgumentHelp("Configuration file for every path (TOML; a pyproject.toml uses [tool.ember-lint]); replaces discovery and the built-in rules.", valueName: "file"))
     public var rules: String?
 
     @Option(name: .long, help: "Output format: text, json, sarif or github.")
@@ -61,18 +66,21 @@ public struct EmberLintCommand: ParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Cache folder (default: .ember-lint-cache beside the discovered config file, else in the current folder).")
     public var cacheDir: String?
 
+    @Flag(name: .long, help: "Print findings only: no summary line, no notes, no progress.")
+    public var quiet = false
+
     public init() {}
 
     /// The parsed values.
     var arguments: LintArguments {
         LintArguments(paths: paths, rules: rules, format: format, baseline: baseline, writeBaseline: writeBaseline, explain: explain,
-                      graph: graph, jobs: jobs, checkSyntax: checkSyntax, noCache: noCache, cacheDir: cacheDir)
+                      graph: graph, jobs: jobs, checkSyntax: checkSyntax, noCache: noCache, cacheDir: cacheDir, quiet: quiet)
     }
 
     public func run() throws {
-        let result = EmberLintCLI.execute(arguments, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax))
-        EmberLintCLI.writeAll(result.stdout, to: 1)
-        EmberLintCLI.writeAll(result.stderr, to: 2)
+        let result = EmberLintCLI.execute(arguments, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax), progress: true)
+        ToolCommandLine.writeAll(result.stdout, to: 1)
+        ToolCommandLine.writeAll(result.stderr, to: 2)
         throw ExitCode(result.code.rawValue)
     }
 }
@@ -90,132 +98,75 @@ struct LintArguments: Equatable, Sendable {
     var checkSyntax = false
     var noCache = false
     var cacheDir: String?
-
-    /// The common command lines read without ArgumentParser, whose first parse costs about
-    /// a millisecond of reflection (a tenth of a small tree's run): paths, the flags, and
-    /// options written `--name VALUE`, each at most once. Anything else (help, `--name=VALUE`,
-    /// `--`, a value or path starting with '-', a repeat, a bad number) is nil, and
-    /// ArgumentParser reads it, with its messages. Tests check that both agree.
-    static func quickParse(_ arguments: [String]) -> LintArguments? {
-        var parsed = LintArguments()
-        var paths: [String] = []
-        var seen: Set<String> = []
-        var i = 0
-        while i < arguments.count {
-            let argument = arguments[i]
-            i += 1
-            guard argument.utf8.first == UInt8(ascii: "-") else {
-                paths.append(argument)
-                continue
-            }
-            guard seen.insert(argument).inserted else { return nil }
-            switch argument {
-            case "--explain": parsed.explain = true
-            case "--graph": parsed.graph = true
-            case "--check-syntax": parsed.checkSyntax = true
-            case "--no-cache": parsed.noCache = true
-            case "--rules", "--format", "--baseline", "--write-baseline", "--jobs", "--cache-dir":
-                guard i < arguments.count, arguments[i].utf8.first != UInt8(ascii: "-") else { return nil }
-                let value = arguments[i]
-                i += 1
-                switch argument {
-                case "--rules": parsed.rules = value
-                case "--format": parsed.format = value
-                case "--baseline": parsed.baseline = value
-                case "--write-baseline": parsed.writeBaseline = value
-                case "--jobs":
-                    guard let jobs = Int(value) else { return nil }
-                    parsed.jobs = jobs
-                default: parsed.cacheDir = value
-                }
-            default:
-                return nil
-            }
-        }
-        if !paths.isEmpty { parsed.paths = paths }
-        return parsed
-    }
+    var quiet = false
 }
 
 public enum EmberLintCLI {
     public struct Result: Sendable {
-        public var code: LintExitCode
+        public var code: ToolExit
         public var stdout: String
         public var stderr: String
-    }
-
-    /// Writes all of `text` to a file descriptor (1: stdout, 2: stderr), retrying short
-    /// writes; a closed pipe ends the attempt quietly.
-    public static func writeAll(_ text: String, to fd: Int32) {
-        var text = text
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 { if errno == EINTR { continue }; return }
-                done += n
-            }
-        }
     }
 
     /// The Python front end used by the command.
     public static let defaultPythonExtractor: (any PythonImportExtractor)? = TokenPythonImportExtractor()
 
-    /// Parses arguments and runs; never exits the process.
-    /// `keepMemoryAtExit`: the caller exits right after printing (see `LintOptions`).
+    /// Parses arguments and runs; never exits the process (tests run it in-process).
+    /// `progress`: a progress line on a terminal's stderr for long runs (the executable).
     public static func run(_ arguments: [String], pythonExtractor: (any PythonImportExtractor)? = defaultPythonExtractor,
-                           keepMemoryAtExit: Bool = false) -> Result {
+                           progress: Bool = false) -> Result {
         let command: LintArguments
-        if let quick = LintArguments.quickParse(arguments) {
-            command = quick
-        } else {
-            do {
-                command = try EmberLintCommand.parse(arguments).arguments
-            } catch {
-                let message = EmberLintCommand.fullMessage(for: error)
-                if EmberLintCommand.exitCode(for: error) == .success {
-                    return Result(code: .clean, stdout: message + "\n", stderr: "")
-                }
-                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: " + message + "\n")
-            }
+        do {
+            command = try EmberLintCommand.parse(arguments).arguments
+        } catch {
+            let (code, out, err) = ToolCommandLine.failure(EmberLintCommand.self, tool: "ember-lint", error: error)
+            return Result(code: ToolExit(rawValue: code) ?? .error, stdout: out, stderr: err)
         }
         var extractor = pythonExtractor
         if command.checkSyntax, extractor is TokenPythonImportExtractor { extractor = TokenPythonImportExtractor(checkSyntax: true) }
-        return execute(command, pythonExtractor: extractor, keepMemoryAtExit: keepMemoryAtExit)
+        return execute(command, pythonExtractor: extractor, progress: progress)
     }
 
-    static func execute(_ command: LintArguments, pythonExtractor: (any PythonImportExtractor)?, keepMemoryAtExit: Bool = false) -> Result {
+    static func error(_ message: String) -> String { ToolCommandLine.errorText("ember-lint", message) }
+
+    /// `progress`: a progress line on a terminal's stderr (the command, not tests).
+    static func execute(_ command: LintArguments, pythonExtractor: (any PythonImportExtractor)?, progress: Bool = false) -> Result {
         guard let format = OutputFormat(rawValue: command.format) else {
-            return Result(code: .usageOrConfigError, stdout: "",
-                          stderr: "ember-lint: unknown --format '\(command.format)'; use one of: text, json, sarif, github\n")
+            return Result(code: .error, stdout: "",
+                          stderr: error("unknown --format '\(command.format)'; use one of: text, json, sarif, github"))
         }
         if let jobs = command.jobs, jobs < 1 {
-            return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: --jobs must be at least 1\n")
+            return Result(code: .error, stdout: "", stderr: error("--jobs must be at least 1"))
         }
         let paths = command.paths.isEmpty ? ["."] : command.paths
         // The project model: every path, each file's module and configuration.
         let project = LintProject(paths: paths, rulesFile: command.rules)
         if !project.discovery.missingPaths.isEmpty {
-            let text = project.discovery.missingPaths.map { "ember-lint: \($0): no such file or directory\n" }.joined()
-            return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: check the paths given; nothing was checked\n")
+            let text = project.discovery.missingPaths.map { error("\($0): no such file or directory") }.joined()
+            return Result(code: .error, stdout: "", stderr: text + error("check the paths given; nothing was checked"))
         }
         let configErrors = project.errors
         if !configErrors.isEmpty {
-            let text = configErrors.map { "ember-lint: configuration error: \($0)\n" }.joined()
-            return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: fix the configuration above; nothing was checked\n")
+            let text = configErrors.map { error("\($0)") }.joined()
+            return Result(code: .error, stdout: "", stderr: text + error("fix the configuration above; nothing was checked"))
         }
         let rules = project.firstRules
         var loadedBaseline: Baseline?
         if let path = command.baseline {
             do { loadedBaseline = try Baseline.load(path) } catch {
-                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: \(error)\n")
+                return Result(code: .error, stdout: "", stderr: Self.error("\(error)"))
             }
         }
         var options = LintOptions(paths: paths, rules: rules)
         options.project = project
         options.explain = command.explain
         if let jobs = command.jobs { options.jobs = jobs }
-        options.keepMemoryAtExit = keepMemoryAtExit
+        var progressLine: ProgressLine?
+        if progress {
+            let line = ProgressLine(tool: "ember-lint", quiet: command.quiet)
+            options.progress = { line.report("\($0) files analysed") }
+            progressLine = line
+        }
         if !command.noCache {
             // Facts found with and without the full syntax check differ; keep them apart.
             // Unchanged files (same size, modification time and inode) reuse last run's facts.
@@ -229,25 +180,26 @@ public enum EmberLintCLI {
             if command.checkSyntax { options.cacheDirectory! += "/syntax" }
         }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
+        progressLine?.finish()
         // No vacuous pass: configuration that matches nothing, or a run that read no file.
         if !report.configurationErrors.isEmpty {
-            let text = report.configurationErrors.map { "ember-lint: configuration error: \($0)\n" }.joined()
-            return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: fix the configuration above; the run's findings cannot be trusted\n")
+            let text = report.configurationErrors.map { error("\($0)") }.joined()
+            return Result(code: .error, stdout: "", stderr: text + error("fix the configuration above; the run's findings cannot be trusted"))
         }
         if report.fileCount == 0 {
-            let problems = report.diagnostics.map { "ember-lint: \($0.path): \($0.message)\n" }.joined()
-            return Result(code: .usageOrConfigError, stdout: "", stderr: problems + "ember-lint: no Python or Swift file to check under \(paths.joined(separator: ", ")) (after the exclude patterns and .gitignore); 0 files checked\n")
+            let problems = report.diagnostics.map { error("\($0.path): \($0.message)") }.joined()
+            return Result(code: .error, stdout: "", stderr: problems + error("no Python or Swift file to check under \(paths.joined(separator: ", ")) (after the exclude patterns and .gitignore); 0 files checked"))
         }
         if command.graph {
-            return Result(code: .clean, stdout: Renderer.graph(report), stderr: "")
+            return Result(code: .success, stdout: Renderer.graph(report), stderr: "")
         }
         if let path = command.writeBaseline {
             do {
                 try Baseline(diagnostics: report.diagnostics, projectRoot: report.projectRoot).write(to: path)
             } catch {
-                return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: cannot write the baseline \(path): \(error)\n")
+                return Result(code: .error, stdout: "", stderr: Self.error("cannot write the baseline \(path): \(error)"))
             }
-            return Result(code: .clean, stdout: "ember-lint: recorded \(report.diagnostics.count) finding\(report.diagnostics.count == 1 ? "" : "s") in \(path)\n", stderr: "")
+            return Result(code: .success, stdout: "ember-lint: recorded \(report.diagnostics.count) finding\(report.diagnostics.count == 1 ? "" : "s") in \(path)\n", stderr: "")
         }
         var notes = ""
         if let loadedBaseline, let path = command.baseline {
@@ -256,7 +208,7 @@ public enum EmberLintCLI {
             report.baselinedCount = removed
             notes += loadedBaseline.upgradeNote(path: path) ?? ""
         }
-        let code: LintExitCode = report.errorCount > 0 ? .violations : .clean
-        return Result(code: code, stdout: Renderer.render(report, format: format), stderr: notes)
+        let code: ToolExit = report.errorCount > 0 ? .failure : .success
+        return Result(code: code, stdout: Renderer.render(report, format: format, summary: !command.quiet), stderr: command.quiet ? "" : notes)
     }
 }

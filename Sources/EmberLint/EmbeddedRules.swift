@@ -105,6 +105,13 @@ name = "project-model"
 modules = ["EmberProject"]
 may-import = ["stdlib", "Foundation", "EmberUtils"]
 
+# The command-line contract of the three tools (error format, exit codes, progress line):
+# ArgumentParser over EmberUtils, nothing else.
+[[layers]]
+name = "command-line"
+modules = ["EmberCommandLine"]
+may-import = ["stdlib", "EmberUtils", "third-party"]
+
 # ember-bench measures the other tools in-process (its tools suite), so it may import
 # EmberLint and EmberMigrate; it is still free of EmberModels/FoundationNetworking.
 [[layers]]
@@ -115,7 +122,7 @@ may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution
 [[layers]]
 name = "tools"
 modules = ["EmberLint", "EmberMigrate"]
-may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberProject", "CSQLite", "third-party"]
+may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberProject", "EmberCommandLine", "CSQLite", "third-party"]
 
 # Commands: thin front ends over the tools and the framework (and the dev tools, such as
 # toml-dump for scripts/toml-oracle.py).

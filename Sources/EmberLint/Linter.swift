@@ -36,9 +36,8 @@ public struct LintOptions: Sendable {
     public var jobs: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Folder for the per-file analysis cache; nil: no cache.
     public var cacheDirectory: String?
-    /// Leave the run's working data to the process's exit instead of freeing it (a
-    /// command that exits right after printing the report).
-    public var keepMemoryAtExit = false
+    /// Called from the workers with the number of files analysed so far.
+    public var progress: (@Sendable (Int) -> Void)?
     /// The project model of the run: its files, their modules and configurations. nil:
     /// `rules` governs every file (a project is made from the paths).
     public var project: LintProject?
@@ -170,10 +169,11 @@ final class FileFeed: Sendable {
         var problems: [DiscoveryProblem] = []
         var results: [(Int, FileAnalysis)] = []
     }
-    private let state = Mutex(State())
+    /// Workers wait on it for files (`claim`) and for the cache (`cachedEntries`).
+    private let state = Monitor(State())
 
     func add(_ batch: [ProjectFile]) {
-        state.withLock { $0.files.append(contentsOf: batch) }
+        state.update { $0.files.append(contentsOf: batch) }
     }
 
     /// Once the walk is over: the files (named) as walked.
@@ -208,31 +208,23 @@ final class FileFeed: Sendable {
         }
         if mine {
             let cache = cacheDirectory.map { AnalysisCache.load(directory: $0) }
-            state.withLock { $0.cache = cache; $0.cacheLoaded = true }
+            state.update { $0.cache = cache; $0.cacheLoaded = true }
         }
-        while true {
-            let entries: [String: FileAnalysisCacheEntry]? = state.withLock { $0.cacheLoaded ? ($0.cache?.entries ?? [:]) : nil }
-            if let entries { return entries }
-            usleep(20)
-        }
+        return state.wait { $0.cacheLoaded ? ($0.cache?.entries ?? [:]) : nil }
     }
 
-    func finish(_ problems: [DiscoveryProblem]) { state.withLock { $0.walkDone = true; $0.problems = problems } }
+    func finish(_ problems: [DiscoveryProblem]) { state.update { $0.walkDone = true; $0.problems = problems } }
 
     /// Up to `chunk` files not yet taken, with the index of the first; nil once the walk
     /// is over and every file is taken. Waits while the walk may still find more.
     func claim(_ chunk: Int) -> (Int, [ProjectFile])? {
-        while true {
-            let claimed: (Int, [ProjectFile])?? = state.withLock { s in
-                if s.next < s.files.count {
-                    let start = s.next, end = min(s.files.count, start + chunk)
-                    s.next = end
-                    return .some((start, Array(s.files[start..<end])))
-                }
-                return s.walkDone ? .some(nil) : nil
+        state.wait { s -> (Int, [ProjectFile])?? in
+            if s.next < s.files.count {
+                let start = s.next, end = min(s.files.count, start + chunk)
+                s.next = end
+                return .some((start, Array(s.files[start..<end])))
             }
-            if let claimed { return claimed }
-            usleep(20)
+            return s.walkDone ? .some(nil) : nil
         }
     }
 
@@ -249,18 +241,6 @@ final class FileFeed: Sendable {
             }
             return (s.plan, s.problems, s.analyses)
         }
-    }
-}
-
-/// The run's per-file results, kept alive on purpose until the process exits.
-final class ResultsKeptAlive {
-    let analyses: ResultSlots<FileAnalysis>
-    let outcomes: ResultSlots<Linter.FileOutcome>
-    let graph: ModuleGraph
-    init(analyses: ResultSlots<FileAnalysis>, outcomes: ResultSlots<Linter.FileOutcome>, graph: ModuleGraph) {
-        self.analyses = analyses
-        self.outcomes = outcomes
-        self.graph = graph
     }
 }
 
@@ -391,6 +371,8 @@ public struct Linter: Sendable {
         }
         // Each worker analyses files as the walk hands them out. An analysis goes straight
         // to its place in path order once the plan exists; the few made before wait in a list.
+        let analysed = Atomic<Int>(0)
+        let progress = options.progress
         let work: @Sendable (Int) -> Void = { chunk in
             let cached = feed.cachedEntries()
             var early: [(Int, FileAnalysis)] = []
@@ -405,6 +387,7 @@ public struct Linter: Sendable {
                         early.append((start + k, a))
                     }
                 }
+                if let progress { progress(analysed.add(batch.count, ordering: .relaxed).newValue) }
             }
             feed.deposit(early)
         }
@@ -560,11 +543,6 @@ public struct Linter: Sendable {
         report.suppressedCount = suppressed
         report.configurationErrors = project.errors + configurationErrors
         report.projectRoot = ProjectRoot.locate(rules: options.rules, firstPath: options.paths.first ?? ".")
-        if options.keepMemoryAtExit {
-            // A command that exits right after printing need not free every string and
-            // array one by one: hand them to the process's end instead.
-            _ = Unmanaged.passRetained(ResultsKeptAlive(analyses: analyses, outcomes: outcomes, graph: graph))
-        }
         return report
     }
 

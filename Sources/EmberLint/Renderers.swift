@@ -1,3 +1,4 @@
+import EmberUtils
 #if canImport(FoundationEssentials)
 import EmberProject
 import FoundationEssentials
@@ -9,25 +10,16 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     case text, json, sarif, github
 }
 
-/// Process exit codes of ember-lint (documented in docs/ember-lint.md).
-public enum LintExitCode: Int32, Sendable, CaseIterable {
-    /// No error-severity findings (warnings may have been printed).
-    case clean = 0
-    /// At least one violation or unreadable file (an error-severity finding).
-    case violations = 1
-    /// Bad usage or configuration: nothing was checked.
-    case usageOrConfigError = 2
-}
-
 public enum Renderer {
-    public static let toolVersion = "0.1.0"
+    public static let toolVersion = EmberVersion.string
 
-    public static func render(_ report: LintReport, format: OutputFormat) -> String {
+    /// `summary`: the text and github formats end with the summary line (not `--quiet`).
+    public static func render(_ report: LintReport, format: OutputFormat, summary: Bool = true) -> String {
         switch format {
-        case .text: text(report)
+        case .text: text(report, summary: summary)
         case .json: json(report)
         case .sarif: sarif(report)
-        case .github: github(report)
+        case .github: github(report, summary: summary)
         }
     }
 
@@ -52,7 +44,7 @@ public enum Renderer {
 
     /// `path:line:col: CODE message`, grouped by file (a blank line between files), notes
     /// indented below, then the summary line.
-    public static func text(_ report: LintReport) -> String {
+    public static func text(_ report: LintReport, summary: Bool = true) -> String {
         var out = ""
         var lastPath: String?
         for d in report.diagnostics {
@@ -62,6 +54,7 @@ public enum Renderer {
             out += "\(d.path):\(d.line):\(d.column): \(d.code.rawValue)\(level) \(d.message)\n"
             for note in d.notes { out += "    \(note)\n" }
         }
+        guard summary else { return out }
         if !report.diagnostics.isEmpty { out += "\n" }
         out += summaryLine(report) + "\n"
         return out
@@ -177,7 +170,7 @@ public enum Renderer {
     }
 
     /// GitHub Actions workflow commands: one `::error` / `::warning` line per finding.
-    public static func github(_ report: LintReport) -> String {
+    public static func github(_ report: LintReport, summary: Bool = true) -> String {
         var out = ""
         for d in report.diagnostics {
             var message = d.message
@@ -185,7 +178,7 @@ public enum Renderer {
             let kind = d.severity == .error ? "error" : "warning"
             out += "::\(kind) file=\(escapeProperty(d.path)),line=\(d.line),col=\(d.column),title=\(escapeProperty("ember-lint \(d.code.rawValue) \(d.code.title)"))::\(escapeData(message))\n"
         }
-        out += summaryLine(report) + "\n"
+        if summary { out += summaryLine(report) + "\n" }
         return out
     }
 

@@ -1,23 +1,12 @@
 import EmberPython
 import EmberProject
 import EmberUtils
+import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-
-/// Process exit codes of ember-migrate (documented in --help and the README).
-public enum MigrateExitCode: Int32, Sendable, CaseIterable {
-    /// Nothing to do, or everything done.
-    case success = 0
-    /// `--check` found files that would change.
-    case changesFound = 1
-    /// Bad arguments or a bad rules file; nothing was read or written.
-    case usageError = 2
-    /// Some files could not be read, decoded, parsed or safely rewritten (reported; the rest ran).
-    case filesSkipped = 3
-}
 
 public enum NamingStyle: String, Sendable, CaseIterable {
     /// Keep the class name for the module function.
@@ -39,6 +28,8 @@ public struct MigrationOptions: Sendable {
     /// The rewrites this run makes (`select`/`ignore`); unsafe ones count only with `unsafe`.
     public var rulesSelected: Set<MigrationRule> = Set(MigrationRule.allCases)
     public func applies(_ rule: MigrationRule) -> Bool { rulesSelected.contains(rule) && (!rule.isUnsafe || unsafe) }
+    /// Called as the run goes, with what it is doing ("parsing 120/4000 files").
+    public var progress: (@Sendable (String) -> Void)?
     public init() {}
 }
 
@@ -204,7 +195,9 @@ public enum Migration {
         var report: [ReportLine] = []
 
         let profile = ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil
+        let progress = options.progress
         func mark(_ what: String) {
+            progress?(what)
             if profile { MigrateIO.write("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n", to: 2) }
         }
         // Phase 0: read every file and skim its imports; only files that can reach legacy
@@ -230,9 +223,11 @@ public enum Migration {
         mark("skimmed; \(relevantInput.filter { $0 }.count) of \(inputs.count) files relevant")
         // Phase 1: decode and parse the relevant files.
         let parsed = Slots<Result<IndexedFile, InputError>>(inputs.count)
+        let parsedCount = Atomic<Int>(0)
         parallelFor(inputs.count, workers: options.workers) { i in
             let input = inputs[i]
             guard relevantInput[i] || options.computePlan else { return }
+            if let progress { progress("parsing: \(parsedCount.add(1, ordering: .relaxed).newValue) of \(inputs.count) files") }
             switch readBytes[i]! {
             case .failure(let e): parsed[i] = .failure(e)
             case .success(let bytes):

@@ -32,9 +32,11 @@ public struct MigrationOutput: Sendable {
         self.writeFailures = writeFailures
     }
 
-    public var exitCode: MigrateExitCode {
+    /// The contract's code (docs/cli.md): files skipped (6) wins over files that would
+    /// change under `--check` (1): a check that could not read every file is not a result.
+    public var exitCode: ToolExit {
         if result.summary.filesSkipped > 0 || !writeFailures.isEmpty { return .filesSkipped }
-        if mode == "check" && result.summary.filesChanged > 0 { return .changesFound }
+        if mode == "check" && result.summary.filesChanged > 0 { return .failure }
         return .success
     }
 
@@ -58,13 +60,14 @@ public struct MigrationOutput: Sendable {
     }
 
     /// stderr: report lines, then the summary.
-    public func reportText() -> String {
+    /// `summary`: end with the summary line (not `--quiet`).
+    public func reportText(summary: Bool = true) -> String {
         var out = result.report.map { $0.text + "\n" }.joined()
-        out += writeFailures.map { "error: \($0)\n" }.joined()
+        out += writeFailures.map { "ember-migrate: error: \($0)\n" }.joined()
         if mode == "check" {
             for f in result.files where f.status == .changed { out += "would change: \(f.path)\n" }
         }
-        out += summaryLine() + "\n"
+        if summary { out += summaryLine() + "\n" }
         return out
     }
 

@@ -1,13 +1,15 @@
 import ArgumentParser
+import EmberUtils
 import EmberBench
+import EmberCommandLine
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `ember-bench --compare [options]` is the CI gate's one-line form; it is the hidden
-/// `gate` subcommand. (Options on the root command would shadow the subcommands' own
+/// `ember-bench --compare [options]` is the CI gate's one-line form; it is the `gate`
+/// subcommand. (Options on the root command would shadow the subcommands' own
 /// options of the same name, so the root has none.)
 @main
 enum Entry {
@@ -26,26 +28,7 @@ enum Entry {
         } else if args.first == "--compare" {
             args[0] = "gate"
         }
-        do {
-            var command = try EmberBenchCommand.parseAsRoot(args)
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            // One contract for the three tools: a usage error exits 2 (never 64).
-            let code = EmberBenchCommand.exitCode(for: error)
-            let message = EmberBenchCommand.fullMessage(for: error)
-            if !message.isEmpty {
-                if code.isSuccess {
-                    print(message)
-                } else {
-                    FileHandle.standardError.write(Data((message + "\n").utf8))
-                }
-            }
-            exit(code.rawValue == 64 ? BenchExitCode.error.rawValue : code.rawValue)
-        }
+        await ToolCommandLine.main(EmberBenchCommand.self, tool: "ember-bench", arguments: args)
     }
 }
 
@@ -68,11 +51,10 @@ struct EmberBenchCommand: AsyncParsableCommand {
             Exit codes: 0 pass, 1 regression (or JIT rule rejected), 2 error (usage, setup, input, store), \
             3 no baseline yet, 4 incomparable (no baseline from a matching machine), 5 insufficient data.
             """,
-        version: "ember-bench 2",
+        version: ToolCommandLine.versionText("ember-bench"),
         subcommands: [
             RunCommand.self, CompareCommand.self, ABCommand.self, ImportCommand.self, BaselineCommand.self,
-            HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self, SimulateGateCommand.self,
-            SyntheticStoreCommand.self,
+            HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self,
         ])
 }
 
@@ -83,15 +65,15 @@ func guarded(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as BenchError {
-        FileHandle.standardError.write(Data("ember-bench: error: \(e.message)\n".utf8))
+        FileHandle.standardError.write(Data(ToolCommandLine.errorText("ember-bench", e.message).utf8))
         throw ExitCode(e.exitCode.rawValue)
     } catch let e as ExitCode {
         throw e
     } catch let e as CleanExit {
         throw e
     } catch {
-        FileHandle.standardError.write(Data("ember-bench: error: \(error)\n".utf8))
-        throw ExitCode(BenchExitCode.error.rawValue)
+        FileHandle.standardError.write(Data(ToolCommandLine.errorText("ember-bench", "\(error)").utf8))
+        throw ExitCode(ToolExit.error.rawValue)
     }
 }
 
@@ -219,7 +201,7 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("json-out"), help: "Also write JSON to this file.") var jsonOut: String?
     @Flag(help: "No progress bar even on a terminal.") var quiet = false
 
-    var progress: ProgressLine { quiet ? ProgressLine(enabled: false) : ProgressLine() }
+    var progress: ProgressLine { ProgressLine(tool: "ember-bench", quiet: quiet, after: 0) }
 
     func validate() throws {
         do { _ = try outputFormat() } catch let e as BenchError { throw ValidationError(e.message) }
@@ -449,7 +431,7 @@ struct CompareCommand: AsyncParsableCommand {
                     let speedups = Workflow.speedups(baseline: data.runs[0], candidate: candidateSamples)
                     let rule = JITAcceptance.evaluate(speedups: speedups.map(\.1))
                     try output.emit { rule.render($0, speedups: speedups, baselineLabel: data.label, candidateLabel: candidateRun.shortDescription) }
-                    throw ExitCode(rule.accepted ? BenchExitCode.pass.rawValue : BenchExitCode.regression.rawValue)
+                    throw ExitCode(rule.accepted ? ToolExit.success.rawValue : ToolExit.failure.rawValue)
                 }
             default:
                 throw BenchError("--kind \(kind): expected regression or jit")
@@ -602,7 +584,9 @@ struct ImportCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var revision: RevisionOptions
-    @Option(help: "pytest-benchmark, google-benchmark or hyperfine (default: detected).") var format: String?
+    @Option(name: .customLong("input-format"), help: "The files' format: pytest-benchmark, google-benchmark or hyperfine (default: detected).")
+    var inputFormat: String?
+    @Option(name: .customLong("format"), help: ArgumentHelp("Old name of --input-format.", visibility: .hidden)) var oldFormat: String?
     @Flag(
         name: .customLong("one-run"),
         help: "All files are repetitions of one job (one process each) and form one run.") var oneRun = false
@@ -613,9 +597,12 @@ struct ImportCommand: AsyncParsableCommand {
         try await guarded {
             guard !files.isEmpty else { throw BenchError("give at least one JSON file to import") }
             var chosen: ImportFormat?
-            if let format {
+            if oldFormat != nil {
+                FileHandle.standardError.write(Data("ember-bench: warning: import --format is now --input-format (--format names output formats); the old name will go\n".utf8))
+            }
+            if let format = inputFormat ?? oldFormat {
                 guard let f = ImportFormat(rawValue: format) else {
-                    throw BenchError("--format \(format): expected pytest-benchmark, google-benchmark or hyperfine")
+                    throw BenchError("--input-format \(format): expected pytest-benchmark, google-benchmark or hyperfine")
                 }
                 chosen = f
             }
@@ -849,55 +836,6 @@ struct WorkerCommand: AsyncParsableCommand {
             options.minimumIterations = min(options.minimumIterations, samples)
             let report = try await Worker.run(names: benchmarks, options: options, batches: fixed)
             FileHandle.standardOutput.write(try encoder.encode(report))
-        }
-    }
-}
-
-struct SimulateGateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "simulate-gate",
-        abstract: "Gate-quality simulation: A/A failure rate and detection per compare of many benchmarks.", shouldDisplay: false)
-    @Option(help: "A/A compares per row.") var aaTrials = 500
-    @Option(help: "Compares per slowdown per row.") var detectionTrials = 300
-    @Option(help: "Benchmarks per compare.") var benchmarks = 200
-    @Option(help: "Samples per process.") var samples = 50
-    @Option(help: "Processes per run.") var processes = 5
-    @Option(help: "Seed.") var seed: UInt64 = 2026
-    @OptionGroup var gate: GateOptions
-
-    func run() async throws {
-        try await guarded {
-            let table = GateSimulation.run(
-                aaTrials: aaTrials, detectionTrials: detectionTrials, benchmarks: benchmarks, samplesPerProcess: samples,
-                processes: processes, policy: try gate.policy(), seed: seed,
-                progress: { FileHandle.standardError.write(Data("simulating \($0)\n".utf8)) })
-            print(table.markdown)
-        }
-    }
-}
-
-struct SyntheticStoreCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "synth-store", abstract: "Write synthetic runs into a store (for scale measurements).", shouldDisplay: false)
-    @OptionGroup var store: StoreOptions
-    @Option var runs = 2
-    @Option var benchmarks = 10_000
-    @Option var processes = 5
-    @Option(help: "Samples per process.") var samples = 10
-    @Option var seed: UInt64 = 7
-
-    func run() async throws {
-        try await guarded {
-            let s = try store.open(.create)
-            for r in 0..<runs {
-                let results = Workflow.syntheticRun(
-                    benchmarks: benchmarks, processes: processes, samplesPerProcess: samples, seed: seed &+ UInt64(r))
-                let id = try s.insert(
-                    NewRun(
-                        revision: SourceRevision(commit: String(format: "%040x", r + 1), branch: "main", dirty: false),
-                        machine: .current(), source: "synthetic", results: results))
-                print("run \(id): \(benchmarks) benchmarks × \(processes) processes × \(samples) samples")
-            }
         }
     }
 }

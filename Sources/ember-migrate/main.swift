@@ -1,6 +1,8 @@
 // ember-migrate: rewrites legacy class-based Ember operators into module functions.
 import ArgumentParser
+import EmberCommandLine
 import EmberMigrate
+import EmberUtils
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -21,12 +23,13 @@ struct EmberMigrateCommand: ParsableCommand {
         --check only reports whether anything would change. Classes that are not safe to \
         convert are kept and adapted with migrate_operator_to_module, and reported with the reason.
 
-        Exit codes:
+        Exit codes (the more serious wins):
           0  nothing to do, or done
           1  --check found files that would change
-          2  usage or rules error (nothing read or written)
-          3  some files were skipped (unreadable, undecodable, unparsable, or a rewrite abandoned)
-        """
+          2  usage, configuration or rules error (nothing read or written)
+          6  some files were skipped (unreadable, undecodable, unparsable, or a rewrite abandoned); the others were done
+        """,
+        version: ToolCommandLine.versionText("ember-migrate")
     )
 
     enum Mode: String, EnumerableFlag {
@@ -48,8 +51,11 @@ struct EmberMigrateCommand: ParsableCommand {
 
     @Flag var mode: Mode = .diff
 
-    @Option(help: "Extra rules file (same format as rules/migrate/legacy.rules).")
-    var rules: [String] = []
+    @Option(name: .customLong("extend-rules"), help: ArgumentHelp("Rules file added to the built-in rules (same format as rules/migrate/legacy.rules; repeatable).", valueName: "file"))
+    var extendRules: [String] = []
+
+    @Option(name: .customLong("rules"), help: ArgumentHelp("Old name of --extend-rules.", visibility: .hidden))
+    var oldRules: [String] = []
 
     @Option(help: "Output format: text or json.")
     var format: Format = .text
@@ -81,13 +87,20 @@ struct EmberMigrateCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var jobs: Int?
 
+    @Flag(help: "Print the diff and the report lines only: no summary line, no notes, no progress.")
+    var quiet = false
+
     mutating func run() throws {
         throw ExitCode(execute())
     }
 
     func fail(_ message: String) -> Int32 {
-        MigrateIO.write("ember-migrate: error: \(message)\n", to: 2)
-        return MigrateExitCode.usageError.rawValue
+        MigrateIO.write(ToolCommandLine.errorText("ember-migrate", message), to: 2)
+        return ToolExit.error.rawValue
+    }
+
+    func note(_ text: String) {
+        if !quiet { MigrateIO.write(text, to: 2) }
     }
 
     func execute() -> Int32 {
@@ -137,7 +150,10 @@ struct EmberMigrateCommand: ParsableCommand {
             guard jobs > 0 else { return fail("--jobs must be at least 1") }
             options.workers = jobs
         }
-        for file in rules {
+        if !oldRules.isEmpty {
+            note("ember-migrate: warning: --rules is now --extend-rules (it adds to the built-in rules); the old name will go\n")
+        }
+        for file in extendRules + oldRules {
             guard let text = MigrateIO.readUTF8(file) else {
                 return fail("cannot read rules file \(file)")
             }
@@ -146,22 +162,22 @@ struct EmberMigrateCommand: ParsableCommand {
         for target in [emitRuntime, emitAdapter].compactMap({ $0 }) {
             do { try MigrationFiles.writeAtomically(Array(runtimeModuleText(rules: options.rules).utf8), to: target) } catch { return fail(error.message) }
         }
-        if paths.isEmpty && (emitRuntime != nil || emitAdapter != nil) { return MigrateExitCode.success.rawValue }
+        if paths.isEmpty && (emitRuntime != nil || emitAdapter != nil) { return ToolExit.success.rawValue }
         guard !paths.isEmpty else { return fail("give at least one file or folder (see --help)") }
         let found = discovered!
         let files = found.inputs.map(\.path)
         let leftovers = found.leftovers
         for problem in found.problems {
-            MigrateIO.write("note: \(problem.path): \(problem.reason); not read\n", to: 2)
+            note("note: \(problem.path): \(problem.reason); not read\n")
         }
         // Temporary files of an interrupted --write: a write run removes them, others say so.
         for leftover in leftovers {
             if mode == .write {
                 if unlink(leftover) == 0 {
-                    MigrateIO.write("removed \(leftover): the temporary file of an interrupted --write\n", to: 2)
+                    note("removed \(leftover): the temporary file of an interrupted --write\n")
                 }
             } else {
-                MigrateIO.write("note: \(leftover) is the temporary file of an interrupted --write; the next --write removes it\n", to: 2)
+                note("note: \(leftover) is the temporary file of an interrupted --write; the next --write removes it\n")
             }
         }
         if files.isEmpty {
@@ -172,7 +188,10 @@ struct EmberMigrateCommand: ParsableCommand {
         if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
             MigrateIO.write("profile: found \(files.count) files in \(Int(loadStart.timeIntervalSince(collectStart) * 1000)) ms, named them in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n", to: 2)
         }
+        let progress = ProgressLine(tool: "ember-migrate", quiet: quiet)
+        options.progress = { text in progress.report(text) }
         var result = Migration.run(inputs, options: options)
+        progress.finish()
         if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
             result.plan += Migration.outsideImporters(of: result, files: outside)
         }
@@ -186,7 +205,7 @@ struct EmberMigrateCommand: ParsableCommand {
         switch format {
         case .text:
             MigrateIO.write(output.standardOutputText(), to: 1)
-            MigrateIO.write(output.reportText(), to: 2)
+            MigrateIO.write(output.reportText(summary: !quiet), to: 2)
         case .json:
             MigrateIO.write(output.json(), to: 1)
         }
@@ -194,18 +213,4 @@ struct EmberMigrateCommand: ParsableCommand {
     }
 }
 
-// ArgumentParser exits with 64 on a usage error; ember-migrate documents 2.
-do {
-    var command = try EmberMigrateCommand.parseAsRoot()
-    try command.run()
-} catch let code as ExitCode {
-    exit(code.rawValue)
-} catch {
-    let message = EmberMigrateCommand.fullMessage(for: error)
-    if EmberMigrateCommand.exitCode(for: error) == .success {
-        print(message)
-        exit(MigrateExitCode.success.rawValue)
-    }
-    MigrateIO.write("ember-migrate: \(message)\n", to: 2)
-    exit(MigrateExitCode.usageError.rawValue)
-}
+ToolCommandLine.main(EmberMigrateCommand.self, tool: "ember-migrate")

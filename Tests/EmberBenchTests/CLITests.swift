@@ -1,4 +1,5 @@
 import EmberBench
+import EmberUtils
 import Foundation
 import Testing
 
@@ -97,7 +98,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
     func compareOutputMatchesGolden(_ format: OutputFormat) throws {
         let dir = try goldenStore()
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--format", format.rawValue], in: dir)
-        #expect(r.status == BenchExitCode.regression.rawValue, "\(r.stderr)")
+        #expect(r.status == ToolExit.failure.rawValue, "\(r.stderr)")
         let ext = ["table": "txt", "markdown": "md", "json": "json", "junit": "xml"][format.rawValue]!
         try expectGolden(r.stdout, "compare-regression.\(ext)")
     }
@@ -107,10 +108,10 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         try cli(["import", "--db", "b.sqlite", "--commit", "aaaa1111", "--branch", "main", fixture("pytest-benchmark.json").path], in: dir)
         try cli(["import", "--db", "b.sqlite", fixture("pytest-benchmark-candidate.json").path], in: dir)
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "run:1"], in: dir)
-        #expect(r.status == BenchExitCode.insufficient.rawValue, "\(r.stdout)\(r.stderr)")
+        #expect(r.status == ToolExit.insufficient.rawValue, "\(r.stdout)\(r.stderr)")
         try expectGolden(r.stdout, "compare-insufficient.txt")
         let allowed = try cli(["compare", "--db", "b.sqlite", "--baseline", "run:1", "--allow-insufficient"], in: dir)
-        #expect(allowed.status == BenchExitCode.pass.rawValue)
+        #expect(allowed.status == ToolExit.success.rawValue)
         // Google Benchmark's default single repetition, 100 ns → 200 ns: never a silent pass.
         for (i, t) in [100.0, 200.0].enumerated() {
             let doc = #"{"context": {"host_name": "h", "num_cpus": 2}, "benchmarks": [{"name": "BM_x", "run_type": "iteration", "iterations": 1000, "real_time": \#(t), "cpu_time": \#(t), "time_unit": "ns"}]}"#
@@ -118,7 +119,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
             try cli(["import", "--db", "g.sqlite", "--branch", i == 0 ? "main" : "pr", "g\(i).json"], in: dir)
         }
         let g = try cli(["compare", "--db", "g.sqlite"], in: dir)
-        #expect(g.status == BenchExitCode.insufficient.rawValue, "\(g.stdout)\(g.stderr)")
+        #expect(g.status == ToolExit.insufficient.rawValue, "\(g.stdout)\(g.stderr)")
         #expect(g.stdout.contains("insufficient"))
     }
 
@@ -136,14 +137,14 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
     @Test func exitCodePass() throws {
         let dir = try goldenStore()
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--candidate", "1"], in: dir)
-        #expect(r.status == BenchExitCode.pass.rawValue)
+        #expect(r.status == ToolExit.success.rawValue)
         try expectGolden(r.stdout, "compare-pass.txt")
     }
 
     @Test func compareFilterSelectsBenchmarks() throws {
         let dir = try goldenStore()
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--filter", "join", "--format", "json"], in: dir)
-        #expect(r.status == BenchExitCode.pass.rawValue)
+        #expect(r.status == ToolExit.success.rawValue)
         let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let rows = (doc["report"] as! [String: Any])["comparisons"] as! [[String: Any]]
         #expect(rows.map { $0["name"] as! String } == ["pytest/test_sample_bench.py::test_join_strings"])
@@ -153,11 +154,11 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let dir = temporaryDirectory()
         let args = ["--db", "g.sqlite", "--filter", "module-call", "--samples", "5", "--processes", "3", "--min-sample-time", "0.2"]
         let first = try cli(["--compare"] + args + ["--branch", "main"], in: dir)
-        #expect(first.status == BenchExitCode.noBaseline.rawValue, "\(first.stdout)\(first.stderr)")
+        #expect(first.status == ToolExit.noBaseline.rawValue, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("a first run"))
         // The second run finds the first on branch main from this machine: a verdict, not "no baseline".
         let second = try cli(["--compare"] + args + ["--format", "json"], in: dir)
-        #expect(second.status == BenchExitCode.pass.rawValue || second.status == BenchExitCode.regression.rawValue, "\(second.stderr)")
+        #expect(second.status == ToolExit.success.rawValue || second.status == ToolExit.failure.rawValue, "\(second.stderr)")
         let doc = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as! [String: Any]
         let rows = (doc["report"] as! [String: Any])["comparisons"] as! [[String: Any]]
         #expect(rows.map { $0["name"] as! String } == ["core/module-call", "metrics/module-call"])
@@ -176,16 +177,16 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         ]
         for _ in 0..<4 { try cli(["run"] + args + ["--branch", "main", "--quiet"], in: dir) }
         let slowed = try cliWithEnvironment(["--compare"] + args + ["--branch", "pr"], ["EMBER_BENCH_SLOWDOWN": "core/cache-hit=3"], in: dir)
-        #expect(slowed.status == BenchExitCode.regression.rawValue, "\(slowed.stdout)\(slowed.stderr)")
+        #expect(slowed.status == ToolExit.failure.rawValue, "\(slowed.stdout)\(slowed.stderr)")
         #expect(slowed.stdout.contains("core/cache-hit") && slowed.stdout.contains("▲ regression"))
         let bad = try cliWithEnvironment(["run", "--no-store"] + args, ["EMBER_BENCH_SLOWDOWN": "core/cache-hit"], in: dir)
-        #expect(bad.status == BenchExitCode.error.rawValue)
+        #expect(bad.status == ToolExit.error.rawValue)
     }
 
     @Test func exitCodeRegressionOnlyForTheSlowerBenchmark() throws {
         let dir = try goldenStore()
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--threshold-for", "pytest/test_sample_bench.py::test_fib_15=2.0"], in: dir)
-        #expect(r.status == BenchExitCode.pass.rawValue, "a per-benchmark threshold of 2.0 lets 1.5× pass")
+        #expect(r.status == ToolExit.success.rawValue, "a per-benchmark threshold of 2.0 lets 1.5× pass")
     }
 
     @Test func noBaselineUnknownNamesAndMissingStores() throws {
@@ -194,16 +195,16 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let fresh = temporaryDirectory()
         try cli(["import", "--db", "f.sqlite", "--branch", "feature", fixture("hyperfine.json").path], in: fresh)
         let first = try cli(["compare", "--db", "f.sqlite"], in: fresh)
-        #expect(first.status == BenchExitCode.noBaseline.rawValue, "\(first.stdout)\(first.stderr)")
+        #expect(first.status == ToolExit.noBaseline.rawValue, "\(first.stdout)\(first.stderr)")
         try expectGolden(first.stdout, "compare-no-baseline.txt")
         // A name the user gave that matches nothing is an error that lists what exists.
         let typo = try cli(["compare", "--db", "b.sqlite", "--baseline", "nosuch"], in: dir)
-        #expect(typo.status == BenchExitCode.error.rawValue)
+        #expect(typo.status == ToolExit.error.rawValue)
         #expect(typo.stderr.contains("unknown baseline \"nosuch\""), "\(typo.stderr)")
         #expect(typo.stderr.contains("baseline names: main") && typo.stderr.contains("branches with runs: feature, main"), "\(typo.stderr)")
         // A store that does not exist is an error and is not created.
         let missing = try cli(["compare", "--db", "empty.sqlite"], in: dir)
-        #expect(missing.status == BenchExitCode.error.rawValue)
+        #expect(missing.status == ToolExit.error.rawValue)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("empty.sqlite").path))
     }
 
@@ -215,14 +216,14 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         #expect(set.status == 0 && set.stdout.contains("baseline main = run 1"))
         try cli(["import", "--db", "s.sqlite", "--one-run", "--branch", "feature"] + (1...5).map { fixture("pytest-reps/candidate-\($0).json").path }, in: dir)
         let r = try cli(["compare", "--db", "s.sqlite"], in: dir)
-        #expect(r.status == BenchExitCode.regression.rawValue, "\(r.stdout)\(r.stderr)")
+        #expect(r.status == ToolExit.failure.rawValue, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("baseline:  baseline main = run 1"))
         let list = try cli(["baseline", "list", "--db", "s.sqlite"], in: dir)
         #expect(list.stdout.hasPrefix("main\trun 1"))
         let bad = try cli(["baseline", "set", "a:b", "--db", "s.sqlite"], in: dir)
-        #expect(bad.status == BenchExitCode.error.rawValue)
+        #expect(bad.status == ToolExit.error.rawValue)
         let gone = try cli(["baseline", "remove", "nosuch", "--db", "s.sqlite"], in: dir)
-        #expect(gone.status == BenchExitCode.error.rawValue && gone.stderr.contains("baseline names: main"))
+        #expect(gone.status == ToolExit.error.rawValue && gone.stderr.contains("baseline names: main"))
     }
 
     @Test func exitCodeIncomparable() throws {
@@ -231,7 +232,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let imp = try cli(["import", "--db", "b.sqlite", "--branch", "feature", "--commit", "cccc3333", fixture("hyperfine.json").path], in: dir)
         #expect(imp.status == 0)
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main"], in: dir)
-        #expect(r.status == BenchExitCode.incomparable.rawValue, "\(r.stdout)\(r.stderr)")
+        #expect(r.status == ToolExit.incomparable.rawValue, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("another machine"))
         let junit = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--format", "junit"], in: dir)
         #expect(junit.stdout.contains("<error message=\"incomparable\">"))
@@ -242,16 +243,16 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         try Data("hello, I am a text file, not a database at all..............................................".utf8)
             .write(to: dir.appendingPathComponent("notes.txt"))
         let r = try cli(["compare", "--db", "notes.txt"], in: dir)
-        #expect(r.status == BenchExitCode.error.rawValue)
+        #expect(r.status == ToolExit.error.rawValue)
         #expect(r.stderr.contains("notes.txt is not a usable ember-bench store"), "\(r.stderr)")
     }
 
     @Test func usageErrorsExit2LikeTheOtherTools() throws {
         let dir = temporaryDirectory()
-        #expect(try cli(["compare", "--format", "yaml"], in: dir).status == BenchExitCode.error.rawValue)
-        #expect(try cli(["compare", "--no-such-flag"], in: dir).status == BenchExitCode.error.rawValue)
-        #expect(try cli(["--compare", "--filter", "no-such-benchmark"], in: dir).status == BenchExitCode.error.rawValue)
-        #expect(try cli(["--compare", "--correction", "bonferroni"], in: dir).status == BenchExitCode.error.rawValue)
+        #expect(try cli(["compare", "--format", "yaml"], in: dir).status == ToolExit.error.rawValue)
+        #expect(try cli(["compare", "--no-such-flag"], in: dir).status == ToolExit.error.rawValue)
+        #expect(try cli(["--compare", "--filter", "no-such-benchmark"], in: dir).status == ToolExit.error.rawValue)
+        #expect(try cli(["--compare", "--correction", "bonferroni"], in: dir).status == ToolExit.error.rawValue)
         let help = try cli(["--help"], in: dir)
         #expect(help.status == 0 && help.stdout.contains("Exit codes"))
     }
@@ -261,7 +262,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let dir = temporaryDirectory()
         for args in [["--compare", "--db", "s.sqlite"], ["run", "--db", "s.sqlite", "--filter", "tools/tokenize"]] {
             let r = try cliWithEnvironment(args, ["EMBER_BENCH_FIXTURES": dir.appendingPathComponent("nope").path], in: dir)
-            #expect(r.status == BenchExitCode.error.rawValue, "\(args): \(r.stderr)")
+            #expect(r.status == ToolExit.error.rawValue, "\(args): \(r.stderr)")
             #expect(r.stderr.contains("cannot be set up") && r.stderr.contains("fixtures"), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.sqlite").path), "nothing stored, no store made")
         }
@@ -282,7 +283,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         }
         for args in [["history", "--db", "typo.sqlite"], ["report", "--db", "typo.sqlite", "--html", "x.html"], ["baseline", "list", "--db", "typo.sqlite"]] {
             let r = try cli(args, in: dir)
-            #expect(r.status == BenchExitCode.error.rawValue, "\(args)")
+            #expect(r.status == ToolExit.error.rawValue, "\(args)")
             #expect(r.stderr.contains("no store at typo.sqlite"))
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("typo.sqlite").path))
@@ -292,18 +293,18 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let dir = temporaryDirectory()
         try Data(#"{"results": [{"command": "x", "times": [0.1, "slow"]}]}"#.utf8).write(to: dir.appendingPathComponent("bad.json"))
         let r = try cli(["import", "--db", "s.sqlite", fixture("hyperfine.json").path, "bad.json"], in: dir)
-        #expect(r.status == BenchExitCode.error.rawValue)
+        #expect(r.status == ToolExit.error.rawValue)
         #expect(r.stderr.contains("bad.json: $.results[0].times[1]: expected a number, found a string; nothing was imported"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.sqlite").path))
         // Streamed rows already written are rolled back: a duplicate late in a file.
         try Data(#"{"results": [{"command": "a", "times": [0.1]}, {"command": "a", "times": [0.2]}]}"#.utf8).write(to: dir.appendingPathComponent("dup.json"))
         let d = try cli(["import", "--db", "s.sqlite", fixture("hyperfine.json").path, "dup.json"], in: dir)
-        #expect(d.status == BenchExitCode.error.rawValue)
+        #expect(d.status == ToolExit.error.rawValue)
         #expect(d.stderr.contains("dup.json: benchmark \"hyperfine/a\" appears twice"), "\(d.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("s.sqlite").path))
         try Data("{\"results\": [\n{\"command\": \"x\",, }]}".utf8).write(to: dir.appendingPathComponent("syntax.json"))
         let s = try cli(["import", "--db", "s.sqlite", "syntax.json"], in: dir)
-        #expect(s.status == BenchExitCode.error.rawValue && s.stderr.contains("line 2, column"), "\(s.stderr)")
+        #expect(s.status == ToolExit.error.rawValue && s.stderr.contains("line 2, column"), "\(s.stderr)")
     }
 
     @Test func historyShowsChangePoints() throws {
@@ -312,7 +313,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         #expect(r.status == 0)
         try expectGolden(r.stdout, "history.txt")
         let miss = try cli(["history", "--db", "b.sqlite", "test_fib"], in: dir)
-        #expect(miss.status == BenchExitCode.error.rawValue)
+        #expect(miss.status == ToolExit.error.rawValue)
         #expect(miss.stderr.contains("did you mean: pytest/test_sample_bench.py::test_fib_15"))
         // Four runs at one level, four 1.5× slower: one change point, at run 5.
         let steps = temporaryDirectory()
@@ -334,7 +335,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let dir = try goldenStore()
         // Three cases only: the rule needs 25, so it rejects whatever the speedups.
         let r = try cli(["compare", "--db", "b.sqlite", "--baseline", "main", "--kind", "jit"], in: dir)
-        #expect(r.status == BenchExitCode.regression.rawValue)
+        #expect(r.status == ToolExit.failure.rawValue)
         #expect(r.stdout.contains("only 3 cases; the rule needs at least 25"))
     }
 
@@ -392,7 +393,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         #expect(peak > 500_000 && peak < 4_000_000, "peak RSS \(peak)")
         #expect(rows.first { $0["name"] as? String == "cmd/sleep" }?["processes"] as? Int == 3)
         let fail = try cli(["run", "--db", "s.sqlite", "--runs", "1", "--", "/bin/false"], in: dir)
-        #expect(fail.status == BenchExitCode.error.rawValue)
+        #expect(fail.status == ToolExit.error.rawValue)
         #expect(fail.stderr.contains("exited with status 1"))
     }
 
@@ -400,20 +401,20 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let dir = temporaryDirectory()
         // A 30 ms sleep against `true`: a ~30× difference, far beyond any scheduling noise.
         let slower = try cli(["ab", "--base-command", "true", "--head-command", "sleep 0.03", "--runs", "6", "--warmup", "1"], in: dir)
-        #expect(slower.status == BenchExitCode.regression.rawValue, "\(slower.stdout)\(slower.stderr)")
+        #expect(slower.status == ToolExit.failure.rawValue, "\(slower.stdout)\(slower.stderr)")
         #expect(slower.stdout.contains("same job"))
         let faster = try cli(["compare", "--interleave", "--command-a", "sleep 0.03", "--command-b", "true", "--runs", "6", "--warmup", "1", "--format", "json"], in: dir)
-        #expect(faster.status == BenchExitCode.pass.rawValue, "\(faster.stdout)\(faster.stderr)")
+        #expect(faster.status == ToolExit.success.rawValue, "\(faster.stdout)\(faster.stderr)")
         #expect(faster.stdout.contains("\"verdict\" : \"improvement\""))
         let missing = try cli(["ab", "--base-command", "true"], in: dir)
-        #expect(missing.status == BenchExitCode.error.rawValue)
+        #expect(missing.status == ToolExit.error.rawValue)
     }
 
     @Test func sameJobABOfTwoBuildsAlternatesProcesses() throws {
         let dir = temporaryDirectory()
         let common = ["--filter", "core/module-call", "--filter", "core/cache-hit", "--processes", "4", "--samples", "8", "--min-sample-time", "0.5"]
         let same = try cli(["ab", "--base", emberBenchBinary, "--head", emberBenchBinary, "--format", "json", "--db", "ab.sqlite"] + common, in: dir)
-        #expect(same.status == BenchExitCode.pass.rawValue || same.status == BenchExitCode.regression.rawValue, "\(same.stderr)")
+        #expect(same.status == ToolExit.success.rawValue || same.status == ToolExit.failure.rawValue, "\(same.stderr)")
         let doc = try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as! [String: Any]
         let rows = (doc["report"] as! [String: Any])["comparisons"] as! [[String: Any]]
         #expect(rows.map { $0["name"] as! String } == ["core/cache-hit", "core/module-call"])
@@ -423,11 +424,11 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         #expect(try stored.samples(runID: 1)["core/module-call"]?.processSizes.count == 4)
         // A head build with a 3× slowdown in one benchmark.
         let slow = try cli(["ab", "--base", emberBenchBinary, "--head", try slowedBuild("core/cache-hit=3", in: dir)] + common, in: dir)
-        #expect(slow.status == BenchExitCode.regression.rawValue, "\(slow.stdout)\(slow.stderr)")
+        #expect(slow.status == ToolExit.failure.rawValue, "\(slow.stdout)\(slow.stderr)")
         let line = try #require(slow.stdout.split(separator: "\n").first { $0.hasPrefix("core/cache-hit") })
         #expect(line.contains("regression"))
         let bad = try cli(["ab", "--base", "/bin/true", "--head", emberBenchBinary, "--processes", "2"], in: dir)
-        #expect(bad.status == BenchExitCode.error.rawValue)
+        #expect(bad.status == ToolExit.error.rawValue)
         #expect(bad.stderr.contains("no list of benchmark names"), "\(bad.stderr)")
     }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// The gate's behaviour on synthetic compares with a per-process offset, at fixed seeds
 /// (deterministic: same samples, same verdicts, every run; no clock involved). The full
-/// grid with 500/300 compares per row: `ember-bench simulate-gate` (release build),
+/// grid with 500/300 compares per row: `swift run -c release ember-bench-lab simulate-gate`,
 /// figures in docs/ember-bench.md.
 @Suite struct GateSimulationTests {
     /// 200 benchmarks, σ = 0.10 between processes, stored history of 5 runs.

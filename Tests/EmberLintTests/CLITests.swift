@@ -19,9 +19,9 @@ func write(_ text: String, _ path: String) throws {
 
 @Suite struct ExitCodeTests {
     @Test func documentedValues() {
-        #expect(LintExitCode.clean.rawValue == 0)
-        #expect(LintExitCode.violations.rawValue == 1)
-        #expect(LintExitCode.usageOrConfigError.rawValue == 2)
+        #expect(ToolExit.success.rawValue == 0)
+        #expect(ToolExit.failure.rawValue == 1)
+        #expect(ToolExit.error.rawValue == 2)
     }
 
     @Test func cleanTreeExitsZero() throws {
@@ -29,7 +29,7 @@ func write(_ text: String, _ path: String) throws {
             try write("import os\nfrom ember.utils import x\n", dir + "/src/ember/core/a.py")
             try write("x = 1\n", dir + "/src/ember/utils/x.py")
             let r = EmberLintCLI.run(["--no-cache", dir])
-            #expect(r.code == .clean, "\(r.stdout)")
+            #expect(r.code == .success, "\(r.stdout)")
             #expect(r.stdout.contains("2 files, 2 imports, no violations"))
         }
     }
@@ -38,19 +38,19 @@ func write(_ text: String, _ path: String) throws {
         try withScratch { dir in
             try write("import importlib\nm = importlib.import_module(name)\n", dir + "/src/ember/core/a.py")
             let r = EmberLintCLI.run(["--no-cache", dir])
-            #expect(r.code == .clean)
+            #expect(r.code == .success)
             #expect(r.stdout.contains("EL006 warning:"))
         }
     }
 
     @Test func usageErrorsExitTwo() {
-        #expect(EmberLintCLI.run(["--no-cache", "--format", "xml", "."]).code == .usageOrConfigError)
-        #expect(EmberLintCLI.run(["--no-such-flag"]).code == .usageOrConfigError)
-        #expect(EmberLintCLI.run(["--jobs", "0"]).code == .usageOrConfigError)
-        #expect(EmberLintCLI.run(["--rules", "/nonexistent/rules.toml", "."]).code == .usageOrConfigError)
-        #expect(EmberLintCLI.run(["--baseline", "/nonexistent/baseline.json", "."]).code == .usageOrConfigError)
+        #expect(EmberLintCLI.run(["--no-cache", "--format", "xml", "."]).code == .error)
+        #expect(EmberLintCLI.run(["--no-such-flag"]).code == .error)
+        #expect(EmberLintCLI.run(["--jobs", "0"]).code == .error)
+        #expect(EmberLintCLI.run(["--rules", "/nonexistent/rules.toml", "."]).code == .error)
+        #expect(EmberLintCLI.run(["--baseline", "/nonexistent/baseline.json", "."]).code == .error)
         let help = EmberLintCLI.run(["--help"])
-        #expect(help.code == .clean && help.stdout.contains("Exit codes"))
+        #expect(help.code == .success && help.stdout.contains("Exit codes"))
     }
 
     @Test func configErrorExitsTwoNamingFileKeyAndLine() throws {
@@ -58,7 +58,7 @@ func write(_ text: String, _ path: String) throws {
             try write("[tool.ember-lint]\ncycles = true\nlayer = []\n", dir + "/pyproject.toml")
             try write("import numpy\n", dir + "/src/ember/core/a.py")
             let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
-            #expect(r.code == .usageOrConfigError)
+            #expect(r.code == .error)
             #expect(r.stderr.contains("pyproject.toml:3: 'tool.ember-lint.layer': unknown key"), "\(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
@@ -74,7 +74,7 @@ func write(_ text: String, _ path: String) throws {
                 try write("import os\nfrom ember.utils import x\n", dir + "/src/ember/core/a.py")
                 try write("x = 1\n", dir + "/src/ember/utils/x.py")
                 let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
-                #expect(r.code == .clean, "\(ours.isEmpty ? "without" : "with") [tool.ember-lint]: \(r.stdout)\(r.stderr)")
+                #expect(r.code == .success, "\(ours.isEmpty ? "without" : "with") [tool.ember-lint]: \(r.stdout)\(r.stderr)")
                 #expect(r.stdout.contains("2 files, 2 imports, no violations"))
             }
         }
@@ -85,7 +85,7 @@ func write(_ text: String, _ path: String) throws {
             try write("[project]\nname = \"app\"\n[tool.foo]\nwhen = 2024-01-01\nx = infinity\n", dir + "/pyproject.toml")
             try write("import os\n", dir + "/src/ember/core/a.py")
             let r = EmberLintCLI.run(["--no-cache", dir + "/src"])
-            #expect(r.code == .usageOrConfigError)
+            #expect(r.code == .error)
             #expect(r.stderr.contains("pyproject.toml:5:8: not valid TOML: expected the end of the line"), "\(r.stderr)")
         }
     }
@@ -111,7 +111,7 @@ func write(_ text: String, _ path: String) throws {
             try write("", dir + "/app/web.py")
             try write("import flask\nimport json\n", dir + "/app/web_x.py")
             let r = EmberLintCLI.run(["--no-cache", dir, "--format", "json"])
-            #expect(r.code == .violations)
+            #expect(r.code == .failure)
             let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
             let items = doc["diagnostics"] as! [[String: Any]]
             #expect(items.map { $0["imported"] as? String } == ["requests"])
@@ -126,14 +126,14 @@ func write(_ text: String, _ path: String) throws {
             try write("import numpy\n", dir + "/src/ember/core/a.py")
             let baseline = dir + "/baseline.json"
             let w = EmberLintCLI.run(["--no-cache", dir, "--write-baseline", baseline])
-            #expect(w.code == .clean && w.stdout.contains("recorded 1 finding"))
+            #expect(w.code == .success && w.stdout.contains("recorded 1 finding"))
             let again = EmberLintCLI.run(["--no-cache", dir, "--baseline", baseline])
-            #expect(again.code == .clean, "\(again.stdout)")
+            #expect(again.code == .success, "\(again.stdout)")
             #expect(again.stdout.contains("1 in baseline"))
             // A line moved is still the same finding; a new one is reported.
             try write("\n\nimport numpy\nimport pandas\n", dir + "/src/ember/core/a.py")
             let later = EmberLintCLI.run(["--no-cache", dir, "--baseline", baseline])
-            #expect(later.code == .violations)
+            #expect(later.code == .failure)
             #expect(later.stdout.contains("imports pandas") && !later.stdout.contains("imports numpy"))
         }
     }
@@ -150,7 +150,7 @@ func write(_ text: String, _ path: String) throws {
             #expect(mkfifo(dir + "/src/ember/core/pipe.py", 0o644) == 0)
             try FileManager.default.createSymbolicLink(atPath: dir + "/src/ember/core/dangling.py", withDestinationPath: dir + "/nowhere.py")
             let r = EmberLintCLI.run(["--no-cache", dir])
-            #expect(r.code == .violations)
+            #expect(r.code == .failure)
             #expect(r.stdout.contains("folder.py:1:1: EL100 is a directory"))
             #expect(r.stdout.contains("loop:1:1: EL100 symlink loop"))
             #expect(r.stdout.contains("binary.py:1:1: EL100 cannot decode"))
@@ -161,7 +161,7 @@ func write(_ text: String, _ path: String) throws {
             // Named on the command line, a FIFO is refused too (reading it would block).
             // Nothing else to check: exit 2, the reason on stderr.
             let pipe = EmberLintCLI.run(["--no-cache", dir + "/src/ember/core/pipe.py"])
-            #expect(pipe.code == .usageOrConfigError && pipe.stderr.contains("not a regular file"))
+            #expect(pipe.code == .error && pipe.stderr.contains("not a regular file"))
         }
     }
 
@@ -325,7 +325,7 @@ func write(_ text: String, _ path: String) throws {
             try write("import numpy\n", dir + "/src/ember/core/plain.py")
             for jobs in ["1", "2"] {
                 let r = EmberLintCLI.run(["--no-cache", "--check-syntax", "--jobs", jobs, dir])
-                #expect(r.code == .violations)
+                #expect(r.code == .failure)
                 for name in forms.keys where name != "unary" {
                     #expect(r.stdout.contains("\(name).py:2:") && r.stdout.contains("EL101 too many nested parentheses"), "\(name): \(r.stdout.prefix(2000))")
                 }
@@ -351,7 +351,7 @@ func write(_ text: String, _ path: String) throws {
             try write("", dir + "/high/api.py")
             try write("", dir + "/middle.py")
             let r = EmberLintCLI.run(["--no-cache", dir])
-            #expect(r.code == .violations)
+            #expect(r.code == .failure)
             #expect(r.stdout.contains("low.a imports high.api; layer 'low' may import: * except high"), "\(r.stdout)")
             #expect(!r.stdout.contains("imports middle") && !r.stdout.contains("imports os"))
         }
@@ -367,41 +367,7 @@ func write(_ text: String, _ path: String) throws {
             #expect(on.stdout.contains("EL004 import cycle: pkg.a -> pkg.b -> pkg.a"), "\(on.stdout)")
             try write("cycles = false\n[[layers]]\nname = \"pkg\"\nmodules = [\"pkg\"]\n", dir + "/ember-lint.toml")
             let off = EmberLintCLI.run(["--no-cache", dir])
-            #expect(off.code == .clean && !off.stdout.contains("EL004"))
-        }
-    }
-}
-
-/// The quick reading of common command lines gives what ArgumentParser gives, and leaves
-/// everything else (help, errors, unusual forms) to ArgumentParser.
-@Suite struct QuickArgumentsTests {
-    static let words = ["--explain", "--graph", "--check-syntax", "--no-cache", "--rules", "--format", "--baseline", "--write-baseline",
-                        "--jobs", "--cache-dir", "--help", "-h", "--", "-", "--jobs=2", "--format=json", "--nope", "src", "a b", "",
-                        "json", "3", "0", "-1", "x.toml", "--explain", "é/ü.py"]
-
-    @Test func quickReadingAgreesWithArgumentParser() {
-        var rng = SeededGenerator(seed: 2026_1126_2)
-        var quick = 0, fallback = 0
-        for _ in 0..<1500 {
-            let arguments = (0..<Int.random(in: 0...7, using: &rng)).map { _ in Self.words.randomElement(using: &rng)! }
-            let parsed = try? EmberLintCommand.parse(arguments).arguments
-            guard let q = LintArguments.quickParse(arguments) else {
-                fallback += 1
-                continue
-            }
-            quick += 1
-            #expect(parsed == q, "\(arguments)")
-        }
-        // Both kinds of command line came up often enough to mean something.
-        #expect(quick > 150 && fallback > 150, "quick \(quick), fallback \(fallback)")
-    }
-
-    @Test func commonLinesAreReadQuicklyAndOthersAreNot() {
-        #expect(LintArguments.quickParse([]) == LintArguments())
-        #expect(LintArguments.quickParse(["src", "--format", "json", "--jobs", "2", "tests"])
-            == LintArguments(paths: ["src", "tests"], format: "json", jobs: 2))
-        for unusual in [["--help"], ["--format=json"], ["--jobs", "x"], ["--", "src"], ["--explain", "--explain"], ["--rules"], ["-"]] {
-            #expect(LintArguments.quickParse(unusual) == nil, "\(unusual)")
+            #expect(off.code == .success && !off.stdout.contains("EL004"))
         }
     }
 }

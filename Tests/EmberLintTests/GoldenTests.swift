@@ -1,4 +1,5 @@
 import EmberProject
+import EmberUtils
 import Foundation
 import Testing
 @testable import EmberLint
@@ -6,20 +7,20 @@ import Testing
 /// CLI output of the fixture projects in every format, compared with fixtures/lint/golden/.
 /// Re-record with `EMBER_RECORD=1 swift test --filter GoldenTests`.
 @Suite struct GoldenTests {
-    static let cases: [(name: String, arguments: [String], code: LintExitCode)] = [
-        ("layered.txt", ["fixtures/lint/layered"], .violations),
-        ("layered.explain.txt", ["fixtures/lint/layered", "--explain"], .violations),
-        ("layered.json", ["fixtures/lint/layered", "--format", "json"], .violations),
-        ("layered.sarif", ["fixtures/lint/layered", "--format", "sarif"], .violations),
-        ("layered.github.txt", ["fixtures/lint/layered", "--format", "github"], .violations),
-        ("layered.graph.json", ["fixtures/lint/layered", "--graph"], .clean),
-        ("namespace.txt", ["fixtures/lint/namespace"], .violations),
-        ("namespace.json", ["fixtures/lint/namespace", "--format", "json"], .violations),
-        ("swift-package.txt", ["fixtures/lint/swift-package"], .violations),
-        ("swift-package.sarif", ["fixtures/lint/swift-package", "--format", "sarif"], .violations),
-        ("swift-package.github.txt", ["fixtures/lint/swift-package", "--format", "github"], .violations),
-        ("bad-input.txt", ["fixtures/lint/bad-input"], .violations),
-        ("bad-input.json", ["fixtures/lint/bad-input", "--format", "json"], .violations),
+    static let cases: [(name: String, arguments: [String], code: ToolExit)] = [
+        ("layered.txt", ["fixtures/lint/layered"], .failure),
+        ("layered.explain.txt", ["fixtures/lint/layered", "--explain"], .failure),
+        ("layered.json", ["fixtures/lint/layered", "--format", "json"], .failure),
+        ("layered.sarif", ["fixtures/lint/layered", "--format", "sarif"], .failure),
+        ("layered.github.txt", ["fixtures/lint/layered", "--format", "github"], .failure),
+        ("layered.graph.json", ["fixtures/lint/layered", "--graph"], .success),
+        ("namespace.txt", ["fixtures/lint/namespace"], .failure),
+        ("namespace.json", ["fixtures/lint/namespace", "--format", "json"], .failure),
+        ("swift-package.txt", ["fixtures/lint/swift-package"], .failure),
+        ("swift-package.sarif", ["fixtures/lint/swift-package", "--format", "sarif"], .failure),
+        ("swift-package.github.txt", ["fixtures/lint/swift-package", "--format", "github"], .failure),
+        ("bad-input.txt", ["fixtures/lint/bad-input"], .failure),
+        ("bad-input.json", ["fixtures/lint/bad-input", "--format", "json"], .failure),
     ]
 
     /// Absolute fixture paths keep the test independent of the working directory; the

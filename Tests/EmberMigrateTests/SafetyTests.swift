@@ -1,5 +1,6 @@
 @testable import EmberMigrate
 import EmberPython
+import EmberUtils
 import Foundation
 import Testing
 
@@ -166,7 +167,11 @@ extension MigrateTests {
         }
 
         @Test func exitCodesAreDocumentedValues() {
-            #expect(MigrateExitCode.allCases.map(\.rawValue) == [0, 1, 2, 3])
+            // The tools' shared table (docs/cli.md): each number one meaning.
+            #expect(ToolExit.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6])
+            #expect(ToolExit.failure.combined(with: .filesSkipped) == .filesSkipped)
+            #expect(ToolExit.filesSkipped.combined(with: .error) == .error)
+            #expect(ToolExit.success.combined(with: .failure) == .failure)
         }
 
         @Test func snakeCaseFollowsTheGuide() {
