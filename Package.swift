@@ -74,8 +74,10 @@ let package = Package(
         .testTarget(name: "EmberUtilsTests", dependencies: ["EmberUtils"]),
         .testTarget(name: "EmberPythonTests", dependencies: ["EmberPython", "EmberUtils"]),
         .testTarget(name: "EmberProjectTests", dependencies: ["EmberProject"]),
-        .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils", "EmberProject"]),
-        .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils", "EmberProject"]),
+        .testTarget(name: "EmberLintTests", dependencies: ["EmberLint", "EmberUtils", "EmberProject", "EmberTestSupport"]),
+        .testTarget(name: "EmberMigrateTests", dependencies: ["EmberMigrate", "EmberPython", "EmberUtils", "EmberProject", "EmberTestSupport"]),
+        // The command-line contract (docs/cli.md) through the three built binaries.
+        .testTarget(name: "ToolContractTests", dependencies: ["EmberUtils", "EmberTestSupport"]),
         .testTarget(name: "EmberBenchTests", dependencies: ["EmberBench", "EmberUtils", "CSQLite", "EmberTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -50,7 +50,7 @@ may-import = ["stdlib", "ember.*"]
     /// rules/swift-package.toml
     static let swiftPackageTOML = #"""
 # The layer table of DESIGN.md section 2 for this package's own Sources/. CI runs
-#   ember-lint --rules rules/swift-package.toml Sources/
+#   ember-lint --config rules/swift-package.toml Sources/
 # A Swift file's module is its target, the folder under Sources/ (or Tests/).
 # `stdlib` means the Swift standard library and platform modules of
 # rules/swift-stdlib-modules.txt (Swift, _Concurrency, Synchronization, Glibc, ...).

@@ -56,6 +56,11 @@ struct EmberBenchCommand: AsyncParsableCommand {
             RunCommand.self, CompareCommand.self, ABCommand.self, ImportCommand.self, BaselineCommand.self,
             HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self,
         ])
+
+    // `--compare` is rewritten to the `gate` subcommand before parsing (Entry); declared
+    // here so that help and the shell completions show it.
+    @Flag(help: "The CI gate: run the suites, store the run and gate it against stored history (`gate`; its options follow).")
+    var compare = false
 }
 
 /// Runs `body`, turning an error into a message on stderr and its exit code: a

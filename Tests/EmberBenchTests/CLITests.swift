@@ -1,4 +1,5 @@
 import EmberBench
+import EmberTestSupport
 import EmberUtils
 import Foundation
 import Testing
@@ -7,14 +8,8 @@ import Testing
 import Glibc
 #endif
 
-/// The built `ember-bench` next to the test bundle.
-let emberBenchBinary: String = {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-    let candidates = [dir.appendingPathComponent("ember-bench").path, packageRoot.appendingPathComponent(".build/debug/ember-bench").path]
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-}()
+/// The built `ember-bench`, wherever the build put it.
+let emberBenchBinary = ToolBinary.path("ember-bench")
 
 struct CLIResult {
     var status: Int32

@@ -1,16 +1,11 @@
+import EmberTestSupport
 import EmberUtils
 import Foundation
 import Testing
 @testable import EmberLint
 
-/// The built `ember-lint` next to the test bundle (runs that need their own working folder).
-let emberLintBinary: String = {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-    let candidates = [dir.appendingPathComponent("ember-lint").path, packageRoot + "/.build/debug/ember-lint"]
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-}()
+/// The built `ember-lint`, wherever the build put it (runs that need their own working folder).
+let emberLintBinary = ToolBinary.path("ember-lint")
 
 /// Runs the `ember-lint` binary in `folder`: exit status, stdout, stderr.
 func emberLint(_ arguments: [String], in folder: String) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -1,4 +1,5 @@
 import EmberMigrate
+import EmberTestSupport
 import Foundation
 import Testing
 
@@ -71,16 +72,6 @@ enum MigrateFixture {
         return nil
     }
 
-    /// The ember-migrate binary built next to the test bundle (any --scratch-path), else in .build.
-    static func binary() -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
-        let candidates = [
-            dir.appendingPathComponent("ember-migrate").path,
-            packageRoot.appendingPathComponent(".build/debug/ember-migrate").path,
-            packageRoot.appendingPathComponent(".build/x86_64-unknown-linux-gnu/debug/ember-migrate").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
+    /// The ember-migrate binary, wherever the build put it (any --scratch-path).
+    static func binary() -> String { ToolBinary.path("ember-migrate") }
 }
