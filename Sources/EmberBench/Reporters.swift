@@ -1,3 +1,4 @@
+import EmberUtils
 import Foundation
 
 /// The output formats of `compare`, `--compare` and `run`; all render one model.
@@ -224,6 +225,8 @@ extension ComparisonReport {
     }
 
     struct JSONEnvelope: Encodable {
+        var tool = "ember-bench"
+        var toolVersion = EmberVersion.string
         var exitCode: Int32
         var report: ComparisonReport
     }

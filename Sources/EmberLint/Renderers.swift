@@ -85,6 +85,7 @@ public enum Renderer {
         }
         var version = 1
         var tool = "ember-lint"
+        var toolVersion = EmberVersion.string
         var summary: Summary
         var diagnostics: [Item]
     }

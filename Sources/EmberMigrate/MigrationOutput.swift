@@ -88,7 +88,7 @@ public struct MigrationOutput: Sendable {
 
     public func json() -> String {
         let s = result.summary
-        var out = "{\"mode\":\(jsonString(mode)),\"exitCode\":\(exitCode.rawValue),\"summary\":{"
+        var out = "{\"tool\":\"ember-migrate\",\"toolVersion\":\(jsonString(EmberVersion.string)),\"mode\":\(jsonString(mode)),\"exitCode\":\(exitCode.rawValue),\"summary\":{"
         out += "\"filesScanned\":\(s.filesScanned),\"filesChanged\":\(s.filesChanged),\"filesUnchanged\":\(s.filesUnchanged),\"filesSkipped\":\(s.filesSkipped),"
         out += "\"classesConverted\":\(s.classesConverted),\"classesAdapted\":\(s.classesAdapted),\"classesKept\":\(s.classesKept),\"classesConvertedUnsafe\":\(s.classesConvertedUnsafe),\"unsafeAvailable\":\(s.unsafeAvailable),\"adaptedReasons\":{"
         out += s.adaptedReasons.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\($0.value)" }.joined(separator: ",")
