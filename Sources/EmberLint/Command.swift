@@ -78,7 +78,7 @@ public struct EmberLintCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let result = EmberLintCLI.execute(arguments, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax), progress: true)
+        let result = EmberLintCLI.execute(arguments, progress: true)
         ToolCommandLine.writeAll(result.stdout, to: 1)
         ToolCommandLine.writeAll(result.stderr, to: 2)
         throw ExitCode(result.code.rawValue)
@@ -108,13 +108,9 @@ public enum EmberLintCLI {
         public var stderr: String
     }
 
-    /// The Python front end used by the command.
-    public static let defaultPythonExtractor: (any PythonImportExtractor)? = TokenPythonImportExtractor()
-
     /// Parses arguments and runs; never exits the process (tests run it in-process).
     /// `progress`: a progress line on a terminal's stderr for long runs (the executable).
-    public static func run(_ arguments: [String], pythonExtractor: (any PythonImportExtractor)? = defaultPythonExtractor,
-                           progress: Bool = false) -> Result {
+    public static func run(_ arguments: [String], progress: Bool = false) -> Result {
         let command: LintArguments
         do {
             command = try EmberLintCommand.parse(arguments).arguments
@@ -122,15 +118,13 @@ public enum EmberLintCLI {
             let (code, out, err) = ToolCommandLine.failure(EmberLintCommand.self, tool: "ember-lint", error: error)
             return Result(code: ToolExit(rawValue: code) ?? .error, stdout: out, stderr: err)
         }
-        var extractor = pythonExtractor
-        if command.checkSyntax, extractor is TokenPythonImportExtractor { extractor = TokenPythonImportExtractor(checkSyntax: true) }
-        return execute(command, pythonExtractor: extractor, progress: progress)
+        return execute(command, progress: progress)
     }
 
     static func error(_ message: String) -> String { ToolCommandLine.errorText("ember-lint", message) }
 
     /// `progress`: a progress line on a terminal's stderr (the command, not tests).
-    static func execute(_ command: LintArguments, pythonExtractor: (any PythonImportExtractor)?, progress: Bool = false) -> Result {
+    static func execute(_ command: LintArguments, progress: Bool = false) -> Result {
         guard let format = OutputFormat(rawValue: command.format) else {
             return Result(code: .error, stdout: "",
                           stderr: error("unknown --format '\(command.format)'; use one of: text, json, sarif, github"))
@@ -179,7 +173,7 @@ public enum EmberLintCLI {
             }
             if command.checkSyntax { options.cacheDirectory! += "/syntax" }
         }
-        var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
+        var report = Linter(options: options, pythonExtractor: TokenPythonImportExtractor(checkSyntax: command.checkSyntax)).run()
         progressLine?.finish()
         // No vacuous pass: configuration that matches nothing, or a run that read no file.
         if !report.configurationErrors.isEmpty {

@@ -315,9 +315,9 @@ final class ResultSlots<T>: @unchecked Sendable {
 
 public struct Linter: Sendable {
     public let options: LintOptions
-    public let pythonExtractor: (any PythonImportExtractor)?
+    public let pythonExtractor: TokenPythonImportExtractor
 
-    public init(options: LintOptions, pythonExtractor: (any PythonImportExtractor)?) {
+    public init(options: LintOptions, pythonExtractor: TokenPythonImportExtractor = TokenPythonImportExtractor()) {
         self.options = options
         self.pythonExtractor = pythonExtractor
     }
@@ -656,7 +656,7 @@ public struct Linter: Sendable {
         return rules.layers.contains { $0.modules.contains { $0.text.hasPrefix(prefix) } }
     }
 
-    static func analyse(_ file: ProjectFile, module name: (String, Bool), checkInitLogic: Bool, extractor: (any PythonImportExtractor)?,
+    static func analyse(_ file: ProjectFile, module name: (String, Bool), checkInitLogic: Bool, extractor: TokenPythonImportExtractor,
                         cached: (FileStamp, FileAnalysis)? = nil) -> FileAnalysis {
         let (module, isPackage) = name
         // Without a cache entry the stamp comes from reading the file (one fstat of the open
@@ -693,11 +693,6 @@ public struct Linter: Sendable {
             a.swift = SwiftImportScanner.scan(bytes, lineTable: table)
             lines = FileLines(table: table)
         case .python:
-            guard let extractor else {
-                a.failure = ("Python support is not available in this build", 0)
-                a.stamp = nil  // not a fact of the file: never cached
-                return a
-            }
             a.initLogicChecked = checkInitLogic
             switch extractor.extract(bytes, isPackageInit: checkInitLogic) {
             case .success(var facts):

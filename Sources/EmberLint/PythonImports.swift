@@ -99,12 +99,6 @@ public struct PythonFileFailure: Error, Sendable {
     public var offset: Int
 }
 
-/// The seam between ember-lint and a Python front end: given a file's bytes, the import
-/// facts. The implementation is built on EmberPython's tokenizer.
-public protocol PythonImportExtractor: Sendable {
-    func extract(_ bytes: [UInt8], isPackageInit: Bool) -> Result<PythonFileFacts, PythonFileFailure>
-}
-
 /// Where a resolved import points.
 public enum ImportTargetKind: String, Sendable, Codable {
     case `internal`, stdlib, thirdParty = "third-party"

@@ -10,7 +10,7 @@ import Darwin
 /// Python import facts from EmberPython's tokens. INDENT/DEDENT give the block structure
 /// (`if TYPE_CHECKING:` bodies, function bodies, `try/except ImportError`, which count in
 /// both branches); NEWLINE ends a logical line; `;` splits simple statements.
-public struct TokenPythonImportExtractor: PythonImportExtractor {
+public struct TokenPythonImportExtractor: Sendable {
     /// Also run EmberPython's parser, so that grammar errors (`def f(:`) are reported and
     /// not only tokenizer errors (unterminated strings, brackets, bad indentation).
     public var checkSyntax: Bool
