@@ -1,6 +1,7 @@
 // Small text and output helpers in place of Foundation's (String(format:), range(of:),
-// trimmingCharacters, FileHandle): with them the module needs FoundationEssentials only,
+// trimmingCharacters): with them the module needs FoundationEssentials only,
 // which keeps Foundation's internationalization layer and ICU's data out of the binary.
+import EmberUtils
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,23 +9,8 @@ import Darwin
 #endif
 
 public enum MigrateIO {
-    /// Writes all of `text` to a file descriptor (1: stdout, 2: stderr), retrying short
-    /// writes; a closed pipe ends the attempt quietly.
-    public static func write(_ text: String, to fd: Int32) {
-        var text = text
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                #if canImport(Glibc)
-                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                #else
-                let n = Darwin.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                #endif
-                if n < 0 { if errno == EINTR { continue }; return }
-                done += n
-            }
-        }
-    }
+    /// Writes all of `text` to a file descriptor (1: stdout, 2: stderr).
+    public static func write(_ text: String, to fd: Int32) { StandardStream.writeAll(text, to: fd) }
 
     /// The file's text when it can be read and is valid UTF-8.
     public static func readUTF8(_ path: String) -> String? {

@@ -9,18 +9,8 @@ let emberLintBinary = ToolBinary.path("ember-lint")
 
 /// Runs the `ember-lint` binary in `folder`: exit status, stdout, stderr.
 func emberLint(_ arguments: [String], in folder: String) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: emberLintBinary)
-    p.arguments = arguments
-    p.currentDirectoryURL = URL(fileURLWithPath: folder)
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try ToolBinary.run("ember-lint", arguments, in: folder)
+    return (r.status, r.stdout, r.stderr)
 }
 
 /// A project with an ember-lint.toml at its root, a src layout, and four findings in one

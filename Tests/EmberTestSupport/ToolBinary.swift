@@ -30,10 +30,17 @@ public enum ToolBinary {
     /// this process's environment.
     public static func run(_ name: String, _ arguments: [String], in directory: String? = nil,
                            environment: [String: String?] = [:]) throws -> Result {
+        try runExecutable(path(name), arguments, in: directory ?? packageRoot, environment: environment)
+    }
+
+    /// Runs any executable (an absolute path) with `arguments` in `directory` (default: the
+    /// current one), stdin empty; `environment` as in `run`.
+    public static func runExecutable(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                                     environment: [String: String?] = [:]) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path(name))
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? packageRoot)
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         p.environment = env
