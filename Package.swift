@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", "EmberProject", argumentParser]),
         .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils", "EmberProject"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // libpq for the PostgreSQL store (docs/ember-bench.md: why libpq, not PostgresNIO).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
         // The tools suite measures EmberPython and EmberLint in-process.
-        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate"]),
+        .target(name: "EmberBench", dependencies: ["CSQLite", "CLibPQ", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate"]),
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
