@@ -72,7 +72,7 @@ struct EmberBenchCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, CompareCommand.self, ABCommand.self, ImportCommand.self, BaselineCommand.self,
             HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self, SimulateGateCommand.self,
-            SyntheticStoreCommand.self,
+            SyntheticStoreCommand.self, StoreCommand.self,
         ])
 }
 
