@@ -51,7 +51,7 @@ final class PGConnection {
     deinit { PQfinish(conn) }
 
     static func clean(_ message: String) -> String {
-        message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; ")
+        message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n\t", with: " ").replacingOccurrences(of: "\n", with: "; ")
     }
 
     var lastMessage: String { conn.map { Self.clean(String(cString: PQerrorMessage($0))) } ?? "no connection" }
