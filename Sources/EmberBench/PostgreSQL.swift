@@ -61,13 +61,17 @@ final class PGConnection {
     /// The error for a failed command: a lost connection says so (the open transaction,
     /// and with it the run, is gone); a serialization failure or deadlock is retryable.
     func error(_ result: OpaquePointer?, _ what: String) -> any Error {
-        if isBroken {
-            return BenchError(
-                "lost the connection to the PostgreSQL store \(location) (\(what)): \(lastMessage); "
-                    + "nothing of the unfinished run was stored")
-        }
         let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
         let message = result.map { Self.clean(String(cString: PQresultErrorMessage($0))) } ?? lastMessage
+        // Class 08 (connection exception) and 57P01-57P03 (the server shutting down or
+        // restarting, the backend terminated): the connection is gone, as when libpq
+        // finds the socket closed.
+        if isBroken || state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) {
+            let why = message.isEmpty || (state.isEmpty && result == nil) ? lastMessage : message
+            return BenchError(
+                "lost the connection to the PostgreSQL store \(location) (\(what)): \(why); "
+                    + "nothing of the unfinished run was stored")
+        }
         if state == "40001" || state == "40P01" { return PGRetryable(sqlstate: state, message: message) }
         if state == "57014" {
             return BenchError("PostgreSQL store \(location): \(what) was cancelled (statement_timeout): \(message)")
