@@ -5,7 +5,7 @@ import Foundation
 /// database that many CI runners on many machines share (`--db postgresql://…`).
 ///
 /// - Samples are one bytea of little-endian Float64 per (run, benchmark), as in SQLite;
-///   results are written with COPY in batches, so an import of a million samples is a
+///   results are written with binary COPY in batches, so an import of a million samples is a
 ///   few round trips.
 /// - One transaction per run (or per import): a lost connection or a killed writer
 ///   leaves whole runs only. Deadlocks and serialization failures roll the transaction
@@ -16,7 +16,11 @@ import Foundation
 final class PostgresStore: StoreBackend {
     /// Numbered migrations; migration i brings the schema to version i + 1. Never edit
     /// one that has shipped: append a new one. Names compare bytewise (COLLATE "C"), as
-    /// in SQLite.
+    /// in SQLite. `results` has no foreign keys, as SQLite's writer turns its checks off:
+    /// a run writer inserts only the run id it just made and benchmark ids it just looked
+    /// up in the same transaction (nothing deletes runs or benchmarks), and the two checks
+    /// per row cost a third of an import of 1,000,000 samples (1.19 s vs 0.79 s).
+    /// `integrityCheck` finds results without their run or benchmark.
     static let migrations: [String] = [
         // 1: the SQLite schema at its version 2
         """
@@ -53,8 +57,8 @@ final class PostgresStore: StoreBackend {
             name text COLLATE "C" NOT NULL UNIQUE
         );
         CREATE TABLE results(
-            run_id bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            benchmark_id bigint NOT NULL REFERENCES benchmarks(id),
+            run_id bigint NOT NULL,
+            benchmark_id bigint NOT NULL,
             unit text NOT NULL,
             direction text NOT NULL,
             batch bigint NOT NULL,
@@ -259,9 +263,19 @@ final class PostgresStore: StoreBackend {
 
         /// Array literal of text values for `$1::text[]`.
         static func textArray(_ values: [String]) -> String {
-            "{" + values.map { v in
-                "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            }.joined(separator: ",") + "}"
+            var out: [UInt8] = [UInt8(ascii: "{")]
+            out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\""))
+                for b in v.utf8 {
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                    out.append(b)
+                }
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "}"))
+            return String(decoding: out, as: UTF8.self)
         }
 
         private func resolveNames() throws {
@@ -282,53 +296,57 @@ final class PostgresStore: StoreBackend {
             }
         }
 
+        /// Writes the pending results with one binary COPY: samples go as their raw
+        /// little-endian bytes (no hex, no text parsing on either side).
         private func flush() throws {
             if pending.isEmpty { return }
             try resolveNames()
             var out: [UInt8] = []
-            out.reserveCapacity(pending.reduce(0) { $0 + 64 + $1.name.utf8.count + 16 * $1.samples.count })
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            func field(_ s: String) {
-                for b in s.utf8 {
-                    switch b {
-                    case UInt8(ascii: "\\"): out += [92, 92]
-                    case UInt8(ascii: "\t"): out += [92, UInt8(ascii: "t")]
-                    case UInt8(ascii: "\n"): out += [92, UInt8(ascii: "n")]
-                    case UInt8(ascii: "\r"): out += [92, UInt8(ascii: "r")]
-                    default: out.append(b)
-                    }
-                }
-                out.append(9)
+            out.reserveCapacity(19 + 2 + pending.reduce(0) { $0 + 100 + $1.name.utf8.count + 8 * $1.samples.count })
+            func int16(_ v: Int16) { withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) } }
+            func int32(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) } }
+            func int64(_ v: Int64) { withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) } }
+            func bigint(_ v: Int64) { int32(8); int64(v) }
+            func text(_ s: String) {
+                int32(Int32(s.utf8.count))
+                out.append(contentsOf: s.utf8)
             }
             func bytea(_ raw: UnsafeRawBufferPointer) {
-                out += [92, 92, UInt8(ascii: "x")]
-                for b in raw {
-                    out.append(hex[Int(b >> 4)])
-                    out.append(hex[Int(b & 15)])
-                }
+                int32(Int32(raw.count))
+                out.append(contentsOf: raw)
             }
+            // Header: signature, flags, header extension length.
+            out.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
+            int32(0)
+            int32(0)
             for r in pending {
-                field(String(runID))
-                field(String(ids[r.name] ?? 0))
-                field(r.unit)
-                field(r.direction.rawValue)
-                field(String(r.batch))
-                field(String(r.samples.count))
-                field(String(Statistics.median(r.samples)))
+                int16(9)
+                bigint(runID)
+                bigint(ids[r.name] ?? 0)
+                text(r.unit)
+                text(r.direction.rawValue)
+                bigint(Int64(r.batch))
+                int32(4)
+                int32(Int32(clamping: r.samples.count))
+                int32(8)
+                int64(Int64(bitPattern: Statistics.median(r.samples).bitPattern))
+                #if _endian(little)
+                r.samples.withUnsafeBytes { bytea($0) }
+                #else
                 r.samples.map(\.bitPattern.littleEndian).withUnsafeBytes { bytea($0) }
-                out.append(9)
+                #endif
                 if r.processSizes.count > 1 {
                     // Equal sizes (k samples in every process) are stored as the one value k.
                     let first = r.processSizes[0]
                     let sizes = r.processSizes.allSatisfy { $0 == first } ? [first] : r.processSizes
                     sizes.map { Int32(clamping: $0).littleEndian }.withUnsafeBytes { bytea($0) }
                 } else {
-                    out += [92, UInt8(ascii: "N")]
+                    int32(-1)
                 }
-                out.append(10)
             }
+            int16(-1)
             try store.db.copyIn(
-                "COPY results(run_id, benchmark_id, unit, direction, batch, sample_count, median, samples, process_sizes) FROM STDIN",
+                "COPY results(run_id, benchmark_id, unit, direction, batch, sample_count, median, samples, process_sizes) FROM STDIN (FORMAT binary)",
                 data: out)
             pending.removeAll(keepingCapacity: true)
         }
@@ -497,7 +515,11 @@ final class PostgresStore: StoreBackend {
     func integrityCheck() throws -> String {
         let incomplete = try incompleteRuns()
         if !incomplete.isEmpty { return "incomplete runs: \(incomplete.map(String.init).joined(separator: ", "))" }
-        let orphans = try db.scalarInt("SELECT count(*) FROM results x WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = x.run_id)") ?? 0
-        return orphans == 0 ? "ok" : "\(orphans) results without a run"
+        let orphans = try db.scalarInt(
+            """
+            SELECT count(*) FROM results x WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = x.run_id)
+                OR NOT EXISTS (SELECT 1 FROM benchmarks b WHERE b.id = x.benchmark_id)
+            """) ?? 0
+        return orphans == 0 ? "ok" : "\(orphans) results without their run or benchmark"
     }
 }
