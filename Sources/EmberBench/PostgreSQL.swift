@@ -1,3 +1,4 @@
+#if PostgreSQL
 import CLibPQ
 import Foundation
 
@@ -204,3 +205,4 @@ final class PGResult {
         return (0..<(b.count / 4)).map { Int(Int32(littleEndian: b.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
     }
 }
+#endif

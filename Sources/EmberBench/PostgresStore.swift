@@ -1,3 +1,4 @@
+#if PostgreSQL
 import EmberUtils
 import Foundation
 
@@ -523,3 +524,4 @@ final class PostgresStore: StoreBackend {
         return orphans == 0 ? "ok" : "\(orphans) results without their run or benchmark"
     }
 }
+#endif

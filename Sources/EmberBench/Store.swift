@@ -179,7 +179,13 @@ public final class BenchStore {
     /// The SQLite schema's migrations (append-only; see `SQLiteStore.migrations`).
     public static var migrations: [String] { SQLiteStore.migrations }
     /// The PostgreSQL schema's migrations (append-only; see `PostgresStore.migrations`).
-    public static var postgresMigrations: [String] { PostgresStore.migrations }
+    public static var postgresMigrations: [String] {
+        #if PostgreSQL
+        PostgresStore.migrations
+        #else
+        []
+        #endif
+    }
 
     /// How a command opens the store.
     public enum OpenMode: Sendable {
@@ -207,7 +213,13 @@ public final class BenchStore {
         case .sqlite(let file):
             backend = try SQLiteStore(path: file, mode: mode)
         case .postgres(let conninfo):
+            #if PostgreSQL
             backend = try PostgresStore(conninfo: conninfo, mode: mode)
+            #else
+            throw BenchError(
+                "\(StoreLocation.redact(conninfo)) is a PostgreSQL store, but this ember-bench was built without PostgreSQL "
+                    + "support (the static release build); use a build with the PostgreSQL trait (the default of `swift build`)")
+            #endif
         }
         path = backend.location
     }

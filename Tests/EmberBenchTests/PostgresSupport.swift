@@ -54,7 +54,7 @@ final class PostgresTestServer: Sendable {
             let dir = String(cString: d)
             let pgCtl = String(cString: b) + "/pg_ctl"
             let args = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", pgCtl] : [pgCtl]
-            try? PostgresTestServer.run(args[0], Array(args.dropFirst()) + ["-D", dir + "/data", "-m", "immediate", "stop"])
+            _ = try? PostgresTestServer.run(args[0], Array(args.dropFirst()) + ["-D", dir + "/data", "-m", "immediate", "stop"])
             try? FileManager.default.removeItem(atPath: dir)
         }
     }
