@@ -40,7 +40,11 @@ final class PGConnection {
         let v: [UnsafePointer<CChar>?] = cValues.map { UnsafePointer($0) } + [nil]
         conn = PQconnectdbParams(k, v, 1)
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
-            let message = conn.map { Self.clean(String(cString: PQerrorMessage($0))) } ?? "out of memory"
+            var message = conn.map { Self.clean(String(cString: PQerrorMessage($0))) } ?? "out of memory"
+            // libpq quotes a connection string it cannot parse: never its password.
+            for secret in StoreLocation.passwords(in: conninfo).sorted(by: { $0.count > $1.count }) {
+                message = message.replacingOccurrences(of: secret, with: "***")
+            }
             PQfinish(conn)
             self.conn = nil
             throw BenchError(

@@ -82,10 +82,24 @@ public enum StoreLocation: Sendable, Equatable {
         }
     }
 
+    /// The passwords in a connection string (as written, and percent-decoded), to scrub
+    /// from libpq's own messages, some of which quote the string they could not parse.
+    public static func passwords(in conninfo: String) -> [String] {
+        var out: [String] = []
+        for p in scan(conninfo).secrets where !p.isEmpty {
+            out.append(p)
+            if let decoded = p.removingPercentEncoding, decoded != p { out.append(decoded) }
+        }
+        return out
+    }
+
     /// Removes passwords from a libpq URL (`user:secret@`, `?password=secret`) or keyword
     /// string (`password=secret`, `password='se cret'`).
-    public static func redact(_ conninfo: String) -> String {
+    public static func redact(_ conninfo: String) -> String { scan(conninfo).redacted }
+
+    private static func scan(_ conninfo: String) -> (redacted: String, secrets: [String]) {
         var s = conninfo
+        var secrets: [String] = []
         let lower = s.lowercased()
         if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
             let schemeEnd = s.range(of: "://")!.upperBound
@@ -93,16 +107,19 @@ public enum StoreLocation: Sendable, Equatable {
             if let at = s[schemeEnd..<authorityEnd].lastIndex(of: "@"),
                 let colon = s[schemeEnd..<at].firstIndex(of: ":")
             {
+                secrets.append(String(s[s.index(after: colon)..<at]))
                 s.replaceSubrange(s.index(after: colon)..<at, with: "***")
             }
             // password=… among the query parameters
             if let q = s.firstIndex(of: "?") {
                 let query = s[s.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
-                    part.lowercased().hasPrefix("password=") ? "password=***" : String(part)
+                    guard part.lowercased().hasPrefix("password=") else { return String(part) }
+                    secrets.append(String(part.dropFirst("password=".count)))
+                    return "password=***"
                 }
                 s = String(s[...q]) + query.joined(separator: "&")
             }
-            return s
+            return (s, secrets)
         }
         // keyword form: password = value, value bare or single-quoted with \' and \\ escapes
         var out = ""
@@ -115,6 +132,7 @@ public enum StoreLocation: Sendable, Equatable {
                 if j < s.endIndex, s[j] == "=" {
                     j = s.index(after: j)
                     while j < s.endIndex, s[j] == " " { j = s.index(after: j) }
+                    let valueStart = j
                     if j < s.endIndex, s[j] == "'" {
                         j = s.index(after: j)
                         while j < s.endIndex, s[j] != "'" {
@@ -122,8 +140,12 @@ public enum StoreLocation: Sendable, Equatable {
                             j = s.index(after: j)
                         }
                         if j < s.endIndex { j = s.index(after: j) }
+                        let quoted = String(s[valueStart..<j])
+                        secrets.append(quoted)
+                        secrets.append(String(quoted.dropFirst().dropLast()))
                     } else {
                         while j < s.endIndex, s[j] != " " { j = s.index(after: j) }
+                        secrets.append(String(s[valueStart..<j]))
                     }
                     out += "password=***"
                     i = j
@@ -133,7 +155,7 @@ public enum StoreLocation: Sendable, Equatable {
             out.append(s[i])
             i = s.index(after: i)
         }
-        return out
+        return (out, secrets)
     }
 }
 

@@ -75,6 +75,8 @@ struct PostgresCLITests {
             "postgresql://postgres:hunter2@/nosuchdb?host=\(server.dir)",
             "host=\(server.dir) user=postgres password=hunter2 dbname=nosuchdb",
             "postgresql:///nosuchdb?host=\(server.dir)&user=postgres&password=hunter2",
+            // libpq quotes a URL it cannot parse: the password is scrubbed from its message.
+            "postgresql://postgres:hunter2@[::1/nosuchdb",
         ] {
             let r = try cli(["history", "--db", db], in: dir)
             #expect(r.status == BenchExitCode.error.rawValue)

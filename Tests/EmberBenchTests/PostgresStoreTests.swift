@@ -23,6 +23,9 @@ import Testing
         #expect(StoreLocation.redact("host=db password=s3cret dbname=bench") == "host=db password=*** dbname=bench")
         #expect(StoreLocation.redact("host=db password = 'se cr\\'et' dbname=bench") == "host=db password=*** dbname=bench")
         #expect(!StoreLocation("postgresql://u:hunter2@h/d").redacted.contains("hunter2"))
+        #expect(StoreLocation.passwords(in: "postgresql://ci:s3cr%40t@db/bench?password=x2&a=b") == ["s3cr%40t", "s3cr@t", "x2"])
+        #expect(StoreLocation.passwords(in: "host=db password='a b' dbname=x") == ["'a b'", "a b"])
+        #expect(StoreLocation.passwords(in: "host=db dbname=x").isEmpty)
     }
 }
 

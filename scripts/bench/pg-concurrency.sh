@@ -59,7 +59,7 @@ for round in 1 2 3 4 5 6; do
     victim=${pids[$((RANDOM % ${#pids[@]}))]}
     if kill -9 "$victim" 2>/dev/null; then kills=$((kills + 1)); fi
 done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+for p in "${pids[@]}"; do { wait "$p"; } 2>/dev/null; done
 echo "  $kills writers killed with SIGKILL"
 check killed 2000
 echo "  open transactions left on the server: $(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'killed' AND xact_start IS NOT NULL")"
