@@ -17,6 +17,13 @@ let package = Package(
         .executable(name: "ember-bench-spawn", targets: ["ember-bench-spawn"]),
         .executable(name: "ember-example", targets: ["ember-example"]),
     ],
+    traits: [
+        // ember-bench's PostgreSQL store links libpq (shared); the static release build
+        // (scripts/release.sh) turns it off, as Debian ships no static libpq with its
+        // dependencies (GSSAPI, LDAP). Without it, `--db postgresql://…` is a clear error.
+        .trait(name: "PostgreSQL", description: "ember-bench's PostgreSQL store (links libpq)"),
+        .default(enabledTraits: ["PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -43,10 +50,12 @@ let package = Package(
         .target(name: "EmberLint", dependencies: ["EmberUtils", "EmberPython", "EmberProject", "EmberCommandLine", argumentParser]),
         .target(name: "EmberMigrate", dependencies: ["EmberPython", "EmberUtils", "EmberProject"]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // libpq for the PostgreSQL store (docs/ember-bench.md: why libpq, not PostgresNIO).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // ember-bench stays free of EmberModels (libcurl) so its static binary needs only libc,
         // libstdc++ and libsqlite3; its model suite calls the offline provider directly.
         // The tools suite measures EmberPython and EmberLint in-process.
-        .target(name: "EmberBench", dependencies: ["CSQLite", "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate"]),
+        .target(name: "EmberBench", dependencies: ["CSQLite", .target(name: "CLibPQ", condition: .when(traits: ["PostgreSQL"])), "EmberCore", "EmberExecution", "EmberProviders", "EmberUtils", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate"]),
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint", "EmberCommandLine"]),

@@ -74,7 +74,9 @@ done
 mkdir -p "$scratch/static-sqlite"
 ln -sf "$sqlite_a" "$scratch/static-sqlite/libsqlite3.a"
 echo "SQLite: $sqlite_a"
-build_flags=(-c release --scratch-path "$scratch" -Xswiftc -static-executable -Xlinker -L"$scratch/static-sqlite")
+# Without the PostgreSQL trait: libpq has no static archive with its dependencies on Debian,
+# so the static ember-bench keeps the SQLite store only (docs/ember-bench.md, PostgreSQL).
+build_flags=(-c release --scratch-path "$scratch" --disable-default-traits -Xswiftc -static-executable -Xlinker -L"$scratch/static-sqlite")
 if [ "$skip_build" = 0 ]; then
     for tool in "${tools[@]}"; do
         t0=$(date +%s)

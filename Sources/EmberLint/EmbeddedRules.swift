@@ -117,7 +117,7 @@ may-import = ["stdlib", "EmberUtils", "third-party"]
 [[layers]]
 name = "bench"
 modules = ["EmberBench"]
-may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate", "CSQLite", "third-party"]
+may-import = ["stdlib", "Foundation", "EmberUtils", "EmberCore", "EmberExecution", "EmberProviders", "EmberPython", "EmberProject", "EmberLint", "EmberMigrate", "CSQLite", "CLibPQ", "third-party"]
 
 [[layers]]
 name = "tools"

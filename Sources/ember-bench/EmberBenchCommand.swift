@@ -62,7 +62,7 @@ struct EmberBenchCommand: AsyncParsableCommand {
         version: ToolCommandLine.versionText("ember-bench"),
         subcommands: [
             RunCommand.self, CompareCommand.self, ABCommand.self, ImportCommand.self, BaselineCommand.self,
-            HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self,
+            HistoryCommand.self, ReportCommand.self, GateCommand.self, WorkerCommand.self, StoreCommand.self,
         ])
 
     // `--compare` is rewritten to the `gate` subcommand before parsing (Entry); declared
@@ -99,7 +99,7 @@ func selfExecutable() throws -> String {
 // MARK: option groups
 
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "The SQLite store (default: $EMBER_BENCH_DB or ./ember-bench.sqlite).")
+    @Option(name: .customLong("db"), help: "The store: a SQLite file (or sqlite:PATH), or a PostgreSQL URL / keyword string (default: $EMBER_BENCH_DB or ./ember-bench.sqlite).")
     var path: String?
 
     var resolvedPath: String { path ?? ProcessInfo.processInfo.environment["EMBER_BENCH_DB"] ?? "ember-bench.sqlite" }

@@ -24,12 +24,12 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
 }
 
 @Suite struct StoreTests {
-    @Test func freshStoreIsMigratedAndReopens() throws {
-        let dir = temporaryDirectory()
-        let path = dir.appendingPathComponent("s.sqlite").path
+    @Test(arguments: StoreKind.testable)
+    func freshStoreIsMigratedAndReopens(_ kind: StoreKind) throws {
+        let path = try kind.freshLocation()
         do {
             let store = try BenchStore(path: path)
-            #expect(try store.schemaVersion == BenchStore.migrations.count)
+            #expect(try store.schemaVersion == (kind == .sqlite ? BenchStore.migrations : BenchStore.postgresMigrations).count)
             try store.insert(newRun([series("a/x", median: 100)]))
         }
         let again = try BenchStore(path: path)
@@ -37,9 +37,11 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(try again.integrityCheck() == "ok")
     }
 
-    @Test func samplesRoundTripExactlyAndNamesAreBoundParameters() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
-        let hostile = "x'); DROP TABLE runs; --\u{0}é \"quoted\""
+    @Test(arguments: StoreKind.testable)
+    func samplesRoundTripExactlyAndNamesAreBoundParameters(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
+        // PostgreSQL text holds no NUL (refused with a clear error, below).
+        let hostile = "x'); DROP TABLE runs; --\(kind == .sqlite ? "\u{0}" : "\\")é \"quoted\"\t{a,b}"
         let samples = [1.5, 2.25, 1e-9, 3.0e12, 0]
         let id = try store.insert(newRun([BenchmarkSamples(name: hostile, unit: "B", direction: .higherIsBetter, samples: samples, batch: 7)]))
         let back = try store.samples(runID: id)
@@ -49,10 +51,17 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(back[hostile]?.batch == 7)
         #expect(try store.runs().count == 1)  // the runs table survived
         #expect(try store.history(benchmark: hostile).count == 1)
+        if kind == .postgres {
+            #expect {
+                try store.insert(newRun([BenchmarkSamples(name: "nul\u{0}name", samples: [1])]))
+            } throws: { ($0 as? BenchError)?.message.contains("NUL character") == true }
+            #expect(try store.runs().count == 1)
+        }
     }
 
-    @Test func duplicateNamesInOneRunAreRejectedAndNothingIsWritten() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func duplicateNamesInOneRunAreRejectedAndNothingIsWritten(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         #expect(throws: BenchError.self) {
             try store.insert(newRun([series("a", median: 1), series("a", median: 2)]))
         }
@@ -166,8 +175,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(try Data(contentsOf: URL(fileURLWithPath: old)) == before)
     }
 
-    @Test func processSizesRoundTrip() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func processSizesRoundTrip(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         var b = BenchmarkSamples(name: "x", samples: [1, 2, 3], batch: 4)
         b.appendProcess([4, 5])
         let id = try store.insert(newRun([b, BenchmarkSamples(name: "y", samples: [1, 2])]))
@@ -187,8 +197,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         }
     }
 
-    @Test func twoConcurrentWritersLoseNothing() async throws {
-        let path = temporaryDirectory().appendingPathComponent("s.sqlite").path
+    @Test(arguments: StoreKind.testable)
+    func twoConcurrentWritersLoseNothing(_ kind: StoreKind) async throws {
+        let path = try kind.freshLocation()
         _ = try BenchStore(path: path)
         let perWriter = 40
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -211,8 +222,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(try store.integrityCheck() == "ok")
     }
 
-    @Test func namedBaselinesCanBeSetReplacedAndRemoved() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func namedBaselinesCanBeSetReplacedAndRemoved(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         let a = try store.insert(newRun([series("x", median: 1)]))
         let b = try store.insert(newRun([series("x", median: 2)]))
         try store.setBaseline("main", runID: a)
@@ -231,8 +243,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         return nil
     }
 
-    @Test func namedCommitRunAndBareSpecsResolve() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func namedCommitRunAndBareSpecsResolve(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         let r1 = try store.insert(newRun([series("x", median: 10)], commit: "abc123"))
         try store.setBaseline("release", runID: r1)
         for spec in [BaselineSpec.named("release"), .auto("release"), .commit("abc"), .run(r1), .auto("main"), .branch("main")] {
@@ -253,8 +266,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         }
     }
 
-    @Test func anUnknownNameIsAnErrorListingTheNamesUnlessItIsTheDefault() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func anUnknownNameIsAnErrorListingTheNamesUnlessItIsTheDefault(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         let r = try store.insert(newRun([series("x", median: 10)], branch: "feature"))
         try store.setBaseline("release", runID: r)
         for spec in [BaselineSpec.auto("nosuch"), .named("nosuch")] {
@@ -276,8 +290,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(throws: BenchError.self) { try store.setBaseline("a:b", runID: r) }
     }
 
-    @Test func aNameWinsOverABranchOfTheSameName() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func aNameWinsOverABranchOfTheSameName(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         let named = try store.insert(newRun([series("x", median: 10)], branch: "feature"))
         _ = try store.insert(newRun([series("x", median: 20)], branch: "main"))
         try store.setBaseline("main", runID: named)
@@ -288,8 +303,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(branch.runIDs != [named])
     }
 
-    @Test func anotherMachinesRunIsIncomparableUnlessIgnored() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func anotherMachinesRunIsIncomparableUnlessIgnored(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         let r = try store.insert(newRun([series("x", median: 10)], machine: otherMachine))
         try store.setBaseline("main", runID: r)
         guard case .incomparable(let why) = try store.resolveBaseline(.named("main"), machineDigest: testMachine.digest) else {
@@ -304,8 +320,9 @@ func series(_ name: String, median: Double, count: Int = 20) -> BenchmarkSamples
         #expect(found(try store.resolveBaseline(.named("main"), machineDigest: testMachine.digest, ignoreMachine: true)) != nil)
     }
 
-    @Test func branchBaselineIsTheLastKMatchingRunsAndTheSpreadGoesFurtherBack() throws {
-        let store = try BenchStore(path: temporaryDirectory().appendingPathComponent("s.sqlite").path)
+    @Test(arguments: StoreKind.testable)
+    func branchBaselineIsTheLastKMatchingRunsAndTheSpreadGoesFurtherBack(_ kind: StoreKind) throws {
+        let store = try kind.freshStore()
         var ids: [Int64] = []
         for m in [100.0, 10, 50, 30, 20, 40] { ids.append(try store.insert(newRun([series("x", median: m)]))) }
         try store.insert(newRun([series("x", median: 1)], machine: otherMachine))
