@@ -19,25 +19,7 @@ struct CLIResult {
 
 @discardableResult
 func cli(_ args: [String], in dir: URL) throws -> CLIResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: emberBenchBinary)
-    p.arguments = args
-    p.currentDirectoryURL = dir
-    var env = ProcessInfo.processInfo.environment
-    env["CI"] = "1"
-    env.removeValue(forKey: "EMBER_BENCH_DB")
-    env.removeValue(forKey: "EMBER_BENCH_SLOWDOWN")
-    env["EMBER_BENCH_FIXTURES"] = env["EMBER_BENCH_FIXTURES"] ?? packageRoot.appendingPathComponent("fixtures").path
-    p.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    try cliWithEnvironment(args, [:], in: dir)
 }
 
 /// Compares with fixtures/bench/golden/NAME; EMBER_RECORD=1 rewrites the file instead.
@@ -516,25 +498,14 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
 /// `cli` with extra environment variables.
 @discardableResult
 func cliWithEnvironment(_ args: [String], _ extra: [String: String], in dir: URL) throws -> CLIResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: emberBenchBinary)
-    p.arguments = args
-    p.currentDirectoryURL = dir
-    var env = ProcessInfo.processInfo.environment
-    env["CI"] = "1"
-    env.removeValue(forKey: "EMBER_BENCH_DB")
-    env.removeValue(forKey: "EMBER_BENCH_SLOWDOWN")
-    for (k, v) in extra { env[k] = v }
-    p.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    // CI set: no progress bar; no store or slowdown leaking in from the caller's environment.
+    var environment: [String: String?] = ["CI": "1", "EMBER_BENCH_DB": nil, "EMBER_BENCH_SLOWDOWN": nil]
+    if ProcessInfo.processInfo.environment["EMBER_BENCH_FIXTURES"] == nil {
+        environment["EMBER_BENCH_FIXTURES"] = packageRoot.appendingPathComponent("fixtures").path
+    }
+    for (k, v) in extra { environment[k] = v }
+    let r = try ToolBinary.run("ember-bench", args, in: dir.path, environment: environment)
+    return CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
 final class FailureCount: @unchecked Sendable {
