@@ -191,7 +191,7 @@ extension Parser {
         var buffer: [UInt8] = [0x28]
         buffer += text[(brace + 1)..<exprEnd]
         buffer.append(0x29)
-        let result = PythonTokenizer.tokenize(text: buffer)
+        let result = PythonTokenizer.tokenize(text: buffer, options: .init(targetVersion: .v3_11))  // a 3.11 f-string's field
         if !result.diagnostics.isEmpty {
             throw ParseFailure(message: "f-string: " + result.diagnostics[0].message, offset: token.start)
         }
@@ -277,7 +277,8 @@ extension Parser {
         while true {
             switch code {
             case .fstringMiddle:
-                literal = extend(literal, toks[i].start..<toks[i].end)
+                // CPython's zero-width FSTRING_MIDDLE (an empty or nested format spec) makes no Constant.
+                if toks[i].end > toks[i].start { literal = extend(literal, toks[i].start..<toks[i].end) }
                 advance()
             case .lbrace:
                 let (field, debug) = try parseSplitField()

@@ -17,19 +17,31 @@ public enum PythonParser {
         /// stack runs out (see `StackGuard`), so deep input is a diagnostic
         /// "too deeply nested", never a crash.
         public var maxDepth: Int
-        /// Python 3.12 f-strings (PEP 701: same quotes and any code inside replacement
-        /// fields), tokenized in the split form. The tree then gives f-string parts 3.12-style
-        /// spans (a literal run spans its text, a field spans '{' to '}'). Default: 3.11,
-        /// exactly what CPython 3.11's `ast.parse` accepts and reports.
-        public var pep701FStrings: Bool
-        public init(maxDepth: Int = 3000, pep701FStrings: Bool = false) {
+        /// The Python version whose grammar to follow (default: the newest). From 3.12,
+        /// f-strings are PEP 701's (same quotes and any code inside replacement fields),
+        /// tokenized in the split form, and the tree gives f-string parts 3.12-style spans
+        /// (a literal run spans its text, a field spans '{' to '}'); before, exactly what
+        /// CPython 3.11's `ast.parse` accepts and reports for f-strings.
+        public var targetVersion: PythonVersion
+        public init(maxDepth: Int = 3000, targetVersion: PythonVersion = .newest) {
             self.maxDepth = maxDepth
-            self.pep701FStrings = pep701FStrings
+            self.targetVersion = targetVersion
+        }
+
+        /// The f-string form alone: true is 3.12, false 3.11.
+        public init(maxDepth: Int = 3000, pep701FStrings: Bool) {
+            self.init(maxDepth: maxDepth, targetVersion: pep701FStrings ? .v3_12 : .v3_11)
+        }
+
+        /// Whether f-strings follow PEP 701 (the target is 3.12 or newer).
+        public var pep701FStrings: Bool {
+            get { targetVersion.hasPEP701FStrings }
+            set { targetVersion = newValue ? max(targetVersion, .v3_12) : min(targetVersion, .v3_11) }
         }
     }
 
     public static func parse(_ source: PythonSource, options: Options = Options()) -> PythonSyntaxTree {
-        let tokenized = PythonTokenizer.tokenize(source, options: .init(splitFStrings: options.pep701FStrings))
+        let tokenized = PythonTokenizer.tokenize(source, options: .init(targetVersion: options.targetVersion))
         return parse(source, tokens: tokenized, options: options)
     }
 
@@ -122,9 +134,10 @@ struct Parser {
             case .indent: code = .indent
             case .dedent: code = .dedent
             case .endmarker: code = .endmarker
-            case .fstringStart: code = .fstringStart
-            case .fstringMiddle: code = .fstringMiddle
-            case .fstringEnd: code = .fstringEnd
+            // t-strings (3.14) parse as f-strings do (the tree does not tell them apart yet).
+            case .fstringStart, .tstringStart: code = .fstringStart
+            case .fstringMiddle, .tstringMiddle: code = .fstringMiddle
+            case .fstringEnd, .tstringEnd: code = .fstringEnd
             case .errorToken: code = .error
             }
             toks.append(PTok(code: code, start: t.start, end: t.end, index: Int32(k)))

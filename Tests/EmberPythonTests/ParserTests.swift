@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 private func parse(_ code: String) throws -> PythonSyntaxTree {
-    PythonParser.parse(try PythonSource(utf8: code))
+    PythonParser.parse(try PythonSource(utf8: code), options: .init(targetVersion: .v3_11))
 }
 
 private func fixtureNames(_ folder: String) -> [String] {
@@ -18,7 +18,7 @@ private func fixtureNames(_ folder: String) -> [String] {
     @Test(arguments: fixtureNames("grammar"))
     func grammarFixtureMatchesCPython(_ name: String) throws {
         let bytes = try Fixture.bytes("grammar/" + name)
-        let tree = PythonParser.parse(try PythonSource(bytes: bytes))
+        let tree = PythonParser.parse(try PythonSource(bytes: bytes), options: .init(targetVersion: .v3_11))
         #expect(tree.diagnostics.isEmpty, "\(tree.diagnostics)")
         let golden = try String(contentsOf: Fixture.root.appendingPathComponent("grammar/" + name.dropLast(3) + ".ast"), encoding: .utf8)
         let expected = golden.split(separator: "\n").map(String.init)
@@ -34,7 +34,7 @@ private func fixtureNames(_ folder: String) -> [String] {
     @Test(arguments: fixtureNames("invalid"))
     func invalidFixtureRejectedLikeCPython(_ name: String) throws {
         let source = try PythonSource(bytes: try Fixture.bytes("invalid/" + name))
-        let tree = PythonParser.parse(source)
+        let tree = PythonParser.parse(source, options: .init(targetVersion: .v3_11))
         let golden = try String(contentsOf: Fixture.root.appendingPathComponent("invalid/" + name.dropLast(3) + ".err"), encoding: .utf8)
             .trimmingCharacters(in: .newlines)
         guard let first = tree.diagnostics.first else {
@@ -163,7 +163,7 @@ private func fixtureNames(_ folder: String) -> [String] {
 
     @Test func sourceEditsReplaceByteRanges() throws {
         let source = try PythonSource(utf8: "x = ChainOperator([a, b])  # keep\r\n")
-        let tree = PythonParser.parse(source)
+        let tree = PythonParser.parse(source, options: .init(targetVersion: .v3_11))
         var call: PythonNodeID = -1
         struct FindCall: PythonSyntaxVisitor {
             var call: PythonNodeID = -1
@@ -191,7 +191,7 @@ private func fixtureNames(_ folder: String) -> [String] {
 
     @Test func editsKeepTheFileEncoding() throws {
         let source = try PythonSource(bytes: try Fixture.bytes("latin1_cookie.py"))
-        let tree = PythonParser.parse(source)
+        let tree = PythonParser.parse(source, options: .init(targetVersion: .v3_11))
         #expect(tree.isValid)
         let assign = tree.children(of: tree.root)[0]
         let target = tree.children(of: assign, role: .target)[0]
@@ -203,7 +203,7 @@ private func fixtureNames(_ folder: String) -> [String] {
     @Test func splitFStringTokens() throws {
         #expect(try tokenStrings("f'a{x!r:>{w}}b'\n", splitFStrings: true) == [
             "FSTRING_START f'", "FSTRING_MIDDLE a", "OP {", "NAME x", "OP !", "NAME r", "OP :", "FSTRING_MIDDLE >",
-            "OP {", "NAME w", "OP }", "OP }", "FSTRING_MIDDLE b", "FSTRING_END '", "NEWLINE \n", "ENDMARKER",
+            "OP {", "NAME w", "OP }", "FSTRING_MIDDLE", "OP }", "FSTRING_MIDDLE b", "FSTRING_END '", "NEWLINE \n", "ENDMARKER",
         ])
         #expect(try tokenStrings("f'{x}'\n") == ["STRING f'{x}'", "NEWLINE \n", "ENDMARKER"])
     }
@@ -295,7 +295,7 @@ private func fixtureNames(_ folder: String) -> [String] {
             "Assign 2:0-4:4", "Name 2:0-2:1", "JoinedStr 2:4-4:4", "FormattedValue 2:8-4:1", "Name 3:2-3:3",
         ])
         // The same text is not Python 3.11: the default mode rejects it as CPython 3.11 does.
-        #expect(!PythonParser.parse(try PythonSource(utf8: code)).isValid)
+        #expect(!PythonParser.parse(try PythonSource(utf8: code), options: .init(targetVersion: .v3_11)).isValid)
     }
 
     @Test func splitModeErrors() throws {
@@ -308,7 +308,7 @@ private func fixtureNames(_ folder: String) -> [String] {
 
     @Test func plainCodeParsesTheSameInBothModes() throws {
         let code = try String(contentsOf: Fixture.root.appendingPathComponent("grammar/expressions.py"), encoding: .utf8)
-        let a = PythonParser.parse(try PythonSource(utf8: code))
+        let a = PythonParser.parse(try PythonSource(utf8: code), options: .init(targetVersion: .v3_11))
         let b = try parse312(code)
         #expect(a.isValid && b.isValid)
         // Same statements and non-f-string nodes; only f-string part spans differ.
