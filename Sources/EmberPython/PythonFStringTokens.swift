@@ -85,7 +85,9 @@ extension TokenScanner {
                 return (k, !inSpec)
             }
             if !triple && (c == LF || c == CR) {
-                if k > literalStart { add(middle, literalStart, k) }
+                // In a spec, CPython ends the spec's text here (zero-width when empty) and
+                // reads on as code: `f'{x:\n}'` is valid, `f'{x:a\nb}'` a parse error.
+                if k > literalStart || inSpec { add(middle, literalStart, k) }
                 return (k, false)
             }
             if c == 0x7B {  // {
@@ -198,7 +200,12 @@ extension TokenScanner {
                     parenDepth -= 1
                     return k + 1
                 }
-                if k < n && !(p[k] == LF || p[k] == CR) {
+                if k < n && (p[k] == LF || p[k] == CR) && !triple {
+                    // A line break in a single-quoted f-string's spec: the field goes on as code.
+                    pos = k
+                    continue
+                }
+                if k < n {
                     // The f-string's closing quote inside the spec.
                     diagnose("f-string: expecting '}'", k)
                 }

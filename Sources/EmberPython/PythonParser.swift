@@ -958,7 +958,7 @@ struct Parser {
         case .number, .minus:
             push(try parseSignedNumberPattern(), .value)
             return make(.matchValue, start, mark)
-        case .string:
+        case .string, .fstringStart:  // an f-string: ast.parse accepts it, the compiler rejects it
             push(try parseStrings(), .value)
             return make(.matchValue, start, mark)
         case .star:
@@ -1016,7 +1016,7 @@ struct Parser {
                 try expectName()
                 if code == .comma && peek(1) != .rbrace { throw failure() }  // a `**rest` not last: CPython says "invalid syntax"
             } else {
-                if code == .string { push(try parseStrings(), .key) }
+                if code == .string || code == .fstringStart { push(try parseStrings(), .key) }
                 else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
                 else if code == .kwNone || code == .kwTrue || code == .kwFalse { push(leaf(.constant, toks[i]), .key); advance() }
                 else if code == .name { push(try parseDottedValue(), .key) }
@@ -1167,7 +1167,7 @@ struct Parser {
 
     func startsExpressionAt(_ k: Int) -> Bool {
         switch peek(k) {
-        case .name, .number, .string, .lpar, .lsqb, .lbrace, .minus, .plus, .tilde, .star, .ellipsis,
+        case .name, .number, .string, .fstringStart, .lpar, .lsqb, .lbrace, .minus, .plus, .tilde, .star, .ellipsis,
              .kwNone, .kwTrue, .kwFalse, .kwNot, .kwLambda, .kwAwait, .kwYield:
             return true
         default:
