@@ -50,7 +50,7 @@ let package = Package(
 
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint"]),
-        .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", argumentParser]),
+        .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", "EmberPython", argumentParser]),
         .executableTarget(name: "ember-bench", dependencies: ["EmberBench", argumentParser]),
         .executableTarget(name: "ember-bench-spawn"),
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),

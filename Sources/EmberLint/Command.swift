@@ -1,4 +1,5 @@
 import EmberProject
+import EmberPython
 import ArgumentParser
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -55,6 +56,9 @@ public struct EmberLintCommand: ParsableCommand {
     @Flag(name: .customLong("check-syntax"), help: "Parse Python files fully and report grammar errors (EL101), not only tokenizer errors; slower.")
     public var checkSyntax = false
 
+    @Option(name: .customLong("target-version"), help: "Python version whose grammar --check-syntax follows: 3.9 to 3.14 (default: the newest).")
+    public var targetVersion: String?
+
     @Flag(name: .customLong("no-cache"), help: "Analyse every file afresh and leave the cache alone.")
     public var noCache = false
 
@@ -66,11 +70,11 @@ public struct EmberLintCommand: ParsableCommand {
     /// The parsed values.
     var arguments: LintArguments {
         LintArguments(paths: paths, rules: rules, format: format, baseline: baseline, writeBaseline: writeBaseline, explain: explain,
-                      graph: graph, jobs: jobs, checkSyntax: checkSyntax, noCache: noCache, cacheDir: cacheDir)
+                      graph: graph, jobs: jobs, checkSyntax: checkSyntax, targetVersion: targetVersion, noCache: noCache, cacheDir: cacheDir)
     }
 
     public func run() throws {
-        let result = EmberLintCLI.execute(arguments, pythonExtractor: TokenPythonImportExtractor(checkSyntax: checkSyntax))
+        let result = EmberLintCLI.execute(arguments, pythonExtractor: TokenPythonImportExtractor())
         EmberLintCLI.writeAll(result.stdout, to: 1)
         EmberLintCLI.writeAll(result.stderr, to: 2)
         throw ExitCode(result.code.rawValue)
@@ -88,6 +92,7 @@ struct LintArguments: Equatable, Sendable {
     var graph = false
     var jobs: Int?
     var checkSyntax = false
+    var targetVersion: String?
     var noCache = false
     var cacheDir: String?
 
@@ -114,7 +119,7 @@ struct LintArguments: Equatable, Sendable {
             case "--graph": parsed.graph = true
             case "--check-syntax": parsed.checkSyntax = true
             case "--no-cache": parsed.noCache = true
-            case "--rules", "--format", "--baseline", "--write-baseline", "--jobs", "--cache-dir":
+            case "--rules", "--format", "--baseline", "--write-baseline", "--jobs", "--cache-dir", "--target-version":
                 guard i < arguments.count, arguments[i].utf8.first != UInt8(ascii: "-") else { return nil }
                 let value = arguments[i]
                 i += 1
@@ -126,6 +131,7 @@ struct LintArguments: Equatable, Sendable {
                 case "--jobs":
                     guard let jobs = Int(value) else { return nil }
                     parsed.jobs = jobs
+                case "--target-version": parsed.targetVersion = value
                 default: parsed.cacheDir = value
                 }
             default:
@@ -179,9 +185,7 @@ public enum EmberLintCLI {
                 return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: " + message + "\n")
             }
         }
-        var extractor = pythonExtractor
-        if command.checkSyntax, extractor is TokenPythonImportExtractor { extractor = TokenPythonImportExtractor(checkSyntax: true) }
-        return execute(command, pythonExtractor: extractor, keepMemoryAtExit: keepMemoryAtExit)
+        return execute(command, pythonExtractor: pythonExtractor, keepMemoryAtExit: keepMemoryAtExit)
     }
 
     static func execute(_ command: LintArguments, pythonExtractor: (any PythonImportExtractor)?, keepMemoryAtExit: Bool = false) -> Result {
@@ -191,6 +195,20 @@ public enum EmberLintCLI {
         }
         if let jobs = command.jobs, jobs < 1 {
             return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: --jobs must be at least 1\n")
+        }
+        var target = PythonVersion.newest
+        if let text = command.targetVersion {
+            guard let version = PythonVersion(text) else {
+                return Result(code: .usageOrConfigError, stdout: "",
+                              stderr: "ember-lint: unknown --target-version '\(text)'; use a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest), such as 3.12\n")
+            }
+            target = version
+        }
+        var pythonExtractor = pythonExtractor
+        if var tokens = pythonExtractor as? TokenPythonImportExtractor {
+            tokens.checkSyntax = tokens.checkSyntax || command.checkSyntax
+            tokens.targetVersion = target
+            pythonExtractor = tokens
         }
         let paths = command.paths.isEmpty ? ["."] : command.paths
         // The project model: every path, each file's module and configuration.
@@ -226,7 +244,7 @@ public enum EmberLintCLI {
             } else {
                 options.cacheDirectory = ".ember-lint-cache"
             }
-            if command.checkSyntax { options.cacheDirectory! += "/syntax" }
+            if command.checkSyntax { options.cacheDirectory! += "/syntax-\(target)" }
         }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
         // No vacuous pass: configuration that matches nothing, or a run that read no file.

@@ -1,6 +1,7 @@
 // ember-migrate: rewrites legacy class-based Ember operators into module functions.
 import ArgumentParser
 import EmberMigrate
+import EmberPython
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -81,6 +82,9 @@ struct EmberMigrateCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var jobs: Int?
 
+    @Option(name: .customLong("target-version"), help: "Python version whose grammar the files are read with: 3.9 to 3.14 (default: the newest).")
+    var targetVersion: String?
+
     mutating func run() throws {
         throw ExitCode(execute())
     }
@@ -133,6 +137,12 @@ struct EmberMigrateCommand: ParsableCommand {
             do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
         }
         options.computePlan = mode == .plan
+        if let targetVersion {
+            guard let version = PythonVersion(targetVersion) else {
+                return fail("--target-version must be a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest) (such as 3.12), not '\(targetVersion)'")
+            }
+            options.targetVersion = version
+        }
         if let jobs {
             guard jobs > 0 else { return fail("--jobs must be at least 1") }
             options.workers = jobs
@@ -174,7 +184,7 @@ struct EmberMigrateCommand: ParsableCommand {
         }
         var result = Migration.run(inputs, options: options)
         if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
-            result.plan += Migration.outsideImporters(of: result, files: outside)
+            result.plan += Migration.outsideImporters(of: result, files: outside, target: options.targetVersion)
         }
         var writeFailures: [String] = []
         if mode == .write {

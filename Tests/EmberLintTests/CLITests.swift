@@ -302,6 +302,25 @@ func write(_ text: String, _ path: String) throws {
         #expect(full.stdout.contains("grammar.py:2:13: EL101 invalid syntax"), "\(full.stdout)")
         #expect(full.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
     }
+
+    /// The issue (#15): valid 3.12 code was EL101 under --check-syntax (the parser read 3.11).
+    @Test func checkSyntaxFollowsTheTargetVersion() throws {
+        try withScratch { dir in
+            try write("d = {\"k\": 1}\nx = f\"{d[\"k\"]}\"\ntype Pair[T] = tuple[T, T]\n", dir + "/src/ember/core/new.py")
+            let newest = EmberLintCLI.run(["--no-cache", "--check-syntax", dir])
+            #expect(!newest.stdout.contains("EL101"), "\(newest.stdout)")
+            #expect(newest.code == .clean, "\(newest.stdout)\(newest.stderr)")
+            let v312 = EmberLintCLI.run(["--no-cache", "--check-syntax", "--target-version", "3.12", dir])
+            #expect(!v312.stdout.contains("EL101"), "\(v312.stdout)")
+            let v311 = EmberLintCLI.run(["--no-cache", "--check-syntax", "--target-version", "3.11", dir])
+            #expect(v311.stdout.contains("new.py:2:"), "\(v311.stdout)")
+            #expect(v311.stdout.contains("EL101"), "\(v311.stdout)")
+            #expect(v311.code == .violations)
+            let bad = EmberLintCLI.run(["--no-cache", "--check-syntax", "--target-version", "2.7", dir])
+            #expect(bad.code == .usageOrConfigError)
+            #expect(bad.stderr.contains("unknown --target-version '2.7'"), "\(bad.stderr)")
+        }
+    }
 }
 
 @Suite struct DeepNestingTests {
@@ -376,7 +395,7 @@ func write(_ text: String, _ path: String) throws {
 /// everything else (help, errors, unusual forms) to ArgumentParser.
 @Suite struct QuickArgumentsTests {
     static let words = ["--explain", "--graph", "--check-syntax", "--no-cache", "--rules", "--format", "--baseline", "--write-baseline",
-                        "--jobs", "--cache-dir", "--help", "-h", "--", "-", "--jobs=2", "--format=json", "--nope", "src", "a b", "",
+                        "--jobs", "--cache-dir", "--target-version", "3.12", "--help", "-h", "--", "-", "--jobs=2", "--format=json", "--nope", "src", "a b", "",
                         "json", "3", "0", "-1", "x.toml", "--explain", "é/ü.py"]
 
     @Test func quickReadingAgreesWithArgumentParser() {

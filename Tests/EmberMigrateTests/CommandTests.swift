@@ -106,6 +106,24 @@ extension MigrateTests {
             #expect(skipErr.contains("broken.py: skipped: cannot parse (line 1, column"))
         }
 
+        /// Files are read with the target version's grammar (#15): 3.12 code by default,
+        /// skipped with its line under an older target.
+        @Test func targetVersionChoosesTheGrammar() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            // Relevant (it imports the legacy API), so it is parsed.
+            try Data("from ember.api.operators import Operator\nx = f\"{d[\"k\"]}\"\n".utf8).write(to: folder.appendingPathComponent("modern.py"))
+            let (newest, _, newestErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(newest == 1, "\(newestErr)")
+            #expect(!newestErr.contains("modern.py: skipped"), "\(newestErr)")
+            let (old, _, oldErr) = try MigrateFixture.run(binary, ["--check", "--target-version", "3.11", folder.path])
+            #expect(old == 3)
+            #expect(oldErr.contains("modern.py: skipped: cannot parse (line 2, column"), "\(oldErr)")
+            let (bad, _, badErr) = try MigrateFixture.run(binary, ["--target-version", "3.8", folder.path])
+            #expect(bad == 2)
+            #expect(badErr.contains("--target-version must be a Python version from 3.9 to 3.14 (such as 3.12), not '3.8'"), "\(badErr)")
+        }
+
         @Test func folderWalkSkipsHiddenCacheAndLinkedFolders() throws {
             let folder = try tree()
             defer { try? FileManager.default.removeItem(at: folder) }

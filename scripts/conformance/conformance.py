@@ -129,6 +129,10 @@ def our_token(cmap, data, k, s, e):
         # 3.12's tokenize gives a middle ending in a doubled brace one brace of text and
         # ends it one character early; ours holds both braces (it stays lossless).
         return (k, text[:-1], cmap(s), cmap.end(s, e - 1))
+    if k == "FSTRING_MIDDLE":
+        # A middle ending in a line break ends at the next line's start in 3.12's tokenize
+        # (other tokens ending in one end on their own line).
+        return (k, text, cmap(s), cmap(e))
     return (k, text, cmap(s), cmap.end(s, e))
 
 
