@@ -47,7 +47,7 @@ public enum PythonParser {
 
     public static func parse(_ source: PythonSource, tokens tokenized: PythonTokenizeResult, options: Options = Options()) -> PythonSyntaxTree {
         source.text.withUnsafeBufferPointer { text in
-            var parser = Parser(text: text, tokens: tokenized.tokens, maxDepth: options.maxDepth)
+            var parser = Parser(text: text, tokens: tokenized.tokens, maxDepth: options.maxDepth, target: options.targetVersion)
             var failure: ParseFailure?
             var topLevel: [PythonNodeID] = []
             do throws(ParseFailure) {
@@ -115,12 +115,15 @@ struct Parser {
     var scratch: [(PythonNodeID, PythonRole)] = []
     var depth = 0
     let maxDepth: Int
+    /// The grammar's version (PEP 695 from 3.12, PEP 696 from 3.13, ...).
+    let target: PythonVersion
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
     let stackLimit = StackGuard.limitForCurrentThread()
 
-    init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
+    init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int, target: PythonVersion = .newest) {
         self.text = text
         self.maxDepth = maxDepth
+        self.target = target
         toks.reserveCapacity(tokens.count)
         for (k, t) in tokens.enumerated() {
             let code: TokenCode
@@ -345,11 +348,11 @@ struct Parser {
             return try parseImport()
         case .kwFrom:
             return try parseFromImport()
-        case .name where isSoftKeyword(0, "type") && peek(1) == .name && (peek(2) == .equal || peek(2) == .lsqb):
+        case .name where target >= .v3_12 && isSoftKeyword(0, "type") && peek(1) == .name && (peek(2) == .equal || peek(2) == .lsqb):
             advance()
             push(leaf(.name, toks[i]), .name)
             advance()
-            if code == .lsqb { try parseTypeParams() }
+            if code == .lsqb { try parseTypeParams(refusal: "invalid syntax. Maybe you meant '==' or ':=' instead of '='?") }
             try expect(.equal, "=")
             push(try parseExpression(), .value)
             return make(.typeAlias, start, mark)
@@ -746,7 +749,7 @@ struct Parser {
         advance()
         let nameToken = toks[i].index
         try expectName()
-        if code == .lsqb { try parseTypeParams() }
+        if code == .lsqb { try parseTypeParams(refusal: "expected '('") }
         let argsStart = toks[i].end
         try expect(.lpar, "(")
         push(try parseParameters(closing: .rpar, annotations: true, start: argsStart), .arguments)
@@ -768,7 +771,7 @@ struct Parser {
         advance()
         let nameToken = toks[i].index
         try expectName()
-        if code == .lsqb { try parseTypeParams() }
+        if code == .lsqb { try parseTypeParams(refusal: "invalid syntax") }
         if accept(.lpar) {
             if !(try parseCallArguments(positionalRole: .base)) { try expect(.rpar, ")") }
         }
@@ -777,8 +780,12 @@ struct Parser {
         return make(.classDef, start, mark, token: nameToken, order: [.base, .keyword, .body, .decorator, .typeParam])
     }
 
-    /// PEP 695 `[T, *Ts, **P, U: bound]`.
-    mutating func parseTypeParams() throws(ParseFailure) {
+    /// PEP 695 `[T, *Ts, **P, U: bound]` (3.12), with PEP 696 defaults `[T = int, *Ts = *tuple[int]]`
+    /// (3.13). Before its version, CPython does not read the list at all: its error is
+    /// `refusal` (what the statement's rule says next), at the '['.
+    mutating func parseTypeParams(refusal: String) throws(ParseFailure) {
+        let open = startOffset
+        guard target >= .v3_12 else { throw ParseFailure(message: refusal, offset: open) }
         advance()
         repeat {
             if code == .rsqb { break }
@@ -789,6 +796,11 @@ struct Parser {
             let nameToken = toks[i].index
             try expectName()
             if kind == .typeVar && accept(.colon) { push(try parseExpression(), .bound) }
+            if code == .equal {
+                guard target >= .v3_13 else { throw ParseFailure(message: refusal, offset: open) }
+                advance()
+                push(kind == .typeVarTuple ? try parseStarExpression() : try parseExpression(), .defaultValue)
+            }
             push(make(kind, start, mark, token: nameToken), .typeParam)
         } while accept(.comma)
         try expect(.rsqb, "]")
