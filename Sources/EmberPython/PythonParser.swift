@@ -66,7 +66,12 @@ public enum PythonParser {
             if let failure {
                 // CPython reports whichever problem it meets first in token order; a parse
                 // failure on an error token is the tokenizer's problem.
-                if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken) {
+                // After a parse error CPython tokenizes the rest of the file, and a SyntaxError
+                // its tokenizer raises there wins (`x = = 1` then an unterminated string:
+                // the string's line); errors it only flags (indentation, continuation,
+                // unclosed brackets, ...) and those inside 3.12 f-string fields do not.
+                let laterTokenizerErrorWins = !diagnostics.isEmpty && diagnostics[0].rank == .syntax
+                if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken && !laterTokenizerErrorWins) {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
                     diagnostics.insert(PythonDiagnostic(message: message, offset: failure.offset), at: 0)
@@ -337,6 +342,7 @@ struct Parser {
             return make(kind, start, mark, token: first)
         case .kwDel:
             advance()
+            if code == .newline || code == .semi || code == .endmarker { throw failure() }  // `del` needs a target
             try parseDeleteTargets()
             return make(.delete, start, mark)
         case .kwAssert:
@@ -529,6 +535,7 @@ struct Parser {
             advance()
             push(make(.alias, s, scratch.count, token: starToken), .alias)
         } else if accept(.lpar) {
+            if code == .rpar { throw failure() }  // `from . import ()`
             repeat {
                 if code == .rpar { break }
                 push(try parseAlias(dotted: false), .alias)
@@ -829,7 +836,10 @@ struct Parser {
                 sawStar = true
                 advance()
                 if code == .comma || code == closing {
-                    if code == closing { throw failure("named arguments must follow bare *") }
+                    // A bare '*' needs a keyword-only parameter after it (not '**k', not the end).
+                    if code == closing || peek(1) == .doubleStar || peek(1) == closing {
+                        throw failure("named arguments must follow bare *")
+                    }
                 } else {
                     push(try parseParameter(annotations: annotations, starAnnotation: true), .vararg)
                 }
@@ -1031,7 +1041,7 @@ struct Parser {
                 if code == .string || code == .fstringStart { push(try parseStrings(), .key) }
                 else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
                 else if code == .kwNone || code == .kwTrue || code == .kwFalse { push(leaf(.constant, toks[i]), .key); advance() }
-                else if code == .name { push(try parseDottedValue(), .key) }
+                else if code == .name && peek(1) == .dot { push(try parseDottedValue(), .key) }  // a bare name is no key
                 else { throw failure() }
                 try expect(.colon, ":")
                 push(try parseAsPattern(), .pattern)
@@ -1091,6 +1101,10 @@ struct Parser {
         return value
     }
 
+    func isImaginary(_ t: PTok) -> Bool {
+        t.code == .number && t.end > t.start && text[t.end - 1] | 0x20 == 0x6A  // j
+    }
+
     mutating func parseSignedNumberPattern() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
         var value: PythonNodeID
@@ -1109,8 +1123,11 @@ struct Parser {
         }
         if code == .plus || code == .minus {
             let op = toks[i].index
+            // A complex literal: real part, then an imaginary one.
+            if isImaginary(toks[i - 1]) { throw ParseFailure(message: "real number required in complex literal", offset: start) }
             advance()
             guard code == .number else { throw failure() }
+            if !isImaginary(toks[i]) { throw ParseFailure(message: "imaginary number required in complex literal", offset: toks[i].start) }
             let mark = scratch.count
             push(value, .left)
             push(leaf(.constant, toks[i]), .right)
