@@ -72,6 +72,12 @@ extension Parser {
             }
             if c == 0x5C && !raw && k + 1 < to {
                 let next = text[k + 1]
+                if next == 0x7B || next == 0x7D {
+                    // `\{`: the backslash is text (CPython warns), the brace opens or closes a field.
+                    pendingLiteral = true
+                    k += 1
+                    continue
+                }
                 if next == 0x0A || next == 0x0D {
                     k += next == 0x0D && k + 2 < to && text[k + 2] == 0x0A ? 3 : 2
                     continue
@@ -97,6 +103,8 @@ extension Parser {
     /// `{expr[=][!conv][:spec]}` starting at the '{' at `brace`; returns the offset after '}'.
     mutating func parseReplacementField(_ brace: Int, _ to: Int, raw: Bool, token: PTok, spanStart: Int,
                                         spanEnd: Int) throws(ParseFailure) -> (PythonNodeID, Bool, Int) {
+        // CPython 3.11 reads fields in format specs two levels deep: `{x:{y}}`, not `{x:{y:{z}}}`.
+        if fstringSpecDepth >= 2 { throw ParseFailure(message: "f-string: expressions nested too deeply", offset: token.start) }
         try enter()
         defer { depth -= 1 }
         var k = brace + 1
@@ -111,7 +119,9 @@ extension Parser {
                 let triple = k + 2 < to && text[k + 1] == q && text[k + 2] == q
                 k += triple ? 3 : 1
                 while k < to {
-                    if text[k] == 0x5C { k += 2; continue }
+                    if text[k] == 0x5C {  // 3.11: not even in a string of the expression
+                        throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.start)
+                    }
                     if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
                         k += triple ? 3 : 1
                         break
@@ -175,6 +185,8 @@ extension Parser {
             let specMark = scratch.count
             var specLiteral = false
             // CPython 3.11 gives a format spec (and what it contains) the span of its own string token.
+            fstringSpecDepth += 1
+            defer { fstringSpecDepth -= 1 }
             k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: token.start, spanEnd: token.end,
                                     pendingLiteral: &specLiteral, inSpec: true)
             if specLiteral { push(make(.constant, token.start, scratch.count, end: token.end), .value) }
@@ -243,17 +255,25 @@ extension Parser {
             let t = toks[i]
             if code == .string {
                 var k = t.start
+                var isRaw = false
                 while text[k] != 0x27 && text[k] != 0x22 {
                     if text[k] | 0x20 == 0x62 { throw ParseFailure(message: "cannot mix bytes and nonbytes literals", offset: start) }
+                    if text[k] | 0x20 == 0x72 { isRaw = true }
                     k += 1
                 }
+                if !isRaw { try checkEscapes(t, quoteAt: k, bytes: false, fString: false) }
                 let quoteLength = k + 2 < t.end && text[k + 1] == text[k] && text[k + 2] == text[k] && t.end - k >= 6 ? 3 : 1
                 if t.end - k > 2 * quoteLength { literal = extend(literal, t.start..<t.end) }
                 advance()
                 continue
             }
+            var raw = false
+            for k in t.start..<t.end where text[k] | 0x20 == 0x72 { raw = true }
+            let outerRaw = fstringRaw
+            fstringRaw = raw
             advance()
             try parseSplitFStringBody(inSpec: false, literal: &literal)
+            fstringRaw = outerRaw
             guard code == .fstringEnd else { throw failure("f-string: expecting '}'") }
             advance()
         }
@@ -278,7 +298,13 @@ extension Parser {
             switch code {
             case .fstringMiddle:
                 // CPython's zero-width FSTRING_MIDDLE (an empty or nested format spec) makes no Constant.
-                if toks[i].end > toks[i].start { literal = extend(literal, toks[i].start..<toks[i].end) }
+                let t = toks[i]
+                if t.end > t.start {
+                    literal = extend(literal, t.start..<t.end)
+                    if !fstringRaw, let problem = LiteralCheck.firstProblem(text, from: t.start, to: t.end, bytes: false) {
+                        throw ParseFailure(message: problem, offset: t.start)
+                    }
+                }
                 advance()
             case .lbrace:
                 let (field, debug) = try parseSplitField()

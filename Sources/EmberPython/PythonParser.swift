@@ -122,6 +122,10 @@ struct Parser {
     let maxDepth: Int
     /// The grammar's version (PEP 695 from 3.12, PEP 696 from 3.13, ...).
     let target: PythonVersion
+    /// Whether the innermost 3.12 f-string being parsed is raw (its middles keep backslashes).
+    var fstringRaw = false
+    /// Format specs of 3.11 f-strings the parser is inside (CPython 3.11 reads two levels).
+    var fstringSpecDepth = 0
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
     let stackLimit = StackGuard.limitForCurrentThread()
 
@@ -1703,13 +1707,15 @@ struct Parser {
         while code == .string {
             let t = toks[i]
             var k = t.start
-            var isBytes = false
+            var isBytes = false, isRaw = false, isF = false
             while text[k] != 0x27 && text[k] != 0x22 {
                 let c = text[k] | 0x20
-                if c == 0x66 { anyF = true }
+                if c == 0x66 { anyF = true; isF = true }
                 if c == 0x62 { isBytes = true }
+                if c == 0x72 { isRaw = true }
                 k += 1
             }
+            if !isRaw { try checkEscapes(t, quoteAt: k, bytes: isBytes, fString: isF) }
             if isBytes {
                 anyBytes = true
                 for j in k..<t.end where text[j] >= 0x80 {
@@ -1723,6 +1729,16 @@ struct Parser {
         if anyBytes && anyText { throw ParseFailure(message: "cannot mix bytes and nonbytes literals", offset: start) }
         if !anyF { return make(.constant, start, scratch.count) }
         return try parseFStringParts(from: first, to: i, start: start)
+    }
+
+    /// CPython's checks of a non-raw literal's escapes (see LiteralCheck), at the token.
+    func checkEscapes(_ t: PTok, quoteAt q: Int, bytes: Bool, fString: Bool) throws(ParseFailure) {
+        let quote = text[q]
+        let quoteLength = q + 2 < t.end && text[q + 1] == quote && text[q + 2] == quote && t.end - q >= 6 ? 3 : 1
+        guard t.end - quoteLength > q + quoteLength else { return }
+        if let problem = LiteralCheck.firstProblem(text, from: q + quoteLength, to: t.end - quoteLength, bytes: bytes, fString: fString) {
+            throw ParseFailure(message: problem, offset: t.start)
+        }
     }
 
     mutating func parseParenthesized() throws(ParseFailure) -> PythonNodeID {
