@@ -670,9 +670,23 @@ struct Parser {
             star = isStar
             var asToken: Int32 = 0
             if code != .colon {
-                let type = try parseExpression()
+                let typeStart = startOffset
+                var type = try parseExpression()
                 if code == .comma {
-                    throw ParseFailure(message: "multiple exception types must be parenthesized", offset: nodes[Int(type)].start)
+                    guard target >= .v3_14 else {
+                        throw ParseFailure(message: "multiple exception types must be parenthesized", offset: nodes[Int(type)].start)
+                    }
+                    // PEP 758 (3.14): `except A, B:` is a tuple of types, without 'as'.
+                    let tupleMark = scratch.count
+                    push(type, .element)
+                    while accept(.comma) {
+                        if !startsExpression { break }
+                        push(try parseExpression(), .element)
+                    }
+                    type = make(.tuple, typeStart, tupleMark)
+                    if code == .kwAs {
+                        throw ParseFailure(message: "multiple exception types must be parenthesized when using 'as'", offset: typeStart)
+                    }
                 }
                 push(type, .type)
                 if accept(.kwAs) {
