@@ -251,8 +251,18 @@ extension Parser {
         let start = startOffset
         let mark = scratch.count
         var literal: Range<Int>? = nil
+        var anyTemplate = false, anyOther = false
         while code == .string || code == .fstringStart {
             let t = toks[i]
+            var template = false
+            if code == .fstringStart {
+                for k in t.start..<t.end where text[k] | 0x20 == 0x74 { template = true }
+            }
+            if template { anyTemplate = true } else { anyOther = true }
+            if anyTemplate && anyOther {
+                // PEP 750: a t-string concatenates with t-strings only.
+                throw ParseFailure(message: "cannot mix t-string literals with string or bytes literals", offset: start)
+            }
             if code == .string {
                 var k = t.start
                 var isRaw = false
@@ -269,16 +279,17 @@ extension Parser {
             }
             var raw = false
             for k in t.start..<t.end where text[k] | 0x20 == 0x72 { raw = true }
-            let outerRaw = fstringRaw
+            let outer = (fstringRaw, inTemplate)
             fstringRaw = raw
+            inTemplate = template
             advance()
             try parseSplitFStringBody(inSpec: false, literal: &literal)
-            fstringRaw = outerRaw
-            guard code == .fstringEnd else { throw failure("f-string: expecting '}'") }
+            (fstringRaw, inTemplate) = outer
+            guard code == .fstringEnd else { throw failure("\(stringWord): expecting '}'") }
             advance()
         }
         flushLiteral(&literal)
-        return make(.joinedStr, start, mark)
+        return make(anyTemplate ? .templateStr : .joinedStr, start, mark)
     }
 
     func extend(_ r: Range<Int>?, _ piece: Range<Int>) -> Range<Int> {
@@ -316,7 +327,7 @@ extension Parser {
             case .rbrace where inSpec:
                 return
             default:
-                throw failure("f-string: expecting '}'")
+                throw failure("\(stringWord): expecting '}'")
             }
         }
     }
@@ -328,7 +339,7 @@ extension Parser {
         let start = startOffset
         let mark = scratch.count
         advance()
-        if code == .rbrace { throw failure("f-string: valid expression required before '}'") }
+        if code == .rbrace { throw failure("\(stringWord): valid expression required before '}'") }
         push(try parseSplitFieldValue(), .value)
         return try parseSplitFieldRest(start: start, mark: mark)
     }
@@ -351,7 +362,7 @@ extension Parser {
             advance()
             guard code == .name, toks[i].end - toks[i].start == 1,
                   [0x72, 0x73, 0x61].contains(text[toks[i].start]) else {
-                throw failure("f-string: invalid conversion character: expected 's', 'r', or 'a'")
+                throw failure("\(stringWord): invalid conversion character: expected 's', 'r', or 'a'")
             }
             advance()
         }
@@ -360,12 +371,16 @@ extension Parser {
             advance()
             let specMark = scratch.count
             var specLiteral: Range<Int>? = nil
+            // A spec is a JoinedStr of FormattedValues, in a t-string's Interpolation too.
+            let template = inTemplate
+            inTemplate = false
+            defer { inTemplate = template }
             try parseSplitFStringBody(inSpec: true, literal: &specLiteral)
             flushLiteral(&specLiteral)
             push(make(.joinedStr, specStart, specMark, end: startOffset), .formatSpec)
         }
-        guard code == .rbrace else { throw failure("f-string: expecting '}'") }
+        guard code == .rbrace else { throw failure("\(stringWord): expecting '}'") }
         advance()
-        return (make(.formattedValue, start, mark), debug)
+        return (make(inTemplate ? .interpolation : .formattedValue, start, mark), debug)
     }
 }

@@ -124,6 +124,11 @@ struct Parser {
     let target: PythonVersion
     /// Whether the innermost 3.12 f-string being parsed is raw (its middles keep backslashes).
     var fstringRaw = false
+    /// Whether the innermost 3.12-form string being parsed is a t-string (PEP 750): its
+    /// fields are Interpolations.
+    var inTemplate = false
+    /// "f-string" or "t-string", for messages.
+    var stringWord: String { inTemplate ? "t-string" : "f-string" }
     /// Format specs of 3.11 f-strings the parser is inside (CPython 3.11 reads two levels).
     var fstringSpecDepth = 0
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
@@ -478,6 +483,7 @@ struct Parser {
         case .dict: what = "dict literal"
         case .set: what = "set display"
         case .joinedStr: what = "f-string expression"
+        case .templateStr: what = "t-string expression"
         default: what = "expression"
         }
         switch context {

@@ -91,4 +91,20 @@ private func tokenizeStyle(_ source: PythonSource, _ tokens: [PythonToken]) -> [
         #expect(got.prefix { $0 != ":" } == expected.prefix { $0 != ":" }, "\(fixture): CPython \(expected), ours \(got)")
         #expect(got == expected)
     }
+
+    /// PEP 750 (3.14): a t-string is a TemplateStr of Constants and Interpolations (fields in
+    /// a format spec stay FormattedValues of a JoinedStr); before 3.14, `t"..."` is a name
+    /// followed by a string.
+    @Test func templateStringsAreTemplateStrNodes() throws {
+        let source = try PythonSource(utf8: "x = t\"a{b!r:>{w}}c\"\n")
+        let tree = PythonParser.parse(source, options: .init(targetVersion: .v3_14))
+        #expect(tree.isValid, "\(tree.diagnostics)")
+        let kinds = tree.canonicalDump().map { String($0.prefix { $0 != " " }) }
+        #expect(kinds == ["Assign", "Name", "TemplateStr", "Constant", "Interpolation", "Name", "JoinedStr", "Constant",
+                          "FormattedValue", "Name", "Constant"])
+        let old = PythonParser.parse(source, options: .init(targetVersion: .v3_13))
+        #expect(old.diagnostics.first?.message == "invalid syntax")
+        let f = PythonParser.parse(try PythonSource(utf8: "x = f\"a{b}\"\n"), options: .init(targetVersion: .v3_14))
+        #expect(f.canonicalDump().map { String($0.prefix { $0 != " " }) } == ["Assign", "Name", "JoinedStr", "Constant", "FormattedValue", "Name"])
+    }
 }
