@@ -196,19 +196,9 @@ public enum EmberLintCLI {
         if let jobs = command.jobs, jobs < 1 {
             return Result(code: .usageOrConfigError, stdout: "", stderr: "ember-lint: --jobs must be at least 1\n")
         }
-        var target = PythonVersion.newest
-        if let text = command.targetVersion {
-            guard let version = PythonVersion(text) else {
-                return Result(code: .usageOrConfigError, stdout: "",
-                              stderr: "ember-lint: unknown --target-version '\(text)'; use a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest), such as 3.12\n")
-            }
-            target = version
-        }
-        var pythonExtractor = pythonExtractor
-        if var tokens = pythonExtractor as? TokenPythonImportExtractor {
-            tokens.checkSyntax = tokens.checkSyntax || command.checkSyntax
-            tokens.targetVersion = target
-            pythonExtractor = tokens
+        if let text = command.targetVersion, PythonVersion(text) == nil {
+            return Result(code: .usageOrConfigError, stdout: "",
+                          stderr: "ember-lint: unknown --target-version '\(text)'; use a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest), such as 3.12\n")
         }
         let paths = command.paths.isEmpty ? ["."] : command.paths
         // The project model: every path, each file's module and configuration.
@@ -223,6 +213,16 @@ public enum EmberLintCLI {
             return Result(code: .usageOrConfigError, stdout: "", stderr: text + "ember-lint: fix the configuration above; nothing was checked\n")
         }
         let rules = project.firstRules
+        // The grammar of --check-syntax: --target-version, else the configuration's
+        // target-version, else the newest; requires-python's oldest version is checked too.
+        let target = command.targetVersion.flatMap { PythonVersion($0) } ?? rules.targetVersion ?? .newest
+        var pythonExtractor = pythonExtractor
+        if var tokens = pythonExtractor as? TokenPythonImportExtractor {
+            tokens.checkSyntax = tokens.checkSyntax || command.checkSyntax
+            tokens.targetVersion = target
+            tokens.oldestVersion = rules.requiresPython
+            pythonExtractor = tokens
+        }
         var loadedBaseline: Baseline?
         if let path = command.baseline {
             do { loadedBaseline = try Baseline.load(path) } catch {
@@ -244,7 +244,7 @@ public enum EmberLintCLI {
             } else {
                 options.cacheDirectory = ".ember-lint-cache"
             }
-            if command.checkSyntax { options.cacheDirectory! += "/syntax-\(target)" }
+            if command.checkSyntax { options.cacheDirectory! += "/syntax-\(target)" + (rules.requiresPython.map { "-from-\($0)" } ?? "") }
         }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
         // No vacuous pass: configuration that matches nothing, or a run that read no file.

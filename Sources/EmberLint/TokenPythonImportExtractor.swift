@@ -30,6 +30,9 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
     /// import walk itself reads 3.11's token form (an f-string is one STRING token) in
     /// every version: no import statement can sit inside an f-string.
     public var targetVersion: PythonVersion
+    /// The oldest version the project supports (requires-python): with `checkSyntax`, a
+    /// file the target parses and this version does not gets a finding of its own (EL102).
+    public var oldestVersion: PythonVersion?
 
     public init(checkSyntax: Bool = false, skim: Bool = TokenPythonImportExtractor.skimByDefault,
                 targetVersion: PythonVersion = .newest) {
@@ -90,6 +93,14 @@ public struct TokenPythonImportExtractor: PythonImportExtractor {
                 ? PythonParser.parse(source, options: .init(targetVersion: targetVersion))
                 : PythonParser.parse(source, tokens: tokenized, options: .init(targetVersion: targetVersion))
             facts.syntaxErrors = tree.diagnostics.prefix(1).map { ($0.offset, $0.message) }
+            if tree.diagnostics.isEmpty, let oldest = oldestVersion, oldest < targetVersion {
+                let old = oldest.hasPEP701FStrings
+                    ? PythonParser.parse(source, options: .init(targetVersion: oldest))
+                    : PythonParser.parse(source, tokens: tokenized, options: .init(targetVersion: oldest))
+                if let d = old.diagnostics.first {
+                    facts.versionErrors = [(d.offset, "Python \(oldest) cannot parse this (requires-python allows \(oldest); \(targetVersion) can): \(d.message)")]
+                }
+            }
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }

@@ -48,3 +48,44 @@ public struct PythonVersion: Sendable, Hashable, Comparable, CustomStringConvert
     /// PEP 750 template strings.
     public var hasTemplateStrings: Bool { minor >= 14 }
 }
+
+extension PythonVersion {
+    /// The oldest version a `requires-python` specifier (PEP 440, as in pyproject.toml)
+    /// allows, clamped to 3.9-3.14: the highest lower bound of its clauses (`>=3.10`,
+    /// `~=3.11`, `==3.12.*`, `>3.9` is 3.9, `>=2.7` is 3.9, `<4` alone is no bound). Nil when no clause
+    /// gives a lower bound on Python 3 or the text is not a specifier.
+    public static func oldestAllowed(byRequiresPython spec: String) -> PythonVersion? {
+        var lowest: Int?
+        for clause in spec.split(separator: ",") {
+            let c = String(clause).trimmingCharactersInSpaces()
+            var rest = Substring(c)
+            var op = ""
+            while let f = rest.first, "<>=!~".contains(f) { op.append(f); rest.removeFirst() }
+            rest = Substring(String(rest).trimmingCharactersInSpaces())
+            let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 1, let major = Int(parts[0]) else { return nil }
+            let minor = parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
+            switch op {
+            case ">=", "~=", "==", "===", ">":
+                guard major <= 3 else { return nil }  // Python 4
+                let bound = major < 3 ? 0 : minor  // `>=2.7`: every Python 3
+                lowest = max(lowest ?? bound, bound)
+            case "<", "<=", "!=":
+                continue
+            default:
+                return nil
+            }
+        }
+        guard let lowest else { return nil }
+        return PythonVersion(minor: min(max(lowest, oldest.minor), newest.minor))
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharactersInSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -303,6 +303,38 @@ func write(_ text: String, _ path: String) throws {
         #expect(full.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
     }
 
+    /// requires-python's oldest version: syntax it cannot parse is EL102 (the target still
+    /// parses it), and target-version in [tool.ember-lint] picks the grammar.
+    @Test func requiresPythonReportsSyntaxTheOldestVersionCannotRun() throws {
+        try withScratch { dir in
+            let code = "import os\nd = {\"k\": 1}\ntype Pair[T] = tuple[T, T]\nx = f\"{d[\"k\"]}\"\n"
+            try write(code, dir + "/src/ember/core/new.py")
+            try write("x = 1\n", dir + "/src/ember/core/old.py")
+            try write("[project]\nname = \"app\"\nrequires-python = \">=3.9, <4\"\n\n[tool.ember-lint]\ncycles = true\n", dir + "/pyproject.toml")
+            let r = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(r.stdout.contains("new.py:3:6: EL102 Python 3.9 cannot parse this (requires-python allows 3.9; 3.14 can): invalid syntax"), "\(r.stdout)")
+            #expect(!r.stdout.contains("EL101"), "\(r.stdout)")
+            #expect(!r.stdout.contains("old.py"), "\(r.stdout)")
+            #expect(r.code == .violations)
+            // Without --check-syntax nothing is parsed, nothing is reported.
+            let quick = EmberLintCLI.run(["--no-cache", dir + "/src"])
+            #expect(!quick.stdout.contains("EL102"), "\(quick.stdout)")
+            // requires-python >= 3.12: the file is fine.
+            try write("[project]\nname = \"app\"\nrequires-python = \">=3.12\"\n\n[tool.ember-lint]\ncycles = true\n", dir + "/pyproject.toml")
+            let modern = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(modern.code == .clean, "\(modern.stdout)\(modern.stderr)")
+            // target-version 3.11 in the configuration: the file is a syntax error of its own.
+            try write("[project]\nrequires-python = \">=3.9\"\n\n[tool.ember-lint]\ntarget-version = \"3.11\"\n", dir + "/pyproject.toml")
+            let old = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(old.stdout.contains("new.py:3:6: EL101 invalid syntax"), "\(old.stdout)")
+            #expect(!old.stdout.contains("EL102"), "\(old.stdout)")
+            try write("[tool.ember-lint]\ntarget-version = \"2.7\"\n", dir + "/pyproject.toml")
+            let bad = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(bad.code == .usageOrConfigError)
+            #expect(bad.stderr.contains("'tool.ember-lint.target-version': expected a Python version from 3.9 to 3.14"), "\(bad.stderr)")
+        }
+    }
+
     /// The issue (#15): valid 3.12 code was EL101 under --check-syntax (the parser read 3.11).
     @Test func checkSyntaxFollowsTheTargetVersion() throws {
         try withScratch { dir in

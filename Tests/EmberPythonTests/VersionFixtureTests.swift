@@ -108,3 +108,25 @@ private func tokenizeStyle(_ source: PythonSource, _ tokens: [PythonToken]) -> [
         #expect(f.canonicalDump().map { String($0.prefix { $0 != " " }) } == ["Assign", "Name", "JoinedStr", "Constant", "FormattedValue", "Name"])
     }
 }
+
+@Suite struct PythonVersionTests {
+    @Test func versionNames() {
+        #expect(PythonVersion("3.12") == .v3_12)
+        #expect(PythonVersion("py313") == .v3_13)
+        #expect(PythonVersion("python3.9") == .v3_9)
+        #expect(PythonVersion("3.8") == nil)
+        #expect(PythonVersion("3.15") == nil)
+        #expect(PythonVersion("3.x") == nil)
+        #expect(PythonVersion.all.map(\.description) == ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14"])
+    }
+
+    @Test func oldestVersionRequiresPythonAllows() {
+        let cases: [(String, PythonVersion?)] = [
+            (">=3.10", .v3_10), (">= 3.11, <4", .v3_11), ("~=3.12", .v3_12), ("==3.13.*", .v3_13), (">3.9", .v3_9),
+            (">=3.8", .v3_9), (">=2.7, !=3.0.*", .v3_9), ("<4", nil), (">=4", nil), ("banana", nil), (">=3.10,>=3.12", .v3_12),
+        ]
+        for (spec, expected) in cases {
+            #expect(PythonVersion.oldestAllowed(byRequiresPython: spec) == expected, "\(spec)")
+        }
+    }
+}
