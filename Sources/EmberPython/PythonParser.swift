@@ -818,6 +818,11 @@ struct Parser {
         let open = startOffset
         guard target >= .v3_12 else { throw ParseFailure(message: refusal, offset: open) }
         advance()
+        if code == .rsqb {
+            // `[]`: 3.13 says so; 3.12's grammar just does not match.
+            throw ParseFailure(message: target >= .v3_13 ? "Type parameter list cannot be empty" : refusal.hasPrefix("invalid syntax") ? "invalid syntax" : refusal,
+                               offset: startOffset)
+        }
         repeat {
             if code == .rsqb { break }
             let start = startOffset
