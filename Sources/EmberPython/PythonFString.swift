@@ -68,7 +68,7 @@ extension Parser {
             if c == 0x7D {  // }
                 if inSpec { return k }
                 if k + 1 < to && text[k + 1] == 0x7D { pendingLiteral = true; k += 2; continue }
-                throw ParseFailure(message: "f-string: single '}' is not allowed", offset: token.start)
+                throw ParseFailure(message: "f-string: single '}' is not allowed", offset: token.lastLineOffset)
             }
             if c == 0x5C && !raw && k + 1 < to {
                 let next = text[k + 1]
@@ -96,7 +96,7 @@ extension Parser {
             pendingLiteral = true
             k += 1
         }
-        if inSpec { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        if inSpec { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         return k
     }
 
@@ -104,7 +104,7 @@ extension Parser {
     mutating func parseReplacementField(_ brace: Int, _ to: Int, raw: Bool, token: PTok, spanStart: Int,
                                         spanEnd: Int) throws(ParseFailure) -> (PythonNodeID, Bool, Int) {
         // CPython 3.11 reads fields in format specs two levels deep: `{x:{y}}`, not `{x:{y:{z}}}`.
-        if fstringSpecDepth >= 2 { throw ParseFailure(message: "f-string: expressions nested too deeply", offset: token.start) }
+        if fstringSpecDepth >= 2 { throw ParseFailure(message: "f-string: expressions nested too deeply", offset: token.lastLineOffset) }
         try enter()
         defer { depth -= 1 }
         var k = brace + 1
@@ -120,7 +120,7 @@ extension Parser {
                 k += triple ? 3 : 1
                 while k < to {
                     if text[k] == 0x5C {  // 3.11: not even in a string of the expression
-                        throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.start)
+                        throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.lastLineOffset)
                     }
                     if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
                         k += triple ? 3 : 1
@@ -135,9 +135,9 @@ extension Parser {
                 if level == 0 { exprEnd = k; break scan }
                 level -= 1
             case 0x5C:
-                throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.start)
+                throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.lastLineOffset)
             case 0x23:
-                throw ParseFailure(message: "f-string expression part cannot include '#'", offset: token.start)
+                throw ParseFailure(message: "f-string expression part cannot include '#'", offset: token.lastLineOffset)
             case 0x21 where level == 0 && !(k + 1 < to && text[k + 1] == 0x3D):  // ! not !=
                 exprEnd = k
                 break scan
@@ -156,10 +156,10 @@ extension Parser {
             }
             k += 1
         }
-        guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         var onlySpace = true
         for b in text[(brace + 1)..<exprEnd] where !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C) { onlySpace = false }
-        if onlySpace { throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.start) }
+        if onlySpace { throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.lastLineOffset) }
         let mark = scratch.count
         let value = try parseEmbeddedExpression(brace: brace, exprEnd: exprEnd, token: token)
         push(value, .value)
@@ -177,7 +177,7 @@ extension Parser {
         var k = from
         if k < to && text[k] == 0x21 {
             guard k + 1 < to, text[k + 1] == 0x72 || text[k + 1] == 0x73 || text[k + 1] == 0x61 else {
-                throw ParseFailure(message: "f-string: invalid conversion character: expected 's', 'r', or 'a'", offset: token.start)
+                throw ParseFailure(message: "f-string: invalid conversion character: expected 's', 'r', or 'a'", offset: token.lastLineOffset)
             }
             k += 2
         }
@@ -193,7 +193,7 @@ extension Parser {
             let spec = make(.joinedStr, token.start, specMark, end: token.end)
             push(spec, .formatSpec)
         }
-        guard k < to && text[k] == 0x7D else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        guard k < to && text[k] == 0x7D else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         return (make(.formattedValue, spanStart, mark, end: spanEnd), k + 1)
     }
 
@@ -205,7 +205,7 @@ extension Parser {
         buffer.append(0x29)
         let result = PythonTokenizer.tokenize(text: buffer, options: .init(targetVersion: .v3_11))  // a 3.11 f-string's field
         if !result.diagnostics.isEmpty {
-            throw ParseFailure(message: "f-string: " + result.diagnostics[0].message, offset: token.start)
+            throw ParseFailure(message: "f-string: " + result.diagnostics[0].message, offset: token.lastLineOffset)
         }
         var sub: [PTok] = []
         buffer.withUnsafeBufferPointer { b in
@@ -237,9 +237,9 @@ extension Parser {
         do throws(ParseFailure) {
             value = try parseParenthesized()
         } catch {
-            throw ParseFailure(message: "f-string: " + error.message, offset: token.start)
+            throw ParseFailure(message: "f-string: " + error.message, offset: error.offset)  // the expression's own line
         }
-        guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.start) }
+        guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.lastLineOffset) }
         return value
     }
 }
@@ -334,6 +334,8 @@ extension Parser {
 
     /// `{expr[=][!conv][:spec]}`; also returns the span of "expr=" for a debug field.
     mutating func parseSplitField() throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
+        // CPython 3.12+ reads fields in format specs three levels deep (`{x:{y:{z}}}`, not one more).
+        if fstringSpecDepth >= 3 { throw failure("\(stringWord): expressions nested too deeply") }
         try enter()
         defer { depth -= 1 }
         let start = startOffset
@@ -374,7 +376,11 @@ extension Parser {
             // A spec is a JoinedStr of FormattedValues, in a t-string's Interpolation too.
             let template = inTemplate
             inTemplate = false
-            defer { inTemplate = template }
+            fstringSpecDepth += 1
+            defer {
+                inTemplate = template
+                fstringSpecDepth -= 1
+            }
             try parseSplitFStringBody(inSpec: true, literal: &specLiteral)
             flushLiteral(&specLiteral)
             push(make(.joinedStr, specStart, specMark, end: startOffset), .formatSpec)

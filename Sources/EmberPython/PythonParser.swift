@@ -106,6 +106,9 @@ struct PTok {
 
     @inline(__always) var start: Int { Int(storedStart) }
     @inline(__always) var end: Int { Int(storedEnd) }
+    /// An offset on the token's last line: CPython 3.11 reports the errors of its f-string
+    /// scanner there (`f'''a\n{}'''`: line 2).
+    var lastLineOffset: Int { max(start, end - 1) }
 }
 
 
@@ -129,7 +132,8 @@ struct Parser {
     var inTemplate = false
     /// "f-string" or "t-string", for messages.
     var stringWord: String { inTemplate ? "t-string" : "f-string" }
-    /// Format specs of 3.11 f-strings the parser is inside (CPython 3.11 reads two levels).
+    /// Format specs of f-strings the parser is inside (CPython reads fields two levels deep
+    /// in 3.11, three from 3.12).
     var fstringSpecDepth = 0
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
     let stackLimit = StackGuard.limitForCurrentThread()
