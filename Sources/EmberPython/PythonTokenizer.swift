@@ -414,10 +414,10 @@ struct TokenScanner {
                 i += 1
             }
             if enclosingQuote == q && enclosingTriple {
-                // In a field of an f-string with these quotes: the field's '}' is missing.
+                // In a field of an f-string with these quotes: the field's '}' is missing,
+                // and the quotes close the f-string (they become its FSTRING_END).
                 diagnose("f-string: expecting '}'", start)
-                whitespaceErrors()
-                add(.errorToken, quoteAt, quoteAt + 1)
+                if quoteAt > start { add(.name, start, quoteAt) }
                 pos = quoteAt
                 fieldAborted = true
                 return
