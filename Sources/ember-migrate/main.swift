@@ -142,6 +142,8 @@ struct EmberMigrateCommand: ParsableCommand {
                 return fail("--target-version must be a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest) (such as 3.12), not '\(targetVersion)'")
             }
             options.targetVersion = version
+        } else if let version = configuration.targetVersion {
+            options.targetVersion = version
         }
         if let jobs {
             guard jobs > 0 else { return fail("--jobs must be at least 1") }
