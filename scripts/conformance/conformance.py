@@ -112,7 +112,8 @@ class ByteMapper:
 
 def trailing_empty(toks):
     k = len(toks)
-    while k > 0 and toks[k - 1][1] == "" and toks[k - 1][0] in ("NEWLINE", "DEDENT", "ENDMARKER"):
+    # (3.12's tokenize adds an NL '' after a last line of only whitespace, ending one column on.)
+    while k > 0 and toks[k - 1][1] == "" and toks[k - 1][0] in ("NEWLINE", "NL", "DEDENT", "ENDMARKER"):
         k -= 1
     return k
 
