@@ -187,3 +187,13 @@ import Testing
         }
     }
 }
+
+/// A last line of only whitespace (or a form feed) without a newline: 3.11's tokenize gives
+/// it no token, 3.12's an NL '' (both checked against CPython by scripts/conformance).
+@Suite struct WhitespaceLastLineTests {
+    @Test(arguments: ["x = 1\n   ", "x = 1\n\u{0C}", "x = 1\n \t "])
+    func whitespaceOnlyLastLine(_ code: String) throws {
+        #expect(try tokenStrings(code, splitFStrings: false) == ["NAME x", "OP =", "NUMBER 1", "NEWLINE \n", "ENDMARKER"])
+        #expect(try tokenStrings(code, splitFStrings: true) == ["NAME x", "OP =", "NUMBER 1", "NEWLINE \n", "NL", "ENDMARKER"])
+    }
+}
