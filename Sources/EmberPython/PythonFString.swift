@@ -184,12 +184,14 @@ extension Parser {
         if k < to && text[k] == 0x3A {
             let specMark = scratch.count
             var specLiteral = false
-            // CPython 3.11 gives a format spec (and what it contains) the span of its own string token.
+            // CPython 3.11 gives a format spec the span of its own string token, and what it
+            // contains the span of the whole run of strings, as the f-string's other parts
+            // (`a = "s" f"{x:>{w}}"`: the spec 1:8-1:19, its '>' and its field 1:4-1:19).
             fstringSpecDepth += 1
             defer { fstringSpecDepth -= 1 }
-            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: token.start, spanEnd: token.end,
+            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: spanStart, spanEnd: spanEnd,
                                     pendingLiteral: &specLiteral, inSpec: true)
-            if specLiteral { push(make(.constant, token.start, scratch.count, end: token.end), .value) }
+            if specLiteral { push(make(.constant, spanStart, scratch.count, end: spanEnd), .value) }
             let spec = make(.joinedStr, token.start, specMark, end: token.end)
             push(spec, .formatSpec)
         }
