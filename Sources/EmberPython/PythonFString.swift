@@ -310,9 +310,10 @@ extension Parser {
         while true {
             switch code {
             case .fstringMiddle:
-                // CPython's zero-width FSTRING_MIDDLE (an empty or nested format spec) makes no Constant.
+                // CPython's zero-width FSTRING_MIDDLE (an empty or nested format spec) makes no
+                // Constant, except in 3.12 after a field in a spec (`f"{x:{w}}"`: an empty one).
                 let t = toks[i]
-                if t.end > t.start {
+                if t.end > t.start || (target == .v3_12 && inSpec && i > 0 && toks[i - 1].code == .rbrace) {
                     literal = extend(literal, t.start..<t.end)
                     if !fstringRaw, let problem = LiteralCheck.firstProblem(text, from: t.start, to: t.end, bytes: false) {
                         throw ParseFailure(message: problem, offset: t.start)
@@ -371,7 +372,8 @@ extension Parser {
             advance()
         }
         if code == .colon {
-            let specStart = toks[i].end
+            // CPython 3.12 spans a spec from its ':' to the end of its last token.
+            let specStart = toks[i].start
             advance()
             let specMark = scratch.count
             var specLiteral: Range<Int>? = nil
@@ -385,7 +387,7 @@ extension Parser {
             }
             try parseSplitFStringBody(inSpec: true, literal: &specLiteral)
             flushLiteral(&specLiteral)
-            push(make(.joinedStr, specStart, specMark, end: startOffset), .formatSpec)
+            push(make(.joinedStr, specStart, specMark, end: lastEnd), .formatSpec)
         }
         guard code == .rbrace else { throw failure("\(stringWord): expecting '}'") }
         advance()

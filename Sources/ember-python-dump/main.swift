@@ -6,6 +6,7 @@
 //   leaves out f-string parts (their spans differ from 3.11's by design)
 //   --target-version 3.N (before the files): that version's tokens and grammar (3.12 and
 //   later split f-strings as --split-fstrings does). Default: 3.11.
+//   --fstring-parts (after --target-version): 3.12+ tree dumps keep the f-string parts.
 //   ember-python-dump bench-tokenize FILE...|@LIST   tokenize only, print totals
 //   ember-python-dump bench-parse FILE...|@LIST      tokenize + parse, print totals
 // Offsets are UTF-8 byte offsets into the decoded text (PythonSource.text).
@@ -121,6 +122,9 @@ if rest.first == "--target-version" {
     target = version
     rest = rest.dropFirst()
 }
+// --fstring-parts: keep f-string parts in 3.12+ tree dumps (to compare them with 3.12+'s ast).
+var fstringParts = false
+if rest.first == "--fstring-parts" { fstringParts = true; rest = rest.dropFirst() }
 let splitFStrings = target.hasPEP701FStrings
 let files = expandFiles(rest)
 let options = PythonTokenizer.Options(targetVersion: target)
@@ -152,7 +156,7 @@ case "tokens", "ast":
             }
             line += ",\"tokens\":[\(toks)]"
         } else {
-            line += astDump(source, result, target: target, skippingFStringParts: splitFStrings)
+            line += astDump(source, result, target: target, skippingFStringParts: splitFStrings && !fstringParts)
         }
         emit(line + "}")
     }
