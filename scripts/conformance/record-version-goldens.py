@@ -2,7 +2,7 @@
 """Records one CPython version's answers for fixtures/python/versions/3.N (run with that
 version's interpreter, e.g. `~/.pyenv/versions/3.12.1/bin/python scripts/conformance/record-version-goldens.py`):
   versions/3.N/valid/X.py   -> X.tokens  "KIND L:C-L:C" per token of tokenize (ENCODING dropped)
-                            -> X.ast     canonical ast.parse dump (f-string parts left out from 3.12)
+                            -> X.ast     canonical ast.parse dump, f-string parts included
   versions/3.N/invalid/X.py -> X.err     "LINE: MESSAGE" of ast.parse's SyntaxError
 A fixture is refused when the interpreter does not agree it is valid (or invalid)."""
 import ast, glob, os, sys, tokenize, warnings
@@ -21,7 +21,7 @@ for path in sorted(glob.glob(os.path.join(base, "valid/*.py"))):
         raise SystemExit(f"{path}: keep fixtures ASCII (token columns are characters)")
     tree = compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     with open(path[:-3] + ".ast", "w") as f:
-        f.write("\n".join(canonical_ast(tree, skip_fstring_parts=sys.version_info >= (3, 12))) + "\n")
+        f.write("\n".join(canonical_ast(tree)) + "\n")
     with open(path, "rb") as f:
         toks = [t for t in tokenize.tokenize(f.readline) if t.type != tokenize.ENCODING]
     with open(path[:-3] + ".tokens", "w") as f:
