@@ -360,8 +360,9 @@ extension Parser {
     mutating func parseSplitFieldRest(start: Int, mark: Int) throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
         var debug: Range<Int>? = nil
         if code == .equal {
-            debug = (start + 1)..<toks[i].end
+            // "expr=" and the spaces after it (`f'{x=  }'`: "x=  "), up to the next token.
             advance()
+            debug = (start + 1)..<startOffset
         }
         if code == .exclamation {
             advance()
