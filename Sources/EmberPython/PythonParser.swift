@@ -1,7 +1,9 @@
 import EmberUtils
 
-/// Recursive-descent parser for the Python 3.12 grammar into a `PythonSyntaxTree`.
-/// Node spans follow CPython's `ast` (a node spans the tokens its grammar rule consumed:
+/// Recursive-descent parser for the Python grammar of a target version (3.9 to 3.14,
+/// `Options.targetVersion`; see `PythonVersion` for what each adds) into a
+/// `PythonSyntaxTree`. What the target's CPython rejects is rejected, at CPython's line
+/// with its message where known (fixtures/python/versions). Node spans follow CPython's `ast` (a node spans the tokens its grammar rule consumed:
 /// `(a).b` starts at the parenthesis, `(a)` alone spans `a`). Nesting is bounded
 /// (`Options.maxDepth`), so hostile input gets a diagnostic instead of a stack overflow.
 public enum PythonParser {
