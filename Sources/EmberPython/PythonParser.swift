@@ -309,7 +309,7 @@ struct Parser {
             out.append(try parseCompound())
         case .indent:
             throw ParseFailure(message: "unexpected indent", offset: startOffset)
-        case .name where isSoftKeyword(0, "match"):
+        case .name where target >= .v3_10 && isSoftKeyword(0, "match"):  // match statements: 3.10
             if let m = try parseMatchIfPresent() { out.append(m); return }
             try parseSimpleStatements(into: &out)
         default:
@@ -675,6 +675,7 @@ struct Parser {
             let hStart = startOffset
             let hMark = scratch.count
             advance()
+            if code == .star && target < .v3_11 { throw failure() }  // except*: 3.11
             let isStar = accept(.star)
             if let star, star != isStar {
                 throw ParseFailure(message: "cannot have both 'except' and 'except*' on the same 'try'", offset: hStart)
@@ -906,7 +907,8 @@ struct Parser {
         let nameToken = toks[i].index
         try expectName()
         if annotations && accept(.colon) {
-            push(starAnnotation && code == .star ? try parseStarExpression() : try parseExpression(), .annotation)
+            // `*args: *Ts` (PEP 646): 3.11
+            push(starAnnotation && code == .star && target >= .v3_11 ? try parseStarExpression() : try parseExpression(), .annotation)
         }
         return make(.arg, start, mark, token: nameToken)
     }
@@ -1675,7 +1677,10 @@ struct Parser {
     }
 
     mutating func parseSlice() throws(ParseFailure) -> PythonNodeID {
-        if code == .star { return try parseStarExpression() }
+        if code == .star {
+            if target < .v3_11 { throw failure() }  // `a[*b]` (PEP 646): 3.11
+            return try parseStarExpression()
+        }
         let start = startOffset
         let mark = scratch.count
         if code != .colon {
