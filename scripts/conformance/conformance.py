@@ -178,8 +178,9 @@ def main():
     ap.add_argument("--no-ast", action="store_true")
     ap.add_argument("--pep701", action="store_true",
                     help="parse with 3.12 f-strings under a 3.11 oracle; compare trees without f-string parts (tokens not compared)")
-    ap.add_argument("--fstring-parts", action="store_true",
-                    help="from 3.12 (oracle and target), compare f-string parts too (JoinedStr, FormattedValue, literals)")
+    ap.add_argument("--skip-fstring-parts", action="store_true",
+                    help="leave f-string parts (JoinedStr, FormattedValue, literals) out of the trees compared")
+    ap.add_argument("--fstring-parts", action="store_true", help=argparse.SUPPRESS)  # the default now
     ap.add_argument("--target-version", default=f"{sys.version_info[0]}.{sys.version_info[1]}",
                     help="the version ember-python-dump reads (default: the running interpreter's)")
     args = ap.parse_args()
@@ -187,7 +188,9 @@ def main():
     oracle_splits = sys.version_info >= (3, 12)
     # Trees without f-string parts when our spans follow 3.12 (ours) and the oracle's 3.11,
     # or both follow 3.12 (the tree dump leaves f-string parts out in that mode).
-    skip_fstring_parts = args.pep701 or (minor >= 12 and not (args.fstring_parts and oracle_splits))
+    # Whole trees, f-string parts included, when oracle and target agree on the f-string
+    # form; without its parts otherwise (--pep701: our 3.12 spans against 3.11's).
+    skip_fstring_parts = args.pep701 or args.skip_fstring_parts or (minor >= 12) != oracle_splits
     compare_token_streams = not args.pep701 and (minor >= 12) == oracle_splits
     trees = args.trees or [sysconfig.get_paths()["stdlib"]]
     binary = args.dump
@@ -202,7 +205,7 @@ def main():
     target = ("--target-version", "3.12" if args.pep701 else args.target_version)
     print(f"oracle: Python {sys.version.split()[0]}; target version {target[1]}", file=sys.stderr)
     tok_dump = run_dump(binary, "tokens", files, target)
-    ast_dump = {} if args.no_ast else run_dump(binary, "ast", files, target + (("--fstring-parts",) if not skip_fstring_parts and minor >= 12 else ()))
+    ast_dump = {} if args.no_ast else run_dump(binary, "ast", files, target + (() if skip_fstring_parts or minor < 12 else ("--fstring-parts",)))
 
     stats = dict(tok_ok=0, tok_total=0, ast_ok=0, ast_total=0, rt_ok=0, rt_total=0, rej_ok=0, rej_total=0)
     problems = []
