@@ -228,12 +228,15 @@ extension Parser {
         let savedToks = toks
         let savedI = i
         let savedLastEnd = lastEnd
+        let savedSpecDepth = fstringSpecDepth
         toks = sub
         i = 0
+        fstringSpecDepth = 0  // an f-string in the field counts its specs afresh, as CPython 3.11
         defer {
             toks = savedToks
             i = savedI
             lastEnd = savedLastEnd
+            fstringSpecDepth = savedSpecDepth
         }
         let value: PythonNodeID
         do throws(ParseFailure) {
@@ -281,12 +284,13 @@ extension Parser {
             }
             var raw = false
             for k in t.start..<t.end where text[k] | 0x20 == 0x72 { raw = true }
-            let outer = (fstringRaw, inTemplate)
+            let outer = (fstringRaw, inTemplate, fstringSpecDepth)
             fstringRaw = raw
             inTemplate = template
+            fstringSpecDepth = 0  // each f-string counts its own spec levels
             advance()
             try parseSplitFStringBody(inSpec: false, literal: &literal)
-            (fstringRaw, inTemplate) = outer
+            (fstringRaw, inTemplate, fstringSpecDepth) = outer
             guard code == .fstringEnd else { throw failure("\(stringWord): expecting '}'") }
             advance()
         }
