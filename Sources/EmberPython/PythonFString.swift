@@ -184,14 +184,18 @@ extension Parser {
         if k < to && text[k] == 0x3A {
             let specMark = scratch.count
             var specLiteral = false
-            // CPython 3.11 gives a format spec the span of its own string token, and what it
-            // contains the span of the whole run of strings, as the f-string's other parts
+            // CPython 3.11 gives a format spec the span of its own string token, and so what it
+            // contains when it is only text (`{x:02d}`); a spec with a field gives its parts
+            // the span of the whole run of strings, as the f-string's other parts
             // (`a = "s" f"{x:>{w}}"`: the spec 1:8-1:19, its '>' and its field 1:4-1:19).
             fstringSpecDepth += 1
             defer { fstringSpecDepth -= 1 }
             k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: spanStart, spanEnd: spanEnd,
                                     pendingLiteral: &specLiteral, inSpec: true)
-            if specLiteral { push(make(.constant, spanStart, scratch.count, end: spanEnd), .value) }
+            let hasField = scratch.count > specMark
+            if specLiteral {
+                push(make(.constant, hasField ? spanStart : token.start, scratch.count, end: hasField ? spanEnd : token.end), .value)
+            }
             let spec = make(.joinedStr, token.start, specMark, end: token.end)
             push(spec, .formatSpec)
         }
