@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The checks CPython makes when it decodes a string or bytes literal (every version):
 /// `\x`, `\u`, `\U` escapes with too few hex digits, `\U` beyond U+10FFFF, malformed or
 /// unknown `\N{...}` names; in bytes, `\x` with too few digits. Messages and positions are
@@ -9,11 +15,9 @@ enum LiteralCheck {
     /// or nil. `fString`: the text is an f-string's body in 3.11's form, whose replacement
     /// fields (`{...}`) are skipped and whose literal parts count positions on their own.
     static func firstProblem(_ text: UnsafeBufferPointer<UInt8>, from: Int, to: Int, bytes: Bool, fString: Bool = false) -> String? {
-        var k = from
         // Fast path: no backslash, nothing to check.
-        while k < to && text[k] != 0x5C { k += 1 }
-        if k == to { return nil }
-        k = from
+        guard to > from, let base = text.baseAddress, memchr(base + from, 0x5C, to - from) != nil else { return nil }
+        var k = from
         var partStart = from
         var adjust = 0  // a non-ASCII scalar since partStart counts 10, not its byte length
         var depth = 0
