@@ -72,7 +72,8 @@ public enum PythonParser {
                 // its tokenizer raises there wins (`x = = 1` then an unterminated string:
                 // the string's line); errors it only flags (indentation, continuation,
                 // unclosed brackets, ...) and those inside 3.12 f-string fields do not.
-                let laterTokenizerErrorWins = !diagnostics.isEmpty && diagnostics[0].rank == .syntax
+                // A NUL byte anywhere: CPython refuses the text before parsing it.
+                let laterTokenizerErrorWins = !diagnostics.isEmpty && (diagnostics[0].rank == .syntax || diagnostics[0].rank == .nul)
                 if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken && !laterTokenizerErrorWins) {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }

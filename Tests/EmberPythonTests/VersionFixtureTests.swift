@@ -89,6 +89,11 @@ private func tokenizeStyle(_ source: PythonSource, _ tokens: [PythonToken]) -> [
         let expected = try #require(try golden(fixture, ".err").first)
         let first = try #require(tree.diagnostics.first, "\(fixture): accepted; CPython \(expected)")
         let got = "\(source.lineTable.location(of: first.offset).line): \(first.message)"
+        if expected.hasSuffix(": source code cannot contain null bytes") {
+            // CPython gives this one no line (the recorder writes 1); ours is the NUL's.
+            #expect(first.message == "source code cannot contain null bytes", "\(fixture): \(got)")
+            return
+        }
         // CPython's line always; its message too.
         #expect(got.prefix { $0 != ":" } == expected.prefix { $0 != ":" }, "\(fixture): CPython \(expected), ours \(got)")
         #expect(got == expected)
