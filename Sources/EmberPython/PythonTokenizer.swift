@@ -541,7 +541,7 @@ struct TokenScanner {
         } else if scalar < 0x20 || scalar == 0x7F || (scalar >= 0x80 && scalar < 0xA0) || scalar == 0xA0 || scalar == 0xFFFD {
             diagnose("invalid non-printable character \(code)", i)
         } else if scalar < 0x80 {
-            diagnose("invalid syntax", i)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
+            diagnose("invalid syntax", i, rank: .quiet)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
         } else if let u = UnicodeScalar(scalar) {
             diagnose("invalid character '\(String(Character(u)))' (\(code))", i)
         } else {
