@@ -220,7 +220,9 @@ public enum EmberLintCLI {
         if var tokens = pythonExtractor as? TokenPythonImportExtractor {
             tokens.checkSyntax = tokens.checkSyntax || command.checkSyntax
             tokens.targetVersion = target
-            tokens.oldestVersion = rules.requiresPython
+            // requires-python: the configuration's pyproject.toml, else the nearest one above
+            // the first path (a project may configure ember-lint elsewhere, or not at all).
+            tokens.oldestVersion = rules.requiresPython ?? (command.checkSyntax ? RuleSetParser.requiresPython(near: paths[0]) : nil)
             pythonExtractor = tokens
         }
         var loadedBaseline: Baseline?
@@ -244,7 +246,10 @@ public enum EmberLintCLI {
             } else {
                 options.cacheDirectory = ".ember-lint-cache"
             }
-            if command.checkSyntax { options.cacheDirectory! += "/syntax-\(target)" + (rules.requiresPython.map { "-from-\($0)" } ?? "") }
+            if command.checkSyntax {
+                let oldest = (pythonExtractor as? TokenPythonImportExtractor)?.oldestVersion
+                options.cacheDirectory! += "/syntax-\(target)" + (oldest.map { "-from-\($0)" } ?? "")
+            }
         }
         var report = Linter(options: options, pythonExtractor: pythonExtractor).run()
         // No vacuous pass: configuration that matches nothing, or a run that read no file.

@@ -315,6 +315,24 @@ public enum RuleSetParser {
         return parse(table: root, keyPrefix: "", file: file, baseDirectory: base)
     }
 
+    /// `[project] requires-python` of the nearest pyproject.toml at or above `path` (a
+    /// file or folder): the oldest version it allows, nil when none says (or it is not TOML).
+    public static func requiresPython(near path: String) -> PythonVersion? {
+        var folder = ProjectPath.absolute(path)
+        while !folder.isEmpty {
+            if let bytes = SourceFileReader.contents(ProjectPath.join(folder, "pyproject.toml")) {
+                guard let root = try? TOML.parse(bytes: bytes),
+                      case .table(let project)? = root["project"]?.kind,
+                      case .string(let spec)? = project["requires-python"]?.kind else { return nil }
+                return PythonVersion.oldestAllowed(byRequiresPython: spec)
+            }
+            let up = ProjectPath.parent(folder)
+            if up == folder { break }
+            folder = up
+        }
+        return nil
+    }
+
     /// The shipped default: rules/ember-layers.toml, compiled in.
     public static func builtInDefault() -> RuleSet {
         // The embedded file is checked by a test, so it always parses cleanly.

@@ -319,6 +319,10 @@ func write(_ text: String, _ path: String) throws {
             // Without --check-syntax nothing is parsed, nothing is reported.
             let quick = EmberLintCLI.run(["--no-cache", dir + "/src"])
             #expect(!quick.stdout.contains("EL102"), "\(quick.stdout)")
+            // A pyproject.toml with requires-python and no [tool.ember-lint] (built-in rules).
+            try write("[project]\nname = \"app\"\nrequires-python = \">=3.10\"\n", dir + "/pyproject.toml")
+            let unconfigured = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(unconfigured.stdout.contains("new.py:3:6: EL102 Python 3.10 cannot parse this"), "\(unconfigured.stdout)\(unconfigured.stderr)")
             // requires-python >= 3.12: the file is fine.
             try write("[project]\nname = \"app\"\nrequires-python = \">=3.12\"\n\n[tool.ember-lint]\ncycles = true\n", dir + "/pyproject.toml")
             let modern = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
