@@ -5,6 +5,7 @@ conformance.py compares our rejections with that interpreter's on them:
   self.assertAllRaise(SyntaxError, regex, ["...", ...])   every string of the list
   self.assertRaises(SyntaxError, compile|eval|exec, "...")  and the `with` form around
   compile/eval/exec("...") calls
+  check_syntax_error(self, "..."), self._check_error("...", ...) and like helpers
 Only string constants are taken (no computed sources).
   ~/.pyenv/versions/3.12.1/bin/python scripts/conformance/extract-raise-snippets.py /tmp/fs312
   ~/.pyenv/versions/3.12.1/bin/python scripts/conformance/conformance.py /tmp/fs312"""
@@ -15,6 +16,10 @@ names = sys.argv[2:] or ["test_fstring.py"]
 stdlib_test = os.path.join(sysconfig.get_paths()["stdlib"], "test")
 os.makedirs(out, exist_ok=True)
 count = 0
+
+
+CHECKERS = {"check_syntax_error", "_check_error", "assertSyntaxError", "check_syntax", "_check_syntax_error",
+            "assert_syntax_error", "check_invalid", "assertInvalid"}
 
 
 def is_syntax_error(node):
@@ -37,6 +42,14 @@ for name in names:
     tree = ast.parse(open(path, encoding="utf-8").read())
     found = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            # Helpers that compile a source and expect a SyntaxError:
+            # check_syntax_error(self, "..."), self._check_error("...", ...), ...
+            fname = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if fname in CHECKERS:
+                args = [a for a in node.args if not (isinstance(a, ast.Name) and a.id == "self")]
+                if args:
+                    found += strings(args[0])
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             attr, args = node.func.attr, node.args
             if attr == "assertAllRaise" and len(args) >= 3 and is_syntax_error(args[0]):
