@@ -71,7 +71,7 @@ struct PositionMap: Sendable {
 /// rules change needs no invalidation; a new ember-lint version starts afresh.
 /// A damaged or foreign cache file is ignored, and the cache is replaced atomically.
 struct AnalysisCache: Sendable {
-    static let formatVersion = "ember-lint-cache 3 " + Renderer.toolVersion
+    static let formatVersion = "ember-lint-cache 4 " + Renderer.toolVersion
     let directory: String
     var entries: [String: (FileStamp, FileAnalysis)] = [:]
 
@@ -256,6 +256,8 @@ extension FileAnalysis {
             for s in py.suppressions { s.write(&w) }
             w.int(py.syntaxErrors.count)
             for e in py.syntaxErrors { w.int(e.offset); w.string(e.message) }
+            w.int(py.versionErrors.count)
+            for e in py.versionErrors { w.int(e.offset); w.string(e.message) }
         } else {
             w.bool(false)
         }
@@ -295,6 +297,7 @@ extension FileAnalysis {
             for _ in 0..<(try r.count()) { py.initLogic.append((try r.int(), try r.int(), try r.string())) }
             for _ in 0..<(try r.count()) { py.suppressions.append(try Suppression.read(&r)) }
             for _ in 0..<(try r.count()) { py.syntaxErrors.append((try r.int(), try r.string())) }
+            for _ in 0..<(try r.count()) { py.versionErrors.append((try r.int(), try r.string())) }
             a.python = py
         }
         if try r.bool() {

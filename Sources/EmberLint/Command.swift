@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmberCommandLine
 import EmberProject
+import EmberPython
 import EmberUtils
 import Synchronization
 #if canImport(FoundationEssentials)
@@ -60,6 +61,9 @@ public struct EmberLintCommand: ParsableCommand {
     @Flag(name: .customLong("check-syntax"), help: "Parse Python files fully and report grammar errors (EL101), not only tokenizer errors; slower.")
     public var checkSyntax = false
 
+    @Option(name: .customLong("target-version"), help: "Python version whose grammar --check-syntax follows: 3.9 to 3.14 (default: the newest).")
+    public var targetVersion: String?
+
     @Flag(name: .customLong("no-cache"), help: "Analyse every file afresh and leave the cache alone.")
     public var noCache = false
 
@@ -74,7 +78,7 @@ public struct EmberLintCommand: ParsableCommand {
     /// The parsed values.
     var arguments: LintArguments {
         LintArguments(paths: paths, rules: rules, format: format, baseline: baseline, writeBaseline: writeBaseline, explain: explain,
-                      graph: graph, jobs: jobs, checkSyntax: checkSyntax, noCache: noCache, cacheDir: cacheDir, quiet: quiet)
+                      graph: graph, jobs: jobs, checkSyntax: checkSyntax, targetVersion: targetVersion, noCache: noCache, cacheDir: cacheDir, quiet: quiet)
     }
 
     public func run() throws {
@@ -96,6 +100,7 @@ struct LintArguments: Equatable, Sendable {
     var graph = false
     var jobs: Int?
     var checkSyntax = false
+    var targetVersion: String?
     var noCache = false
     var cacheDir: String?
     var quiet = false
@@ -132,6 +137,10 @@ public enum EmberLintCLI {
         if let jobs = command.jobs, jobs < 1 {
             return Result(code: .error, stdout: "", stderr: error("--jobs must be at least 1"))
         }
+        if let text = command.targetVersion, PythonVersion(text) == nil {
+            return Result(code: .error, stdout: "",
+                          stderr: error("unknown --target-version '\(text)'; use a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest), such as 3.12"))
+        }
         let paths = command.paths.isEmpty ? ["."] : command.paths
         // The project model: every path, each file's module and configuration.
         let project = LintProject(paths: paths, rulesFile: command.rules)
@@ -145,6 +154,14 @@ public enum EmberLintCLI {
             return Result(code: .error, stdout: "", stderr: text + error("fix the configuration above; nothing was checked"))
         }
         let rules = project.firstRules
+        // The grammar of --check-syntax: --target-version, else the configuration's
+        // target-version, else the newest; requires-python's oldest version is checked too.
+        let target = command.targetVersion.flatMap { PythonVersion($0) } ?? rules.targetVersion ?? .newest
+        var extractor = TokenPythonImportExtractor(checkSyntax: command.checkSyntax)
+        extractor.targetVersion = target
+        // requires-python: the configuration's pyproject.toml, else the nearest one above
+        // the first path (a project may configure ember-lint elsewhere, or not at all).
+        extractor.oldestVersion = rules.requiresPython ?? (command.checkSyntax ? RuleSetParser.requiresPython(near: paths[0]) : nil)
         var loadedBaseline: Baseline?
         if let path = command.baseline {
             do { loadedBaseline = try Baseline.load(path) } catch {
@@ -171,9 +188,11 @@ public enum EmberLintCLI {
             } else {
                 options.cacheDirectory = ".ember-lint-cache"
             }
-            if command.checkSyntax { options.cacheDirectory! += "/syntax" }
+            if command.checkSyntax {
+                options.cacheDirectory! += "/syntax-\(target)" + (extractor.oldestVersion.map { "-from-\($0)" } ?? "")
+            }
         }
-        var report = Linter(options: options, pythonExtractor: TokenPythonImportExtractor(checkSyntax: command.checkSyntax)).run()
+        var report = Linter(options: options, pythonExtractor: extractor).run()
         progressLine?.finish()
         // No vacuous pass: configuration that matches nothing, or a run that read no file.
         if !report.configurationErrors.isEmpty {

@@ -11,6 +11,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable, Comparable 
     case unusedSuppression = "EL009"
     case unreadableFile = "EL100"
     case syntaxError = "EL101"
+    case syntaxNewerThanRequiresPython = "EL102"
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
@@ -27,6 +28,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable, Comparable 
         case .unusedSuppression: "unused-suppression"
         case .unreadableFile: "unreadable-file"
         case .syntaxError: "syntax-error"
+        case .syntaxNewerThanRequiresPython: "syntax-newer-than-requires-python"
         }
     }
 
@@ -43,6 +45,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable, Comparable 
         case .unusedSuppression: "An ember-lint: ignore comment that suppresses nothing."
         case .unreadableFile: "A file could not be read or decoded."
         case .syntaxError: "A file has a syntax error; its imports may be incomplete."
+        case .syntaxNewerThanRequiresPython: "A file uses syntax the oldest Python that requires-python allows cannot parse (with --check-syntax)."
         }
     }
 

@@ -7,7 +7,7 @@ import EmberProject
 /// - the finding's code;
 /// - its file's path relative to the project root (see `ProjectRoot`), `/`-separated;
 /// - the importer and the imported module (empty for findings that are not about one
-///   import: EL003 and EL006 have an importer only, EL100/EL101/EL008/EL009 neither);
+///   import: EL003 and EL006 have an importer only, EL100/EL101/EL102/EL008/EL009 neither);
 /// - its occurrence: 0 for the first finding (in report order: by line, then column) with
 ///   that code, path, importer and imported, 1 for the second, and so on. A file importing
 ///   the same forbidden module twice has two findings, #0 and #1.

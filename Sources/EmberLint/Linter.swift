@@ -282,6 +282,7 @@ struct FileAnalysis: Sendable {
             out.append(contentsOf: py.computedDynamicImports.map(\.offset))
             out.append(contentsOf: py.initLogic.map(\.offset))
             out.append(contentsOf: py.syntaxErrors.map(\.offset))
+            out.append(contentsOf: py.versionErrors.map(\.offset))
         }
         if let sw = swift {
             out.append(contentsOf: sw.imports.map(\.offset))
@@ -526,7 +527,7 @@ public struct Linter: Sendable {
                                            message: "suppression names no codes; write `ember-lint: ignore[EL001] reason`"))
                 } else if let unknown = s.codes.first(where: { !known.contains($0) }) {
                     kept.append(Diagnostic(code: .suppressionWithoutReason, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
-                                           message: "suppression names unknown code '\(unknown)' (codes: EL001-EL009, EL100, EL101)"))
+                                           message: "suppression names unknown code '\(unknown)' (codes: EL001-EL009, EL100-EL102)"))
                 } else if s.reason.isEmpty {
                     kept.append(Diagnostic(code: .suppressionWithoutReason, path: path, startOffset: s.offset, endOffset: s.end, line: s.line, column: s.column,
                                            message: "suppression of \(s.codes.joined(separator: ", ")) has no reason; say why after the brackets"))
@@ -577,6 +578,11 @@ public struct Linter: Sendable {
                 let (l, c) = position(e.offset)
                 out.diagnostics.append(Diagnostic(code: .syntaxError, path: path, startOffset: e.offset, endOffset: e.offset, line: l, column: c,
                                                   message: "\(e.message); imports after this point may be missing"))
+            }
+            for e in py.versionErrors {
+                let (l, c) = position(e.offset)
+                out.diagnostics.append(Diagnostic(code: .syntaxNewerThanRequiresPython, path: path, startOffset: e.offset, endOffset: e.offset,
+                                                  line: l, column: c, message: e.message))
             }
             for statement in py.imports {
                 out.importCount += 1

@@ -51,6 +51,9 @@ public struct PythonFileFacts: Sendable {
     public var suppressions: [Suppression] = []
     /// Tokenizer or syntax errors: message and offset.
     public var syntaxErrors: [(offset: Int, message: String)] = []
+    /// Syntax the target version parses and the oldest version requires-python allows does
+    /// not (with --check-syntax): that version's first error, and where.
+    public var versionErrors: [(offset: Int, message: String)] = []
     /// Where lines start in the analysed text (offsets above are into that text).
     public var lines: FileLines
     /// The text encoding the file declared or was detected in.

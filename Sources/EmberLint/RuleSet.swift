@@ -1,5 +1,6 @@
 #if canImport(FoundationEssentials)
 import EmberProject
+import EmberPython
 import FoundationEssentials
 #else
 import Foundation
@@ -112,6 +113,10 @@ public struct RuleSet: Sendable {
     /// Where the rules came from, for messages ("built-in ember-layers.toml", a path).
     public var origin: String = ""
     public var baseDirectory: String = ""
+    /// `target-version`: the Python version whose grammar --check-syntax follows.
+    public var targetVersion: PythonVersion?
+    /// The oldest Python `[project] requires-python` allows (pyproject.toml), if it says.
+    public var requiresPython: PythonVersion?
 
     public init() {}
 
@@ -145,7 +150,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
 public enum RuleSetParser {
     static let topKeys: Set<String> = ["layers", "ignore", "type-checking-imports", "cycles", "init-exports-only", "source-roots",
-                                       "exclude", "extend-exclude", "respect-gitignore"]
+                                       "exclude", "extend-exclude", "respect-gitignore", "target-version"]
 
     /// Parses a rules table (the document root of ember-lint.toml, or `[tool.ember-lint]`).
     /// Collects every problem instead of stopping at the first.
@@ -189,6 +194,12 @@ public enum RuleSetParser {
                     rules.typeChecking = policy
                 } else {
                     err(key, line, "expected \"counted\" or \"ignored\"")
+                }
+            case "target-version":
+                if case .string(let s) = value.kind, let version = PythonVersion(s) {
+                    rules.targetVersion = version
+                } else {
+                    err(key, line, "expected a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest), such as \"3.12\"")
                 }
             case "cycles", "init-exports-only", "respect-gitignore":
                 guard case .bool(let b) = value.kind else { err(key, line, "expected true or false, found a \(value.typeName)"); continue }
@@ -295,9 +306,31 @@ public enum RuleSetParser {
             guard case .table(let t) = section.kind else {
                 return (RuleSet(), [ConfigError(file: file, line: section.line, key: "tool.ember-lint", message: "expected a table")])
             }
-            return parse(table: t, keyPrefix: "tool.ember-lint.", file: file, baseDirectory: base)
+            var (rules, errors) = parse(table: t, keyPrefix: "tool.ember-lint.", file: file, baseDirectory: base)
+            if case .table(let project)? = root["project"]?.kind, case .string(let spec)? = project["requires-python"]?.kind {
+                rules.requiresPython = PythonVersion.oldestAllowed(byRequiresPython: spec)
+            }
+            return (rules, errors)
         }
         return parse(table: root, keyPrefix: "", file: file, baseDirectory: base)
+    }
+
+    /// `[project] requires-python` of the nearest pyproject.toml at or above `path` (a
+    /// file or folder): the oldest version it allows, nil when none says (or it is not TOML).
+    public static func requiresPython(near path: String) -> PythonVersion? {
+        var folder = ProjectPath.absolute(path)
+        while !folder.isEmpty {
+            if let bytes = SourceFileReader.contents(ProjectPath.join(folder, "pyproject.toml")) {
+                guard let root = try? TOML.parse(bytes: bytes),
+                      case .table(let project)? = root["project"]?.kind,
+                      case .string(let spec)? = project["requires-python"]?.kind else { return nil }
+                return PythonVersion.oldestAllowed(byRequiresPython: spec)
+            }
+            let up = ProjectPath.parent(folder)
+            if up == folder { break }
+            folder = up
+        }
+        return nil
     }
 
     /// The shipped default: rules/ember-layers.toml, compiled in.

@@ -26,9 +26,19 @@ public struct TokenPythonImportExtractor: Sendable {
     /// scripts/compare-skim-with-tokenizer.sh, which checks both paths agree on a tree).
     public static let skimByDefault = getenv("EMBER_LINT_FULL_TOKENIZER") == nil
 
-    public init(checkSyntax: Bool = false, skim: Bool = TokenPythonImportExtractor.skimByDefault) {
+    /// The Python version whose grammar `checkSyntax` follows (default: the newest). The
+    /// import walk itself reads 3.11's token form (an f-string is one STRING token) in
+    /// every version: no import statement can sit inside an f-string.
+    public var targetVersion: PythonVersion
+    /// The oldest version the project supports (requires-python): with `checkSyntax`, a
+    /// file the target parses and this version does not gets a finding of its own (EL102).
+    public var oldestVersion: PythonVersion?
+
+    public init(checkSyntax: Bool = false, skim: Bool = TokenPythonImportExtractor.skimByDefault,
+                targetVersion: PythonVersion = .newest) {
         self.checkSyntax = checkSyntax
         self.skim = skim
+        self.targetVersion = targetVersion
     }
 
     /// The lines the walker looks at outside an `__init__.py`: those starting with one of
@@ -75,12 +85,22 @@ public struct TokenPythonImportExtractor: Sendable {
         }
         var facts = PythonFileFacts(lines: FileLines(text: source.text))
         facts.encoding = source.encoding
-        let tokenized = PythonTokenizer.tokenize(source)
+        let tokenized = PythonTokenizer.tokenize(source, options: .init(targetVersion: .v3_11))
         if checkSyntax {
             // The parser's diagnostics include the tokenizer's; only the first error is
             // reliable (later ones may be consequences), so the file reports that one.
-            let tree = PythonParser.parse(source, tokens: tokenized)
+            let tree = targetVersion.hasPEP701FStrings
+                ? PythonParser.parse(source, options: .init(targetVersion: targetVersion))
+                : PythonParser.parse(source, tokens: tokenized, options: .init(targetVersion: targetVersion))
             facts.syntaxErrors = tree.diagnostics.prefix(1).map { ($0.offset, $0.message) }
+            if tree.diagnostics.isEmpty, let oldest = oldestVersion, oldest < targetVersion {
+                let old = oldest.hasPEP701FStrings
+                    ? PythonParser.parse(source, options: .init(targetVersion: oldest))
+                    : PythonParser.parse(source, tokens: tokenized, options: .init(targetVersion: oldest))
+                if let d = old.diagnostics.first {
+                    facts.versionErrors = [(d.offset, "Python \(oldest) cannot parse this (requires-python allows \(oldest); \(targetVersion) can): \(d.message)")]
+                }
+            }
         } else {
             facts.syntaxErrors = tokenized.diagnostics.map { ($0.offset, $0.message) }
         }

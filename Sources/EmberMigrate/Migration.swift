@@ -27,6 +27,9 @@ public struct MigrationOptions: Sendable {
     public var unsafe = false
     /// The rewrites this run makes (`select`/`ignore`); unsafe ones count only with `unsafe`.
     public var rulesSelected: Set<MigrationRule> = Set(MigrationRule.allCases)
+    /// The Python version whose grammar the files are read with (default: the newest); a
+    /// file it cannot parse is skipped, and so is a rewrite it could not parse.
+    public var targetVersion: PythonVersion = .newest
     public func applies(_ rule: MigrationRule) -> Bool { rulesSelected.contains(rule) && (!rule.isUnsafe || unsafe) }
     /// Called as the run goes, with what it is doing ("parsing 120/4000 files").
     public var progress: (@Sendable (String) -> Void)?
@@ -233,7 +236,7 @@ public enum Migration {
             case .success(let bytes):
                 do {
                     let source = try PythonSource(bytes: bytes)
-                    let tree = PythonParser.parse(source)
+                    let tree = PythonParser.parse(source, options: .init(targetVersion: options.targetVersion))
                     if let d = tree.diagnostics.first {
                         let (line, column) = source.lineTable.location(of: min(d.offset, source.text.count))
                         parsed[i] = .failure(InputError("cannot parse (line \(line), column \(column + 1)): \(d.message); fix the syntax error and rerun"))
@@ -780,7 +783,7 @@ public enum Migration {
                 let text = try render(file.source.text, edits: rewriter.edits)
                 let encoded = try file.source.encode(text: text)
                 let source = try PythonSource(bytes: encoded)
-                let tree = PythonParser.parse(source)
+                let tree = PythonParser.parse(source, options: .init(targetVersion: decisions.options.targetVersion))
                 if let d = tree.diagnostics.first {
                     return abandon("the rewritten file would not parse (\(describe(d, source)))")
                 }
@@ -790,7 +793,7 @@ public enum Migration {
                 if !tidy.isEmpty {
                     let text = try render(stage.source.text, edits: tidy)
                     let source = try PythonSource(bytes: try file.source.encode(text: text))
-                    let tree = PythonParser.parse(source)
+                    let tree = PythonParser.parse(source, options: .init(targetVersion: decisions.options.targetVersion))
                     if tree.diagnostics.isEmpty {
                         stage = IndexedFile(path: file.path, moduleName: file.moduleName, isPackageInit: file.isPackageInit, source: source, tree: tree)
                     }
@@ -814,7 +817,7 @@ public enum Migration {
             let encoded = try file.source.encode(text: finalText)
             if encoded == bytes { return (unchanged, lines) }
             let check = try PythonSource(bytes: encoded)
-            let tree = PythonParser.parse(check)
+            let tree = PythonParser.parse(check, options: .init(targetVersion: decisions.options.targetVersion))
             if let d = tree.diagnostics.first {
                 return abandon("the rewritten file would not parse (\(describe(d, check)))")
             }
@@ -885,7 +888,7 @@ public enum Migration {
 
     /// Files outside the run (elsewhere in the project) that import a class the run renamed:
     /// they must follow (for `--plan`).
-    public static func outsideImporters(of result: MigrationResult, files: [InputFile]) -> [ReportLine] {
+    public static func outsideImporters(of result: MigrationResult, files: [InputFile], target: PythonVersion = .newest) -> [ReportLine] {
         var renamed: [QualifiedName: String] = [:]
         for c in result.classes where c.outcome == .converted && !c.module.isEmpty {
             if let f = c.function, f != c.className { renamed[QualifiedName(module: c.module, name: c.className)] = f }
@@ -895,7 +898,7 @@ public enum Migration {
         for input in files {
             guard let bytes = try? (input.diskPath.map { MigrationFiles.read($0) } ?? input.bytes).get(),
                   let source = try? PythonSource(bytes: bytes) else { continue }
-            let tree = PythonParser.parse(source)
+            let tree = PythonParser.parse(source, options: .init(targetVersion: target))
             let file = IndexedFile(path: input.path, moduleName: input.moduleName, isPackageInit: input.isPackageInit, source: source, tree: tree)
             for (i, n) in tree.nodes.enumerated() where n.kind == .importFrom {
                 let module = file.absoluteModule(ofImportFrom: PythonNodeID(i))

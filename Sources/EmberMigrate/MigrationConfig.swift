@@ -1,3 +1,4 @@
+import EmberPython
 import EmberProject
 import EmberUtils
 #if canImport(FoundationEssentials)
@@ -57,11 +58,13 @@ public struct MigrationConfig: Sendable {
     public var ignore: [String] = []
     /// Extra rules files (same format as rules/migrate/legacy.rules), relative to the config.
     public var extraRules: [String] = []
+    /// `target-version`: the Python version whose grammar files are read with.
+    public var targetVersion: PythonVersion?
 
     public init() {}
 
     public static let keys = ["runtime-module", "naming", "unsafe", "exclude", "extend-exclude", "respect-gitignore", "source-roots",
-                              "select", "ignore", "extra-rules"]
+                              "select", "ignore", "extra-rules", "target-version"]
 
     /// Folders left out unless `exclude` says otherwise: the project model's defaults.
     public static var defaultExclude: [String] { ExcludePatterns.defaults }
@@ -167,6 +170,12 @@ public struct MigrationConfig: Sendable {
                     throw fail("'\(s)' names no rule (rules: \(MigrationRule.allCases.map { "\($0.rawValue) \($0.name)" }.joined(separator: ", ")))")
                 }
                 if entry.key == "select" { config.select = selectors } else { config.ignore = selectors }
+            case "target-version":
+                let s = try string()
+                guard let version = PythonVersion(s) else {
+                    throw fail("expected a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest) such as \"3.12\", found \"\(s)\"")
+                }
+                config.targetVersion = version
             case "extra-rules":
                 let folder = ProjectPath.parent(path)
                 config.extraRules = try strings().map { $0.hasPrefix("/") ? $0 : ProjectPath.join(folder, $0) }

@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A fast pass for tools that only need a file's imports (ember-lint): only the logical
 /// lines that can matter become tokens; the others are skipped without making any.
 ///
-/// It yields a subsequence of `PythonTokenizer.tokenize(text:)`'s tokens: INDENT, DEDENT
+/// It yields a subsequence of `PythonTokenizer.tokenize(text:)`'s tokens in the 3.11 form: INDENT, DEDENT
 /// and ENDMARKER; every logical line whose first token is one of `Filter.lineStarters` or
 /// that holds a NAME from `Filter.namesAnywhere` (all its tokens except NL, then its
 /// NEWLINE), except that a block header starting with one of `Filter.headerWords` keeps
@@ -58,7 +64,10 @@ public enum PythonImportSkimmer {
 
     public static func skim(text: UnsafeBufferPointer<UInt8>, filter: Filter) -> [PythonToken]? {
         let compiled = filter.compiled
-        var scanner = TokenScanner(text, options: PythonTokenizer.Options(maxDiagnostics: 1), reserveTokens: 256)
+        // The 3.11 token form, as the full walk of ember-lint reads (an f-string is one STRING).
+        var scanner = TokenScanner(text, options: PythonTokenizer.Options(targetVersion: .v3_11, maxDiagnostics: 1), reserveTokens: 256)
+        // A NUL anywhere is an error of the whole text (PythonTokenizer.tokenize checks it up front).
+        if let base = text.baseAddress, memchr(base, 0, text.count) != nil { return nil }
         scanner.skimRun(compiled)
         return scanner.diagnostics.isEmpty ? scanner.tokens : nil
     }

@@ -68,10 +68,16 @@ extension Parser {
             if c == 0x7D {  // }
                 if inSpec { return k }
                 if k + 1 < to && text[k + 1] == 0x7D { pendingLiteral = true; k += 2; continue }
-                throw ParseFailure(message: "f-string: single '}' is not allowed", offset: token.start)
+                throw ParseFailure(message: "f-string: single '}' is not allowed", offset: token.lastLineOffset)
             }
             if c == 0x5C && !raw && k + 1 < to {
                 let next = text[k + 1]
+                if next == 0x7B || next == 0x7D {
+                    // `\{`: the backslash is text (CPython warns), the brace opens or closes a field.
+                    pendingLiteral = true
+                    k += 1
+                    continue
+                }
                 if next == 0x0A || next == 0x0D {
                     k += next == 0x0D && k + 2 < to && text[k + 2] == 0x0A ? 3 : 2
                     continue
@@ -90,13 +96,15 @@ extension Parser {
             pendingLiteral = true
             k += 1
         }
-        if inSpec { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        if inSpec { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         return k
     }
 
     /// `{expr[=][!conv][:spec]}` starting at the '{' at `brace`; returns the offset after '}'.
     mutating func parseReplacementField(_ brace: Int, _ to: Int, raw: Bool, token: PTok, spanStart: Int,
                                         spanEnd: Int) throws(ParseFailure) -> (PythonNodeID, Bool, Int) {
+        // CPython 3.11 reads fields in format specs two levels deep: `{x:{y}}`, not `{x:{y:{z}}}`.
+        if fstringSpecDepth >= 2 { throw ParseFailure(message: "f-string: expressions nested too deeply", offset: token.lastLineOffset) }
         try enter()
         defer { depth -= 1 }
         var k = brace + 1
@@ -111,7 +119,9 @@ extension Parser {
                 let triple = k + 2 < to && text[k + 1] == q && text[k + 2] == q
                 k += triple ? 3 : 1
                 while k < to {
-                    if text[k] == 0x5C { k += 2; continue }
+                    if text[k] == 0x5C {  // 3.11: not even in a string of the expression
+                        throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.lastLineOffset)
+                    }
                     if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
                         k += triple ? 3 : 1
                         break
@@ -125,9 +135,9 @@ extension Parser {
                 if level == 0 { exprEnd = k; break scan }
                 level -= 1
             case 0x5C:
-                throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.start)
+                throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.lastLineOffset)
             case 0x23:
-                throw ParseFailure(message: "f-string expression part cannot include '#'", offset: token.start)
+                throw ParseFailure(message: "f-string expression part cannot include '#'", offset: token.lastLineOffset)
             case 0x21 where level == 0 && !(k + 1 < to && text[k + 1] == 0x3D):  // ! not !=
                 exprEnd = k
                 break scan
@@ -146,10 +156,10 @@ extension Parser {
             }
             k += 1
         }
-        guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         var onlySpace = true
         for b in text[(brace + 1)..<exprEnd] where !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C) { onlySpace = false }
-        if onlySpace { throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.start) }
+        if onlySpace { throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.lastLineOffset) }
         let mark = scratch.count
         let value = try parseEmbeddedExpression(brace: brace, exprEnd: exprEnd, token: token)
         push(value, .value)
@@ -167,21 +177,29 @@ extension Parser {
         var k = from
         if k < to && text[k] == 0x21 {
             guard k + 1 < to, text[k + 1] == 0x72 || text[k + 1] == 0x73 || text[k + 1] == 0x61 else {
-                throw ParseFailure(message: "f-string: invalid conversion character: expected 's', 'r', or 'a'", offset: token.start)
+                throw ParseFailure(message: "f-string: invalid conversion character: expected 's', 'r', or 'a'", offset: token.lastLineOffset)
             }
             k += 2
         }
         if k < to && text[k] == 0x3A {
             let specMark = scratch.count
             var specLiteral = false
-            // CPython 3.11 gives a format spec (and what it contains) the span of its own string token.
-            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: token.start, spanEnd: token.end,
+            // CPython 3.11 gives a format spec the span of its own string token, and so what it
+            // contains when it is only text (`{x:02d}`); a spec with a field gives its parts
+            // the span of the whole run of strings, as the f-string's other parts
+            // (`a = "s" f"{x:>{w}}"`: the spec 1:8-1:19, its '>' and its field 1:4-1:19).
+            fstringSpecDepth += 1
+            defer { fstringSpecDepth -= 1 }
+            k = try scanFStringBody(k + 1, to, raw: raw, token: token, spanStart: spanStart, spanEnd: spanEnd,
                                     pendingLiteral: &specLiteral, inSpec: true)
-            if specLiteral { push(make(.constant, token.start, scratch.count, end: token.end), .value) }
+            let hasField = scratch.count > specMark
+            if specLiteral {
+                push(make(.constant, hasField ? spanStart : token.start, scratch.count, end: hasField ? spanEnd : token.end), .value)
+            }
             let spec = make(.joinedStr, token.start, specMark, end: token.end)
             push(spec, .formatSpec)
         }
-        guard k < to && text[k] == 0x7D else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.start) }
+        guard k < to && text[k] == 0x7D else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         return (make(.formattedValue, spanStart, mark, end: spanEnd), k + 1)
     }
 
@@ -191,9 +209,9 @@ extension Parser {
         var buffer: [UInt8] = [0x28]
         buffer += text[(brace + 1)..<exprEnd]
         buffer.append(0x29)
-        let result = PythonTokenizer.tokenize(text: buffer)
+        let result = PythonTokenizer.tokenize(text: buffer, options: .init(targetVersion: .v3_11))  // a 3.11 f-string's field
         if !result.diagnostics.isEmpty {
-            throw ParseFailure(message: "f-string: " + result.diagnostics[0].message, offset: token.start)
+            throw ParseFailure(message: "f-string: " + result.diagnostics[0].message, offset: token.lastLineOffset)
         }
         var sub: [PTok] = []
         buffer.withUnsafeBufferPointer { b in
@@ -214,20 +232,23 @@ extension Parser {
         let savedToks = toks
         let savedI = i
         let savedLastEnd = lastEnd
+        let savedSpecDepth = fstringSpecDepth
         toks = sub
         i = 0
+        fstringSpecDepth = 0  // an f-string in the field counts its specs afresh, as CPython 3.11
         defer {
             toks = savedToks
             i = savedI
             lastEnd = savedLastEnd
+            fstringSpecDepth = savedSpecDepth
         }
         let value: PythonNodeID
         do throws(ParseFailure) {
             value = try parseParenthesized()
         } catch {
-            throw ParseFailure(message: "f-string: " + error.message, offset: token.start)
+            throw ParseFailure(message: "f-string: " + error.message, offset: error.offset)  // the expression's own line
         }
-        guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.start) }
+        guard code == .endmarker else { throw ParseFailure(message: "f-string: invalid syntax", offset: token.lastLineOffset) }
         return value
     }
 }
@@ -239,26 +260,46 @@ extension Parser {
         let start = startOffset
         let mark = scratch.count
         var literal: Range<Int>? = nil
+        var anyTemplate = false, anyOther = false
         while code == .string || code == .fstringStart {
             let t = toks[i]
+            var template = false
+            if code == .fstringStart {
+                for k in t.start..<t.end where text[k] | 0x20 == 0x74 { template = true }
+            }
+            if template { anyTemplate = true } else { anyOther = true }
+            if anyTemplate && anyOther {
+                // PEP 750: a t-string concatenates with t-strings only.
+                throw ParseFailure(message: "cannot mix t-string literals with string or bytes literals", offset: start)
+            }
             if code == .string {
                 var k = t.start
+                var isRaw = false
                 while text[k] != 0x27 && text[k] != 0x22 {
                     if text[k] | 0x20 == 0x62 { throw ParseFailure(message: "cannot mix bytes and nonbytes literals", offset: start) }
+                    if text[k] | 0x20 == 0x72 { isRaw = true }
                     k += 1
                 }
+                if !isRaw { try checkEscapes(t, quoteAt: k, bytes: false, fString: false) }
                 let quoteLength = k + 2 < t.end && text[k + 1] == text[k] && text[k + 2] == text[k] && t.end - k >= 6 ? 3 : 1
                 if t.end - k > 2 * quoteLength { literal = extend(literal, t.start..<t.end) }
                 advance()
                 continue
             }
+            var raw = false
+            for k in t.start..<t.end where text[k] | 0x20 == 0x72 { raw = true }
+            let outer = (fstringRaw, inTemplate, fstringSpecDepth)
+            fstringRaw = raw
+            inTemplate = template
+            fstringSpecDepth = 0  // each f-string counts its own spec levels
             advance()
             try parseSplitFStringBody(inSpec: false, literal: &literal)
-            guard code == .fstringEnd else { throw failure("f-string: expecting '}'") }
+            (fstringRaw, inTemplate, fstringSpecDepth) = outer
+            guard code == .fstringEnd else { throw failure("\(stringWord): expecting '}'") }
             advance()
         }
         flushLiteral(&literal)
-        return make(.joinedStr, start, mark)
+        return make(anyTemplate ? .templateStr : .joinedStr, start, mark)
     }
 
     func extend(_ r: Range<Int>?, _ piece: Range<Int>) -> Range<Int> {
@@ -277,7 +318,15 @@ extension Parser {
         while true {
             switch code {
             case .fstringMiddle:
-                literal = extend(literal, toks[i].start..<toks[i].end)
+                // CPython's zero-width FSTRING_MIDDLE (an empty or nested format spec) makes no
+                // Constant, except in 3.12 after a field in a spec (`f"{x:{w}}"`: an empty one).
+                let t = toks[i]
+                if t.end > t.start || (target == .v3_12 && inSpec && i > 0 && toks[i - 1].code == .rbrace) {
+                    literal = extend(literal, t.start..<t.end)
+                    if !fstringRaw, let problem = LiteralCheck.firstProblem(text, from: t.start, to: t.end, bytes: false) {
+                        throw ParseFailure(message: problem, offset: t.start)
+                    }
+                }
                 advance()
             case .lbrace:
                 let (field, debug) = try parseSplitField()
@@ -289,19 +338,21 @@ extension Parser {
             case .rbrace where inSpec:
                 return
             default:
-                throw failure("f-string: expecting '}'")
+                throw failure("\(stringWord): expecting '}'")
             }
         }
     }
 
     /// `{expr[=][!conv][:spec]}`; also returns the span of "expr=" for a debug field.
     mutating func parseSplitField() throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
+        // CPython 3.12+ reads fields in format specs three levels deep (`{x:{y:{z}}}`, not one more).
+        if fstringSpecDepth >= 3 { throw failure("\(stringWord): expressions nested too deeply") }
         try enter()
         defer { depth -= 1 }
         let start = startOffset
         let mark = scratch.count
         advance()
-        if code == .rbrace { throw failure("f-string: valid expression required before '}'") }
+        if code == .rbrace { throw failure("\(stringWord): valid expression required before '}'") }
         push(try parseSplitFieldValue(), .value)
         return try parseSplitFieldRest(start: start, mark: mark)
     }
@@ -317,28 +368,38 @@ extension Parser {
     mutating func parseSplitFieldRest(start: Int, mark: Int) throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
         var debug: Range<Int>? = nil
         if code == .equal {
-            debug = (start + 1)..<toks[i].end
+            // "expr=" and the spaces after it (`f'{x=  }'`: "x=  "), up to the next token.
             advance()
+            debug = (start + 1)..<startOffset
         }
         if code == .exclamation {
             advance()
             guard code == .name, toks[i].end - toks[i].start == 1,
                   [0x72, 0x73, 0x61].contains(text[toks[i].start]) else {
-                throw failure("f-string: invalid conversion character: expected 's', 'r', or 'a'")
+                throw failure("\(stringWord): invalid conversion character: expected 's', 'r', or 'a'")
             }
             advance()
         }
         if code == .colon {
-            let specStart = toks[i].end
+            // CPython 3.12 spans a spec from its ':' to the end of its last token.
+            let specStart = toks[i].start
             advance()
             let specMark = scratch.count
             var specLiteral: Range<Int>? = nil
+            // A spec is a JoinedStr of FormattedValues, in a t-string's Interpolation too.
+            let template = inTemplate
+            inTemplate = false
+            fstringSpecDepth += 1
+            defer {
+                inTemplate = template
+                fstringSpecDepth -= 1
+            }
             try parseSplitFStringBody(inSpec: true, literal: &specLiteral)
             flushLiteral(&specLiteral)
-            push(make(.joinedStr, specStart, specMark, end: startOffset), .formatSpec)
+            push(make(.joinedStr, specStart, specMark, end: lastEnd), .formatSpec)
         }
-        guard code == .rbrace else { throw failure("f-string: expecting '}'") }
+        guard code == .rbrace else { throw failure("\(stringWord): expecting '}'") }
         advance()
-        return (make(.formattedValue, start, mark), debug)
+        return (make(inTemplate ? .interpolation : .formattedValue, start, mark), debug)
     }
 }

@@ -1,7 +1,9 @@
 import EmberUtils
 
-/// Recursive-descent parser for the Python 3.12 grammar into a `PythonSyntaxTree`.
-/// Node spans follow CPython's `ast` (a node spans the tokens its grammar rule consumed:
+/// Recursive-descent parser for the Python grammar of a target version (3.9 to 3.14,
+/// `Options.targetVersion`; see `PythonVersion` for what each adds) into a
+/// `PythonSyntaxTree`. What the target's CPython rejects is rejected, at CPython's line
+/// with its message where known (fixtures/python/versions). Node spans follow CPython's `ast` (a node spans the tokens its grammar rule consumed:
 /// `(a).b` starts at the parenthesis, `(a)` alone spans `a`). Nesting is bounded
 /// (`Options.maxDepth`), so hostile input gets a diagnostic instead of a stack overflow.
 public enum PythonParser {
@@ -17,25 +19,37 @@ public enum PythonParser {
         /// stack runs out (see `StackGuard`), so deep input is a diagnostic
         /// "too deeply nested", never a crash.
         public var maxDepth: Int
-        /// Python 3.12 f-strings (PEP 701: same quotes and any code inside replacement
-        /// fields), tokenized in the split form. The tree then gives f-string parts 3.12-style
-        /// spans (a literal run spans its text, a field spans '{' to '}'). Default: 3.11,
-        /// exactly what CPython 3.11's `ast.parse` accepts and reports.
-        public var pep701FStrings: Bool
-        public init(maxDepth: Int = 3000, pep701FStrings: Bool = false) {
+        /// The Python version whose grammar to follow (default: the newest). From 3.12,
+        /// f-strings are PEP 701's (same quotes and any code inside replacement fields),
+        /// tokenized in the split form, and the tree gives f-string parts 3.12-style spans
+        /// (a literal run spans its text, a field spans '{' to '}'); before, exactly what
+        /// CPython 3.11's `ast.parse` accepts and reports for f-strings.
+        public var targetVersion: PythonVersion
+        public init(maxDepth: Int = 3000, targetVersion: PythonVersion = .newest) {
             self.maxDepth = maxDepth
-            self.pep701FStrings = pep701FStrings
+            self.targetVersion = targetVersion
+        }
+
+        /// The f-string form alone: true is 3.12, false 3.11.
+        public init(maxDepth: Int = 3000, pep701FStrings: Bool) {
+            self.init(maxDepth: maxDepth, targetVersion: pep701FStrings ? .v3_12 : .v3_11)
+        }
+
+        /// Whether f-strings follow PEP 701 (the target is 3.12 or newer).
+        public var pep701FStrings: Bool {
+            get { targetVersion.hasPEP701FStrings }
+            set { targetVersion = newValue ? max(targetVersion, .v3_12) : min(targetVersion, .v3_11) }
         }
     }
 
     public static func parse(_ source: PythonSource, options: Options = Options()) -> PythonSyntaxTree {
-        let tokenized = PythonTokenizer.tokenize(source, options: .init(splitFStrings: options.pep701FStrings))
+        let tokenized = PythonTokenizer.tokenize(source, options: .init(targetVersion: options.targetVersion))
         return parse(source, tokens: tokenized, options: options)
     }
 
     public static func parse(_ source: PythonSource, tokens tokenized: PythonTokenizeResult, options: Options = Options()) -> PythonSyntaxTree {
         source.text.withUnsafeBufferPointer { text in
-            var parser = Parser(text: text, tokens: tokenized.tokens, maxDepth: options.maxDepth)
+            var parser = Parser(text: text, tokens: tokenized.tokens, maxDepth: options.maxDepth, target: options.targetVersion)
             var failure: ParseFailure?
             var topLevel: [PythonNodeID] = []
             do throws(ParseFailure) {
@@ -54,7 +68,13 @@ public enum PythonParser {
             if let failure {
                 // CPython reports whichever problem it meets first in token order; a parse
                 // failure on an error token is the tokenizer's problem.
-                if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken) {
+                // After a parse error CPython tokenizes the rest of the file, and a SyntaxError
+                // its tokenizer raises there wins (`x = = 1` then an unterminated string:
+                // the string's line); errors it only flags (indentation, continuation,
+                // unclosed brackets, ...) and those inside 3.12 f-string fields do not.
+                // A NUL byte anywhere: CPython refuses the text before parsing it.
+                let laterTokenizerErrorWins = !diagnostics.isEmpty && (diagnostics[0].rank == .syntax || diagnostics[0].rank == .nul)
+                if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken && !laterTokenizerErrorWins) {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
                     diagnostics.insert(PythonDiagnostic(message: message, offset: failure.offset), at: 0)
@@ -89,6 +109,9 @@ struct PTok {
 
     @inline(__always) var start: Int { Int(storedStart) }
     @inline(__always) var end: Int { Int(storedEnd) }
+    /// An offset on the token's last line: CPython 3.11 reports the errors of its f-string
+    /// scanner there (`f'''a\n{}'''`: line 2).
+    var lastLineOffset: Int { max(start, end - 1) }
 }
 
 
@@ -103,12 +126,25 @@ struct Parser {
     var scratch: [(PythonNodeID, PythonRole)] = []
     var depth = 0
     let maxDepth: Int
+    /// The grammar's version (PEP 695 from 3.12, PEP 696 from 3.13, ...).
+    let target: PythonVersion
+    /// Whether the innermost 3.12 f-string being parsed is raw (its middles keep backslashes).
+    var fstringRaw = false
+    /// Whether the innermost 3.12-form string being parsed is a t-string (PEP 750): its
+    /// fields are Interpolations.
+    var inTemplate = false
+    /// "f-string" or "t-string", for messages.
+    var stringWord: String { inTemplate ? "t-string" : "f-string" }
+    /// Format specs of f-strings the parser is inside (CPython reads fields two levels deep
+    /// in 3.11, three from 3.12).
+    var fstringSpecDepth = 0
     /// Stack address below which recursion stops (0: unknown platform, depth limit only).
     let stackLimit = StackGuard.limitForCurrentThread()
 
-    init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int) {
+    init(text: UnsafeBufferPointer<UInt8>, tokens: [PythonToken], maxDepth: Int, target: PythonVersion = .newest) {
         self.text = text
         self.maxDepth = maxDepth
+        self.target = target
         toks.reserveCapacity(tokens.count)
         for (k, t) in tokens.enumerated() {
             let code: TokenCode
@@ -122,9 +158,10 @@ struct Parser {
             case .indent: code = .indent
             case .dedent: code = .dedent
             case .endmarker: code = .endmarker
-            case .fstringStart: code = .fstringStart
-            case .fstringMiddle: code = .fstringMiddle
-            case .fstringEnd: code = .fstringEnd
+            // t-strings (3.14) parse as f-strings do (the tree does not tell them apart yet).
+            case .fstringStart, .tstringStart: code = .fstringStart
+            case .fstringMiddle, .tstringMiddle: code = .fstringMiddle
+            case .fstringEnd, .tstringEnd: code = .fstringEnd
             case .errorToken: code = .error
             }
             toks.append(PTok(code: code, start: t.start, end: t.end, index: Int32(k)))
@@ -273,7 +310,7 @@ struct Parser {
             out.append(try parseCompound())
         case .indent:
             throw ParseFailure(message: "unexpected indent", offset: startOffset)
-        case .name where isSoftKeyword(0, "match"):
+        case .name where target >= .v3_10 && isSoftKeyword(0, "match"):  // match statements: 3.10
             if let m = try parseMatchIfPresent() { out.append(m); return }
             try parseSimpleStatements(into: &out)
         default:
@@ -321,6 +358,7 @@ struct Parser {
             return make(kind, start, mark, token: first)
         case .kwDel:
             advance()
+            if code == .newline || code == .semi || code == .endmarker { throw failure() }  // `del` needs a target
             try parseDeleteTargets()
             return make(.delete, start, mark)
         case .kwAssert:
@@ -332,11 +370,11 @@ struct Parser {
             return try parseImport()
         case .kwFrom:
             return try parseFromImport()
-        case .name where isSoftKeyword(0, "type") && peek(1) == .name && (peek(2) == .equal || peek(2) == .lsqb):
+        case .name where target >= .v3_12 && isSoftKeyword(0, "type") && peek(1) == .name && (peek(2) == .equal || peek(2) == .lsqb):
             advance()
             push(leaf(.name, toks[i]), .name)
             advance()
-            if code == .lsqb { try parseTypeParams() }
+            if code == .lsqb { try parseTypeParams(refusal: "invalid syntax. Maybe you meant '==' or ':=' instead of '='?") }
             try expect(.equal, "=")
             push(try parseExpression(), .value)
             return make(.typeAlias, start, mark)
@@ -452,6 +490,7 @@ struct Parser {
         case .dict: what = "dict literal"
         case .set: what = "set display"
         case .joinedStr: what = "f-string expression"
+        case .templateStr: what = "t-string expression"
         default: what = "expression"
         }
         switch context {
@@ -513,6 +552,7 @@ struct Parser {
             advance()
             push(make(.alias, s, scratch.count, token: starToken), .alias)
         } else if accept(.lpar) {
+            if code == .rpar { throw failure() }  // `from . import ()`
             repeat {
                 if code == .rpar { break }
                 push(try parseAlias(dotted: false), .alias)
@@ -636,6 +676,7 @@ struct Parser {
             let hStart = startOffset
             let hMark = scratch.count
             advance()
+            if code == .star && target < .v3_11 { throw failure() }  // except*: 3.11
             let isStar = accept(.star)
             if let star, star != isStar {
                 throw ParseFailure(message: "cannot have both 'except' and 'except*' on the same 'try'", offset: hStart)
@@ -643,9 +684,23 @@ struct Parser {
             star = isStar
             var asToken: Int32 = 0
             if code != .colon {
-                let type = try parseExpression()
+                let typeStart = startOffset
+                var type = try parseExpression()
                 if code == .comma {
-                    throw ParseFailure(message: "multiple exception types must be parenthesized", offset: nodes[Int(type)].start)
+                    guard target >= .v3_14 else {
+                        throw ParseFailure(message: "multiple exception types must be parenthesized", offset: nodes[Int(type)].start)
+                    }
+                    // PEP 758 (3.14): `except A, B:` is a tuple of types, without 'as'.
+                    let tupleMark = scratch.count
+                    push(type, .element)
+                    while accept(.comma) {
+                        if !startsExpression { break }
+                        push(try parseExpression(), .element)
+                    }
+                    type = make(.tuple, typeStart, tupleMark)
+                    if code == .kwAs {
+                        throw ParseFailure(message: "multiple exception types must be parenthesized when using 'as'", offset: typeStart)
+                    }
                 }
                 push(type, .type)
                 if accept(.kwAs) {
@@ -733,7 +788,7 @@ struct Parser {
         advance()
         let nameToken = toks[i].index
         try expectName()
-        if code == .lsqb { try parseTypeParams() }
+        if code == .lsqb { try parseTypeParams(refusal: "expected '('") }
         let argsStart = toks[i].end
         try expect(.lpar, "(")
         push(try parseParameters(closing: .rpar, annotations: true, start: argsStart), .arguments)
@@ -755,7 +810,7 @@ struct Parser {
         advance()
         let nameToken = toks[i].index
         try expectName()
-        if code == .lsqb { try parseTypeParams() }
+        if code == .lsqb { try parseTypeParams(refusal: "invalid syntax") }
         if accept(.lpar) {
             if !(try parseCallArguments(positionalRole: .base)) { try expect(.rpar, ")") }
         }
@@ -764,9 +819,18 @@ struct Parser {
         return make(.classDef, start, mark, token: nameToken, order: [.base, .keyword, .body, .decorator, .typeParam])
     }
 
-    /// PEP 695 `[T, *Ts, **P, U: bound]`.
-    mutating func parseTypeParams() throws(ParseFailure) {
+    /// PEP 695 `[T, *Ts, **P, U: bound]` (3.12), with PEP 696 defaults `[T = int, *Ts = *tuple[int]]`
+    /// (3.13). Before its version, CPython does not read the list at all: its error is
+    /// `refusal` (what the statement's rule says next), at the '['.
+    mutating func parseTypeParams(refusal: String) throws(ParseFailure) {
+        let open = startOffset
+        guard target >= .v3_12 else { throw ParseFailure(message: refusal, offset: open) }
         advance()
+        if code == .rsqb {
+            // `[]`: 3.13 says so; 3.12's grammar just does not match.
+            throw ParseFailure(message: target >= .v3_13 ? "Type parameter list cannot be empty" : refusal.hasPrefix("invalid syntax") ? "invalid syntax" : refusal,
+                               offset: startOffset)
+        }
         repeat {
             if code == .rsqb { break }
             let start = startOffset
@@ -776,6 +840,11 @@ struct Parser {
             let nameToken = toks[i].index
             try expectName()
             if kind == .typeVar && accept(.colon) { push(try parseExpression(), .bound) }
+            if code == .equal {
+                guard target >= .v3_13 else { throw ParseFailure(message: refusal, offset: open) }
+                advance()
+                push(kind == .typeVarTuple ? try parseStarExpression() : try parseExpression(), .defaultValue)
+            }
             push(make(kind, start, mark, token: nameToken), .typeParam)
         } while accept(.comma)
         try expect(.rsqb, "]")
@@ -804,7 +873,10 @@ struct Parser {
                 sawStar = true
                 advance()
                 if code == .comma || code == closing {
-                    if code == closing { throw failure("named arguments must follow bare *") }
+                    // A bare '*' needs a keyword-only parameter after it (not '**k', not the end).
+                    if code == closing || peek(1) == .doubleStar || peek(1) == closing {
+                        throw failure("named arguments must follow bare *")
+                    }
                 } else {
                     push(try parseParameter(annotations: annotations, starAnnotation: true), .vararg)
                 }
@@ -836,7 +908,8 @@ struct Parser {
         let nameToken = toks[i].index
         try expectName()
         if annotations && accept(.colon) {
-            push(starAnnotation && code == .star ? try parseStarExpression() : try parseExpression(), .annotation)
+            // `*args: *Ts` (PEP 646): 3.11
+            push(starAnnotation && code == .star && target >= .v3_11 ? try parseStarExpression() : try parseExpression(), .annotation)
         }
         return make(.arg, start, mark, token: nameToken)
     }
@@ -945,7 +1018,7 @@ struct Parser {
         case .number, .minus:
             push(try parseSignedNumberPattern(), .value)
             return make(.matchValue, start, mark)
-        case .string:
+        case .string, .fstringStart:  // an f-string: ast.parse accepts it, the compiler rejects it
             push(try parseStrings(), .value)
             return make(.matchValue, start, mark)
         case .star:
@@ -1003,10 +1076,10 @@ struct Parser {
                 try expectName()
                 if code == .comma && peek(1) != .rbrace { throw failure() }  // a `**rest` not last: CPython says "invalid syntax"
             } else {
-                if code == .string { push(try parseStrings(), .key) }
+                if code == .string || code == .fstringStart { push(try parseStrings(), .key) }
                 else if code == .number || code == .minus { push(try parseSignedNumberPattern(), .key) }
                 else if code == .kwNone || code == .kwTrue || code == .kwFalse { push(leaf(.constant, toks[i]), .key); advance() }
-                else if code == .name { push(try parseDottedValue(), .key) }
+                else if code == .name && peek(1) == .dot { push(try parseDottedValue(), .key) }  // a bare name is no key
                 else { throw failure() }
                 try expect(.colon, ":")
                 push(try parseAsPattern(), .pattern)
@@ -1066,6 +1139,10 @@ struct Parser {
         return value
     }
 
+    func isImaginary(_ t: PTok) -> Bool {
+        t.code == .number && t.end > t.start && text[t.end - 1] | 0x20 == 0x6A  // j
+    }
+
     mutating func parseSignedNumberPattern() throws(ParseFailure) -> PythonNodeID {
         let start = startOffset
         var value: PythonNodeID
@@ -1084,8 +1161,11 @@ struct Parser {
         }
         if code == .plus || code == .minus {
             let op = toks[i].index
+            // A complex literal: real part, then an imaginary one.
+            if isImaginary(toks[i - 1]) { throw ParseFailure(message: "real number required in complex literal", offset: start) }
             advance()
             guard code == .number else { throw failure() }
+            if !isImaginary(toks[i]) { throw ParseFailure(message: "imaginary number required in complex literal", offset: toks[i].start) }
             let mark = scratch.count
             push(value, .left)
             push(leaf(.constant, toks[i]), .right)
@@ -1154,7 +1234,7 @@ struct Parser {
 
     func startsExpressionAt(_ k: Int) -> Bool {
         switch peek(k) {
-        case .name, .number, .string, .lpar, .lsqb, .lbrace, .minus, .plus, .tilde, .star, .ellipsis,
+        case .name, .number, .string, .fstringStart, .lpar, .lsqb, .lbrace, .minus, .plus, .tilde, .star, .ellipsis,
              .kwNone, .kwTrue, .kwFalse, .kwNot, .kwLambda, .kwAwait, .kwYield:
             return true
         default:
@@ -1598,7 +1678,10 @@ struct Parser {
     }
 
     mutating func parseSlice() throws(ParseFailure) -> PythonNodeID {
-        if code == .star { return try parseStarExpression() }
+        if code == .star {
+            if target < .v3_11 { throw failure() }  // `a[*b]` (PEP 646): 3.11
+            return try parseStarExpression()
+        }
         let start = startOffset
         let mark = scratch.count
         if code != .colon {
@@ -1661,13 +1744,15 @@ struct Parser {
         while code == .string {
             let t = toks[i]
             var k = t.start
-            var isBytes = false
+            var isBytes = false, isRaw = false, isF = false
             while text[k] != 0x27 && text[k] != 0x22 {
                 let c = text[k] | 0x20
-                if c == 0x66 { anyF = true }
+                if c == 0x66 { anyF = true; isF = true }
                 if c == 0x62 { isBytes = true }
+                if c == 0x72 { isRaw = true }
                 k += 1
             }
+            if !isRaw { try checkEscapes(t, quoteAt: k, bytes: isBytes, fString: isF) }
             if isBytes {
                 anyBytes = true
                 for j in k..<t.end where text[j] >= 0x80 {
@@ -1681,6 +1766,16 @@ struct Parser {
         if anyBytes && anyText { throw ParseFailure(message: "cannot mix bytes and nonbytes literals", offset: start) }
         if !anyF { return make(.constant, start, scratch.count) }
         return try parseFStringParts(from: first, to: i, start: start)
+    }
+
+    /// CPython's checks of a non-raw literal's escapes (see LiteralCheck), at the token.
+    func checkEscapes(_ t: PTok, quoteAt q: Int, bytes: Bool, fString: Bool) throws(ParseFailure) {
+        let quote = text[q]
+        let quoteLength = q + 2 < t.end && text[q + 1] == quote && text[q + 2] == quote && t.end - q >= 6 ? 3 : 1
+        guard t.end - quoteLength > q + quoteLength else { return }
+        if let problem = LiteralCheck.firstProblem(text, from: q + quoteLength, to: t.end - quoteLength, bytes: bytes, fString: fString) {
+            throw ParseFailure(message: problem, offset: t.start)
+        }
     }
 
     mutating func parseParenthesized() throws(ParseFailure) -> PythonNodeID {

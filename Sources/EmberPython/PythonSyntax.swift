@@ -10,13 +10,15 @@ public enum PythonNodeKind: UInt8, Sendable, Hashable, CaseIterable {
     case boolOp, namedExpr, binOp, unaryOp, lambda, ifExp, dict, set, listComp, setComp, dictComp
     case generatorExp, await, yield, yieldFrom, compare, call, formattedValue, joinedStr, constant
     case attribute, `subscript`, starred, name, list, tuple, slice
+    /// PEP 750 template strings (3.14): `t"..."` and its `{...}` fields.
+    case templateStr, interpolation
     // helpers
     case module, arguments, arg, keyword, alias, withItem, comprehension, exceptHandler, matchCase
     case matchValue, matchSingleton, matchSequence, matchMapping, matchClass, matchStar, matchAs, matchOr
     case typeVar, paramSpec, typeVarTuple
 
     public var isStatement: Bool { rawValue <= PythonNodeKind.continue.rawValue }
-    public var isExpression: Bool { rawValue >= PythonNodeKind.boolOp.rawValue && rawValue <= PythonNodeKind.slice.rawValue }
+    public var isExpression: Bool { rawValue >= PythonNodeKind.boolOp.rawValue && rawValue <= PythonNodeKind.interpolation.rawValue }
 
     /// The `ast` class name, e.g. "FunctionDef", "Name", "match_case".
     public var astName: String { PythonNodeKind.astNames[Int(rawValue)] }
@@ -27,7 +29,7 @@ public enum PythonNodeKind: UInt8, Sendable, Hashable, CaseIterable {
         "Import", "ImportFrom", "Global", "Nonlocal", "Expr", "Pass", "Break", "Continue",
         "BoolOp", "NamedExpr", "BinOp", "UnaryOp", "Lambda", "IfExp", "Dict", "Set", "ListComp", "SetComp", "DictComp",
         "GeneratorExp", "Await", "Yield", "YieldFrom", "Compare", "Call", "FormattedValue", "JoinedStr", "Constant",
-        "Attribute", "Subscript", "Starred", "Name", "List", "Tuple", "Slice",
+        "Attribute", "Subscript", "Starred", "Name", "List", "Tuple", "Slice", "TemplateStr", "Interpolation",
         "Module", "arguments", "arg", "keyword", "alias", "withitem", "comprehension", "ExceptHandler", "match_case",
         "MatchValue", "MatchSingleton", "MatchSequence", "MatchMapping", "MatchClass", "MatchStar", "MatchAs", "MatchOr",
         "TypeVar", "ParamSpec", "TypeVarTuple",
@@ -275,7 +277,8 @@ extension PythonSyntaxTree {
             mutating func visit(_ node: PythonNodeID, in tree: PythonSyntaxTree) -> Bool {
                 let n = tree[node]
                 defer { parents.append(n.kind) }
-                if skipParts && (n.kind == .joinedStr || n.kind == .formattedValue || (n.kind == .constant && parents.last == .joinedStr)) {
+                if skipParts && (n.kind == .joinedStr || n.kind == .formattedValue || n.kind == .templateStr || n.kind == .interpolation
+                                 || (n.kind == .constant && (parents.last == .joinedStr || parents.last == .templateStr))) {
                     return true
                 }
                 if n.kind.isStatement || n.kind.isExpression {

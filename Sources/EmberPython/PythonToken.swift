@@ -3,6 +3,8 @@
 public enum PythonTokenKind: UInt8, Sendable, Hashable, CaseIterable {
     case name, number, string, op, comment, newline, nl, indent, dedent, endmarker
     case fstringStart, fstringMiddle, fstringEnd, errorToken
+    /// PEP 750 template strings (3.14).
+    case tstringStart, tstringMiddle, tstringEnd
 
     /// The name CPython's `tokenize.tok_name` uses.
     public var cpythonName: String {
@@ -21,6 +23,9 @@ public enum PythonTokenKind: UInt8, Sendable, Hashable, CaseIterable {
         case .fstringMiddle: "FSTRING_MIDDLE"
         case .fstringEnd: "FSTRING_END"
         case .errorToken: "ERRORTOKEN"
+        case .tstringStart: "TSTRING_START"
+        case .tstringMiddle: "TSTRING_MIDDLE"
+        case .tstringEnd: "TSTRING_END"
         }
     }
 }
@@ -55,6 +60,8 @@ public struct PythonToken: Sendable, Hashable {
 public struct PythonDiagnostic: Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public var offset: Int
+    /// How the diagnostic ranks when deciding which error CPython would report.
+    var rank: DiagnosticRank = .syntax
 
     public init(message: String, offset: Int) {
         self.message = message
@@ -67,4 +74,25 @@ public struct PythonDiagnostic: Sendable, Hashable, CustomStringConvertible {
 public struct PythonTokenizeResult: Sendable {
     public var tokens: [PythonToken]
     public var diagnostics: [PythonDiagnostic]
+}
+
+/// How a tokenizer diagnostic ranks against a parse error (CPython's
+/// `_PyPegen_tokenize_full_source_to_check_for_errors`: after a parse error, CPython
+/// tokenizes the rest of the file, and the first tokenizer error it meets replaces the
+/// parse error when the tokenizer raised it as a SyntaxError).
+enum DiagnosticRank: UInt8, Sendable, Hashable {
+    /// A SyntaxError raised by the tokenizer: wins over an earlier parse error.
+    case syntax
+    /// Such an error inside an f-string's replacement field (3.12+): the parse error stays.
+    case syntaxInFString
+    /// An error CPython's tokenizer only flags (indentation, continuation, EOF): the
+    /// re-scan stops there without replacing the parse error.
+    case quiet
+    /// A bracket open at the end of the text: wins when it opened on a line before the
+    /// parse error's.
+    case unclosed
+    /// A NUL byte: CPython refuses the text before parsing.
+    case nul
+    /// A parse error (the parser's, or a literal's contents).
+    case parse
 }

@@ -1,24 +1,43 @@
 import EmberUtils
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Python 3 tokenizer over UTF-8 bytes. Produces the token stream of CPython 3.11's
-/// `tokenize.tokenize` (minus the ENCODING token), with byte offsets instead of
-/// (line, character column) pairs. Never throws and never traps: malformed input yields
-/// `errorToken`s plus diagnostics worded like CPython's compiler.
+/// Python 3 tokenizer over UTF-8 bytes. Produces the token stream of the target version's
+/// `tokenize.tokenize` (minus the ENCODING token; 3.11's for 3.9-3.11, where an f-string is
+/// one STRING token), with byte offsets instead of (line, character column) pairs. Never
+/// throws and never traps: malformed input yields `errorToken`s plus diagnostics worded
+/// like CPython's compiler.
 ///
 /// Intentional differences from `tokenize.py` (documented in scripts/conformance/README.md):
 /// a lone CR ends a line (as in CPython's compiler, which `ast.parse` uses), and positions
 /// of the implicit EOF tokens are byte offsets at the end of the text.
 public enum PythonTokenizer {
     public struct Options: Sendable {
-        /// Split f-strings into FSTRING_START / FSTRING_MIDDLE / expression tokens /
-        /// FSTRING_END as CPython 3.12 does, with PEP 701 nesting (same quotes inside fields).
-        /// Default: one STRING token per f-string, with 3.11's rules for where it ends.
-        public var splitFStrings: Bool
+        /// The Python version whose tokens to produce (default: the newest). From 3.12,
+        /// f-strings are split into FSTRING_START / FSTRING_MIDDLE / expression tokens /
+        /// FSTRING_END as CPython 3.12 does, with PEP 701 nesting (same quotes inside
+        /// fields); before, an f-string is one STRING token, with 3.11's rules for where it
+        /// ends. From 3.14, t-strings likewise (TSTRING_*).
+        public var targetVersion: PythonVersion
         public var maxDiagnostics: Int
 
-        public init(splitFStrings: Bool = false, maxDiagnostics: Int = 1000) {
-            self.splitFStrings = splitFStrings
+        public init(targetVersion: PythonVersion = .newest, maxDiagnostics: Int = 1000) {
+            self.targetVersion = targetVersion
             self.maxDiagnostics = maxDiagnostics
+        }
+
+        /// The f-string form alone: true is 3.12, false 3.11 (the form before targets).
+        public init(splitFStrings: Bool, maxDiagnostics: Int = 1000) {
+            self.init(targetVersion: splitFStrings ? .v3_12 : .v3_11, maxDiagnostics: maxDiagnostics)
+        }
+
+        /// Whether f-strings are split (the target is 3.12 or newer).
+        public var splitFStrings: Bool {
+            get { targetVersion.hasPEP701FStrings }
+            set { targetVersion = newValue ? max(targetVersion, .v3_12) : min(targetVersion, .v3_11) }
         }
     }
 
@@ -34,6 +53,10 @@ public enum PythonTokenizer {
         }
         return text.withUnsafeBufferPointer { buffer in
             var scanner = TokenScanner(buffer, options: options)
+            if let base = buffer.baseAddress, let nul = memchr(base, 0, buffer.count) {
+                // CPython refuses the whole text first, wherever the NUL is (in a string too).
+                scanner.diagnose("source code cannot contain null bytes", UnsafeRawPointer(nul) - UnsafeRawPointer(base), rank: .nul)
+            }
             scanner.run()
             var diagnostics = scanner.diagnostics
             if scanner.needsLineNumbers {
@@ -56,6 +79,9 @@ public enum PythonTokenizer {
 @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
 @inline(__always) private func isHexDigit(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- 0x61 < 6 }
 @inline(__always) private func isNameStart(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 || b == 0x5F || b >= 0x80 }
+/// A byte that may start a name (an ASCII letter, '_', or any non-ASCII byte: the scalar is
+/// checked by `scanName`).
+@inline(__always) func isNameStartByte(_ b: UInt8) -> Bool { isNameStart(b) }
 @inline(__always) private func isNameContinue(_ b: UInt8) -> Bool { isNameStart(b) || isDigit(b) }
 
 /// ASCII bytes that continue a name: a lookup is cheaper than the comparisons in the hot loop.
@@ -100,6 +126,16 @@ struct TokenScanner {
     /// `maxFStringNesting`, `maxFormatSpecNesting`).
     var fstringNesting = 0
     var formatSpecNesting = 0
+    /// The quote and triple-ness of the innermost split f-string (0: none), and whether it
+    /// is a t-string: a string in one of its fields that is unterminated with that same
+    /// quote is the field's missing '}' (`fieldAborted` then ends the field).
+    var enclosingQuote: UInt8 = 0
+    var enclosingTriple = false
+    var inTemplate = false
+    var fieldAborted = false
+    /// Split f-strings (target 3.12+) and t-strings (3.14+).
+    let splitsFStrings: Bool
+    let hasTemplateStrings: Bool
     /// The thread's stack limit (see StackGuard), read at the first nested f-string.
     var stackLimit: UInt?
     /// Whether one more nested f-string or format spec would come too near the end of the
@@ -114,6 +150,8 @@ struct TokenScanner {
         self.p = p
         self.n = p.count
         self.options = options
+        self.splitsFStrings = options.targetVersion.hasPEP701FStrings
+        self.hasTemplateStrings = options.targetVersion.hasTemplateStrings
         tokens.reserveCapacity(reserveTokens ?? (n / 5 + 16))
     }
 
@@ -121,9 +159,11 @@ struct TokenScanner {
         tokens.append(PythonToken(kind: kind, start: start, end: end))
     }
 
-    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil, openedAt: Int? = nil) {
+    mutating func diagnose(_ message: String, _ offset: Int, detectedAt: Int? = nil, openedAt: Int? = nil, rank: DiagnosticRank = .syntax) {
         guard diagnostics.count < options.maxDiagnostics else { return }
-        diagnostics.append(PythonDiagnostic(message: message, offset: offset))
+        var d = PythonDiagnostic(message: message, offset: offset)
+        d.rank = rank == .syntax && fstringNesting > 0 ? .syntaxInFString : rank
+        diagnostics.append(d)
         self.detectedAt.append(detectedAt)
         self.openedAt.append(openedAt)
         if detectedAt != nil || openedAt != nil { needsLineNumbers = true }
@@ -191,7 +231,12 @@ struct TokenScanner {
             let lineStart = pos
             if parenDepth == 0 && !continued {
                 let (q, column, altColumn) = TokenScanner.measureIndentation(p, from: pos)
-                if q == n { break lineLoop }  // whitespace-only last line (tokenize.py stops here)
+                if q == n {
+                    // A whitespace-only last line: 3.11's tokenize.py stops here; 3.12's
+                    // tokenize gives it an NL ''.
+                    if q > lineStart && splitsFStrings { add(.nl, n, n) }
+                    break lineLoop
+                }
                 if let next = blankLine(at: q, policy) {  // no indentation
                     pos = next
                     continue lineLoop
@@ -260,9 +305,9 @@ struct TokenScanner {
                     return .continuation
                 }
                 if pos + 1 >= n {
-                    diagnose("unexpected EOF while parsing", pos)
+                    diagnose("unexpected EOF while parsing", pos, rank: .quiet)
                 } else {
-                    diagnose("unexpected character after line continuation character", pos)
+                    diagnose("unexpected character after line continuation character", pos, rank: .quiet)
                 }
                 whitespaceErrors()
                 add(.errorToken, pos, pos + 1)
@@ -295,16 +340,16 @@ struct TokenScanner {
     mutating func indentation(column: Int, altColumn: Int, lineStart: Int, at q: Int) {
         if column > indents[indents.count - 1] {
             if altColumn <= altIndents[altIndents.count - 1] {
-                diagnose("inconsistent use of tabs and spaces in indentation", q)
+                diagnose("inconsistent use of tabs and spaces in indentation", q, rank: .quiet)
             }
             indents.append(column)
             altIndents.append(altColumn)
             if !indentationMakesNoTokens { add(.indent, lineStart, q) }
-            if indents.count == 101 { diagnose("too many levels of indentation", q) }  // CPython's MAXINDENT
+            if indents.count == 101 { diagnose("too many levels of indentation", q, rank: .quiet) }  // CPython's MAXINDENT
             return
         }
         if column < indents[indents.count - 1] && !indents.contains(column) {
-            diagnose("unindent does not match any outer indentation level", q)
+            diagnose("unindent does not match any outer indentation level", q, rank: .quiet)
         }
         while column < indents[indents.count - 1] {
             indents.removeLast()
@@ -316,7 +361,7 @@ struct TokenScanner {
             indents.append(column)
             altIndents.append(altColumn)
         } else if altColumn != altIndents[altIndents.count - 1] {
-            diagnose("inconsistent use of tabs and spaces in indentation", q)
+            diagnose("inconsistent use of tabs and spaces in indentation", q, rank: .quiet)
         }
     }
 
@@ -326,15 +371,15 @@ struct TokenScanner {
             var s = n
             while s > 0 && p[s - 1] != LF { s -= 1 }
             while s < n && (p[s] == SPACE || p[s] == TAB || p[s] == FF || p[s] == 0x0B || p[s] == CR) { s += 1 }
-            if s == n || p[s] != HASH {
+            if s < n && p[s] != HASH {
                 add(.newline, n, n)
             }
         }
         if continued {
-            diagnose("unexpected EOF while parsing", lastContinuation)
+            diagnose("unexpected EOF while parsing", lastContinuation, rank: .quiet)
         }
         if let (open, offset) = brackets.last {
-            diagnose("'\(String(UnicodeScalar(open)))' was never closed", offset)
+            diagnose("'\(String(UnicodeScalar(open)))' was never closed", offset, rank: .unclosed)
         }
         for _ in 1..<indents.count { add(.dedent, n, n) }
         add(.endmarker, n, n)
@@ -343,7 +388,7 @@ struct TokenScanner {
     // MARK: - strings
 
     mutating func scanString(start: Int, quoteAt: Int) {
-        if options.splitFStrings && isFString(start, quoteAt) {
+        if splitsFStrings && quoteAt > start, case let (split, template) = splitStringKind(start, quoteAt), split {
             if fstringNesting >= TokenScanner.maxFStringNesting {
                 // CPython 3.12's limit (MAXFSTRINGLEVEL); the rest is read as a plain string.
                 diagnose("too many nested f-strings", start)
@@ -352,7 +397,7 @@ struct TokenScanner {
             } else {
                 fstringNesting += 1
                 defer { fstringNesting -= 1 }
-                if scanFStringSplit(start: start, quoteAt: quoteAt) { return }
+                if scanFStringSplit(start: start, quoteAt: quoteAt, template: template) { return }
             }
         }
         let q = p[quoteAt]
@@ -367,6 +412,15 @@ struct TokenScanner {
                     return
                 }
                 i += 1
+            }
+            if enclosingQuote == q && enclosingTriple {
+                // In a field of an f-string with these quotes: the field's '}' is missing,
+                // and the quotes close the f-string (they become its FSTRING_END).
+                diagnose("f-string: expecting '}'", start)
+                if quoteAt > start { add(.name, start, quoteAt) }
+                pos = quoteAt
+                fieldAborted = true
+                return
             }
             diagnose("unterminated triple-quoted string literal", start, detectedAt: max(n - 1, 0))  // CPython: the last line
             add(.errorToken, start, n)
@@ -387,6 +441,14 @@ struct TokenScanner {
             }
             if c == LF || c == CR { break }
             i += 1
+        }
+        if enclosingQuote == q && !enclosingTriple {
+            // In a field of an f-string with this quote: the field's '}' is missing.
+            diagnose("f-string: expecting '}'", start)
+            if quoteAt > start { add(.name, start, quoteAt) }
+            pos = quoteAt
+            fieldAborted = true
+            return
         }
         diagnose("unterminated string literal", start, detectedAt: start)
         // As tokenize.py: a prefix is a NAME, the quote an ERRORTOKEN, and the rest of the
@@ -431,6 +493,14 @@ struct TokenScanner {
             invalidCharacter(scalar, at: i, length: length)
             return
         }
+        if p[start] >= 0x80 {
+            // CPython's verify_identifier: the first character must be XID_Start.
+            let (scalar, length) = decodeScalar(at: start)
+            if !PythonTokenizer.isIdentifierStartScalar(scalar) {
+                invalidCharacter(scalar, at: start, length: length)
+                return
+            }
+        }
         pos = i
         let length = i - start
         if length <= 2 && i < n && (p[i] == QUOTE1 || p[i] == QUOTE2) && isStringPrefix(start, length) {
@@ -442,10 +512,11 @@ struct TokenScanner {
 
     func isStringPrefix(_ s: Int, _ length: Int) -> Bool {
         let a = p[s] | 0x20
-        if length == 1 { return a == 0x72 || a == 0x75 || a == 0x66 || a == 0x62 }  // r u f b
+        if length == 1 { return a == 0x72 || a == 0x75 || a == 0x66 || a == 0x62 || (a == 0x74 && hasTemplateStrings) }  // r u f b (t)
         let b = p[s + 1] | 0x20
         switch (a, b) {
         case (0x62, 0x72), (0x72, 0x62), (0x66, 0x72), (0x72, 0x66): return true  // br rb fr rf
+        case (0x74, 0x72), (0x72, 0x74): return hasTemplateStrings  // tr rt
         default: return false
         }
     }
@@ -466,11 +537,11 @@ struct TokenScanner {
         let hex = String(scalar, radix: 16, uppercase: true)
         let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         if scalar == 0 {
-            diagnose("source code cannot contain null bytes", i)
+            // Reported once, up front (see `tokenize(text:options:)`).
         } else if scalar < 0x20 || scalar == 0x7F || (scalar >= 0x80 && scalar < 0xA0) || scalar == 0xA0 || scalar == 0xFFFD {
             diagnose("invalid non-printable character \(code)", i)
         } else if scalar < 0x80 {
-            diagnose("invalid syntax", i)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
+            diagnose("invalid syntax", i, rank: .quiet)  // $ ? ` : CPython's tokenizer passes them on and the parser rejects them
         } else if let u = UnicodeScalar(scalar) {
             diagnose("invalid character '\(String(Character(u)))' (\(code))", i)
         } else {
@@ -611,6 +682,13 @@ struct TokenScanner {
 }
 
 extension PythonTokenizer {
+    /// Whether a scalar can start an identifier (Unicode XID_Start, or '_').
+    public static func isIdentifierStartScalar(_ s: UInt32) -> Bool {
+        if s < 0x80 { return isNameStart(UInt8(s)) }
+        guard let scalar = Unicode.Scalar(s) else { return false }
+        return scalar.properties.isXIDStart
+    }
+
     /// Whether a scalar can continue an identifier (Unicode XID_Continue, as CPython's
     /// compiler and 3.12's tokenize; 3.11's tokenize.py uses the regex `\w`, which leaves
     /// out combining marks).

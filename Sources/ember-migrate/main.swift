@@ -3,6 +3,7 @@ import ArgumentParser
 import EmberCommandLine
 import EmberMigrate
 import EmberUtils
+import EmberPython
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -89,6 +90,8 @@ struct EmberMigrateCommand: ParsableCommand {
 
     @Flag(help: "Print the diff and the report lines only: no summary line, no notes, no progress.")
     var quiet = false
+    @Option(name: .customLong("target-version"), help: "Python version whose grammar the files are read with: 3.9 to 3.14 (default: the newest).")
+    var targetVersion: String?
 
     mutating func run() throws {
         throw ExitCode(execute())
@@ -146,6 +149,14 @@ struct EmberMigrateCommand: ParsableCommand {
             do { try options.rules.add(text: text, file: file) } catch { return fail(error.description) }
         }
         options.computePlan = mode == .plan
+        if let targetVersion {
+            guard let version = PythonVersion(targetVersion) else {
+                return fail("--target-version must be a Python version from \(PythonVersion.oldest) to \(PythonVersion.newest) (such as 3.12), not '\(targetVersion)'")
+            }
+            options.targetVersion = version
+        } else if let version = configuration.targetVersion {
+            options.targetVersion = version
+        }
         if let jobs {
             guard jobs > 0 else { return fail("--jobs must be at least 1") }
             options.workers = jobs
@@ -193,7 +204,7 @@ struct EmberMigrateCommand: ParsableCommand {
         var result = Migration.run(inputs, options: options)
         progress.finish()
         if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
-            result.plan += Migration.outsideImporters(of: result, files: outside)
+            result.plan += Migration.outsideImporters(of: result, files: outside, target: options.targetVersion)
         }
         var writeFailures: [String] = []
         if mode == .write {

@@ -2,8 +2,8 @@ import EmberPython
 
 /// Tree part of a JSON line: parser diagnostics and, for valid files, the canonical dump
 /// that scripts/conformance compares with `ast.parse`.
-func astDump(_ source: PythonSource, _ result: PythonTokenizeResult, skippingFStringParts: Bool) -> String {
-    let tree = PythonParser.parse(source, tokens: result)
+func astDump(_ source: PythonSource, _ result: PythonTokenizeResult, target: PythonVersion, skippingFStringParts: Bool) -> String {
+    let tree = PythonParser.parse(source, tokens: result, options: .init(targetVersion: target))
     var out = ",\"parseDiagnostics\":\(diagnosticsJSON(tree.diagnostics))"
     if tree.isValid {
         let dump = tree.canonicalDump(skippingFStringParts: skippingFStringParts)
@@ -12,6 +12,6 @@ func astDump(_ source: PythonSource, _ result: PythonTokenizeResult, skippingFSt
     return out
 }
 
-func benchParse(_ source: PythonSource, _ result: PythonTokenizeResult) -> Int {
-    PythonParser.parse(source, tokens: result).nodes.count
+func benchParse(_ source: PythonSource, _ result: PythonTokenizeResult, target: PythonVersion) -> Int {
+    PythonParser.parse(source, tokens: result, options: .init(targetVersion: target)).nodes.count
 }

@@ -4,6 +4,9 @@
 //   ember-python-dump ast FILE...|@LIST      one JSON line per file: canonical tree dump
 //   --split-fstrings (before the files): 3.12 f-string tokens and trees; the tree dump then
 //   leaves out f-string parts (their spans differ from 3.11's by design)
+//   --target-version 3.N (before the files): that version's tokens and grammar (3.12 and
+//   later split f-strings as --split-fstrings does). Default: 3.11.
+//   --fstring-parts (after --target-version): 3.12+ tree dumps keep the f-string parts.
 //   ember-python-dump bench-tokenize FILE...|@LIST   tokenize only, print totals
 //   ember-python-dump bench-parse FILE...|@LIST      tokenize + parse, print totals
 // Offsets are UTF-8 byte offsets into the decoded text (PythonSource.text).
@@ -105,14 +108,26 @@ func diagnosticsJSON(_ ds: [PythonDiagnostic]) -> String {
 
 let args = CommandLine.arguments
 guard args.count >= 2 else {
-    fail("usage: ember-python-dump tokens|ast|bench-tokenize|bench-parse [--split-fstrings] FILE...|@LIST")
+    fail("usage: ember-python-dump tokens|ast|bench-tokenize|bench-parse [--split-fstrings|--target-version 3.N] FILE...|@LIST")
 }
 let mode = args[1]
-var splitFStrings = false
+var target = PythonVersion.v3_11
 var rest = args[2...]
-if rest.first == "--split-fstrings" { splitFStrings = true; rest = rest.dropFirst() }
+if rest.first == "--split-fstrings" { target = .v3_12; rest = rest.dropFirst() }
+if rest.first == "--target-version" {
+    rest = rest.dropFirst()
+    guard let text = rest.first, let version = PythonVersion(text) else {
+        fail("--target-version: expected a version from \(PythonVersion.oldest) to \(PythonVersion.newest), got \(rest.first ?? "nothing")")
+    }
+    target = version
+    rest = rest.dropFirst()
+}
+// --fstring-parts: keep f-string parts in 3.12+ tree dumps (to compare them with 3.12+'s ast).
+var fstringParts = false
+if rest.first == "--fstring-parts" { fstringParts = true; rest = rest.dropFirst() }
+let splitFStrings = target.hasPEP701FStrings
 let files = expandFiles(rest)
-let options = PythonTokenizer.Options(splitFStrings: splitFStrings)
+let options = PythonTokenizer.Options(targetVersion: target)
 
 switch mode {
 case "tokens", "ast":
@@ -141,7 +156,7 @@ case "tokens", "ast":
             }
             line += ",\"tokens\":[\(toks)]"
         } else {
-            line += astDump(source, result, skippingFStringParts: splitFStrings)
+            line += astDump(source, result, target: target, skippingFStringParts: splitFStrings && !fstringParts)
         }
         emit(line + "}")
     }
@@ -154,7 +169,7 @@ case "bench-tokenize", "bench-parse":
         let result = PythonTokenizer.tokenize(source, options: options)
         totalTokens += result.tokens.count
         if mode == "bench-parse" {
-            nodes += benchParse(source, result)
+            nodes += benchParse(source, result, target: target)
         }
     }
     emit("files \(files.count) bytes \(totalBytes) tokens \(totalTokens) nodes \(nodes) undecodable \(failures)")

@@ -302,6 +302,61 @@ func write(_ text: String, _ path: String) throws {
         #expect(full.stdout.contains("grammar.py:2:13: EL101 invalid syntax"), "\(full.stdout)")
         #expect(full.stdout.contains("grammar.py:4:8: EL002 pkg.grammar imports numpy"))
     }
+
+    /// requires-python's oldest version: syntax it cannot parse is EL102 (the target still
+    /// parses it), and target-version in [tool.ember-lint] picks the grammar.
+    @Test func requiresPythonReportsSyntaxTheOldestVersionCannotRun() throws {
+        try withScratch { dir in
+            let code = "import os\nd = {\"k\": 1}\ntype Pair[T] = tuple[T, T]\nx = f\"{d[\"k\"]}\"\n"
+            try write(code, dir + "/src/ember/core/new.py")
+            try write("x = 1\n", dir + "/src/ember/core/old.py")
+            try write("[project]\nname = \"app\"\nrequires-python = \">=3.9, <4\"\n\n[tool.ember-lint]\ncycles = true\n", dir + "/pyproject.toml")
+            let r = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(r.stdout.contains("new.py:3:6: EL102 Python 3.9 cannot parse this (requires-python allows 3.9; 3.14 can): invalid syntax"), "\(r.stdout)")
+            #expect(!r.stdout.contains("EL101"), "\(r.stdout)")
+            #expect(!r.stdout.contains("old.py"), "\(r.stdout)")
+            #expect(r.code == .failure)
+            // Without --check-syntax nothing is parsed, nothing is reported.
+            let quick = EmberLintCLI.run(["--no-cache", dir + "/src"])
+            #expect(!quick.stdout.contains("EL102"), "\(quick.stdout)")
+            // A pyproject.toml with requires-python and no [tool.ember-lint] (built-in rules).
+            try write("[project]\nname = \"app\"\nrequires-python = \">=3.10\"\n", dir + "/pyproject.toml")
+            let unconfigured = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(unconfigured.stdout.contains("new.py:3:6: EL102 Python 3.10 cannot parse this"), "\(unconfigured.stdout)\(unconfigured.stderr)")
+            // requires-python >= 3.12: the file is fine.
+            try write("[project]\nname = \"app\"\nrequires-python = \">=3.12\"\n\n[tool.ember-lint]\ncycles = true\n", dir + "/pyproject.toml")
+            let modern = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(modern.code == .success, "\(modern.stdout)\(modern.stderr)")
+            // target-version 3.11 in the configuration: the file is a syntax error of its own.
+            try write("[project]\nrequires-python = \">=3.9\"\n\n[tool.ember-lint]\ntarget-version = \"3.11\"\n", dir + "/pyproject.toml")
+            let old = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(old.stdout.contains("new.py:3:6: EL101 invalid syntax"), "\(old.stdout)")
+            #expect(!old.stdout.contains("EL102"), "\(old.stdout)")
+            try write("[tool.ember-lint]\ntarget-version = \"2.7\"\n", dir + "/pyproject.toml")
+            let bad = EmberLintCLI.run(["--no-cache", "--check-syntax", dir + "/src"])
+            #expect(bad.code == .error)
+            #expect(bad.stderr.contains("'tool.ember-lint.target-version': expected a Python version from 3.9 to 3.14"), "\(bad.stderr)")
+        }
+    }
+
+    /// The issue (#15): valid 3.12 code was EL101 under --check-syntax (the parser read 3.11).
+    @Test func checkSyntaxFollowsTheTargetVersion() throws {
+        try withScratch { dir in
+            try write("d = {\"k\": 1}\nx = f\"{d[\"k\"]}\"\ntype Pair[T] = tuple[T, T]\n", dir + "/src/ember/core/new.py")
+            let newest = EmberLintCLI.run(["--no-cache", "--check-syntax", dir])
+            #expect(!newest.stdout.contains("EL101"), "\(newest.stdout)")
+            #expect(newest.code == .success, "\(newest.stdout)\(newest.stderr)")
+            let v312 = EmberLintCLI.run(["--no-cache", "--check-syntax", "--target-version", "3.12", dir])
+            #expect(!v312.stdout.contains("EL101"), "\(v312.stdout)")
+            let v311 = EmberLintCLI.run(["--no-cache", "--check-syntax", "--target-version", "3.11", dir])
+            #expect(v311.stdout.contains("new.py:2:"), "\(v311.stdout)")
+            #expect(v311.stdout.contains("EL101"), "\(v311.stdout)")
+            #expect(v311.code == .failure)
+            let bad = EmberLintCLI.run(["--no-cache", "--check-syntax", "--target-version", "2.7", dir])
+            #expect(bad.code == .error)
+            #expect(bad.stderr.contains("unknown --target-version '2.7'"), "\(bad.stderr)")
+        }
+    }
 }
 
 @Suite struct DeepNestingTests {

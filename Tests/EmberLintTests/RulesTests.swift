@@ -155,7 +155,7 @@ func readText(_ relative: String) throws -> String {
             "15 tool.ember-lint.ignore.reason",
         ])
         #expect(errors.allSatisfy { $0.file == "pyproject.toml" })
-        #expect(errors[1].description == "pyproject.toml:6: 'tool.ember-lint.colour': unknown key (known: cycles, exclude, extend-exclude, ignore, init-exports-only, layers, respect-gitignore, source-roots, type-checking-imports)")
+        #expect(errors[1].description == "pyproject.toml:6: 'tool.ember-lint.colour': unknown key (known: cycles, exclude, extend-exclude, ignore, init-exports-only, layers, respect-gitignore, source-roots, target-version, type-checking-imports)")
     }
 
     @Test func pyprojectWithoutSectionIsNotAConfig() {

@@ -106,6 +106,35 @@ extension MigrateTests {
             #expect(skipErr.contains("broken.py: skipped: cannot parse (line 1, column"))
         }
 
+        /// Files are read with the target version's grammar (#15): 3.12 code by default,
+        /// skipped with its line under an older target.
+        @Test func targetVersionChoosesTheGrammar() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            // Relevant (it imports the legacy API), so it is parsed.
+            try Data("from ember.api.operators import Operator\nx = f\"{d[\"k\"]}\"\n".utf8).write(to: folder.appendingPathComponent("modern.py"))
+            let (newest, _, newestErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(newest == 1, "\(newestErr)")
+            #expect(!newestErr.contains("modern.py: skipped"), "\(newestErr)")
+            let (old, _, oldErr) = try MigrateFixture.run(binary, ["--check", "--target-version", "3.11", folder.path])
+            #expect(old == 6)
+            #expect(oldErr.contains("modern.py: skipped: cannot parse (line 2, column"), "\(oldErr)")
+            let (bad, _, badErr) = try MigrateFixture.run(binary, ["--target-version", "3.8", folder.path])
+            #expect(bad == 2)
+            #expect(badErr.contains("--target-version must be a Python version from 3.9 to 3.14 (such as 3.12), not '3.8'"), "\(badErr)")
+            // target-version in [tool.ember-migrate]; the command line wins over it.
+            try Data("[tool.ember-migrate]\ntarget-version = \"3.11\"\n".utf8).write(to: folder.appendingPathComponent("pyproject.toml"))
+            let (configured, _, configuredErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(configured == 6)
+            #expect(configuredErr.contains("modern.py: skipped: cannot parse (line 2, column"), "\(configuredErr)")
+            let (overridden, _, overriddenErr) = try MigrateFixture.run(binary, ["--check", "--target-version", "3.12", folder.path])
+            #expect(overridden == 1, "\(overriddenErr)")
+            try Data("[tool.ember-migrate]\ntarget-version = \"2.7\"\n".utf8).write(to: folder.appendingPathComponent("pyproject.toml"))
+            let (wrong, _, wrongErr) = try MigrateFixture.run(binary, ["--check", folder.path])
+            #expect(wrong == 2)
+            #expect(wrongErr.contains("tool.ember-migrate.target-version: expected a Python version from 3.9 to 3.14 such as \"3.12\", found \"2.7\""), "\(wrongErr)")
+        }
+
         @Test func folderWalkSkipsHiddenCacheAndLinkedFolders() throws {
             let folder = try tree()
             defer { try? FileManager.default.removeItem(at: folder) }

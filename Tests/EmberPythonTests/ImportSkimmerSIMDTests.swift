@@ -26,7 +26,7 @@ import Testing
     /// What the skimmer must return for `text`, from the full tokenizer's tokens (see
     /// PythonImportSkimmer's documentation): nil when the tokenizer reports anything.
     static func expectedSkim(_ text: [UInt8], _ filter: PythonImportSkimmer.Filter) -> [PythonToken]? {
-        let full = PythonTokenizer.tokenize(text: text)
+        let full = PythonTokenizer.tokenize(text: text, options: .init(targetVersion: .v3_11))
         guard full.diagnostics.isEmpty else { return nil }
         func string(_ t: PythonToken) -> String { String(decoding: text[t.start..<t.end], as: UTF8.self) }
         let marker = Array(filter.commentMarker.utf8)

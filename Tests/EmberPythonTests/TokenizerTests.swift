@@ -159,3 +159,41 @@ import Testing
         }
     }
 }
+
+/// Fuzzing findings (scripts/fuzz/run.sh): tokens in order, gaps only trivia, in every version.
+@Suite struct TokenOrderFindingsTests {
+    @Test(arguments: [
+        "f\"\"\"{\"\"\"",  // a triple f-string's field closed by the f-string's quotes: they are its FSTRING_END
+        "x = f\"\"\"{rb\"\"\"\n",
+        "f\"\"\"{x:\"\"\"\n",
+        "f'{'",
+        "f'{x:'\n",
+        "t\"\"\"{\"\"\"",
+    ])
+    func tokensStayOrderedInEveryVersion(_ code: String) throws {
+        let source = try PythonSource(utf8: code)
+        for version in PythonVersion.all {
+            let result = PythonTokenizer.tokenize(source, options: .init(targetVersion: version))
+            var at = 0
+            for t in result.tokens {
+                #expect(t.start >= at && t.end >= t.start && t.end <= source.text.count, "\(version) \(code.debugDescription): \(t)")
+                for b in source.text[min(at, t.start)..<t.start] {
+                    #expect(b == 0x20 || b == 0x09 || b == 0x0C || b == 0x5C || b == 0x0A || b == 0x0D, "\(version): non-trivia gap")
+                }
+                at = max(at, t.end)
+            }
+            #expect(result.tokens.last?.kind == .endmarker)
+            #expect(!PythonParser.parse(source, tokens: result, options: .init(targetVersion: version)).isValid)
+        }
+    }
+}
+
+/// A last line of only whitespace (or a form feed) without a newline: 3.11's tokenize gives
+/// it no token, 3.12's an NL '' (both checked against CPython by scripts/conformance).
+@Suite struct WhitespaceLastLineTests {
+    @Test(arguments: ["x = 1\n   ", "x = 1\n\u{0C}", "x = 1\n \t "])
+    func whitespaceOnlyLastLine(_ code: String) throws {
+        #expect(try tokenStrings(code, splitFStrings: false) == ["NAME x", "OP =", "NUMBER 1", "NEWLINE \n", "ENDMARKER"])
+        #expect(try tokenStrings(code, splitFStrings: true) == ["NAME x", "OP =", "NUMBER 1", "NEWLINE \n", "NL", "ENDMARKER"])
+    }
+}

@@ -3,7 +3,7 @@
 // every bracket and operator form (unary operators, await, lambda, starred items,
 // comprehensions, f-strings in both modes, subscripts, calls, dict/set displays, match
 // patterns, blocks), up to 30,000 levels. Each program is tokenized, skimmed and parsed
-// (3.11 and 3.12 f-string modes) on the main thread and on a 512 KB and a 160 KB thread,
+// (every target version, 3.9 to 3.14) on the main thread and on a 512 KB and a 160 KB thread,
 // and with small and default depth limits. A crash, or a tree deeper than the limit that
 // has no "too deeply nested" diagnostic, is a finding. Built by scripts/fuzz/build.sh,
 // run by scripts/fuzz/run-nesting.sh.
@@ -276,8 +276,8 @@ func treeDepth(_ tree: PythonSyntaxTree) -> Int {
     return deepest
 }
 
-func check(_ source: PythonSource, maxDepth: Int, pep701: Bool) {
-    let tree = PythonParser.parse(source, options: .init(maxDepth: maxDepth, pep701FStrings: pep701))
+func check(_ source: PythonSource, maxDepth: Int, version: PythonVersion) {
+    let tree = PythonParser.parse(source, options: .init(maxDepth: maxDepth, targetVersion: version))
     let text = source.text
     for node in tree.nodes {
         precondition(node.start >= 0 && node.start <= node.end && node.end <= text.count, "node span out of range")
@@ -293,10 +293,10 @@ final class Job: @unchecked Sendable {
     let source: PythonSource
     init(_ source: PythonSource) { self.source = source }
     func run() {
-        for pep701 in [false, true] {
-            check(source, maxDepth: PythonParser.Options().maxDepth, pep701: pep701)
+        for version in PythonVersion.all {  // every target version's grammar
+            check(source, maxDepth: PythonParser.Options().maxDepth, version: version)
         }
-        check(source, maxDepth: 40, pep701: false)
+        check(source, maxDepth: 40, version: .v3_11)
     }
 }
 
@@ -336,8 +336,8 @@ public func fuzzNesting(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = write(1, &bytes, bytes.count)
     }
     guard let source = try? PythonSource(utf8: code) else { return 0 }
-    for split in [false, true] {
-        let result = PythonTokenizer.tokenize(source, options: .init(splitFStrings: split))
+    for version in PythonVersion.all {
+        let result = PythonTokenizer.tokenize(source, options: .init(targetVersion: version))
         precondition(result.tokens.last?.kind == .endmarker, "no ENDMARKER")
     }
     _ = PythonImportSkimmer.skim(text: source.text, filter: skimFilter)

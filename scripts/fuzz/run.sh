@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 seconds="${1:-1800}"
 mkdir -p .build/fuzz/corpus .build/fuzz/artifacts
-cp -n fixtures/python/*.py fixtures/python/*/*.py .build/fuzz/corpus/ 2>/dev/null || true
+cp -n fixtures/python/*.py fixtures/python/*/*.py fixtures/python/versions/*/*/*.py .build/fuzz/corpus/ 2>/dev/null || true
 # Seed with small real files from the CPython stdlib when python3 is there (first run only).
 if [ "$(ls .build/fuzz/corpus | wc -l)" -lt 200 ] && command -v python3 >/dev/null; then
     stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"
