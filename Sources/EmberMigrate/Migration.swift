@@ -191,6 +191,11 @@ final class Slots<T>: @unchecked Sendable {
 }
 
 public enum Migration {
+    /// The deepest syntax tree a run reads (levels from the module down). The parser accepts
+    /// what CPython compiles (thousands of levels of unary operators); the rewrite passes
+    /// recurse once per level, and real code stays far below this.
+    public static let maximumNesting = 1_000
+
     /// Runs the migration over `inputs` (no file system access: see `MigrationCommandSupport`).
     public static func run(_ inputs: [InputFile], options: MigrationOptions) -> MigrationResult {
         let startTime = MonotonicClock.nanoseconds()
@@ -240,6 +245,10 @@ public enum Migration {
                     if let d = tree.diagnostics.first {
                         let (line, column) = source.lineTable.location(of: min(d.offset, source.text.count))
                         parsed[i] = .failure(InputError("cannot parse (line \(line), column \(column + 1)): \(d.message); fix the syntax error and rerun"))
+                    } else if tree.depth(upTo: Migration.maximumNesting) > Migration.maximumNesting {
+                        // The passes over a tree recurse once per level: a file nested deeper
+                        // than any real code is left as it is, not allowed to exhaust the stack.
+                        parsed[i] = .failure(InputError("nested more than \(Migration.maximumNesting) levels deep (ember-migrate reads at most \(Migration.maximumNesting)); left untouched"))
                     } else {
                         let file = IndexedFile(path: input.path, moduleName: input.moduleName, isPackageInit: input.isPackageInit,
                                                source: source, tree: tree)

@@ -7,13 +7,15 @@ import Synchronization
 
 /// The project model's parallel map over files: `workers` threads of their own (with the
 /// stack size asked for: deeply nested Python makes tree walks recurse), each calling
-/// `body(worker)`; returns when all are done. Worker 0 runs on the calling thread.
+/// `body(worker)`; returns when all are done. Worker 0 runs on the calling thread, or on a
+/// thread of its own when a stack size is asked for (the caller's may be smaller).
 public enum ProjectParallel {
     public static var defaultWorkers: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     public static func run(workers: Int, stackSize: Int = 0, _ body: @escaping @Sendable (Int) -> Void) {
         let count = max(1, workers)
-        guard count > 1 else { body(0); return }
+        // One worker runs on the calling thread, unless it needs a stack of its own.
+        guard count > 1 || stackSize > 0 else { body(0); return }
         final class Job: @unchecked Sendable {
             let body: @Sendable (Int) -> Void
             let worker: Int

@@ -110,6 +110,22 @@ public struct PythonSyntaxTree: Sendable {
         return out
     }
 
+    /// The number of levels of the deepest path from the root (the root alone is 1), counted
+    /// without recursion; stops counting once it passes `limit` (and returns a value above it).
+    public func depth(upTo limit: Int) -> Int {
+        var deepest = 0
+        var stack: [(PythonNodeID, Int)] = [(root, 1)]
+        while let (id, level) = stack.popLast() {
+            if level > deepest {
+                deepest = level
+                if deepest > limit { return deepest }
+            }
+            let n = nodes[Int(id)]
+            for k in Int(n.childStart)..<Int(n.childStart + n.childCount) { stack.append((childIDs[k], level + 1)) }
+        }
+        return deepest
+    }
+
     /// (role, child) pairs of `id` in field order.
     public func roledChildren(of id: PythonNodeID) -> [(role: PythonRole, node: PythonNodeID)] {
         let n = nodes[Int(id)]

@@ -106,6 +106,27 @@ extension MigrateTests {
             #expect(skipErr.contains("broken.py: skipped: cannot parse (line 1, column"))
         }
 
+        /// Deep nesting never crashes the run (the passes recurse once per tree level): up to
+        /// the limit the file is migrated on a worker stack of its own, also with --jobs 1
+        /// (the calling thread's 8 MB once overflowed at about 700 levels in a debug build);
+        /// beyond it the file is skipped with the reason, and the others are still done.
+        @Test func deepNestingIsReadOrSkippedNeverACrash() throws {
+            let folder = try tree()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let header = "from ember.api.operators import Operator\n"
+            try Data((header + "x = " + String(repeating: "-", count: 990) + "1\n").utf8).write(to: folder.appendingPathComponent("deep.py"))
+            for jobs in ["1", "2"] {
+                let (status, _, err) = try MigrateFixture.run(binary, ["--check", "--jobs", jobs, folder.path])
+                #expect(status == 1, "\(err)")
+                #expect(!err.contains("deep.py: skipped"), "\(err)")
+            }
+            try Data((header + "x = " + String(repeating: "not ", count: 1_200) + "1\n").utf8).write(to: folder.appendingPathComponent("deeper.py"))
+            let (status, _, err) = try MigrateFixture.run(binary, ["--check", "--jobs", "1", folder.path])
+            #expect(status == 6, "\(err)")
+            #expect(err.contains("deeper.py: skipped: nested more than 1000 levels deep"), "\(err)")
+            #expect(err.contains("would change: \(folder.path)/ops.py"), "\(err)")
+        }
+
         /// Files are read with the target version's grammar (#15): 3.12 code by default,
         /// skipped with its line under an older target.
         @Test func targetVersionChoosesTheGrammar() throws {
