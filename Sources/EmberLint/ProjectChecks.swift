@@ -16,6 +16,9 @@ enum ProjectChecks {
                           configurations: [ProjectConfiguration]) -> [ConfigError] {
         var errors: [ConfigError] = []
         let known = modules
+        // Relative paths are made absolute against one working directory, read once (not a
+        // getcwd per file).
+        let cwd = ProjectPath.currentDirectory()
         func nearest(_ pattern: ModulePattern) -> String {
             let literal = pattern.text.replacingStars()
             guard let c = closest(to: literal, in: known) else { return "the run found no module at all" }
@@ -36,14 +39,14 @@ enum ProjectChecks {
             var seenRoots: Set<String> = []
             for i in pythonFiles {
                 let f = files[i]
-                if let root = ModuleNaming.root(ofAbsolutePath: ProjectPath.absolute(f.path), module: f.module, isPackage: f.isPackage),
+                if let root = ModuleNaming.root(ofAbsolutePath: ProjectPath.absolute(f.path, cwd: cwd), module: f.module, isPackage: f.isPackage),
                    seenRoots.insert(root).inserted { roots.append(root) }
             }
             if roots.isEmpty, let configuration {
                 roots = configuration.absoluteSourceRoots ?? ModuleNaming.detectedRoots(projectRoot: configuration.folder)
             }
             for file in files.indices where ruleIndex[file] == r && files[file].language == .swift {
-                let parts = ProjectPath.absolute(files[file].path).split(separator: "/")
+                let parts = ProjectPath.absolute(files[file].path, cwd: cwd).split(separator: "/")
                 if let i = parts.lastIndex(where: { $0 == "Sources" || $0 == "Tests" }) {
                     let package = "/" + parts[..<i].joined(separator: "/")
                     for f in [package + "/Sources", package + "/Tests"] where !swiftFolders.contains(f) { swiftFolders.append(f) }
@@ -83,7 +86,7 @@ enum ProjectChecks {
                 if !missing && !pythonFiles.isEmpty {
                     let rootBytes = configured.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
                     let under = pythonFiles.contains { i in
-                        let abs = ProjectPath.absolute(files[i].path)
+                        let abs = ProjectPath.absolute(files[i].path, cwd: cwd)
                         return rootBytes.contains { abs.hasPrefix($0) }
                     }
                     if !under {
