@@ -111,6 +111,8 @@ public enum EmberLintCLI {
         public var code: ToolExit
         public var stdout: String
         public var stderr: String
+        /// The run's working data, kept as long as the result (see `LintReport.workingData`).
+        var workingData: RunWorkingData? = nil
     }
 
     /// Parses arguments and runs; never exits the process (tests run it in-process).
@@ -204,7 +206,7 @@ public enum EmberLintCLI {
             return Result(code: .error, stdout: "", stderr: problems + error("no Python or Swift file to check under \(paths.joined(separator: ", ")) (after the exclude patterns and .gitignore); 0 files checked"))
         }
         if command.graph {
-            return Result(code: .success, stdout: Renderer.graph(report), stderr: "")
+            return Result(code: .success, stdout: Renderer.graph(report), stderr: "", workingData: report.workingData)
         }
         if let path = command.writeBaseline {
             do {
@@ -222,6 +224,7 @@ public enum EmberLintCLI {
             notes += loadedBaseline.upgradeNote(path: path) ?? ""
         }
         let code: ToolExit = report.errorCount > 0 ? .failure : .success
-        return Result(code: code, stdout: Renderer.render(report, format: format, summary: !command.quiet), stderr: command.quiet ? "" : notes)
+        return Result(code: code, stdout: Renderer.render(report, format: format, summary: !command.quiet), stderr: command.quiet ? "" : notes,
+                      workingData: report.workingData)
     }
 }

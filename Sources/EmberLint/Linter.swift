@@ -65,9 +65,25 @@ public struct LintReport: Sendable {
     /// The folder finding identities are relative to (see `ProjectRoot`): baselines and
     /// SARIF fingerprints.
     public var projectRoot: String = ProjectRoot.workingDirectory()
+    /// The run's per-file working data (analyses, outcomes, graph), owned by the report so
+    /// that it is freed with it: a command that exits while it still holds the report
+    /// leaves the freeing to the process's end instead of doing it piece by piece.
+    let workingData: RunWorkingData?
 
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
+}
+
+/// What a run worked with, kept by its report (see `LintReport.workingData`).
+final class RunWorkingData: Sendable {
+    let analyses: ResultSlots<FileAnalysis>
+    let outcomes: ResultSlots<Linter.FileOutcome>
+    let graph: ModuleGraph
+    init(analyses: ResultSlots<FileAnalysis>, outcomes: ResultSlots<Linter.FileOutcome>, graph: ModuleGraph) {
+        self.analyses = analyses
+        self.outcomes = outcomes
+        self.graph = graph
+    }
 }
 
 /// Sets of module names that `stdlib` means, per language (compiled in from rules/).
@@ -540,7 +556,8 @@ public struct Linter: Sendable {
         kept.sort(by: Diagnostic.ordered)
         phase("suppressions")
         let elapsed = Double(MonotonicClock.nanoseconds() - started) / 1e9
-        var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edgeLists: edgeLists, elapsedSeconds: elapsed)
+        var report = LintReport(diagnostics: kept, fileCount: found.count, importCount: importCount, edgeLists: edgeLists, elapsedSeconds: elapsed,
+                                workingData: RunWorkingData(analyses: analyses, outcomes: outcomes, graph: graph))
         report.suppressedCount = suppressed
         report.configurationErrors = project.errors + configurationErrors
         report.projectRoot = ProjectRoot.locate(rules: options.rules, firstPath: options.paths.first ?? ".")

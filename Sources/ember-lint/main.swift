@@ -7,6 +7,8 @@ import Glibc
 import Darwin
 #endif
 
+// `result` holds the run's working data until the process ends: exit() leaves it to the
+// kernel instead of freeing it piece by piece.
 let result = EmberLintCLI.run(Array(CommandLine.arguments.dropFirst()), progress: true)
 ToolCommandLine.writeAll(result.stdout, to: 1)
 ToolCommandLine.writeAll(result.stderr, to: 2)
