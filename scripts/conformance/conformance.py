@@ -153,6 +153,21 @@ def compare_tokens(path, ours, data, ends_with_newline):
     return f"length: cpython {len(theirs)} ours {len(mine)}; first extra: {(theirs + mine)[min(len(theirs), len(mine))]}"
 
 
+def rejection(data, path):
+    """CPython's verdict on invalid source: (line, message) of its SyntaxError, or None
+    when it parses. A NUL byte (3.11's ValueError, 3.12's SyntaxError) is recorded with
+    3.12's wording at line 1."""
+    try:
+        compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return None
+    except SyntaxError as e:
+        if "null bytes" in e.msg:
+            return 1, "source code cannot contain null bytes"
+        return e.lineno, e.msg
+    except ValueError:
+        return 1, "source code cannot contain null bytes"
+
+
 def canonical_ast(tree, skip_fstring_parts=False):
     """Node type and (lineno, col, end_lineno, end_col) for every stmt and expr, pre-order.
     skip_fstring_parts drops JoinedStr, FormattedValue and the literal Constants directly in

@@ -5,7 +5,7 @@
 CPython 3.11's ValueError for null bytes is recorded with 3.12's SyntaxError wording."""
 import ast, glob, os, sys
 sys.path.insert(0, os.path.dirname(__file__))
-from conformance import canonical_ast
+from conformance import canonical_ast, rejection
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 for path in sorted(glob.glob(os.path.join(ROOT, "fixtures/python/grammar/*.py"))):
@@ -16,15 +16,10 @@ for path in sorted(glob.glob(os.path.join(ROOT, "fixtures/python/grammar/*.py"))
 for path in sorted(glob.glob(os.path.join(ROOT, "fixtures/python/invalid/*.py"))):
     with open(path, "rb") as f:
         data = f.read()
-    try:
-        ast.parse(data)
+    verdict = rejection(data, path)
+    if verdict is None:
         raise SystemExit(f"{path}: CPython accepts it; not an invalid fixture")
-    except SyntaxError as e:
-        line, msg = e.lineno, e.msg
-        if "null bytes" in msg:
-            line, msg = 1, "source code cannot contain null bytes"
-    except ValueError:
-        line, msg = 1, "source code cannot contain null bytes"
+    line, msg = verdict
     with open(path[:-3] + ".err", "w") as f:
         f.write(f"{line}: {msg}\n")
 print("recorded")

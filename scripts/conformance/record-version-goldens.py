@@ -7,7 +7,7 @@ version's interpreter, e.g. `~/.pyenv/versions/3.12.1/bin/python scripts/conform
 A fixture is refused when the interpreter does not agree it is valid (or invalid)."""
 import ast, glob, os, sys, tokenize, warnings
 sys.path.insert(0, os.path.dirname(__file__))
-from conformance import canonical_ast
+from conformance import canonical_ast, rejection
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 version = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -31,15 +31,10 @@ for path in sorted(glob.glob(os.path.join(base, "valid/*.py"))):
 for path in sorted(glob.glob(os.path.join(base, "invalid/*.py"))):
     with open(path, "rb") as f:
         data = f.read()
-    try:
-        compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    verdict = rejection(data, path)
+    if verdict is None:
         raise SystemExit(f"{path}: Python {version} accepts it; not an invalid fixture")
-    except SyntaxError as e:
-        line, msg = e.lineno, e.msg
-        if "null bytes" in msg:
-            line, msg = 1, "source code cannot contain null bytes"
-    except ValueError:
-        line, msg = 1, "source code cannot contain null bytes"
+    line, msg = verdict
     with open(path[:-3] + ".err", "w") as f:
         f.write(f"{line}: {msg}\n")
     count += 1
