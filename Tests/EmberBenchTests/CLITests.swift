@@ -434,13 +434,7 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
         let dir = temporaryDirectory()
         // 20,000 benchmarks × 10 samples: the write transaction spills pages into the WAL
         // before it commits, which is when the test kills the process.
-        var doc = "{\"results\": ["
-        for i in 0..<20_000 {
-            if i > 0 { doc += "," }
-            doc += "{\"command\": \"cmd \(i)\", \"times\": [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]}"
-        }
-        doc += "]}"
-        try Data(doc.utf8).write(to: dir.appendingPathComponent("big.json"))
+        try Data(bigHyperfineDocument(commands: 20_000).utf8).write(to: dir.appendingPathComponent("big.json"))
         let db = dir.appendingPathComponent("s.sqlite").path
         #expect(try cli(["import", "--db", "s.sqlite", "big.json"], in: dir).status == 0)
         var killedMidWrite = 0

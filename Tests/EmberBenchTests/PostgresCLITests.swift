@@ -94,13 +94,7 @@ struct PostgresCLITests {
     @Test func aConnectionDroppedMidImportExits2AndStoresNothing() throws {
         let server = try PostgresTestServer.get()
         let dir = temporaryDirectory()
-        var doc = "{\"results\": ["
-        for i in 0..<40_000 {
-            if i > 0 { doc += "," }
-            doc += "{\"command\": \"cmd \(i)\", \"times\": [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]}"
-        }
-        doc += "]}"
-        try Data(doc.utf8).write(to: dir.appendingPathComponent("big.json"))
+        try Data(bigHyperfineDocument(commands: 40_000).utf8).write(to: dir.appendingPathComponent("big.json"))
         let url = try server.freshDatabase()
         let name = PostgresTestServer.database(of: url)
         #expect(try cli(["import", "--db", url, "big.json"], in: dir).status == 0)

@@ -18,3 +18,14 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-9) -> Bool {
     if a == b { return true }
     return abs(a - b) <= tolerance * max(abs(a), abs(b), 1e-300)
 }
+
+/// A hyperfine JSON document of `commands` commands with ten times each: big enough that an
+/// import's write transaction is still running when a test interrupts it.
+func bigHyperfineDocument(commands: Int) -> String {
+    var doc = "{\"results\": ["
+    for i in 0..<commands {
+        if i > 0 { doc += "," }
+        doc += "{\"command\": \"cmd \(i)\", \"times\": [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0]}"
+    }
+    return doc + "]}"
+}
