@@ -127,28 +127,24 @@ public struct Baseline: Sendable, Equatable {
     /// `diagnostics` are the report's findings in report order (occurrences count in it).
     public func filter(_ diagnostics: [Diagnostic], projectRoot: String,
                        workingDirectory: String = ProjectRoot.workingDirectory()) -> ([Diagnostic], Int) {
+        if version == 1 {
+            let keys = diagnostics.map { LegacyEntry(code: $0.code.rawValue, path: $0.path, message: $0.message) }
+            return Self.subtract(diagnostics, keys: keys, accepted: legacyEntries)
+        }
+        let identities = FindingIdentity.assign(diagnostics, projectRoot: projectRoot, workingDirectory: workingDirectory)
+        return Self.subtract(diagnostics, keys: identities, accepted: entries.map(\.identity))
+    }
+
+    /// The findings whose key is not among `accepted`, each accepted key used as many times
+    /// as it is listed; and how many were removed.
+    static func subtract<Key: Hashable>(_ diagnostics: [Diagnostic], keys: [Key], accepted: [Key]) -> ([Diagnostic], Int) {
+        var remaining: [Key: Int] = [:]
+        for key in accepted { remaining[key, default: 0] += 1 }
         var kept: [Diagnostic] = []
         var removed = 0
-        if version == 1 {
-            var remaining: [LegacyEntry: Int] = [:]
-            for e in legacyEntries { remaining[e, default: 0] += 1 }
-            for d in diagnostics {
-                let key = LegacyEntry(code: d.code.rawValue, path: d.path, message: d.message)
-                if let n = remaining[key], n > 0 {
-                    remaining[key] = n - 1
-                    removed += 1
-                } else {
-                    kept.append(d)
-                }
-            }
-            return (kept, removed)
-        }
-        var remaining: [FindingIdentity: Int] = [:]
-        for e in entries { remaining[e.identity, default: 0] += 1 }
-        let identities = FindingIdentity.assign(diagnostics, projectRoot: projectRoot, workingDirectory: workingDirectory)
-        for (d, id) in zip(diagnostics, identities) {
-            if let n = remaining[id], n > 0 {
-                remaining[id] = n - 1
+        for (d, key) in zip(diagnostics, keys) {
+            if let n = remaining[key], n > 0 {
+                remaining[key] = n - 1
                 removed += 1
             } else {
                 kept.append(d)

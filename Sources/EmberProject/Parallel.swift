@@ -22,11 +22,13 @@ public enum ProjectParallel {
             init(_ body: @escaping @Sendable (Int) -> Void, _ worker: Int) { self.body = body; self.worker = worker }
         }
         var threads: [pthread_t] = []
-        for w in 1..<count {
+        /// Starts `worker` on a thread of its own (with `stackSize` when asked for); runs it
+        /// here when no thread can be made.
+        func start(_ worker: Int) {
             var attributes = pthread_attr_t()
             pthread_attr_init(&attributes)
             if stackSize > 0 { pthread_attr_setstacksize(&attributes, stackSize) }
-            let job = Unmanaged.passRetained(Job(body, w)).toOpaque()
+            let job = Unmanaged.passRetained(Job(body, worker)).toOpaque()
             var thread = pthread_t()
             let made = pthread_create(&thread, &attributes, { raw in
                 let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
@@ -34,25 +36,11 @@ public enum ProjectParallel {
                 return nil
             }, job)
             pthread_attr_destroy(&attributes)
-            if made == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release(); body(w) }
+            if made == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release(); body(worker) }
         }
-        if stackSize > 0 {
-            // The calling thread's stack may be small: worker 0 gets a thread too.
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            pthread_attr_setstacksize(&attributes, stackSize)
-            let job = Unmanaged.passRetained(Job(body, 0)).toOpaque()
-            var thread = pthread_t()
-            let made = pthread_create(&thread, &attributes, { raw in
-                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                job.body(job.worker)
-                return nil
-            }, job)
-            pthread_attr_destroy(&attributes)
-            if made == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release(); body(0) }
-        } else {
-            body(0)
-        }
+        for w in 1..<count { start(w) }
+        // The calling thread's stack may be small: with a stack size, worker 0 gets a thread too.
+        if stackSize > 0 { start(0) } else { body(0) }
         for t in threads { pthread_join(t, nil) }
     }
 

@@ -53,7 +53,7 @@ struct CompiledFilter: Sendable {
             // The byte after each name's pivot (-1: the pivot is its last byte).
             let afters = names.map { x in pivots[x] + 1 < anywhere[x].count ? Int32(anywhere[x][pivots[x] + 1]) : -1 }
             return AnywherePass(pivot: byte, names: names, afters: afters, words: names.map { anywhere[$0] }, offsets: names.map { pivots[$0] },
-                                after: WordSieve.byteSet(afters))
+                                after: ByteSet(afters))
         }
         starterTable = PackedWordTable(starters, headers: headers)
         starterPrefixes = StarterPrefixes(starters)
@@ -215,6 +215,19 @@ struct AnywherePass: Sendable {
 struct ByteSet: Sendable {
     var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
+    init() {}
+
+    /// The bytes of `values` (-1: every byte).
+    init(_ values: [Int32]) {
+        for v in values {
+            if v < 0 {
+                for b in 0...255 { insert(UInt8(b)) }
+            } else {
+                insert(UInt8(v))
+            }
+        }
+    }
+
     mutating func insert(_ b: UInt8) {
         switch b >> 6 {
         case 0: bits.0 |= 1 << UInt64(b & 63)
@@ -239,31 +252,12 @@ struct ByteSet: Sendable {
 /// A 256-bit set of (length, first byte, last byte) hashes of a word list: a name whose
 /// hash is absent is certainly not in the list.
 struct WordSieve: Sendable {
-    var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var hashes = ByteSet()
 
     init(_ words: [[UInt8]]) {
         for w in words where !w.isEmpty {
-            let h = WordSieve.hash(length: w.count, first: w[0], last: w[w.count - 1])
-            switch h >> 6 {
-            case 0: bits.0 |= 1 << (h & 63)
-            case 1: bits.1 |= 1 << (h & 63)
-            case 2: bits.2 |= 1 << (h & 63)
-            default: bits.3 |= 1 << (h & 63)
-            }
+            hashes.insert(UInt8(WordSieve.hash(length: w.count, first: w[0], last: w[w.count - 1])))
         }
-    }
-
-    /// The bytes of `values` (-1: every byte).
-    static func byteSet(_ values: [Int32]) -> ByteSet {
-        var set = ByteSet()
-        for v in values {
-            if v < 0 {
-                for b in 0...255 { set.insert(UInt8(b)) }
-            } else {
-                set.insert(UInt8(v))
-            }
-        }
-        return set
     }
 
     @inline(__always) static func hash(length: Int, first: UInt8, last: UInt8) -> UInt64 {
@@ -272,14 +266,6 @@ struct WordSieve: Sendable {
 
     /// False: the word p[s..<e] (non-empty) is not in the list.
     @inline(__always) func mayContain(_ p: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
-        let h = WordSieve.hash(length: e - s, first: p[s], last: p[e - 1])
-        let word: UInt64
-        switch h >> 6 {
-        case 0: word = bits.0
-        case 1: word = bits.1
-        case 2: word = bits.2
-        default: word = bits.3
-        }
-        return (word >> (h & 63)) & 1 != 0
+        hashes.contains(UInt8(WordSieve.hash(length: e - s, first: p[s], last: p[e - 1])))
     }
 }

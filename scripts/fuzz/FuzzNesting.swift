@@ -315,6 +315,8 @@ func onThread(stack: Int, _ job: Job) {
     pthread_join(thread, nil)
 }
 
+// ember-lint's filter (TokenPythonImportExtractor.skimFilter, in EmberLint, which this harness
+// does not build): keep the two equal.
 let skimFilter = PythonImportSkimmer.Filter(
     lineStarters: ["if", "for", "def", "try", "from", "elif", "else", "with", "case", "while", "class", "async",
                    "match", "import", "except", "finally"],
