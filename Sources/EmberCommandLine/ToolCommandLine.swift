@@ -37,10 +37,6 @@ public enum ToolCommandLine {
         return (ToolExit.error.rawValue, "", errorText(tool, text.isEmpty ? "\(error)" : text))
     }
 
-    /// Writes all of `text` to a file descriptor (1: stdout, 2: stderr), retrying short
-    /// writes; a closed pipe ends the attempt quietly.
-    public static func writeAll(_ text: String, to fd: Int32) { StandardStream.writeAll(text, to: fd) }
-
     /// Parses the process's arguments (or `arguments`), runs the command and exits with the
     /// contract's code.
     public static func main<C: ParsableCommand>(_ type: C.Type, tool: String, arguments: [String]? = nil) -> Never {
@@ -70,8 +66,8 @@ public enum ToolCommandLine {
 
     static func finish<C: ParsableCommand>(_ type: C.Type, tool: String, error: any Error) -> Never {
         let (code, out, err) = failure(type, tool: tool, error: error)
-        writeAll(out, to: 1)
-        writeAll(err, to: 2)
+        StandardStream.writeAll(out, to: 1)
+        StandardStream.writeAll(err, to: 2)
         exit(code)
     }
 }

@@ -83,8 +83,8 @@ public struct EmberLintCommand: ParsableCommand {
 
     public func run() throws {
         let result = EmberLintCLI.execute(arguments, progress: true)
-        ToolCommandLine.writeAll(result.stdout, to: 1)
-        ToolCommandLine.writeAll(result.stderr, to: 2)
+        StandardStream.writeAll(result.stdout, to: 1)
+        StandardStream.writeAll(result.stderr, to: 2)
         throw ExitCode(result.code.rawValue)
     }
 }
@@ -177,7 +177,7 @@ public enum EmberLintCLI {
         var progressLine: ProgressLine?
         if progress {
             let line = ProgressLine(tool: "ember-lint", quiet: command.quiet)
-            options.progress = { line.report("\($0) files analysed") }
+            if line.enabled { options.progress = { line.report("\($0) files analysed") } }
             progressLine = line
         }
         if !command.noCache {

@@ -206,7 +206,7 @@ public enum Migration {
         let progress = options.progress
         func mark(_ what: String) {
             progress?(what)
-            if profile { MigrateIO.write("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n", to: 2) }
+            if profile { StandardStream.writeAll("profile: \(what) at \(Double(MonotonicClock.nanoseconds() - startTime) / 1e6) ms\n", to: 2) }
         }
         // Phase 0: read every file and skim its imports; only files that can reach legacy
         // code (and those the skimmer cannot read) are parsed.

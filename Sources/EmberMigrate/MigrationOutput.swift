@@ -35,9 +35,9 @@ public struct MigrationOutput: Sendable {
     /// The contract's code (docs/cli.md): files skipped (6) wins over files that would
     /// change under `--check` (1): a check that could not read every file is not a result.
     public var exitCode: ToolExit {
-        if result.summary.filesSkipped > 0 || !writeFailures.isEmpty { return .filesSkipped }
-        if mode == "check" && result.summary.filesChanged > 0 { return .failure }
-        return .success
+        let skipped: ToolExit = result.summary.filesSkipped > 0 || !writeFailures.isEmpty ? .filesSkipped : .success
+        let changed: ToolExit = mode == "check" && result.summary.filesChanged > 0 ? .failure : .success
+        return skipped.combined(with: changed)
     }
 
     /// stdout: the diff (diff mode), the plan (plan mode), nothing otherwise.

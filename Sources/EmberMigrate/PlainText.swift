@@ -9,9 +9,6 @@ import Darwin
 #endif
 
 public enum MigrateIO {
-    /// Writes all of `text` to a file descriptor (1: stdout, 2: stderr).
-    public static func write(_ text: String, to fd: Int32) { StandardStream.writeAll(text, to: fd) }
-
     /// The file's text when it can be read and is valid UTF-8.
     public static func readUTF8(_ path: String) -> String? {
         guard let fd = Optional(open(path, O_RDONLY)), fd >= 0 else { return nil }

@@ -25,7 +25,9 @@ public enum StandardStream {
 /// work is done, so logs and pipes never see it.
 public final class ProgressLine: @unchecked Sendable {
     private let tool: String
-    private let enabled: Bool
+    /// Whether anything can show (stderr is a terminal, not `--quiet`): callers skip the
+    /// counting behind `report` when it cannot.
+    public let enabled: Bool
     private let started = MonotonicClock.nanoseconds()
     private let delay: UInt64
     private let lock = Monitor(State())

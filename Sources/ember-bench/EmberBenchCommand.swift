@@ -35,8 +35,8 @@ enum Entry {
         }
         let arguments = args
         Task.detached { await ToolCommandLine.main(EmberBenchCommand.self, tool: "ember-bench", arguments: arguments) }
-        // ToolCommandLine.main ends the process with the command's exit code.
-        while true { DispatchSemaphore(value: 0).wait() }
+        // ToolCommandLine.main ends the process with the command's exit code; nothing signals this.
+        DispatchSemaphore(value: 0).wait()
     }
 }
 

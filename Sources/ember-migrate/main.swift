@@ -98,12 +98,12 @@ struct EmberMigrateCommand: ParsableCommand {
     }
 
     func fail(_ message: String) -> Int32 {
-        MigrateIO.write(ToolCommandLine.errorText("ember-migrate", message), to: 2)
+        StandardStream.writeAll(ToolCommandLine.errorText("ember-migrate", message), to: 2)
         return ToolExit.error.rawValue
     }
 
     func note(_ text: String) {
-        if !quiet { MigrateIO.write(text, to: 2) }
+        if !quiet { StandardStream.writeAll(text, to: 2) }
     }
 
     func execute() -> Int32 {
@@ -197,10 +197,10 @@ struct EmberMigrateCommand: ParsableCommand {
         let loadStart = Date()
         let inputs = found.inputs
         if ProcessInfo.processInfo.environment["EMBER_MIGRATE_PROFILE"] != nil {
-            MigrateIO.write("profile: found \(files.count) files in \(Int(loadStart.timeIntervalSince(collectStart) * 1000)) ms, named them in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n", to: 2)
+            StandardStream.writeAll("profile: found \(files.count) files in \(Int(loadStart.timeIntervalSince(collectStart) * 1000)) ms, named them in \(Int(Date().timeIntervalSince(loadStart) * 1000)) ms\n", to: 2)
         }
         let progress = ProgressLine(tool: "ember-migrate", quiet: quiet)
-        options.progress = { text in progress.report(text) }
+        if progress.enabled { options.progress = { text in progress.report(text) } }
         var result = Migration.run(inputs, options: options)
         progress.finish()
         if mode == .plan, let outside = MigrationFiles.projectFilesOutside(run: files, paths: paths) {
@@ -215,10 +215,10 @@ struct EmberMigrateCommand: ParsableCommand {
         let output = MigrationOutput(result: result, mode: mode.rawValue, writeFailures: writeFailures)
         switch format {
         case .text:
-            MigrateIO.write(output.standardOutputText(), to: 1)
-            MigrateIO.write(output.reportText(summary: !quiet), to: 2)
+            StandardStream.writeAll(output.standardOutputText(), to: 1)
+            StandardStream.writeAll(output.reportText(summary: !quiet), to: 2)
         case .json:
-            MigrateIO.write(output.json(), to: 1)
+            StandardStream.writeAll(output.json(), to: 1)
         }
         return output.exitCode.rawValue
     }
