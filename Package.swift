@@ -60,7 +60,7 @@ let package = Package(
         // MARK: commands
         .executableTarget(name: "ember-lint", dependencies: ["EmberLint", "EmberCommandLine"]),
         .executableTarget(name: "ember-migrate", dependencies: ["EmberMigrate", "EmberPython", "EmberCommandLine", argumentParser]),
-        .executableTarget(name: "ember-bench", dependencies: ["EmberBench", "EmberCommandLine", argumentParser]),
+        .executableTarget(name: "ember-bench", dependencies: ["EmberBench", "EmberCommandLine", "EmberProject", argumentParser]),
         .executableTarget(name: "ember-bench-spawn"),
         .executableTarget(name: "ember-example", dependencies: ["Ember"]),
 

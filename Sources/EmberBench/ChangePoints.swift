@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A step in a benchmark's history: from `index` on (the first run of the new level)
 /// the series sits at another level.
@@ -31,9 +40,9 @@ public enum ChangePointDetector {
     ) -> [ChangePoint] {
         let n = values.count
         guard n >= 2 * minimumSegment, values.allSatisfy({ $0 > 0 && $0.isFinite }) else { return [] }
-        let raw = values.map { Foundation.log($0) }
+        let raw = values.map { CMath.log($0) }
         let sigma = robustNoise(raw)
-        let floor = Foundation.log(minimumStep) / 4
+        let floor = CMath.log(minimumStep) / 4
         let noise = max(sigma, floor, 1e-9)
         // One or two odd runs are outliers, not steps: a value far from the running
         // median of its neighbourhood (5 runs) is replaced by that median. A real step
@@ -42,9 +51,9 @@ public enum ChangePointDetector {
         for i in 0..<n {
             let window = Array(raw[max(0, i - 2)..<min(n, i + 3)])
             let m = Statistics.median(window)
-            if abs(raw[i] - m) > max(4 * noise, Foundation.log(minimumStep)) { y[i] = m }
+            if abs(raw[i] - m) > max(4 * noise, CMath.log(minimumStep)) { y[i] = m }
         }
-        let penalty = penaltyFactor * noise * noise * Foundation.log(Double(n))
+        let penalty = penaltyFactor * noise * noise * CMath.log(Double(n))
         // Prefix sums for O(1) segment costs.
         var s1 = [Double](repeating: 0, count: n + 1)
         var s2 = [Double](repeating: 0, count: n + 1)
@@ -84,7 +93,7 @@ public enum ChangePointDetector {
         starts.reverse()  // segment starts, the first is 0
         var bounds = starts + [n]
         // Merge steps below the minimum (the smallest first), recomputing the levels.
-        let limit = Foundation.log(minimumStep)
+        let limit = CMath.log(minimumStep)
         while bounds.count > 2 {
             var smallest = Double.infinity
             var at = -1
@@ -106,7 +115,7 @@ public enum ChangePointDetector {
             let right = (s1[bounds[k + 1]] - s1[bounds[k]]) / Double(bounds[k + 1] - bounds[k])
             out.append(
                 ChangePoint(
-                    index: bounds[k], runID: runIDs?[bounds[k]], before: Foundation.exp(left), after: Foundation.exp(right)))
+                    index: bounds[k], runID: runIDs?[bounds[k]], before: CMath.exp(left), after: CMath.exp(right)))
         }
         return out
     }
@@ -123,6 +132,6 @@ public enum ChangePointDetector {
     /// locations), the value the history and its change points use.
     public static func runCenter(_ s: BenchmarkSamples) -> Double {
         guard !s.samples.isEmpty, s.samples.allSatisfy({ $0 > 0 }) else { return Statistics.median(s.samples) }
-        return Foundation.exp(Gate.RunLocations(s, shift: 0).mean)
+        return CMath.exp(Gate.RunLocations(s, shift: 0).mean)
     }
 }

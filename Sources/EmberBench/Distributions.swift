@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The distribution functions the gate needs: Student's t, the digamma and trigamma
 /// functions (for the empirical-Bayes variance prior), and multiple-testing corrections.
@@ -105,9 +114,9 @@ public enum Distributions {
         var hi = 20.0
         for _ in 0..<100 {
             let mid = (lo + hi) / 2
-            if fSurvival(Foundation.exp(mid), d1: d1, d2: d2) > p { lo = mid } else { hi = mid }
+            if fSurvival(CMath.exp(mid), d1: d1, d2: d2) > p { lo = mid } else { hi = mid }
         }
-        return Foundation.exp((lo + hi) / 2)
+        return CMath.exp((lo + hi) / 2)
     }
 
     // MARK: digamma, trigamma

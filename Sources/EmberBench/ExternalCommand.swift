@@ -1,5 +1,10 @@
 import EmberUtils
+import EmberProject
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -51,15 +56,15 @@ public struct ExternalCommand: Sendable {
     /// forks at about 3 MB, a floor under small commands' peaks); else none.
     public static var defaultHelper: String? {
         guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let dir = (exe as NSString).deletingLastPathComponent
-        let spawn = (dir as NSString).appendingPathComponent("ember-bench-spawn")
+        let dir = ProjectPath.parent(exe)
+        let spawn = ProjectPath.join(dir, "ember-bench-spawn")
         if FileManager.default.isExecutableFile(atPath: spawn) { return spawn }
-        return (exe as NSString).lastPathComponent == "ember-bench" ? exe : nil
+        return ProjectPath.lastComponent(exe) == "ember-bench" ? exe : nil
     }
 
     /// The arguments that start `arguments` through `helper`.
     func helperArguments(_ helper: String) -> [String] {
-        (helper as NSString).lastPathComponent == "ember-bench-spawn"
+        ProjectPath.lastComponent(helper) == "ember-bench-spawn"
             ? [helper, "--"] + arguments : [helper, "__measure-child", "--"] + arguments
     }
 

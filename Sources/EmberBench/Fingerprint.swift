@@ -1,5 +1,9 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -80,7 +84,7 @@ public struct MachineFingerprint: Sendable, Codable, Equatable {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
         for line in text.split(separator: "\n") where line.hasPrefix("model name") {
             if let colon = line.firstIndex(of: ":") {
-                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                return line[line.index(after: colon)...].trimmingUnicodeSpaces()
             }
         }
         return "unknown"
@@ -89,7 +93,7 @@ public struct MachineFingerprint: Sendable, Codable, Equatable {
     static func osName() -> String {
         if let text = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8) {
             for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
-                return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                return line.dropFirst("PRETTY_NAME=".count).trimmed { $0 == "\"" }
             }
         }
         return ProcessInfo.processInfo.operatingSystemVersionString
@@ -132,31 +136,9 @@ public struct SourceRevision: Sendable, Codable, Equatable {
 
     /// `git -C directory args…`'s stdout, or nil when git is missing or fails.
     static func git(_ args: [String], in directory: String) -> String? {
-        var fileActions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        var out: [Int32] = [-1, -1]
-        guard cloexecPipe(&out) else { return nil }
-        posix_spawn_file_actions_adddup2(&fileActions, out[1], 1)
-        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ["git", "-C", directory] + args
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "git", &fileActions, nil, cArgs, environ)
-        close(out[1])
-        defer { close(out[0]) }
-        guard rc == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(out[0], &buffer, buffer.count)
-            if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
+        guard let outcome = try? ChildProcess.run(["git", "-C", directory] + args, keepErrors: false), outcome.status == 0 else {
+            return nil
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { return nil }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: outcome.output, as: UTF8.self).trimmingASCIIWhitespace()
     }
 }

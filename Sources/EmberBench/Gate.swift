@@ -1,6 +1,15 @@
 import EmberExecution
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Whether a smaller or a larger number is better for a benchmark's metric.
 public enum MetricDirection: String, Sendable, Codable, CaseIterable {
@@ -53,7 +62,7 @@ public struct GatePolicy: Sendable, Codable, Equatable {
 
 func format(_ x: Double) -> String {
     if x == x.rounded() && abs(x) < 1e15 { return String(Int(x)) }
-    var s = String(format: "%.4f", x)
+    var s = String.printf("%.4f", x)
     while s.hasSuffix("0") { s.removeLast() }
     if s.hasSuffix(".") { s.removeLast() }
     return s
@@ -227,7 +236,7 @@ public enum Gate {
             let sign = s.direction == .lowerIsBetter ? 1.0 : -1.0
             for p in s.processes() where !p.isEmpty {
                 scratch.removeAll(keepingCapacity: true)
-                for x in p { scratch.append(sign * Foundation.log(x + shift)) }
+                for x in p { scratch.append(sign * CMath.log(x + shift)) }
                 units.append(sign * Gate.processLocation(&scratch))
             }
             // A process far slower than the run's others was interfered with (placed next
@@ -243,7 +252,7 @@ public enum Gate {
             if units.count >= 3 {
                 let median = Statistics.median(units)
                 let mad = Statistics.median(units.map { abs($0 - median) })
-                let limit = 3 * max(1.4826 * mad, Foundation.log(1.1))
+                let limit = 3 * max(1.4826 * mad, CMath.log(1.1))
                 let kept = units.filter { sign * ($0 - median) <= limit }
                 setAside = units.count - kept.count
                 units = kept
@@ -360,9 +369,9 @@ public enum Gate {
                     "processes set aside as interfered with (far slower than the rest of their run): "
                     + "candidate \(asideC), baseline \(asideB)"
             }
-            row.baselineCenter = Foundation.exp(baselineMean) - shift
-            row.candidateCenter = Foundation.exp(cl.mean) - shift
-            row.ratio = Foundation.exp(cl.mean - baselineMean)
+            row.baselineCenter = CMath.exp(baselineMean) - shift
+            row.candidateCenter = CMath.exp(cl.mean) - shift
+            row.ratio = CMath.exp(cl.mean - baselineMean)
             // Within-run spread of process locations, pooled over every run at hand.
             var withinSS = cl.withinSS
             var withinDF = Double(cl.allCount - 1)
@@ -406,7 +415,7 @@ public enum Gate {
         var report = ComparisonReport(
             baselineLabel: baseline.label, candidateLabel: candidateLabel, policy: policy.summary, comparisons: rows,
             singleValues: singles, allowInsufficient: policy.allowInsufficient)
-        report.machineRatio = machineShift.map { Foundation.exp($0) }
+        report.machineRatio = machineShift.map { CMath.exp($0) }
         return report
     }
 
@@ -508,9 +517,9 @@ public enum Gate {
                 q = Distributions.studentTQuantileUpper(policy.alpha / 2, df: df)
                 quantiles[df.bitPattern] = q
             }
-            row.ciLower = Foundation.exp(p.difference - q * se)
-            row.ciUpper = Foundation.exp(p.difference + q * se)
-            let limit = Foundation.log(row.threshold)
+            row.ciLower = CMath.exp(p.difference - q * se)
+            row.ciUpper = CMath.exp(p.difference + q * se)
+            let limit = CMath.log(row.threshold)
             if worseAdjusted[k] < policy.alpha && worse > limit {
                 row.verdict = .regression
             } else if betterAdjusted[k] < policy.alpha && worse < -limit {

@@ -1,5 +1,14 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Gate-quality simulation at the level CI sees it: one compare over many benchmarks,
 /// each measured in several processes, each process with its own offset (frequency,
@@ -22,7 +31,7 @@ public enum GateSimulation {
 
         func sample(_ n: Int, scale: Double, into out: inout [Double], _ g: inout SeededGenerator) {
             for _ in 0..<n {
-                var x = Foundation.exp(sigma * normal(&g))
+                var x = CMath.exp(sigma * normal(&g))
                 if secondMode != 1 && unit(&g) < 0.5 { x *= secondMode }
                 if unit(&g) < outlierRate { x *= 1.5 + 1.5 * unit(&g) }
                 out.append(scale * x)
@@ -77,7 +86,7 @@ public enum GateSimulation {
                 var samples: [Double] = []
                 samples.reserveCapacity(s.samplesPerProcess * s.processes)
                 for _ in 0..<s.processes {
-                    let offset = Foundation.exp(s.between * normal(&g))
+                    let offset = CMath.exp(s.between * normal(&g))
                     s.body.sample(s.samplesPerProcess, scale: offset * (i == 0 ? slowdown : 1), into: &samples, &g)
                 }
                 out[names[i]] = BenchmarkSamples(
@@ -120,12 +129,12 @@ public enum GateSimulation {
             out += "\(aaTrials) A/A compares and \(detectionTrials) compares per slowdown (one benchmark slowed) per row.\n"
             out += "Rule: \(policy.summary).\n\n"
             out += "| body | baseline | processes per run | between-process σ | A/A: compares failed | "
-            out += ratios.map { String(format: "%.1f× caught", $0) }.joined(separator: " | ") + " |\n"
+            out += ratios.map { String.printf("%.1f× caught", $0) }.joined(separator: " | ") + " |\n"
             out += "|---|---|---:|---:|---:|" + String(repeating: "---:|", count: ratios.count) + "\n"
             for r in rows {
-                out += "| \(r.setting.body.name) | \(r.setting.mode.label) | \(r.setting.processes) | \(String(format: "%.2f", r.setting.between)) | "
-                out += String(format: "%.1f%%", r.aaFailureRate * 100) + " | "
-                out += r.detection.map { String(format: "%.1f%%", $0.rate * 100) }.joined(separator: " | ") + " |\n"
+                out += "| \(r.setting.body.name) | \(r.setting.mode.label) | \(r.setting.processes) | \(String.printf("%.2f", r.setting.between)) | "
+                out += String.printf("%.1f%%", r.aaFailureRate * 100) + " | "
+                out += r.detection.map { String.printf("%.1f%%", $0.rate * 100) }.joined(separator: " | ") + " |\n"
             }
             return out
         }
@@ -134,7 +143,7 @@ public enum GateSimulation {
     public static func evaluate(
         _ s: Setting, aaTrials: Int, detectionTrials: Int, ratios: [Double], policy: GatePolicy, seed: UInt64
     ) -> Row {
-        let names = (0..<s.benchmarks).map { String(format: "sim/b%03d", $0) }
+        let names = (0..<s.benchmarks).map { String.printf("sim/b%03d", $0) }
         var g = SeededGenerator(seed: seed)
         var failures = 0
         for _ in 0..<aaTrials where compareCall(s, ratio: 1, policy: policy, names: names, &g).failed { failures += 1 }
@@ -184,5 +193,5 @@ public enum GateSimulation {
 @inline(__always) func normal(_ g: inout SeededGenerator) -> Double {
     let u1 = max(unit(&g), 1e-300)
     let u2 = unit(&g)
-    return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    return (-2 * CMath.log(u1)).squareRoot() * CMath.cos(2 * Double.pi * u2)
 }

@@ -1,4 +1,14 @@
+import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The self-contained HTML report: inline CSS and SVG, no script, no network.
 public enum HTMLReport {
@@ -52,7 +62,7 @@ public enum HTMLReport {
                 """
                 <section id="b\(i)" class="card \(cls)">
                 <h2>\(esc(name)) <span class="badge \(cls)">\(esc(verdict?.verdict.rawValue ?? "no baseline"))</span></h2>
-                <p class="meta">latest \(esc(formatQuantity(centers.last!, unit: unit))) · p95 \(esc(formatQuantity(last.p95, unit: unit))) · \(last.count) samples in \(history.last!.samples.processCount) process\(history.last!.samples.processCount == 1 ? "" : "es")\(verdict?.ratio.map { " · ratio vs baseline " + String(format: "%.3f×", $0) } ?? "")\(stepList.isEmpty ? "" : "<br>change points: " + stepList.joined(separator: "; "))</p>
+                <p class="meta">latest \(esc(formatQuantity(centers.last!, unit: unit))) · p95 \(esc(formatQuantity(last.p95, unit: unit))) · \(last.count) samples in \(history.last!.samples.processCount) process\(history.last!.samples.processCount == 1 ? "" : "es")\(verdict?.ratio.map { " · ratio vs baseline " + String.printf("%.3f×", $0) } ?? "")\(stepList.isEmpty ? "" : "<br>change points: " + stepList.joined(separator: "; "))</p>
                 \(chart(history, centers: centers, steps: steps, baselineRunIDs: baselineRunIDs, highlightLast: cls == "regression"))
                 </section>
                 """)
@@ -101,7 +111,7 @@ public enum HTMLReport {
 
     static func signedPercent(_ ratio: Double) -> String {
         let p = (ratio - 1) * 100
-        return (p >= 0 ? "+" : "−") + String(format: "%.1f%%", abs(p))
+        return (p >= 0 ? "+" : "−") + String.printf("%.1f%%", abs(p))
     }
 
     /// "2026-12-01" in UTC.
@@ -109,7 +119,7 @@ public enum HTMLReport {
         var t = time_t(ns / 1_000_000_000)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        return String.printf("%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
     }
 
     /// A trend chart: run centre per run, q1–q3 band, the verdict's baseline runs marked,
@@ -177,7 +187,7 @@ public enum HTMLReport {
         return svg
     }
 
-    static func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    static func f(_ v: Double) -> String { String.printf("%.1f", v) }
 
     static func esc(_ s: String) -> String { xml(s) }
 }

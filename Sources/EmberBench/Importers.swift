@@ -1,4 +1,15 @@
+import EmberProject
+import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A result file read into memory, ready to be stored as one run.
 public struct ImportedRun: Sendable {
@@ -13,19 +24,69 @@ public struct ImportedRun: Sendable {
     public var createdNs: Int64? = nil
 }
 
-/// "2026-11-26T19:23:28.123456" (UTC when no zone is given) or with a zone offset.
+/// "2026-11-26T19:23:28.123456" (UTC when no zone is given), with a `Z` or a zone offset
+/// (`+02:00`, `-0530`), as pytest-benchmark's datetime and Google Benchmark's context.date
+/// write it: nanoseconds since the epoch, or nil when the text is not such a time.
 func parseTimestamp(_ text: String) -> Int64? {
-    var t = text
-    var fraction = 0.0
-    if let dot = t.firstIndex(of: "."), let r = t[dot...].firstIndex(where: { !($0 == "." || $0.isNumber) }) ?? Optional(t.endIndex) {
-        fraction = Double("0" + t[dot..<r]) ?? 0
-        t.removeSubrange(dot..<r)
+    let b = Array(text.utf8)
+    var i = 0
+    func number(_ digits: Int) -> Int? {
+        guard i + digits <= b.count else { return nil }
+        var n = 0
+        for k in i..<(i + digits) {
+            guard b[k] >= UInt8(ascii: "0"), b[k] <= UInt8(ascii: "9") else { return nil }
+            n = n * 10 + Int(b[k] - UInt8(ascii: "0"))
+        }
+        i += digits
+        return n
     }
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    if let d = f.date(from: t) { return Int64((d.timeIntervalSince1970 + fraction) * 1e9) }
-    if let d = f.date(from: t + "Z") { return Int64((d.timeIntervalSince1970 + fraction) * 1e9) }
-    return nil
+    func expect(_ c: Character) -> Bool {
+        guard i < b.count, b[i] == c.asciiValue! else { return false }
+        i += 1
+        return true
+    }
+    guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+        i < b.count, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ")
+    else { return nil }
+    i += 1
+    guard let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2),
+        (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+    else { return nil }
+    var fractionNs: Int64 = 0
+    if i < b.count, b[i] == UInt8(ascii: ".") {
+        i += 1
+        var scale: Int64 = 100_000_000
+        let start = i
+        while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
+            fractionNs += Int64(b[i] - UInt8(ascii: "0")) * scale
+            scale /= 10
+            i += 1
+        }
+        guard i > start else { return nil }
+    }
+    var offsetSeconds = 0
+    if i < b.count {
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+            i += 1
+        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let h = number(2) else { return nil }
+            _ = expect(":")
+            guard let m = number(2), h < 24, m < 60 else { return nil }
+            offsetSeconds = sign * (h * 3600 + m * 60)
+        }
+    }
+    guard i == b.count else { return nil }
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yearOfEra = y - era * 400
+    let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+    let days = era * 146_097 + dayOfEra - 719_468
+    let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+    return seconds * 1_000_000_000 + fractionNs
 }
 
 public enum ImportFormat: String, Sendable, CaseIterable {
@@ -75,7 +136,7 @@ public enum Importer {
         path: String, format: ImportFormat? = nil, consume: ([BenchmarkSamples]) throws -> Void
     ) throws -> ImportedRun {
         let queue = BatchQueue()
-        let thread = Thread {
+        let thread = ProjectParallel.detach(stackSize: 8 << 20) {
             var batch: [BenchmarkSamples] = []
             batch.reserveCapacity(BatchQueue.batchSize)
             let outcome: Result<ImportedRun, Error>
@@ -104,8 +165,7 @@ public enum Importer {
             }
             queue.finish(outcome)
         }
-        thread.stackSize = 8 << 20
-        thread.start()
+        defer { thread.join() }
         do {
             while let batch = queue.pop() { try consume(batch) }
         } catch {
@@ -120,12 +180,16 @@ public enum Importer {
     static func lineColumn(file: String, stream: JSONStream, offset: Int) -> String {
         var line = 1
         var column = 1
-        guard let handle = FileHandle(forReadingAtPath: file) else { return "offset \(offset)" }
-        defer { try? handle.close() }
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "offset \(offset)" }
+        defer { close(fd) }
         var remaining = offset
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while remaining > 0 {
-            let data = handle.readData(ofLength: min(remaining, 1 << 20))
-            if data.isEmpty { break }
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, min(remaining, $0.count)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            let data = chunk[..<n]
             for b in data {
                 if b == 0x0A {
                     line += 1
@@ -604,55 +668,47 @@ struct DocumentReader {
 }
 
 /// A bounded hand-over of batches from the parsing thread to the writing thread.
-final class BatchQueue: @unchecked Sendable {
+final class BatchQueue: Sendable {
     static let batchSize = 256
-    private let condition = NSCondition()
-    private var batches: [[BenchmarkSamples]] = []
-    private var outcome: Result<ImportedRun, Error>?
-    private var cancelled = false
-    private let limit = 16
+    private static let limit = 16
+
+    private struct State {
+        var batches: [[BenchmarkSamples]] = []
+        var outcome: Result<ImportedRun, Error>?
+        var cancelled = false
+    }
+
+    private let state = Monitor(State())
 
     /// False when the consumer gave up: the producer stops.
     func push(_ batch: [BenchmarkSamples]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.count >= limit && !cancelled { condition.wait() }
-        if cancelled { return false }
-        batches.append(batch)
-        condition.broadcast()
-        return true
+        let open = state.wait { s -> Bool? in s.cancelled ? false : (s.batches.count < Self.limit ? true : nil) }
+        guard open else { return false }
+        return state.update { s in
+            guard !s.cancelled else { return false }
+            s.batches.append(batch)
+            return true
+        }
     }
 
     /// The next batch, or nil when the producer finished and everything was taken.
     func pop() -> [BenchmarkSamples]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.isEmpty && outcome == nil { condition.wait() }
-        if batches.isEmpty { return nil }
-        let b = batches.removeFirst()
-        condition.broadcast()
-        return b
+        _ = state.wait { s -> Bool? in !s.batches.isEmpty || s.outcome != nil ? true : nil }
+        return state.update { s in s.batches.isEmpty ? nil : s.batches.removeFirst() }
     }
 
     func finish(_ result: Result<ImportedRun, Error>) {
-        condition.lock()
-        outcome = result
-        condition.broadcast()
-        condition.unlock()
+        state.update { $0.outcome = result }
     }
 
     func cancel() {
-        condition.lock()
-        cancelled = true
-        batches.removeAll()
-        condition.broadcast()
-        condition.unlock()
+        state.update { s in
+            s.cancelled = true
+            s.batches.removeAll()
+        }
     }
 
     func waitForOutcome() -> Result<ImportedRun, Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while outcome == nil { condition.wait() }
-        return outcome!
+        state.wait { $0.outcome }
     }
 }

@@ -1,4 +1,9 @@
+import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -124,7 +129,7 @@ final class JSONStream {
 
     func describe(_ b: UInt8) -> String {
         if b >= 0x21 && b < 0x7F { return "'\(Character(UnicodeScalar(b)))'" }
-        return String(format: "byte 0x%02X", b)
+        return String.printf("byte 0x%02X", b)
     }
 
     /// The kind of the next value, for messages ("a string", "an array", ...).
@@ -288,7 +293,7 @@ final class JSONStream {
         }
     }
 
-    static let exactPowers: [Double] = (0...22).map { Foundation.pow(10, Double($0)) }
+    static let exactPowers: [Double] = (0...22).map { CMath.pow(10, Double($0)) }
     #if arch(x86_64)
     /// 10^0 … 10^27, exact in Float80 (5^27 < 2^64).
     static let exactPowers80: [Float80] = {

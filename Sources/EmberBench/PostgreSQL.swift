@@ -1,6 +1,16 @@
 #if PostgreSQL
 import CLibPQ
+import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A thin, owned wrapper over one libpq connection. Every value reaches SQL as a
 /// parameter (or COPY data); SQL text is always a literal in this package. Results come
@@ -43,7 +53,7 @@ final class PGConnection {
             var message = conn.map { Self.clean(String(cString: PQerrorMessage($0))) } ?? "out of memory"
             // libpq quotes a connection string it cannot parse: never its password.
             for secret in StoreLocation.passwords(in: conninfo).sorted(by: { $0.count > $1.count }) {
-                message = message.replacingOccurrences(of: secret, with: "***")
+                message = message.replacingAll(secret, with: "***")
             }
             PQfinish(conn)
             self.conn = nil
@@ -56,7 +66,7 @@ final class PGConnection {
     deinit { PQfinish(conn) }
 
     static func clean(_ message: String) -> String {
-        message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n\t", with: " ").replacingOccurrences(of: "\n", with: "; ")
+        message.trimmingASCIIWhitespace().replacingAll("\n\t", with: " ").replacingAll("\n", with: "; ")
     }
 
     var lastMessage: String { conn.map { Self.clean(String(cString: PQerrorMessage($0))) } ?? "no connection" }

@@ -1,6 +1,15 @@
 #if PostgreSQL
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The PostgreSQL store: the same runs, samples and baselines as `SQLiteStore`, in a
 /// database that many CI runners on many machines share (`--db postgresql://…`).
@@ -197,7 +206,7 @@ final class PostgresStore: StoreBackend {
     /// PostgreSQL text holds no NUL character; SQLite's does.
     static func checked(_ text: String, _ what: String) throws -> String {
         if text.utf8.contains(0) {
-            throw BenchError("\(what) \"\(text.replacingOccurrences(of: "\u{0}", with: "\\0"))\" contains a NUL character, which a PostgreSQL store cannot hold")
+            throw BenchError("\(what) \"\(text.replacingAll("\u{0}", with: "\\0"))\" contains a NUL character, which a PostgreSQL store cannot hold")
         }
         return text
     }

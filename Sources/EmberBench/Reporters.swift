@@ -1,5 +1,14 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The output formats of `compare`, `--compare` and `run`; all render one model.
 public enum OutputFormat: String, Sendable, CaseIterable {
@@ -50,7 +59,7 @@ func fixed(_ x: Double, _ digits: Int) -> String {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = (abs(x) * scale).rounded()
-    guard scaled < 9e18 else { return String(format: "%.\(digits)f", x) }
+    guard scaled < 9e18 else { return String.printf("%.\(digits)f", x) }
     let n = UInt64(scaled)
     let negative = x < 0 && n > 0
     var whole = String(n)
@@ -114,7 +123,7 @@ extension ComparisonReport {
 
     /// The level of the intervals, from the policy line ("… p < 0.05 …").
     var intervalHeader: String {
-        if let r = policy.range(of: " < ") {
+        if let r = policy.byteRange(of: " < ") {
             let rest = policy[r.upperBound...].prefix { $0.isNumber || $0 == "." }
             if let a = Double(rest), a > 0, a < 1 { return "\(format((1 - a) * 100))% CI" }
         }
@@ -127,7 +136,7 @@ extension ComparisonReport {
     var machineText: String? {
         guard let r = machineRatio else { return nil }
         let pct = (r - 1) * 100
-        let moved = abs(pct) < 0.05 ? "unchanged" : String(format: "%.1f%% %@", abs(pct), pct > 0 ? "slower" : "faster")
+        let moved = abs(pct) < 0.05 ? "unchanged" : String.printf("%.1f%% ", abs(pct)) + (pct > 0 ? "slower" : "faster")
         return "probe \(moved) than the baseline runs; every tolerance widened by that (same-job `ember-bench ab` cancels it)"
     }
 
@@ -282,7 +291,7 @@ extension SingleValue {
 /// A name as inline code in a Markdown table cell: backticks cannot be escaped inside a
 /// code span, so they become ', and | is escaped (GitHub tables split on it even there).
 func markdownCode(_ s: String) -> String {
-    "`" + s.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|") + "`"
+    "`" + s.replacingAll("`", with: "'").replacingAll("|", with: "\\|") + "`"
 }
 
 func splitName(_ name: String) -> (String, String) {

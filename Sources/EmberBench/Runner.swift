@@ -1,5 +1,10 @@
+import Synchronization
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -177,19 +182,18 @@ public struct BenchmarkRunner: Sendable {
 
 /// Calls per operation for an injected slowdown: the running total of `factor` rounded.
 final class SlowdownCounter: @unchecked Sendable {
-    private let lock = NSLock()
     private let factor: Double
-    private var owed = 0.0
+    private let owed = Mutex(0.0)
 
     init(factor: Double) { self.factor = factor }
 
     func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        owed += factor
-        let whole = owed.rounded(.down)
-        owed -= whole
-        return Int(whole)
+        owed.withLock { owed in
+            owed += factor
+            let whole = owed.rounded(.down)
+            owed -= whole
+            return Int(whole)
+        }
     }
 }
 

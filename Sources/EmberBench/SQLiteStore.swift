@@ -1,6 +1,16 @@
 import CSQLite
 import EmberUtils
+import EmberProject
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The SQLite store of runs, raw samples and named baselines.
 ///
@@ -83,9 +93,8 @@ final class SQLiteStore: StoreBackend {
     /// refused before anything is written to it.
     public init(path: String, mode: OpenMode = .create) throws {
         self.path = path
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if isDirectory.boolValue { throw BenchError("\(path) is a directory; --db takes a store file") }
+        let exists = ProjectPath.exists(path)
+        if ProjectPath.isDirectory(path) { throw BenchError("\(path) is a directory; --db takes a store file") }
         if !exists && mode != .create {
             throw BenchError(
                 "no store at \(path); check --db (or $EMBER_BENCH_DB); `ember-bench run` or `ember-bench import` creates one")

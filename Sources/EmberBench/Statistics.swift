@@ -1,5 +1,14 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Summary statistics of one benchmark's raw samples.
 ///
@@ -210,14 +219,14 @@ public enum Statistics {
         if !(b0 > 0) || !(c0 > 0) || sortedBaseline.last!.isNaN || sortedCandidate.last!.isNaN { return .nan }
         // Rows: candidate logs ascending; columns: negated baseline logs ascending, so
         // row i, column j holds log(c_i) − log(b_j) and every row ascends.
-        let rows = sortedCandidate.map { Foundation.log($0) }
-        let cols = sortedBaseline.reversed().map { -Foundation.log($0) }
+        let rows = sortedCandidate.map { CMath.log($0) }
+        let cols = sortedBaseline.reversed().map { -CMath.log($0) }
         let total = rows.count * cols.count
         return rows.withUnsafeBufferPointer { a in
             cols.withUnsafeBufferPointer { c in
-                if total % 2 == 1 { return Foundation.exp(kthPairSums(a, c, total / 2).kth) }
+                if total % 2 == 1 { return CMath.exp(kthPairSums(a, c, total / 2).kth) }
                 let (lower, upper) = kthPairSums(a, c, total / 2 - 1)
-                return Foundation.exp((lower + upper) / 2)
+                return CMath.exp((lower + upper) / 2)
             }
         }
     }

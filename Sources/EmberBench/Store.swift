@@ -1,5 +1,14 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A stored run: one invocation of the runner or one imported file.
 public struct RunRecord: Sendable, Codable, Equatable {
@@ -70,7 +79,7 @@ public enum StoreLocation: Sendable, Equatable {
     static func isKeywordForm(_ text: String) -> Bool {
         let trimmed = text.drop { $0 == " " }
         guard let eq = trimmed.firstIndex(of: "=") else { return false }
-        let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
+        let key = trimmed[..<eq].trimmingUnicodeSpaces()
         return !key.isEmpty && key.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "_") }
     }
 
@@ -88,9 +97,37 @@ public enum StoreLocation: Sendable, Equatable {
         var out: [String] = []
         for p in scan(conninfo).secrets where !p.isEmpty {
             out.append(p)
-            if let decoded = p.removingPercentEncoding, decoded != p { out.append(decoded) }
+            if let decoded = percentDecoded(p), decoded != p { out.append(decoded) }
         }
         return out
+    }
+
+    /// `%XX` sequences decoded; nil when one is malformed or the result is not UTF-8 (as
+    /// Foundation's `removingPercentEncoding`).
+    static func percentDecoded(_ text: String) -> String? {
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let high = hex(bytes[i + 1]), let low = hex(bytes[i + 2]) else { return nil }
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self)
     }
 
     /// Removes passwords from a libpq URL (`user:secret@`, `?password=secret`) or keyword
@@ -102,7 +139,7 @@ public enum StoreLocation: Sendable, Equatable {
         var secrets: [String] = []
         let lower = s.lowercased()
         if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
-            let schemeEnd = s.range(of: "://")!.upperBound
+            let schemeEnd = s.byteRange(of: "://")!.upperBound
             let authorityEnd = s[schemeEnd...].firstIndex { $0 == "/" || $0 == "?" } ?? s.endIndex
             if let at = s[schemeEnd..<authorityEnd].lastIndex(of: "@"),
                 let colon = s[schemeEnd..<at].firstIndex(of: ":")

@@ -1,5 +1,14 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `ember-bench store copy`: runs and baselines from one store to another (SQLite to
 /// PostgreSQL and back), idempotently.

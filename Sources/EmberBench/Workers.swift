@@ -1,5 +1,9 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -100,39 +104,22 @@ public struct WorkerPool: Sendable {
     }
 
     func launchRaw(_ args: [String]) throws -> Data {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        if !environment.isEmpty {
-            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let outcome: ChildProcess.Outcome
+        do {
+            // A path, never a name looked up on PATH: "ember-bench" means the file here.
+            let path = executable.contains("/") ? executable : "./" + executable
+            outcome = try ChildProcess.run([path] + args, environment: environment)
+        } catch {
+            throw BenchError("cannot run \(executable): \(error); give the path of an ember-bench build")
         }
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch {
-            throw BenchError("cannot run \(executable): \(error.localizedDescription); give the path of an ember-bench build")
-        }
-        // stderr is read on another thread so a chatty child cannot block on a full pipe.
-        let stderrBox = DataBox()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { stderrBox.data = err.fileHandleForReading.readDataToEndOfFile() }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let message = String(decoding: stderrBox.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard outcome.status == 0 else {
+            let message = String(decoding: outcome.errors, as: UTF8.self).trimmingASCIIWhitespace()
             throw BenchError(
-                "\(executable) \(args.first ?? "") exited with status \(p.terminationStatus)"
+                "\(executable) \(args.first ?? "") exited with status \(outcome.status)"
                     + (message.isEmpty ? "" : ": \(message)"))
         }
-        return data
+        return Data(outcome.output)
     }
-}
-
-final class DataBox: @unchecked Sendable {
-    var data = Data()
 }
 
 extension Workflow {

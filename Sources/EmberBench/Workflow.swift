@@ -1,5 +1,14 @@
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The steps behind the commands, kept here (not in the executable) so tests drive them.
 public enum Workflow {
@@ -31,8 +40,8 @@ public enum Workflow {
             var samples: [Double] = []
             samples.reserveCapacity(processes * samplesPerProcess)
             for _ in 0..<processes {
-                let offset = Foundation.exp(0.03 * normal(&g))
-                for _ in 0..<samplesPerProcess { samples.append(level * offset * Foundation.exp(0.1 * normal(&g))) }
+                let offset = CMath.exp(0.03 * normal(&g))
+                for _ in 0..<samplesPerProcess { samples.append(level * offset * CMath.exp(0.1 * normal(&g))) }
             }
             return BenchmarkSamples(
                 name: "synthetic/benchmark-\(i)", samples: samples,
@@ -57,14 +66,14 @@ extension JITAcceptance {
     public func render(_ format: OutputFormat, speedups: [(String, Double)], baselineLabel: String, candidateLabel: String) -> String {
         let verdict = accepted ? "ACCEPTED" : "REJECTED"
         let exit = accepted ? 0 : 1
-        let ci = "95% CI of p\(EmberBench.format(percentile * 100)): " + String(format: "[%.3f, %.3f]", ciLower, ciUpper)
+        let ci = "95% CI of p\(EmberBench.format(percentile * 100)): " + String.printf("[%.3f, %.3f]", ciLower, ciUpper)
         switch format {
         case .table, .markdown:
             var out = format == .markdown ? "### ember-bench JIT acceptance: \(verdict)\n\n" : ""
             out += "baseline:  \(baselineLabel)\ncandidate: \(candidateLabel)\n"
             out += "rule:      p\(EmberBench.format(percentile * 100)) of speedups ≥ \(EmberBench.format(required)) over ≥ \(minimumCases) cases\n"
             out += "result:    \(reason); \(ci)\n\n"
-            out += renderTable(["case", "speedup"], speedups.map { [$0.0, String(format: "%.3f×", $0.1)] })
+            out += renderTable(["case", "speedup"], speedups.map { [$0.0, String.printf("%.3f×", $0.1)] })
             out += "\n\(verdict) (exit \(exit))\n"
             return out
         case .json:

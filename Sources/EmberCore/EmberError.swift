@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Every error the framework raises. Cases are meant to be switched on: whether a failure
 /// may be retried is a property of the case, and each message names the module (or the
@@ -92,14 +96,15 @@ extension EmberError: CustomStringConvertible, LocalizedError {
     public var errorDescription: String? { description }
 }
 
-/// Classifies any error for retrying: cancellation never (on Linux a cancelled URLSession
-/// task surfaces as `URLError(.cancelled)`, not `CancellationError`); `EmberError` by its
-/// case; `URLError` transport failures yes; anything else no, unless it conforms to
-/// `RetryableError` and says so.
+/// Classifies any error for retrying: cancellation never (`CancellationError`, or an error
+/// that says it is one: on Linux a cancelled URLSession task surfaces as
+/// `URLError(.cancelled)`, classified where the HTTP code lives, in EmberModels);
+/// `EmberError` by its case; anything else no, unless it conforms to `RetryableError` and
+/// says so.
 public enum RetryClassification {
     public static func isCancellation(_ error: Error) -> Bool {
         if error is CancellationError { return true }
-        if let u = error as? URLError, u.code == .cancelled { return true }
+        if let r = error as? RetryableError { return r.isCancellation }
         return false
     }
 
@@ -107,15 +112,6 @@ public enum RetryClassification {
         if isCancellation(error) { return false }
         if let e = error as? EmberError { return e.isRetryable }
         if let r = error as? RetryableError { return r.isRetryable }
-        if let u = error as? URLError {
-            switch u.code {
-            case .timedOut, .networkConnectionLost, .cannotConnectToHost, .cannotFindHost,
-                .dnsLookupFailed, .notConnectedToInternet, .badServerResponse:
-                return true
-            default:
-                return false
-            }
-        }
         return false
     }
 }
@@ -123,4 +119,11 @@ public enum RetryClassification {
 /// Adopt this in your own error types to tell `retry` whether a failure is temporary.
 public protocol RetryableError: Error {
     var isRetryable: Bool { get }
+    /// True when this error is how a cancelled operation surfaced; `retry` then stops at
+    /// once whatever `isRetryable` says. `false` unless the type says otherwise.
+    var isCancellation: Bool { get }
+}
+
+extension RetryableError {
+    public var isCancellation: Bool { false }
 }

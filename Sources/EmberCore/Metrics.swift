@@ -1,6 +1,15 @@
 import EmberUtils
-import Foundation
 import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One module execution, as the guide's `OperatorMetrics` records it.
 public struct OperatorMetrics: Sendable, Codable, Equatable {
@@ -153,38 +162,54 @@ public protocol MetricsSink: Sendable {
     func export(_ batch: [OperatorMetrics]) throws
 }
 
-/// Appends each record as one JSON object per line.
+/// Appends each record as one JSON object per line. Each batch goes out in one `write` to
+/// a file opened with `O_APPEND`, so batches of concurrent exporters never interleave.
 public final class JSONLinesMetricsSink: MetricsSink {
     public let url: URL
-    private let handle: Mutex<FileHandle>
+    private let descriptor: Mutex<Int32>
 
     public init(url: URL) throws {
         self.url = url
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw EmberError.invalidConfiguration(
-                    key: "metrics.path", message: "cannot create \(url.path): check the folder exists and is writable")
-            }
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw EmberError.invalidConfiguration(
+                key: "metrics.path", message: "cannot open \(url.path) for appending (\(reason)): check the folder exists and is writable")
         }
-        let h = try FileHandle(forWritingTo: url)
-        try h.seekToEnd()
-        handle = Mutex(h)
+        descriptor = Mutex(fd)
     }
 
     public func export(_ batch: [OperatorMetrics]) throws {
         guard !batch.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var data = Data()
+        var bytes: [UInt8] = []
         for m in batch {
-            data.append(try encoder.encode(m))
-            data.append(0x0A)
+            bytes.append(contentsOf: try encoder.encode(m))
+            bytes.append(0x0A)
         }
-        try handle.withLock { try $0.write(contentsOf: data) }
+        let failure: Int32? = descriptor.withLock { fd in
+            bytes.withUnsafeBytes { buffer -> Int32? in
+                var done = 0
+                while done < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    done += n
+                }
+                return nil
+            }
+        }
+        if let code = failure {
+            throw EmberError.invalidConfiguration(
+                key: "metrics.path", message: "cannot write to \(url.path): \(String(cString: strerror(code)))")
+        }
     }
 
     deinit {
-        handle.withLock { try? $0.close() }
+        descriptor.withLock { _ = close($0) }
     }
 }
 

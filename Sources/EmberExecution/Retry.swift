@@ -1,5 +1,14 @@
 import EmberCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import EmberUtils
 
 /// Exponential backoff with jitter: the delay before attempt `k + 1` is

@@ -1,4 +1,5 @@
 import EmberProject
+import EmberUtils
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

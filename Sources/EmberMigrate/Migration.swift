@@ -364,9 +364,9 @@ public enum Migration {
             guard line == classLine || line == firstLine - 1 || (line >= firstLine && line <= classLine) else { continue }
             let comment = String(decoding: file.source.text[t.start..<t.end], as: UTF8.self)
             guard let range = comment.byteRange(of: "ember-migrate:") else { continue }
-            let rest = comment[range.upperBound...].trimmingSpaces()
+            let rest = comment[range.upperBound...].trimmingUnicodeSpaces()
             guard rest == "keep" || rest.hasPrefix("keep ") else { continue }
-            return rest.dropFirst(4).trimmingSpaces()
+            return rest.dropFirst(4).trimmingUnicodeSpaces()
         }
         return nil
     }

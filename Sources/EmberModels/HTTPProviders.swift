@@ -674,3 +674,15 @@ final class AnthropicStreamDecoder: StreamDecoder {
             toolCalls: finishedCalls.sorted { $0.index < $1.index }.map(\.call), finishReason: stopReason)
     }
 }
+
+extension ToolDefinition {
+    /// The parameters schema parsed for a request body, or an `invalidInput` error naming
+    /// the tool.
+    func parametersObject(module: String) throws -> [String: Any] {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(parameters.utf8)), let object = o as? [String: Any] else {
+            throw EmberError.invalidInput(
+                module: module, message: "the parameters of tool '\(name)' are not a JSON object (a JSON Schema is expected)")
+        }
+        return object
+    }
+}

@@ -1,4 +1,5 @@
 import EmberUtils
+import EmberCore
 import Foundation
 import Synchronization
 
@@ -554,4 +555,22 @@ public final class HTTPTransport: Sendable {
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// How `retry` classifies a `URLError` that reaches it (from URLSession code of your own
+/// inside a module; the providers' own transport turns it into an `EmberError` first):
+/// a cancelled task is a cancellation, never retried; connection and DNS failures,
+/// timeouts and a bad server response are temporary; anything else is not.
+extension URLError: RetryableError {
+    public var isCancellation: Bool { code == .cancelled }
+
+    public var isRetryable: Bool {
+        switch code {
+        case .timedOut, .networkConnectionLost, .cannotConnectToHost, .cannotFindHost,
+            .dnsLookupFailed, .notConnectedToInternet, .badServerResponse:
+            return true
+        default:
+            return false
+        }
+    }
 }

@@ -16,32 +16,37 @@ public enum ProjectParallel {
         let count = max(1, workers)
         // One worker runs on the calling thread, unless it needs a stack of its own.
         guard count > 1 || stackSize > 0 else { body(0); return }
-        final class Job: @unchecked Sendable {
-            let body: @Sendable (Int) -> Void
-            let worker: Int
-            init(_ body: @escaping @Sendable (Int) -> Void, _ worker: Int) { self.body = body; self.worker = worker }
-        }
-        var threads: [pthread_t] = []
-        /// Starts `worker` on a thread of its own (with `stackSize` when asked for); runs it
-        /// here when no thread can be made.
-        func start(_ worker: Int) {
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            if stackSize > 0 { pthread_attr_setstacksize(&attributes, stackSize) }
-            let job = Unmanaged.passRetained(Job(body, worker)).toOpaque()
-            var thread = pthread_t()
-            let made = pthread_create(&thread, &attributes, { raw in
-                let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                job.body(job.worker)
-                return nil
-            }, job)
-            pthread_attr_destroy(&attributes)
-            if made == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release(); body(worker) }
-        }
-        for w in 1..<count { start(w) }
+        var threads: [ThreadHandle] = []
+        for w in 1..<count { threads.append(detach(stackSize: stackSize) { body(w) }) }
         // The calling thread's stack may be small: with a stack size, worker 0 gets a thread too.
-        if stackSize > 0 { start(0) } else { body(0) }
-        for t in threads { pthread_join(t, nil) }
+        if stackSize > 0 { threads.append(detach(stackSize: stackSize) { body(0) }) } else { body(0) }
+        for t in threads { t.join() }
+    }
+
+    /// Starts `body` on a thread of its own (with `stackSize` when asked for, else the
+    /// system's default) and returns at once; `join()` on the handle waits for it. When no
+    /// thread can be made, `body` runs here before this returns.
+    public static func detach(stackSize: Int = 0, _ body: @escaping @Sendable () -> Void) -> ThreadHandle {
+        final class Job: @unchecked Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        if stackSize > 0 { pthread_attr_setstacksize(&attributes, stackSize) }
+        let job = Unmanaged.passRetained(Job(body)).toOpaque()
+        var thread = pthread_t()
+        let made = pthread_create(&thread, &attributes, { raw in
+            Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, job)
+        pthread_attr_destroy(&attributes)
+        guard made == 0 else {
+            Unmanaged<Job>.fromOpaque(job).release()
+            body()
+            return ThreadHandle(thread: nil)
+        }
+        return ThreadHandle(thread: thread)
     }
 
     /// Calls `body(i)` for every index in `0..<count`, spread over `workers` threads that
@@ -56,6 +61,16 @@ public enum ProjectParallel {
                 for i in begin..<min(count, begin + chunk) { body(i) }
             }
         }
+    }
+}
+
+/// A thread started by `ProjectParallel.detach`.
+public struct ThreadHandle: @unchecked Sendable {
+    let thread: pthread_t?
+
+    /// Waits until the thread's body has returned (at once when it ran on the caller).
+    public func join() {
+        if let thread { pthread_join(thread, nil) }
     }
 }
 

@@ -1,3 +1,4 @@
+import EmberUtils
 /// An API key that never shows itself: `print`, string interpolation, `dump`, `debugPrint`
 /// and reflection all see `<redacted>`. Only the HTTP layer reads `value` to build a header.
 public struct APIKey: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
@@ -97,34 +98,5 @@ public struct APIKey: Sendable, Equatable, CustomStringConvertible, CustomDebugS
             end = text.index(after: end)
         }
         return text
-    }
-}
-
-extension String {
-    package func trimmingASCIIWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
-        return String(s)
-    }
-
-    /// Replaces every occurrence of `target` (byte-wise, UTF-8).
-    package func replacingAll(_ target: String, with replacement: String) -> String {
-        let hay = Array(utf8)
-        let needle = Array(target.utf8)
-        guard !needle.isEmpty, hay.count >= needle.count else { return self }
-        var out: [UInt8] = []
-        out.reserveCapacity(hay.count)
-        var i = 0
-        while i < hay.count {
-            if i + needle.count <= hay.count, hay[i] == needle[0], hay[i..<(i + needle.count)].elementsEqual(needle) {
-                out.append(contentsOf: replacement.utf8)
-                i += needle.count
-            } else {
-                out.append(hay[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

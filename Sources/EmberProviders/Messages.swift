@@ -1,5 +1,14 @@
 import EmberCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One turn of a conversation.
 ///
@@ -48,15 +57,6 @@ public struct ToolDefinition: Sendable, Equatable, Hashable {
         self.name = name
         self.description = description
         self.parameters = parameters
-    }
-
-    /// The parameters schema parsed, or an `invalidInput` error naming the tool.
-    package func parametersObject(module: String) throws -> [String: Any] {
-        guard let o = try? JSONSerialization.jsonObject(with: Data(parameters.utf8)), let object = o as? [String: Any] else {
-            throw EmberError.invalidInput(
-                module: module, message: "the parameters of tool '\(name)' are not a JSON object (a JSON Schema is expected)")
-        }
-        return object
     }
 }
 

@@ -1,6 +1,15 @@
 import EmberCore
 import EmberUtils
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a provider is asked: a conversation (or one prompt), with the parameters every
 /// wire format knows, and the tools the model may call.
@@ -156,7 +165,7 @@ public final class OfflineProvider: StreamingModelProvider {
         for _ in 0..<count { words.append(Self.vocabulary[Int(g.next() % UInt64(Self.vocabulary.count))]) }
         var text = words.joined(separator: " ")
         for stop in request.stopSequences where !stop.isEmpty {
-            if let r = text.range(of: stop) { text = String(text[..<r.lowerBound]) }
+            if let r = text.firstRange(of: stop) { text = String(text[..<r.lowerBound]) }
         }
         let promptTokens = Self.wordCount(request.prompt) + Self.wordCount(request.system ?? "")
         return ProviderReply(

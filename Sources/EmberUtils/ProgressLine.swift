@@ -9,13 +9,22 @@ public enum StandardStream {
     /// writes; a closed pipe ends the attempt quietly.
     public static func writeAll(_ text: String, to fd: Int32) {
         var text = text
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 { if errno == EINTR { continue }; return }
-                done += n
-            }
+        text.withUTF8 { writeAll(UnsafeRawBufferPointer($0), to: fd) }
+    }
+
+    /// Writes all of `bytes` (encoded JSON, say) the same way.
+    public static func writeAll(bytes: some Collection<UInt8>, to fd: Int32) {
+        if bytes.withContiguousStorageIfAvailable({ writeAll(UnsafeRawBufferPointer($0), to: fd) }) == nil {
+            Array(bytes).withUnsafeBytes { writeAll($0, to: fd) }
+        }
+    }
+
+    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 { if errno == EINTR { continue }; return }
+            done += n
         }
     }
 }

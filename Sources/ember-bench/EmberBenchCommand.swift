@@ -2,11 +2,17 @@ import ArgumentParser
 import EmberUtils
 import EmberBench
 import EmberCommandLine
+import EmberProject
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 
 /// `ember-bench --compare [options]` is the CI gate's one-line form; it is the `gate`
 /// subcommand (the root's `--compare` flag only shows it in help and completions).
@@ -78,14 +84,14 @@ func guarded(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as BenchError {
-        FileHandle.standardError.write(Data(ToolCommandLine.errorText("ember-bench", e.message).utf8))
+        StandardStream.writeAll(ToolCommandLine.errorText("ember-bench", e.message), to: 2)
         throw ExitCode(e.exitCode.rawValue)
     } catch let e as ExitCode {
         throw e
     } catch let e as CleanExit {
         throw e
     } catch {
-        FileHandle.standardError.write(Data(ToolCommandLine.errorText("ember-bench", "\(error)").utf8))
+        StandardStream.writeAll(ToolCommandLine.errorText("ember-bench", "\(error)"), to: 2)
         throw ExitCode(ToolExit.error.rawValue)
     }
 }
@@ -229,13 +235,13 @@ struct OutputOptions: ParsableArguments {
 
     func emit(_ render: (OutputFormat) -> String) throws {
         let f = try outputFormat()
-        FileHandle.standardOutput.write(Data(render(f).utf8))
+        StandardStream.writeAll(render(f), to: 1)
         for (path, extra) in [(junitOut, OutputFormat.junit), (markdownOut, .markdown), (jsonOut, .json)] {
             guard let path else { continue }
             do {
                 try Data(render(extra).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             } catch {
-                throw BenchError("cannot write \(path): \(error.localizedDescription)")
+                throw BenchError("cannot write \(path): \(error)")
             }
         }
     }
@@ -346,12 +352,12 @@ struct RunCommand: AsyncParsableCommand {
             if rawJSON {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                FileHandle.standardOutput.write(try encoder.encode(results))
-                FileHandle.standardOutput.write(Data("\n".utf8))
+                StandardStream.writeAll(bytes: try encoder.encode(results), to: 1)
+                StandardStream.writeAll("\n", to: 1)
                 return
             }
             let summary = RunSummary(label: label, runID: runID, benchmarks: results)
-            FileHandle.standardOutput.write(Data(summary.render(format).utf8))
+            StandardStream.writeAll(summary.render(format), to: 1)
         }
     }
 }
@@ -611,7 +617,7 @@ struct ImportCommand: AsyncParsableCommand {
             guard !files.isEmpty else { throw BenchError("give at least one JSON file to import") }
             var chosen: ImportFormat?
             if oldFormat != nil {
-                FileHandle.standardError.write(Data("ember-bench: warning: import --format is now --input-format (--format names output formats); the old name will go\n".utf8))
+                StandardStream.writeAll("ember-bench: warning: import --format is now --input-format (--format names output formats); the old name will go\n", to: 2)
             }
             if let format = inputFormat ?? oldFormat {
                 guard let f = ImportFormat(rawValue: format) else {
@@ -652,7 +658,7 @@ struct ImportCommand: AsyncParsableCommand {
                         let writer = try s.beginRun(
                             NewRun(
                                 revision: SourceRevision(commit: nil, branch: nil, dirty: false), machine: machine,
-                                source: "import", label: (file as NSString).lastPathComponent, results: []))
+                                source: "import", label: ProjectPath.lastComponent(file), results: []))
                         let meta: ImportedRun
                         do {
                             meta = try Importer.stream(path: file, format: chosen) { batch in
@@ -779,8 +785,8 @@ struct HistoryCommand: AsyncParsableCommand {
                         + (near.isEmpty ? "" : "; did you mean: \(near.joined(separator: ", "))"))
             }
             let baselines = try s.baselines()
-            FileHandle.standardOutput.write(
-                Data(HistoryText.render(name: name, history: history, baselines: baselines, json: format == "json", minimumStep: minStep).utf8))
+            StandardStream.writeAll(
+                HistoryText.render(name: name, history: history, baselines: baselines, json: format == "json", minimumStep: minStep), to: 1)
         }
     }
 }
@@ -806,7 +812,7 @@ struct ReportCommand: AsyncParsableCommand {
             do {
                 try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
             } catch {
-                throw BenchError("cannot write \(html): \(error.localizedDescription)")
+                throw BenchError("cannot write \(html): \(error)")
             }
             print("wrote \(html)")
         }
@@ -833,7 +839,7 @@ struct WorkerCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             if list {
                 let names = BenchmarkSelection.select(BenchmarkRegistry.suites, filters: []).map(\.name)
-                FileHandle.standardOutput.write(try encoder.encode(names))
+                StandardStream.writeAll(bytes: try encoder.encode(names), to: 1)
                 return
             }
             var fixed: [String: Int] = [:]
@@ -848,7 +854,7 @@ struct WorkerCommand: AsyncParsableCommand {
             options.maximumProcessNs = maxProcessNs
             options.minimumIterations = min(options.minimumIterations, samples)
             let report = try await Worker.run(names: benchmarks, options: options, batches: fixed)
-            FileHandle.standardOutput.write(try encoder.encode(report))
+            StandardStream.writeAll(bytes: try encoder.encode(report), to: 1)
         }
     }
 }
@@ -859,7 +865,7 @@ enum HistoryText {
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+                .joined(separator: "  ").trimmingUnicodeSpaces()
         }
         return ([line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(line))
             .joined(separator: "\n") + "\n"
@@ -869,7 +875,7 @@ enum HistoryText {
         var t = time_t(ns / 1_000_000_000)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02d %02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min))
+        return String.printf("%04d-%02d-%02d %02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min))
     }
 
     static func render(
@@ -913,7 +919,7 @@ enum HistoryText {
             var marks = baselines.filter { $0.run.id == entry.run.id }.map { "baseline \($0.name)" }
             if let s = stepAt[i] {
                 let pct = (s.ratio - 1) * 100
-                marks.insert((pct >= 0 ? "▲ change point +" : "▼ change point −") + String(format: "%.1f%%", abs(pct)), at: 0)
+                marks.insert((pct >= 0 ? "▲ change point +" : "▼ change point −") + String.printf("%.1f%%", abs(pct)), at: 0)
             }
             return [
                 String(entry.run.id), date(entry.run.createdNs), entry.run.revision.commit.map { String($0.prefix(10)) } ?? "–",
@@ -926,5 +932,5 @@ enum HistoryText {
         return out
     }
 
-    static func minimumStepText(_ s: Double) -> String { String(format: "%.0f%%", (s - 1) * 100) }
+    static func minimumStepText(_ s: Double) -> String { String.printf("%.0f%%", (s - 1) * 100) }
 }

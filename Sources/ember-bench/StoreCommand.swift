@@ -1,6 +1,15 @@
 import ArgumentParser
 import EmberBench
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `ember-bench store copy --from SRC --to DST`: moves history between stores.
 struct StoreCommand: AsyncParsableCommand {
