@@ -443,7 +443,7 @@ struct DocumentReader {
         } else {
             throw BenchError(
                 "\(file): not a pytest-benchmark, Google Benchmark or hyperfine JSON file "
-                    + "(expected a top-level \"benchmarks\" with \"machine_info\", \"context\", or \"results\"); pass --format")
+                    + "(expected a top-level \"benchmarks\" with \"machine_info\", \"context\", or \"results\"); pass --input-format")
         }
         if streamedResults && chosen != .hyperfine {
             throw BenchError("\(file): has \"results\" (hyperfine) but was read as \(chosen.rawValue); nothing was imported")

@@ -65,17 +65,17 @@ may-import = ["stdlib", "Foundation"]
 [[layers]]
 name = "core"
 modules = ["EmberCore"]
-may-import = ["stdlib", "Foundation", "EmberUtils"]
+may-import = ["stdlib", "Foundation", "FoundationEssentials", "EmberUtils"]
 
 [[layers]]
 name = "execution"
 modules = ["EmberExecution"]
-may-import = ["stdlib", "Foundation", "EmberCore", "EmberUtils"]
+may-import = ["stdlib", "Foundation", "FoundationEssentials", "EmberCore", "EmberUtils"]
 
 [[layers]]
 name = "providers"
 modules = ["EmberProviders"]
-may-import = ["stdlib", "Foundation", "FoundationNetworking", "EmberCore", "EmberUtils"]
+may-import = ["stdlib", "Foundation", "FoundationEssentials", "FoundationNetworking", "EmberCore", "EmberUtils"]
 
 # models() and the HTTP providers: the providers layer's networking half, the only target
 # that links FoundationNetworking (libcurl), so tools that must stay static avoid it.

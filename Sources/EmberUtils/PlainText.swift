@@ -9,7 +9,7 @@ import Darwin
 #endif
 
 extension String {
-    /// printf's formatting of C values (`%d`, `%.3f`, `%02X`, `%%`; no `%@`), as
+    /// printf's formatting of numbers (`%d`, `%.3f`, `%02X`, `%%`; not `%s` or `%@`), as
     /// `String(format:)` without Foundation.
     package static func printf(_ format: String, _ arguments: CVarArg...) -> String {
         var buffer = [CChar](repeating: 0, count: 128)
