@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -49,8 +44,16 @@ struct ChildProcess {
         defer { for p in cArgs { free(p) } }
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = []
         if !environment.isEmpty {
-            let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-            cEnvironment = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            // This process's variables, less those `environment` sets, then those.
+            var entry = environ
+            while let pointer = entry.pointee {
+                let text = String(cString: pointer)
+                let name = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? text
+                if environment[name] == nil { cEnvironment.append(strdup(pointer)) }
+                entry += 1
+            }
+            cEnvironment += environment.map { strdup("\($0.key)=\($0.value)") }
+            cEnvironment.append(nil)
         }
         defer { for p in cEnvironment { free(p) } }
         var pid: pid_t = 0

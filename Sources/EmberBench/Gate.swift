@@ -5,11 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Whether a smaller or a larger number is better for a benchmark's metric.
 public enum MetricDirection: String, Sendable, Codable, CaseIterable {

@@ -4,11 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Gate-quality simulation at the level CI sees it: one compare over many benchmarks,
 /// each measured in several processes, each process with its own offset (frequency,

@@ -1,11 +1,6 @@
 #if PostgreSQL
 import CLibPQ
 import EmberUtils
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -25,16 +20,15 @@ final class PGConnection {
     /// of 10 s unless the string or PGCONNECT_TIMEOUT gives one.
     init(conninfo: String, location: String) throws {
         self.location = location
-        let env = ProcessInfo.processInfo.environment
         var keys: [String] = []
         var values: [String] = []
         // Defaults first: what the connection string says (expanded from dbname, later in
         // the list) overrides them.
-        if env["PGCONNECT_TIMEOUT"] == nil {
+        if getenv("PGCONNECT_TIMEOUT") == nil {
             keys.append("connect_timeout")
             values.append("10")
         }
-        if env["PGAPPNAME"] == nil {
+        if getenv("PGAPPNAME") == nil {
             keys.append("application_name")
             values.append("ember-bench")
         }

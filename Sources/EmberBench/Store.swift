@@ -4,11 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A stored run: one invocation of the runner or one imported file.
 public struct RunRecord: Sendable, Codable, Equatable {

@@ -4,11 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `ember-bench store copy`: runs and baselines from one store to another (SQLite to
 /// PostgreSQL and back), idempotently.

@@ -7,11 +7,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The tools' own speed: EmberPython's tokenizer, import skimmer and parser over the
 /// bundled Python fixtures, and ember-lint's whole in-process check of the lint fixtures.

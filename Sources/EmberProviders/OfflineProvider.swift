@@ -5,11 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What a provider is asked: a conversation (or one prompt), with the parameters every
 /// wire format knows, and the tools the model may call.

@@ -5,11 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One model's list price, in US dollars per million tokens.
 public struct ModelPrice: Sendable, Equatable, Hashable {

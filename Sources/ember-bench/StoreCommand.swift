@@ -5,11 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `ember-bench store copy --from SRC --to DST`: moves history between stores.
 struct StoreCommand: AsyncParsableCommand {
