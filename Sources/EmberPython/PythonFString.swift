@@ -261,6 +261,10 @@ extension Parser {
         let mark = scratch.count
         var literal: Range<Int>? = nil
         var anyTemplate = false, anyOther = false
+        if target.hasTemplateStrings && mixesTemplateStrings() {
+            // PEP 750: a t-string concatenates with t-strings only (this outranks bytes).
+            throw ParseFailure(message: "cannot mix t-string literals with string or bytes literals", offset: start)
+        }
         while code == .string || code == .fstringStart {
             let t = toks[i]
             var template = false
@@ -288,18 +292,45 @@ extension Parser {
             }
             var raw = false
             for k in t.start..<t.end where text[k] | 0x20 == 0x72 { raw = true }
-            let outer = (fstringRaw, inTemplate, fstringSpecDepth)
+            let outer = (fstringRaw, inTemplate, inTemplateLiteral, fstringSpecDepth)
             fstringRaw = raw
             inTemplate = template
+            inTemplateLiteral = template
             fstringSpecDepth = 0  // each f-string counts its own spec levels
             advance()
             try parseSplitFStringBody(inSpec: false, literal: &literal)
-            (fstringRaw, inTemplate, fstringSpecDepth) = outer
+            (fstringRaw, inTemplate, inTemplateLiteral, fstringSpecDepth) = outer
             guard code == .fstringEnd else { throw failure("\(stringWord): expecting '}'") }
             advance()
         }
         flushLiteral(&literal)
         return make(anyTemplate ? .templateStr : .joinedStr, start, mark)
+    }
+
+    /// Whether the run of adjacent strings from here holds t-strings and other strings.
+    func mixesTemplateStrings() -> Bool {
+        var j = i, nesting = 0
+        var template = false, other = false
+        while j < toks.count {
+            let t = toks[j]
+            switch t.code {
+            case .fstringStart:
+                if nesting == 0 {
+                    var isTemplate = false
+                    for k in t.start..<t.end where text[k] | 0x20 == 0x74 { isTemplate = true }
+                    if isTemplate { template = true } else { other = true }
+                }
+                nesting += 1
+            case .fstringEnd:
+                nesting -= 1
+            case .string where nesting == 0:
+                other = true
+            default:
+                if nesting == 0 { return template && other }
+            }
+            j += 1
+        }
+        return template && other
     }
 
     func extend(_ r: Range<Int>?, _ piece: Range<Int>) -> Range<Int> {
@@ -338,7 +369,7 @@ extension Parser {
             case .rbrace where inSpec:
                 return
             default:
-                throw failure("\(stringWord): expecting '}'")
+                throw failure(inSpec ? "\(stringWord): expecting '}', or format specs" : "\(stringWord): expecting '}'")
             }
         }
     }
@@ -352,9 +383,38 @@ extension Parser {
         let start = startOffset
         let mark = scratch.count
         advance()
-        if code == .rbrace { throw failure("\(stringWord): valid expression required before '}'") }
+        // CPython 3.12+'s invalid_replacement_field rules, in their order.
+        switch code {
+        case .equal: throw failure("\(stringWord): valid expression required before '='")
+        case .exclamation: throw failure("\(stringWord): valid expression required before '!'")
+        case .colon: throw failure("\(stringWord): valid expression required before ':'")
+        case .rbrace: throw failure("\(stringWord): valid expression required before '}'")
+        default: break
+        }
+        if !startsExpression { throw failure("\(stringWord): expecting a valid expression after '{'") }
+        let first = i
         push(try parseSplitFieldValue(), .value)
+        if startsExpression && code != .star && code != .kwYield {
+            // Two expressions side by side in the field's brackets (CPython's invalid_expression).
+            if fieldMayMissAComma(from: first) { throw failure("invalid syntax. Perhaps you forgot a comma?") }
+            let t = toks[first]
+            for legacy in ["print", "exec"] where i == first + 1 && t.code == .name
+                && UnsafeBufferPointer(rebasing: text[t.start..<t.end]).elementsEqual(legacy.utf8) {
+                throw ParseFailure(message: "Missing parentheses in call to '\(legacy)'. Did you mean \(legacy)(...)?", offset: t.start)
+            }
+        }
         return try parseSplitFieldRest(start: start, mark: mark)
+    }
+
+    /// CPython's `!(NAME STRING | SOFT_KEYWORD)` before the comma hint, and its legacy
+    /// `print x` / `exec x` check: whether the field starting at token `first` gets it.
+    func fieldMayMissAComma(from first: Int) -> Bool {
+        let t = toks[first]
+        guard t.code == .name else { return true }
+        if first + 1 < toks.count && (toks[first + 1].code == .string || toks[first + 1].code == .fstringStart) { return false }
+        let word = UnsafeBufferPointer(rebasing: text[t.start..<t.end])
+        for soft in ["match", "case", "type", "_", "print", "exec"] where word.elementsEqual(soft.utf8) { return false }
+        return true
     }
 
     // The field's parts in frames of their own: parseSplitField is on the stack once per
@@ -367,18 +427,41 @@ extension Parser {
     @inline(never)
     mutating func parseSplitFieldRest(start: Int, mark: Int) throws(ParseFailure) -> (PythonNodeID, Range<Int>?) {
         var debug: Range<Int>? = nil
+        switch code {
+        case .equal, .exclamation, .colon, .rbrace: break
+        default: throw failure("\(stringWord): expecting '=', or '!', or ':', or '}'")
+        }
         if code == .equal {
             // "expr=" and the spaces after it (`f'{x=  }'`: "x=  "), up to the next token.
             advance()
             debug = (start + 1)..<startOffset
+            switch code {
+            case .exclamation, .colon, .rbrace: break
+            default: throw failure("\(stringWord): expecting '!', or ':', or '}'")
+            }
         }
         if code == .exclamation {
+            let mark = toks[i].end
             advance()
-            guard code == .name, toks[i].end - toks[i].start == 1,
-                  [0x72, 0x73, 0x61].contains(text[toks[i].start]) else {
-                throw failure("\(stringWord): invalid conversion character: expected 's', 'r', or 'a'")
+            switch code {
+            case .colon, .rbrace: throw failure("\(stringWord): missing conversion character")
+            case .name: break
+            default: throw failure("\(stringWord): invalid conversion character")
+            }
+            let name = toks[i]
+            if name.start != mark {
+                // CPython's own spelling.
+                throw failure("\(stringWord): conversion type must come right after the exclamanation mark")
+            }
+            guard name.end - name.start == 1, [0x72, 0x73, 0x61].contains(text[name.start]) else {
+                let written = String(decoding: UnsafeBufferPointer(rebasing: text[name.start..<name.end]), as: UTF8.self)
+                throw failure("\(stringWord): invalid conversion character '\(written)': expected 's', 'r', or 'a'")
             }
             advance()
+            switch code {
+            case .colon, .rbrace: break
+            default: throw failure("\(stringWord): expecting ':' or '}'")
+            }
         }
         if code == .colon {
             // CPython 3.12 spans a spec from its ':' to the end of its last token.

@@ -85,6 +85,9 @@ extension TokenScanner {
                 return (k, !inSpec)
             }
             if !triple && (c == LF || c == CR) {
+                if inSpec && options.targetVersion.forbidsLineBreaksInSingleQuotedFormatSpecs {
+                    diagnose("\(stringWord): newlines are not allowed in format specifiers for single quoted \(stringWord)s", k)
+                }
                 // In a spec, CPython ends the spec's text here (zero-width when empty) and
                 // reads on as code: `f'{x:\n}'` is valid, `f'{x:a\nb}'` a parse error.
                 if k > literalStart || inSpec { add(middle, literalStart, k) }
@@ -100,7 +103,7 @@ extension TokenScanner {
                 }
                 if formatSpecNesting >= TokenScanner.maxFormatSpecNesting || stackExhausted() {
                     // No deeper: the brace stays literal text (after a diagnostic).
-                    diagnose("f-string: expressions nested too deeply", k)
+                    diagnose("\(stringWord): expressions nested too deeply", k)
                     k += 1
                     continue
                 }
@@ -126,7 +129,7 @@ extension TokenScanner {
                     continue
                 }
                 if k > literalStart { add(middle, literalStart, k) }
-                diagnose("f-string: single '}' is not allowed", k)
+                diagnose("\(stringWord): single '}' is not allowed", k)
                 add(.errorToken, k, k + 1)
                 k += 1
                 literalStart = k
@@ -206,8 +209,9 @@ extension TokenScanner {
                     continue
                 }
                 if k < n {
-                    // The f-string's closing quote inside the spec.
-                    diagnose("f-string: expecting '}'", k)
+                    // The f-string's closing quote inside the spec (CPython's parser then
+                    // expects the field's '}' or more of the spec).
+                    diagnose("\(stringWord): expecting '}', or format specs", k)
                 }
                 return k
             case 0x21 where !(pos + 1 < n && p[pos + 1] == 0x3D):  // ! (not !=)
@@ -236,7 +240,7 @@ extension TokenScanner {
                 if c == 0x29 || c == 0x5D || c == 0x7D {
                     if level == 0 {
                         // A closer with no opener in the field: `f"{)}"`.
-                        diagnose("f-string: unmatched '\(String(UnicodeScalar(c)))'", pos)
+                        diagnose("\(stringWord): unmatched '\(String(UnicodeScalar(c)))'", pos)
                         add(.errorToken, pos, pos + 1)
                         pos += 1
                         continue

@@ -133,8 +133,11 @@ struct Parser {
     /// Whether the innermost 3.12-form string being parsed is a t-string (PEP 750): its
     /// fields are Interpolations.
     var inTemplate = false
+    /// Whether the innermost string literal is a t-string (its format specs included,
+    /// whose fields are FormattedValues): messages say "t-string" then.
+    var inTemplateLiteral = false
     /// "f-string" or "t-string", for messages.
-    var stringWord: String { inTemplate ? "t-string" : "f-string" }
+    var stringWord: String { inTemplateLiteral ? "t-string" : "f-string" }
     /// Format specs of f-strings the parser is inside (CPython reads fields two levels deep
     /// in 3.11, three from 3.12).
     var fstringSpecDepth = 0
@@ -1328,6 +1331,10 @@ struct Parser {
         advance()
         push(try parseParameters(closing: .colon, annotations: false, start: lastEnd), .arguments)
         try expect(.colon, ":")
+        // In an f-string's field the ':' began a format spec (3.12+ tokens).
+        if code == .fstringMiddle {
+            throw ParseFailure(message: "\(stringWord): lambda expressions are not allowed without parentheses", offset: start)
+        }
         push(try parseExpression(), .body)
         return make(.lambda, start, mark)
     }

@@ -132,6 +132,8 @@ struct TokenScanner {
     var enclosingQuote: UInt8 = 0
     var enclosingTriple = false
     var inTemplate = false
+    /// "f-string" or "t-string" (the innermost string being scanned), for messages.
+    var stringWord: String { inTemplate ? "t-string" : "f-string" }
     var fieldAborted = false
     /// Split f-strings (target 3.12+) and t-strings (3.14+).
     let splitsFStrings: Bool
@@ -416,7 +418,7 @@ struct TokenScanner {
             if enclosingQuote == q && enclosingTriple {
                 // In a field of an f-string with these quotes: the field's '}' is missing,
                 // and the quotes close the f-string (they become its FSTRING_END).
-                diagnose("f-string: expecting '}'", start)
+                diagnose("\(stringWord): expecting '}'", start)
                 if quoteAt > start { add(.name, start, quoteAt) }
                 pos = quoteAt
                 fieldAborted = true
@@ -444,7 +446,7 @@ struct TokenScanner {
         }
         if enclosingQuote == q && !enclosingTriple {
             // In a field of an f-string with this quote: the field's '}' is missing.
-            diagnose("f-string: expecting '}'", start)
+            diagnose("\(stringWord): expecting '}'", start)
             if quoteAt > start { add(.name, start, quoteAt) }
             pos = quoteAt
             fieldAborted = true

@@ -47,6 +47,9 @@ public struct PythonVersion: Sendable, Hashable, Comparable, CustomStringConvert
     public var hasPEP701FStrings: Bool { minor >= 12 }
     /// PEP 750 template strings.
     public var hasTemplateStrings: Bool { minor >= 14 }
+    /// 3.14: a line break in a single-quoted f-string's (or t-string's) format spec is an
+    /// error; 3.12 and 3.13 end the spec there and read on as code.
+    public var forbidsLineBreaksInSingleQuotedFormatSpecs: Bool { minor >= 14 }
 }
 
 extension PythonVersion {

@@ -306,7 +306,7 @@ private func fixtureNames(_ folder: String) -> [String] {
     @Test func splitModeErrors() throws {
         #expect(try parse312("x = f'{a'\n").diagnostics.first?.message == "f-string: expecting '}'")
         #expect(try parse312("x = f'{}'\n").diagnostics.first?.message == "f-string: valid expression required before '}'")
-        #expect(try parse312("x = f'{a!x}'\n").diagnostics.first?.message == "f-string: invalid conversion character: expected 's', 'r', or 'a'")
+        #expect(try parse312("x = f'{a!x}'\n").diagnostics.first?.message == "f-string: invalid conversion character 'x': expected 's', 'r', or 'a'")
         #expect(try parse312("x = f'abc\n").diagnostics.first?.message == "unterminated f-string literal (detected at line 1)")
         #expect(try parse312("x = b'a' f'{b}'\n").diagnostics.first?.message == "cannot mix bytes and nonbytes literals")
     }

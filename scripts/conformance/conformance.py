@@ -191,6 +191,8 @@ def main():
     ap.add_argument("--dump")
     ap.add_argument("--report", default=None)
     ap.add_argument("--no-ast", action="store_true")
+    ap.add_argument("--messages", action="store_true",
+                    help="list rejections at CPython's line whose message differs (counted either way)")
     ap.add_argument("--pep701", action="store_true",
                     help="parse with 3.12 f-strings under a 3.11 oracle; compare trees without f-string parts (tokens not compared)")
     ap.add_argument("--skip-fstring-parts", action="store_true",
@@ -222,7 +224,7 @@ def main():
     tok_dump = run_dump(binary, "tokens", files, target)
     ast_dump = {} if args.no_ast else run_dump(binary, "ast", files, target + (() if skip_fstring_parts or minor < 12 else ("--fstring-parts",)))
 
-    stats = dict(tok_ok=0, tok_total=0, ast_ok=0, ast_total=0, rt_ok=0, rt_total=0, rej_ok=0, rej_total=0)
+    stats = dict(tok_ok=0, tok_total=0, ast_ok=0, ast_total=0, rt_ok=0, rt_total=0, rej_ok=0, rej_total=0, rej_msg=0)
     problems = []
     for path in files:
         ours = tok_dump.get(path)
@@ -261,11 +263,11 @@ def main():
         # 2. trees and 4. rejections
         try:
             tree = ast.parse(text, filename=path)
-            error_line = None
+            error_line, error_msg = None, None
         except SyntaxError as e:
-            tree, error_line = None, e.lineno
+            tree, error_line, error_msg = None, e.lineno, e.msg
         except ValueError as e:  # e.g. null bytes
-            tree, error_line = None, 1
+            tree, error_line, error_msg = None, 1, "source code cannot contain null bytes"
         if tree is None:
             stats["rej_total"] += 1
             entry = ast_dump.get(path)
@@ -274,6 +276,12 @@ def main():
             lines = [bmap(d[1])[0] for d in diags]
             if lines and (lines[0] == error_line or error_line in (None, 1) and "null bytes" in diags[0][0]):
                 stats["rej_ok"] += 1
+                # The message too (informational: the line is the requirement); ours may add
+                # CPython's "(detected at line N)" or "(<file>, line N)" suffix differently.
+                if diags[0][0].split(" (detected at line")[0] == error_msg.split(" (detected at line")[0]:
+                    stats["rej_msg"] += 1
+                elif args.messages:
+                    problems.append((path, "message", f"CPython: {error_msg!r}; ours: {diags[0][0]!r}"))
             else:
                 problems.append((path, "rejects", f"CPython: line {error_line}; ours: {list(zip(lines, [d[0] for d in diags]))[:3]}"))
             continue
@@ -300,6 +308,7 @@ def main():
         f"ASTs identical:     {pct(stats['ast_ok'], stats['ast_total'])}" if not args.no_ast else "ASTs: skipped",
         f"byte round trip:    {pct(stats['rt_ok'], stats['rt_total'])}",
         f"rejected same line: {pct(stats['rej_ok'], stats['rej_total'])}",
+        f"  same message too: {pct(stats['rej_msg'], stats['rej_total'])}",
     ]
     report = "\n".join(summary) + "\n\n" + "\n".join(f"{k:9} {p}: {d}" for p, k, d in problems) + "\n"
     if args.report:
