@@ -159,7 +159,15 @@ extension Parser {
         guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         var onlySpace = true
         for b in text[(brace + 1)..<exprEnd] where !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C) { onlySpace = false }
-        if onlySpace { throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.lastLineOffset) }
+        if onlySpace {
+            // CPython 3.11's fstring_compile_expr: the character that ended the empty
+            // expression names it when it is '!', ':' or '='.
+            let end = text[exprEnd]
+            if end == 0x21 || end == 0x3A || end == 0x3D {
+                throw ParseFailure(message: "f-string: expression required before '\(Character(UnicodeScalar(end)))'", offset: token.lastLineOffset)
+            }
+            throw ParseFailure(message: "f-string: empty expression not allowed", offset: token.lastLineOffset)
+        }
         let mark = scratch.count
         let value = try parseEmbeddedExpression(brace: brace, exprEnd: exprEnd, token: token)
         push(value, .value)

@@ -199,6 +199,53 @@ struct Parser {
         throw failure("expected '\(what)'")
     }
 
+    /// A bracket's closing token. When it is not there and another expression follows the
+    /// last element (pushed since `mark`), CPython's invalid_expression rule reports
+    /// "Perhaps you forgot a comma?" at the last expression before it (or the legacy `print`
+    /// message); anything else is "invalid syntax" at the token (CPython never says
+    /// "expected ']'"). `hint: false` where CPython's grammar has no expression there.
+    mutating func expectClosing(_ c: TokenCode, mark: Int, hint: Bool = true) throws(ParseFailure) {
+        if toks[i].code == c { advance(); return }
+        if hint && scratch.count > mark && startsExpression && code != .star && code != .kwYield {
+            throw missingCommaFailure(after: scratch[scratch.count - 1].0)
+        }
+        throw failure()
+    }
+
+    /// The error for an expression directly after `element`: the comma hint at the last
+    /// disjunction in it, unless CPython's rule skips it there (a NAME before a STRING, a
+    /// soft keyword, the legacy `print x` / `exec x`).
+    @inline(never)
+    func missingCommaFailure(after element: PythonNodeID) -> ParseFailure {
+        var a = element
+        while true {
+            let n = nodes[Int(a)]
+            switch n.kind {
+            case .ifExp, .lambda, .starred, .namedExpr, .keyword, .slice, .yield, .yieldFrom:
+                guard n.childCount > 0 else { return failure() }
+                a = childIDs[Int(n.childStart + n.childCount - 1)]
+                continue
+            default: break
+            }
+            break
+        }
+        let node = nodes[Int(a)]
+        var k = i
+        while k > 0 && toks[k].start > node.start { k -= 1 }
+        let first = toks[k]
+        if first.code == .name {
+            if k + 1 < toks.count && (toks[k + 1].code == .string || toks[k + 1].code == .fstringStart) { return failure() }
+            let word = UnsafeBufferPointer(rebasing: text[first.start..<first.end])
+            for soft in ["match", "case", "type", "_"] where word.elementsEqual(soft.utf8) { return failure() }
+            if node.kind == .name {
+                for legacy in ["print", "exec"] where word.elementsEqual(legacy.utf8) {
+                    return ParseFailure(message: "Missing parentheses in call to '\(legacy)'. Did you mean \(legacy)(...)?", offset: node.start)
+                }
+            }
+        }
+        return ParseFailure(message: "invalid syntax. Perhaps you forgot a comma?", offset: node.start)
+    }
+
     @inline(never)  // kept out of the callers' frames (recursion depth is stack-bound)
     func failure(_ message: String = "invalid syntax") -> ParseFailure {
         var t = toks[i]
@@ -398,7 +445,7 @@ struct Parser {
         let mark = scratch.count
         let first = code == .kwYield ? try parseYield() : try parseStarExpressions()
         if code == .equal {
-            try checkTarget(first, context: .assign)
+            try checkTarget(first, context: .assign, single: valueIsLastInChain())
             push(first, .target)
             while accept(.equal) {
                 let value = code == .kwYield ? try parseYield() : try parseStarExpressions()
@@ -443,7 +490,33 @@ struct Parser {
     /// without recursion: a target nests as deep as its brackets (the tokenizer's limit of
     /// 200 is only a diagnostic; the parse goes on), and this runs after the parse of the
     /// target, whose stack checks do not cover it.
-    mutating func checkTarget(_ id: PythonNodeID, context: TargetContext) throws(ParseFailure) {
+    /// At the '=' after a first target: whether the value's leading bitwise_or is not
+    /// followed by another '=' or ':=' (CPython's invalid_named_expression lookahead, which
+    /// decides between "cannot assign to X here. Maybe you meant '==' instead of '='?" and
+    /// the plain "cannot assign to X"). A token scan: nothing is parsed.
+    func valueIsLastInChain() -> Bool {
+        var k = i + 1
+        var depth = 0
+        while k < toks.count {
+            switch toks[k].code {
+            case .lpar, .lsqb, .lbrace: depth += 1
+            case .rpar, .rsqb, .rbrace:
+                if depth == 0 { return true }
+                depth -= 1
+            case .equal, .colonEqual:
+                if depth == 0 { return false }
+            case .newline, .endmarker, .semi, .comma, .colon, .kwIf, .kwElse, .kwAnd, .kwOr, .kwNot, .kwIn, .kwIs, .kwFor,
+                 .less, .greater, .eqEqual, .notEqual, .lessEqual, .greaterEqual:
+                if depth == 0 { return true }
+            default: break
+            }
+            k += 1
+        }
+        return true
+    }
+
+    /// `single` is asked only when a target is invalid (it scans tokens).
+    func checkTarget(_ id: PythonNodeID, context: TargetContext, single: @autoclosure () -> Bool = false) throws(ParseFailure) {
         var pending: [PythonNodeID] = []
         var next: PythonNodeID? = id
         while let current = next ?? pending.popLast() {
@@ -469,12 +542,49 @@ struct Parser {
                 }
                 next = childIDs[Int(n.childStart)]
             default:
-                throw targetFailure(n, context: context)
+                throw targetFailure(n, context: context, whole: current == id && single())
             }
         }
     }
 
-    func targetFailure(_ n: PythonNode, context: TargetContext) -> ParseFailure {
+    /// What CPython calls an expression in its messages (pegen's `_PyPegen_get_expr_name`).
+    func expressionName(_ n: PythonNode) -> String {
+        switch n.kind {
+        case .constant:
+            for word in ["None", "True", "False"] where tokenEquals(n, word) { return word }
+            return tokenEquals(n, "...") ? "ellipsis" : "literal"
+        case .attribute: return "attribute"
+        case .subscript: return "subscript"
+        case .starred: return "starred"
+        case .name: return "name"
+        case .list: return "list"
+        case .tuple: return "tuple"
+        default: return targetWord(n)
+        }
+    }
+
+    func targetFailure(_ n: PythonNode, context: TargetContext, whole: Bool = true) -> ParseFailure {
+        let what = targetWord(n)
+        switch context {
+        case .delete: return ParseFailure(message: "cannot delete \(expressionName(n))", offset: n.start)
+        case .augmented: return ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
+        case .annotated: return ParseFailure(message: "illegal target for annotation", offset: n.start)
+        case .assign:
+            // CPython's invalid_named_expression words a whole target `a = b` that is not a
+            // tuple, list or generator this way; inside one, invalid_assignment's plain form.
+            if n.kind == .yield || n.kind == .yieldFrom {
+                return ParseFailure(message: "assignment to yield expression not possible", offset: n.start)
+            }
+            if whole && n.kind != .generatorExp {
+                return ParseFailure(message: "cannot assign to \(expressionName(n)) here. Maybe you meant '==' instead of '='?", offset: n.start)
+            }
+            return ParseFailure(message: "cannot assign to \(expressionName(n))", offset: n.start)
+        case .forTarget, .with: return ParseFailure(message: "cannot assign to \(expressionName(n))", offset: n.start)
+        }
+    }
+
+    /// The word for an invalid target's kind (a constant is a "literal" here).
+    func targetWord(_ n: PythonNode) -> String {
         let what: String
         switch n.kind {
         case .call: what = "function call"
@@ -496,13 +606,7 @@ struct Parser {
         case .templateStr: what = "t-string expression"
         default: what = "expression"
         }
-        switch context {
-        case .delete: return ParseFailure(message: "cannot delete \(what)", offset: n.start)
-        case .augmented: return ParseFailure(message: "'\(what)' is an illegal expression for augmented assignment", offset: n.start)
-        case .annotated: return ParseFailure(message: "illegal target for annotation", offset: n.start)
-        case .assign: return ParseFailure(message: "cannot assign to \(what) here. Maybe you meant '==' instead of '='?", offset: n.start)
-        case .forTarget, .with: return ParseFailure(message: "cannot assign to \(what)", offset: n.start)
-        }
+        return what
     }
 
     mutating func parseImport() throws(ParseFailure) -> PythonNodeID {
@@ -894,7 +998,9 @@ struct Parser {
                     push(try parseExpression(), sawStar ? .kwDefault : .defaultValue)
                     if !sawStar { sawDefault = true }
                 } else if sawDefault && !sawStar {
-                    throw ParseFailure(message: "non-default argument follows default argument", offset: nodes[Int(p)].start)
+                    throw ParseFailure(
+                        message: target >= .v3_12 ? "parameter without a default follows parameter with a default" : "non-default argument follows default argument",
+                        offset: nodes[Int(p)].start)
                 }
             }
             if !accept(.comma) { break }
@@ -1273,7 +1379,7 @@ struct Parser {
         }
         let e = try parseExpression()
         if code == .colonEqual {
-            throw ParseFailure(message: "cannot use assignment expressions with \(nodes[Int(e)].kind.astName.lowercased())", offset: nodes[Int(e)].start)
+            throw ParseFailure(message: "cannot use assignment expressions with \(expressionName(nodes[Int(e)]))", offset: nodes[Int(e)].start)
         }
         return e
     }
@@ -1587,7 +1693,7 @@ struct Parser {
                 let mark = scratch.count
                 push(value, .function)
                 advance()
-                if !(try parseCallArguments(positionalRole: .arg)) { try expect(.rpar, ")") }
+                if !(try parseCallArguments(positionalRole: .arg)) { try expectClosing(.rpar, mark: mark + 1) }
                 value = make(.call, start, mark, order: [.function, .arg, .keyword])
             case .lsqb:
                 try enter()
@@ -1596,7 +1702,7 @@ struct Parser {
                 push(value, .value)
                 advance()
                 push(try parseSlices(), .slice)
-                try expect(.rsqb, "]")
+                try expectClosing(.rsqb, mark: mark + 1)
                 value = make(.subscript, start, mark)
             default:
                 return value
@@ -1793,7 +1899,8 @@ struct Parser {
         if accept(.rpar) { return make(.tuple, start, scratch.count) }
         if code == .kwYield {
             let y = try parseYield()
-            try expect(.rpar, ")")
+            if code != .rpar && startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: y) }
+            try expectClosing(.rpar, mark: scratch.count, hint: false)
             return y
         }
         let first = try parseStarNamedExpression()
@@ -1806,14 +1913,17 @@ struct Parser {
             }
             return first
         }
-        guard code == .comma else { throw failure() }
+        guard code == .comma else {
+            if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: first) }
+            throw failure()
+        }
         let mark = scratch.count
         push(first, .element)
         while accept(.comma) {
             if code == .rpar { break }
             push(try parseStarNamedExpression(), .element)
         }
-        try expect(.rpar, ")")
+        try expectClosing(.rpar, mark: mark)
         return make(.tuple, start, mark)
     }
 
@@ -1833,7 +1943,7 @@ struct Parser {
             if code == .rsqb { break }
             push(try parseStarNamedExpression(), .element)
         }
-        try expect(.rsqb, "]")
+        try expectClosing(.rsqb, mark: mark)
         return make(.list, start, mark)
     }
 
@@ -1867,17 +1977,22 @@ struct Parser {
                     advance()
                     push(try parseBitOr(), .value)
                 }
+                var afterDoubleStar = firstKey < 0
                 while accept(.comma) {
                     if code == .rbrace { break }
                     if accept(.doubleStar) {
                         push(try parseBitOr(), .value)
+                        afterDoubleStar = true
                     } else {
                         push(try parseExpression(), .key)
-                        try expect(.colon, ":")
+                        if code != .colon { throw failure(startsExpression ? "':' expected after dictionary key" : "invalid syntax") }
+                        advance()
                         push(try parseExpression(), .value)
+                        afterDoubleStar = false
                     }
                 }
-                try expect(.rbrace, "}")
+                // `{**a b}`: CPython has no expression rule there, so no comma hint.
+                try expectClosing(.rbrace, mark: mark, hint: !afterDoubleStar)
                 return make(.dict, start, mark, order: [.key, .value])
             }
             if code == .kwFor || code == .kwAsync {
@@ -1891,7 +2006,7 @@ struct Parser {
             if code == .rbrace { break }
             push(try parseStarNamedExpression(), .element)
         }
-        try expect(.rbrace, "}")
+        try expectClosing(.rbrace, mark: mark)
         return make(.set, start, mark)
     }
 
@@ -1922,7 +2037,7 @@ struct Parser {
         if closing == .rpar && code == .comma {
             throw ParseFailure(message: "Generator expression must be parenthesized", offset: start)
         }
-        try expect(closing, closing == .rpar ? ")" : closing == .rsqb ? "]" : "}")
+        try expectClosing(closing, mark: scratch.count, hint: false)  // CPython: "invalid syntax" here
         return make(kind, start, mark)
     }
 }

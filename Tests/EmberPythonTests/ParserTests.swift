@@ -234,7 +234,7 @@ private func fixtureNames(_ folder: String) -> [String] {
         var ids = Idents()
         try parse("f'{obj.attr(k = 1)}'\n").walk(&ids)
         #expect(ids.found == ["attr", "obj", "k"])
-        #expect(try parse("f'{a b}'\n").diagnostics.first?.message == "f-string: invalid syntax")
+        #expect(try parse("f'{a b}'\n").diagnostics.first?.message == "f-string: invalid syntax. Perhaps you forgot a comma?")
     }
 
     @Test func hugeLineParses() throws {
