@@ -73,7 +73,9 @@ public enum PythonParser {
                 // the string's line); errors it only flags (indentation, continuation,
                 // unclosed brackets, ...) and those inside 3.12 f-string fields do not.
                 // A NUL byte anywhere: CPython refuses the text before parsing it.
-                let laterTokenizerErrorWins = !diagnostics.isEmpty && (diagnostics[0].rank == .syntax || diagnostics[0].rank == .nul)
+                // An "unexpected indent" is CPython's IndentationError: no re-scan then.
+                let laterTokenizerErrorWins = !diagnostics.isEmpty
+                    && (diagnostics[0].rank == .nul || diagnostics[0].rank == .syntax && !failure.isIndentation)
                 if diagnostics.isEmpty || (failure.offset < diagnostics[0].offset && !failure.atErrorToken && !laterTokenizerErrorWins) {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
@@ -92,6 +94,9 @@ struct ParseFailure: Error {
     /// Offset whose line number is appended as " on line N".
     var lineOf: Int?
     var atErrorToken = false
+    /// An INDENT where the grammar has none: CPython raises IndentationError at once,
+    /// without tokenizing the rest for a tokenizer error that would win.
+    var isIndentation = false
 }
 
 struct PTok {
@@ -206,10 +211,35 @@ struct Parser {
     /// "expected ']'"). `hint: false` where CPython's grammar has no expression there.
     mutating func expectClosing(_ c: TokenCode, mark: Int, hint: Bool = true) throws(ParseFailure) {
         if toks[i].code == c { advance(); return }
-        if hint && scratch.count > mark && startsExpression && code != .star && code != .kwYield {
-            throw missingCommaFailure(after: scratch[scratch.count - 1].0)
+        if hint && scratch.count > mark {
+            let last = scratch[scratch.count - 1].0
+            if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: last) }
+            if let assignment = assignmentInExpressionFailure(last) { throw assignment }
         }
         throw failure()
+    }
+
+    /// At a '=' after `element` where an expression was wanted: CPython's
+    /// invalid_named_expression, "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
+    /// for a name, "cannot assign to X here. Maybe you meant '==' instead of '='?" for
+    /// another operand (not a list, tuple, generator, True, False or None), when a value
+    /// follows that is not itself followed by '=' or ':='.
+    func assignmentInExpressionFailure(_ element: PythonNodeID) -> ParseFailure? {
+        guard code == .equal, startsExpressionAt(1), valueIsLastInChain() else { return nil }
+        let n = nodes[Int(element)]
+        switch n.kind {
+        case .name:
+            return ParseFailure(message: "invalid syntax. Maybe you meant '==' or ':=' instead of '='?", offset: n.start)
+        case .list, .tuple, .generatorExp, .compare, .boolOp, .ifExp, .lambda, .namedExpr, .starred, .yield, .yieldFrom:
+            return nil
+        case .unaryOp where n.end - n.start > 3 && text[n.start] == UInt8(ascii: "n") && text[n.start + 1] == UInt8(ascii: "o")
+            && text[n.start + 2] == UInt8(ascii: "t"):
+            return nil  // `not x` is not an operand of '='s rule
+        case .constant where tokenEquals(n, "True") || tokenEquals(n, "False") || tokenEquals(n, "None"):
+            return nil
+        default:
+            return ParseFailure(message: "cannot assign to \(expressionName(n)) here. Maybe you meant '==' instead of '='?", offset: n.start)
+        }
     }
 
     /// The error for an expression directly after `element`: the comma hint at the last
@@ -254,7 +284,7 @@ struct Parser {
             t = PTok(code: t.code, start: t.start - 1, end: t.start - 1, index: t.index)
         }
         switch t.code {
-        case .indent: return ParseFailure(message: "unexpected indent", offset: t.start)
+        case .indent: return ParseFailure(message: "unexpected indent", offset: t.start, isIndentation: true)
         case .error:
             return ParseFailure(message: "invalid syntax", offset: t.start, atErrorToken: true)
         default:
@@ -359,7 +389,7 @@ struct Parser {
         case .kwDef, .kwIf, .kwClass, .kwWith, .kwFor, .kwTry, .kwWhile, .at, .kwAsync:
             out.append(try parseCompound())
         case .indent:
-            throw ParseFailure(message: "unexpected indent", offset: startOffset)
+            throw ParseFailure(message: "unexpected indent", offset: startOffset, isIndentation: true)
         case .name where target >= .v3_10 && isSoftKeyword(0, "match"):  // match statements: 3.10
             if let m = try parseMatchIfPresent() { out.append(m); return }
             try parseSimpleStatements(into: &out)
@@ -766,7 +796,7 @@ struct Parser {
         let target = try parseTargets()
         try checkTarget(target, context: .forTarget)
         push(target, .target)
-        try expect(.kwIn, "in")
+        if !accept(.kwIn) { throw failure() }  // CPython: "invalid syntax" (no forced 'in')
         push(try parseStarExpressions(), .iter)
         try parseBlock("'for' statement", headerStart: start)
         try parseElse()
@@ -1757,11 +1787,13 @@ struct Parser {
                 if code == .equal {
                     throw ParseFailure(message: "expression cannot contain assignment, perhaps you meant \"==\"?", offset: nodes[Int(e)].start)
                 }
+                // CPython raises these without a location, at the furthest token it read:
+                // the call's ')' (`_PyPegen_arguments_parsing_error`).
                 if sawDoubleStar {
-                    throw ParseFailure(message: "positional argument follows keyword argument unpacking", offset: argStart)
+                    throw ParseFailure(message: "positional argument follows keyword argument unpacking", offset: closingParenthesisOffset())
                 }
                 if sawKeyword {
-                    throw ParseFailure(message: "positional argument follows keyword argument", offset: argStart)
+                    throw ParseFailure(message: "positional argument follows keyword argument", offset: closingParenthesisOffset())
                 }
                 push(e, positionalRole)
             }
@@ -1769,6 +1801,24 @@ struct Parser {
             if !accept(.comma) { break }
         }
         return false
+    }
+
+    /// The offset of the ')' that closes the bracket the parser is in (a token scan), or of
+    /// the last token before the end when there is none.
+    func closingParenthesisOffset() -> Int {
+        var k = i
+        var depth = 0
+        while k < toks.count - 1 {
+            switch toks[k].code {
+            case .lpar, .lsqb, .lbrace: depth += 1
+            case .rpar, .rsqb, .rbrace:
+                if depth == 0 { return toks[k].start }
+                depth -= 1
+            default: break
+            }
+            k += 1
+        }
+        return toks[max(0, k - 1)].start
     }
 
     /// slices: slice | (slice | starred)+ with commas -> Tuple
@@ -1915,6 +1965,7 @@ struct Parser {
         }
         guard code == .comma else {
             if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: first) }
+            if let assignment = assignmentInExpressionFailure(first) { throw assignment }
             throw failure()
         }
         let mark = scratch.count
@@ -2027,9 +2078,17 @@ struct Parser {
             let isAsync = accept(.kwAsync)
             try expect(.kwFor, "for")
             let target = try parseTargets()
+            if code != .kwIn {
+                // 3.13's for_if_clause: raised at the token read after the variables; before,
+                // another expression there is the missing-comma hint, else invalid syntax.
+                if self.target >= .v3_13 { throw ParseFailure(message: "'in' expected after for-loop variables", offset: startOffset) }
+                try checkTarget(target, context: .forTarget)
+                if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: target) }
+                throw failure()
+            }
             try checkTarget(target, context: .forTarget)
             push(target, .target)
-            try expect(.kwIn, "in")
+            advance()  // in
             push(try parseDisjunction(), .iter)
             while accept(.kwIf) { push(try parseDisjunction(), .ifCondition) }
             push(make(.comprehension, cStart, cMark, aux: isAsync ? 1 : 0), .generator)

@@ -1,9 +1,10 @@
 import EmberPython
 import Testing
 
-/// CPython's messages and lines for code that is missing a comma inside brackets and for
-/// invalid assignment targets, recorded with CPython 3.11.7 and 3.13.0 (`ast.parse`; 3.12.1
-/// gives the same as 3.13.0 on all of them).
+/// CPython's messages and lines for code that is missing a comma inside brackets, has an
+/// assignment where an expression belongs, a comprehension without `in`, a positional
+/// argument after keyword ones, or an unexpected indent before a later tokenizer error;
+/// recorded with CPython 3.11.7, 3.12.1 and 3.13.0 (`ast.parse`), each version's own.
 @Suite struct CPythonMessageTests {
     static let cases311: [(String, Int, String)] = [
         ("x = [1;]", 1, "invalid syntax"),
@@ -45,6 +46,26 @@ import Testing
         ("x = [1 +]", 1, "invalid syntax"),
         ("x = [)", 1, "closing parenthesis ')' does not match opening parenthesis '['"),
         ("x = [1 2\n", 1, "'[' was never closed"),
+        ("[x for a b]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("[x for a]", 1, "invalid syntax"),
+        ("[x for 1 in y]", 1, "cannot assign to literal"),
+        ("[x for 'a' 'b']", 1, "cannot assign to literal"),
+        ("[x for a, b]", 1, "invalid syntax"),
+        ("(x for a\n b\n c)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("[x for a.b c]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("for a b: pass", 1, "invalid syntax"),
+        ("for 1 in x: pass", 1, "cannot assign to literal"),
+        ("[x for f() in y]", 1, "cannot assign to function call"),
+        ("[x\n for a\n\n]", 4, "invalid syntax"),
+        ("f(a=1,\n  b,\n  c)", 3, "positional argument follows keyword argument"),
+        ("f(**a,\n  b\n)", 3, "positional argument follows keyword argument unpacking"),
+        ("if x:\n    raise E\n        'a'\n    )\n", 3, "unexpected indent"),
+        ("x = (\n    'a'\n    'b' = 'c'\n)", 2, "cannot assign to literal here. Maybe you meant '==' instead of '='?"),
+        ("x = [a = 1]", 1, "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"),
+        ("x = (f() = 1)", 1, "cannot assign to function call here. Maybe you meant '==' instead of '='?"),
+        ("x = {a.b = 1}", 1, "cannot assign to attribute here. Maybe you meant '==' instead of '='?"),
+        ("x = [1 = 2 = 3]", 1, "invalid syntax"),
+        ("x = (True = 1)", 1, "invalid syntax"),
         ("del None", 1, "cannot delete None"),
         ("... = 1", 1, "cannot assign to ellipsis here. Maybe you meant '==' instead of '='?"),
         ("(True := 1)", 1, "cannot use assignment expressions with True"),
@@ -52,6 +73,80 @@ import Testing
         ("f() = 1", 1, "cannot assign to function call here. Maybe you meant '==' instead of '='?"),
         ("yield = 1", 1, "assignment to yield expression not possible"),
         ("def f(a=1, b): pass", 1, "non-default argument follows default argument"),
+        ("for None in x: pass", 1, "cannot assign to None"),
+        ("x = {1: 2, 3 4}", 1, "':' expected after dictionary key"),
+        ("(x for x in y) = 1", 1, "cannot assign to generator expression"),
+        ("[a, b()] = 1", 1, "cannot assign to function call"),
+        ("a.b = c = f() = 1", 1, "cannot assign to function call"),
+    ]
+
+    static let cases312: [(String, Int, String)] = [
+        ("x = [1;]", 1, "invalid syntax"),
+        ("x = [1 2]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = (1 2)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = {1 2}", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("f(a b)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("a[1 2]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [1, 2 3]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [\n    1\n    2\n]", 2, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [1 if 2 else 3 4]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [*a b]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = {1: 2 3}", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = {1: 2, 3 4}", 1, "':' expected after dictionary key"),
+        ("x = [a.b c]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [a() b]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [print 1]", 1, "Missing parentheses in call to 'print'. Did you mean print(...)?"),
+        ("x = [match 1]", 1, "invalid syntax"),
+        ("x = [a 'b']", 1, "invalid syntax"),
+        ("x = (1 + 2 3)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("f(a=1 b)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [1 not 2]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [1 lambda: 2]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = (1, 2 3)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [a for a in b c]", 1, "invalid syntax"),
+        ("x = [1 2 for x in y]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = a[1:2 3]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [1\n2]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [f(x)\n g]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = (yield 1 2)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("f(*a b)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("f(**a b)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = {**a b}", 1, "invalid syntax"),
+        ("x = {1: 2 for a in b c}", 1, "invalid syntax"),
+        ("x = [a\n  .b\n c]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = (a := 1 2)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("print(1 2)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [a b c]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("x = [1 +]", 1, "invalid syntax"),
+        ("x = [)", 1, "closing parenthesis ')' does not match opening parenthesis '['"),
+        ("x = [1 2\n", 1, "'[' was never closed"),
+        ("[x for a b]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("[x for a]", 1, "invalid syntax"),
+        ("[x for 1 in y]", 1, "cannot assign to literal"),
+        ("[x for 'a' 'b']", 1, "cannot assign to literal"),
+        ("[x for a, b]", 1, "invalid syntax"),
+        ("(x for a\n b\n c)", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("[x for a.b c]", 1, "invalid syntax. Perhaps you forgot a comma?"),
+        ("for a b: pass", 1, "invalid syntax"),
+        ("for 1 in x: pass", 1, "cannot assign to literal"),
+        ("[x for f() in y]", 1, "cannot assign to function call"),
+        ("[x\n for a\n\n]", 4, "invalid syntax"),
+        ("f(a=1,\n  b,\n  c)", 3, "positional argument follows keyword argument"),
+        ("f(**a,\n  b\n)", 3, "positional argument follows keyword argument unpacking"),
+        ("if x:\n    raise E\n        'a'\n    )\n", 3, "unexpected indent"),
+        ("x = (\n    'a'\n    'b' = 'c'\n)", 2, "cannot assign to literal here. Maybe you meant '==' instead of '='?"),
+        ("x = [a = 1]", 1, "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"),
+        ("x = (f() = 1)", 1, "cannot assign to function call here. Maybe you meant '==' instead of '='?"),
+        ("x = {a.b = 1}", 1, "cannot assign to attribute here. Maybe you meant '==' instead of '='?"),
+        ("x = [1 = 2 = 3]", 1, "invalid syntax"),
+        ("x = (True = 1)", 1, "invalid syntax"),
+        ("del None", 1, "cannot delete None"),
+        ("... = 1", 1, "cannot assign to ellipsis here. Maybe you meant '==' instead of '='?"),
+        ("(True := 1)", 1, "cannot use assignment expressions with True"),
+        ("(a, 'b', c) = 1", 1, "cannot assign to literal"),
+        ("f() = 1", 1, "cannot assign to function call here. Maybe you meant '==' instead of '='?"),
+        ("yield = 1", 1, "assignment to yield expression not possible"),
+        ("def f(a=1, b): pass", 1, "parameter without a default follows parameter with a default"),
         ("for None in x: pass", 1, "cannot assign to None"),
         ("x = {1: 2, 3 4}", 1, "':' expected after dictionary key"),
         ("(x for x in y) = 1", 1, "cannot assign to generator expression"),
@@ -99,6 +194,26 @@ import Testing
         ("x = [1 +]", 1, "invalid syntax"),
         ("x = [)", 1, "closing parenthesis ')' does not match opening parenthesis '['"),
         ("x = [1 2\n", 1, "'[' was never closed"),
+        ("[x for a b]", 1, "'in' expected after for-loop variables"),
+        ("[x for a]", 1, "'in' expected after for-loop variables"),
+        ("[x for 1 in y]", 1, "cannot assign to literal"),
+        ("[x for 'a' 'b']", 1, "'in' expected after for-loop variables"),
+        ("[x for a, b]", 1, "'in' expected after for-loop variables"),
+        ("(x for a\n b\n c)", 2, "'in' expected after for-loop variables"),
+        ("[x for a.b c]", 1, "'in' expected after for-loop variables"),
+        ("for a b: pass", 1, "invalid syntax"),
+        ("for 1 in x: pass", 1, "cannot assign to literal"),
+        ("[x for f() in y]", 1, "cannot assign to function call"),
+        ("[x\n for a\n\n]", 4, "'in' expected after for-loop variables"),
+        ("f(a=1,\n  b,\n  c)", 3, "positional argument follows keyword argument"),
+        ("f(**a,\n  b\n)", 3, "positional argument follows keyword argument unpacking"),
+        ("if x:\n    raise E\n        'a'\n    )\n", 3, "unexpected indent"),
+        ("x = (\n    'a'\n    'b' = 'c'\n)", 2, "cannot assign to literal here. Maybe you meant '==' instead of '='?"),
+        ("x = [a = 1]", 1, "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"),
+        ("x = (f() = 1)", 1, "cannot assign to function call here. Maybe you meant '==' instead of '='?"),
+        ("x = {a.b = 1}", 1, "cannot assign to attribute here. Maybe you meant '==' instead of '='?"),
+        ("x = [1 = 2 = 3]", 1, "invalid syntax"),
+        ("x = (True = 1)", 1, "invalid syntax"),
         ("del None", 1, "cannot delete None"),
         ("... = 1", 1, "cannot assign to ellipsis here. Maybe you meant '==' instead of '='?"),
         ("(True := 1)", 1, "cannot use assignment expressions with True"),
@@ -113,9 +228,10 @@ import Testing
         ("a.b = c = f() = 1", 1, "cannot assign to function call"),
     ]
 
-    @Test(arguments: [(PythonVersion.v3_11, 0), (.v3_12, 1), (.v3_13, 1)])
-    func messagesAndLinesAsCPython(version: PythonVersion, table: Int) throws {
-        for (source, line, message) in table == 0 ? Self.cases311 : Self.cases313 {
+    @Test(arguments: [PythonVersion.v3_11, .v3_12, .v3_13])
+    func messagesAndLinesAsCPython(version: PythonVersion) throws {
+        let table = version == .v3_11 ? Self.cases311 : version == .v3_12 ? Self.cases312 : Self.cases313
+        for (source, line, message) in table {
             let tree = PythonParser.parse(try PythonSource(utf8: source + "\n"), options: .init(targetVersion: version))
             let first = try #require(tree.diagnostics.first, "\(version) accepted \(source)")
             #expect(first.message == message, "\(version) \(source)")
