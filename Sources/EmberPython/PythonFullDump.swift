@@ -26,8 +26,14 @@
 extension PythonSyntaxTree {
     /// The full dump for `target` (f-string parts follow that version's form: 3.12 and later
     /// read them from the split tokens, 3.11 and earlier from the string's text).
-    public func fullDump(target: PythonVersion) -> [String] {
-        var dumper = FullTreeDumper(tree: self, target: target)
+    ///
+    /// `normalizingIdentifiers` maps a non-ASCII identifier to its NFKC form, as CPython
+    /// stores identifiers (`ｗｉｄｔｈ` is `width`); this module has no Unicode
+    /// normalization of its own, so callers with Foundation pass
+    /// `{ $0.precomposedStringWithCompatibilityMapping }`. Without it identifiers are written
+    /// as they appear in the text.
+    public func fullDump(target: PythonVersion, normalizingIdentifiers: ((String) -> String)? = nil) -> [String] {
+        var dumper = FullTreeDumper(tree: self, target: target, normalize: normalizingIdentifiers)
         return dumper.run()
     }
 }
@@ -38,10 +44,19 @@ struct FullTreeDumper {
     let text: [UInt8]
     var lines: [String] = []
 
-    init(tree: PythonSyntaxTree, target: PythonVersion) {
+    let normalize: ((String) -> String)?
+
+    init(tree: PythonSyntaxTree, target: PythonVersion, normalize: ((String) -> String)?) {
         self.tree = tree
         self.target = target
         self.text = tree.source.text
+        self.normalize = normalize
+    }
+
+    /// An identifier as CPython stores it (NFKC when `normalize` is given).
+    func ident(_ s: String) -> String {
+        guard let normalize, s.utf8.contains(where: { $0 >= 0x80 }) else { return s }
+        return normalize(s)
     }
 
     /// A 3.11-style f-string's parts, read from its text: a literal run's value, or a
@@ -260,7 +275,7 @@ struct FullTreeDumper {
         let id = item.id
         switch n.kind {
         case .functionDef, .asyncFunctionDef, .classDef:
-            return " name=\(tree.tokenText(n.token))"
+            return " name=\(ident(tree.tokenText(n.token)))"
         case .augAssign:
             let op = tree.tokenText(n.token)
             return " op=\(binaryOperatorName(Array(op.utf8.dropLast())))"
@@ -269,13 +284,13 @@ struct FullTreeDumper {
             let simple = target.map { $0.kind == .name && $0.start == n.start } ?? false
             return " simple=\(simple ? 1 : 0)"
         case .importFrom:
-            let module = n.token >= 0 ? tree.identifier(of: id) ?? "None" : "None"
+            let module = n.token >= 0 ? ident(tree.identifier(of: id) ?? "?") : "None"
             return " module=\(module) level=\(n.aux)"
         case .global, .nonlocal:
             var names: [String] = []
             var k = Int(n.token)
             while k >= 0 && k < tree.tokens.count && tree.tokens[k].start < n.end {
-                if tree.tokens[k].kind == .name { names.append(tree.tokenText(Int32(k))) }
+                if tree.tokens[k].kind == .name { names.append(ident(tree.tokenText(Int32(k)))) }
                 k += 1
             }
             return " names=[\(names.joined(separator: ","))]"
@@ -317,33 +332,33 @@ struct FullTreeDumper {
             let (value, kind) = constantValue(item, n)
             return " value=\(value) kind=\(kind)"
         case .attribute:
-            return " attr=\(tree.identifier(of: id) ?? "?") ctx=\(ctxName(item.ctx))"
+            return " attr=\(ident(tree.identifier(of: id) ?? "?")) ctx=\(ctxName(item.ctx))"
         case .subscript, .starred, .list, .tuple:
             return " ctx=\(ctxName(item.ctx))"
         case .name:
-            return " id=\(tree.text(of: id)) ctx=\(ctxName(item.ctx))"
+            return " id=\(ident(tree.text(of: id))) ctx=\(ctxName(item.ctx))"
         case .exceptHandler:
-            return " name=\(n.aux > 0 ? tree.tokenText(n.aux) : "None")"
+            return " name=\(n.aux > 0 ? ident(tree.tokenText(n.aux)) : "None")"
         case .arg:
-            return " arg=\(n.token >= 0 ? tree.tokenText(n.token) : identifier(at: n.start))"
+            return " arg=\(ident(n.token >= 0 ? tree.tokenText(n.token) : identifier(at: n.start)))"
         case .keyword:
             if n.aux == -1 { return " arg=None" }
-            return " arg=\(n.token >= 0 ? tree.tokenText(n.token) : tree.identifier(of: id) ?? "?")"
+            return " arg=\(ident(n.token >= 0 ? tree.tokenText(n.token) : tree.identifier(of: id) ?? "?"))"
         case .alias:
-            return " name=\(tree.identifier(of: id) ?? "?") asname=\(n.aux > 0 ? tree.tokenText(n.aux) : "None")"
+            return " name=\(ident(tree.identifier(of: id) ?? "?")) asname=\(n.aux > 0 ? ident(tree.tokenText(n.aux)) : "None")"
         case .comprehension:
             return " is_async=\(n.aux)"
         case .matchSingleton:
             return " value=\(tree.text(of: id))"
         case .matchMapping:
-            return " rest=\(n.aux > 0 ? tree.tokenText(n.aux) : "None")"
+            return " rest=\(n.aux > 0 ? ident(tree.tokenText(n.aux)) : "None")"
         case .matchClass:
-            let attrs = tree.children(of: id, role: .kwdPattern).map { keywordName(before: tree[$0].start) }
+            let attrs = tree.children(of: id, role: .kwdPattern).map { ident(keywordName(before: tree[$0].start)) }
             return attrs.isEmpty ? "" : " kwd_attrs=[\(attrs.joined(separator: ","))]"
         case .matchStar, .matchAs:
-            return " name=\(n.aux > 0 ? tree.tokenText(n.aux) : "None")"
+            return " name=\(n.aux > 0 ? ident(tree.tokenText(n.aux)) : "None")"
         case .typeVar, .paramSpec, .typeVarTuple:
-            return " name=\(tree.tokenText(n.token))"
+            return " name=\(ident(tree.tokenText(n.token)))"
         default:
             return ""
         }
@@ -495,7 +510,7 @@ struct FullTreeDumper {
                 let c = text[k] | 0x20
                 if c == 0x62 { isBytes = true }
                 if c == 0x72 { isRaw = true }
-                if c == 0x75 && first { kind = "'u'" }
+                if text[k] == 0x75 && first { kind = "'u'" }  // CPython: a lowercase 'u' only (`U"x"`: None)
                 k += 1
             }
             first = false

@@ -1,5 +1,6 @@
 import EmberPython
 import EmberUtils
+import Foundation
 
 /// Tree part of a JSON line: parser diagnostics and, for valid files, the full tree dump
 /// (`PythonSyntaxTree.fullDump`; with `positionsOnly`, the older kinds-and-positions dump of
@@ -13,7 +14,7 @@ func astDump(_ source: PythonSource, _ result: PythonTokenizeResult, target: Pyt
             let dump = tree.canonicalDump(skippingFStringParts: skippingFStringParts)
             out += ",\"ast\":[" + dump.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         } else {
-            out += ",\"ast\":[" + tree.fullDump(target: target).map(JSONText.quoted).joined(separator: ",") + "]"
+            out += ",\"ast\":[" + tree.fullDump(target: target, normalizingIdentifiers: { $0.precomposedStringWithCompatibilityMapping }).map(JSONText.quoted).joined(separator: ",") + "]"
         }
     }
     return out
