@@ -572,7 +572,7 @@ struct FullTreeDumper {
                 decodeRun(bodyStart, min(bodyEnd, t.end), raw: isRaw, bytes: false, braces: false, into: &out)
             case .fstringMiddle, .tstringMiddle:
                 decodeRun(t.start, min(t.end, to), raw: isRawFString(middle: k), bytes: false, braces: true, into: &out)
-            case .fstringStart, .tstringStart, .fstringEnd, .tstringEnd:
+            case .fstringStart, .tstringStart, .fstringEnd, .tstringEnd, .nl, .comment:
                 break
             default:
                 // The debug text of `{expr=}`: from the field's '{' (or from `from`) to `to`.
