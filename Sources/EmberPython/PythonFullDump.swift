@@ -556,8 +556,11 @@ struct FullTreeDumper {
     func splitLiteralValue(_ from: Int, _ to: Int) -> [UInt32] {
         var out: [UInt32] = []
         var k = tokenIndex(atOrAfter: from)
-        var startedWithLiteral = false
-        var firstToken = true
+        // Only debug text: the range starts right after the field's '{' (`f'{"s"=}'`: the
+        // string is the field's expression, not a literal piece).
+        if k > 0, tree.tokens[k - 1].kind == .op, tree.tokens[k - 1].end == from, text[tree.tokens[k - 1].start] == 0x7B {
+            return normalizedNewlines(from, to)
+        }
         while k < tree.tokens.count && tree.tokens[k].start < to {
             let t = tree.tokens[k]
             switch t.kind {
@@ -575,13 +578,10 @@ struct FullTreeDumper {
             case .fstringStart, .tstringStart, .fstringEnd, .tstringEnd, .nl, .comment:
                 break
             default:
-                // The debug text of `{expr=}`: from the field's '{' (or from `from`) to `to`.
-                let debugStart = startedWithLiteral && t.kind == .op && text[t.start] == 0x7B ? t.end : from
-                out += normalizedNewlines(debugStart, to)
+                // The debug text of `{expr=}` after the literal pieces: from the field's '{'.
+                out += normalizedNewlines(t.kind == .op && text[t.start] == 0x7B ? t.end : t.start, to)
                 return out
             }
-            if firstToken { startedWithLiteral = true }
-            firstToken = false
             k += 1
         }
         return out
