@@ -75,7 +75,7 @@ private func fixtureNames(_ folder: String) -> [String] {
 
     @Test func deepNestingIsADiagnosticNotACrash() throws {
         let depth = 100_000
-        let tooDeep = "too deeply nested (more than 3000 levels)"  // the default maxDepth
+        let tooDeep = "too deeply nested (more than \(PythonVersion.newest.parserNestingLimit) levels)"  // the default maxDepth
         let cases: [(String, String)] = [
             (String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth), "too many nested parentheses"),
             (String(repeating: "[", count: depth), "too many nested parentheses"),
