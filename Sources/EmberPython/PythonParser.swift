@@ -89,6 +89,7 @@ public enum PythonParser {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
                     diagnostics.insert(PythonDiagnostic(message: message, offset: failure.offset), at: 0)
+                    diagnostics.sortAfterFirst()
                 }
             }
             return PythonSyntaxTree(source: source, tokens: tokenized.tokens, nodes: parser.nodes, childIDs: parser.childIDs,
