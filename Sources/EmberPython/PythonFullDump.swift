@@ -559,7 +559,7 @@ struct FullTreeDumper {
         // Only debug text: the range starts right after the field's '{' (`f'{"s"=}'`: the
         // string is the field's expression, not a literal piece).
         if k > 0, tree.tokens[k - 1].kind == .op, tree.tokens[k - 1].end == from, text[tree.tokens[k - 1].start] == 0x7B {
-            return normalizedNewlines(from, to)
+            return debugText(from, to)
         }
         while k < tree.tokens.count && tree.tokens[k].start < to {
             let t = tree.tokens[k]
@@ -579,12 +579,29 @@ struct FullTreeDumper {
                 break
             default:
                 // The debug text of `{expr=}` after the literal pieces: from the field's '{'.
-                out += normalizedNewlines(t.kind == .op && text[t.start] == 0x7B ? t.end : t.start, to)
+                out += debugText(t.kind == .op && text[t.start] == 0x7B ? t.end : t.start, to)
                 return out
             }
             k += 1
         }
         return out
+    }
+
+    /// The text of `{expr=}` (3.12 form) from `from` to `to`, line breaks as `\n`, without
+    /// its comments (`f"{x = # note\n}"` is "x = \n"), as CPython 3.12 and 3.13 keep it.
+    func debugText(_ from: Int, _ to: Int) -> [UInt32] {
+        var out: [UInt32] = []
+        var at = from
+        var k = tokenIndex(atOrAfter: from)
+        while k < tree.tokens.count && tree.tokens[k].start < to {
+            let t = tree.tokens[k]
+            if t.kind == .comment {
+                out += normalizedNewlines(at, t.start)
+                at = t.end
+            }
+            k += 1
+        }
+        return out + normalizedNewlines(at, to)
     }
 
     /// Whether the f-string holding the middle token `k` is raw.
