@@ -119,6 +119,19 @@ private func fixtureNames(_ folder: String) -> [String] {
         }
     }
 
+    /// CPython stores identifiers in NFKC (`ｗｉｄｔｈ` is `width`, `µ` is `μ`): the full dump
+    /// writes them so when given a normalization (the fixtures are ASCII, so this is
+    /// checked here; CPython 3.11's `ast.parse` gives these names).
+    @Test func fullDumpNormalizesIdentifiers() throws {
+        let tree = try parse("ｗｉｄｔｈ = µ.ﬁle\n")
+        let normalized = tree.fullDump(target: .v3_11, normalizingIdentifiers: { $0.precomposedStringWithCompatibilityMapping })
+        #expect(normalized.contains("2 targets Name 1:0-1:15 id=width ctx=Store"), "\(normalized)")
+        #expect(normalized.contains("2 value Attribute 1:18-1:26 attr=file ctx=Load"), "\(normalized)")
+        #expect(normalized.contains("3 value Name 1:18-1:20 id=\u{3BC} ctx=Load"), "\(normalized)")
+        let raw = tree.fullDump(target: .v3_11)
+        #expect(raw.contains("2 targets Name 1:0-1:15 id=ｗｉｄｔｈ ctx=Store"), "\(raw)")
+    }
+
     @Test func partialTreeKeepsStatementsBeforeTheError() throws {
         let tree = try parse("import os\nclass A:\n    pass\nx = = 1\n")
         #expect(tree.diagnostics.first?.message == "invalid syntax")
