@@ -325,8 +325,19 @@ struct FullTreeDumper {
         case .formattedValue:
             return " conversion=\(conversion(item, n))"
         case .interpolation:
-            let value = tree.children(of: id, role: .value).first.map { tree[$0] }
-            let str = value.map { pyString(normalizedNewlines(n.start + 1, $0.end)) } ?? "None"
+            // PEP 750: the text inside the braces, whitespace included, up to the first
+            // top-level '=', '!', ':' or the closing '}'.
+            var str = "None"
+            if let value = tree.children(of: id, role: .value).first {
+                var k = tokenIndex(atOrAfter: tree[value].end)
+                while k < tree.tokens.count {
+                    let t = tree.tokens[k]
+                    if t.kind == .op && t.end - t.start == 1 && [0x3D, 0x21, 0x3A, 0x7D].contains(text[t.start]) { break }
+                    k += 1
+                }
+                let end = k < tree.tokens.count ? tree.tokens[k].start : n.end
+                str = pyString(normalizedNewlines(n.start + 1, end))
+            }
             return " str=\(str) conversion=\(conversion(item, n))"
         case .constant:
             let (value, kind) = constantValue(item, n)
@@ -486,6 +497,7 @@ struct FullTreeDumper {
         if item.inFString && target.hasPEP701FStrings {
             return (pyString(splitLiteralValue(n.start, n.end)), "None")
         }
+        guard n.end > n.start else { return ("?", "None") }
         let b = text[n.start]
         if b &- 0x30 < 10 || (b == 0x2E && n.end - n.start > 1 && text[n.start + 1] &- 0x30 < 10) {
             return (numberValue(n.start, n.end), "None")

@@ -119,6 +119,10 @@ private func tokenizeStyle(_ source: PythonSource, _ tokens: [PythonToken]) -> [
         let kinds = tree.canonicalDump().map { String($0.prefix { $0 != " " }) }
         #expect(kinds == ["Assign", "Name", "TemplateStr", "Constant", "Interpolation", "Name", "JoinedStr", "Constant",
                           "FormattedValue", "Name", "Constant"])
+        // Interpolation.str is the text in the braces up to '!', ':' or '=' (PEP 750, the
+        // 3.14 docs of string.templatelib); written from the PEP, not recorded from CPython.
+        let full = tree.fullDump(target: .v3_14)
+        #expect(full.contains("3 values Interpolation 1:7-1:17 str=s:\"b\" conversion=114"), "\(full)")
         let old = PythonParser.parse(source, options: .init(targetVersion: .v3_13))
         #expect(old.diagnostics.first?.message == "invalid syntax")
         let f = PythonParser.parse(try PythonSource(utf8: "x = f\"a{b}\"\n"), options: .init(targetVersion: .v3_14))
