@@ -79,9 +79,8 @@ private func tokenizeStyle(_ source: PythonSource, _ tokens: [PythonToken]) -> [
             Issue.record("\(fixture) node \(k): CPython \(a), ours \(b)")
             break
         }
-        // The full tree: every node and field value (3.14's goldens are hand-written and
-        // have no full form yet; see fixtures/python/versions/3.14/README.md).
-        guard version < .v3_14 else { return }
+        // The full tree: every node and field value (3.14's goldens are checked by hand, see
+        // fixtures/python/versions/3.14/README.md).
         let expectedFull = try golden(fixture, ".full")
         let gotFull = tree.fullDump(target: version, normalizingIdentifiers: { $0.precomposedStringWithCompatibilityMapping })
         #expect(gotFull.count == expectedFull.count, "\(fixture): \(gotFull.count) lines in the full tree, CPython \(expectedFull.count)")
