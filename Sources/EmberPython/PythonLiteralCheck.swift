@@ -112,22 +112,27 @@ enum LiteralCheck {
 /// 20,000 scalars, a few milliseconds), everything else only for a name not found there.
 enum UnicodeNames {
     static func isKnown(_ text: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
+        value(text, from, to) != nil
+    }
+
+    /// The scalar `text[from..<to]` names (case-insensitive), or nil.
+    static func value(_ text: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> UInt32? {
         var name = ""
         name.reserveCapacity(to - from)
         for k in from..<to {
             let b = text[k]
-            if b >= 0x80 { return false }  // names are ASCII
+            if b >= 0x80 { return nil }  // names are ASCII
             name.unicodeScalars.append(Unicode.Scalar(b &- 0x61 < 26 ? b - 0x20 : b))
         }
-        if common[name] != nil { return true }
+        if let v = common[name] { return v }
         if name.hasPrefix("CJK UNIFIED IDEOGRAPH-") || name.hasPrefix("CJK COMPATIBILITY IDEOGRAPH-") {
             let hex = name.split(separator: "-").last.map(String.init) ?? ""
-            if let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) {
-                return scalar.properties.name == name
+            if let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value), scalar.properties.name == name {
+                return value
             }
-            return false
+            return nil
         }
-        return everything[name] != nil
+        return everything[name]
     }
 
     private static func table(_ ranges: [ClosedRange<UInt32>]) -> [String: UInt32] {

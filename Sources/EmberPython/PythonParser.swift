@@ -11,29 +11,40 @@ public enum PythonParser {
         /// Maximum nesting, in levels: each bracket (display, call, subscript), unary
         /// operator, `not`, lambda, conditional expression, `**`, f-string field, pattern,
         /// starred target and block is one level while the parser is inside it, and the
-        /// finished tree may be no deeper either (so a left-associative chain such as
-        /// `a + b + ...`, `a.b.c...` or `f()()...`, which the parser reads in a loop,
-        /// counts one level per link). The default, 3,000, accepts everything CPython 3.11
-        /// accepts (its AST stops at about 2,985 levels; 3.12 about 2,994; 3.13 goes further
-        /// for some forms). Whatever the limit, the parser also stops before its thread's
-        /// stack runs out (see `StackGuard`), so deep input is a diagnostic
-        /// "too deeply nested", never a crash.
+        /// finished tree may be no deeper than `maxTreeDepth` (so a left-associative chain
+        /// such as `a + b + ...`, `a.b.c...` or `f()()...`, which the parser reads in a loop,
+        /// counts one level per link). The default is the target version's
+        /// (`PythonVersion.parserNestingLimit`): 6,000 for 3.9 and 3.13+, 3,000 for 3.10 to
+        /// 3.12, so that what each CPython compiles parses here. Whatever the limit, the
+        /// parser also stops before its thread's stack runs out (see `StackGuard`), so deep
+        /// input is a diagnostic "too deeply nested", never a crash.
         public var maxDepth: Int
+        /// The finished tree's limit, in levels below the module; nil: `maxDepth`. The
+        /// default is the target version's (`PythonVersion.treeDepthLimit`: 10,000 from
+        /// 3.13, nil before).
+        public var maxTreeDepth: Int?
         /// The Python version whose grammar to follow (default: the newest). From 3.12,
         /// f-strings are PEP 701's (same quotes and any code inside replacement fields),
         /// tokenized in the split form, and the tree gives f-string parts 3.12-style spans
         /// (a literal run spans its text, a field spans '{' to '}'); before, exactly what
         /// CPython 3.11's `ast.parse` accepts and reports for f-strings.
         public var targetVersion: PythonVersion
-        public init(maxDepth: Int = 3000, targetVersion: PythonVersion = .newest) {
-            self.maxDepth = maxDepth
+        /// `maxDepth` nil: the target version's limits (both). A `maxDepth` given limits the
+        /// tree too.
+        public init(maxDepth: Int? = nil, targetVersion: PythonVersion = .newest) {
+            self.maxDepth = maxDepth ?? targetVersion.parserNestingLimit
+            let tree = targetVersion.treeDepthLimit
+            self.maxTreeDepth = maxDepth == nil && tree != targetVersion.parserNestingLimit ? tree : nil
             self.targetVersion = targetVersion
         }
 
         /// The f-string form alone: true is 3.12, false 3.11.
-        public init(maxDepth: Int = 3000, pep701FStrings: Bool) {
+        public init(maxDepth: Int? = nil, pep701FStrings: Bool) {
             self.init(maxDepth: maxDepth, targetVersion: pep701FStrings ? .v3_12 : .v3_11)
         }
+
+        /// The finished tree's limit in effect.
+        public var treeDepthLimit: Int { maxTreeDepth ?? maxDepth }
 
         /// Whether f-strings follow PEP 701 (the target is 3.12 or newer).
         public var pep701FStrings: Bool {
@@ -61,8 +72,8 @@ public enum PythonParser {
             // Chains read in a loop (`a + b + ...`, `a.b.c`, `f()()`) nest the tree without
             // nesting the parse: the finished tree is measured too, so that whoever walks it
             // recursively meets no deeper tree than the limit.
-            if failure == nil, let offset = parser.firstNodeDeeperThan(options.maxDepth, root: root) {
-                failure = ParseFailure(message: "too deeply nested (more than \(options.maxDepth) levels)", offset: offset)
+            if failure == nil, let offset = parser.firstNodeDeeperThan(options.treeDepthLimit, root: root) {
+                failure = ParseFailure(message: "too deeply nested (more than \(options.treeDepthLimit) levels)", offset: offset)
             }
             var diagnostics = tokenized.diagnostics
             if let failure {
@@ -80,6 +91,7 @@ public enum PythonParser {
                     var message = failure.message
                     if let line = failure.lineOf { message += " on line \(source.lineTable.location(of: line).line)" }
                     diagnostics.insert(PythonDiagnostic(message: message, offset: failure.offset), at: 0)
+                    diagnostics.sortAfterFirst()
                 }
             }
             return PythonSyntaxTree(source: source, tokens: tokenized.tokens, nodes: parser.nodes, childIDs: parser.childIDs,

@@ -93,7 +93,10 @@ public struct PythonSyntaxTree: Sendable {
     public let childIDs: [PythonNodeID]
     public let childRoles: [PythonRole]
     public let root: PythonNodeID
-    /// Tokenizer and parser diagnostics, earliest first; empty when the file is valid.
+    /// Tokenizer and parser diagnostics, empty when the file is valid: the first is the
+    /// error CPython reports (not always the earliest: a NUL byte anywhere, or a tokenizer
+    /// error CPython meets when it re-scans the file after a parse error), the others follow
+    /// earliest first.
     public let diagnostics: [PythonDiagnostic]
 
     public subscript(_ id: PythonNodeID) -> PythonNode { nodes[Int(id)] }

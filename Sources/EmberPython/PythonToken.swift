@@ -73,7 +73,23 @@ public struct PythonDiagnostic: Sendable, Hashable, CustomStringConvertible {
 
 public struct PythonTokenizeResult: Sendable {
     public var tokens: [PythonToken]
+    /// The first is the error CPython reports (a NUL byte anywhere, say, comes first); the
+    /// others follow earliest first.
     public var diagnostics: [PythonDiagnostic]
+}
+
+extension Array where Element == PythonDiagnostic {
+    /// Keeps the first diagnostic (the error CPython reports, which is not always the
+    /// earliest: a NUL byte, a later tokenizer error after a parse error) and orders the
+    /// others earliest first, ties in their order.
+    mutating func sortAfterFirst() {
+        guard count > 2 else { return }
+        var sorted = true
+        for k in 2..<count where self[k].offset < self[k - 1].offset { sorted = false; break }
+        if sorted { return }
+        let tail = self[1...].enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element)
+        replaceSubrange(1..., with: tail)
+    }
 }
 
 /// How a tokenizer diagnostic ranks against a parse error (CPython's

@@ -71,6 +71,7 @@ public enum PythonTokenizer {
                     }
                 }
             }
+            diagnostics.sortAfterFirst()
             return PythonTokenizeResult(tokens: scanner.tokens, diagnostics: diagnostics)
         }
     }

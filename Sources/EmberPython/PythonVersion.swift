@@ -50,6 +50,19 @@ public struct PythonVersion: Sendable, Hashable, Comparable, CustomStringConvert
     /// 3.14: a line break in a single-quoted f-string's (or t-string's) format spec is an
     /// error; 3.12 and 3.13 end the spec there and read on as code.
     public var forbidsLineBreaksInSingleQuotedFormatSpecs: Bool { minor >= 14 }
+
+    /// How deep CPython's parser nests (`PythonParser.Options.maxDepth`), measured with each
+    /// interpreter's `compile()`: 3.9 compiles 5,967 unary operators (`y = ----...1`),
+    /// 3.10 to 3.12 about 2,990 (their AST and compiler recursion limits), 3.13 5,966 (its
+    /// parser stack, 6,000 frames; 3.11 and 3.12 stop at about 3,000 with RecursionError).
+    /// 3.14 is taken to be 3.13's.
+    public var parserNestingLimit: Int { minor == 9 || minor >= 13 ? 6000 : 3000 }
+
+    /// How deep a tree CPython builds (`PythonParser.Options.maxTreeDepth`), chains read in
+    /// a loop included (`a.b.b...`, `1 + 1 + ...`, `f()()...`): 3.13 compiles 9,996 links
+    /// (its C recursion limit, 10,000); before, as deep as the parser nests (3.9 compiles
+    /// longer `+` chains, up to 20,000 and more: the one form we stop earlier).
+    public var treeDepthLimit: Int { minor >= 13 ? 10000 : parserNestingLimit }
 }
 
 extension PythonVersion {

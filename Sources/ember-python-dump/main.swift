@@ -1,12 +1,14 @@
 // Dev tool for scripts/conformance and benchmarks; not one of the shipped commands.
 //
 //   ember-python-dump tokens FILE...|@LIST   one JSON line per file: tokens as [kind, start, end]
-//   ember-python-dump ast FILE...|@LIST      one JSON line per file: canonical tree dump
-//   --split-fstrings (before the files): 3.12 f-string tokens and trees; the tree dump then
-//   leaves out f-string parts (their spans differ from 3.11's by design)
+//   ember-python-dump ast FILE...|@LIST      one JSON line per file: the full tree dump
+//                                            (PythonSyntaxTree.fullDump: every node and field)
+//   --split-fstrings (before the files): 3.12 f-string tokens and trees
 //   --target-version 3.N (before the files): that version's tokens and grammar (3.12 and
 //   later split f-strings as --split-fstrings does). Default: 3.11.
-//   --fstring-parts (after --target-version): 3.12+ tree dumps keep the f-string parts.
+//   --positions-only (after --target-version): the older dump instead, "Kind L:C-L:C" per
+//   statement and expression; 3.12+ then leaves out f-string parts unless
+//   --fstring-parts follows.
 //   ember-python-dump bench-tokenize FILE...|@LIST   tokenize only, print totals
 //   ember-python-dump bench-parse FILE...|@LIST      tokenize + parse, print totals
 // Offsets are UTF-8 byte offsets into the decoded text (PythonSource.text).
@@ -123,6 +125,8 @@ if rest.first == "--target-version" {
     rest = rest.dropFirst()
 }
 // --fstring-parts: keep f-string parts in 3.12+ tree dumps (to compare them with 3.12+'s ast).
+var positionsOnly = false
+if rest.first == "--positions-only" { positionsOnly = true; rest = rest.dropFirst() }
 var fstringParts = false
 if rest.first == "--fstring-parts" { fstringParts = true; rest = rest.dropFirst() }
 let splitFStrings = target.hasPEP701FStrings
@@ -156,7 +160,8 @@ case "tokens", "ast":
             }
             line += ",\"tokens\":[\(toks)]"
         } else {
-            line += astDump(source, result, target: target, skippingFStringParts: splitFStrings && !fstringParts)
+            line += astDump(source, result, target: target, skippingFStringParts: splitFStrings && !fstringParts,
+                            positionsOnly: positionsOnly)
         }
         emit(line + "}")
     }

@@ -102,6 +102,35 @@ func firstProblem(_ code: String, pep701: Bool = false, maxDepth: Int? = nil) ->
         }
     }
 
+    /// Each version's limits are its CPython's (measured with `compile()`): 3.13 compiles
+    /// 5,000 unary operators and 9,000-link chains, 3.11 and 3.12 stop near 3,000, 3.9
+    /// compiles 5,000 unary operators, 3.10 does not.
+    @Test func limitsFollowTheTargetVersion() throws {
+        func problem(_ code: String, _ version: PythonVersion) throws -> String {
+            let source = try PythonSource(utf8: code)
+            let tree = PythonParser.parse(source, options: .init(targetVersion: version))
+            return tree.diagnostics.first.map { "\(source.lineTable.location(of: $0.offset).line): \($0.message)" } ?? ""
+        }
+        let unary = "x = 1\ny = " + String(repeating: "-", count: 5000) + "1\n"
+        #expect(try problem(unary, .v3_13) == "")
+        #expect(try problem(unary, .v3_14) == "")
+        #expect(try problem(unary, .v3_9) == "")
+        for version in [PythonVersion.v3_10, .v3_11, .v3_12] {
+            #expect(try problem(unary, version) == "2: too deeply nested (more than 3000 levels)", "\(version)")
+        }
+        // 3.13 stops near 6,000 nested levels (its parser stack).
+        let deeper = "y = " + String(repeating: "-", count: 6500) + "1\n"
+        #expect(try problem(deeper, .v3_13) == "1: too deeply nested (more than 6000 levels)")
+        // Chains read in a loop: the tree's depth, 10,000 levels from 3.13.
+        let chain = "y = a" + String(repeating: ".b", count: 9000) + "\n"
+        #expect(try problem(chain, .v3_13) == "")
+        #expect(try problem(chain, .v3_12) == "1: too deeply nested (more than 3000 levels)")
+        #expect(try problem("y = a" + String(repeating: ".b", count: 10_500) + "\n", .v3_13) == "1: too deeply nested (more than 10000 levels)")
+        // A maxDepth given limits the tree as well.
+        let small = PythonParser.parse(try PythonSource(utf8: chain), options: .init(maxDepth: 50, targetVersion: .v3_13))
+        #expect(small.diagnostics.first?.message == "too deeply nested (more than 50 levels)")
+    }
+
     /// f-strings in the 3.12 form nest through the tokenizer too: CPython 3.12's limit.
     @Test func nestedFStrings() {
         @Sendable func nested(_ n: Int) -> String { "y = " + String(repeating: "f'{", count: n) + "1" + String(repeating: "}'", count: n) + "\n" }

@@ -75,7 +75,7 @@ private func fixtureNames(_ folder: String) -> [String] {
 
     @Test func deepNestingIsADiagnosticNotACrash() throws {
         let depth = 100_000
-        let tooDeep = "too deeply nested (more than 3000 levels)"  // the default maxDepth
+        let tooDeep = "too deeply nested (more than 3000 levels)"  // 3.11's maxDepth (parse() targets 3.11)
         let cases: [(String, String)] = [
             (String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth), "too many nested parentheses"),
             (String(repeating: "[", count: depth), "too many nested parentheses"),
@@ -103,6 +103,33 @@ private func fixtureNames(_ folder: String) -> [String] {
         code += String(repeating: " ", count: 120) + "pass\n"
         let tree = try parse(code)
         #expect(tree.diagnostics.first?.message == "too many levels of indentation" || tree.diagnostics.first?.message == "too many nested parentheses")
+    }
+
+    /// The first diagnostic is the error CPython reports, even when it is not the earliest
+    /// (a NUL byte anywhere); the others follow earliest first (the unclosed bracket, found at
+    /// the end of the text, among them at its own offset).
+    @Test func diagnosticsAfterTheFirstAreEarliestFirst() throws {
+        let source = try PythonSource(bytes: Array("x = (1 $ 2\ny = $\nz = 1\0\n".utf8))
+        for diagnostics in [PythonTokenizer.tokenize(source).diagnostics, PythonParser.parse(source).diagnostics] {
+            #expect(diagnostics.first?.message == "source code cannot contain null bytes")
+            let rest = diagnostics.dropFirst().map(\.offset)
+            #expect(rest.count == 3, "\(diagnostics)")
+            #expect(rest == rest.sorted(), "\(diagnostics)")
+            #expect(diagnostics.dropFirst().first?.message.hasPrefix("'(' was never closed") == true, "\(diagnostics)")
+        }
+    }
+
+    /// CPython stores identifiers in NFKC (`ｗｉｄｔｈ` is `width`, `µ` is `μ`): the full dump
+    /// writes them so when given a normalization (the fixtures are ASCII, so this is
+    /// checked here; CPython 3.11's `ast.parse` gives these names).
+    @Test func fullDumpNormalizesIdentifiers() throws {
+        let tree = try parse("ｗｉｄｔｈ = µ.ﬁle\n")
+        let normalized = tree.fullDump(target: .v3_11, normalizingIdentifiers: { $0.precomposedStringWithCompatibilityMapping })
+        #expect(normalized.contains("2 targets Name 1:0-1:15 id=width ctx=Store"), "\(normalized)")
+        #expect(normalized.contains("2 value Attribute 1:18-1:26 attr=file ctx=Load"), "\(normalized)")
+        #expect(normalized.contains("3 value Name 1:18-1:20 id=\u{3BC} ctx=Load"), "\(normalized)")
+        let raw = tree.fullDump(target: .v3_11)
+        #expect(raw.contains("2 targets Name 1:0-1:15 id=ｗｉｄｔｈ ctx=Store"), "\(raw)")
     }
 
     @Test func partialTreeKeepsStatementsBeforeTheError() throws {

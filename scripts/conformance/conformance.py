@@ -11,7 +11,10 @@ BIN defaults to .build/release/ember-python-dump, else .build/debug/ember-python
 
 Reports four figures:
   tokens     identical token streams vs tokenize.tokenize (files CPython can tokenize)
-  ast        identical canonical trees vs ast.parse (files CPython can parse)
+  ast        identical full trees vs ast.parse (files CPython can parse): every node, helper
+             nodes included, with every field value and position (full_ast below, and
+             PythonSyntaxTree.fullDump); --positions-only compares the older form, kind and
+             position of each statement and expression
   roundtrip  byte-exact reconstruction of the text from tokens + trivia (all files)
   rejects    files CPython rejects that we reject at the same line
 
@@ -25,7 +28,7 @@ Position conventions (why the script converts):
     text. That trailing run of empty tokens is compared by type only.
   * The ENCODING token is not produced (the encoding is PythonSource.encoding).
 """
-import argparse, ast, io, json, os, subprocess, sys, sysconfig, tokenize, bisect
+import argparse, ast, io, json, os, re, subprocess, sys, sysconfig, tokenize, bisect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -185,6 +188,92 @@ def canonical_ast(tree, skip_fstring_parts=False):
     return out
 
 
+_SCALAR_NODES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+
+
+# Identifier fields that may be None (the others are child nodes when None).
+_NULLABLE_SCALARS = ("module", "asname", "name", "arg", "rest", "kind")
+_VALUE_NODES = tuple(getattr(ast, n) for n in ("Constant", "MatchSingleton") if hasattr(ast, n))
+
+
+def _escaped(chars):
+    return "".join(chr(c) if 0x20 <= c < 0x7F and c not in (0x22, 0x5C) else f"\\u{{{c:x}}}" for c in chars)
+
+
+def constant_text(v):
+    """A constant's value as PythonSyntaxTree.fullDump writes it."""
+    if v is None or v is True or v is False:
+        return repr(v)
+    if v is Ellipsis:
+        return "Ellipsis"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "f:" + repr(v)
+    if isinstance(v, complex):
+        return "j:" + repr(v.imag)
+    if isinstance(v, str):
+        return 's:"' + _escaped(map(ord, v)) + '"'
+    if isinstance(v, bytes):
+        return 'b:"' + _escaped(v) + '"'
+    return "?" + repr(v)
+
+
+def _scalar(v):
+    if isinstance(v, _SCALAR_NODES):
+        return type(v).__name__
+    if isinstance(v, list):
+        return "[" + ",".join(_scalar(x) for x in v) + "]"
+    return str(v)
+
+
+def strip_positions(lines):
+    """Full-tree lines without their positions (to tell field differences from position ones)."""
+    return [" ".join(w for w in line.split(" ") if not _POSITION.fullmatch(w)) for line in lines]
+
+
+_POSITION = re.compile(r"\d+:\d+-\d+:\d+")
+
+
+def full_ast(tree):
+    """The whole tree, one line per node, pre-order in `_fields` order:
+    "DEPTH FIELD Kind [L:C-L:C] [name=value ...]" (see PythonSyntaxTree.fullDump)."""
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
+    out = []
+    stack = [(tree, 0, "-")]
+    while stack:
+        node, depth, field = stack.pop()
+        if node is None:
+            out.append(f"{depth} {field} None")
+            continue
+        line = f"{depth} {field} {type(node).__name__}"
+        if "lineno" in node._attributes and getattr(node, "lineno", None) is not None:
+            line += f" {node.lineno}:{node.col_offset}-{node.end_lineno}:{node.end_col_offset}"
+        kids = []
+        for name in node._fields:
+            if name in ("type_comment", "type_ignores"):
+                continue
+            v = getattr(node, name, None)
+            if isinstance(v, _SCALAR_NODES) or (isinstance(v, list) and v and isinstance(v[0], (str, ast.cmpop))):
+                line += f" {name}={_scalar(v)}"
+            elif isinstance(v, ast.AST):
+                kids.append((v, depth + 1, name))
+            elif isinstance(v, list):
+                kids += [(x, depth + 1, name) for x in v]
+            elif v is None and not (name in _NULLABLE_SCALARS or isinstance(node, _VALUE_NODES)):
+                continue  # an absent child node
+            elif name in ("value", "str"):  # Constant, MatchSingleton; Interpolation (3.14)
+                line += f" {name}={constant_text(v)}"
+            elif name == "kind":  # Constant: 'u' or None
+                line += f" kind={v!r}"
+            else:
+                line += f" {name}={v}"
+        out.append(line)
+        stack.extend(reversed(kids))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("trees", nargs="*")
@@ -198,6 +287,8 @@ def main():
     ap.add_argument("--skip-fstring-parts", action="store_true",
                     help="leave f-string parts (JoinedStr, FormattedValue, literals) out of the trees compared")
     ap.add_argument("--fstring-parts", action="store_true", help=argparse.SUPPRESS)  # the default now
+    ap.add_argument("--positions-only", action="store_true",
+                    help="compare the older tree form: kind and position of each statement and expression")
     ap.add_argument("--target-version", default=f"{sys.version_info[0]}.{sys.version_info[1]}",
                     help="the version ember-python-dump reads (default: the running interpreter's)")
     args = ap.parse_args()
@@ -222,9 +313,13 @@ def main():
     target = ("--target-version", "3.12" if args.pep701 else args.target_version)
     print(f"oracle: Python {sys.version.split()[0]}; target version {target[1]}", file=sys.stderr)
     tok_dump = run_dump(binary, "tokens", files, target)
-    ast_dump = {} if args.no_ast else run_dump(binary, "ast", files, target + (() if skip_fstring_parts or minor < 12 else ("--fstring-parts",)))
+    # Full trees (every node and field) unless f-string parts must be left out, which only
+    # the older positions-only form can do.
+    positions_only = args.positions_only or skip_fstring_parts
+    extra = () if not positions_only else ("--positions-only",) + (() if skip_fstring_parts or minor < 12 else ("--fstring-parts",))
+    ast_dump = {} if args.no_ast else run_dump(binary, "ast", files, target + extra)
 
-    stats = dict(tok_ok=0, tok_total=0, ast_ok=0, ast_total=0, rt_ok=0, rt_total=0, rej_ok=0, rej_total=0, rej_msg=0)
+    stats = dict(tok_ok=0, tok_total=0, ast_ok=0, ast_total=0, fields_ok=0, rt_ok=0, rt_total=0, rej_ok=0, rej_total=0, rej_msg=0)
     problems = []
     for path in files:
         ours = tok_dump.get(path)
@@ -268,13 +363,16 @@ def main():
             tree, error_line, error_msg = None, e.lineno, e.msg
         except ValueError as e:  # e.g. null bytes
             tree, error_line, error_msg = None, 1, "source code cannot contain null bytes"
+        except (RecursionError, MemoryError):  # nested deeper than this CPython goes
+            tree, error_line, error_msg = None, "deep", "too deeply nested"
         if tree is None:
             stats["rej_total"] += 1
             entry = ast_dump.get(path)
             diags = entry.get("parseDiagnostics", []) if entry else ours.get("diagnostics", [])
             bmap = ByteMapper(data)
             lines = [bmap(d[1])[0] for d in diags]
-            if lines and (lines[0] == error_line or error_line in (None, 1) and "null bytes" in diags[0][0]):
+            if lines and (lines[0] == error_line or error_line in (None, 1) and "null bytes" in diags[0][0]
+                          or error_line == "deep" and diags[0][0].startswith(("too deeply nested", "too many nested"))):
                 stats["rej_ok"] += 1
                 # The message too (informational: the line is the requirement); ours may add
                 # CPython's "(detected at line N)" or "(<file>, line N)" suffix differently.
@@ -289,16 +387,21 @@ def main():
             continue
         stats["ast_total"] += 1
         mine = ast_dump.get(path, {})
-        expected = canonical_ast(tree, skip_fstring_parts=skip_fstring_parts)
+        expected = canonical_ast(tree, skip_fstring_parts=skip_fstring_parts) if positions_only else full_ast(tree)
         got = mine.get("ast")
         if got == expected:
             stats["ast_ok"] += 1
+            stats["fields_ok"] += 1
         else:
+            same_fields = got is not None and not positions_only and strip_positions(got) == strip_positions(expected)
+            stats["fields_ok"] += same_fields
             detail = "no tree" if got is None else next(
                 (f"node {i}: cpython {a!r} ours {b!r}" for i, (a, b) in enumerate(zip(expected, got)) if a != b),
                 f"length cpython {len(expected)} ours {len(got)}")
             if mine.get("parseDiagnostics"):
                 detail += f"; our diagnostics {mine['parseDiagnostics'][:2]}"
+            if same_fields:
+                detail += " (every field identical; positions differ)"
             problems.append((path, "ast", detail))
 
     def pct(a, b):
@@ -306,6 +409,7 @@ def main():
     summary = [
         f"tokens identical:   {pct(stats['tok_ok'], stats['tok_total'])}",
         f"ASTs identical:     {pct(stats['ast_ok'], stats['ast_total'])}" if not args.no_ast else "ASTs: skipped",
+        *([f"  without positions: {pct(stats['fields_ok'], stats['ast_total'])}"] if not args.no_ast and not positions_only else []),
         f"byte round trip:    {pct(stats['rt_ok'], stats['rt_total'])}",
         f"rejected same line: {pct(stats['rej_ok'], stats['rej_total'])}",
         f"  same message too: {pct(stats['rej_msg'], stats['rej_total'])}",

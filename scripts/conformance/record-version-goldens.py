@@ -3,11 +3,13 @@
 version's interpreter, e.g. `~/.pyenv/versions/3.12.1/bin/python scripts/conformance/record-version-goldens.py`):
   versions/3.N/valid/X.py   -> X.tokens  "KIND L:C-L:C" per token of tokenize (ENCODING dropped)
                             -> X.ast     canonical ast.parse dump, f-string parts included
+                            -> X.full    the full tree (conformance.full_ast: every node and
+                                         field value, as PythonSyntaxTree.fullDump)
   versions/3.N/invalid/X.py -> X.err     "LINE: MESSAGE" of ast.parse's SyntaxError
 A fixture is refused when the interpreter does not agree it is valid (or invalid)."""
 import ast, glob, os, sys, tokenize, warnings
 sys.path.insert(0, os.path.dirname(__file__))
-from conformance import canonical_ast, rejection
+from conformance import canonical_ast, full_ast, rejection
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 version = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -22,6 +24,8 @@ for path in sorted(glob.glob(os.path.join(base, "valid/*.py"))):
     tree = compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     with open(path[:-3] + ".ast", "w") as f:
         f.write("\n".join(canonical_ast(tree)) + "\n")
+    with open(path[:-3] + ".full", "w") as f:
+        f.write("\n".join(full_ast(tree)) + "\n")
     with open(path, "rb") as f:
         toks = [t for t in tokenize.tokenize(f.readline) if t.type != tokenize.ENCODING]
     with open(path[:-3] + ".tokens", "w") as f:
