@@ -106,7 +106,7 @@ func firstProblem(_ code: String, pep701: Bool = false, maxDepth: Int? = nil) ->
     /// 5,000 unary operators and 9,000-link chains, 3.11 and 3.12 stop near 3,000, 3.9
     /// compiles 5,000 unary operators, 3.10 does not.
     @Test func limitsFollowTheTargetVersion() throws {
-        func problem(_ code: String, _ version: PythonVersion) throws -> String {
+        @Sendable func problem(_ code: String, _ version: PythonVersion) throws -> String {
             let source = try PythonSource(utf8: code)
             let tree = PythonParser.parse(source, options: .init(targetVersion: version))
             return tree.diagnostics.first.map { "\(source.lineTable.location(of: $0.offset).line): \($0.message)" } ?? ""
@@ -121,6 +121,13 @@ func firstProblem(_ code: String, pep701: Bool = false, maxDepth: Int? = nil) ->
         // 3.13 stops near 6,000 nested levels (its parser stack).
         let deeper = "y = " + String(repeating: "-", count: 6500) + "1\n"
         #expect(try problem(deeper, .v3_13) == "1: too deeply nested (more than 6000 levels)")
+        // A lambda and a `**` take two of 3.13's parser levels (it stops at 2,983 of them).
+        for form in ["lambda: ", "2**"] {
+            let fine = "y = " + String(repeating: form, count: 2900) + "1\n"
+            let tooDeep = "y = " + String(repeating: form, count: 3100) + "1\n"
+            #expect(onThread(stackSize: 256 << 20) { (try? problem(fine, .v3_13)) ?? "?" } == "", "\(form)")
+            #expect(onThread(stackSize: 256 << 20) { (try? problem(tooDeep, .v3_13)) ?? "?" } == "1: too deeply nested (more than 6000 levels)", "\(form)")
+        }
         // Chains read in a loop: the tree's depth, 10,000 levels from 3.13.
         let chain = "y = a" + String(repeating: ".b", count: 9000) + "\n"
         #expect(try problem(chain, .v3_13) == "")
