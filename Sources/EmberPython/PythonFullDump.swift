@@ -326,7 +326,8 @@ struct FullTreeDumper {
             return " conversion=\(conversion(item, n))"
         case .interpolation:
             // PEP 750: the text inside the braces, whitespace included, up to the first
-            // top-level '=', '!', ':' or the closing '}'.
+            // top-level '=', '!', ':' or the closing '}', without its comments (CPython 3.14's
+            // test_tstring: `t'{x != y # outside\n}'` has the expression "x != y \n").
             var str = "None"
             if let value = tree.children(of: id, role: .value).first {
                 var k = tokenIndex(atOrAfter: tree[value].end)
@@ -336,7 +337,7 @@ struct FullTreeDumper {
                     k += 1
                 }
                 let end = k < tree.tokens.count ? tree.tokens[k].start : n.end
-                str = pyString(normalizedNewlines(n.start + 1, end))
+                str = pyString(debugText(n.start + 1, end))
             }
             return " str=\(str) conversion=\(conversion(item, n))"
         case .constant:
