@@ -576,7 +576,10 @@ struct Parser {
             case .attribute, .subscript: continue
             case .tuple, .list:
                 if context == .augmented || context == .annotated {
-                    throw ParseFailure(message: "'\(n.kind == .tuple ? "tuple" : "list")' is an illegal expression for \(context == .augmented ? "augmented assignment" : "annotated assignment")", offset: n.start)
+                    let what = n.kind == .tuple ? "tuple" : "list"
+                    throw ParseFailure(
+                        message: context == .augmented ? "'\(what)' is an illegal expression for augmented assignment" : "only single target (not \(what)) can be annotated",
+                        offset: n.start)
                 }
                 var k = Int(n.childStart + n.childCount) - 1
                 while k >= Int(n.childStart) {
@@ -660,9 +663,14 @@ struct Parser {
         let start = startOffset
         let mark = scratch.count
         advance()
+        if code == .newline && target >= .v3_13 { throw failure("Expected one or more names after 'import'") }
         repeat {
             push(try parseAlias(dotted: true), .alias)
         } while accept(.comma)
+        if code == .kwFrom && target >= .v3_12 {
+            // `import a from b` (3.12's invalid_import), reported from the 'import'.
+            throw ParseFailure(message: "Did you mean to use 'from ... import ...' instead?", offset: start)
+        }
         return make(.import, start, mark)
     }
 
@@ -713,6 +721,7 @@ struct Parser {
             } while accept(.comma)
             try expect(.rpar, ")")
         } else {
+            if code == .newline { throw failure(target >= .v3_13 ? "Expected one or more names after 'import'" : "invalid syntax") }
             repeat {
                 if code == .newline { throw failure("trailing comma not allowed without surrounding parentheses") }
                 push(try parseAlias(dotted: false), .alias)
@@ -1033,15 +1042,23 @@ struct Parser {
                     }
                 } else {
                     push(try parseParameter(annotations: annotations, starAnnotation: true), .vararg)
+                    if code == .equal { throw failure("var-positional argument cannot have default value") }
                 }
             } else if code == .doubleStar {
                 advance()
                 push(try parseParameter(annotations: annotations, starAnnotation: false), .kwarg)
+                if code == .equal { throw failure("var-keyword argument cannot have default value") }
                 sawKwarg = true
             } else {
+                if code == .lpar {
+                    throw failure(annotations ? "Function parameters cannot be parenthesized" : "Lambda expression parameters cannot be parenthesized")
+                }
                 let p = try parseParameter(annotations: annotations, starAnnotation: false)
                 push(p, sawStar ? .kwonlyArg : .argParam)
                 if accept(.equal) {
+                    if annotations && (code == .comma || code == closing) {  // def only: lambdas say invalid syntax
+                        throw ParseFailure(message: "expected default value expression", offset: toks[i - 1].start)
+                    }
                     push(try parseExpression(), sawStar ? .kwDefault : .defaultValue)
                     if !sawStar { sawDefault = true }
                 } else if sawDefault && !sawStar {
@@ -1362,12 +1379,31 @@ struct Parser {
 
     /// `del` targets.
     mutating func parseDeleteTargets() throws(ParseFailure) {
-        repeat {
-            if atSimpleStatementEnd { break }
-            let t = try parsePrimary()
-            try checkTarget(t, context: .delete)
-            push(t, .target)
-        } while accept(.comma)
+        let saved = save()
+        do throws(ParseFailure) {
+            repeat {
+                if atSimpleStatementEnd { break }
+                let t = try parsePrimary()
+                try checkTarget(t, context: .delete)
+                push(t, .target)
+            } while accept(.comma)
+            if atSimpleStatementEnd { return }
+            throw failure()
+        } catch {
+            // CPython's invalid_del_stmt: read what follows `del` as expressions and name the
+            // first that cannot be deleted ("cannot delete expression", "... starred").
+            let problem = error
+            restore(saved)
+            guard let targets = try? parseStarExpressions() else { throw problem }
+            let items = nodes[Int(targets)].kind == .tuple
+                ? (0..<Int(nodes[Int(targets)].childCount)).map { childIDs[Int(nodes[Int(targets)].childStart) + $0] } : [targets]
+            for item in items {
+                let n = nodes[Int(item)]
+                if n.kind == .starred { throw ParseFailure(message: "cannot delete starred", offset: n.start) }
+                try checkTarget(item, context: .delete)
+            }
+            throw problem
+        }
     }
 
     // MARK: - expressions
@@ -1777,6 +1813,9 @@ struct Parser {
                 advance()
                 let mark = scratch.count
                 push(try parseExpression(), .value)
+                if code == .kwFor || (code == .kwAsync && peek(1) == .kwFor) {
+                    throw ParseFailure(message: "iterable unpacking cannot be used in comprehension", offset: argStart)
+                }
                 push(make(.starred, argStart, mark), positionalRole)
             } else if code == .doubleStar {
                 advance()
@@ -1788,6 +1827,9 @@ struct Parser {
                 let nameToken = toks[i].index
                 advance()
                 advance()
+                if target >= .v3_12 && (code == .comma || code == .rpar) {
+                    throw ParseFailure(message: "expected argument value expression", offset: argStart)
+                }
                 let mark = scratch.count
                 push(try parseExpression(), .value)
                 push(make(.keyword, argStart, mark, token: nameToken), .keyword)
@@ -2036,7 +2078,7 @@ struct Parser {
             if isDict {
                 if firstKey >= 0 {
                     advance()
-                    let value = try parseExpression()
+                    let value = try parseDictValue()
                     if code == .kwFor || code == .kwAsync {
                         push(firstKey, .key)
                         push(value, .value)
@@ -2058,7 +2100,7 @@ struct Parser {
                         push(try parseExpression(), .key)
                         if code != .colon { throw failure(startsExpression ? "':' expected after dictionary key" : "invalid syntax") }
                         advance()
-                        push(try parseExpression(), .value)
+                        push(try parseDictValue(), .value)
                         afterDoubleStar = false
                     }
                 }
@@ -2079,6 +2121,17 @@ struct Parser {
         }
         try expectClosing(.rbrace, mark: mark)
         return make(.set, start, mark)
+    }
+
+    /// A dictionary value after its ':', with CPython's messages for a starred one and for
+    /// none at all.
+    mutating func parseDictValue() throws(ParseFailure) -> PythonNodeID {
+        switch code {
+        case .star: throw failure("cannot use a starred expression in a dictionary value")
+        case .comma, .rbrace:
+            throw ParseFailure(message: "expression expected after dictionary key and ':'", offset: toks[i - 1].start)
+        default: return try parseExpression()
+        }
     }
 
     mutating func parseComprehension(_ kind: PythonNodeKind, element: PythonNodeID, start: Int, closing: TokenCode,
