@@ -107,55 +107,9 @@ extension Parser {
         if fstringSpecDepth >= 2 { throw ParseFailure(message: "f-string: expressions nested too deeply", offset: token.lastLineOffset) }
         try enter()
         defer { depth -= 1 }
-        var k = brace + 1
-        var level = 0
-        var exprEnd = -1
-        var debug = false
-        scan: while k < to {
-            let c = text[k]
-            switch c {
-            case 0x27, 0x22:  // a string inside the expression
-                let q = c
-                let triple = k + 2 < to && text[k + 1] == q && text[k + 2] == q
-                k += triple ? 3 : 1
-                while k < to {
-                    if text[k] == 0x5C {  // 3.11: not even in a string of the expression
-                        throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.lastLineOffset)
-                    }
-                    if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
-                        k += triple ? 3 : 1
-                        break
-                    }
-                    k += 1
-                }
-                continue scan
-            case 0x28, 0x5B, 0x7B: level += 1
-            case 0x29, 0x5D: level -= 1
-            case 0x7D:
-                if level == 0 { exprEnd = k; break scan }
-                level -= 1
-            case 0x5C:
-                throw ParseFailure(message: "f-string expression part cannot include a backslash", offset: token.lastLineOffset)
-            case 0x23:
-                throw ParseFailure(message: "f-string expression part cannot include '#'", offset: token.lastLineOffset)
-            case 0x21 where level == 0 && !(k + 1 < to && text[k + 1] == 0x3D):  // ! not !=
-                exprEnd = k
-                break scan
-            case 0x3A where level == 0:  // :
-                exprEnd = k
-                break scan
-            case 0x3D where level == 0:  // = (debug) unless part of ==, <=, >=, !=
-                let next: UInt8 = k + 1 < to ? text[k + 1] : 0
-                let prev = text[k - 1]
-                if next == 0x3D { k += 2; continue scan }
-                if prev == 0x3D || prev == 0x21 || prev == 0x3C || prev == 0x3E { break }
-                exprEnd = k
-                debug = true
-                break scan
-            default: break
-            }
-            k += 1
-        }
+        let scanned = FieldScan311(text, brace: brace, to: to)
+        if let problem = scanned.problem { throw ParseFailure(message: problem, offset: token.lastLineOffset) }
+        let exprEnd = scanned.exprEnd, debug = scanned.debug
         guard exprEnd >= 0 else { throw ParseFailure(message: "f-string: expecting '}'", offset: token.lastLineOffset) }
         var onlySpace = true
         for b in text[(brace + 1)..<exprEnd] where !(b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C) { onlySpace = false }
@@ -171,7 +125,7 @@ extension Parser {
         let mark = scratch.count
         let value = try parseEmbeddedExpression(brace: brace, exprEnd: exprEnd, token: token)
         push(value, .value)
-        k = exprEnd
+        var k = exprEnd
         if debug {
             k += 1
             while k < to && (text[k] == 0x20 || text[k] == 0x09) { k += 1 }
@@ -492,5 +446,69 @@ extension Parser {
         guard code == .rbrace else { throw failure("\(stringWord): expecting '}'") }
         advance()
         return (make(inTemplate ? .interpolation : .formattedValue, start, mark), debug)
+    }
+}
+
+/// CPython 3.11's reading of a replacement field's expression, from the '{' at `brace`:
+/// where the expression ends (at its '}', or a top-level '!', ':' or debug '='), whether
+/// it ended at a debug '=', and the first thing 3.11 refuses inside it (a backslash, even
+/// in a string, or a '#'), where the scan stops. The parser and the full tree dump share it.
+struct FieldScan311 {
+    /// -1 when the field does not end before `to`.
+    var exprEnd = -1
+    var debug = false
+    var problem: String?
+
+    init<Text: RandomAccessCollection<UInt8>>(_ text: Text, brace: Int, to: Int) where Text.Index == Int {
+        var k = brace + 1
+        var level = 0
+        scan: while k < to {
+            let c = text[k]
+            switch c {
+            case 0x27, 0x22:  // a string inside the expression
+                let q = c
+                let triple = k + 2 < to && text[k + 1] == q && text[k + 2] == q
+                k += triple ? 3 : 1
+                while k < to {
+                    if text[k] == 0x5C {  // 3.11: not even in a string of the expression
+                        problem = "f-string expression part cannot include a backslash"
+                        return
+                    }
+                    if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
+                        k += triple ? 3 : 1
+                        break
+                    }
+                    k += 1
+                }
+                continue scan
+            case 0x28, 0x5B, 0x7B: level += 1
+            case 0x29, 0x5D: level -= 1
+            case 0x7D:
+                if level == 0 { exprEnd = k; break scan }
+                level -= 1
+            case 0x5C:
+                problem = "f-string expression part cannot include a backslash"
+                return
+            case 0x23:
+                problem = "f-string expression part cannot include '#'"
+                return
+            case 0x21 where level == 0 && !(k + 1 < to && text[k + 1] == 0x3D):  // ! not !=
+                exprEnd = k
+                break scan
+            case 0x3A where level == 0:  // :
+                exprEnd = k
+                break scan
+            case 0x3D where level == 0:  // = (debug) unless part of ==, <=, >=, !=
+                let next: UInt8 = k + 1 < to ? text[k + 1] : 0
+                let prev = text[k - 1]
+                if next == 0x3D { k += 2; continue scan }
+                if prev == 0x3D || prev == 0x21 || prev == 0x3C || prev == 0x3E { break }
+                exprEnd = k
+                debug = true
+                break scan
+            default: break
+            }
+            k += 1
+        }
     }
 }

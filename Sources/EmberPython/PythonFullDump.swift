@@ -737,50 +737,10 @@ struct FullTreeDumper {
     /// A 3.11 replacement field at the '{' at `brace`: its part, the debug text, and the
     /// offset after its '}'.
     func field311(_ brace: Int, _ to: Int, raw: Bool) -> (Part, [UInt32]?, Int) {
-        var k = brace + 1
-        var level = 0
-        var exprEnd = -1
-        var debug = false
-        scan: while k < to {
-            let c = text[k]
-            switch c {
-            case 0x27, 0x22:
-                let q = c
-                let triple = k + 2 < to && text[k + 1] == q && text[k + 2] == q
-                k += triple ? 3 : 1
-                while k < to {
-                    if text[k] == q && (!triple || (k + 2 < to && text[k + 1] == q && text[k + 2] == q)) {
-                        k += triple ? 3 : 1
-                        break
-                    }
-                    k += 1
-                }
-                continue scan
-            case 0x28, 0x5B, 0x7B: level += 1
-            case 0x29, 0x5D: level -= 1
-            case 0x7D:
-                if level == 0 { exprEnd = k; break scan }
-                level -= 1
-            case 0x21 where level == 0 && !(k + 1 < to && text[k + 1] == 0x3D):
-                exprEnd = k
-                break scan
-            case 0x3A where level == 0:
-                exprEnd = k
-                break scan
-            case 0x3D where level == 0:
-                let next: UInt8 = k + 1 < to ? text[k + 1] : 0
-                let prev = text[k - 1]
-                if next == 0x3D { k += 2; continue scan }
-                if prev == 0x3D || prev == 0x21 || prev == 0x3C || prev == 0x3E { break }
-                exprEnd = k
-                debug = true
-                break scan
-            default: break
-            }
-            k += 1
-        }
+        let scanned = FieldScan311(text, brace: brace, to: to)
+        let exprEnd = scanned.exprEnd, debug = scanned.debug
         guard exprEnd >= 0 else { return (.field(conversion: -2, spec: nil), nil, to) }
-        k = exprEnd
+        var k = exprEnd
         var debugText: [UInt32]? = nil
         if debug {
             k += 1
