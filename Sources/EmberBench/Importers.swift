@@ -66,18 +66,19 @@ public enum Importer {
         }
     }
 
-    /// Reads `path` on a background thread and hands its benchmarks to `consume` on the
-    /// calling thread, in batches, while the rest of the file is still being parsed
-    /// (hyperfine results as they come; other formats at the end, when their rows can be
-    /// grouped). Returns the file's metadata (format, revision, machine, date). A parse
-    /// error is thrown after the batches already consumed: call it inside a transaction.
+    /// Reads `path` on a background thread and hands its benchmarks, with the median of
+    /// each one's samples, to `consume` on the calling thread, in batches, while the rest
+    /// of the file is still being parsed (hyperfine results as they come; other formats at
+    /// the end, when their rows can be grouped). Returns the file's metadata (format,
+    /// revision, machine, date). A parse error is thrown after the batches already
+    /// consumed: call it inside a transaction. The parsing thread also computes the
+    /// medians and frees the consumed batches: the writing thread is the slower one.
     public static func stream(
-        path: String, format: ImportFormat? = nil, consume: ([BenchmarkSamples]) throws -> Void
+        path: String, format: ImportFormat? = nil, consume: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void
     ) throws -> ImportedRun {
         let queue = BatchQueue()
         let thread = Thread {
-            var batch: [BenchmarkSamples] = []
-            batch.reserveCapacity(BatchQueue.batchSize)
+            var batch = ImportBatch()
             let outcome: Result<ImportedRun, Error>
             do {
                 let stream = try JSONStream(path: path)
@@ -85,14 +86,18 @@ public enum Importer {
                     var reader = DocumentReader(stream: stream, file: path)
                     reader.emit = { series in
                         batch.append(series)
-                        if batch.count >= BatchQueue.batchSize {
+                        if batch.benchmarks.count >= BatchQueue.batchSize {
                             guard queue.push(batch) else { throw CancellationError() }
-                            batch.removeAll(keepingCapacity: true)
+                            batch = ImportBatch()
                         }
                     }
                     var run = try reader.read(format: format)
-                    if !batch.isEmpty { _ = queue.push(batch) }
-                    if !run.benchmarks.isEmpty { _ = queue.push(run.benchmarks) }
+                    if !batch.benchmarks.isEmpty { _ = queue.push(batch) }
+                    if !run.benchmarks.isEmpty {
+                        var rest = ImportBatch()
+                        for b in run.benchmarks { rest.append(b) }
+                        _ = queue.push(rest)
+                    }
                     run.benchmarks = []
                     outcome = .success(run)
                 } catch let e as JSONSyntaxError {
@@ -107,7 +112,10 @@ public enum Importer {
         thread.stackSize = 8 << 20
         thread.start()
         do {
-            while let batch = queue.pop() { try consume(batch) }
+            while let batch = queue.pop() {
+                try consume(batch.benchmarks, batch.medians)
+                queue.recycle(batch)
+            }
         } catch {
             queue.cancel()
             _ = queue.waitForOutcome()
@@ -603,19 +611,40 @@ struct DocumentReader {
     }
 }
 
-/// A bounded hand-over of batches from the parsing thread to the writing thread.
+/// Parsed benchmarks on their way to the store, with their medians.
+struct ImportBatch {
+    var benchmarks: [BenchmarkSamples] = []
+    var medians: [Double] = []
+
+    init() {
+        benchmarks.reserveCapacity(BatchQueue.batchSize)
+        medians.reserveCapacity(BatchQueue.batchSize)
+    }
+
+    mutating func append(_ b: BenchmarkSamples) {
+        benchmarks.append(b)
+        medians.append(Statistics.median(b.samples))
+    }
+}
+
+/// A bounded hand-over of batches from the parsing thread to the writing thread, and of
+/// the written ones back, to be freed where they were made.
 final class BatchQueue: @unchecked Sendable {
     static let batchSize = 256
     private let condition = NSCondition()
-    private var batches: [[BenchmarkSamples]] = []
+    private var batches: [ImportBatch] = []
+    private var spent: [ImportBatch] = []
     private var outcome: Result<ImportedRun, Error>?
     private var cancelled = false
     private let limit = 16
 
     /// False when the consumer gave up: the producer stops.
-    func push(_ batch: [BenchmarkSamples]) -> Bool {
+    func push(_ batch: ImportBatch) -> Bool {
+        var done: [ImportBatch] = []
+        defer { done.removeAll() }  // freed here, outside the lock
         condition.lock()
         defer { condition.unlock() }
+        swap(&done, &spent)
         while batches.count >= limit && !cancelled { condition.wait() }
         if cancelled { return false }
         batches.append(batch)
@@ -623,8 +652,15 @@ final class BatchQueue: @unchecked Sendable {
         return true
     }
 
+    /// A consumed batch, handed back to be freed by the producer.
+    func recycle(_ batch: consuming ImportBatch) {
+        condition.lock()
+        spent.append(batch)
+        condition.unlock()
+    }
+
     /// The next batch, or nil when the producer finished and everything was taken.
-    func pop() -> [BenchmarkSamples]? {
+    func pop() -> ImportBatch? {
         condition.lock()
         defer { condition.unlock() }
         while batches.isEmpty && outcome == nil { condition.wait() }
