@@ -76,6 +76,37 @@ public enum Importer {
     public static func stream(
         path: String, format: ImportFormat? = nil, consume: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void
     ) throws -> ImportedRun {
+        try startReading(path: path, format: format).consume(consume)
+    }
+
+    /// A file being read on a thread of its own, its batches waiting for `consume`.
+    public final class Reading {
+        let queue: BatchQueue
+        init(queue: BatchQueue) { self.queue = queue }
+
+        /// What `stream` does with the batches: hands each to `body` on this thread as it
+        /// comes; returns the file's metadata or throws its error. Call once.
+        public func consume(_ body: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void) throws -> ImportedRun {
+            do {
+                while let batch = queue.pop() {
+                    try body(batch.benchmarks, batch.medians)
+                    queue.recycle(batch)
+                }
+            } catch {
+                queue.cancel()
+                _ = queue.waitForOutcome()
+                throw error
+            }
+            return try queue.waitForOutcome().get()
+        }
+
+        /// Never consumed (the store could not be opened): the reading thread stops.
+        deinit { queue.cancel() }
+    }
+
+    /// Starts reading `path` now, on a thread of its own (parsing overlaps whatever the
+    /// caller does before `consume`, such as opening the store); see `stream`.
+    public static func startReading(path: String, format: ImportFormat? = nil) -> Reading {
         let queue = BatchQueue()
         let thread = Thread {
             var batch = ImportBatch()
@@ -111,17 +142,7 @@ public enum Importer {
         }
         thread.stackSize = 8 << 20
         thread.start()
-        do {
-            while let batch = queue.pop() {
-                try consume(batch.benchmarks, batch.medians)
-                queue.recycle(batch)
-            }
-        } catch {
-            queue.cancel()
-            _ = queue.waitForOutcome()
-            throw error
-        }
-        return try queue.waitForOutcome().get()
+        return Reading(queue: queue)
     }
 
     /// "line L, column C" of a byte offset, by reading the file again up to it.
@@ -636,7 +657,8 @@ final class BatchQueue: @unchecked Sendable {
     private var spent: [ImportBatch] = []
     private var outcome: Result<ImportedRun, Error>?
     private var cancelled = false
-    private let limit = 16
+    /// Up to 16,384 benchmarks ahead: room for what is parsed while the store opens.
+    private let limit = 64
 
     /// False when the consumer gave up: the producer stops.
     func push(_ batch: ImportBatch) -> Bool {

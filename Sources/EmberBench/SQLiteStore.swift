@@ -248,7 +248,8 @@ final class SQLiteStore: StoreBackend {
         /// No benchmark existed when the run began: every name is new, no lookup needed.
         private let freshNames: Bool
         /// Added, not inserted yet: they go in `rowsPerStatement` at a time.
-        private var pending: [(samples: BenchmarkSamples, median: Double)] = []
+        private var pending: [BenchmarkSamples] = []
+        private var pendingMedians: [Double] = []
         /// The texts and BLOBs of one statement's rows, bound without SQLite copying them.
         private var staging: UnsafeMutableRawBufferPointer
 
@@ -276,6 +277,7 @@ final class SQLiteStore: StoreBackend {
             insertResult = try db.prepare(Self.insertResultsSQL(rows: 1))
             freshNames = try db.scalarInt("SELECT 1 FROM benchmarks LIMIT 1") == nil
             pending.reserveCapacity(Self.rowsPerStatement)
+            pendingMedians.reserveCapacity(Self.rowsPerStatement)
             staging = .allocate(byteCount: 1 << 16, alignment: 8)
         }
 
@@ -310,37 +312,71 @@ final class SQLiteStore: StoreBackend {
         /// The row is inserted with the next ones (at the latest by `finish`); a name that
         /// appears twice is reported then.
         public func add(_ r: BenchmarkSamples, median: Double) throws {
+            try Self.check(r)
+            pending.append(r)
+            pendingMedians.append(median)
+            if pending.count == Self.rowsPerStatement { try flush() }
+        }
+
+        /// `add` for each of `batch`, whose medians are `medians`; full statements straight
+        /// from the batch.
+        public func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws {
+            let k = Self.rowsPerStatement
+            var i = 0
+            while i < batch.count && !pending.isEmpty {
+                try add(batch[i], median: medians[i])
+                i += 1
+            }
+            if batch.count - i >= k { try prepareMany() }
+            while batch.count - i >= k {
+                for j in i..<(i + k) { try Self.check(batch[j]) }
+                try insert(batch[i..<(i + k)], medians: medians[i..<(i + k)], names: insertNames!, results: insertResults!)
+                i += k
+            }
+            while i < batch.count {
+                try add(batch[i], median: medians[i])
+                i += 1
+            }
+        }
+
+        private static func check(_ r: BenchmarkSamples) throws {
             if r.processSizes.count > 1 {
                 guard r.processSizes.reduce(0, +) == r.samples.count, r.processSizes.allSatisfy({ $0 > 0 }) else {
                     throw BenchError("benchmark \"\(r.name)\": process sizes do not add up to its \(r.samples.count) samples")
                 }
             }
-            pending.append((r, median))
-            if pending.count == Self.rowsPerStatement { try flush() }
+        }
+
+        private func prepareMany() throws {
+            if insertResults != nil { return }
+            insertNames = try store.db.prepare(Self.insertNamesSQL(rows: Self.rowsPerStatement))
+            insertResults = try store.db.prepare(Self.insertResultsSQL(rows: Self.rowsPerStatement))
         }
 
         /// Inserts the pending rows: a full set with one statement per table, a rest row by row.
         private func flush() throws {
             if pending.isEmpty { return }
-            defer { pending.removeAll(keepingCapacity: true) }
+            defer {
+                pending.removeAll(keepingCapacity: true)
+                pendingMedians.removeAll(keepingCapacity: true)
+            }
             if pending.count == Self.rowsPerStatement {
-                if insertResults == nil {
-                    insertNames = try store.db.prepare(Self.insertNamesSQL(rows: Self.rowsPerStatement))
-                    insertResults = try store.db.prepare(Self.insertResultsSQL(rows: Self.rowsPerStatement))
-                }
-                try insert(pending[...], names: insertNames!, results: insertResults!)
+                try prepareMany()
+                try insert(pending[...], medians: pendingMedians[...], names: insertNames!, results: insertResults!)
             } else {
-                for i in pending.indices { try insert(pending[i...i], names: insertName, results: insertResult) }
+                for i in pending.indices {
+                    try insert(pending[i...i], medians: pendingMedians[i...i], names: insertName, results: insertResult)
+                }
             }
         }
 
         /// Inserts `rows` with `names` and `results`, statements for exactly that many rows.
         private func insert(
-            _ rows: ArraySlice<(samples: BenchmarkSamples, median: Double)>, names: SQLiteStatement, results: SQLiteStatement
+            _ rows: ArraySlice<BenchmarkSamples>, medians: ArraySlice<Double>, names: SQLiteStatement, results: SQLiteStatement
         ) throws {
             // Every text and BLOB is copied once, into `staging`, and bound from there.
             var size = 0
-            for (r, _) in rows {
+            for r in rows {
                 size += r.name.utf8.count + r.unit.utf8.count + r.direction.rawValue.utf8.count + r.samples.count * 8
                 size += r.processSizes.count > 1 ? r.processSizes.count * 4 : 0
             }
@@ -371,21 +407,21 @@ final class SQLiteStore: StoreBackend {
                 var firstID: Int64 = 0
                 if freshNames {
                     // Every name is new: one insert; rowids are given in order, after the last.
-                    for (j, row) in rows.enumerated() { try names.bindStatic(Int32(j + 1), text: put(row.samples.name)) }
+                    for j in rows.indices { try names.bindStatic(Int32(j - rows.startIndex + 1), text: put(rows[j].name)) }
                     defer { names.rewind() }
                     try names.step()
                     firstID = store.db.lastInsertRowID - Int64(rows.count) + 1
                 }
-                for (j, row) in rows.enumerated() {
-                    let r = row.samples
-                    let c = Int32(j * 9)
+                for j in rows.indices {
+                    let r = rows[j]
+                    let c = Int32((j - rows.startIndex) * 9)
                     try results.bind(c + 1, runID)
-                    try results.bind(c + 2, freshNames ? firstID + Int64(j) : try benchmarkID(r.name))
+                    try results.bind(c + 2, freshNames ? firstID + Int64(j - rows.startIndex) : try benchmarkID(r.name))
                     try results.bindStatic(c + 3, text: put(r.unit))
                     try results.bindStatic(c + 4, text: put(r.direction.rawValue))
                     try results.bind(c + 5, Int64(r.batch))
                     try results.bind(c + 6, Int64(r.samples.count))
-                    try results.bind(c + 7, row.median)
+                    try results.bind(c + 7, medians[j - rows.startIndex + medians.startIndex])
                     try results.bindStatic(c + 8, blob: put(r.samples))
                     if r.processSizes.count > 1 {
                         // Equal sizes (k samples in every process, as workers and command runs
@@ -402,7 +438,7 @@ final class SQLiteStore: StoreBackend {
             } catch let e as BenchError
                 where e.message.contains("UNIQUE constraint") || e.message.contains("PRIMARY KEY")
             {
-                throw try duplicateError(rows.map(\.samples.name)) ?? e
+                throw try duplicateError(rows.map(\.name)) ?? e
             }
             count += rows.count
         }

@@ -190,12 +190,17 @@ protocol RunSink: AnyObject {
     func add(_ r: BenchmarkSamples) throws
     /// `add` with the median of `r.samples` known already.
     func add(_ r: BenchmarkSamples, median: Double) throws
+    /// `add` for each of `batch`, whose medians are `medians`.
+    func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws
     @discardableResult
     func finish(revision: SourceRevision, machine: MachineFingerprint, createdNs: Int64, source: String?) throws -> Int64
 }
 
 extension RunSink {
     func add(_ r: BenchmarkSamples, median: Double) throws { try add(r) }
+    func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws {
+        for (r, median) in zip(batch, medians) { try add(r, median: median) }
+    }
 }
 
 /// The store of runs, raw samples and named baselines: an SQLite file (the default; see
@@ -324,6 +329,10 @@ public final class BenchStore {
         public func add(_ r: BenchmarkSamples) throws { try sink.add(r) }
         /// `add` with the median of `r.samples` known already (a streaming import's).
         public func add(_ r: BenchmarkSamples, median: Double) throws { try sink.add(r, median: median) }
+        /// `add` for each of `batch`, whose medians are `medians` (a streaming import's batch).
+        public func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws {
+            try sink.add(contentsOf: batch, medians: medians)
+        }
         /// Completes the run: its benchmark count, and what the file said last (its
         /// revision, machine, date).
         @discardableResult

@@ -675,10 +675,13 @@ struct ImportCommand: AsyncParsableCommand {
             // Streaming: each file is parsed on another thread while its benchmarks are
             // written; all files are one transaction, so one bad file imports nothing.
             // A store that does not exist yet is built beside its place and appears whole.
+            // The first file is parsed, and git asked, while the store opens.
+            var firstReading: Importer.Reading? = Importer.startReading(path: files[0], format: chosen)
+            let gitRevision = revision.resolveInBackground()
             if let staged = BenchStore.staged(path: store.resolvedPath) {
                 let lines: [String]
                 do {
-                    lines = try importStreaming(into: staged.store, format: chosen)
+                    lines = try importStreaming(into: staged.store, format: chosen, first: &firstReading, git: gitRevision)
                 } catch {
                     staged.discard()
                     throw error
@@ -692,7 +695,7 @@ struct ImportCommand: AsyncParsableCommand {
             let existed = FileManager.default.fileExists(atPath: store.resolvedPath)
             let s = try store.open(.create)
             do {
-                for line in try importStreaming(into: s, format: chosen) { print(line) }
+                for line in try importStreaming(into: s, format: chosen, first: &firstReading, git: gitRevision) { print(line) }
             } catch {
                 if !existed { BenchStore.removeIfEmpty(path: s.path) }
                 throw error
@@ -701,8 +704,11 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     /// Imports every file as one run, all in one transaction; returns the lines to print.
-    func importStreaming(into s: BenchStore, format chosen: ImportFormat?) throws -> [String] {
-        let gitRevision = revision.resolveInBackground()
+    /// `first`: the first file's reading, when started already (taken).
+    func importStreaming(
+        into s: BenchStore, format chosen: ImportFormat?, first: inout Importer.Reading?, git gitRevision: BackgroundValue<SourceRevision>
+    ) throws -> [String] {
+        var started = first.take()
         let machine = MachineFingerprint.current()
         let imported = try s.write { () throws -> [(Int64, ImportedRun, Int)] in
             var out: [(Int64, ImportedRun, Int)] = []
@@ -713,21 +719,23 @@ struct ImportCommand: AsyncParsableCommand {
                         source: "import", label: (file as NSString).lastPathComponent, results: []))
                 let meta: ImportedRun
                 do {
-                    meta = try Importer.stream(path: file, format: chosen) { batch, medians in
-                        for (b, median) in zip(batch, medians) { try writer.add(b, median: median) }
+                    let reading = started.take() ?? Importer.startReading(path: file, format: chosen)
+                    meta = try reading.consume { batch, medians in
+                        try writer.add(contentsOf: batch, medians: medians)
                     }
+                    let fileRevision: SourceRevision
+                    if let r = meta.revision {
+                        fileRevision = revision.resolve(r)
+                    } else {
+                        fileRevision = gitRevision.value
+                    }
+                    // (The writer's last rows go in here: a name given twice may show now.)
+                    try writer.finish(
+                        revision: fileRevision, machine: meta.machine ?? machine,
+                        createdNs: meta.createdNs ?? Int64(Date().timeIntervalSince1970 * 1e9), source: meta.format.rawValue)
                 } catch let e as BenchError where !e.message.hasPrefix(file) {
                     throw BenchError("\(file): \(e.message); nothing was imported")
                 }
-                let fileRevision: SourceRevision
-                if let r = meta.revision {
-                    fileRevision = revision.resolve(r)
-                } else {
-                    fileRevision = gitRevision.value
-                }
-                try writer.finish(
-                    revision: fileRevision, machine: meta.machine ?? machine,
-                    createdNs: meta.createdNs ?? Int64(Date().timeIntervalSince1970 * 1e9), source: meta.format.rawValue)
                 out.append((writer.runID, meta, writer.written))
             }
             return out
