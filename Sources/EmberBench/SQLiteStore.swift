@@ -117,7 +117,7 @@ final class SQLiteStore: StoreBackend {
         if version == 0 && tables == 0 {
             // A new store: 16 KiB pages (a sample BLOB of 50 values is 400 bytes; fewer,
             // fuller pages make ingest and reads cheaper). Only possible before WAL.
-            try db.execute("PRAGMA page_size=4096")
+            try db.execute("PRAGMA page_size=16384")
         }
         if staging {
             // Nobody else can see this file: no journal, no syncs, one lock for the whole
