@@ -302,26 +302,68 @@ final class JSONStream {
     }()
     #endif
 
+    /// Bytes after the first byte of a number that `readNumber` wants in the buffer to read
+    /// it in one pass (a longer token takes the two-pass way).
+    static let numberWindow = 64
+
     func readNumber() throws -> Double {
-        _ = try peek()
+        guard try peek() != nil else { throw fail("expected a value") }
+        // One pass over the buffer when the token surely ends inside it; else (a token
+        // near the end of the buffer, or longer than the window) find its end first.
+        while end - position < Self.numberWindow && !eof {
+            if !(try fill(keepFrom: position)) { break }
+        }
+        if let (x, stop) = try scanNumber(from: position, limit: end, whole: eof) {
+            position = stop
+            return x
+        }
         // numberEnd may refill (moving the buffer): read `position` after it.
         let stop = try numberEnd()
         let start = position
         if stop == start { throw fail("expected a value") }
+        guard let (x, at) = try scanNumber(from: start, limit: stop, whole: true) else { throw fail("invalid number", at: base + start) }
+        if at != stop { throw fail("invalid number", at: base + start) }
+        position = stop
+        return x
+    }
+
+    /// Eight ASCII digits at `p` (any alignment) as their value; nil unless all are digits.
+    @inline(__always)
+    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let v = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        let a = v &- 0x3030_3030_3030_3030
+        // A byte below '0' borrows or sets bit 7 in `a`; above '9' sets bit 7 in v + 0x46.
+        if ((v &+ 0x4646_4646_4646_4646) | a) & 0x8080_8080_8080_8080 != 0 { return nil }
+        // Pairs, then quadruples, then all eight (the first digit is the lowest byte).
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        let mul1: UInt64 = 0x000F_4240_0000_0064  // 100 + (1_000_000 << 32)
+        let mul2: UInt64 = 0x0000_2710_0000_0001  // 1 + (10_000 << 32)
+        let pairs = (a &* 10) &+ (a >> 8)
+        let low = (pairs & mask) &* mul1
+        let high = ((pairs >> 16) & mask) &* mul2
+        return ((low &+ high) >> 32) & 0xFFFF_FFFF
+    }
+
+    /// Parses the number token at buffer[start...], reading no byte at or past `limit`.
+    /// Returns the value and the token's end; nil when the token may go on past `limit`
+    /// (`whole` false: more input follows). Throws for a malformed token.
+    @inline(__always)
+    private func scanNumber(from start: Int, limit stop: Int, whole: Bool) throws -> (Double, Int)? {
         let p = buffer
         var i = start
         var negative = false
-        if p[i] == UInt8(ascii: "-") {
+        if i < stop && p[i] == UInt8(ascii: "-") {
             negative = true
             i += 1
         }
         var mantissa: UInt64 = 0
+        /// Significant digits seen; past 19 they are dropped (the value goes to strtod).
         var digits = 0
         var exponent = 0
         let intStart = i
-        while i < stop, p[i] >= UInt8(ascii: "0"), p[i] <= UInt8(ascii: "9") {
+        while i < stop, p[i] &- UInt8(ascii: "0") < 10 {
             if digits < 19 {
-                mantissa = mantissa &* 10 &+ UInt64(p[i] - UInt8(ascii: "0"))
+                mantissa = mantissa &* 10 &+ UInt64(p[i] &- UInt8(ascii: "0"))
                 if mantissa != 0 { digits += 1 }
             } else {
                 exponent += 1
@@ -333,9 +375,27 @@ final class JSONStream {
         if i < stop && p[i] == UInt8(ascii: ".") {
             i += 1
             let fracStart = i
-            while i < stop, p[i] >= UInt8(ascii: "0"), p[i] <= UInt8(ascii: "9") {
+            // Eight digits at a time while they fit (≤ 19 significant digits in all).
+            while stop - i >= 8 && digits <= 11, let chunk = Self.eightDigits(p + i) {
+                let before = mantissa
+                mantissa = mantissa &* 100_000_000 &+ chunk
+                if before != 0 {
+                    digits += 8
+                } else if chunk != 0 {
+                    var d = 1
+                    var c = chunk
+                    while c >= 10 {
+                        c /= 10
+                        d += 1
+                    }
+                    digits = d
+                }
+                exponent -= 8
+                i += 8
+            }
+            while i < stop, p[i] &- UInt8(ascii: "0") < 10 {
                 if digits < 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(p[i] - UInt8(ascii: "0"))
+                    mantissa = mantissa &* 10 &+ UInt64(p[i] &- UInt8(ascii: "0"))
                     if mantissa != 0 { digits += 1 }
                     exponent -= 1
                 } else {
@@ -354,15 +414,31 @@ final class JSONStream {
             }
             let expStart = i
             var e = 0
-            while i < stop, p[i] >= UInt8(ascii: "0"), p[i] <= UInt8(ascii: "9") {
-                if e < 100_000 { e = e * 10 + Int(p[i] - UInt8(ascii: "0")) }
+            while i < stop, p[i] &- UInt8(ascii: "0") < 10 {
+                if e < 100_000 { e = e * 10 + Int(p[i] &- UInt8(ascii: "0")) }
                 i += 1
             }
             if i == expStart { valid = false }
             exponent += expNegative ? -e : e
         }
-        if !valid || i != stop { throw fail("invalid number", at: base + start) }
-        position = stop
+        if i == stop && !whole { return nil }
+        if i < stop {
+            let b = p[i]
+            let numberByte =
+                b &- UInt8(ascii: "0") < 10 || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
+                || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
+            if numberByte { valid = false }
+        }
+        if !valid { throw fail("invalid number", at: base + start) }
+        return (Self.convert(mantissa: mantissa, digits: digits, exponent: exponent, negative: negative, token: p + start, length: i - start), i)
+    }
+
+    /// The double nearest to ±mantissa × 10^exponent (`digits` significant digits were
+    /// read, mantissa holds the first 19), exactly as strtod rounds the token.
+    @inline(__always)
+    static func convert(
+        mantissa: UInt64, digits: Int, exponent: Int, negative: Bool, token: UnsafePointer<UInt8>, length: Int
+    ) -> Double {
         // Clinger's fast path: an exact mantissa and an exact power of ten.
         if digits <= 15 && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
             var v = Double(mantissa)
@@ -388,9 +464,8 @@ final class JSONStream {
         }
         #endif
         // Everything else: glibc's correctly rounded strtod on a copy of the token.
-        let length = stop - start
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp in
-            for k in 0..<length { tmp[k] = CChar(bitPattern: p[start + k]) }
+            for k in 0..<length { tmp[k] = CChar(bitPattern: token[k]) }
             tmp[length] = 0
             return strtod(tmp.baseAddress!, nil)
         }
