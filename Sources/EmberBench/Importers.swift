@@ -285,8 +285,9 @@ struct DocumentReader {
 
     func optionalBool() throws -> Bool? { try stream.readNull() ? nil : bool() }
 
-    /// A non-empty array of non-negative finite numbers: the hot path of every import.
-    func samples() throws -> [Double] {
+    /// A non-empty array of non-negative finite numbers, each multiplied by `scale` (after
+    /// the checks, which see the values as written): the hot path of every import.
+    func samples(scale: Double = 1) throws -> [Double] {
         guard try stream.peek() == UInt8(ascii: "[") else { throw fail("expected an array, found \(try stream.kindOfNext())") }
         try stream.beginArray()
         var out: [Double] = []
@@ -299,7 +300,7 @@ struct DocumentReader {
             let x = try stream.readNumber()
             guard x.isFinite else { throw fail("expected a finite number, found \(x)", at: .index(out.count)) }
             guard x >= 0 else { throw fail("a time cannot be negative (\(x))", at: .index(out.count)) }
-            out.append(x)
+            out.append(x * scale)
         }
         if out.isEmpty { throw fail("no samples (empty array)") }
         return out
@@ -330,6 +331,7 @@ struct DocumentReader {
         var index: Int
         var path: String { "$.results[\(index)]" }
         var command: String?
+        /// In ns (scaled as read).
         var times: [Double]?
         var user: Double?
         var system: Double?
@@ -448,7 +450,7 @@ struct DocumentReader {
         try object { d, key in
             switch key {
             case "command": r.command = try d.string()
-            case "times": r.times = try d.stream.readNull() ? nil : d.samples()
+            case "times": r.times = try d.stream.readNull() ? nil : d.samples(scale: 1e9)
             case "user": r.user = try d.optionalNumber()
             case "system": r.system = try d.optionalNumber()
             case "memory_usage_byte": r.memory = try d.stream.readNull() ? nil : d.samples()
@@ -562,7 +564,7 @@ struct DocumentReader {
             guard let command = r.command else { throw fail(at: r.path + ".command", "missing") }
             guard let times = r.times else { throw fail(at: r.path + ".times", "missing") }
             let name = "hyperfine/\(command)"
-            out.append(.onePerProcess(name: name, unit: "ns", samples: times.map { $0 * 1e9 }))
+            out.append(.onePerProcess(name: name, unit: "ns", samples: times))
             if let user = r.user {
                 guard user >= 0 else { throw fail(at: r.path + ".user", "a time cannot be negative (\(user))") }
                 out.append(BenchmarkSamples(name: "\(name) [user]", unit: "ns", samples: [user * 1e9]))
@@ -644,7 +646,14 @@ struct ImportBatch {
 
     mutating func append(_ b: BenchmarkSamples) {
         benchmarks.append(b)
-        medians.append(Statistics.median(b.samples))
+        // Statistics.median, on a copy in a temporary buffer instead of a new array.
+        medians.append(
+            b.samples.withUnsafeBufferPointer { s in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: s.count) { tmp in
+                    _ = tmp.initialize(fromContentsOf: s)
+                    return Statistics.medianInPlace(tmp)
+                }
+            })
     }
 }
 

@@ -306,14 +306,18 @@ final class JSONStream {
     /// it in one pass (a longer token takes the two-pass way).
     static let numberWindow = 64
 
-    func readNumber() throws -> Double {
+    func readNumber() throws -> Double { try number(convert: true) }
+
+    /// `readNumber`; with `convert` false the token is only checked (the value is 0).
+    @inline(__always)
+    private func number(convert: Bool) throws -> Double {
         guard try peek() != nil else { throw fail("expected a value") }
         // One pass over the buffer when the token surely ends inside it; else (a token
         // near the end of the buffer, or longer than the window) find its end first.
         while end - position < Self.numberWindow && !eof {
             if !(try fill(keepFrom: position)) { break }
         }
-        if let (x, stop) = try scanNumber(from: position, limit: end, whole: eof) {
+        if let (x, stop) = try scanNumber(from: position, limit: end, whole: eof, convert: convert) {
             position = stop
             return x
         }
@@ -321,7 +325,7 @@ final class JSONStream {
         let stop = try numberEnd()
         let start = position
         if stop == start { throw fail("expected a value") }
-        guard let (x, at) = try scanNumber(from: start, limit: stop, whole: true) else { throw fail("invalid number", at: base + start) }
+        guard let (x, at) = try scanNumber(from: start, limit: stop, whole: true, convert: convert) else { throw fail("invalid number", at: base + start) }
         if at != stop { throw fail("invalid number", at: base + start) }
         position = stop
         return x
@@ -348,7 +352,7 @@ final class JSONStream {
     /// Returns the value and the token's end; nil when the token may go on past `limit`
     /// (`whole` false: more input follows). Throws for a malformed token.
     @inline(__always)
-    private func scanNumber(from start: Int, limit stop: Int, whole: Bool) throws -> (Double, Int)? {
+    private func scanNumber(from start: Int, limit stop: Int, whole: Bool, convert: Bool) throws -> (Double, Int)? {
         let p = buffer
         var i = start
         var negative = false
@@ -430,6 +434,7 @@ final class JSONStream {
             if numberByte { valid = false }
         }
         if !valid { throw fail("invalid number", at: base + start) }
+        if !convert { return (0, i) }
         return (Self.convert(mantissa: mantissa, digits: digits, exponent: exponent, negative: negative, token: p + start, length: i - start), i)
     }
 
@@ -538,8 +543,8 @@ final class JSONStream {
             position = stop
             return
         }
-        // Fractions and exponents: the full check.
-        _ = try readNumber()
+        // Fractions and exponents: the full check, no conversion.
+        _ = try number(convert: false)
     }
 
     /// After the top-level value: only whitespace may follow.
