@@ -512,8 +512,13 @@ final class SQLiteStore: StoreBackend {
         if name.isEmpty { return nil }
         let temp = "\(directory).\(name).new-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
         // O_EXCL: this process's own new file; the mode as SQLite would create it.
+        // (The handler first: from its first moment the file goes with the process.)
+        StagedFileCleanup.watch(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { return nil }
+        if fd < 0 {
+            StagedFileCleanup.release()
+            return nil
+        }
         close(fd)
         do {
             return try SQLiteStore(path: temp, mode: .create, staging: true)
@@ -562,6 +567,7 @@ final class SQLiteStore: StoreBackend {
 
     private static func removeStaged(_ temp: String) {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temp + suffix) }
+        StagedFileCleanup.release()
     }
 
     /// After a failed write into a store this command created: remove the file again when
@@ -758,5 +764,36 @@ final class SQLiteStore: StoreBackend {
 
     public func integrityCheck() throws -> String {
         try db.scalarText("PRAGMA integrity_check") ?? "no answer"
+    }
+}
+
+/// Removes a staged store's temporary file when SIGINT, SIGTERM or SIGHUP ends the process
+/// while it is built (SIGKILL cannot be caught: such a file stays, hidden, beside the
+/// target). A signal that was ignored or handled before keeps its disposition. One staged
+/// file per process at a time (an import stages at most one).
+enum StagedFileCleanup {
+    nonisolated(unsafe) private static var path: UnsafeMutablePointer<CChar>?
+    /// The signals whose handler is ours (they had the default before).
+    nonisolated(unsafe) private static var installed: [Int32] = []
+
+    static func watch(_ temp: String) {
+        path = strdup(temp)
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            let previous = signal(sig) { sig in
+                if let p = StagedFileCleanup.path { unlink(p) }
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+            // Not the default before (ignored, or someone's handler): put it back.
+            if previous != nil { signal(sig, previous) } else { installed.append(sig) }
+        }
+    }
+
+    static func release() {
+        for sig in installed { signal(sig, SIG_DFL) }
+        installed = []
+        guard let p = path else { return }
+        path = nil
+        free(p)
     }
 }

@@ -154,6 +154,69 @@ import Testing
     }
 }
 
+extension FirstImportTests {
+    /// SIGTERM while a first import builds its store: the temporary file goes too (the
+    /// signal still ends the process).
+    @Test func aTerminatedFirstImportLeavesNothing() throws {
+        let dir = temporaryDirectory()
+        try Data(bigHyperfineDocument(commands: 20_000).utf8).write(to: dir.appendingPathComponent("big.json"))
+        var caught = 0
+        var seen: [String] = []
+        for _ in 0..<5 where caught == 0 {
+            let pid = try spawnWithDefaultSignals(
+                emberBenchBinary, ["import", "--db", dir.appendingPathComponent("s.sqlite").path, dir.appendingPathComponent("big.json").path])
+            var staging = false
+            for _ in 0..<20_000 {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+                if names.contains(where: { $0.hasPrefix(".s.sqlite.new-") }) {
+                    staging = true
+                    break
+                }
+                if names.contains("s.sqlite") { break }
+                usleep(100)
+            }
+            if staging { kill(pid, SIGTERM) }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let signaled = (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
+            seen.append("staging \(staging), wait status \(status)")
+            if staging && signaled {
+                caught += 1
+                #expect(status & 0x7F == SIGTERM)
+                #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["big.json"])
+            }
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent("s.sqlite"))
+        }
+        #expect(caught > 0, "no SIGTERM landed while the store was staged: \(seen)")
+    }
+}
+
+/// Starts `path args…` with every signal at its default disposition and none blocked (a
+/// test runner may block or ignore some, and a child inherits that); output to /dev/null.
+func spawnWithDefaultSignals(_ path: String, _ args: [String]) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var all = sigset_t()
+    sigfillset(&all)
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    if rc != 0 { throw BenchError("cannot start \(path): \(String(cString: strerror(rc)))") }
+    return pid
+}
+
 /// Everything an SQLite store holds, as comparable lines: the schema, the pragmas that
 /// shape the file, and every row of every table in key order.
 func sqliteDump(_ path: String) throws -> [String] {
