@@ -77,6 +77,8 @@ final class SQLiteStore: StoreBackend {
     let db: SQLiteConnection
     /// The schema version of the file as opened (reads adapt to older stores).
     private(set) var version = 0
+    /// Built by `stage(target:)`: no journal, no other connection.
+    let staging: Bool
 
     /// Opens the store at `path`. Whatever the mode, a file that is not an ember-bench
     /// store (another application's database, a newer schema, not SQLite at all) is
@@ -89,6 +91,7 @@ final class SQLiteStore: StoreBackend {
     /// `stage(target:)`), written without a journal and with an exclusive lock.
     private init(path: String, mode: OpenMode, staging: Bool) throws {
         self.path = path
+        self.staging = staging
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue { throw BenchError("\(path) is a directory; --db takes a store file") }
@@ -255,7 +258,12 @@ final class SQLiteStore: StoreBackend {
 
         /// Rows per INSERT: one statement of 16 rows costs about 40% less SQLite CPU than 16
         /// statements of one row (each step opens cursors, seeks, and ends a statement).
-        static let rowsPerStatement = 16
+        ///
+        /// Only in a store being staged: elsewhere SQLite runs a multi-row INSERT with a
+        /// statement journal, a temporary file that gets a copy of every page the statement
+        /// changes (a second import of 1,000,000 samples into a WAL store wrote 270 MB to
+        /// it, 33,000 writes), where one row per statement needs none.
+        let rowsPerStatement: Int
 
         init(store: SQLiteStore, run: NewRun) throws {
             self.store = store
@@ -276,8 +284,9 @@ final class SQLiteStore: StoreBackend {
             insertName = try db.prepare(Self.insertNamesSQL(rows: 1))
             insertResult = try db.prepare(Self.insertResultsSQL(rows: 1))
             freshNames = try db.scalarInt("SELECT 1 FROM benchmarks LIMIT 1") == nil
-            pending.reserveCapacity(Self.rowsPerStatement)
-            pendingMedians.reserveCapacity(Self.rowsPerStatement)
+            rowsPerStatement = store.staging ? 16 : 1
+            pending.reserveCapacity(rowsPerStatement)
+            pendingMedians.reserveCapacity(rowsPerStatement)
             staging = .allocate(byteCount: 1 << 16, alignment: 8)
         }
 
@@ -315,20 +324,20 @@ final class SQLiteStore: StoreBackend {
             try Self.check(r)
             pending.append(r)
             pendingMedians.append(median)
-            if pending.count == Self.rowsPerStatement { try flush() }
+            if pending.count == rowsPerStatement { try flush() }
         }
 
         /// `add` for each of `batch`, whose medians are `medians`; full statements straight
         /// from the batch.
         public func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws {
-            let k = Self.rowsPerStatement
+            let k = rowsPerStatement
             var i = 0
             while i < batch.count && !pending.isEmpty {
                 try add(batch[i], median: medians[i])
                 i += 1
             }
-            if batch.count - i >= k { try prepareMany() }
-            while batch.count - i >= k {
+            if k > 1 && batch.count - i >= k { try prepareMany() }
+            while k > 1 && batch.count - i >= k {
                 for j in i..<(i + k) { try Self.check(batch[j]) }
                 try insert(batch[i..<(i + k)], medians: medians[i..<(i + k)], names: insertNames!, results: insertResults!)
                 i += k
@@ -349,8 +358,8 @@ final class SQLiteStore: StoreBackend {
 
         private func prepareMany() throws {
             if insertResults != nil { return }
-            insertNames = try store.db.prepare(Self.insertNamesSQL(rows: Self.rowsPerStatement))
-            insertResults = try store.db.prepare(Self.insertResultsSQL(rows: Self.rowsPerStatement))
+            insertNames = try store.db.prepare(Self.insertNamesSQL(rows: rowsPerStatement))
+            insertResults = try store.db.prepare(Self.insertResultsSQL(rows: rowsPerStatement))
         }
 
         /// Inserts the pending rows: a full set with one statement per table, a rest row by row.
@@ -360,7 +369,7 @@ final class SQLiteStore: StoreBackend {
                 pending.removeAll(keepingCapacity: true)
                 pendingMedians.removeAll(keepingCapacity: true)
             }
-            if pending.count == Self.rowsPerStatement {
+            if pending.count == rowsPerStatement && rowsPerStatement > 1 {
                 try prepareMany()
                 try insert(pending[...], medians: pendingMedians[...], names: insertNames!, results: insertResults!)
             } else {
@@ -443,20 +452,31 @@ final class SQLiteStore: StoreBackend {
             count += rows.count
         }
 
-        /// After a failed insert of `names`: the one that appears twice in this run.
+        /// After a failed insert of `names` (in order): one that appears twice in this run.
+        /// Without a journal (a staged store) the failed statement's rows before the
+        /// failing one stay: those are in the run too, and come first. So the answer is a
+        /// name given twice within `names`, else the last of the first run of names already
+        /// in the run: the failing row, or a later one that is a duplicate as well.
         private func duplicateError(_ names: [String]) throws -> BenchError? {
+            func error(_ name: String) -> BenchError {
+                BenchError("benchmark \"\(name)\" appears twice in one run; names must be unique")
+            }
             var seen = Set<String>()
+            var candidate: String?
             let stored = try store.db.prepare(
                 "SELECT 1 FROM results r JOIN benchmarks b ON b.id = r.benchmark_id WHERE r.run_id = ? AND b.name = ?")
             for name in names {
+                if !seen.insert(name).inserted { return error(name) }
                 try stored.bind([.int(runID), .text(name)])
                 let inRun = try stored.step()
                 stored.reset()
-                if !seen.insert(name).inserted || inRun {
-                    return BenchError("benchmark \"\(name)\" appears twice in one run; names must be unique")
+                if inRun {
+                    candidate = name
+                } else if let candidate {
+                    return error(candidate)
                 }
             }
-            return nil
+            return candidate.map(error)
         }
 
         /// Completes the run: its benchmark count, and what the file said last (its
