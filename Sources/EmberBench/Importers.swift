@@ -651,9 +651,48 @@ struct ImportBatch {
             b.samples.withUnsafeBufferPointer { s in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: s.count) { tmp in
                     _ = tmp.initialize(fromContentsOf: s)
-                    return Statistics.medianInPlace(tmp)
+                    return Self.median(tmp)
                 }
             })
+    }
+
+    /// `Statistics.median` of `a` (reordered). Up to 64 values (hyperfine's usual runs), by
+    /// a quickselect whose partition step has no data-dependent branch (Lomuto, always
+    /// swapping): on random times the branches of a Hoare partition are mispredicted about
+    /// half of the time. (Lomuto is quadratic on many equal values: hence the limit.) The
+    /// same two middle values, so the same result (`NumberParsingTests.fastMedian…`).
+    static func median(_ a: UnsafeMutableBufferPointer<Double>) -> Double {
+        let n = a.count
+        if n > 64 { return Statistics.medianInPlace(a) }
+        if n == 0 { return .nan }
+        if n == 1 { return a[0] }
+        let k = n / 2
+        var lo = 0
+        var hi = n - 1
+        while hi > lo {
+            // Median of three as the pivot, moved to the end.
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[mid] < a[hi] { a.swapAt(mid, hi) }
+            let pivot = a[hi]
+            var store = lo
+            for i in lo..<hi {
+                let v = a[i]
+                a[i] = a[store]
+                a[store] = v
+                store += v < pivot ? 1 : 0
+            }
+            a.swapAt(store, hi)
+            if store == k { break }
+            if store < k { lo = store + 1 } else { hi = store - 1 }
+        }
+        let upper = a[k]
+        if n % 2 == 1 { return upper }
+        // Everything before k is <= a[k]: the lower middle is their max.
+        var lower = a[0]
+        for i in 1..<k where a[i] > lower { lower = a[i] }
+        return (lower + upper) / 2
     }
 }
 

@@ -405,6 +405,20 @@ func peakRSSOfThisProcess() -> Int {
         }
     }
 
+    /// The import's median (branch-free quickselect up to 64 values) equals
+    /// `Statistics.median` bit for bit: random sizes, ties, runs of equal values.
+    @Test func fastMedianEqualsStatisticsMedian() {
+        var g = SeededGenerator(seed: 11)
+        for trial in 0..<20_000 {
+            let n = 1 + Int(g.next() % 130)
+            let distinct = trial % 3 == 0 ? 1 + Int(g.next() % 4) : 1_000_000
+            let values = (0..<n).map { _ in Double(g.next() % UInt64(distinct)) * 1e-3 + (trial % 5 == 0 ? 0 : 1e-9) }
+            var copy = values
+            let fast = copy.withUnsafeMutableBufferPointer { ImportBatch.median($0) }
+            #expect(fast.bitPattern == Statistics.median(values).bitPattern, "\(values)")
+        }
+    }
+
     @Test func eightDigitsAtOnce() {
         var g = SeededGenerator(seed: 3)
         for _ in 0..<10_000 {
