@@ -383,11 +383,24 @@ final class SQLiteStore: StoreBackend {
         private func insert(
             _ rows: ArraySlice<BenchmarkSamples>, medians: ArraySlice<Double>, names: SQLiteStatement, results: SQLiteStatement
         ) throws {
+            // (Through a buffer pointer: the rows' fields are read in place, not copied.)
+            try rows.withUnsafeBufferPointer { rows in
+                try medians.withUnsafeBufferPointer { medians in
+                    try insert(rows, medians: medians, names: names, results: results)
+                }
+            }
+            count += rows.count
+        }
+
+        private func insert(
+            _ rows: UnsafeBufferPointer<BenchmarkSamples>, medians: UnsafeBufferPointer<Double>, names: SQLiteStatement,
+            results: SQLiteStatement
+        ) throws {
             // Every text and BLOB is copied once, into `staging`, and bound from there.
             var size = 0
-            for r in rows {
-                size += r.name.utf8.count + r.unit.utf8.count + r.direction.rawValue.utf8.count + r.samples.count * 8
-                size += r.processSizes.count > 1 ? r.processSizes.count * 4 : 0
+            for j in rows.indices {
+                size += rows[j].name.utf8.count + rows[j].unit.utf8.count + rows[j].direction.rawValue.utf8.count
+                size += rows[j].samples.count * 8 + (rows[j].processSizes.count > 1 ? rows[j].processSizes.count * 4 : 0)
             }
             if size > staging.count {
                 staging.deallocate()
@@ -404,7 +417,7 @@ final class SQLiteStore: StoreBackend {
                     return UnsafeBufferPointer(start: at.assumingMemoryBound(to: UInt8.self), count: bytes.count)
                 }
             }
-            func put<T>(_ values: [T]) -> UnsafeRawBufferPointer {
+            func put(_ values: [Double]) -> UnsafeRawBufferPointer {
                 values.withUnsafeBytes { bytes in
                     let at = base + offset
                     if let p = bytes.baseAddress { at.copyMemory(from: p, byteCount: bytes.count) }
@@ -412,32 +425,39 @@ final class SQLiteStore: StoreBackend {
                     return UnsafeRawBufferPointer(start: at, count: bytes.count)
                 }
             }
+            /// The first `count` sizes as little-endian Int32.
+            func put(sizes: [Int], count: Int) -> UnsafeRawBufferPointer {
+                let at = base + offset
+                for i in 0..<count { at.storeBytes(of: Int32(clamping: sizes[i]).littleEndian, toByteOffset: 4 * i, as: Int32.self) }
+                offset += 4 * count
+                return UnsafeRawBufferPointer(start: at, count: 4 * count)
+            }
             do {
                 var firstID: Int64 = 0
                 if freshNames {
                     // Every name is new: one insert; rowids are given in order, after the last.
-                    for j in rows.indices { try names.bindStatic(Int32(j - rows.startIndex + 1), text: put(rows[j].name)) }
+                    for j in rows.indices { try names.bindStatic(Int32(j + 1), text: put(rows[j].name)) }
                     defer { names.rewind() }
                     try names.step()
                     firstID = store.db.lastInsertRowID - Int64(rows.count) + 1
                 }
                 for j in rows.indices {
-                    let r = rows[j]
-                    let c = Int32((j - rows.startIndex) * 9)
+                    let c = Int32(j * 9)
                     try results.bind(c + 1, runID)
-                    try results.bind(c + 2, freshNames ? firstID + Int64(j - rows.startIndex) : try benchmarkID(r.name))
-                    try results.bindStatic(c + 3, text: put(r.unit))
-                    try results.bindStatic(c + 4, text: put(r.direction.rawValue))
-                    try results.bind(c + 5, Int64(r.batch))
-                    try results.bind(c + 6, Int64(r.samples.count))
-                    try results.bind(c + 7, medians[j - rows.startIndex + medians.startIndex])
-                    try results.bindStatic(c + 8, blob: put(r.samples))
-                    if r.processSizes.count > 1 {
+                    try results.bind(c + 2, freshNames ? firstID + Int64(j) : try benchmarkID(rows[j].name))
+                    try results.bindStatic(c + 3, text: put(rows[j].unit))
+                    try results.bindStatic(c + 4, text: put(rows[j].direction.rawValue))
+                    try results.bind(c + 5, Int64(rows[j].batch))
+                    try results.bind(c + 6, Int64(rows[j].samples.count))
+                    try results.bind(c + 7, medians[j])
+                    try results.bindStatic(c + 8, blob: put(rows[j].samples))
+                    let sizes = rows[j].processSizes
+                    if sizes.count > 1 {
                         // Equal sizes (k samples in every process, as workers and command runs
                         // give) are stored as the one value k.
-                        let first = r.processSizes[0]
-                        let sizes = r.processSizes.allSatisfy { $0 == first } ? [first] : r.processSizes
-                        try results.bindStatic(c + 9, blob: put(sizes.map { Int32(clamping: $0).littleEndian }))
+                        let first = sizes[0]
+                        let uniform = sizes.allSatisfy { $0 == first }
+                        try results.bindStatic(c + 9, blob: put(sizes: sizes, count: uniform ? 1 : sizes.count))
                     } else {
                         try results.bindNull(c + 9)
                     }
@@ -449,7 +469,6 @@ final class SQLiteStore: StoreBackend {
             {
                 throw try duplicateError(rows.map(\.name)) ?? e
             }
-            count += rows.count
         }
 
         /// After a failed insert of `names` (in order): one that appears twice in this run.
