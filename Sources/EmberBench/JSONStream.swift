@@ -12,7 +12,7 @@ struct JSONSyntaxError: Error {
 
 /// A pull reader over a JSON file read in fixed-size chunks: the importers walk the
 /// document and keep only what they need (the samples), never a tree of the whole file.
-/// Numbers are parsed exactly (Clinger's fast path, else strtod), so values equal
+/// Numbers are parsed exactly (Clinger's fast path, Eisel–Lemire, else strtod), so values equal
 /// Python's `json` module's.
 final class JSONStream {
     private var buffer: UnsafeMutablePointer<UInt8>
@@ -289,18 +289,62 @@ final class JSONStream {
     }
 
     static let exactPowers: [Double] = (0...22).map { Foundation.pow(10, Double($0)) }
-    #if arch(x86_64)
-    /// 10^0 … 10^27, exact in Float80 (5^27 < 2^64).
-    static let exactPowers80: [Float80] = {
-        var out: [Float80] = []
-        var p: Float80 = 1
-        for _ in 0...27 {
-            out.append(p)
-            p *= 10
+
+    /// 5^q for q in -27...27 as 128 bits (high, low), normalised (top bit set): exact for
+    /// q ≥ 0; 2^b / 5^-q rounded up for q < 0, with b = 127 + bit width of 5^-q (as
+    /// fast_float's table).
+    static let powersOfFive128: [(UInt64, UInt64)] = (-27...27).map { q in
+        if q >= 0 {
+            var p: UInt64 = 1
+            for _ in 0..<q { p *= 5 }
+            return (p << UInt64(p.leadingZeroBitCount), 0)
         }
-        return out
-    }()
-    #endif
+        var p: UInt64 = 1
+        for _ in 0..<(-q) { p *= 5 }
+        // 2^b = 2^(z-1) · 2^128 with z the bit width of p; 2^(z-1) < p: long division.
+        let z = 64 - p.leadingZeroBitCount
+        let top: UInt64 = 1 << UInt64(z - 1)
+        let (q1, r1) = p.dividingFullWidth((high: top, low: 0))
+        let (q0, _) = p.dividingFullWidth((high: r1, low: 0))
+        let (low, carry) = q0.addingReportingOverflow(1)
+        return (q1 &+ (carry ? 1 : 0), low)
+    }
+
+    /// The double nearest to `w` × 10^`q` (w ≠ 0 exactly as read, -27 ≤ q ≤ 27) by the
+    /// Eisel–Lemire algorithm as fast_float has it (a 64 × 128-bit product; with the full
+    /// 128 bits it is exact over this range, Mushtak and Lemire); nil outside the range.
+    @inline(__always)
+    static func eiselLemire(_ w: UInt64, _ q: Int) -> Double? {
+        guard q >= -27 && q <= 27 else { return nil }
+        let (powerHigh, powerLow) = powersOfFive128[q + 27]
+        let lz = w.leadingZeroBitCount
+        let wn = w << UInt64(lz)
+        var (high, low) = wn.multipliedFullWidth(by: powerHigh)
+        if high & 0x1FF == 0x1FF {
+            let (secondHigh, _) = wn.multipliedFullWidth(by: powerLow)
+            let (sum, overflow) = low.addingReportingOverflow(secondHigh)
+            low = sum
+            if overflow { high &+= 1 }
+        }
+        let upperbit = Int(high >> 63)
+        let shift = UInt64(upperbit + 64 - 52 - 3)
+        var mantissa = high >> shift
+        var power2 = ((((152_170 + 65_536) * q) >> 16) + 63) + upperbit - lz + 1023
+        if power2 <= 0 { return nil }
+        // Exactly halfway: round to even, not up.
+        if low <= 1 && q >= -4 && q <= 23 && mantissa & 3 == 1 && (mantissa << shift) == high {
+            mantissa &= ~UInt64(1)
+        }
+        mantissa += mantissa & 1
+        mantissa >>= 1
+        if mantissa >= (UInt64(2) << 52) {
+            mantissa = UInt64(1) << 52
+            power2 += 1
+        }
+        mantissa &= ~(UInt64(1) << 52)
+        if power2 >= 0x7FF { return nil }
+        return Double(bitPattern: mantissa | (UInt64(power2) << 52))
+    }
 
     /// Bytes after the first byte of a number that `readNumber` wants in the buffer to read
     /// it in one pass (a longer token takes the two-pass way).
@@ -451,23 +495,9 @@ final class JSONStream {
             return negative ? -v : v
         }
         if mantissa == 0 { return negative ? -0.0 : 0 }
-        #if arch(x86_64)
-        // Up to 19 digits and |exponent| ≤ 27: the mantissa and the power of ten are exact
-        // in Float80 (64-bit significand), the one product or quotient is correctly
-        // rounded to 64 bits, and rounding that to 53 bits is correct unless it sits
-        // within one Float80 ulp of a halfway point between two doubles (3 in 2048
-        // cases), which go to strtod. Python's repr writes 16–17 digits: this is the path
-        // of most hyperfine and pytest-benchmark times.
-        if digits <= 19 && exponent >= -27 && exponent <= 27 {
-            let m = Float80(mantissa)
-            let r = exponent < 0 ? m / Self.exactPowers80[-exponent] : m * Self.exactPowers80[exponent]
-            let low = r.significandBitPattern & 0x7FF
-            if r.isNormal && low != 0x3FF && low != 0x400 && low != 0x401 {
-                let v = Double(r)
-                return negative ? -v : v
-            }
-        }
-        #endif
+        // Up to 19 digits (all of them read) and |exponent| ≤ 27: Eisel–Lemire. Python's
+        // repr writes 16–17 digits: this is the path of most hyperfine and pytest times.
+        if digits <= 19, let v = eiselLemire(mantissa, exponent) { return negative ? -v : v }
         // Everything else: glibc's correctly rounded strtod on a copy of the token.
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp in
             for k in 0..<length { tmp[k] = CChar(bitPattern: token[k]) }

@@ -405,6 +405,58 @@ func peakRSSOfThisProcess() -> Int {
         }
     }
 
+    /// The Eisel–Lemire range (≤ 19 digits, exponents -27…27) against strtod: random
+    /// mantissas at every exponent, and integers exactly halfway between two doubles (round
+    /// to even), written plain and as scaled decimals.
+    @Test func eiselLemireRangeEqualsStrtod() throws {
+        var g = SeededGenerator(seed: 19)
+        var texts: [String] = []
+        for q in -27...27 {
+            for _ in 0..<2_000 {
+                let digits = 1 + Int(g.next() % 19)
+                var m = String(1 + g.next() % 9)
+                for _ in 1..<digits { m += String(g.next() % 10) }
+                texts.append("\(m)e\(q)")
+            }
+        }
+        for _ in 0..<20_000 {
+            // k·2^s + 2^(s-1) with a 53-bit k: halfway between two neighbouring doubles.
+            let s = 1 + Int(g.next() % 11)
+            let k = (UInt64(1) << 52) | (g.next() & ((UInt64(1) << 52) - 1))
+            let (v, overflow) = (k << UInt64(s)).addingReportingOverflow(UInt64(1) << UInt64(s - 1))
+            if overflow { continue }
+            let digits = String(v)
+            texts.append(digits)
+            let cut = 1 + Int(g.next() % UInt64(digits.count - 1))
+            // The same value as d.ddd…eN.
+            texts.append(String(digits.prefix(digits.count - cut)) + "." + digits.suffix(cut) + "e\(cut)")
+            // And one unit in the last digit on either side.
+            texts.append(String(v - 1))
+            texts.append(String(v + 1))
+        }
+        let json = "[" + texts.joined(separator: ",") + "]"
+        let stream = JSONStream(bytes: Array(json.utf8))
+        try stream.beginArray()
+        var first = true
+        var k = 0
+        var wrong = 0
+        while try stream.nextElement(first: &first) {
+            let got = try stream.readNumber()
+            let expected = strtod(texts[k], nil)
+            if got.bitPattern != expected.bitPattern {
+                wrong += 1
+                if wrong < 5 { Issue.record("\(texts[k]): \(got) vs strtod \(expected)") }
+            }
+            k += 1
+        }
+        #expect(k == texts.count)
+        #expect(wrong == 0)
+        // The table itself: 5^q exact for q ≥ 0, and 2^b / 5^-q rounded up below.
+        #expect(JSONStream.powersOfFive128[27] == (UInt64(1) << 63, 0))
+        #expect(JSONStream.powersOfFive128[27 + 1] == (UInt64(5) << 61, 0))
+        #expect(JSONStream.powersOfFive128[27 - 1] == (0xCCCC_CCCC_CCCC_CCCC, 0xCCCC_CCCC_CCCC_CCCD))
+    }
+
     /// The import's median (branch-free quickselect up to 64 values) equals
     /// `Statistics.median` bit for bit: random sizes, ties, runs of equal values.
     @Test func fastMedianEqualsStatisticsMedian() {
