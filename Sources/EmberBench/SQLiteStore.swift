@@ -570,8 +570,9 @@ final class SQLiteStore: StoreBackend {
     /// Completes a store made by `stage(target:)` (every write committed): switches it to
     /// WAL (as every store is), closes it, syncs it, and links it to `target` only if no
     /// file appeared there meanwhile (a concurrent creator's store is never replaced).
-    /// True when placed; false when `target` exists now (the staged file is removed and
-    /// nothing at `target` was touched). On an error nothing is placed.
+    /// True when placed; false when `target` exists now or the file system cannot link
+    /// (the staged file is removed and nothing at `target` was touched). On an error
+    /// nothing is placed.
     func publish(to target: String) throws -> Bool {
         defer { Self.removeStaged(path) }
         try db.execute("PRAGMA locking_mode=NORMAL; PRAGMA journal_mode=WAL")
@@ -583,10 +584,13 @@ final class SQLiteStore: StoreBackend {
             throw BenchError("cannot write the store \(target): \(message)")
         }
         close(fd)
-        // link(2) fails with EEXIST instead of replacing: atomic, no window.
+        // link(2) fails with EEXIST instead of replacing: atomic, no window. A file system
+        // without hard links (FAT, some network and FUSE ones) refuses it: the caller then
+        // imports the usual way.
         if link(path, target) != 0 {
-            if errno == EEXIST { return false }
-            throw BenchError("cannot create the store \(target): \(String(cString: strerror(errno)))")
+            let e = errno
+            if [EEXIST, EPERM, ENOTSUP, EOPNOTSUPP, ENOSYS, EMLINK, EXDEV].contains(e) { return false }
+            throw BenchError("cannot create the store \(target): \(String(cString: strerror(e)))")
         }
         let slash = target.lastIndex(of: "/")
         let directory = slash.map { String(target[...$0]) } ?? "."

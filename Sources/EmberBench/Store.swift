@@ -286,8 +286,9 @@ public final class BenchStore {
         }
 
         /// Syncs the store and links it to its target. True when placed; false when a store
-        /// appeared at the target meanwhile (left untouched; import into it as usual). The
-        /// store cannot be used afterwards; on an error nothing is placed.
+        /// appeared at the target meanwhile (left untouched; import into it as usual) or the
+        /// file system has no hard links (import as usual). The store cannot be used
+        /// afterwards; on an error nothing is placed.
         public func publish() throws -> Bool { try backend.publish(to: target) }
 
         /// Removes the staged file: nothing appears at the target.

@@ -690,7 +690,8 @@ struct ImportCommand: AsyncParsableCommand {
                     for line in lines { print(line) }
                     return
                 }
-                // Another process created the store meanwhile: import into it as usual.
+                // Another process created the store meanwhile (or the file system cannot
+                // link): import the usual way.
             }
             let existed = FileManager.default.fileExists(atPath: store.resolvedPath)
             let s = try store.open(.create)
