@@ -122,18 +122,65 @@ public enum Importer {
         }
     }
 
-    /// Reads `path` on a background thread and hands its benchmarks to `consume` on the
-    /// calling thread, in batches, while the rest of the file is still being parsed
-    /// (hyperfine results as they come; other formats at the end, when their rows can be
-    /// grouped). Returns the file's metadata (format, revision, machine, date). A parse
-    /// error is thrown after the batches already consumed: call it inside a transaction.
+    /// Reads `path` on a background thread and hands its benchmarks, with the median of
+    /// each one's samples, to `consume` on the calling thread, in batches, while the rest
+    /// of the file is still being parsed (hyperfine results as they come; other formats at
+    /// the end, when their rows can be grouped). Returns the file's metadata (format,
+    /// revision, machine, date). A parse error is thrown after the batches already
+    /// consumed: call it inside a transaction. The parsing thread also computes the
+    /// medians and frees the consumed batches: the writing thread is the slower one.
     public static func stream(
-        path: String, format: ImportFormat? = nil, consume: ([BenchmarkSamples]) throws -> Void
+        path: String, format: ImportFormat? = nil, consume: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void
     ) throws -> ImportedRun {
+        try startReading(path: path, format: format).consume(consume)
+    }
+
+    /// A file being read on a thread of its own, its batches waiting for `consume`.
+    public final class Reading {
+        let queue: BatchQueue
+        private var thread: ThreadHandle?
+
+        init(queue: BatchQueue, thread: ThreadHandle) {
+            self.queue = queue
+            self.thread = thread
+        }
+
+        /// Waits for the reading thread, once.
+        private func join() {
+            thread?.join()
+            thread = nil
+        }
+
+        /// What `stream` does with the batches: hands each to `body` on this thread as it
+        /// comes; returns the file's metadata or throws its error. Call once.
+        public func consume(_ body: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void) throws -> ImportedRun {
+            defer { join() }
+            do {
+                while let batch = queue.pop() {
+                    try body(batch.benchmarks, batch.medians)
+                    queue.recycle(batch)
+                }
+            } catch {
+                queue.cancel()
+                _ = queue.waitForOutcome()
+                throw error
+            }
+            return try queue.waitForOutcome().get()
+        }
+
+        /// Never consumed (the store could not be opened): the reading thread stops.
+        deinit {
+            queue.cancel()
+            join()
+        }
+    }
+
+    /// Starts reading `path` now, on a thread of its own (parsing overlaps whatever the
+    /// caller does before `consume`, such as opening the store); see `stream`.
+    public static func startReading(path: String, format: ImportFormat? = nil) -> Reading {
         let queue = BatchQueue()
         let thread = ProjectParallel.detach(stackSize: 8 << 20) {
-            var batch: [BenchmarkSamples] = []
-            batch.reserveCapacity(BatchQueue.batchSize)
+            var batch = ImportBatch()
             let outcome: Result<ImportedRun, Error>
             do {
                 let stream = try JSONStream(path: path)
@@ -141,14 +188,18 @@ public enum Importer {
                     var reader = DocumentReader(stream: stream, file: path)
                     reader.emit = { series in
                         batch.append(series)
-                        if batch.count >= BatchQueue.batchSize {
+                        if batch.benchmarks.count >= BatchQueue.batchSize {
                             guard queue.push(batch) else { throw CancellationError() }
-                            batch.removeAll(keepingCapacity: true)
+                            batch = ImportBatch()
                         }
                     }
                     var run = try reader.read(format: format)
-                    if !batch.isEmpty { _ = queue.push(batch) }
-                    if !run.benchmarks.isEmpty { _ = queue.push(run.benchmarks) }
+                    if !batch.benchmarks.isEmpty { _ = queue.push(batch) }
+                    if !run.benchmarks.isEmpty {
+                        var rest = ImportBatch()
+                        for b in run.benchmarks { rest.append(b) }
+                        _ = queue.push(rest)
+                    }
                     run.benchmarks = []
                     outcome = .success(run)
                 } catch let e as JSONSyntaxError {
@@ -160,15 +211,7 @@ public enum Importer {
             }
             queue.finish(outcome)
         }
-        defer { thread.join() }
-        do {
-            while let batch = queue.pop() { try consume(batch) }
-        } catch {
-            queue.cancel()
-            _ = queue.waitForOutcome()
-            throw error
-        }
-        return try queue.waitForOutcome().get()
+        return Reading(queue: queue, thread: thread)
     }
 
     /// "line L, column C" of a byte offset, by reading the file again up to it.
@@ -315,8 +358,9 @@ struct DocumentReader {
 
     func optionalBool() throws -> Bool? { try stream.readNull() ? nil : bool() }
 
-    /// A non-empty array of non-negative finite numbers: the hot path of every import.
-    func samples() throws -> [Double] {
+    /// A non-empty array of non-negative finite numbers, each multiplied by `scale` (after
+    /// the checks, which see the values as written): the hot path of every import.
+    func samples(scale: Double = 1) throws -> [Double] {
         guard try stream.peek() == UInt8(ascii: "[") else { throw fail("expected an array, found \(try stream.kindOfNext())") }
         try stream.beginArray()
         var out: [Double] = []
@@ -329,7 +373,7 @@ struct DocumentReader {
             let x = try stream.readNumber()
             guard x.isFinite else { throw fail("expected a finite number, found \(x)", at: .index(out.count)) }
             guard x >= 0 else { throw fail("a time cannot be negative (\(x))", at: .index(out.count)) }
-            out.append(x)
+            out.append(x * scale)
         }
         if out.isEmpty { throw fail("no samples (empty array)") }
         return out
@@ -360,6 +404,7 @@ struct DocumentReader {
         var index: Int
         var path: String { "$.results[\(index)]" }
         var command: String?
+        /// In ns (scaled as read).
         var times: [Double]?
         var user: Double?
         var system: Double?
@@ -478,7 +523,7 @@ struct DocumentReader {
         try object { d, key in
             switch key {
             case "command": r.command = try d.string()
-            case "times": r.times = try d.stream.readNull() ? nil : d.samples()
+            case "times": r.times = try d.stream.readNull() ? nil : d.samples(scale: 1e9)
             case "user": r.user = try d.optionalNumber()
             case "system": r.system = try d.optionalNumber()
             case "memory_usage_byte": r.memory = try d.stream.readNull() ? nil : d.samples()
@@ -592,7 +637,7 @@ struct DocumentReader {
             guard let command = r.command else { throw fail(at: r.path + ".command", "missing") }
             guard let times = r.times else { throw fail(at: r.path + ".times", "missing") }
             let name = "hyperfine/\(command)"
-            out.append(.onePerProcess(name: name, unit: "ns", samples: times.map { $0 * 1e9 }))
+            out.append(.onePerProcess(name: name, unit: "ns", samples: times))
             if let user = r.user {
                 guard user >= 0 else { throw fail(at: r.path + ".user", "a time cannot be negative (\(user))") }
                 out.append(BenchmarkSamples(name: "\(name) [user]", unit: "ns", samples: [user * 1e9]))
@@ -662,13 +707,78 @@ struct DocumentReader {
     }
 }
 
-/// A bounded hand-over of batches from the parsing thread to the writing thread.
+/// Parsed benchmarks on their way to the store, with their medians.
+struct ImportBatch {
+    var benchmarks: [BenchmarkSamples] = []
+    var medians: [Double] = []
+
+    init() {
+        benchmarks.reserveCapacity(BatchQueue.batchSize)
+        medians.reserveCapacity(BatchQueue.batchSize)
+    }
+
+    mutating func append(_ b: BenchmarkSamples) {
+        benchmarks.append(b)
+        // Statistics.median, on a copy in a temporary buffer instead of a new array.
+        medians.append(
+            b.samples.withUnsafeBufferPointer { s in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: s.count) { tmp in
+                    _ = tmp.initialize(fromContentsOf: s)
+                    return Self.median(tmp)
+                }
+            })
+    }
+
+    /// `Statistics.median` of `a` (reordered). Up to 64 values (hyperfine's usual runs), by
+    /// a quickselect whose partition step has no data-dependent branch (Lomuto, always
+    /// swapping): on random times the branches of a Hoare partition are mispredicted about
+    /// half of the time. (Lomuto is quadratic on many equal values: hence the limit.) The
+    /// same two middle values, so the same result (`NumberParsingTests.fastMedian…`).
+    static func median(_ a: UnsafeMutableBufferPointer<Double>) -> Double {
+        let n = a.count
+        if n > 64 { return Statistics.medianInPlace(a) }
+        if n == 0 { return .nan }
+        if n == 1 { return a[0] }
+        let k = n / 2
+        var lo = 0
+        var hi = n - 1
+        while hi > lo {
+            // Median of three as the pivot, moved to the end.
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[mid] < a[hi] { a.swapAt(mid, hi) }
+            let pivot = a[hi]
+            var store = lo
+            for i in lo..<hi {
+                let v = a[i]
+                a[i] = a[store]
+                a[store] = v
+                store += v < pivot ? 1 : 0
+            }
+            a.swapAt(store, hi)
+            if store == k { break }
+            if store < k { lo = store + 1 } else { hi = store - 1 }
+        }
+        let upper = a[k]
+        if n % 2 == 1 { return upper }
+        // Everything before k is <= a[k]: the lower middle is their max.
+        var lower = a[0]
+        for i in 1..<k where a[i] > lower { lower = a[i] }
+        return (lower + upper) / 2
+    }
+}
+
+/// A bounded hand-over of batches from the parsing thread to the writing thread, and of
+/// the written ones back, to be freed where they were made (one producer, one consumer).
 final class BatchQueue: Sendable {
     static let batchSize = 256
-    private static let limit = 16
+    /// Up to 16,384 benchmarks ahead: room for what is parsed while the store opens.
+    private static let limit = 64
 
     private struct State {
-        var batches: [[BenchmarkSamples]] = []
+        var batches: [ImportBatch] = []
+        var spent: [ImportBatch] = []
         var outcome: Result<ImportedRun, Error>?
         var cancelled = false
     }
@@ -676,7 +786,10 @@ final class BatchQueue: Sendable {
     private let state = Monitor(State())
 
     /// False when the consumer gave up: the producer stops.
-    func push(_ batch: [BenchmarkSamples]) -> Bool {
+    func push(_ batch: ImportBatch) -> Bool {
+        var done: [ImportBatch] = []
+        defer { done.removeAll() }  // freed here, outside the lock
+        state.withLock { swap(&done, &$0.spent) }
         let open = state.wait { s -> Bool? in s.cancelled ? false : (s.batches.count < Self.limit ? true : nil) }
         guard open else { return false }
         return state.update { s in
@@ -686,8 +799,14 @@ final class BatchQueue: Sendable {
         }
     }
 
+    /// A consumed batch, handed back to be freed by the producer.
+    func recycle(_ batch: consuming ImportBatch) {
+        let batch = batch
+        state.withLock { $0.spent.append(batch) }
+    }
+
     /// The next batch, or nil when the producer finished and everything was taken.
-    func pop() -> [BenchmarkSamples]? {
+    func pop() -> ImportBatch? {
         _ = state.wait { s -> Bool? in !s.batches.isEmpty || s.outcome != nil ? true : nil }
         return state.update { s in s.batches.isEmpty ? nil : s.batches.removeFirst() }
     }

@@ -17,7 +17,7 @@ struct JSONSyntaxError: Error {
 
 /// A pull reader over a JSON file read in fixed-size chunks: the importers walk the
 /// document and keep only what they need (the samples), never a tree of the whole file.
-/// Numbers are parsed exactly (Clinger's fast path, else strtod), so values equal
+/// Numbers are parsed exactly (Clinger's fast path, Eisel–Lemire, else strtod), so values equal
 /// Python's `json` module's.
 final class JSONStream {
     private var buffer: UnsafeMutablePointer<UInt8>
@@ -294,39 +294,129 @@ final class JSONStream {
     }
 
     static let exactPowers: [Double] = (0...22).map { CMath.pow(10, Double($0)) }
-    #if arch(x86_64)
-    /// 10^0 … 10^27, exact in Float80 (5^27 < 2^64).
-    static let exactPowers80: [Float80] = {
-        var out: [Float80] = []
-        var p: Float80 = 1
-        for _ in 0...27 {
-            out.append(p)
-            p *= 10
-        }
-        return out
-    }()
-    #endif
 
-    func readNumber() throws -> Double {
-        _ = try peek()
+    /// 5^q for q in -27...27 as 128 bits (high, low), normalised (top bit set): exact for
+    /// q ≥ 0; 2^b / 5^-q rounded up for q < 0, with b = 127 + bit width of 5^-q (as
+    /// fast_float's table).
+    static let powersOfFive128: [(UInt64, UInt64)] = (-27...27).map { q in
+        if q >= 0 {
+            var p: UInt64 = 1
+            for _ in 0..<q { p *= 5 }
+            return (p << UInt64(p.leadingZeroBitCount), 0)
+        }
+        var p: UInt64 = 1
+        for _ in 0..<(-q) { p *= 5 }
+        // 2^b = 2^(z-1) · 2^128 with z the bit width of p; 2^(z-1) < p: long division.
+        let z = 64 - p.leadingZeroBitCount
+        let top: UInt64 = 1 << UInt64(z - 1)
+        let (q1, r1) = p.dividingFullWidth((high: top, low: 0))
+        let (q0, _) = p.dividingFullWidth((high: r1, low: 0))
+        let (low, carry) = q0.addingReportingOverflow(1)
+        return (q1 &+ (carry ? 1 : 0), low)
+    }
+
+    /// The double nearest to `w` × 10^`q` (w ≠ 0 exactly as read, -27 ≤ q ≤ 27) by the
+    /// Eisel–Lemire algorithm as fast_float has it (a 64 × 128-bit product; with the full
+    /// 128 bits it is exact over this range, Mushtak and Lemire); nil outside the range.
+    @inline(__always)
+    static func eiselLemire(_ w: UInt64, _ q: Int) -> Double? {
+        guard q >= -27 && q <= 27 else { return nil }
+        let (powerHigh, powerLow) = powersOfFive128[q + 27]
+        let lz = w.leadingZeroBitCount
+        let wn = w << UInt64(lz)
+        var (high, low) = wn.multipliedFullWidth(by: powerHigh)
+        if high & 0x1FF == 0x1FF {
+            let (secondHigh, _) = wn.multipliedFullWidth(by: powerLow)
+            let (sum, overflow) = low.addingReportingOverflow(secondHigh)
+            low = sum
+            if overflow { high &+= 1 }
+        }
+        let upperbit = Int(high >> 63)
+        let shift = UInt64(upperbit + 64 - 52 - 3)
+        var mantissa = high >> shift
+        var power2 = ((((152_170 + 65_536) * q) >> 16) + 63) + upperbit - lz + 1023
+        if power2 <= 0 { return nil }
+        // Exactly halfway: round to even, not up.
+        if low <= 1 && q >= -4 && q <= 23 && mantissa & 3 == 1 && (mantissa << shift) == high {
+            mantissa &= ~UInt64(1)
+        }
+        mantissa += mantissa & 1
+        mantissa >>= 1
+        if mantissa >= (UInt64(2) << 52) {
+            mantissa = UInt64(1) << 52
+            power2 += 1
+        }
+        mantissa &= ~(UInt64(1) << 52)
+        if power2 >= 0x7FF { return nil }
+        return Double(bitPattern: mantissa | (UInt64(power2) << 52))
+    }
+
+    /// Bytes after the first byte of a number that `readNumber` wants in the buffer to read
+    /// it in one pass (a longer token takes the two-pass way).
+    static let numberWindow = 64
+
+    func readNumber() throws -> Double { try number(convert: true) }
+
+    /// `readNumber`; with `convert` false the token is only checked (the value is 0).
+    @inline(__always)
+    private func number(convert: Bool) throws -> Double {
+        guard try peek() != nil else { throw fail("expected a value") }
+        // One pass over the buffer when the token surely ends inside it; else (a token
+        // near the end of the buffer, or longer than the window) find its end first.
+        while end - position < Self.numberWindow && !eof {
+            if !(try fill(keepFrom: position)) { break }
+        }
+        if let (x, stop) = try scanNumber(from: position, limit: end, whole: eof, convert: convert) {
+            position = stop
+            return x
+        }
         // numberEnd may refill (moving the buffer): read `position` after it.
         let stop = try numberEnd()
         let start = position
         if stop == start { throw fail("expected a value") }
+        guard let (x, at) = try scanNumber(from: start, limit: stop, whole: true, convert: convert) else { throw fail("invalid number", at: base + start) }
+        if at != stop { throw fail("invalid number", at: base + start) }
+        position = stop
+        return x
+    }
+
+    /// Eight ASCII digits at `p` (any alignment) as their value; nil unless all are digits.
+    @inline(__always)
+    static func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+        let v = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+        let a = v &- 0x3030_3030_3030_3030
+        // A byte below '0' borrows or sets bit 7 in `a`; above '9' sets bit 7 in v + 0x46.
+        if ((v &+ 0x4646_4646_4646_4646) | a) & 0x8080_8080_8080_8080 != 0 { return nil }
+        // Pairs, then quadruples, then all eight (the first digit is the lowest byte).
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        let mul1: UInt64 = 0x000F_4240_0000_0064  // 100 + (1_000_000 << 32)
+        let mul2: UInt64 = 0x0000_2710_0000_0001  // 1 + (10_000 << 32)
+        let pairs = (a &* 10) &+ (a >> 8)
+        let low = (pairs & mask) &* mul1
+        let high = ((pairs >> 16) & mask) &* mul2
+        return ((low &+ high) >> 32) & 0xFFFF_FFFF
+    }
+
+    /// Parses the number token at buffer[start...], reading no byte at or past `limit`.
+    /// Returns the value and the token's end; nil when the token may go on past `limit`
+    /// (`whole` false: more input follows). Throws for a malformed token.
+    @inline(__always)
+    private func scanNumber(from start: Int, limit stop: Int, whole: Bool, convert: Bool) throws -> (Double, Int)? {
         let p = buffer
         var i = start
         var negative = false
-        if p[i] == UInt8(ascii: "-") {
+        if i < stop && p[i] == UInt8(ascii: "-") {
             negative = true
             i += 1
         }
         var mantissa: UInt64 = 0
+        /// Significant digits seen; past 19 they are dropped (the value goes to strtod).
         var digits = 0
         var exponent = 0
         let intStart = i
-        while i < stop, p[i] >= UInt8(ascii: "0"), p[i] <= UInt8(ascii: "9") {
+        while i < stop, p[i] &- UInt8(ascii: "0") < 10 {
             if digits < 19 {
-                mantissa = mantissa &* 10 &+ UInt64(p[i] - UInt8(ascii: "0"))
+                mantissa = mantissa &* 10 &+ UInt64(p[i] &- UInt8(ascii: "0"))
                 if mantissa != 0 { digits += 1 }
             } else {
                 exponent += 1
@@ -338,9 +428,27 @@ final class JSONStream {
         if i < stop && p[i] == UInt8(ascii: ".") {
             i += 1
             let fracStart = i
-            while i < stop, p[i] >= UInt8(ascii: "0"), p[i] <= UInt8(ascii: "9") {
+            // Eight digits at a time while they fit (≤ 19 significant digits in all).
+            while stop - i >= 8 && digits <= 11, let chunk = Self.eightDigits(p + i) {
+                let before = mantissa
+                mantissa = mantissa &* 100_000_000 &+ chunk
+                if before != 0 {
+                    digits += 8
+                } else if chunk != 0 {
+                    var d = 1
+                    var c = chunk
+                    while c >= 10 {
+                        c /= 10
+                        d += 1
+                    }
+                    digits = d
+                }
+                exponent -= 8
+                i += 8
+            }
+            while i < stop, p[i] &- UInt8(ascii: "0") < 10 {
                 if digits < 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(p[i] - UInt8(ascii: "0"))
+                    mantissa = mantissa &* 10 &+ UInt64(p[i] &- UInt8(ascii: "0"))
                     if mantissa != 0 { digits += 1 }
                     exponent -= 1
                 } else {
@@ -359,15 +467,32 @@ final class JSONStream {
             }
             let expStart = i
             var e = 0
-            while i < stop, p[i] >= UInt8(ascii: "0"), p[i] <= UInt8(ascii: "9") {
-                if e < 100_000 { e = e * 10 + Int(p[i] - UInt8(ascii: "0")) }
+            while i < stop, p[i] &- UInt8(ascii: "0") < 10 {
+                if e < 100_000 { e = e * 10 + Int(p[i] &- UInt8(ascii: "0")) }
                 i += 1
             }
             if i == expStart { valid = false }
             exponent += expNegative ? -e : e
         }
-        if !valid || i != stop { throw fail("invalid number", at: base + start) }
-        position = stop
+        if i == stop && !whole { return nil }
+        if i < stop {
+            let b = p[i]
+            let numberByte =
+                b &- UInt8(ascii: "0") < 10 || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
+                || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
+            if numberByte { valid = false }
+        }
+        if !valid { throw fail("invalid number", at: base + start) }
+        if !convert { return (0, i) }
+        return (Self.convert(mantissa: mantissa, digits: digits, exponent: exponent, negative: negative, token: p + start, length: i - start), i)
+    }
+
+    /// The double nearest to ±mantissa × 10^exponent (`digits` significant digits were
+    /// read, mantissa holds the first 19), exactly as strtod rounds the token.
+    @inline(__always)
+    static func convert(
+        mantissa: UInt64, digits: Int, exponent: Int, negative: Bool, token: UnsafePointer<UInt8>, length: Int
+    ) -> Double {
         // Clinger's fast path: an exact mantissa and an exact power of ten.
         if digits <= 15 && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
             var v = Double(mantissa)
@@ -375,27 +500,12 @@ final class JSONStream {
             return negative ? -v : v
         }
         if mantissa == 0 { return negative ? -0.0 : 0 }
-        #if arch(x86_64)
-        // Up to 19 digits and |exponent| ≤ 27: the mantissa and the power of ten are exact
-        // in Float80 (64-bit significand), the one product or quotient is correctly
-        // rounded to 64 bits, and rounding that to 53 bits is correct unless it sits
-        // within one Float80 ulp of a halfway point between two doubles (3 in 2048
-        // cases), which go to strtod. Python's repr writes 16–17 digits: this is the path
-        // of most hyperfine and pytest-benchmark times.
-        if digits <= 19 && exponent >= -27 && exponent <= 27 {
-            let m = Float80(mantissa)
-            let r = exponent < 0 ? m / Self.exactPowers80[-exponent] : m * Self.exactPowers80[exponent]
-            let low = r.significandBitPattern & 0x7FF
-            if r.isNormal && low != 0x3FF && low != 0x400 && low != 0x401 {
-                let v = Double(r)
-                return negative ? -v : v
-            }
-        }
-        #endif
+        // Up to 19 digits (all of them read) and |exponent| ≤ 27: Eisel–Lemire. Python's
+        // repr writes 16–17 digits: this is the path of most hyperfine and pytest times.
+        if digits <= 19, let v = eiselLemire(mantissa, exponent) { return negative ? -v : v }
         // Everything else: glibc's correctly rounded strtod on a copy of the token.
-        let length = stop - start
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { tmp in
-            for k in 0..<length { tmp[k] = CChar(bitPattern: p[start + k]) }
+            for k in 0..<length { tmp[k] = CChar(bitPattern: token[k]) }
             tmp[length] = 0
             return strtod(tmp.baseAddress!, nil)
         }
@@ -468,8 +578,8 @@ final class JSONStream {
             position = stop
             return
         }
-        // Fractions and exponents: the full check.
-        _ = try readNumber()
+        // Fractions and exponents: the full check, no conversion.
+        _ = try number(convert: false)
     }
 
     /// After the top-level value: only whitespace may follow.

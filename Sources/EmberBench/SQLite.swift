@@ -35,7 +35,16 @@ final class SQLiteConnection {
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit { if handle != nil { sqlite3_close_v2(handle) } }
+
+    /// Closes the connection now (a WAL is checkpointed and removed); fails while a
+    /// statement of it is still alive.
+    func close() throws {
+        guard let h = handle else { return }
+        let rc = sqlite3_close(h)
+        if rc != SQLITE_OK { throw error(rc, "closing") }
+        handle = nil
+    }
 
     var lastMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection" }
 
@@ -162,6 +171,24 @@ final class SQLiteStatement {
                 sqlite3_bind_blob(stmt, index, raw.baseAddress, Int32(raw.count), ember_sqlite_transient), "binding")
         }
     }
+
+    /// Binds UTF-8 bytes that stay valid and unchanged until the statement is stepped
+    /// (SQLite does not copy them).
+    func bindStatic(_ index: Int32, text: UnsafeBufferPointer<UInt8>) throws {
+        let chars = UnsafeRawPointer(text.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
+        try check(sqlite3_bind_text(stmt, index, chars, Int32(text.count), ember_sqlite_static), "binding")
+    }
+
+    /// Binds bytes that stay valid and unchanged until the statement is stepped (no copy).
+    func bindStatic(_ index: Int32, blob: UnsafeRawBufferPointer) throws {
+        try check(
+            sqlite3_bind_blob(stmt, index, blob.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(blob.count), ember_sqlite_static),
+            "binding")
+    }
+
+    /// Makes the statement ready to run again, keeping its bindings (for a caller that binds
+    /// every parameter before each step).
+    func rewind() { sqlite3_reset(stmt) }
 
     func bindNull(_ index: Int32) throws { try check(sqlite3_bind_null(stmt, index), "binding") }
 

@@ -220,8 +220,19 @@ protocol RunSink: AnyObject {
     var runID: Int64 { get }
     var written: Int { get }
     func add(_ r: BenchmarkSamples) throws
+    /// `add` with the median of `r.samples` known already.
+    func add(_ r: BenchmarkSamples, median: Double) throws
+    /// `add` for each of `batch`, whose medians are `medians`.
+    func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws
     @discardableResult
     func finish(revision: SourceRevision, machine: MachineFingerprint, createdNs: Int64, source: String?) throws -> Int64
+}
+
+extension RunSink {
+    func add(_ r: BenchmarkSamples, median: Double) throws { try add(r) }
+    func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws {
+        for (r, median) in zip(batch, medians) { try add(r, median: median) }
+    }
 }
 
 /// The store of runs, raw samples and named baselines: an SQLite file (the default; see
@@ -278,6 +289,44 @@ public final class BenchStore {
         path = backend.location
     }
 
+    private init(staged backend: SQLiteStore, target: String) {
+        location = .sqlite(path: target)
+        self.backend = backend
+        path = target
+    }
+
+    /// A first import's store: when `--db` names an SQLite file that does not exist yet, a
+    /// new store built in a temporary file beside it (see `SQLiteStore.stage(target:)`),
+    /// placed by `publish()`. nil otherwise (a PostgreSQL store, an existing file, a
+    /// directory that cannot take the temporary file): open the store as usual.
+    public static func staged(path text: String) -> StagedStore? {
+        guard case .sqlite(let file) = StoreLocation(text), let backend = SQLiteStore.stage(target: file) else { return nil }
+        return StagedStore(store: BenchStore(staged: backend, target: file), backend: backend, target: file)
+    }
+
+    /// A new store being built away from its place; see `BenchStore.staged(path:)`.
+    public final class StagedStore {
+        /// Write into this one (its `path` is the target's).
+        public let store: BenchStore
+        let backend: SQLiteStore
+        let target: String
+
+        init(store: BenchStore, backend: SQLiteStore, target: String) {
+            self.store = store
+            self.backend = backend
+            self.target = target
+        }
+
+        /// Syncs the store and links it to its target. True when placed; false when a store
+        /// appeared at the target meanwhile (left untouched; import into it as usual) or the
+        /// file system has no hard links (import as usual). The store cannot be used
+        /// afterwards; on an error nothing is placed.
+        public func publish() throws -> Bool { try backend.publish(to: target) }
+
+        /// Removes the staged file: nothing appears at the target.
+        public func discard() { backend.discardStaged() }
+    }
+
     public var isPostgres: Bool {
         if case .postgres = location { return true }
         return false
@@ -311,6 +360,12 @@ public final class BenchStore {
         /// Results written so far.
         public var written: Int { sink.written }
         public func add(_ r: BenchmarkSamples) throws { try sink.add(r) }
+        /// `add` with the median of `r.samples` known already (a streaming import's).
+        public func add(_ r: BenchmarkSamples, median: Double) throws { try sink.add(r, median: median) }
+        /// `add` for each of `batch`, whose medians are `medians` (a streaming import's batch).
+        public func add(contentsOf batch: [BenchmarkSamples], medians: [Double]) throws {
+            try sink.add(contentsOf: batch, medians: medians)
+        }
         /// Completes the run: its benchmark count, and what the file said last (its
         /// revision, machine, date).
         @discardableResult

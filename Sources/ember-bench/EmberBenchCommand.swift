@@ -260,6 +260,39 @@ struct RevisionOptions: ParsableArguments {
         if let branch { r.branch = branch }
         return r
     }
+
+    /// `resolve(nil)`, started now on a thread of its own: git runs while files are read.
+    func resolveInBackground() -> BackgroundValue<SourceRevision> {
+        let options = self
+        return BackgroundValue { options.resolve(nil) }
+    }
+}
+
+/// A value computed on a thread of its own; `value` waits for it.
+final class BackgroundValue<T: Sendable>: Sendable {
+    private let result = Monitor<T?>(nil)
+
+    init(_ body: @escaping @Sendable () -> T) {
+        let result = self.result
+        let job = Unmanaged.passRetained(Job { let v = body(); result.update { $0 = v } }).toOpaque()
+        var thread = pthread_t()
+        if pthread_create(&thread, nil, { raw in
+            Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, job) == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<Job>.fromOpaque(job).takeRetainedValue().run()
+        }
+    }
+
+    var value: T { result.wait { $0 } }
+}
+
+/// What a `BackgroundValue` thread runs.
+private final class Job: @unchecked Sendable {
+    let run: @Sendable () -> Void
+    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
 // MARK: gate (--compare)
@@ -647,47 +680,76 @@ struct ImportCommand: AsyncParsableCommand {
             }
             // Streaming: each file is parsed on another thread while its benchmarks are
             // written; all files are one transaction, so one bad file imports nothing.
+            // A store that does not exist yet is built beside its place and appears whole.
+            // The first file is parsed, and git asked, while the store opens.
+            var firstReading: Importer.Reading? = Importer.startReading(path: files[0], format: chosen)
+            let gitRevision = revision.resolveInBackground()
+            if let staged = BenchStore.staged(path: store.resolvedPath) {
+                let lines: [String]
+                do {
+                    lines = try importStreaming(into: staged.store, format: chosen, first: &firstReading, git: gitRevision)
+                } catch {
+                    staged.discard()
+                    throw error
+                }
+                if try staged.publish() {
+                    for line in lines { print(line) }
+                    return
+                }
+                // Another process created the store meanwhile (or the file system cannot
+                // link): import the usual way.
+            }
             let existed = FileManager.default.fileExists(atPath: store.resolvedPath)
             let s = try store.open(.create)
-            var gitRevision: SourceRevision?
-            let machine = MachineFingerprint.current()
             do {
-                let imported = try s.write { () throws -> [(Int64, ImportedRun, Int)] in
-                    var out: [(Int64, ImportedRun, Int)] = []
-                    for file in files {
-                        let writer = try s.beginRun(
-                            NewRun(
-                                revision: SourceRevision(commit: nil, branch: nil, dirty: false), machine: machine,
-                                source: "import", label: ProjectPath.lastComponent(file), results: []))
-                        let meta: ImportedRun
-                        do {
-                            meta = try Importer.stream(path: file, format: chosen) { batch in
-                                for b in batch { try writer.add(b) }
-                            }
-                        } catch let e as BenchError where !e.message.hasPrefix(file) {
-                            throw BenchError("\(file): \(e.message); nothing was imported")
-                        }
-                        let fileRevision: SourceRevision
-                        if let r = meta.revision {
-                            fileRevision = revision.resolve(r)
-                        } else {
-                            if gitRevision == nil { gitRevision = revision.resolve(nil) }
-                            fileRevision = gitRevision!
-                        }
-                        try writer.finish(
-                            revision: fileRevision, machine: meta.machine ?? machine,
-                            createdNs: meta.createdNs ?? Int64(Date().timeIntervalSince1970 * 1e9), source: meta.format.rawValue)
-                        out.append((writer.runID, meta, writer.written))
-                    }
-                    return out
-                }
-                for (i, (id, meta, count)) in imported.enumerated() {
-                    print("imported \(files[i]) (\(meta.format.rawValue), \(count) benchmarks) as \(try s.run(id: id)!.shortDescription)")
-                }
+                for line in try importStreaming(into: s, format: chosen, first: &firstReading, git: gitRevision) { print(line) }
             } catch {
                 if !existed { BenchStore.removeIfEmpty(path: s.path) }
                 throw error
             }
+        }
+    }
+
+    /// Imports every file as one run, all in one transaction; returns the lines to print.
+    /// `first`: the first file's reading, when started already (taken).
+    func importStreaming(
+        into s: BenchStore, format chosen: ImportFormat?, first: inout Importer.Reading?, git gitRevision: BackgroundValue<SourceRevision>
+    ) throws -> [String] {
+        var started = first.take()
+        let machine = MachineFingerprint.current()
+        let imported = try s.write { () throws -> [(Int64, ImportedRun, Int)] in
+            var out: [(Int64, ImportedRun, Int)] = []
+            for file in files {
+                let writer = try s.beginRun(
+                    NewRun(
+                        revision: SourceRevision(commit: nil, branch: nil, dirty: false), machine: machine,
+                        source: "import", label: ProjectPath.lastComponent(file), results: []))
+                let meta: ImportedRun
+                do {
+                    let reading = started.take() ?? Importer.startReading(path: file, format: chosen)
+                    meta = try reading.consume { batch, medians in
+                        try writer.add(contentsOf: batch, medians: medians)
+                    }
+                    let fileRevision: SourceRevision
+                    if let r = meta.revision {
+                        fileRevision = revision.resolve(r)
+                    } else {
+                        fileRevision = gitRevision.value
+                    }
+                    // (The writer's last rows go in here: a name given twice may show now.)
+                    try writer.finish(
+                        revision: fileRevision, machine: meta.machine ?? machine,
+                        createdNs: meta.createdNs ?? Int64(Date().timeIntervalSince1970 * 1e9), source: meta.format.rawValue)
+                } catch let e as BenchError where !e.message.hasPrefix(file) {
+                    throw BenchError("\(file): \(e.message); nothing was imported")
+                }
+                out.append((writer.runID, meta, writer.written))
+            }
+            return out
+        }
+        return try imported.enumerated().map { i, entry in
+            let (id, meta, count) = entry
+            return "imported \(files[i]) (\(meta.format.rawValue), \(count) benchmarks) as \(try s.run(id: id)!.shortDescription)"
         }
     }
 }

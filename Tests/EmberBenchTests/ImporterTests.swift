@@ -326,4 +326,162 @@ func peakRSSOfThisProcess() -> Int {
         }
         #expect(k == texts.count)
     }
+
+    /// Random number tokens (the shapes above, signs, exponents with signs, runs of zeros
+    /// that fill whole 8-digit steps, tokens longer than the one-pass window) as JSON text.
+    static func randomNumberTexts(_ count: Int, seed: UInt64) -> [String] {
+        var g = SeededGenerator(seed: seed)
+        var texts: [String] = []
+        for i in 0..<count {
+            let digits = 1 + Int(g.next() % (i % 50 == 0 ? 90 : 21))
+            var mantissa = String(1 + g.next() % 9)
+            for _ in 1..<digits { mantissa += String(g.next() % 10 < 3 ? 0 : g.next() % 10) }
+            let sign = g.next() % 4 == 0 ? "-" : ""
+            let zeros = String(repeating: "0", count: Int(g.next() % 20))
+            switch i % 4 {
+            case 0: texts.append(sign + mantissa + ["e", "E", "e+", "e-", "E-"][Int(g.next() % 5)] + String(g.next() % 40))
+            case 1: texts.append(sign + "0." + zeros + mantissa)
+            case 2:
+                let cut = Int(g.next() % UInt64(digits))
+                let a = mantissa.prefix(cut)
+                texts.append(sign + (a.isEmpty ? "0" : String(a)) + "." + mantissa.dropFirst(cut) + zeros)
+            default: texts.append(sign + "0." + zeros + mantissa + "e-" + String(g.next() % 12))
+            }
+        }
+        return texts
+    }
+
+    /// Read from a file of more than two buffer chunks with uneven whitespace, numbers fall
+    /// on every position relative to the chunk ends (one pass, refill, two passes): each
+    /// equals strtod's, and the stream ends where it should.
+    @Test func numbersAcrossBufferChunksEqualStrtod() throws {
+        let texts = Self.randomNumberTexts(150_000, seed: 7)
+        var json = "["
+        for (i, t) in texts.enumerated() {
+            if i > 0 { json += "," }
+            json += String(repeating: " ", count: i % 7) + (i % 11 == 0 ? "\n" : "") + t
+        }
+        json += "]"
+        #expect(json.utf8.count > 2 * JSONStream.chunk + 100)
+        let url = temporaryDirectory().appendingPathComponent("numbers.json")
+        try Data(json.utf8).write(to: url)
+        for stream in [try JSONStream(path: url.path), JSONStream(bytes: Array(json.utf8))] {
+            try stream.beginArray()
+            var first = true
+            var k = 0
+            var wrong = 0
+            while try stream.nextElement(first: &first) {
+                let got = try stream.readNumber()
+                let expected = strtod(texts[k], nil)
+                if got.bitPattern != expected.bitPattern {
+                    wrong += 1
+                    if wrong < 5 { Issue.record("\(texts[k]): \(got) vs strtod \(expected)") }
+                }
+                k += 1
+            }
+            try stream.expectEnd()
+            #expect(k == texts.count)
+            #expect(wrong == 0)
+        }
+    }
+
+    @Test func malformedNumbersAreRejectedOnEveryPath() throws {
+        for bad in ["01", "1.", "1e", "1e+", "1.5.3", "-", "--1", "1-2", "1.e5", "-01.5", "0.1e5e", "1+"] {
+            for padding in [0, JSONStream.chunk - 3] {
+                // With padding, the token starts three bytes before the first chunk ends.
+                let json = "[" + String(repeating: " ", count: padding) + bad + "]"
+                let url = temporaryDirectory().appendingPathComponent("bad.json")
+                try Data(json.utf8).write(to: url)
+                for stream in [try JSONStream(path: url.path), JSONStream(bytes: Array(json.utf8))] {
+                    try stream.beginArray()
+                    var first = true
+                    _ = try stream.nextElement(first: &first)
+                    #expect(throws: JSONSyntaxError.self, "\(bad)") {
+                        _ = try stream.readNumber()
+                        try stream.expectEnd()
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Eisel–Lemire range (≤ 19 digits, exponents -27…27) against strtod: random
+    /// mantissas at every exponent, and integers exactly halfway between two doubles (round
+    /// to even), written plain and as scaled decimals.
+    @Test func eiselLemireRangeEqualsStrtod() throws {
+        var g = SeededGenerator(seed: 19)
+        var texts: [String] = []
+        for q in -27...27 {
+            for _ in 0..<2_000 {
+                let digits = 1 + Int(g.next() % 19)
+                var m = String(1 + g.next() % 9)
+                for _ in 1..<digits { m += String(g.next() % 10) }
+                texts.append("\(m)e\(q)")
+            }
+        }
+        for _ in 0..<20_000 {
+            // k·2^s + 2^(s-1) with a 53-bit k: halfway between two neighbouring doubles.
+            let s = 1 + Int(g.next() % 11)
+            let k = (UInt64(1) << 52) | (g.next() & ((UInt64(1) << 52) - 1))
+            let (v, overflow) = (k << UInt64(s)).addingReportingOverflow(UInt64(1) << UInt64(s - 1))
+            if overflow { continue }
+            let digits = String(v)
+            texts.append(digits)
+            let cut = 1 + Int(g.next() % UInt64(digits.count - 1))
+            // The same value as d.ddd…eN.
+            texts.append(String(digits.prefix(digits.count - cut)) + "." + digits.suffix(cut) + "e\(cut)")
+            // And one unit in the last digit on either side.
+            texts.append(String(v - 1))
+            texts.append(String(v + 1))
+        }
+        let json = "[" + texts.joined(separator: ",") + "]"
+        let stream = JSONStream(bytes: Array(json.utf8))
+        try stream.beginArray()
+        var first = true
+        var k = 0
+        var wrong = 0
+        while try stream.nextElement(first: &first) {
+            let got = try stream.readNumber()
+            let expected = strtod(texts[k], nil)
+            if got.bitPattern != expected.bitPattern {
+                wrong += 1
+                if wrong < 5 { Issue.record("\(texts[k]): \(got) vs strtod \(expected)") }
+            }
+            k += 1
+        }
+        #expect(k == texts.count)
+        #expect(wrong == 0)
+        // The table itself: 5^q exact for q ≥ 0, and 2^b / 5^-q rounded up below.
+        #expect(JSONStream.powersOfFive128[27] == (UInt64(1) << 63, 0))
+        #expect(JSONStream.powersOfFive128[27 + 1] == (UInt64(5) << 61, 0))
+        #expect(JSONStream.powersOfFive128[27 - 1] == (0xCCCC_CCCC_CCCC_CCCC, 0xCCCC_CCCC_CCCC_CCCD))
+    }
+
+    /// The import's median (branch-free quickselect up to 64 values) equals
+    /// `Statistics.median` bit for bit: random sizes, ties, runs of equal values.
+    @Test func fastMedianEqualsStatisticsMedian() {
+        var g = SeededGenerator(seed: 11)
+        for trial in 0..<20_000 {
+            let n = 1 + Int(g.next() % 130)
+            let distinct = trial % 3 == 0 ? 1 + Int(g.next() % 4) : 1_000_000
+            let values = (0..<n).map { _ in Double(g.next() % UInt64(distinct)) * 1e-3 + (trial % 5 == 0 ? 0 : 1e-9) }
+            var copy = values
+            let fast = copy.withUnsafeMutableBufferPointer { ImportBatch.median($0) }
+            #expect(fast.bitPattern == Statistics.median(values).bitPattern, "\(values)")
+        }
+    }
+
+    @Test func eightDigitsAtOnce() {
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<10_000 {
+            let value = g.next() % 100_000_000
+            var text = Array(String(value).utf8)
+            text = Array(repeating: UInt8(ascii: "0"), count: 8 - text.count) + text
+            #expect(text.withUnsafeBufferPointer { JSONStream.eightDigits($0.baseAddress!) } == value)
+            // Any one byte that is not a digit refuses the eight.
+            var bad = text
+            bad[Int(g.next() % 8)] = [UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "e"), 0, 0xB0, 0xFF][Int(g.next() % 7)]
+            #expect(bad.withUnsafeBufferPointer { JSONStream.eightDigits($0.baseAddress!) } == nil)
+        }
+    }
 }
