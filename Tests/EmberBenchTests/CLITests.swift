@@ -376,11 +376,12 @@ func slowedBuild(_ spec: String, in dir: URL) throws -> String {
 
     @Test func sameJobABOfTwoCommands() throws {
         let dir = temporaryDirectory()
-        // A 30 ms sleep against `true`: a ~30× difference, far beyond any scheduling noise.
-        let slower = try cli(["ab", "--base-command", "true", "--head-command", "sleep 0.03", "--runs", "6", "--warmup", "1"], in: dir)
+        // A 200 ms sleep against `true`: a ~200× difference, beyond the tens of milliseconds a
+        // loaded machine adds to a run now and then (30 ms failed once under load).
+        let slower = try cli(["ab", "--base-command", "true", "--head-command", "sleep 0.2", "--runs", "6", "--warmup", "1"], in: dir)
         #expect(slower.status == ToolExit.failure.rawValue, "\(slower.stdout)\(slower.stderr)")
         #expect(slower.stdout.contains("same job"))
-        let faster = try cli(["compare", "--interleave", "--command-a", "sleep 0.03", "--command-b", "true", "--runs", "6", "--warmup", "1", "--format", "json"], in: dir)
+        let faster = try cli(["compare", "--interleave", "--command-a", "sleep 0.2", "--command-b", "true", "--runs", "6", "--warmup", "1", "--format", "json"], in: dir)
         #expect(faster.status == ToolExit.success.rawValue, "\(faster.stdout)\(faster.stderr)")
         #expect(faster.stdout.contains("\"verdict\" : \"improvement\""))
         let missing = try cli(["ab", "--base-command", "true"], in: dir)
