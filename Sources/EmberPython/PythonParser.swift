@@ -242,7 +242,7 @@ struct Parser {
     /// another operand (not a list, tuple, generator, True, False or None), when a value
     /// follows that is not itself followed by '=' or ':='.
     func assignmentInExpressionFailure(_ element: PythonNodeID) -> ParseFailure? {
-        guard code == .equal, startsExpressionAt(1), valueIsLastInChain() else { return nil }
+        guard code == .equal, startsExpressionAt(1), valueIsLastInChain(equalsAt: i) else { return nil }
         let n = nodes[Int(element)]
         switch n.kind {
         case .name:
@@ -492,7 +492,7 @@ struct Parser {
         let mark = scratch.count
         let first = code == .kwYield ? try parseYield() : try parseStarExpressions()
         if code == .equal {
-            try checkTarget(first, context: .assign, single: valueIsLastInChain())
+            try checkTarget(first, context: .assign, equalsAt: i)
             push(first, .target)
             while accept(.equal) {
                 let value = code == .kwYield ? try parseYield() : try parseStarExpressions()
@@ -541,8 +541,8 @@ struct Parser {
     /// followed by another '=' or ':=' (CPython's invalid_named_expression lookahead, which
     /// decides between "cannot assign to X here. Maybe you meant '==' instead of '='?" and
     /// the plain "cannot assign to X"). A token scan: nothing is parsed.
-    func valueIsLastInChain() -> Bool {
-        var k = i + 1
+    func valueIsLastInChain(equalsAt: Int) -> Bool {
+        var k = equalsAt + 1
         var depth = 0
         while k < toks.count {
             switch toks[k].code {
@@ -562,8 +562,9 @@ struct Parser {
         return true
     }
 
-    /// `single` is asked only when a target is invalid (it scans tokens).
-    func checkTarget(_ id: PythonNodeID, context: TargetContext, single: @autoclosure () -> Bool = false) throws(ParseFailure) {
+    /// `equalsAt`: the '=' after a statement's first target, whose value decides how an
+    /// invalid target is worded (looked at only then: a token scan).
+    func checkTarget(_ id: PythonNodeID, context: TargetContext, equalsAt: Int? = nil) throws(ParseFailure) {
         var pending: [PythonNodeID] = []
         var next: PythonNodeID? = id
         while let current = next ?? pending.popLast() {
@@ -592,7 +593,7 @@ struct Parser {
                 }
                 next = childIDs[Int(n.childStart)]
             default:
-                throw targetFailure(n, context: context, whole: current == id && single())
+                throw targetFailure(n, context: context, whole: current == id && equalsAt.map { valueIsLastInChain(equalsAt: $0) } == true)
             }
         }
     }
