@@ -314,17 +314,28 @@ func peakRSSOfThisProcess() -> Int {
             }
         }
         let json = "[" + texts.joined(separator: ",") + "]"
-        let stream = JSONStream(bytes: Array(json.utf8))
+        #expect(try Self.mismatchesWithStrtod(JSONStream(bytes: Array(json.utf8)), texts) == 0)
+    }
+
+    /// Reads the JSON array `texts` were written into back from `stream` and counts the
+    /// numbers whose bits differ from `strtod`'s (the first few are recorded as issues).
+    static func mismatchesWithStrtod(_ stream: JSONStream, _ texts: [String]) throws -> Int {
         try stream.beginArray()
         var first = true
         var k = 0
+        var wrong = 0
         while try stream.nextElement(first: &first) {
             let got = try stream.readNumber()
             let expected = strtod(texts[k], nil)
-            #expect(got.bitPattern == expected.bitPattern, "\(texts[k]): \(got) vs strtod \(expected)")
+            if got.bitPattern != expected.bitPattern {
+                wrong += 1
+                if wrong < 5 { Issue.record("\(texts[k]): \(got) vs strtod \(expected)") }
+            }
             k += 1
         }
+        try stream.expectEnd()
         #expect(k == texts.count)
+        return wrong
     }
 
     /// Random number tokens (the shapes above, signs, exponents with signs, runs of zeros
@@ -366,22 +377,7 @@ func peakRSSOfThisProcess() -> Int {
         let url = temporaryDirectory().appendingPathComponent("numbers.json")
         try Data(json.utf8).write(to: url)
         for stream in [try JSONStream(path: url.path), JSONStream(bytes: Array(json.utf8))] {
-            try stream.beginArray()
-            var first = true
-            var k = 0
-            var wrong = 0
-            while try stream.nextElement(first: &first) {
-                let got = try stream.readNumber()
-                let expected = strtod(texts[k], nil)
-                if got.bitPattern != expected.bitPattern {
-                    wrong += 1
-                    if wrong < 5 { Issue.record("\(texts[k]): \(got) vs strtod \(expected)") }
-                }
-                k += 1
-            }
-            try stream.expectEnd()
-            #expect(k == texts.count)
-            #expect(wrong == 0)
+            #expect(try Self.mismatchesWithStrtod(stream, texts) == 0)
         }
     }
 
@@ -435,22 +431,7 @@ func peakRSSOfThisProcess() -> Int {
             texts.append(String(v + 1))
         }
         let json = "[" + texts.joined(separator: ",") + "]"
-        let stream = JSONStream(bytes: Array(json.utf8))
-        try stream.beginArray()
-        var first = true
-        var k = 0
-        var wrong = 0
-        while try stream.nextElement(first: &first) {
-            let got = try stream.readNumber()
-            let expected = strtod(texts[k], nil)
-            if got.bitPattern != expected.bitPattern {
-                wrong += 1
-                if wrong < 5 { Issue.record("\(texts[k]): \(got) vs strtod \(expected)") }
-            }
-            k += 1
-        }
-        #expect(k == texts.count)
-        #expect(wrong == 0)
+        #expect(try Self.mismatchesWithStrtod(JSONStream(bytes: Array(json.utf8)), texts) == 0)
         // The table itself: 5^q exact for q ≥ 0, and 2^b / 5^-q rounded up below.
         #expect(JSONStream.powersOfFive128[27] == (UInt64(1) << 63, 0))
         #expect(JSONStream.powersOfFive128[27 + 1] == (UInt64(5) << 61, 0))
