@@ -354,29 +354,12 @@ extension Parser {
         default: break
         }
         if !startsExpression { throw failure("\(stringWord): expecting a valid expression after '{'") }
-        let first = i
-        push(try parseSplitFieldValue(), .value)
-        if startsExpression && code != .star && code != .kwYield {
-            // Two expressions side by side in the field's brackets (CPython's invalid_expression).
-            if fieldMayMissAComma(from: first) { throw failure("invalid syntax. Perhaps you forgot a comma?") }
-            let t = toks[first]
-            for legacy in ["print", "exec"] where i == first + 1 && t.code == .name
-                && UnsafeBufferPointer(rebasing: text[t.start..<t.end]).elementsEqual(legacy.utf8) {
-                throw ParseFailure(message: "Missing parentheses in call to '\(legacy)'. Did you mean \(legacy)(...)?", offset: t.start)
-            }
-        }
+        let value = try parseSplitFieldValue()
+        push(value, .value)
+        // Two expressions side by side in the field's brackets (CPython's invalid_expression);
+        // where its rule skips them, the field's own message below.
+        if startsSecondExpression, let problem = missingCommaFailure(after: value) { throw problem }
         return try parseSplitFieldRest(start: start, mark: mark)
-    }
-
-    /// CPython's `!(NAME STRING | SOFT_KEYWORD)` before the comma hint, and its legacy
-    /// `print x` / `exec x` check: whether the field starting at token `first` gets it.
-    func fieldMayMissAComma(from first: Int) -> Bool {
-        let t = toks[first]
-        guard t.code == .name else { return true }
-        if first + 1 < toks.count && (toks[first + 1].code == .string || toks[first + 1].code == .fstringStart) { return false }
-        let word = UnsafeBufferPointer(rebasing: text[t.start..<t.end])
-        for soft in ["match", "case", "type", "_", "print", "exec"] where word.elementsEqual(soft.utf8) { return false }
-        return true
     }
 
     // The field's parts in frames of their own: parseSplitField is on the stack once per

@@ -230,7 +230,7 @@ struct Parser {
         if toks[i].code == c { advance(); return }
         if hint && scratch.count > mark {
             let last = scratch[scratch.count - 1].0
-            if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: last) }
+            if startsSecondExpression { throw missingCommaFailure(after: last) ?? failure() }
             if let assignment = assignmentInExpressionFailure(last) { throw assignment }
         }
         throw failure()
@@ -259,17 +259,21 @@ struct Parser {
         }
     }
 
+    /// Whether the token starts an expression that, right after another one, is CPython's
+    /// missing-comma case (`*` and `yield` cannot: `a * b` is one expression).
+    var startsSecondExpression: Bool { startsExpression && code != .star && code != .kwYield }
+
     /// The error for an expression directly after `element`: the comma hint at the last
-    /// disjunction in it, unless CPython's rule skips it there (a NAME before a STRING, a
-    /// soft keyword, the legacy `print x` / `exec x`).
+    /// disjunction in it, or the legacy `print x` / `exec x` message; nil where CPython's
+    /// rule skips it (a NAME before a STRING, a soft keyword): the caller's error stands.
     @inline(never)
-    func missingCommaFailure(after element: PythonNodeID) -> ParseFailure {
+    func missingCommaFailure(after element: PythonNodeID) -> ParseFailure? {
         var a = element
         while true {
             let n = nodes[Int(a)]
             switch n.kind {
             case .ifExp, .lambda, .starred, .namedExpr, .keyword, .slice, .yield, .yieldFrom:
-                guard n.childCount > 0 else { return failure() }
+                guard n.childCount > 0 else { return nil }
                 a = childIDs[Int(n.childStart + n.childCount - 1)]
                 continue
             default: break
@@ -281,9 +285,9 @@ struct Parser {
         while k > 0 && toks[k].start > node.start { k -= 1 }
         let first = toks[k]
         if first.code == .name {
-            if k + 1 < toks.count && (toks[k + 1].code == .string || toks[k + 1].code == .fstringStart) { return failure() }
+            if k + 1 < toks.count && (toks[k + 1].code == .string || toks[k + 1].code == .fstringStart) { return nil }
             let word = UnsafeBufferPointer(rebasing: text[first.start..<first.end])
-            for soft in ["match", "case", "type", "_"] where word.elementsEqual(soft.utf8) { return failure() }
+            for soft in ["match", "case", "type", "_"] where word.elementsEqual(soft.utf8) { return nil }
             if node.kind == .name {
                 for legacy in ["print", "exec"] where word.elementsEqual(legacy.utf8) {
                     return ParseFailure(message: "Missing parentheses in call to '\(legacy)'. Did you mean \(legacy)(...)?", offset: node.start)
@@ -2012,7 +2016,7 @@ struct Parser {
         if accept(.rpar) { return make(.tuple, start, scratch.count) }
         if code == .kwYield {
             let y = try parseYield()
-            if code != .rpar && startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: y) }
+            if code != .rpar && startsSecondExpression { throw missingCommaFailure(after: y) ?? failure() }
             try expectClosing(.rpar, mark: scratch.count, hint: false)
             return y
         }
@@ -2027,7 +2031,7 @@ struct Parser {
             return first
         }
         guard code == .comma else {
-            if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: first) }
+            if startsSecondExpression { throw missingCommaFailure(after: first) ?? failure() }
             if let assignment = assignmentInExpressionFailure(first) { throw assignment }
             throw failure()
         }
@@ -2157,7 +2161,7 @@ struct Parser {
                 // another expression there is the missing-comma hint, else invalid syntax.
                 if self.target >= .v3_13 { throw ParseFailure(message: "'in' expected after for-loop variables", offset: startOffset) }
                 try checkTarget(target, context: .forTarget)
-                if startsExpression && code != .star && code != .kwYield { throw missingCommaFailure(after: target) }
+                if startsSecondExpression { throw missingCommaFailure(after: target) ?? failure() }
                 throw failure()
             }
             try checkTarget(target, context: .forTarget)
