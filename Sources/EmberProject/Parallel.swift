@@ -72,6 +72,11 @@ public struct ThreadHandle: @unchecked Sendable {
     public func join() {
         if let thread { pthread_join(thread, nil) }
     }
+
+    /// Lets the thread run on unwaited for: its resources go when its body returns.
+    public func detach() {
+        if let thread { pthread_detach(thread) }
+    }
 }
 
 /// Hands out indices to worker threads.

@@ -274,25 +274,10 @@ final class BackgroundValue<T: Sendable>: Sendable {
 
     init(_ body: @escaping @Sendable () -> T) {
         let result = self.result
-        let job = Unmanaged.passRetained(Job { let v = body(); result.update { $0 = v } }).toOpaque()
-        var thread = pthread_t()
-        if pthread_create(&thread, nil, { raw in
-            Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, job) == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<Job>.fromOpaque(job).takeRetainedValue().run()
-        }
+        ProjectParallel.detach { let v = body(); result.update { $0 = v } }.detach()
     }
 
     var value: T { result.wait { $0 } }
-}
-
-/// What a `BackgroundValue` thread runs.
-private final class Job: @unchecked Sendable {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
 // MARK: gate (--compare)
