@@ -122,19 +122,6 @@ public enum Importer {
         }
     }
 
-    /// Reads `path` on a background thread and hands its benchmarks, with the median of
-    /// each one's samples, to `consume` on the calling thread, in batches, while the rest
-    /// of the file is still being parsed (hyperfine results as they come; other formats at
-    /// the end, when their rows can be grouped). Returns the file's metadata (format,
-    /// revision, machine, date). A parse error is thrown after the batches already
-    /// consumed: call it inside a transaction. The parsing thread also computes the
-    /// medians and frees the consumed batches: the writing thread is the slower one.
-    public static func stream(
-        path: String, format: ImportFormat? = nil, consume: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void
-    ) throws -> ImportedRun {
-        try startReading(path: path, format: format).consume(consume)
-    }
-
     /// A file being read on a thread of its own, its batches waiting for `consume`.
     public final class Reading {
         let queue: BatchQueue
@@ -151,7 +138,7 @@ public enum Importer {
             thread = nil
         }
 
-        /// What `stream` does with the batches: hands each to `body` on this thread as it
+        /// Hands each to `body` on this thread as it
         /// comes; returns the file's metadata or throws its error. Call once.
         public func consume(_ body: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void) throws -> ImportedRun {
             defer { join() }
@@ -176,7 +163,14 @@ public enum Importer {
     }
 
     /// Starts reading `path` now, on a thread of its own (parsing overlaps whatever the
-    /// caller does before `consume`, such as opening the store); see `stream`.
+    /// caller does before `consume`, such as opening the store). `consume` then hands its
+    /// benchmarks, with the median of each one's samples, to the calling thread in batches
+    /// while the rest of the file is still being parsed (hyperfine results as they come;
+    /// other formats at the end, when their rows can be grouped), and returns the file's
+    /// metadata (format, revision, machine, date). A parse error is thrown after the
+    /// batches already consumed: consume inside a transaction. The parsing thread also
+    /// computes the medians and frees the consumed batches: the writing thread is the
+    /// slower one.
     public static func startReading(path: String, format: ImportFormat? = nil) -> Reading {
         let queue = BatchQueue()
         let thread = ProjectParallel.detach(stackSize: 8 << 20) {
