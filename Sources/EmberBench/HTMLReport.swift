@@ -109,12 +109,13 @@ public enum HTMLReport {
         return (p >= 0 ? "+" : "−") + String.printf("%.1f%%", abs(p))
     }
 
-    /// "2026-12-01" in UTC.
-    static func dateText(_ ns: Int64) -> String {
+    /// "2026-12-01" in UTC; with `time`, "2026-12-01 09:05".
+    public static func dateText(_ ns: Int64, time: Bool = false) -> String {
         var t = time_t(ns / 1_000_000_000)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String.printf("%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        let day = String.printf("%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        return time ? day + String.printf(" %02d:%02d", Int(parts.tm_hour), Int(parts.tm_min)) : day
     }
 
     /// A trend chart: run centre per run, q1–q3 band, the verdict's baseline runs marked,

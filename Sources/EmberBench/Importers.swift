@@ -138,8 +138,8 @@ public enum Importer {
             thread = nil
         }
 
-        /// Hands each to `body` on this thread as it
-        /// comes; returns the file's metadata or throws its error. Call once.
+        /// Hands each batch to `body` on this thread as it comes; returns the file's metadata
+        /// or throws its error. Call once.
         public func consume(_ body: (_ batch: [BenchmarkSamples], _ medians: [Double]) throws -> Void) throws -> ImportedRun {
             defer { join() }
             do {

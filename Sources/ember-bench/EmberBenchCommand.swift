@@ -918,12 +918,7 @@ enum HistoryText {
             .joined(separator: "\n") + "\n"
     }
 
-    static func date(_ ns: Int64) -> String {
-        var t = time_t(ns / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String.printf("%04d-%02d-%02d %02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min))
-    }
+    static func date(_ ns: Int64) -> String { HTMLReport.dateText(ns, time: true) }
 
     static func render(
         name: String, history: [(run: RunRecord, samples: BenchmarkSamples)], baselines: [(name: String, run: RunRecord)],
